@@ -1,0 +1,60 @@
+/**
+ * The only reader of `process.env`: parses the `SPLADEX_*` variables into a typed, validated `EnvConfig`.
+ * Callers pass `process.env` (or a test's object) in; nothing else in src/ reads the environment.
+ */
+import { z } from 'zod';
+import { SpladexError } from '../core/errors.js';
+
+const intFrom = (def: number, min = 0) =>
+  z.coerce.number().int().min(min).default(def);
+
+export const EnvSchema = z.object({
+  SPLADEX_HOST: z.string().min(1).default('127.0.0.1'),
+  SPLADEX_PORT: intFrom(8080).pipe(z.number().max(65535)),
+  SPLADEX_DATA_DIR: z.string().min(1).default('./index'),
+  SPLADEX_ENCODERS_DIR: z.string().min(1).default('./encoders'),
+  SPLADEX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SPLADEX_API_KEY: z.string().min(1).optional(),
+  SPLADEX_MAX_BODY_BYTES: intFrom(32 * 1024 * 1024, 1024),
+  SPLADEX_ENCODER_THREADS: intFrom(1, 1),
+  SPLADEX_ENCODER_QUEUE: intFrom(64, 1),
+  SPLADEX_REQUEST_TIMEOUT_MS: intFrom(30_000, 100),
+  SPLADEX_MEMTABLE_MAX_DOCS: intFrom(50_000, 1),
+});
+
+export interface EnvConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  encodersDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  apiKey: string | undefined;
+  maxBodyBytes: number;
+  encoderThreads: number;
+  encoderQueue: number;
+  requestTimeoutMs: number;
+  memtableMaxDocs: number;
+}
+
+/** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
+export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SpladexError('INVALID_ARGUMENT', `${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.SPLADEX_HOST,
+    port: e.SPLADEX_PORT,
+    dataDir: e.SPLADEX_DATA_DIR,
+    encodersDir: e.SPLADEX_ENCODERS_DIR,
+    logLevel: e.SPLADEX_LOG_LEVEL,
+    apiKey: e.SPLADEX_API_KEY,
+    maxBodyBytes: e.SPLADEX_MAX_BODY_BYTES,
+    encoderThreads: e.SPLADEX_ENCODER_THREADS,
+    encoderQueue: e.SPLADEX_ENCODER_QUEUE,
+    requestTimeoutMs: e.SPLADEX_REQUEST_TIMEOUT_MS,
+    memtableMaxDocs: e.SPLADEX_MEMTABLE_MAX_DOCS,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * zod schemas for request bodies of the REST API (API.md), shared by the server (validation + OpenAPI) and the
+ * search service (per-document validation inside a batch, so valid documents are indexed while bad ones are
+ * reported). Limits come from `Limits` so they stay configurable.
+ */
+import { z } from 'zod';
+import { CollectionConfigSchema } from './index-config.js';
+
+export interface Limits {
+  maxDocsPerRequest: number;
+  maxK: number;
+  maxQueryTerms: number;
+  maxDocTerms: number;
+  maxTextBytes: number;
+  maxIdBytes: number;
+  maxBatchSearches: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxDocsPerRequest: 10_000,
+  maxK: 1000,
+  maxQueryTerms: 1024,
+  maxDocTerms: 100_000,
+  maxTextBytes: 1024 * 1024,
+  maxIdBytes: 512,
+  maxBatchSearches: 1000,
+};
+
+const finiteWeight = z.number().refine(Number.isFinite, 'must be a finite number').refine((w) => w >= 0, 'must be >= 0');
+
+/** `{indices, values}` or a token map `{token: weight}`; semantic checks (range, duplicates) happen later. */
+export function vectorInputSchema(maxTerms: number) {
+  return z.union([
+    z
+      .object({
+        indices: z.array(z.number().int('must be an integer').min(0, 'must be >= 0')).max(maxTerms, `at most ${maxTerms} terms`),
+        values: z.array(finiteWeight).max(maxTerms, `at most ${maxTerms} terms`),
+      })
+      .strict()
+      .refine((v) => v.indices.length === v.values.length, 'indices and values must have equal lengths'),
+    z
+      .record(z.string().min(1), finiteWeight)
+      .refine((m) => Object.keys(m).length <= maxTerms, `at most ${maxTerms} terms`)
+      .refine((m) => !('indices' in m) && !('values' in m), 'use {indices, values} with arrays, or a token map'),
+  ]);
+}
+export type VectorInput = { indices: number[]; values: number[] } | Record<string, number>;
+
+const metadataValue = z.union([z.string(), z.number().refine(Number.isFinite, 'must be finite'), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
+
+export function documentSchema(limits: Limits) {
+  const utf8Len = (s: string) => Buffer.byteLength(s, 'utf8');
+  return z
+    .object({
+      id: z
+        .string()
+        .min(1, 'must not be empty')
+        .refine((s) => utf8Len(s) <= limits.maxIdBytes, `must be at most ${limits.maxIdBytes} UTF-8 bytes`),
+      title: z.string().refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`).optional(),
+      text: z.string().refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`).optional(),
+      vector: vectorInputSchema(limits.maxDocTerms).optional(),
+      dense: z.array(z.number().refine(Number.isFinite, 'must be finite')).optional(),
+      metadata: z.record(z.string(), metadataValue).optional(),
+    })
+    .strict()
+    .refine((d) => d.text !== undefined || d.title !== undefined || d.vector !== undefined, {
+      message: 'a document needs text (or title) or a vector',
+      path: ['text'],
+    });
+}
+export type DocumentInput = z.infer<ReturnType<typeof documentSchema>>;
+
+const filterValue = z.union([z.string(), z.number(), z.boolean()]);
+export const FilterClauseSchema = z
+  .object({
+    field: z.string().min(1),
+    eq: filterValue.optional(),
+    in: z.array(filterValue).min(1).max(10_000).optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+  })
+  .strict()
+  .refine((c) => c.eq !== undefined || c.in !== undefined || c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined, 'a clause needs one of eq, in, gt, gte, lt, lte');
+export type FilterClause = z.infer<typeof FilterClauseSchema>;
+
+export const FilterSchema = z
+  .object({
+    must: z.array(FilterClauseSchema).max(64).optional(),
+    mustNot: z.array(FilterClauseSchema).max(64).optional(),
+    should: z.array(FilterClauseSchema).max(64).optional(),
+  })
+  .strict();
+export type FilterInput = z.infer<typeof FilterSchema>;
+
+export const HybridSchema = z
+  .object({
+    method: z.enum(['convex', 'rrf']).default('convex'),
+    alpha: z.number().min(0).max(1).default(0.5),
+    normalization: z.enum(['minmax', 'zscore', 'none']).default('minmax'),
+    rrfK: z.number().min(0).max(10_000).default(60),
+    candidates: z.number().int().min(1).max(10_000).default(100),
+  })
+  .strict();
+export type HybridParams = z.infer<typeof HybridSchema>;
+
+export const PrfSchema = z
+  .object({
+    docs: z.number().int().min(1).max(100).default(3),
+    terms: z.number().int().min(1).max(1000).default(20),
+    weight: z.number().min(0).max(10).default(0.5),
+  })
+  .strict();
+export type PrfParams = z.infer<typeof PrfSchema>;
+
+export const SearchParamsInputSchema = z
+  .object({
+    queryCut: z.number().int().min(1).max(1024).optional(),
+    heapFactor: z.number().gt(0).max(1).optional(),
+    nKnn: z.number().int().min(0).max(256).optional(),
+    exact: z.boolean().optional(),
+    targetRecall: z.number().gt(0).max(1).nullable().optional(),
+  })
+  .strict();
+
+export function searchRequestSchema(limits: Limits) {
+  return z
+    .object({
+      query: z.string().min(1, 'must not be empty').max(limits.maxTextBytes).optional(),
+      vector: vectorInputSchema(limits.maxQueryTerms).optional(),
+      dense: z.array(z.number().refine(Number.isFinite, 'must be finite')).optional(),
+      k: z.number().int('must be an integer').min(1, 'must be >= 1').max(limits.maxK, `must be <= ${limits.maxK}`).optional(),
+      filter: FilterSchema.optional(),
+      params: SearchParamsInputSchema.optional(),
+      hybrid: HybridSchema.optional(),
+      prf: PrfSchema.optional(),
+      explain: z.boolean().optional(),
+      include: z.array(z.enum(['title', 'text', 'metadata'])).optional(),
+    })
+    .strict()
+    .refine((r) => !(r.query !== undefined && r.vector !== undefined), { message: 'give exactly one of query or vector', path: ['query'] })
+    .refine((r) => r.query !== undefined || r.vector !== undefined || r.dense !== undefined, {
+      message: 'one of query, vector or dense is required',
+      path: ['query'],
+    });
+}
+export type SearchRequest = z.infer<ReturnType<typeof searchRequestSchema>>;
+
+export function batchSearchSchema(limits: Limits) {
+  return z.object({ searches: z.array(searchRequestSchema(limits)).min(1).max(limits.maxBatchSearches) }).strict();
+}
+
+export const EncodeRequestSchema = z
+  .object({
+    encoder: z.string().min(1).default('lexical'),
+    collection: z.string().min(1).optional(),
+    kind: z.enum(['query', 'document']).default('query'),
+    texts: z.array(z.string().max(1024 * 1024)).min(1).max(1000),
+  })
+  .strict();
+export type EncodeRequest = z.infer<typeof EncodeRequestSchema>;
+
+export const CreateCollectionSchema = CollectionConfigSchema;

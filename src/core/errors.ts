@@ -1,0 +1,46 @@
+/**
+ * Error vocabulary shared by every layer. Core code throws `SpladexError` with a `code`; the server maps codes
+ * to HTTP status in one table (src/server/error-handler.ts) and the CLI maps them to exit codes. No HTTP here.
+ */
+
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'UNAUTHENTICATED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'BUSY'
+  | 'CORRUPT_INDEX'
+  | 'INTERNAL';
+
+export class SpladexError extends Error {
+  readonly code: ErrorCode;
+  /** Seconds a client should wait before retrying (only for `BUSY`). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SpladexError';
+    this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** Shorthand for the most common error: a caller-supplied value is wrong. `field` is named in the message. */
+export function invalidArgument(field: string, why: string): SpladexError {
+  return new SpladexError('INVALID_ARGUMENT', `${field}: ${why}`);
+}
+
+export function notFound(what: string): SpladexError {
+  return new SpladexError('NOT_FOUND', what);
+}
+
+/** A file on disk failed its checks; the message always names the file. */
+export function corruptIndex(file: string, why: string): SpladexError {
+  return new SpladexError('CORRUPT_INDEX', `corrupt index file ${file}: ${why}`);
+}
+
+export function isSpladexError(e: unknown): e is SpladexError {
+  return e instanceof SpladexError;
+}
