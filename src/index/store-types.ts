@@ -1,0 +1,113 @@
+/**
+ * Contract of the per-collection storage engine (implemented in collection-store.ts): WAL + memtable + sealed
+ * segments + deletes + id map + collection statistics, over sparse vectors only (no text processing, no
+ * encoders, no HTTP). The search service (src/search) is its only caller besides the CLI's bulk path.
+ *
+ * Invariants: when `upsert`/`delete` resolve, the change is fsynced in the write-ahead log and visible to
+ * `search`/`get`; a batch becomes visible all at once; searches run on a consistent snapshot.
+ */
+import type { SparseVector } from '../core/sparse-vector.js';
+import type { IndexBuildConfig } from '../config/index-config.js';
+import type { FilterInput } from '../config/request-schemas.js';
+
+/** How stored vectors turn into document weights. `bm25`: stored values are raw term frequencies and the
+ * document weight is `tf·(k1+1)/(tf + k1·(1−b+b·dl/avgdl))` with dl = Σtf, avgdl over live docs (the memtable
+ * applies it at search time; a seal bakes it in with the avgdl of that moment). */
+export type DocWeighting = { kind: 'none' } | { kind: 'bm25'; k1: number; b: number };
+
+export interface StoreConfig {
+  /** Term ids must be < dim. With a growable dictionary this is a generous bound (e.g. 2^31). */
+  dim: number;
+  weighting: DocWeighting;
+  /** true for lexical and `encoder: "none"` collections: the store owns a term dictionary that grows with writes. */
+  growableDictionary: boolean;
+  /** Length of dense vectors when the collection has a dense part. */
+  denseDim?: number;
+  build: IndexBuildConfig;
+  /** Declared metadata fields (filterable). */
+  metadataTypes: Record<string, 'keyword' | 'number'>;
+  /** Seal the memtable into a segment once it holds this many docs. */
+  memtableMaxDocs: number;
+}
+
+export interface StoreDocument {
+  id: string;
+  title?: string;
+  text?: string;
+  metadata?: Record<string, unknown>;
+  /** Raw vector: term frequencies for bm25 weighting, final weights otherwise. */
+  vector: SparseVector;
+  dense?: Float32Array;
+}
+
+/** Term dictionary for growable-vocabulary collections; additions are logged with the next WAL record. */
+export interface Dictionary {
+  readonly size: number;
+  get(term: string): number | undefined;
+  getOrAdd(term: string): number;
+  term(id: number): string | undefined;
+}
+
+export interface StoreSearchOptions {
+  k: number;
+  exact: boolean;
+  queryCut: number;
+  heapFactor: number;
+  nKnn: number;
+  filter?: FilterInput | null;
+  /** Attach each hit's weighted document vector (for explain and PRF). */
+  withVectors?: boolean;
+}
+
+export interface StoreHit {
+  id: string;
+  score: number;
+  vector?: SparseVector;
+}
+
+export interface StoreSearchResult {
+  hits: StoreHit[];
+  docsScored: number;
+  blocksScored: number;
+  blocksSkipped: number;
+  exact: boolean;
+}
+
+export interface TermStats {
+  numDocs: number;
+  avgdl: number;
+  df(termId: number): number;
+}
+
+export interface StoreStats {
+  documents: number;
+  deleted: number;
+  segments: number;
+  memtableDocuments: number;
+  nnz: number;
+  avgDocTerms: number;
+  bytes: number;
+  estimatedRecall: number | null;
+  /** Parameters chosen by recall calibration, when any. */
+  tuned?: { queryCut: number; heapFactor: number } | null;
+}
+
+export interface CollectionStore {
+  readonly config: StoreConfig;
+  /** null when the collection's vocabulary is fixed by its encoder. */
+  readonly dictionary: Dictionary | null;
+  /** Inserts or replaces documents (by id). Durable and visible when resolved. */
+  upsert(docs: readonly StoreDocument[]): Promise<void>;
+  /** Deletes by id; resolves to how many existed. Durable when resolved. */
+  delete(ids: readonly string[]): Promise<number>;
+  /** A live document with its *weighted* vector, or undefined. */
+  get(id: string): StoreDocument | undefined;
+  search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult;
+  /** Exact dense scores etc. need stored dense vectors: undefined when the doc has none. */
+  getDense(id: string): Float32Array | undefined;
+  termStats(): TermStats;
+  stats(): StoreStats;
+  /** Seals the memtable and merges segments. */
+  optimize(): Promise<{ segments: number; tookMs: number }>;
+  close(): Promise<void>;
+}
