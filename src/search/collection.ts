@@ -1,0 +1,279 @@
+/**
+ * One open collection: its persisted config, its store (src/index) and its text binding (encoders). Validates
+ * documents one by one (so a batch indexes its good documents and reports the bad ones), orchestrates a search
+ * (encode → optional PRF → store search → hydrate → explain) and renders documents.
+ * Called by SpladexService only.
+ */
+import type { Logger } from 'pino';
+import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
+import type { SparseVector } from '../core/sparse-vector.js';
+import type { CollectionConfig } from '../config/index-config.js';
+import { documentSchema, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import type { CollectionStore, StoreDocument, StoreHit } from '../index/store-types.js';
+import type { TextBinding } from './text-binding.js';
+import { resolveVector, toTokenMap } from './vector-input.js';
+import { explainHit, type HitExplanation } from './explain.js';
+import { applyPrf } from './prf.js';
+import { formatZodIssue } from './zod-message.js';
+
+export interface CollectionStats {
+  documents: number;
+  deleted: number;
+  segments: number;
+  memtableDocuments: number;
+  nnz: number;
+  avgDocTerms: number;
+  bytes: number;
+  estimatedRecall: number | null;
+  tuned: { queryCut: number; heapFactor: number } | null;
+}
+
+export interface CollectionInfo {
+  name: string;
+  config: CollectionConfig;
+  stats: CollectionStats;
+}
+
+export interface DocError {
+  index: number;
+  id?: string;
+  code: string;
+  message: string;
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+  title?: string;
+  text?: string;
+  metadata?: Record<string, unknown>;
+  explain?: HitExplanation;
+}
+
+export interface SearchResponse {
+  hits: SearchHit[];
+  took: { totalMs: number; encodeMs: number; searchMs: number };
+  stats: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean };
+  warnings: string[];
+}
+
+export interface DocumentView {
+  id: string;
+  title?: string;
+  text?: string;
+  metadata?: Record<string, unknown>;
+  vector?: { tokens: Record<string, number> };
+}
+
+export class Collection {
+  private readonly docSchema;
+
+  constructor(
+    readonly name: string,
+    readonly config: CollectionConfig,
+    readonly store: CollectionStore,
+    readonly binding: TextBinding,
+    private readonly limits: Limits,
+    private readonly logger: Logger,
+  ) {
+    this.docSchema = documentSchema(limits);
+  }
+
+  info(): CollectionInfo {
+    const s = this.store.stats();
+    return {
+      name: this.name,
+      config: this.config,
+      stats: {
+        documents: s.documents,
+        deleted: s.deleted,
+        segments: s.segments,
+        memtableDocuments: s.memtableDocuments,
+        nnz: s.nnz,
+        avgDocTerms: s.avgDocTerms,
+        bytes: s.bytes,
+        estimatedRecall: s.estimatedRecall,
+        tuned: s.tuned ?? null,
+      },
+    };
+  }
+
+  /** Validates and indexes documents; valid ones are durable and visible when this resolves. */
+  async upsert(raw: readonly unknown[]): Promise<{ indexed: number; errors: DocError[] }> {
+    const errors: DocError[] = [];
+    const ready: StoreDocument[] = [];
+    const textDocs: { doc: StoreDocument; text: string }[] = [];
+    const seen = new Map<string, number>();
+    for (let i = 0; i < raw.length; i++) {
+      const field = `documents[${i}]`;
+      const parsed = this.docSchema.safeParse(raw[i]);
+      const rawId = (raw[i] as { id?: unknown } | null)?.id;
+      const id = typeof rawId === 'string' ? rawId : undefined;
+      if (!parsed.success) {
+        errors.push({ index: i, id, code: 'INVALID_ARGUMENT', message: formatZodIssue(parsed.error.issues[0], field) });
+        continue;
+      }
+      const d = parsed.data;
+      try {
+        const doc: StoreDocument = { id: d.id, vector: { indices: new Uint32Array(0), values: new Float32Array(0) } };
+        if (d.title !== undefined) doc.title = d.title;
+        if (d.text !== undefined) doc.text = d.text;
+        if (d.metadata !== undefined) doc.metadata = d.metadata;
+        if (d.dense !== undefined) doc.dense = this.checkDense(d.dense, `${field}.dense`);
+        if (d.vector !== undefined) {
+          if (!this.binding.acceptsDocumentVectors) {
+            throw invalidArgument(`${field}.vector`, `collection encoder "${this.config.encoder}" computes vectors from text; use encoder "none" for pre-encoded vectors`);
+          }
+          const r = resolveVector(d.vector, this.binding.vocab, `${field}.vector`, this.binding.kind === 'none');
+          if (r.unknown.length > 0) {
+            throw invalidArgument(`${field}.vector`, `unknown tokens: ${r.unknown.slice(0, 5).join(', ')}`);
+          }
+          doc.vector = r.vector;
+          ready.push(doc);
+        } else {
+          if (!this.binding.acceptsText) {
+            throw invalidArgument(`${field}.vector`, 'this collection has encoder "none": every document must carry a vector');
+          }
+          textDocs.push({ doc, text: joinTitleText(d.title, d.text) });
+        }
+        const prev = seen.get(d.id);
+        if (prev !== undefined) seen.set(d.id, i);
+        else seen.set(d.id, i);
+      } catch (e) {
+        if (e instanceof SpladexError) errors.push({ index: i, id: d.id, code: e.code, message: e.message });
+        else throw e;
+      }
+    }
+    if (textDocs.length > 0) {
+      const vectors = await this.binding.encodeDocuments(textDocs.map((t) => t.text));
+      textDocs.forEach((t, j) => {
+        t.doc.vector = vectors[j];
+        ready.push(t.doc);
+      });
+    }
+    if (ready.length > 0) {
+      // A later duplicate of the same id in one batch wins, as if sent in order.
+      const last = new Map<string, StoreDocument>();
+      for (const d of ready) last.set(d.id, d);
+      await this.store.upsert([...last.values()]);
+    }
+    return { indexed: ready.length, errors };
+  }
+
+  private checkDense(values: number[], field: string): Float32Array {
+    const dense = this.config.dense;
+    if (!dense) throw invalidArgument(field, 'this collection has no dense part (declare "dense" at creation)');
+    if (values.length !== dense.dim) throw invalidArgument(field, `expected ${dense.dim} values, got ${values.length}`);
+    return Float32Array.from(values);
+  }
+
+  get(id: string, withVector: boolean): DocumentView {
+    const d = this.store.get(id);
+    if (!d) throw notFound(`document "${id}" not found in collection "${this.name}"`);
+    const view: DocumentView = { id: d.id };
+    if (d.title !== undefined) view.title = d.title;
+    if (d.text !== undefined) view.text = d.text;
+    if (d.metadata !== undefined) view.metadata = d.metadata;
+    if (withVector) view.vector = { tokens: toTokenMap(d.vector, this.binding.vocab) };
+    return view;
+  }
+
+  async delete(id: string): Promise<void> {
+    const n = await this.store.delete([id]);
+    if (n === 0) throw notFound(`document "${id}" not found in collection "${this.name}"`);
+  }
+
+  async search(req: SearchRequest): Promise<SearchResponse> {
+    const t0 = performance.now();
+    const warnings: string[] = [];
+    if (req.dense !== undefined || req.hybrid !== undefined) {
+      throw invalidArgument(req.hybrid !== undefined ? 'hybrid' : 'dense', 'dense and hybrid search are not supported yet');
+    }
+    let query: SparseVector;
+    if (req.vector !== undefined) {
+      const r = resolveVector(req.vector, this.binding.vocab, 'vector');
+      if (r.unknown.length > 0) warnings.push(`unknown tokens ignored: ${r.unknown.join(', ')}`);
+      query = r.vector;
+    } else if (req.query !== undefined) {
+      if (!this.binding.acceptsText) {
+        throw invalidArgument('query', 'this collection has encoder "none": send a vector instead of query text');
+      }
+      query = await this.binding.encodeQuery(req.query);
+    } else {
+      throw invalidArgument('query', 'one of query or vector is required');
+    }
+    const t1 = performance.now();
+    const k = req.k ?? this.config.search.k;
+    const tuned = this.store.stats().tuned ?? null;
+    const useTuned = (req.params?.targetRecall ?? this.config.search.targetRecall) != null && tuned !== null;
+    const base = {
+      k,
+      exact: req.params?.exact ?? false,
+      queryCut: req.params?.queryCut ?? (useTuned ? tuned.queryCut : this.config.search.queryCut),
+      heapFactor: req.params?.heapFactor ?? (useTuned ? tuned.heapFactor : this.config.search.heapFactor),
+      nKnn: req.params?.nKnn ?? this.config.index.nKnn,
+      filter: req.filter ?? null,
+    };
+    if (req.filter) this.checkFilter(req.filter);
+    if (req.prf) {
+      const first = this.store.search(query, { ...base, k: Math.max(k, req.prf.docs), withVectors: true });
+      query = applyPrf(query, first.hits, req.prf);
+    }
+    if (query.indices.length === 0) warnings.push('the query has no terms known to this collection');
+    const result = this.store.search(query, { ...base, withVectors: req.explain === true });
+    const t2 = performance.now();
+    const include = new Set(req.include ?? ['title']);
+    const hits = result.hits.map((h) => this.hydrate(h, include, query, req.explain === true));
+    return {
+      hits,
+      took: { totalMs: round3(performance.now() - t0), encodeMs: round3(t1 - t0), searchMs: round3(t2 - t1) },
+      stats: {
+        docsScored: result.docsScored,
+        blocksScored: result.blocksScored,
+        blocksSkipped: result.blocksSkipped,
+        exact: result.exact,
+      },
+      warnings,
+    };
+  }
+
+  private checkFilter(filter: NonNullable<SearchRequest['filter']>): void {
+    const groups = [['must', filter.must], ['mustNot', filter.mustNot], ['should', filter.should]] as const;
+    for (const [g, clauses] of groups) {
+      (clauses ?? []).forEach((c, i) => {
+        const type = this.config.metadata[c.field];
+        if (type === undefined) throw invalidArgument(`filter.${g}[${i}].field`, `"${c.field}" is not a declared metadata field`);
+        const numeric = c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined;
+        if (numeric && type !== 'number') throw invalidArgument(`filter.${g}[${i}]`, `range on keyword field "${c.field}"`);
+      });
+    }
+  }
+
+  private hydrate(h: StoreHit, include: Set<string>, query: SparseVector, explain: boolean): SearchHit {
+    const hit: SearchHit = { id: h.id, score: h.score };
+    if (include.size > 0) {
+      const d = this.store.get(h.id);
+      if (d) {
+        if (include.has('title') && d.title !== undefined) hit.title = d.title;
+        if (include.has('text') && d.text !== undefined) hit.text = d.text;
+        if (include.has('metadata') && d.metadata !== undefined) hit.metadata = d.metadata;
+      }
+    }
+    if (explain && h.vector) hit.explain = explainHit(query, h.vector, h.score, this.binding.vocab);
+    return hit;
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+    this.logger.debug({ collection: this.name }, 'collection closed');
+  }
+}
+
+export function joinTitleText(title: string | undefined, text: string | undefined): string {
+  if (title && text) return `${title} ${text}`;
+  return title ?? text ?? '';
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

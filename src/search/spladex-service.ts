@@ -1,0 +1,265 @@
+/**
+ * The search service: owns every open collection under the data dir, creates/opens/deletes them, resolves
+ * their encoders, and routes the REST API's operations (src/server) and the CLI's (src/cli) to them.
+ *
+ * Layout on disk: `<dataDir>/<name>/collection.json` (the user-facing CollectionConfig, replaced atomically)
+ * and `<dataDir>/<name>/store/` (the storage engine's files, see src/index/collection-store.ts).
+ * A collection directory without collection.json is an interrupted creation and is ignored.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { CollectionConfigSchema, COLLECTION_NAME_RE, type CollectionConfig } from '../config/index-config.js';
+import { DEFAULT_LIMITS, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import { openCollectionStore } from '../index/collection-store.js';
+import type { StoreConfig } from '../index/store-types.js';
+import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
+import { createLexicalBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
+import { formatZodIssue } from './zod-message.js';
+import { encodeTexts } from './encode.js';
+
+export interface ServiceOptions {
+  dataDir: string;
+  encodersDir: string;
+  logger: Logger;
+  limits?: Partial<Limits>;
+  memtableMaxDocs?: number;
+  encoderThreads?: number;
+  encoderQueue?: number;
+}
+
+export interface CollectionSummary {
+  name: string;
+  documents: number;
+  encoder: string;
+  segments: number;
+}
+
+/** Vocabulary bound for growable dictionaries (lexical collections): term ids are dictionary positions. */
+const GROWABLE_DIM = 0x7fffffff;
+const BUILTIN_ENCODERS = new Set(['lexical', 'none']);
+
+export class SpladexService {
+  readonly limits: Limits;
+  private readonly collections = new Map<string, Collection>();
+  /** Names being created or deleted, to serialise those operations per name. */
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private ready = false;
+  private closed = false;
+
+  constructor(private readonly opts: ServiceOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  /** Opens every collection found under the data dir. */
+  async open(): Promise<void> {
+    await fs.mkdir(this.opts.dataDir, { recursive: true });
+    const entries = await fs.readdir(this.opts.dataDir, { withFileTypes: true });
+    for (const e of entries) {
+      if (!e.isDirectory() || !COLLECTION_NAME_RE.test(e.name)) continue;
+      const file = path.join(this.opts.dataDir, e.name, 'collection.json');
+      let raw: string;
+      try {
+        raw = await fs.readFile(file, 'utf8');
+      } catch {
+        continue;
+      }
+      let config: CollectionConfig;
+      try {
+        config = CollectionConfigSchema.parse(JSON.parse(raw));
+      } catch (err) {
+        throw new SpladexError('CORRUPT_INDEX', `corrupt index file ${file}: not a valid collection config`, { cause: err });
+      }
+      const t0 = performance.now();
+      this.collections.set(e.name, await this.openCollection(e.name, config));
+      this.opts.logger.info({ collection: e.name, ms: Math.round(performance.now() - t0) }, 'collection opened');
+    }
+    this.ready = true;
+  }
+
+  isReady(): boolean {
+    return this.ready && !this.closed;
+  }
+
+  private collectionDir(name: string): string {
+    return path.join(this.opts.dataDir, name);
+  }
+
+  private async openCollection(name: string, config: CollectionConfig): Promise<Collection> {
+    const storeConfig: StoreConfig = {
+      dim: config.encoder === 'none' ? (config.dim as number) : GROWABLE_DIM,
+      weighting: config.encoder === 'lexical' ? { kind: 'bm25', k1: 0.9, b: 0.4 } : { kind: 'none' },
+      growableDictionary: true,
+      build: config.index,
+      metadataTypes: config.metadata,
+      memtableMaxDocs: this.opts.memtableMaxDocs ?? 50_000,
+    };
+    if (config.dense) storeConfig.denseDim = config.dense.dim;
+    const store = await openCollectionStore({
+      dir: path.join(this.collectionDir(name), 'store'),
+      config: storeConfig,
+      logger: this.opts.logger.child({ collection: name }),
+    });
+    let binding: TextBinding;
+    if (config.encoder === 'lexical') binding = createLexicalBinding(store);
+    else binding = createVectorsOnlyBinding(store);
+    return new Collection(name, config, store, binding, this.limits, this.opts.logger.child({ collection: name }));
+  }
+
+  private get(name: string): Collection {
+    const c = this.collections.get(name);
+    if (!c) {
+      if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
+      throw notFound(`collection "${name}" not found`);
+    }
+    return c;
+  }
+
+  /** Creates a collection; `created: false` when an identical one exists. CONFLICT when it differs. */
+  async createCollection(name: string, body: unknown): Promise<{ created: boolean; collection: CollectionInfo }> {
+    if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
+    const parsed = CollectionConfigSchema.safeParse(body ?? {});
+    if (!parsed.success) throw new SpladexError('INVALID_ARGUMENT', formatZodIssue(parsed.error.issues[0]));
+    const config = parsed.data;
+    this.checkEncoders(config);
+    return this.serialise(name, async () => {
+      const existing = this.collections.get(name);
+      if (existing) {
+        if (stableJson(existing.config) === stableJson(config)) return { created: false, collection: existing.info() };
+        throw new SpladexError('CONFLICT', `collection "${name}" exists with another configuration`);
+      }
+      const dir = this.collectionDir(name);
+      await fs.rm(dir, { recursive: true, force: true });
+      await fs.mkdir(dir, { recursive: true });
+      const collection = await this.openCollection(name, config);
+      await writeFileAtomic(path.join(dir, 'collection.json'), JSON.stringify(config, null, 2));
+      this.collections.set(name, collection);
+      this.opts.logger.info({ collection: name, encoder: config.encoder }, 'collection created');
+      return { created: true, collection: collection.info() };
+    });
+  }
+
+  private checkEncoders(config: CollectionConfig): void {
+    if (!BUILTIN_ENCODERS.has(config.encoder)) {
+      throw invalidArgument('encoder', `unknown encoder "${config.encoder}" (available: lexical, none)`);
+    }
+    if (config.queryEncoder !== undefined && config.queryEncoder !== config.encoder) {
+      throw invalidArgument('queryEncoder', `query encoder "${config.queryEncoder}" cannot be combined with encoder "${config.encoder}"`);
+    }
+    if (config.encoder === 'none' && config.dim === undefined) {
+      throw invalidArgument('dim', 'required when encoder is "none" (bounds the term ids)');
+    }
+    if (config.dense?.encoder !== undefined) {
+      throw invalidArgument('dense.encoder', `unknown dense encoder "${config.dense.encoder}"`);
+    }
+  }
+
+  private async serialise<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.pending.get(name) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(fn);
+    this.pending.set(name, next);
+    try {
+      return await next;
+    } finally {
+      if (this.pending.get(name) === next) this.pending.delete(name);
+    }
+  }
+
+  listCollections(): { collections: CollectionSummary[] } {
+    const out: CollectionSummary[] = [];
+    for (const c of [...this.collections.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const s = c.info().stats;
+      out.push({ name: c.name, documents: s.documents, encoder: c.config.encoder, segments: s.segments });
+    }
+    return { collections: out };
+  }
+
+  getCollection(name: string): CollectionInfo {
+    return this.get(name).info();
+  }
+
+  async deleteCollection(name: string): Promise<void> {
+    const c = this.get(name);
+    await this.serialise(name, async () => {
+      this.collections.delete(name);
+      await c.close();
+      await fs.rm(this.collectionDir(name), { recursive: true, force: true });
+      this.opts.logger.info({ collection: name }, 'collection deleted');
+    });
+  }
+
+  async optimize(name: string): Promise<{ segments: number; tookMs: number }> {
+    return this.get(name).store.optimize();
+  }
+
+  async upsertDocuments(name: string, docs: unknown[]) {
+    if (docs.length > this.limits.maxDocsPerRequest) {
+      throw invalidArgument('documents', `at most ${this.limits.maxDocsPerRequest} documents per request`);
+    }
+    return this.get(name).upsert(docs);
+  }
+
+  getDocument(name: string, id: string, withVector: boolean): DocumentView {
+    return this.get(name).get(id, withVector);
+  }
+
+  async deleteDocument(name: string, id: string): Promise<void> {
+    return this.get(name).delete(id);
+  }
+
+  async search(name: string, req: SearchRequest): Promise<SearchResponse> {
+    return this.get(name).search(req);
+  }
+
+  async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
+    const c = this.get(name);
+    const out: SearchResponse[] = [];
+    for (const r of reqs) out.push(await c.search(r));
+    return out;
+  }
+
+  async encode(req: EncodeRequest) {
+    const collection = req.collection !== undefined ? this.get(req.collection) : undefined;
+    if (!BUILTIN_ENCODERS.has(req.encoder) || req.encoder === 'none') {
+      throw invalidArgument('encoder', `unknown encoder "${req.encoder}"`);
+    }
+    if (collection && collection.config.encoder !== req.encoder) {
+      throw invalidArgument('collection', `collection "${collection.name}" uses encoder "${collection.config.encoder}", not "${req.encoder}"`);
+    }
+    return { vectors: await encodeTexts(req, collection) };
+  }
+
+  metricsSnapshot() {
+    return {
+      collections: [...this.collections.values()].map((c) => {
+        const s = c.info().stats;
+        return { name: c.name, documents: s.documents, memtableDocuments: s.memtableDocuments, segments: s.segments };
+      }),
+      encoderQueueDepth: 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.collections.values()) await c.close();
+    this.collections.clear();
+  }
+}
+
+export async function openSpladexService(opts: ServiceOptions): Promise<SpladexService> {
+  const s = new SpladexService(opts);
+  await s.open();
+  return s;
+}
+
+/** JSON with sorted keys, for comparing configs. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : val,
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * How a collection turns text into vectors: the bridge between an encoder (src/encoders) and the collection's
+ * store (src/index), which never import each other. Three kinds:
+ * - `lexical`: terms from the lexical analyzer, ids from the store's growable dictionary; documents are stored
+ *   as raw term frequencies (the store applies BM25 saturation), queries are binary presence × live IDF.
+ * - `none`: vectors only; text is refused.
+ * - `model`: ONNX sparse encoders with a fixed vocabulary (document encoder, optional separate query encoder).
+ */
+import type { SparseVector } from '../core/sparse-vector.js';
+import { fromPairs } from '../core/sparse-vector.js';
+import { invalidArgument } from '../core/errors.js';
+import type { SparseEncoder } from '../encoders/encoder.js';
+import { analyze, queryTerms, bm25Idf } from '../encoders/lexical/lexical-encoder.js';
+import type { CollectionStore, Dictionary } from '../index/store-types.js';
+import type { Vocabulary } from './vector-input.js';
+
+export interface TextBinding {
+  readonly kind: 'lexical' | 'none' | 'model';
+  readonly vocab: Vocabulary;
+  /** Whether documents may bring their own `vector`. */
+  readonly acceptsDocumentVectors: boolean;
+  /** Whether documents and queries may be given as text. */
+  readonly acceptsText: boolean;
+  encodeDocuments(texts: readonly string[]): Promise<SparseVector[]>;
+  encodeQuery(text: string): Promise<SparseVector>;
+}
+
+/** Vocabulary view over a store's growable dictionary. */
+export function dictionaryVocabulary(dict: Dictionary, dim: number): Vocabulary {
+  return {
+    dim,
+    lookup: (t) => dict.get(t),
+    add: (t) => {
+      const id = dict.getOrAdd(t);
+      if (id >= dim) throw invalidArgument('vector', `vocabulary is full (dim ${dim})`);
+      return id;
+    },
+    decode: (id) => dict.term(id) ?? `#${id}`,
+  };
+}
+
+export function encoderVocabulary(enc: SparseEncoder): Vocabulary {
+  return { dim: enc.dim, lookup: (t) => enc.lookup(t), decode: (id) => enc.decode(id) };
+}
+
+export function createLexicalBinding(store: CollectionStore): TextBinding {
+  const dict = store.dictionary;
+  if (!dict) throw new Error('lexical collections need a growable dictionary');
+  const vocab = dictionaryVocabulary(dict, store.config.dim);
+  return {
+    kind: 'lexical',
+    vocab,
+    acceptsDocumentVectors: false,
+    acceptsText: true,
+    async encodeDocuments(texts) {
+      return texts.map((t) => {
+        const tf = analyze(t);
+        const pairs: [number, number][] = [];
+        for (const [term, n] of tf) pairs.push([dict.getOrAdd(term), n]);
+        return fromPairs(pairs, 'sum');
+      });
+    },
+    async encodeQuery(text) {
+      const stats = store.termStats();
+      const pairs: [number, number][] = [];
+      for (const term of queryTerms(text)) {
+        const id = dict.get(term);
+        if (id === undefined) continue;
+        const df = stats.df(id);
+        if (df <= 0) continue;
+        pairs.push([id, bm25Idf(stats.numDocs, df)]);
+      }
+      return fromPairs(pairs, 'max');
+    },
+  };
+}
+
+export function createVectorsOnlyBinding(store: CollectionStore): TextBinding {
+  const dict = store.dictionary;
+  if (!dict) throw new Error('vectors-only collections need a growable dictionary');
+  return {
+    kind: 'none',
+    vocab: dictionaryVocabulary(dict, store.config.dim),
+    acceptsDocumentVectors: true,
+    acceptsText: false,
+    async encodeDocuments() {
+      throw invalidArgument('vector', 'this collection has encoder "none": every document must carry a vector');
+    },
+    async encodeQuery() {
+      throw invalidArgument('query', 'this collection has encoder "none": send a vector instead of query text');
+    },
+  };
+}
+
+export function createModelBinding(docEncoder: SparseEncoder, queryEncoder: SparseEncoder): TextBinding {
+  return {
+    kind: 'model',
+    vocab: encoderVocabulary(docEncoder),
+    acceptsDocumentVectors: true,
+    acceptsText: true,
+    encodeDocuments: (texts) => docEncoder.encode(texts, 'document'),
+    async encodeQuery(text) {
+      const [v] = await queryEncoder.encode([text], 'query');
+      return v;
+    },
+  };
+}
