@@ -105,6 +105,12 @@ export interface CollectionStore {
   search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult;
   /** Exact dense scores etc. need stored dense vectors: undefined when the doc has none. */
   getDense(id: string): Float32Array | undefined;
+  /**
+   * Ids of the live documents (one snapshot) that pass `filter` (all live documents when absent or null), in no
+   * particular order. Used by the search layer to rebuild derived dense state (dense tables, LSA fits) and to
+   * restrict dense top-k to a filter. Filter semantics as in `search` (metadata-index.ts).
+   */
+  liveIds(filter?: FilterInput | null): string[];
   termStats(): TermStats;
   stats(): StoreStats;
   /** Seals the memtable and merges segments. */
