@@ -1,0 +1,92 @@
+/**
+ * The `lexical` encoder (default, model-free): text analysis modelled on Anserini's DefaultEnglishAnalyzer:
+ * StandardTokenizer-like split (tokenizer.ts) → remove English possessive `'s` → lower-case → drop Lucene's 33
+ * English stopwords → Porter stem (porter-stemmer.ts, Lucene's variant). Documents are `title + " " + text`
+ * (the caller joins them, see `documentText`).
+ *
+ * Output is term strings; mapping to term ids (the collection's growable dictionary) and BM25 weighting
+ * (bm25.ts, re-exported here) happen in the collection/service. Callers: the search service (documents and
+ * queries), the CLI's `encode`, the BEIR runner. `analyze`/`queryTerms` are pure functions of their input; they
+ * share one bounded memo of stems and character classes (a cache only: results never depend on it).
+ */
+import { tokenize } from './tokenizer.js';
+import { ENGLISH_STOP_WORDS } from './stopwords.js';
+import { porterStem } from './porter-stemmer.js';
+
+export { K1, B, bm25DocWeight, bm25Idf } from './bm25.js';
+
+/** Text a document is analyzed from: title and text joined by one space (either may be absent). */
+export function documentText(title: string | undefined, text: string | undefined): string {
+  if (title === undefined || title === '') return text ?? '';
+  if (text === undefined || text === '') return title;
+  return `${title} ${text}`;
+}
+
+/** Lucene's EnglishPossessiveFilter: drops a trailing `'s` / `’s` / `＇s` (either case of s). */
+export function stripPossessive(token: string): string {
+  const n = token.length;
+  if (n >= 2) {
+    const s = token.charCodeAt(n - 1);
+    const q = token.charCodeAt(n - 2);
+    if ((s === 115 || s === 83) && (q === 0x27 || q === 0x2019 || q === 0xff07)) return token.slice(0, n - 2);
+  }
+  return token;
+}
+
+/** Default bound on cached stems; SciFact has ~30k distinct words, MS MARCO a few million. */
+const DEFAULT_STEM_CACHE = 200_000;
+
+/**
+ * Analyzer with reusable caches (non-ASCII character classes, stems). Not shared across threads; cheap to create.
+ * The stem cache is cleared when it reaches `maxCachedStems`, so memory stays bounded.
+ */
+export class LexicalAnalyzer {
+  private readonly classCache = new Map<number, number>();
+  private readonly stems = new Map<string, string>();
+
+  constructor(private readonly maxCachedStems = DEFAULT_STEM_CACHE) {}
+
+  /** Analyzed terms in text order, stopwords removed (repeats kept). */
+  terms(text: string): string[] {
+    const raw = tokenize(text, this.classCache);
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const word = stripPossessive(raw[i]).toLowerCase();
+      if (word.length === 0 || ENGLISH_STOP_WORDS.has(word)) continue;
+      let stem = this.stems.get(word);
+      if (stem === undefined) {
+        stem = porterStem(word);
+        if (this.stems.size >= this.maxCachedStems) this.stems.clear();
+        this.stems.set(word, stem);
+      }
+      out.push(stem);
+    }
+    return out;
+  }
+
+  /** Stemmed term → term frequency (≥ 1). Insertion order = first occurrence. */
+  analyze(text: string): Map<string, number> {
+    const tf = new Map<string, number>();
+    for (const t of this.terms(text)) tf.set(t, (tf.get(t) ?? 0) + 1);
+    return tf;
+  }
+
+  /** Distinct stemmed terms of a query, in first-seen order (query side is binary presence). */
+  queryTerms(text: string): string[] {
+    return [...new Set(this.terms(text))];
+  }
+}
+
+// Memo shared by the module-level functions. Stemming is ~40% of analysis time on SciFact; the cache is bounded
+// (cleared at DEFAULT_STEM_CACHE words) and invisible to callers, so it is not shared state in any observable sense.
+const shared = new LexicalAnalyzer();
+
+/** Stemmed term → term frequency (≥ 1) of `text`, in first-occurrence order. */
+export function analyze(text: string): Map<string, number> {
+  return shared.analyze(text);
+}
+
+/** Distinct stemmed query terms, in first-seen order (the query side is binary presence). */
+export function queryTerms(text: string): string[] {
+  return shared.queryTerms(text);
+}
