@@ -1,0 +1,101 @@
+/**
+ * The Fastify app factory: wires body parsers, zod validation + OpenAPI, auth, request ids and logging,
+ * metrics, the error envelope and all routes of API.md around an already-open search service. No listening and
+ * no environment reads here (src/main.ts does both), so tests build apps freely and drive them with `inject`.
+ *
+ * Request ids: an incoming `x-request-id` (≤ 128 safe characters) is reused, otherwise a UUID is generated; the
+ * id is logged with every line of the request and returned in the `x-request-id` response header.
+ * Timeouts: `requestTimeoutMs` bounds receiving a request (Node's server `requestTimeout`, a slow-client guard)
+ * and the run time of read-only routes (503 BUSY past it, see routes-search.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { DEFAULT_LIMITS, type Limits } from '../config/request-schemas.js';
+import { registerAuth } from './auth.js';
+import { registerBodyParsers } from './body-parsers.js';
+import { registerErrorHandling } from './error-handler.js';
+import { createAppMetrics, registerRequestMetrics, type AppMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { registerCollectionRoutes } from './routes-collections.js';
+import { registerDocumentRoutes } from './routes-documents.js';
+import { registerOpsRoutes } from './routes-ops.js';
+import { registerSearchRoutes } from './routes-search.js';
+import type { ServerService } from './service-port.js';
+
+/** Options of `buildApp`. */
+export interface AppOptions {
+  service: ServerService;
+  logger: Logger;
+  /** When set, `/v1/*` needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Overrides of `service.limits` for request validation (tests use small ones); the service applies its own. */
+  limits?: Partial<Limits>;
+  /** Largest accepted request body in bytes (API.md: 32 MiB). */
+  maxBodyBytes?: number;
+  /** Deadline for receiving a request and for read-only routes, ms (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Folder of the web page (default src/server/web/). */
+  webDir?: string;
+}
+
+/** The app plus its metrics (exposed for tests and the composition root). */
+export type SpladexApp = FastifyInstance & { spladexMetrics?: AppMetrics };
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+const PKG_VERSION = '0.1.0';
+
+/** Reuses a well-formed `x-request-id`, else generates a UUID. */
+export function requestIdFor(req: IncomingMessage): string {
+  const h = req.headers['x-request-id'];
+  const v = Array.isArray(h) ? h[0] : h;
+  return v !== undefined && REQUEST_ID_RE.test(v) ? v : randomUUID();
+}
+
+/**
+ * Builds the app (routes registered and ready); the caller listens or injects, and closes it. The service is
+ * not closed by `app.close()`: its owner (main.ts) closes it after the app has drained.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const baseService = options.service;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...baseService.limits, ...options.limits };
+  // Routes read limits from the service they are given; a view with the overridden limits keeps them consistent.
+  const service: ServerService = options.limits === undefined ? baseService : Object.create(baseService, { limits: { value: limits } });
+
+  const app = Fastify({
+    // pino 10 and Fastify's bundled pino types differ only nominally.
+    loggerInstance: options.logger as unknown as FastifyBaseLogger,
+    bodyLimit: maxBodyBytes,
+    requestTimeout: requestTimeoutMs,
+    // Document ids may be 512 UTF-8 bytes, up to 1,536 characters once percent-encoded.
+    routerOptions: { maxParamLength: 4096 },
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    requestIdLogLabel: 'reqId',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerBodyParsers(app);
+  registerErrorHandling(app, maxBodyBytes);
+  registerAuth(app, options.apiKey);
+  const metrics = createAppMetrics(service);
+  registerRequestMetrics(app, metrics);
+  await registerOpenApi(app, PKG_VERSION);
+
+  registerOpsRoutes(app, service, metrics, options.webDir);
+  registerCollectionRoutes(app, service);
+  registerDocumentRoutes(app, service);
+  registerSearchRoutes(app, service, metrics, requestTimeoutMs);
+
+  (app as SpladexApp).spladexMetrics = metrics;
+  await app.ready();
+  return app;
+}

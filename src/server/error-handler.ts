@@ -1,0 +1,103 @@
+/**
+ * The one table from error codes to HTTP status, and the error envelope every failure answers with:
+ * `{"statusCode", "code", "error", "message"}` (API.md "Errors"), including 404 for unknown routes.
+ *
+ * Sources of errors and how they map:
+ * - `SpladexError` from the service or the edge: by `code` (STATUS_BY_CODE). BUSY adds `Retry-After`.
+ * - `CORRUPT_INDEX`: 500 with code CORRUPT_INDEX and the service's message, which names the damaged file
+ *   (relative to the data dir as the store reports it) so an operator can act; nothing else internal leaks.
+ * - Fastify's own errors (body too large 413, unsupported media type 415, malformed JSON / bad content length
+ *   400, ...): by their `statusCode`.
+ * - Anything else (a bug): 500 INTERNAL with a fixed message and the request id; the stack goes to the log only.
+ * Registered by app.ts; `sendError` is also used by the auth hook and the not-found handler.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isSpladexError, type ErrorCode } from '../core/errors.js';
+
+/** HTTP status for each error code. */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  BUSY: 503,
+  CORRUPT_INDEX: 500,
+  INTERNAL: 500,
+};
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  503: 'BUSY',
+};
+
+/** The error body of every non-2xx answer. */
+export interface ErrorEnvelope {
+  statusCode: number;
+  code: ErrorCode;
+  error: string;
+  message: string;
+}
+
+/** Builds the envelope for a status and code. */
+export function toEnvelope(statusCode: number, code: ErrorCode, message: string): ErrorEnvelope {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/** Sends an error envelope; BUSY answers carry `Retry-After` (seconds, default 1). */
+export function sendError(reply: FastifyReply, statusCode: number, code: ErrorCode, message: string, retryAfterSeconds?: number): FastifyReply {
+  if (code === 'BUSY') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds ?? 1))));
+  return reply.code(statusCode).type('application/json; charset=utf-8').send(toEnvelope(statusCode, code, message));
+}
+
+/** Messages for Fastify's own client errors, worded like ours (they name the part of the request at fault). */
+function fastifyMessage(err: FastifyError, maxBodyBytes: number): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `body: larger than the limit of ${maxBodyBytes} bytes`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'content-type: unsupported; send application/json (or application/x-ndjson for documents)';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'body: must not be empty when content-type is application/json';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'body: not valid JSON';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return 'body: size does not match Content-Length';
+    default:
+      return err.message;
+  }
+}
+
+/** Installs the error handler and the JSON 404 handler on `app`. */
+export function registerErrorHandling(app: FastifyInstance, maxBodyBytes: number): void {
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (isSpladexError(err)) {
+      const status = STATUS_BY_CODE[err.code];
+      if (status >= 500) request.log.error({ err }, 'request failed');
+      else request.log.debug({ code: err.code, message: err.message }, 'request rejected');
+      const message = err.code === 'INTERNAL' ? `internal error (request id ${request.id})` : err.message;
+      return sendError(reply, status, err.code, message, err.retryAfterSeconds);
+    }
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    const code = CODE_BY_STATUS[status];
+    if (status >= 400 && status < 500) {
+      request.log.debug({ code: err.code, message: err.message }, 'request rejected');
+      // Client errors we have no code for (405, 408, ...) keep their status and read as INVALID_ARGUMENT.
+      return sendError(reply, status, code ?? 'INVALID_ARGUMENT', fastifyMessage(err, maxBodyBytes));
+    }
+    if (status === 503) return sendError(reply, 503, 'BUSY', 'server busy, retry later', 1);
+    request.log.error({ err }, 'unhandled error');
+    return sendError(reply, 500, 'INTERNAL', `internal error (request id ${request.id})`);
+  });
+
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
+    sendError(reply, 404, 'NOT_FOUND', `route ${request.method} ${request.url.split('?')[0]} not found`),
+  );
+}

@@ -1,0 +1,97 @@
+/**
+ * Prometheus metrics for one app instance, on its own `Registry` (never prom-client's global one, so several apps
+ * in one process — tests — do not collide). Request counters and latency histograms are labelled by route
+ * *pattern* (`/v1/collections/:name/search`, or `unmatched` for 404s) to bound cardinality; search latency is
+ * labelled by collection. Collection gauges are read from `service.metricsSnapshot()` at scrape time.
+ * Created by app.ts; routes-search.ts calls `observeSearch`; routes-ops.ts serves `render()` at GET /metrics.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServerService } from './service-port.js';
+
+/** The metrics of one app. */
+export interface AppMetrics {
+  readonly registry: Registry;
+  /** Records one search request's latency (`kind`: `single` or `batch`). */
+  observeSearch(collection: string, kind: 'single' | 'batch', seconds: number): void;
+  /** Prometheus text exposition. */
+  render(): Promise<string>;
+  readonly contentType: string;
+  /** Request counter and latency histogram, updated by `registerRequestMetrics`. */
+  readonly requests: Counter<'method' | 'route' | 'status_code'>;
+  readonly latency: Histogram<'method' | 'route' | 'status_code'>;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Creates the registry and the metric families; gauges pull from `service` on every scrape. */
+export function createAppMetrics(service: ServerService): AppMetrics {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: 'spladex_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'spladex_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const search = new Histogram({
+    name: 'spladex_search_duration_seconds',
+    help: 'Search latency (service time, successful requests) by collection and kind (single, batch)',
+    labelNames: ['collection', 'kind'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  // Each gauge asks the service for a fresh snapshot: it is a cheap in-memory read, and separate reads keep each
+  // gauge correct when read on its own (registry.getSingleMetric(...).get()).
+  type CollectionNumbers = { documents: number; memtableDocuments: number; segments: number };
+  const perCollection = (name: string, help: string, pick: (c: CollectionNumbers) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['collection'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of service.metricsSnapshot().collections) this.set({ collection: c.name }, pick(c));
+      },
+    });
+  perCollection('spladex_collection_documents', 'Live documents per collection', (c) => c.documents);
+  perCollection('spladex_memtable_documents', 'Documents in the in-memory memtable per collection', (c) => c.memtableDocuments);
+  perCollection('spladex_segments', 'Sealed segments per collection', (c) => c.segments);
+  new Gauge({
+    name: 'spladex_encoder_queue_depth',
+    help: 'Encode jobs waiting for an encoder worker',
+    registers: [registry],
+    collect() {
+      this.set(service.metricsSnapshot().encoderQueueDepth);
+    },
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    observeSearch(collection, kind, seconds) {
+      search.observe({ collection, kind }, seconds);
+    },
+    render: () => registry.metrics(),
+    requests,
+    latency,
+  };
+}
+
+/** Adds the onResponse hook that counts and times every request (including 404s and auth failures). */
+export function registerRequestMetrics(app: FastifyInstance, metrics: AppMetrics): void {
+  const { requests, latency } = metrics;
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+    requests.inc(labels);
+    latency.observe(labels, reply.elapsedTime / 1000);
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * OpenAPI at /docs, generated from the zod schemas that validate requests (route `schema.body`, `params`,
+ * `querystring` are zod; `z.toJSONSchema` converts them for @fastify/swagger, input side, so defaults read as
+ * optional). Also installs zod as Fastify's validator compiler (see validation.ts) and a plain JSON serializer,
+ * since response schemas here are documentation only. Registered by app.ts before the routes.
+ */
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { z } from 'zod';
+import { isZodSchema, safeParseForFastify } from './validation.js';
+
+const PARTS = ['body', 'querystring', 'params', 'headers'] as const;
+
+/** zod → JSON Schema for OpenAPI 3.0 documents; refinements and transforms cannot be expressed and are omitted. */
+export function toOpenApiSchema(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+/** The error envelope, documented on every route. */
+export const ErrorEnvelopeSchema = z.object({
+  statusCode: z.number().int(),
+  code: z.enum(['INVALID_ARGUMENT', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'BUSY', 'CORRUPT_INDEX', 'INTERNAL']),
+  error: z.string(),
+  message: z.string(),
+});
+
+/** Installs zod validation and serves the OpenAPI document and UI under /docs. */
+export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (!isZodSchema(schema)) return (data: unknown) => ({ value: data });
+    // Fastify hands a missing body over as null; zod schemas that allow an absent body use `.optional()`.
+    return (data: unknown) => safeParseForFastify(schema, httpPart === 'body' && data === null ? undefined : data, '');
+  });
+  app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'spladex REST API', version, description: 'Learned-sparse-retrieval search server. Contract: docs/API.md.' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Required on /v1/* when SPLADEX_API_KEY is set' } },
+      },
+    },
+    transform: ({ schema, url }) => {
+      if (schema === undefined || schema === null) return { schema, url };
+      const out: Record<string, unknown> = { ...(schema as Record<string, unknown>) };
+      for (const part of PARTS) {
+        const s = out[part];
+        if (isZodSchema(s)) out[part] = toOpenApiSchema(s);
+      }
+      const response = out.response as Record<string, unknown> | undefined;
+      if (response !== undefined) {
+        const converted: Record<string, unknown> = {};
+        for (const [status, s] of Object.entries(response)) converted[status] = isZodSchema(s) ? toOpenApiSchema(s) : s;
+        out.response = converted;
+      }
+      return { schema: out as never, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}

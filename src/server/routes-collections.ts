@@ -1,0 +1,66 @@
+/**
+ * Collection routes (API.md "Collections"): create (PUT, 201 new / 200 identical / 409 different config),
+ * list, get, delete (204) and optimize. Names are validated at the edge (400 for an invalid name, before the
+ * service is asked); the config body is validated with the persisted config's schema, then by the service.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { CollectionConfigSchema } from '../config/index-config.js';
+import { collectionParamsSchema } from './route-schemas.js';
+import type { ServerService } from './service-port.js';
+
+type NameParams = { name: string };
+
+/** Registers the collection routes. */
+export function registerCollectionRoutes(app: FastifyInstance, service: ServerService): void {
+  const tags = ['collections'];
+  const security = [{ bearer: [] }];
+
+  app.put<{ Params: NameParams; Body: unknown }>(
+    '/v1/collections/:name',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Create a collection (idempotent for an identical config)',
+        params: collectionParamsSchema,
+        body: CollectionConfigSchema.optional(),
+      },
+    },
+    async (request, reply) => {
+      const { created, collection } = await service.createCollection(request.params.name, request.body ?? {});
+      return reply.code(created ? 201 : 200).send(collection);
+    },
+  );
+
+  app.get('/v1/collections', { schema: { tags, security, summary: 'List collections' } }, async () => service.listCollections());
+
+  app.get<{ Params: NameParams }>(
+    '/v1/collections/:name',
+    { schema: { tags, security, summary: 'A collection with its config and stats', params: collectionParamsSchema } },
+    async (request) => service.getCollection(request.params.name),
+  );
+
+  app.delete<{ Params: NameParams }>(
+    '/v1/collections/:name',
+    { schema: { tags, security, summary: 'Delete a collection and its data', params: collectionParamsSchema } },
+    async (request, reply) => {
+      await service.deleteCollection(request.params.name);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: NameParams }>(
+    '/v1/collections/:name/optimize',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Seal the memtable and merge segments',
+        params: collectionParamsSchema,
+        body: z.unknown().optional().describe('ignored'),
+      },
+    },
+    async (request) => service.optimize(request.params.name),
+  );
+}

@@ -1,0 +1,61 @@
+/**
+ * Document routes (API.md "Documents"): batch upsert (JSON `{documents}` or NDJSON, ≤ maxDocsPerRequest;
+ * each document validated by the service so valid ones are indexed and bad ones reported per index; durable
+ * when answered), get by id (`?vector=true` adds the token map), delete by id (204 / 404).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ServerService } from './service-port.js';
+import { collectionParamsSchema, documentParamsSchema, getDocumentQuerySchema, upsertBodySchema } from './route-schemas.js';
+import type { NdjsonRouteConfig } from './body-parsers.js';
+
+type DocParams = { name: string; id: string };
+
+/** Registers the document routes. */
+export function registerDocumentRoutes(app: FastifyInstance, service: ServerService): void {
+  const tags = ['documents'];
+  const security = [{ bearer: [] }];
+  const limits = service.limits;
+  const ndjson: NdjsonRouteConfig = { ndjson: true };
+
+  app.post<{ Params: { name: string }; Body: { documents: unknown[] } }>(
+    '/v1/collections/:name/documents',
+    {
+      config: ndjson,
+      schema: {
+        tags,
+        security,
+        summary: 'Upsert a batch of documents (JSON or application/x-ndjson, one document per line)',
+        consumes: ['application/json', 'application/x-ndjson'],
+        params: collectionParamsSchema,
+        body: upsertBodySchema(limits),
+      },
+    },
+    async (request) => service.upsertDocuments(request.params.name, request.body.documents),
+  );
+
+  app.get<{ Params: DocParams; Querystring: { vector?: string } }>(
+    '/v1/collections/:name/documents/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Get a document by id',
+        params: documentParamsSchema(limits),
+        querystring: getDocumentQuerySchema,
+      },
+    },
+    async (request) => {
+      const withVector = request.query.vector === 'true' || request.query.vector === '1';
+      return service.getDocument(request.params.name, request.params.id, withVector);
+    },
+  );
+
+  app.delete<{ Params: DocParams }>(
+    '/v1/collections/:name/documents/:id',
+    { schema: { tags, security, summary: 'Delete a document by id', params: documentParamsSchema(limits) } },
+    async (request, reply) => {
+      await service.deleteDocument(request.params.name, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * Search and encode routes (API.md "Search", "Encode"): single search, batch search (same order as asked) and
+ * text encoding. Bodies are parsed at the edge with the shared request schemas (limits applied), so the service
+ * receives typed `SearchRequest`s. These routes only read, so they carry a deadline: past `requestTimeoutMs`
+ * the client gets 503 BUSY with Retry-After (the work itself is not cancelled; it finishes and is dropped).
+ * Write routes have no such deadline: a timed-out write would leave the client unsure whether it happened.
+ */
+import type { FastifyInstance } from 'fastify';
+import { SpladexError } from '../core/errors.js';
+import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type EncodeRequest, type SearchRequest } from '../config/request-schemas.js';
+import { collectionParamsSchema } from './route-schemas.js';
+import type { ServerService } from './service-port.js';
+import type { AppMetrics } from './metrics.js';
+
+/** Resolves like `work`, or rejects with BUSY once `ms` have passed (the timer never keeps the process alive). */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SpladexError('BUSY', `${what}: did not finish within ${ms} ms`, { retryAfterSeconds: 1 })), ms);
+    timer.unref();
+  });
+  // The losing promise's rejection must not go unhandled.
+  work.catch(() => undefined);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Registers search, batch search and encode. */
+export function registerSearchRoutes(app: FastifyInstance, service: ServerService, metrics: AppMetrics, requestTimeoutMs: number): void {
+  const security = [{ bearer: [] }];
+  const limits = service.limits;
+
+  app.post<{ Params: { name: string }; Body: SearchRequest }>(
+    '/v1/collections/:name/search',
+    {
+      schema: {
+        tags: ['search'],
+        security,
+        summary: 'Top-k search by text, sparse vector and/or dense vector',
+        params: collectionParamsSchema,
+        body: searchRequestSchema(limits),
+      },
+    },
+    async (request) => {
+      const t0 = performance.now();
+      const result = await withDeadline(service.search(request.params.name, request.body), requestTimeoutMs, 'search');
+      metrics.observeSearch(request.params.name, 'single', (performance.now() - t0) / 1000);
+      return result;
+    },
+  );
+
+  app.post<{ Params: { name: string }; Body: { searches: SearchRequest[] } }>(
+    '/v1/collections/:name/search/batch',
+    {
+      schema: {
+        tags: ['search'],
+        security,
+        summary: 'Several searches in one request; results in the same order',
+        params: collectionParamsSchema,
+        body: batchSearchSchema(limits),
+      },
+    },
+    async (request) => {
+      const t0 = performance.now();
+      const results = await withDeadline(service.searchBatch(request.params.name, request.body.searches), requestTimeoutMs, 'search');
+      metrics.observeSearch(request.params.name, 'batch', (performance.now() - t0) / 1000);
+      return { results };
+    },
+  );
+
+  app.post<{ Body: EncodeRequest }>(
+    '/v1/encode',
+    { schema: { tags: ['encode'], security, summary: 'Encode texts into sparse vectors', body: EncodeRequestSchema } },
+    async (request) => withDeadline(service.encode(request.body), requestTimeoutMs, 'encode'),
+  );
+}

@@ -1,0 +1,35 @@
+/**
+ * The slice of the search service (src/search/spladex-service.ts) that the HTTP layer calls, as a structural
+ * type: the app depends on this shape, not on the class, so the composition root (src/main.ts) passes the real
+ * `SpladexService` and the compiler checks it fits. Return values the server only forwards are typed loosely.
+ * Every method throws `SpladexError` (INVALID_ARGUMENT, NOT_FOUND, CONFLICT, BUSY, CORRUPT_INDEX, INTERNAL).
+ */
+import type { EncodeRequest, Limits, SearchRequest } from '../config/request-schemas.js';
+
+/** Per-collection numbers that feed the Prometheus gauges. */
+export interface ServiceMetricsSnapshot {
+  collections: { name: string; documents: number; memtableDocuments: number; segments: number }[];
+  encoderQueueDepth: number;
+}
+
+/** What the server needs from the search service. */
+export interface ServerService {
+  readonly limits: Limits;
+  isReady(): boolean;
+  createCollection(name: string, body: unknown): Promise<{ created: boolean; collection: unknown }>;
+  listCollections(): { collections: unknown[] };
+  getCollection(name: string): unknown;
+  deleteCollection(name: string): Promise<void>;
+  optimize(name: string): Promise<{ segments: number; tookMs: number }>;
+  upsertDocuments(
+    name: string,
+    docs: unknown[],
+  ): Promise<{ indexed: number; errors: { index: number; id?: string; code: string; message: string }[] }>;
+  getDocument(name: string, id: string, withVector: boolean): unknown;
+  deleteDocument(name: string, id: string): Promise<void>;
+  search(name: string, req: SearchRequest): Promise<unknown>;
+  searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
+  encode(req: EncodeRequest): Promise<unknown>;
+  metricsSnapshot(): ServiceMetricsSnapshot;
+  close(): Promise<void>;
+}
