@@ -1,0 +1,125 @@
+/**
+ * Composition root of the server: environment → pino logger → search service → Fastify app → listen.
+ * `startServer` is what `npm start` (this file as the entry module) and the CLI's `spladex serve` call.
+ *
+ * Shutdown (SIGTERM/SIGINT or `close()`): stop accepting connections and let in-flight requests finish
+ * (`app.close()`), then `service.close()`, which flushes and closes every collection's log. Acknowledged writes
+ * are already fsynced, so a SIGKILL loses nothing acknowledged either; a graceful close only saves replay time.
+ * A second signal during shutdown exits at once with code 1.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { loadEnv } from './config/env.js';
+import { openSpladexService } from './search/spladex-service.js';
+import { buildApp } from './server/app.js';
+
+/** A running server. `close()` is idempotent and resolves once the service is closed. */
+export interface RunningServer {
+  app: FastifyInstance;
+  /** The bound address, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Options of `startServer`. */
+export interface StartOptions {
+  /** Install SIGTERM/SIGINT handlers that close the server and let the process exit (default true). */
+  handleSignals?: boolean;
+  /** Logger to use instead of a new pino logger at `SPLADEX_LOG_LEVEL` on stdout. */
+  logger?: Logger;
+}
+
+/**
+ * Reads `SPLADEX_*` from `env`, opens the service and listens. Throws INVALID_ARGUMENT for a bad variable and
+ * whatever opening the data dir throws (e.g. CORRUPT_INDEX naming the file); nothing is left open on failure.
+ */
+export async function startServer(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningServer> {
+  const config = loadEnv(env);
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'spladex' } });
+  const service = await openSpladexService({
+    dataDir: config.dataDir,
+    encodersDir: config.encodersDir,
+    logger,
+    memtableMaxDocs: config.memtableMaxDocs,
+    encoderThreads: config.encoderThreads,
+    encoderQueue: config.encoderQueue,
+  });
+  let app: FastifyInstance;
+  let url: string;
+  try {
+    app = await buildApp({
+      service,
+      logger,
+      apiKey: config.apiKey,
+      maxBodyBytes: config.maxBodyBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+    });
+    url = await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await service.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  logger.info({ host: config.host, port, dataDir: config.dataDir, auth: config.apiKey !== undefined }, 'spladex listening');
+
+  let closing: Promise<void> | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing !== null) {
+      logger.warn({ signal }, 'second signal during shutdown; exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down');
+    close().then(
+      () => {
+        process.exitCode = 0;
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      try {
+        await app.close();
+      } finally {
+        await service.close();
+        if (options.handleSignals !== false) {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+        }
+        logger.info('spladex stopped');
+      }
+    })();
+    return closing;
+  };
+  if (options.handleSignals !== false) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  return { app, url, logger, close };
+}
+
+function isEntryModule(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryModule()) {
+  startServer(process.env).catch((err: unknown) => {
+    // The logger may not exist yet (bad environment), so the one failure line goes to stderr as JSON.
+    const e = err as { code?: string; message?: string };
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'spladex failed to start', code: e.code, error: e.message })}\n`);
+    process.exit(1);
+  });
+}
