@@ -1,0 +1,74 @@
+/**
+ * Test harness for the server tests (test/server-*.test.ts, test/api-*.test.ts): a real `SpladexService` over a
+ * fresh temp data dir plus a `buildApp` around it, driven through `app.inject`. No mocks. `close()` closes the
+ * app, the service and deletes the temp dir.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
+import type { Limits } from '../src/config/request-schemas.js';
+import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
+import { buildApp, type AppOptions } from '../src/server/app.js';
+
+export interface TestServer {
+  app: FastifyInstance;
+  service: SpladexService;
+  dataDir: string;
+  /** JSON request helper; `body` objects are sent as JSON, strings are sent raw with `contentType`. */
+  call(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions extends Partial<Omit<AppOptions, 'service' | 'logger' | 'limits'>> {
+  limits?: Partial<Limits>;
+  memtableMaxDocs?: number;
+}
+
+/** Opens a real service in a temp dir and builds an app around it. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-server-test-'));
+  const logger = pino({ level: 'silent' });
+  const { limits, memtableMaxDocs, ...appOptions } = options;
+  const service = await openSpladexService({
+    dataDir: path.join(dataDir, 'index'),
+    encodersDir: path.join(dataDir, 'encoders'),
+    logger,
+    limits,
+    memtableMaxDocs,
+  });
+  const app = await buildApp({ service, logger, ...appOptions });
+  let closed = false;
+  return {
+    app,
+    service,
+    dataDir,
+    call(method, url, body, headers = {}) {
+      const isRaw = typeof body === 'string' || Buffer.isBuffer(body);
+      return app.inject({
+        method: method as 'GET',
+        url,
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        payload: body === undefined ? undefined : isRaw ? (body as string) : JSON.stringify(body),
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await service.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Asserts the error envelope shape and returns it. */
+export function errorOf(res: LightMyRequestResponse): { statusCode: number; code: string; error: string; message: string } {
+  const body = res.json() as { statusCode: number; code: string; error: string; message: string };
+  if (Object.keys(body).sort().join(',') !== 'code,error,message,statusCode') {
+    throw new Error(`not an error envelope: ${res.body}`);
+  }
+  if (body.statusCode !== res.statusCode) throw new Error(`envelope statusCode ${body.statusCode} != HTTP ${res.statusCode}`);
+  return body;
+}
