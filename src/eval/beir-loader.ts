@@ -1,0 +1,124 @@
+/**
+ * Streaming readers for BEIR datasets: `corpus.jsonl` (`{"_id", "title", "text", ...}`; `id` accepted too),
+ * `queries.jsonl` (`{"_id", "text"}`) and `qrels/<split>.tsv` (`query-id \t corpus-id \t score`, optional header).
+ * Files are read line by line (node:readline) and never loaded whole, so corpora of millions of lines stream.
+ * Callers: the CLI's bulk index (corpus lines), the BEIR runner (queries, qrels), tests.
+ *
+ * Errors: a missing file throws NOT_FOUND naming it; a malformed line is yielded as `{ ok: false, line, error }`
+ * by `readJsonLines` (so bulk indexing can report and skip it) and throws INVALID_ARGUMENT naming file and line
+ * in the strict readers (`loadQueries`, `loadQrels`).
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
+
+/** One line of a JSONL file: parsed object, or the reason it could not be parsed. `line` is 1-based. */
+export type JsonLine = { ok: true; line: number; value: Record<string, unknown> } | { ok: false; line: number; error: string };
+
+/** A BEIR corpus document. */
+export interface BeirDocument {
+  id: string;
+  title: string;
+  text: string;
+}
+
+/** qid → (docid → graded relevance). Relevance may be 0 or negative (judged non-relevant). */
+export type Qrels = Map<string, Map<string, number>>;
+
+function assertFile(path: string): void {
+  if (!existsSync(path)) throw notFound(`file not found: ${path}`);
+}
+
+/** Yields the raw lines of a text file with 1-based numbers (CRLF tolerated). */
+export async function* readLines(path: string): AsyncGenerator<{ line: number; text: string }> {
+  assertFile(path);
+  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of rl) {
+    line++;
+    yield { line, text };
+  }
+}
+
+/** Yields every non-blank line of a JSONL file as a parsed object or an error (not a JSON object, bad JSON). */
+export async function* readJsonLines(path: string): AsyncGenerator<JsonLine> {
+  for await (const { line, text } of readLines(path)) {
+    if (text.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      yield { ok: false, line, error: `invalid JSON: ${(e as Error).message}` };
+      continue;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      yield { ok: false, line, error: 'expected a JSON object' };
+      continue;
+    }
+    yield { ok: true, line, value: value as Record<string, unknown> };
+  }
+}
+
+/** The id of a JSONL record: `_id` (BEIR) or `id`; numbers are turned into strings. undefined when absent. */
+export function recordId(rec: Record<string, unknown>): string | undefined {
+  const v = rec._id ?? rec.id;
+  if (typeof v === 'string' && v.length > 0) return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** Streams a BEIR corpus; throws INVALID_ARGUMENT naming the line on a malformed record. */
+export async function* readBeirCorpus(path: string): AsyncGenerator<BeirDocument> {
+  for await (const rec of readJsonLines(path)) {
+    if (!rec.ok) throw invalidArgument(`${path}:${rec.line}`, rec.error);
+    const id = recordId(rec.value);
+    if (id === undefined) throw invalidArgument(`${path}:${rec.line}`, 'record has no "_id" or "id"');
+    const title = typeof rec.value.title === 'string' ? rec.value.title : '';
+    const text = typeof rec.value.text === 'string' ? rec.value.text : '';
+    yield { id, title, text };
+  }
+}
+
+/** Loads `queries.jsonl` into qid → text (queries are small; the file is still read line by line). */
+export async function loadQueries(path: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const rec of readJsonLines(path)) {
+    if (!rec.ok) throw invalidArgument(`${path}:${rec.line}`, rec.error);
+    const id = recordId(rec.value);
+    const text = rec.value.text;
+    if (id === undefined || typeof text !== 'string') {
+      throw invalidArgument(`${path}:${rec.line}`, 'a query needs "_id" and a string "text"');
+    }
+    out.set(id, text);
+  }
+  return out;
+}
+
+/**
+ * Loads a qrels TSV (`qid docid rel`, tab- or space-separated; a first line whose third column is not a number
+ * is a header and skipped; 4-column TREC qrels `qid 0 docid rel` are accepted too). Later lines win on repeats.
+ */
+export async function loadQrels(path: string): Promise<Qrels> {
+  const qrels: Qrels = new Map();
+  for await (const { line, text } of readLines(path)) {
+    const t = text.trim();
+    if (t === '') continue;
+    const cols = t.split(/\s+/);
+    let qid: string;
+    let docid: string;
+    let relText: string;
+    if (cols.length === 3) [qid, docid, relText] = cols;
+    else if (cols.length === 4) [qid, , docid, relText] = cols;
+    else throw invalidArgument(`${path}:${line}`, `expected 3 columns (query-id, corpus-id, score), got ${cols.length}`);
+    const rel = Number(relText);
+    if (!Number.isFinite(rel) || relText === '') {
+      if (line === 1) continue; // header
+      throw invalidArgument(`${path}:${line}`, `relevance "${relText}" is not a number`);
+    }
+    let m = qrels.get(qid);
+    if (!m) qrels.set(qid, (m = new Map()));
+    m.set(docid, rel);
+  }
+  if (qrels.size === 0) throw new SpladexError('INVALID_ARGUMENT', `${path}: no relevance judgements`);
+  return qrels;
+}
