@@ -74,8 +74,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 4096 },
     requestIdHeader: false,
     genReqId: requestIdFor,
-    requestIdLogLabel: 'reqId',
-    disableRequestLogging: false,
     return503OnClosing: true,
   });
 
