@@ -1,0 +1,82 @@
+/**
+ * The collection manifest `MANIFEST.json`: the single source of truth for which files make up the collection's
+ * durable state. Replaced atomically (write `MANIFEST.json.tmp`, fsync, rename, fsync the directory). Carries its
+ * own checksum: `checksum` is the CRC32 (hex) of `JSON.stringify(body)` where body is the manifest without
+ * `checksum`. On open: the listed segments, their delete files and the dictionary file are loaded, then WAL
+ * generations >= `walGeneration` are replayed. Callers: collection-store.ts.
+ *
+ * JSON shape: { format: 1, walGeneration, nextSegmentId, nextFileGeneration, dictionary: string|null,
+ *               segments: [{ name, numDocs, deletes: string|null }], config: StoreConfig, checksum }
+ */
+import { readFile, rename, writeFile, open } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { join } from 'node:path';
+import type { StoreConfig } from './store-types.js';
+import { corruptIndex } from '../core/errors.js';
+import { fsyncDir } from './segment-format.js';
+
+export const MANIFEST_FILE = 'MANIFEST.json';
+
+export interface ManifestSegment {
+  /** Segment directory name (`seg-<8 digits>`). */
+  name: string;
+  numDocs: number;
+  /** Delete bitmap file name, or null when nothing is deleted. */
+  deletes: string | null;
+}
+
+export interface Manifest {
+  format: 1;
+  /** Replay WAL generations >= this on open. */
+  walGeneration: number;
+  nextSegmentId: number;
+  /** Counter for generation-numbered files (deletes, dictionary). */
+  nextFileGeneration: number;
+  dictionary: string | null;
+  segments: ManifestSegment[];
+  config: StoreConfig;
+}
+
+function checksumOf(body: Manifest): string {
+  return (crc32(JSON.stringify(body)) >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Reads the manifest of `dir`; undefined when there is none; CORRUPT_INDEX naming the file when damaged. */
+export async function loadManifest(dir: string): Promise<Manifest | undefined> {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw corruptIndex(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let parsed: Manifest & { checksum?: string };
+  try {
+    parsed = JSON.parse(text) as Manifest & { checksum?: string };
+  } catch {
+    throw corruptIndex(path, 'not valid JSON');
+  }
+  const { checksum, ...body } = parsed;
+  if (typeof checksum !== 'string' || checksumOf(body as Manifest) !== checksum) throw corruptIndex(path, 'checksum mismatch');
+  if (body.format !== 1 || !Array.isArray(body.segments) || !Number.isInteger(body.walGeneration)) {
+    throw corruptIndex(path, 'unexpected shape or format version');
+  }
+  return body as Manifest;
+}
+
+/** Writes the manifest atomically and durably. */
+export async function saveManifest(dir: string, m: Manifest): Promise<void> {
+  const path = join(dir, MANIFEST_FILE);
+  const tmp = `${path}.tmp`;
+  const text = `${JSON.stringify({ ...m, checksum: checksumOf(m) }, null, 1)}\n`;
+  await writeFile(tmp, text);
+  const fh = await open(tmp, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  await fsyncDir(dir);
+}

@@ -1,0 +1,313 @@
+/**
+ * The memtable: recent documents held in memory until a seal turns them into a segment, searched exactly.
+ * Documents live in arrival-order "slots"; vectors are appended to CSR arrays (raw values: term frequencies for
+ * bm25 collections, final weights otherwise). Every CHUNK_DOCS slots a small inverted index of that chunk is built
+ * (a transposition, ~1 ms), so a search is term-at-a-time over full chunks plus a merge-walk over the tail.
+ *
+ * Invariants: an id is live in at most one slot; deleted slots stay in the arrays (bit set in `deleted`) until
+ * the memtable is sealed and dropped. Per doc the score is Σ over common terms, in ascending term id order, of
+ * q·w with w rounded to float32 and the sum in float64 — bit-identical to searching a segment sealed with the
+ * same avgdl. Callers: collection-store.ts (writes, search, seal snapshots).
+ */
+import type { SparseVector } from '../core/sparse-vector.js';
+import type { DocWeighting, StoreDocument } from './store-types.js';
+import { IdTopK } from './id-top-k.js';
+
+const CHUNK_DOCS = 2048;
+
+interface Chunk {
+  terms: Uint32Array;
+  /** terms.length + 1 offsets into slots/vals. */
+  starts: Uint32Array;
+  /** Slot minus the chunk's first slot. */
+  local: Uint16Array;
+  vals: Float32Array;
+}
+
+/** Stored fields of a memtable doc. */
+export interface MemtableFields {
+  title?: string;
+  text?: string;
+  metadata?: Record<string, unknown>;
+  dense?: Float32Array;
+}
+
+/** bm25 document weight of raw term frequency `tf` in a doc of length `dl`, rounded to float32. */
+export function bm25Weight(tf: number, dl: number, avgdl: number, k1: number, b: number): number {
+  const norm = avgdl > 0 ? dl / avgdl : 1;
+  return Math.fround((tf * (k1 + 1)) / (tf + k1 * (1 - b + b * norm)));
+}
+
+export class Memtable {
+  private ids: string[] = [];
+  private fields: MemtableFields[] = [];
+  private offsets = new Uint32Array(1025);
+  private termIds = new Uint32Array(1 << 16);
+  private values = new Float32Array(1 << 16);
+  private dls = new Float64Array(1024);
+  private deleted = new Uint32Array(32);
+  private readonly slotOf = new Map<string, number>();
+  private chunks: Chunk[] = [];
+  private acc = new Float64Array(CHUNK_DOCS);
+  private seen = new Uint8Array(CHUNK_DOCS);
+  private liveDocs = 0;
+  private liveSumDl = 0;
+  private liveNnz = 0;
+
+  /** Number of slots (live + deleted). */
+  get slots(): number {
+    return this.ids.length;
+  }
+
+  /** Live documents. */
+  get size(): number {
+    return this.liveDocs;
+  }
+
+  get sumDl(): number {
+    return this.liveSumDl;
+  }
+
+  get nnz(): number {
+    return this.liveNnz;
+  }
+
+  /** Inserts a doc (replacing a live doc with the same id in this memtable); returns its slot. */
+  insert(doc: StoreDocument): number {
+    this.delete(doc.id);
+    const slot = this.ids.length;
+    const v = doc.vector;
+    const nnz = v.indices.length;
+    this.ensure(slot + 1, this.offsets[slot] + nnz);
+    const start = this.offsets[slot];
+    this.termIds.set(v.indices, start);
+    this.values.set(v.values, start);
+    this.offsets[slot + 1] = start + nnz;
+    let dl = 0;
+    for (let i = 0; i < nnz; i++) dl += v.values[i];
+    this.dls[slot] = dl;
+    this.ids.push(doc.id);
+    const f: MemtableFields = {};
+    if (doc.title !== undefined) f.title = doc.title;
+    if (doc.text !== undefined) f.text = doc.text;
+    if (doc.metadata !== undefined) f.metadata = doc.metadata;
+    if (doc.dense !== undefined) f.dense = doc.dense;
+    this.fields.push(f);
+    this.slotOf.set(doc.id, slot);
+    this.liveDocs++;
+    this.liveSumDl += dl;
+    this.liveNnz += nnz;
+    if ((slot + 1) % CHUNK_DOCS === 0) this.chunks.push(this.buildChunk(slot + 1 - CHUNK_DOCS));
+    return slot;
+  }
+
+  /** Deletes the live doc `id`; returns whether it existed here. */
+  delete(id: string): boolean {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return false;
+    this.slotOf.delete(id);
+    this.deleted[slot >>> 5] |= 1 << (slot & 31);
+    this.liveDocs--;
+    this.liveSumDl -= this.dls[slot];
+    this.liveNnz -= this.offsets[slot + 1] - this.offsets[slot];
+    return true;
+  }
+
+  /** The live slot of `id`, or undefined. */
+  slotOfId(id: string): number | undefined {
+    return this.slotOf.get(id);
+  }
+
+  idOf(slot: number): string {
+    return this.ids[slot];
+  }
+
+  fieldsOf(slot: number): MemtableFields {
+    return this.fields[slot];
+  }
+
+  isLive(slot: number): boolean {
+    return (this.deleted[slot >>> 5] & (1 << (slot & 31))) === 0;
+  }
+
+  dlOf(slot: number): number {
+    return this.dls[slot];
+  }
+
+  /** The raw vector of a slot (views over internal arrays: copy before keeping). */
+  rawVector(slot: number): SparseVector {
+    const s = this.offsets[slot];
+    const e = this.offsets[slot + 1];
+    return { indices: this.termIds.subarray(s, e), values: this.values.subarray(s, e) };
+  }
+
+  /** The weighted vector of a slot (fresh arrays). */
+  weightedVector(slot: number, weighting: DocWeighting, avgdl: number): SparseVector {
+    const raw = this.rawVector(slot);
+    const values = Float32Array.from(raw.values);
+    if (weighting.kind === 'bm25') {
+      const dl = this.dls[slot];
+      for (let i = 0; i < values.length; i++) values[i] = bm25Weight(values[i], dl, avgdl, weighting.k1, weighting.b);
+    }
+    return { indices: Uint32Array.from(raw.indices), values };
+  }
+
+  /** Live slots in arrival order. */
+  liveSlots(): number[] {
+    const out: number[] = [];
+    for (let s = 0; s < this.ids.length; s++) if (this.isLive(s)) out.push(s);
+    return out;
+  }
+
+  /** For each live id: callback with (id, slot). */
+  forEachLive(fn: (id: string, slot: number) => void): void {
+    for (const [id, slot] of this.slotOf) fn(id, slot);
+  }
+
+  /**
+   * Exact search: offers every live doc with a positive score to `top` (payload = payloadBase + slot). `query` is sorted by
+   * term id. Returns the number of docs scored.
+   */
+  search(query: SparseVector, weighting: DocWeighting, avgdl: number, top: IdTopK, payloadBase = 0): number {
+    let scored = 0;
+    for (let c = 0; c < this.chunks.length; c++) scored += this.searchChunk(c, query, weighting, avgdl, top, payloadBase);
+    const tailStart = this.chunks.length * CHUNK_DOCS;
+    for (let slot = tailStart; slot < this.ids.length; slot++) {
+      if (!this.isLive(slot)) continue;
+      const s = this.dotSlot(slot, query, weighting, avgdl);
+      if (s.matched) {
+        scored++;
+        top.push(this.ids[slot], s.score, payloadBase + slot);
+      }
+    }
+    return scored;
+  }
+
+  private dotSlot(slot: number, q: SparseVector, weighting: DocWeighting, avgdl: number): { score: number; matched: boolean } {
+    let i = this.offsets[slot];
+    const e = this.offsets[slot + 1];
+    const qi = q.indices;
+    const qv = q.values;
+    let j = 0;
+    let s = 0;
+    let matched = false;
+    const bm25 = weighting.kind === 'bm25';
+    const dl = this.dls[slot];
+    while (i < e && j < qi.length) {
+      const a = this.termIds[i];
+      const b = qi[j];
+      if (a === b) {
+        const raw = this.values[i];
+        const w = bm25 ? bm25Weight(raw, dl, avgdl, weighting.k1, weighting.b) : raw;
+        s += qv[j] * w;
+        matched = true;
+        i++;
+        j++;
+      } else if (a < b) i++;
+      else j++;
+    }
+    return { score: s, matched };
+  }
+
+  private searchChunk(c: number, q: SparseVector, weighting: DocWeighting, avgdl: number, top: IdTopK, payloadBase: number): number {
+    const ch = this.chunks[c];
+    const base = c * CHUNK_DOCS;
+    const acc = this.acc;
+    const seen = this.seen;
+    const bm25 = weighting.kind === 'bm25';
+    const k1 = bm25 ? weighting.k1 : 0;
+    const b = bm25 ? weighting.b : 0;
+    let touched = 0;
+    // Query terms ascending, so each doc's sum is accumulated in ascending term order (see file comment).
+    for (let j = 0; j < q.indices.length; j++) {
+      const t = q.indices[j];
+      const qw = q.values[j];
+      let lo = 0;
+      let hi = ch.terms.length - 1;
+      let pos = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const x = ch.terms[mid];
+        if (x === t) {
+          pos = mid;
+          break;
+        }
+        if (x < t) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      if (pos < 0) continue;
+      for (let p = ch.starts[pos], e = ch.starts[pos + 1]; p < e; p++) {
+        const l = ch.local[p];
+        const raw = ch.vals[p];
+        const w = bm25 ? bm25Weight(raw, this.dls[base + l], avgdl, k1, b) : raw;
+        if (seen[l] === 0) {
+          seen[l] = 1;
+          touched++;
+          acc[l] = qw * w;
+        } else acc[l] += qw * w;
+      }
+    }
+    let scored = 0;
+    if (touched > 0) {
+      for (let l = 0; l < CHUNK_DOCS; l++) {
+        if (seen[l] === 0) continue;
+        seen[l] = 0;
+        const slot = base + l;
+        if (!this.isLive(slot)) continue;
+        scored++;
+        top.push(this.ids[slot], acc[l], payloadBase + slot);
+      }
+    }
+    return scored;
+  }
+
+  private buildChunk(first: number): Chunk {
+    const s0 = this.offsets[first];
+    const s1 = this.offsets[first + CHUNK_DOCS];
+    const n = s1 - s0;
+    // Sort entries by (term, slot) via counting over distinct terms.
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    const tids = this.termIds.subarray(s0, s1);
+    const sorted = Array.from(new Set(tids)).sort((a, b) => a - b);
+    const terms = Uint32Array.from(sorted);
+    const index = new Map<number, number>();
+    for (let i = 0; i < terms.length; i++) index.set(terms[i], i);
+    const starts = new Uint32Array(terms.length + 1);
+    for (let i = 0; i < n; i++) starts[(index.get(tids[i]) as number) + 1]++;
+    for (let i = 0; i < terms.length; i++) starts[i + 1] += starts[i];
+    const fill = starts.slice(0, terms.length);
+    const local = new Uint16Array(n);
+    const vals = new Float32Array(n);
+    for (let l = 0; l < CHUNK_DOCS; l++) {
+      const slot = first + l;
+      for (let p = this.offsets[slot]; p < this.offsets[slot + 1]; p++) {
+        const ti = index.get(this.termIds[p]) as number;
+        const at = fill[ti]++;
+        local[at] = l;
+        vals[at] = this.values[p];
+      }
+    }
+    return { terms, starts, local, vals };
+  }
+
+  private ensure(slots: number, nnz: number): void {
+    if (slots + 1 > this.offsets.length) {
+      const cap = Math.max(slots + 1, this.offsets.length * 2);
+      this.offsets = grow(this.offsets, cap);
+      this.dls = grow(this.dls, cap);
+      this.deleted = grow(this.deleted, (cap + 31) >>> 5);
+    }
+    if (nnz > this.termIds.length) {
+      const cap = Math.max(nnz, this.termIds.length * 2);
+      this.termIds = grow(this.termIds, cap);
+      this.values = grow(this.values, cap);
+    }
+  }
+}
+
+function grow<T extends Uint32Array | Float32Array | Float64Array>(a: T, cap: number): T {
+  const out = new (a.constructor as new (n: number) => T)(cap);
+  out.set(a);
+  return out;
+}

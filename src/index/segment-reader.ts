@@ -1,0 +1,253 @@
+/**
+ * Opens a sealed segment directory: reads each file into typed arrays (views over the file bytes, no rebuild),
+ * verifies every CRC and the cross-file shapes, and answers per-ord lookups. Immutable once open; deletes live
+ * in the store. Any truncated, flipped or missing byte → `SpladexError('CORRUPT_INDEX')` naming the file.
+ *
+ * A segment directory `seg-<8 digits>/` holds section files (container layout: segment-format.ts):
+ *
+ *   forward.bin  kind "forward"
+ *     meta     f64[4]  numDocs, dim (= largest term id + 1), avgdl baked into weights, weighting (0 none, 1 bm25)
+ *     offsets  u32[numDocs+1]   CSR row starts (ord order = external id ascending)
+ *     termIds  u16|u32[nnz]     u16 when dim <= 65536; ascending within a doc
+ *     values   f32[nnz]         final weights (bm25: baked with meta.avgdl)
+ *     dl       f64[numDocs]     Σ raw values per doc (bm25: document length in term frequencies)
+ *     tf       f32[nnz]         bm25 only: raw term frequencies, for reweighting on merge
+ *   postings.bin kind "postings" (unpruned, exact search)
+ *     offsets  u32[dim+1], docs u32[nnz] (ascending per term), values f32[nnz]
+ *   ids.bin      kind "ids"      offsets f64[numDocs+1], bytes u8 (UTF-8 ids in ord order, strictly ascending)
+ *   fields.bin   kind "fields"   flags u8[numDocs] (bit0 title, bit1 text, bit2 metadata), and
+ *                                titleOffsets/textOffsets/metaOffsets f64[numDocs+1] with titleBytes/textBytes/metaBytes u8
+ *                                (metadata as JSON text)
+ *   dense.bin    kind "dense"    optional: meta u32[2] (denseDim, 0), has u8[numDocs], vectors f32[numDocs·denseDim]
+ *   seismic.bin  kind "seismic"  optional: named sections owned by src/index/seismic/ (see approximate.ts)
+ */
+import { access } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { SparseVector } from '../core/sparse-vector.js';
+import type { ForwardIndex } from './forward-index.js';
+import type { PostingLists } from './exact-search.js';
+import { corruptIndex } from '../core/errors.js';
+import { getOptionalSection, getSection, readSectionFile, type SectionFile } from './segment-format.js';
+import { openApproximateSearcher, type ApproximateSearcher } from './approximate.js';
+
+/** File names inside a segment directory. */
+export const SEGMENT_FILES = {
+  forward: 'forward.bin',
+  postings: 'postings.bin',
+  ids: 'ids.bin',
+  fields: 'fields.bin',
+  dense: 'dense.bin',
+  seismic: 'seismic.bin',
+} as const;
+
+/** Stored fields of one doc. */
+export interface SegmentFields {
+  title?: string;
+  text?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** A read-only open segment. */
+export class SegmentReader {
+  readonly name: string;
+  readonly dir: string;
+  readonly numDocs: number;
+  readonly forward: ForwardIndex;
+  readonly postings: PostingLists;
+  /** avgdl baked into the weights (bm25). */
+  readonly avgdl: number;
+  readonly dl: Float64Array;
+  readonly tf: Float32Array | null;
+  readonly sizeBytes: number;
+  readonly denseDim: number;
+  readonly approximate: ApproximateSearcher | null;
+  private readonly ids: string[];
+  private readonly fields: SectionFile;
+  private readonly dense: { has: Uint8Array; vectors: Float32Array } | null;
+
+  private constructor(init: {
+    dir: string;
+    forward: ForwardIndex;
+    postings: PostingLists;
+    avgdl: number;
+    dl: Float64Array;
+    tf: Float32Array | null;
+    ids: string[];
+    fields: SectionFile;
+    dense: { has: Uint8Array; vectors: Float32Array; dim: number } | null;
+    approximate: ApproximateSearcher | null;
+    sizeBytes: number;
+  }) {
+    this.dir = init.dir;
+    this.name = basename(init.dir);
+    this.forward = init.forward;
+    this.numDocs = init.forward.numDocs;
+    this.postings = init.postings;
+    this.avgdl = init.avgdl;
+    this.dl = init.dl;
+    this.tf = init.tf;
+    this.ids = init.ids;
+    this.fields = init.fields;
+    this.dense = init.dense;
+    this.denseDim = init.dense?.dim ?? 0;
+    this.approximate = init.approximate;
+    this.sizeBytes = init.sizeBytes;
+  }
+
+  /** Opens and verifies segment directory `dir`. Throws CORRUPT_INDEX naming the file at fault. */
+  static async open(dir: string): Promise<SegmentReader> {
+    const fwdPath = join(dir, SEGMENT_FILES.forward);
+    const [fwd, post, idf, fields] = await Promise.all([
+      readSectionFile(fwdPath, 'forward'),
+      readSectionFile(join(dir, SEGMENT_FILES.postings), 'postings'),
+      readSectionFile(join(dir, SEGMENT_FILES.ids), 'ids'),
+      readSectionFile(join(dir, SEGMENT_FILES.fields), 'fields'),
+    ]);
+    const meta = getSection(fwd, 'meta', Float64Array);
+    if (meta.length !== 4) throw corruptIndex(fwdPath, 'bad meta section');
+    const [numDocs, dim, avgdl] = meta;
+    const offsets = getSection(fwd, 'offsets', Uint32Array);
+    const termIds = fwd.sections.get('termIds');
+    if (!(termIds instanceof Uint16Array || termIds instanceof Uint32Array)) throw corruptIndex(fwdPath, 'missing or mistyped termIds');
+    const values = getSection(fwd, 'values', Float32Array);
+    const dl = getSection(fwd, 'dl', Float64Array);
+    const tf = getOptionalSection(fwd, 'tf', Float32Array) ?? null;
+    const nnz = termIds.length;
+    if (offsets.length !== numDocs + 1 || offsets[numDocs] !== nnz || values.length !== nnz || dl.length !== numDocs) {
+      throw corruptIndex(fwdPath, 'section lengths disagree');
+    }
+    if (tf !== null && tf.length !== nnz) throw corruptIndex(fwdPath, 'tf length disagrees');
+    const forward: ForwardIndex = { numDocs, dim, offsets, termIds, values };
+
+    const postings: PostingLists = {
+      numTerms: dim,
+      offsets: getSection(post, 'offsets', Uint32Array),
+      docs: getSection(post, 'docs', Uint32Array),
+      values: getSection(post, 'values', Float32Array),
+    };
+    if (postings.offsets.length !== dim + 1 || postings.offsets[dim] !== nnz || postings.docs.length !== nnz) {
+      throw corruptIndex(post.path, 'posting lists do not match the forward index');
+    }
+
+    const ids = decodeStrings(idf, 'offsets', 'bytes', numDocs);
+    for (let i = 1; i < ids.length; i++) if (!(ids[i - 1] < ids[i])) throw corruptIndex(idf.path, `ids not strictly ascending at ord ${i}`);
+    const flags = getSection(fields, 'flags', Uint8Array);
+    if (flags.length !== numDocs) throw corruptIndex(fields.path, 'flags length disagrees');
+    for (const s of ['title', 'text', 'meta']) {
+      if (getSection(fields, `${s}Offsets`, Float64Array).length !== numDocs + 1) throw corruptIndex(fields.path, `${s}Offsets length disagrees`);
+    }
+
+    let sizeBytes = fwd.sizeBytes + post.sizeBytes + idf.sizeBytes + fields.sizeBytes;
+    let dense: { has: Uint8Array; vectors: Float32Array; dim: number } | null = null;
+    const densePath = join(dir, SEGMENT_FILES.dense);
+    if (await exists(densePath)) {
+      const df = await readSectionFile(densePath, 'dense');
+      const d = getSection(df, 'meta', Uint32Array)[0];
+      const has = getSection(df, 'has', Uint8Array);
+      const vectors = getSection(df, 'vectors', Float32Array);
+      if (has.length !== numDocs || vectors.length !== numDocs * d) throw corruptIndex(densePath, 'dense lengths disagree');
+      dense = { has, vectors, dim: d };
+      sizeBytes += df.sizeBytes;
+    }
+    let approximate: ApproximateSearcher | null = null;
+    const seismicPath = join(dir, SEGMENT_FILES.seismic);
+    if (await exists(seismicPath)) {
+      const sf = await readSectionFile(seismicPath, 'seismic');
+      sizeBytes += sf.sizeBytes;
+      try {
+        approximate = openApproximateSearcher(forward, sf.sections);
+      } catch (err) {
+        throw corruptIndex(seismicPath, (err as Error).message);
+      }
+    }
+    return new SegmentReader({ dir, forward, postings, avgdl, dl, tf, ids, fields, dense, approximate, sizeBytes });
+  }
+
+  /** External id of `ord`. */
+  idAt(ord: number): string {
+    return this.ids[ord];
+  }
+
+  /** Ord of external id `id`, or -1 (binary search over the ascending ids). */
+  ordOf(id: string): number {
+    let lo = 0;
+    let hi = this.ids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const x = this.ids[mid];
+      if (x === id) return mid;
+      if (x < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Stored fields of `ord` (decoded on demand). */
+  fieldsOf(ord: number): SegmentFields {
+    const flags = (this.fields.sections.get('flags') as Uint8Array)[ord];
+    const out: SegmentFields = {};
+    if (flags & 1) out.title = this.str('title', ord);
+    if (flags & 2) out.text = this.str('text', ord);
+    if (flags & 4) out.metadata = JSON.parse(this.str('meta', ord)) as Record<string, unknown>;
+    return out;
+  }
+
+  /** Metadata JSON text of `ord`, or null (for merges: avoids a parse/stringify round trip). */
+  metadataJson(ord: number): string | null {
+    const flags = (this.fields.sections.get('flags') as Uint8Array)[ord];
+    return flags & 4 ? this.str('meta', ord) : null;
+  }
+
+  private str(field: string, ord: number): string {
+    const offs = this.fields.sections.get(`${field}Offsets`) as Float64Array;
+    const bytes = this.fields.sections.get(`${field}Bytes`) as Uint8Array;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', offs[ord], offs[ord + 1]);
+  }
+
+  /** Weighted vector of `ord` (copies). */
+  vector(ord: number): SparseVector {
+    const s = this.forward.offsets[ord];
+    const e = this.forward.offsets[ord + 1];
+    return { indices: Uint32Array.from(this.forward.termIds.subarray(s, e)), values: this.forward.values.slice(s, e) };
+  }
+
+  /** Raw vector of `ord` (term frequencies for bm25, else the weights); views, copy before keeping. */
+  rawVector(ord: number): SparseVector {
+    const s = this.forward.offsets[ord];
+    const e = this.forward.offsets[ord + 1];
+    const ids = this.forward.termIds.subarray(s, e);
+    return {
+      indices: ids instanceof Uint32Array ? ids : Uint32Array.from(ids),
+      values: (this.tf ?? this.forward.values).subarray(s, e),
+    };
+  }
+
+  /** Dense vector of `ord` (a copy), or undefined. */
+  denseOf(ord: number): Float32Array | undefined {
+    if (this.dense === null || this.dense.has[ord] === 0) return undefined;
+    const d = this.denseDim;
+    return this.dense.vectors.slice(ord * d, ord * d + d);
+  }
+}
+
+function decodeStrings(file: SectionFile, offName: string, bytesName: string, n: number): string[] {
+  const offs = getSection(file, offName, Float64Array);
+  const bytes = getSection(file, bytesName, Uint8Array);
+  if (offs.length !== n + 1 || offs[n] !== bytes.length) throw corruptIndex(file.path, `${offName} length disagrees`);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    if (offs[i + 1] < offs[i]) throw corruptIndex(file.path, `${offName} not ascending at ${i}`);
+    out[i] = buf.toString('utf8', offs[i], offs[i + 1]);
+  }
+  return out;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * Write-ahead log files: append-only, one file per generation (`wal-<gen>.log`, gen zero-padded to 8 digits).
+ * `WalWriter` appends records with group commit: every `append` resolves only after an fdatasync that covers its
+ * record, and appends that arrive while a sync is in flight share the next one. Each record's `apply` callback
+ * runs in log order right after that sync, so the in-memory state is changed in exactly the order of the log.
+ * `replayWal` reads a generation back, truncating a torn tail.
+ *
+ * File layout (little-endian):
+ *   0   8  magic "SPLXWAL\0"
+ *   8   4  u32 version (1)
+ *   12  4  u32 generation
+ *   16  …  records: u32 payload length, u32 CRC32 (zlib.crc32) of the payload, payload (wal-codec.ts)
+ *
+ * Torn tail rule: a crash can only damage the last write (one group commit). A bad record at offset p is a torn
+ * tail — truncated away with a warn log — when its length runs past the end of the file, when it is the last
+ * record and its CRC fails, or when every byte from p to the end is zero. Any other bad record is
+ * CORRUPT_INDEX naming the file. A zero length is always bad (payloads are never empty).
+ */
+import { open, truncate, type FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { corruptIndex, SpladexError } from '../core/errors.js';
+import { decodeRecord, type WalRecord } from './wal-codec.js';
+import { fsyncDir } from './segment-format.js';
+
+const MAGIC = Buffer.from('SPLXWAL\0', 'latin1');
+const HEADER_BYTES = 16;
+const VERSION = 1;
+
+/** Path of WAL generation `gen` inside `dir`. */
+export function walPath(dir: string, gen: number): string {
+  return join(dir, `wal-${String(gen).padStart(8, '0')}.log`);
+}
+
+/** Parses a WAL file name; undefined when it is not one. */
+export function parseWalName(name: string): number | undefined {
+  const m = /^wal-(\d{8,})\.log$/.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
+
+type QueueItem =
+  | { kind: 'record'; payload: Buffer; apply: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  | { kind: 'rotate'; gen: number; onRotated: () => void; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+
+/** Appends records to the current generation; see the file comment for ordering guarantees. */
+export class WalWriter {
+  private fh: FileHandle;
+  private readonly dir: string;
+  private gen: number;
+  private queue: QueueItem[] = [];
+  private flushing = false;
+  private failed: unknown = null;
+  private sizeBytes: number;
+
+  private constructor(dir: string, gen: number, fh: FileHandle, sizeBytes: number) {
+    this.dir = dir;
+    this.gen = gen;
+    this.fh = fh;
+    this.sizeBytes = sizeBytes;
+  }
+
+  /** Creates (or reopens for append, when `existingBytes` is given) generation `gen` in `dir`. */
+  static async open(dir: string, gen: number, existingBytes?: number): Promise<WalWriter> {
+    if (existingBytes !== undefined) {
+      const fh = await open(walPath(dir, gen), 'a');
+      return new WalWriter(dir, gen, fh, existingBytes);
+    }
+    const fh = await createWalFile(dir, gen);
+    return new WalWriter(dir, gen, fh, HEADER_BYTES);
+  }
+
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** Bytes in the current generation's file. */
+  get bytes(): number {
+    return this.sizeBytes;
+  }
+
+  /**
+   * Appends one record; resolves with `apply()`'s result after the record is fsynced and `apply` ran.
+   * Rejects (and poisons the writer: later appends reject too) when the write or sync fails.
+   */
+  append<T>(payload: Buffer, apply: () => T): Promise<T> {
+    if (this.failed !== null) return Promise.reject(this.writerFailed());
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ kind: 'record', payload, apply, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushing) void this.flushLoop();
+    });
+  }
+
+  /**
+   * Switches to generation `gen` after every record appended before this call is durable and applied;
+   * `onRotated` runs synchronously at the switch, before any later record is applied.
+   */
+  rotate(gen: number, onRotated: () => void): Promise<void> {
+    if (this.failed !== null) return Promise.reject(this.writerFailed());
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: 'rotate', gen, onRotated, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushing) void this.flushLoop();
+    });
+  }
+
+  /** Waits for queued work, then closes the file. */
+  async close(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) await this.rotateBarrier();
+    await this.fh.close();
+  }
+
+  private rotateBarrier(): Promise<void> {
+    // A rotate to the same generation is a no-op switch used as a queue barrier.
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: 'rotate', gen: this.gen, onRotated: () => {}, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushing) void this.flushLoop();
+    });
+  }
+
+  private writerFailed(): SpladexError {
+    return new SpladexError('INTERNAL', `write-ahead log ${walPath(this.dir, this.gen)} failed earlier; reopen the collection`, {
+      cause: this.failed,
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const head = this.queue[0];
+        if (head.kind === 'rotate') {
+          this.queue.shift();
+          await this.switchTo(head);
+          continue;
+        }
+        let n = 0;
+        while (n < this.queue.length && this.queue[n].kind === 'record') n++;
+        const batch = this.queue.splice(0, n) as Extract<QueueItem, { kind: 'record' }>[];
+        await this.writeBatch(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async writeBatch(batch: Extract<QueueItem, { kind: 'record' }>[]): Promise<void> {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    for (const item of batch) {
+      const head = Buffer.allocUnsafe(8);
+      head.writeUInt32LE(item.payload.length, 0);
+      head.writeUInt32LE(crc32(item.payload) >>> 0, 4);
+      parts.push(head, item.payload);
+      bytes += 8 + item.payload.length;
+    }
+    try {
+      for (let i = 0; i < parts.length; i += 512) await this.fh.writev(parts.slice(i, i + 512));
+      await this.fh.datasync();
+      this.sizeBytes += bytes;
+    } catch (err) {
+      this.failed = err;
+      for (const item of batch) item.reject(this.writerFailed());
+      for (const item of this.queue.splice(0)) item.reject(this.writerFailed());
+      return;
+    }
+    for (const item of batch) {
+      try {
+        item.resolve(item.apply());
+      } catch (err) {
+        item.reject(err);
+      }
+    }
+  }
+
+  private async switchTo(item: Extract<QueueItem, { kind: 'rotate' }>): Promise<void> {
+    if (item.gen === this.gen) {
+      item.onRotated();
+      item.resolve(undefined);
+      return;
+    }
+    try {
+      const fh = await createWalFile(this.dir, item.gen);
+      await this.fh.close();
+      this.fh = fh;
+      this.gen = item.gen;
+      this.sizeBytes = HEADER_BYTES;
+      item.onRotated();
+      item.resolve(undefined);
+    } catch (err) {
+      item.reject(err);
+    }
+  }
+}
+
+async function createWalFile(dir: string, gen: number): Promise<FileHandle> {
+  const fh = await open(walPath(dir, gen), 'wx');
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header.writeUInt32LE(VERSION, 8);
+  header.writeUInt32LE(gen, 12);
+  await fh.write(header);
+  await fh.sync();
+  await fsyncDir(dir);
+  return fh;
+}
+
+/** Result of replaying one generation. */
+export interface WalReplay {
+  records: number;
+  /** File size after any truncation (where appends continue). */
+  sizeBytes: number;
+  truncatedBytes: number;
+}
+
+/**
+ * Reads generation file `path`, calling `onRecord` for each valid record in order. A torn tail is truncated
+ * (warn log); other damage throws CORRUPT_INDEX naming the file. Reads in 16 MiB chunks.
+ */
+export async function replayWal(path: string, logger: Logger, onRecord: (r: WalRecord) => void): Promise<WalReplay> {
+  const fh = await open(path, 'r');
+  let size: number;
+  let records = 0;
+  let badAt = -1;
+  let badWhy = '';
+  try {
+    size = (await fh.stat()).size;
+    const header = Buffer.alloc(HEADER_BYTES);
+    const { bytesRead } = await fh.read(header, 0, HEADER_BYTES, 0);
+    if (bytesRead < HEADER_BYTES || !header.subarray(0, 8).equals(MAGIC)) {
+      // A crash between create and the header's fsync leaves an empty/partial header: nothing was logged yet.
+      if (size < HEADER_BYTES && header.subarray(0, bytesRead).every((b, i) => b === MAGIC[i] || b === 0)) {
+        badAt = 0;
+        badWhy = 'incomplete header';
+      } else throw corruptIndex(path, 'bad WAL header');
+    } else if (header.readUInt32LE(8) !== VERSION) throw corruptIndex(path, `unsupported WAL version ${header.readUInt32LE(8)}`);
+    let pos = badAt === 0 ? size : HEADER_BYTES;
+    const chunk = { buf: Buffer.alloc(0), start: 0 };
+    const readAt = async (at: number, n: number): Promise<Buffer> => {
+      if (at >= chunk.start && at + n <= chunk.start + chunk.buf.length) return chunk.buf.subarray(at - chunk.start, at - chunk.start + n);
+      const len = Math.max(n, 16 << 20);
+      const buf = Buffer.allocUnsafe(Math.min(len, size - at));
+      const r = await fh.read(buf, 0, buf.length, at);
+      chunk.buf = buf.subarray(0, r.bytesRead);
+      chunk.start = at;
+      return chunk.buf.subarray(0, Math.min(n, r.bytesRead));
+    };
+    while (pos < size) {
+      if (size - pos < 8) {
+        badAt = pos;
+        badWhy = 'partial record header';
+        break;
+      }
+      const head = await readAt(pos, 8);
+      const len = head.readUInt32LE(0);
+      const crc = head.readUInt32LE(4);
+      if (len === 0 || pos + 8 + len > size) {
+        badAt = pos;
+        badWhy = len === 0 ? 'zero-length record' : 'record runs past end of file';
+        break;
+      }
+      const payload = await readAt(pos + 8, len);
+      if ((crc32(payload) >>> 0) !== crc) {
+        badAt = pos;
+        badWhy = 'checksum mismatch';
+        break;
+      }
+      let rec: WalRecord;
+      try {
+        rec = decodeRecord(payload);
+      } catch (err) {
+        throw corruptIndex(path, `undecodable record at offset ${pos}: ${(err as Error).message}`);
+      }
+      onRecord(rec);
+      records++;
+      pos += 8 + len;
+    }
+    if (badAt > 0) {
+      const len = size - badAt >= 8 ? (await readAt(badAt, 4)).readUInt32LE(0) : 0;
+      const isLast = len > 0 && badAt + 8 + len >= size;
+      const tailZero = await allZero(fh, badAt, size);
+      if (!(badWhy === 'record runs past end of file' || badWhy === 'partial record header' || isLast || tailZero)) {
+        throw corruptIndex(path, `${badWhy} at offset ${badAt} with valid-looking data after it`);
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  if (badAt >= 0) {
+    logger.warn({ file: path, offset: badAt, droppedBytes: size - badAt, why: badWhy }, 'discarding torn tail of write-ahead log');
+    await truncate(path, badAt);
+    const t = await open(path, 'r+');
+    try {
+      if (badAt === 0) {
+        const header = Buffer.alloc(HEADER_BYTES);
+        MAGIC.copy(header, 0);
+        header.writeUInt32LE(VERSION, 8);
+        const gen = parseWalName(path.slice(path.lastIndexOf('/') + 1)) ?? 0;
+        header.writeUInt32LE(gen, 12);
+        await t.write(header, 0, HEADER_BYTES, 0);
+      }
+      await t.sync();
+    } finally {
+      await t.close();
+    }
+    const newSize = badAt === 0 ? HEADER_BYTES : badAt;
+    return { records, sizeBytes: newSize, truncatedBytes: size - badAt };
+  }
+  return { records, sizeBytes: size, truncatedBytes: 0 };
+}
+
+async function allZero(fh: FileHandle, from: number, to: number): Promise<boolean> {
+  const buf = Buffer.alloc(1 << 20);
+  for (let at = from; at < to; at += buf.length) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - at), at);
+    for (let i = 0; i < bytesRead; i++) if (buf[i] !== 0) return false;
+  }
+  return true;
+}
