@@ -223,7 +223,9 @@ async function runSearch(state) {
     clearAlert();
     const terms = searchedQueryTerms(encoded.tokens, response.hits, (tokens) => literalTokens(state.q, encoded.analyzed, tokens));
     const expansion = new Set(terms.filter((t) => t.expansion).map((t) => t.token));
-    renderHits(ui.hits, response.hits, queryWords(state.q), expansion);
+    // Highlight the query's words and their stems (`earthquak` also marks `earthquake` in a snippet).
+    const highlight = { words: queryWords(state.q), stems: encoded.analyzed };
+    renderHits(ui.hits, response.hits, highlight, expansion);
     renderQueryTerms(ui.qvTerms, terms);
     ui.qvEmpty.hidden = terms.length > 0;
     ui.qvEmpty.textContent = 'No query term is known to this collection.';

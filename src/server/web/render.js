@@ -71,9 +71,16 @@ export function renderCollectionPanel(dl, info) {
 /** One labelled bar: token, a bar scaled to `fraction` (0..1), the value, and an optional detail line. */
 function termBar({ token, fraction, value, detail, expansion, title }) {
   const li = el('li', expansion ? 'term-bar expansion' : 'term-bar');
-  const name = el('span', 'term-token', token);
+  const name = el('span', 'term-name');
+  // Expansion terms carry a visible "+" and, for screen readers, the word itself: colour is never the only cue.
+  if (expansion) {
+    const plus = el('span', 'exp-mark', '+');
+    plus.setAttribute('aria-hidden', 'true');
+    name.append(plus);
+  }
+  name.append(el('span', 'term-token', token));
+  if (expansion) name.append(el('span', 'visually-hidden', ' (expansion term)'));
   li.append(name);
-  if (expansion) li.append(el('span', 'badge', 'expansion'));
   const track = el('span', 'bar-track');
   track.setAttribute('aria-hidden', 'true');
   const fill = el('span', 'bar-fill');
@@ -107,7 +114,7 @@ function snippet(text, words) {
  * sparse score, so a bar's length is that term's share of the score.
  * @param {HTMLOListElement} ol
  * @param {object[]} hits search hits (with explain)
- * @param {string[]} words folded query words, for the snippet highlight
+ * @param {{words: string[], stems?: string[]}} words what the snippet highlights (see snippetParts)
  * @param {Set<string>} expansionTokens tokens of the query vector that are expansion terms
  */
 export function renderHits(ol, hits, words, expansionTokens) {

@@ -99,22 +99,27 @@ export function searchedQueryTerms(encodedTokens, hits, literalOf) {
 }
 
 /**
- * A snippet of `text` of about `maxChars` characters around the first occurrence of a literal query word, cut
- * at word boundaries, as parts to render; `mark` parts are occurrences of query words (to highlight).
+ * A snippet of `text` of about `maxChars` characters around the first occurrence of a query word, cut at word
+ * boundaries, as parts to render; `mark` parts are occurrences to highlight: a query word as a whole word, or a
+ * word that starts with one of the query's stems (`earthquak` marks `earthquakes`).
  * @param {string} text
- * @param {string[]} words folded query words (queryWords)
+ * @param {{words: string[], stems?: string[]}} query folded query words (queryWords) and lexical stems
  * @param {number} [maxChars]
  * @returns {{text: string, mark: boolean}[]}
  */
-export function snippetParts(text, words, maxChars = 220) {
+export function snippetParts(text, query, maxChars = 220) {
   if (!text) return [];
   const folded = fold(text);
   // fold() may change lengths for a few characters (ligatures); only trust positions when lengths agree.
   const aligned = folded.length === text.length;
-  const useful = aligned ? words.filter((w) => w.length >= 2) : [];
-  // Occurrences at a word start only, longest word first (so `in` does not light up inside `within`).
-  const alternatives = useful.map(escapeRegExp).sort((a, b) => b.length - a.length).join('|');
-  const pattern = useful.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives})`, 'gu') : null;
+  const alternatives = (list) => [...new Set(list.map(fold))].filter((w) => w !== '').map(escapeRegExp).sort((a, b) => b.length - a.length).join('|');
+  const words = aligned ? alternatives(query.words) : '';
+  const stems = aligned ? alternatives((query.stems ?? []).filter((t) => t.length >= 3)) : '';
+  const branches = [];
+  if (stems) branches.push(`(?:${stems})[\\p{L}\\p{N}]*`);
+  if (words) branches.push(`(?:${words})(?![\\p{L}\\p{N}])`);
+  // Matches start at a word start only, so `in` does not light up inside `within`.
+  const pattern = branches.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${branches.join('|')})`, 'gu') : null;
   const first = pattern === null ? -1 : folded.search(pattern);
   let start = 0;
   if (first > maxChars / 3) {

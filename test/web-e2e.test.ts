@@ -1,0 +1,173 @@
+/**
+ * Acceptance test of the web page (issue 7) in real headless Chromium (Debian's /usr/bin/chromium, driven by
+ * playwright-core): the real service on a temp data dir, the real app with an API key, listening on a free
+ * port; documents are indexed through the REST API. The page is driven like a person would: enter the key after
+ * the 401 prompt, pick the collection, type a query, read the top hit and its term bars, change k, reload the
+ * shared URL, turn PRF on and see expansion terms, and read an API error in the alert region. Screenshots go to
+ * test-output/ (gitignored): web-e2e.png, web-desktop.png (1280×800), web-narrow.png (390×844).
+ * Skipped, with that reason in its name, only when /usr/bin/chromium is absent (.ci/run installs it).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
+import { buildApp } from '../src/server/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const OUT_DIR = path.join(import.meta.dirname, '..', 'test-output');
+const API_KEY = 'web-e2e-secret';
+
+const DOCUMENTS = [
+  { id: 'quake-report', title: 'Earthquake damage report', text: 'The earthquake caused heavy damage: earthquake damage to roads, bridges and houses across the coastal town.' },
+  { id: 'quake-aftershock', title: 'Aftershocks after the earthquake', text: 'Aftershocks shook the region for days after the earthquake; seismologists expect more tremors.' },
+  { id: 'storm', title: 'Storm damage', text: 'A winter storm caused damage to power lines and trees.' },
+  { id: 'insurance', title: 'Insurance claims', text: 'Insurers counted the damage claims from the tremors and the earthquake.' },
+  { id: 'football', title: 'Cup final', text: 'The home team won the cup final after extra time.' },
+  { id: 'recipe', title: 'Bread recipe', text: 'Flour, water, salt and yeast make a simple bread.' },
+];
+
+describe('web page, end to end in headless Chromium', () => {
+  let dataDir = '';
+  let service: SpladexService;
+  let app: FastifyInstance;
+  let base = '';
+  let browser: Browser;
+
+  async function api(method: string, url: string, body?: unknown): Promise<Response> {
+    const res = await fetch(base + url, {
+      method,
+      headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${url}: HTTP ${res.status} ${await res.text()}`);
+    return res;
+  }
+
+  /** The hits as shown: title text and the tokens of their term bars. */
+  async function shownHits(page: Page): Promise<{ title: string; terms: string[] }[]> {
+    return page.$$eval('#hits > li', (items) =>
+      items.map((li) => ({
+        title: li.querySelector('h3')?.textContent ?? '',
+        terms: [...li.querySelectorAll('.term-bar .term-token')].map((t) => t.textContent ?? ''),
+      })),
+    );
+  }
+
+  async function waitForHitCount(page: Page, n: number): Promise<void> {
+    await page.waitForFunction((count) => document.querySelectorAll('#hits > li').length === count && !document.querySelector('#results[aria-busy]'), n);
+  }
+
+  /** Enters the API key once the page asks for it (after a 401). */
+  async function enterKey(page: Page): Promise<void> {
+    await page.getByLabel('API key', { exact: true }).waitFor({ state: 'visible' });
+    await page.getByLabel('API key', { exact: true }).fill(API_KEY);
+    await page.getByLabel('API key', { exact: true }).press('Enter');
+  }
+
+  beforeAll(async () => {
+    if (!hasChromium) return;
+    dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-web-e2e-'));
+    const logger = pino({ level: 'silent' });
+    service = await openSpladexService({ dataDir: path.join(dataDir, 'index'), encodersDir: path.join(dataDir, 'encoders'), logger });
+    app = await buildApp({ service, logger, apiKey: API_KEY });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    await api('PUT', '/v1/collections/news', {});
+    await api('PUT', '/v1/collections/scratch', {});
+    const indexed = (await (await api('POST', '/v1/collections/news/documents', { documents: DOCUMENTS })).json()) as { indexed: number };
+    expect(indexed.indexed).toBe(DOCUMENTS.length);
+    await mkdir(OUT_DIR, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await service?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!hasChromium)(`searches, explains, shares the URL and reports errors (skipped when ${CHROMIUM} is absent)`, async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+
+    // The API needs a key: the page says so in the alert region and asks for it.
+    await page.goto(`${base}/`);
+    await page.locator('#alert').getByText('needs an API key').waitFor();
+    await enterKey(page);
+    await page.locator('#collection option[value="news"]').waitFor({ state: 'attached' });
+
+    // Pick the collection: its panel shows the stats.
+    await page.getByLabel('Collection', { exact: true }).selectOption('news');
+    await page.locator('#cp-stats').getByText('Memtable documents').waitFor();
+    expect(await page.locator('#cp-stats').innerText()).toMatch(/Documents\s+6/);
+
+    // Type a query, submit with Enter: hits with scores, the expected top hit, its term bars, the latency.
+    await page.getByLabel('Query', { exact: true }).fill('earthquake damage');
+    await page.getByLabel('Query', { exact: true }).press('Enter');
+    await waitForHitCount(page, 4);
+    const hits = await shownHits(page);
+    expect(hits[0].title).toContain('Earthquake damage report');
+    expect(hits[0].terms).toEqual(expect.arrayContaining(['earthquak', 'damag']));
+    expect(await page.locator('#status').innerText()).toMatch(/^4 hits in [\d.]+ ms/);
+    expect(await page.locator('#hits > li').first().locator('.score').innerText()).toMatch(/^score \d/);
+    const queryTerms = await page.locator('#qv-terms .term-token').allInnerTexts();
+    expect(queryTerms.sort()).toEqual(['damag', 'earthquak']);
+    expect(await page.locator('#qv-terms .term-bar.expansion').count()).toBe(0);
+    await page.screenshot({ path: path.join(OUT_DIR, 'web-e2e.png') });
+
+    // Change k: fewer hits, and the state is in the URL.
+    await page.getByLabel('k (hits)', { exact: true }).fill('2');
+    await page.getByLabel('k (hits)', { exact: true }).press('Enter');
+    await waitForHitCount(page, 2);
+    expect(new URL(page.url()).searchParams.get('k')).toBe('2');
+    expect(new URL(page.url()).searchParams.get('q')).toBe('earthquake damage');
+
+    // The shared URL restores the state on load (the key is memory-only, so it is asked for again).
+    await page.reload();
+    await enterKey(page);
+    await waitForHitCount(page, 2);
+    expect(await page.getByLabel('Query', { exact: true }).inputValue()).toBe('earthquake damage');
+    expect(await page.getByLabel('k (hits)', { exact: true }).inputValue()).toBe('2');
+    expect(await page.getByLabel('Collection', { exact: true }).inputValue()).toBe('news');
+
+    // PRF on: feedback terms from the top hits join the query vector, marked as expansion terms.
+    await page.getByLabel('Query', { exact: true }).fill('earthquake');
+    await page.getByLabel('PRF (feedback)', { exact: true }).check();
+    await page.getByLabel('Query', { exact: true }).press('Enter');
+    await page.locator('#qv-terms .term-bar.expansion').first().waitFor();
+    const expansion = await page.locator('#qv-terms .term-bar.expansion .term-token').allInnerTexts();
+    expect(expansion.length).toBeGreaterThan(0);
+    expect(expansion).not.toContain('earthquak');
+    expect(await page.locator('#qv-terms .term-bar:not(.expansion) .term-token').allInnerTexts()).toEqual(['earthquak']);
+
+    // Desktop and narrow layouts, for a person to look at.
+    await page.screenshot({ path: path.join(OUT_DIR, 'web-desktop.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(OUT_DIR, 'web-narrow.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // An API error is shown as a readable message in the alert region, never as a stack trace.
+    await page.getByLabel('Collection', { exact: true }).selectOption('scratch');
+    await page.locator('#cp-stats').getByText('scratch').waitFor();
+    await api('DELETE', '/v1/collections/scratch');
+    await page.getByLabel('Query', { exact: true }).fill('anything');
+    await page.getByLabel('Query', { exact: true }).press('Enter');
+    await page.locator('#alert').getByText('NOT_FOUND').waitFor();
+    const alert = await page.locator('#alert').innerText();
+    expect(alert).toMatch(/^Search: collection "scratch" not found \(NOT_FOUND, HTTP 404\)$/);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+});
