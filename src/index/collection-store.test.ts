@@ -79,3 +79,133 @@ describe('collection store basics', () => {
     expect(s.termStats().df(2)).toBe(0);
   });
 });
+
+function randomDocs(n: number, seed: number, prefix = 'd'): StoreDocument[] {
+  let x = seed >>> 0 || 1;
+  const rnd = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
+  const out: StoreDocument[] = [];
+  for (let i = 0; i < n; i++) {
+    const pairs: Record<number, number> = {};
+    const nnz = 1 + Math.floor(rnd() * 12);
+    for (let j = 0; j < nnz; j++) pairs[Math.floor(rnd() * rnd() * 200)] = 1 + Math.floor(rnd() * 4);
+    out.push({ id: `${prefix}${Math.floor(rnd() * 1e6)}-${i}`, text: `t${i}`, vector: vec(pairs), metadata: { i } });
+  }
+  return out;
+}
+
+describe('seal, reopen, merge', () => {
+  it('finds everything after seal and after reopen, with identical scores', async () => {
+    const dir = tmp();
+    const s = await open(dir);
+    const docs = randomDocs(300, 7);
+    await s.upsert(docs.slice(0, 150));
+    await s.optimize();
+    await s.upsert(docs.slice(150));
+    await s.delete([docs[3].id, docs[200].id]);
+    const q = vec({ 1: 1, 5: 0.5, 17: 2 });
+    const before = s.search(q, { ...opts, k: 50 });
+    expect(s.stats()).toMatchObject({ documents: 298, segments: 1, memtableDocuments: 149, deleted: 1 });
+    await s.optimize();
+    expect(s.stats()).toMatchObject({ documents: 298, segments: 1, memtableDocuments: 0 });
+    expect(s.search(q, { ...opts, k: 50 }).hits).toEqual(before.hits);
+    await closeStore(s);
+    const s2 = await open(dir);
+    expect(s2.stats()).toMatchObject({ documents: 298, segments: 1, deleted: 0 });
+    expect(s2.search(q, { ...opts, k: 50 }).hits).toEqual(before.hits);
+    expect(s2.get(docs[3].id)).toBeUndefined();
+    expect(s2.get(docs[10].id)).toMatchObject({ id: docs[10].id, text: docs[10].text, metadata: docs[10].metadata });
+    expect(Array.from(s2.get(docs[10].id)!.vector.indices)).toEqual(Array.from(docs[10].vector.indices));
+  });
+
+  it('replays WAL records newer than the manifest after a reopen without seal', async () => {
+    const dir = tmp();
+    const s = await open(dir);
+    const docs = randomDocs(40, 3);
+    await s.upsert(docs.slice(0, 20));
+    await s.optimize();
+    await s.delete([docs[0].id]);
+    await s.upsert(docs.slice(20));
+    await s.upsert([{ ...docs[5], text: 'replaced' }]);
+    await closeStore(s);
+    const s2 = await open(dir);
+    expect(s2.stats().documents).toBe(39);
+    expect(s2.get(docs[0].id)).toBeUndefined();
+    expect(s2.get(docs[5].id)?.text).toBe('replaced');
+    expect(s2.stats().deleted).toBe(2);
+  });
+
+  it('seals automatically at memtableMaxDocs and keeps the growable dictionary', async () => {
+    const dir = tmp();
+    const s = await open(dir, { growableDictionary: true, memtableMaxDocs: 10 });
+    const dict = s.dictionary!;
+    for (let i = 0; i < 25; i++) {
+      const a = dict.getOrAdd(`w${i}`);
+      const b = dict.getOrAdd(`w${i + 1}`);
+      await s.upsert([{ id: `x${i}`, vector: vec({ [a]: 1, [b]: 2 }) }]);
+    }
+    await s.optimize();
+    await closeStore(s);
+    const s2 = await open(dir, { growableDictionary: true, memtableMaxDocs: 10 });
+    expect(s2.dictionary!.size).toBe(26);
+    expect(s2.dictionary!.get('w7')).toBe(7);
+    expect(s2.dictionary!.term(25)).toBe('w25');
+    const r = s2.search(vec({ 7: 1 }), opts);
+    expect(r.hits.map((h) => h.id)).toEqual(['x6', 'x7']);
+    expect(s2.stats().segments).toBe(1);
+  });
+
+  it('ties are broken by id ascending across memtable and segments', async () => {
+    const s = await open(tmp());
+    await s.upsert([{ id: 'm', vector: vec({ 1: 1 }) }, { id: 'b', vector: vec({ 1: 1 }) }]);
+    await s.optimize();
+    await s.upsert([{ id: 'a', vector: vec({ 1: 1 }) }, { id: 'z', vector: vec({ 1: 1 }) }, { id: 'c', vector: vec({ 1: 1 }) }]);
+    expect(s.search(vec({ 1: 1 }), { ...opts, k: 3 }).hits.map((h) => h.id)).toEqual(['a', 'b', 'c']);
+    expect(s.search(vec({ 1: 1 }), { ...opts, k: 10 }).hits.map((h) => h.id)).toEqual(['a', 'b', 'c', 'm', 'z']);
+  });
+
+  it('rejects a second opener of the same directory with BUSY', async () => {
+    const dir = tmp();
+    await open(dir);
+    await expect(openCollectionStore({ dir, config: config(), logger })).rejects.toMatchObject({ code: 'BUSY' });
+  });
+});
+
+describe('seal in a worker thread', () => {
+  it('keeps serving consistent searches and writes while the worker builds the segment', async () => {
+    const dir = tmp();
+    const s = await openCollectionStore({ dir, config: config(), logger });
+    stores.push(s);
+    const docs = randomDocs(3000, 11);
+    await s.upsert(docs);
+    const q = vec({ 3: 1, 8: 2, 40: 1 });
+    const expected = s.search(q, { ...opts, k: 20 }).hits;
+    let done = false;
+    const sealing = s.optimize().then((r) => {
+      done = true;
+      return r;
+    });
+    let searchesDuringSeal = 0;
+    let writesDuringSeal = 0;
+    while (!done) {
+      expect(s.search(q, { ...opts, k: 20 }).hits).toEqual(expected);
+      searchesDuringSeal++;
+      if (writesDuringSeal < 5) {
+        await s.upsert([{ id: `late${writesDuringSeal}`, vector: vec({ 999: 1 }) }]);
+        writesDuringSeal++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await sealing).toMatchObject({ segments: 1 });
+    expect(searchesDuringSeal).toBeGreaterThan(1);
+    expect(s.search(q, { ...opts, k: 20 }).hits).toEqual(expected);
+    expect(s.search(vec({ 999: 1 }), opts).hits.length).toBe(writesDuringSeal);
+    expect(s.stats()).toMatchObject({ documents: 3000 + writesDuringSeal, segments: 1 });
+  });
+});
