@@ -13,7 +13,9 @@ import { createInterface } from 'node:readline';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
 
 /** One line of a JSONL file: parsed object, or the reason it could not be parsed. `line` is 1-based. */
-export type JsonLine = { ok: true; line: number; value: Record<string, unknown> } | { ok: false; line: number; error: string };
+export type JsonLine =
+  | { ok: true; line: number; chars: number; value: Record<string, unknown> }
+  | { ok: false; line: number; chars: number; error: string };
 
 /** A BEIR corpus document. */
 export interface BeirDocument {
@@ -40,22 +42,26 @@ export async function* readLines(path: string): AsyncGenerator<{ line: number; t
   }
 }
 
-/** Yields every non-blank line of a JSONL file as a parsed object or an error (not a JSON object, bad JSON). */
+/**
+ * Yields every non-blank line of a JSONL file as a parsed object or an error (not a JSON object, bad JSON).
+ * `chars` is the line's length in UTF-16 units plus its newline (≈ bytes for mostly-ASCII text; for progress).
+ */
 export async function* readJsonLines(path: string): AsyncGenerator<JsonLine> {
   for await (const { line, text } of readLines(path)) {
+    const chars = text.length + 1;
     if (text.trim() === '') continue;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      yield { ok: false, line, error: `invalid JSON: ${(e as Error).message}` };
+      yield { ok: false, line, chars, error: `invalid JSON: ${(e as Error).message}` };
       continue;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      yield { ok: false, line, error: 'expected a JSON object' };
+      yield { ok: false, line, chars, error: 'expected a JSON object' };
       continue;
     }
-    yield { ok: true, line, value: value as Record<string, unknown> };
+    yield { ok: true, line, chars, value: value as Record<string, unknown> };
   }
 }
 

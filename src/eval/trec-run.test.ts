@@ -42,7 +42,17 @@ describe('TREC run files', () => {
     expect(formatTrecLines('q1', [{ id: 'd1', score: 1.5 }, { id: 'd2', score: 0.1 + 0.2 }])).toBe(
       'q1 Q0 d1 1 1.5 spladex\nq1 Q0 d2 2 0.30000000000000004 spladex\n',
     );
-    expect(() => formatTrecLines('q 1', [{ id: 'd', score: 1 }])).toThrow(/whitespace/);
+    expect(() => formatTrecLines('q1', [{ id: 'd', score: 1 }], 'my tag')).toThrow(/tag/);
+  });
+
+  it('escapes ids with whitespace or % and reads them back', async () => {
+    expect(formatTrecLines('query_0', [{ id: 'Geneva Durben', score: 2 }, { id: '100%\tx', score: 1 }])).toBe(
+      'query_0 Q0 Geneva%20Durben 1 2 spladex\nquery_0 Q0 100%25%09x 2 1 spladex\n',
+    );
+    const run: Run = new Map([['q 1', [{ id: 'Geneva Durben', score: 2 }, { id: 'a%20b', score: 1 }]]]);
+    const p = join(dir, 'escaped.trec');
+    await writeTrecRun(p, run);
+    expect(await readTrecRun(p)).toEqual(run);
   });
 
   it('round-trips exactly and re-scores to the same nDCG@10 independently', async () => {

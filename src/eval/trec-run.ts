@@ -2,7 +2,9 @@
  * TREC run files: one line per hit, `qid Q0 docid rank score tag`, ranks from 1 in the order given, scores
  * written with JavaScript's shortest round-trip representation (so re-reading gives identical doubles and the
  * same metric values). Writer streams to disk; reader streams line by line. Callers: BEIR runner, tests.
- * Ids must not contain whitespace (BEIR ids do not); the writer throws INVALID_ARGUMENT otherwise.
+ * The format splits on whitespace, so ids are escaped: `%` and ASCII whitespace become `%XX` (space `%20`, tab `%09`, newline `%0A`)
+ * (LIMIT's document ids are person names with spaces); the reader undoes it. Ids without those characters are
+ * written verbatim, as every other TREC tool expects.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -10,13 +12,24 @@ import { invalidArgument } from '../core/errors.js';
 import { readLines } from './beir-loader.js';
 import type { Run, RunHit } from './metrics.js';
 
+/** Escapes an id for a whitespace-separated TREC line (see module comment). */
+export function escapeTrecId(id: string): string {
+  return /[ \t\n\r\f\v%]/.test(id) ? id.replace(/[ \t\n\r\f\v%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : id;
+}
+
+/** Inverse of `escapeTrecId`. */
+export function unescapeTrecId(id: string): string {
+  return id.includes('%') ? id.replace(/%([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))) : id;
+}
+
 /** Formats one query's hits (in rank order) as TREC lines, each ending with "\n". */
 export function formatTrecLines(qid: string, hits: readonly RunHit[], tag = 'spladex'): string {
+  if (/[ \t\n\r\f\v]/.test(tag) || tag === '') throw invalidArgument('tag', 'must be a non-empty word');
+  const q = escapeTrecId(qid);
   let s = '';
   for (let i = 0; i < hits.length; i++) {
     const h = hits[i];
-    if (/\s/.test(h.id) || /\s/.test(qid)) throw invalidArgument('run', `ids with whitespace cannot be written to a TREC run: "${qid}"/"${h.id}"`);
-    s += `${qid} Q0 ${h.id} ${i + 1} ${String(h.score)} ${tag}\n`;
+    s += `${q} Q0 ${escapeTrecId(h.id)} ${i + 1} ${String(h.score)} ${tag}\n`;
   }
   return s;
 }
@@ -37,14 +50,15 @@ export async function readTrecRun(path: string): Promise<Run> {
   for await (const { line, text } of readLines(path)) {
     const t = text.trim();
     if (t === '') continue;
-    const cols = t.split(/\s+/);
+    const cols = t.split(/[ \t]+/);
     const score = Number(cols[4]);
     if (cols.length !== 6 || !Number.isFinite(score)) {
       throw invalidArgument(`${path}:${line}`, 'expected "qid Q0 docid rank score tag"');
     }
-    let hits = run.get(cols[0]);
-    if (!hits) run.set(cols[0], (hits = []));
-    hits.push({ id: cols[2], score });
+    const qid = unescapeTrecId(cols[0]);
+    let hits = run.get(qid);
+    if (!hits) run.set(qid, (hits = []));
+    hits.push({ id: unescapeTrecId(cols[2]), score });
   }
   return run;
 }
