@@ -15,6 +15,9 @@ import { loadEnv } from './config/env.js';
 import { openSpladexService } from './search/spladex-service.js';
 import { buildApp } from './server/app.js';
 
+/** Event-loop lag above which /v1 requests are shed with 503 BUSY: a loop this late is already failing them. */
+const MAX_EVENT_LOOP_DELAY_MS = 1000;
+
 /** A running server. `close()` is idempotent and resolves once the service is closed. */
 export interface RunningServer {
   app: FastifyInstance;
@@ -56,6 +59,8 @@ export async function startServer(env: Record<string, string | undefined>, optio
       apiKey: config.apiKey,
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestTimeoutMs,
+      maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS,
+      dataDir: config.dataDir,
     });
     url = await app.listen({ host: config.host, port: config.port });
   } catch (err) {

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { SpladexError, corruptIndex, type ErrorCode } from '../src/core/errors.js';
 import { DEFAULT_LIMITS, searchRequestSchema } from '../src/config/request-schemas.js';
 import { registerBodyParsers, parseNdjsonDocuments } from '../src/server/body-parsers.js';
-import { registerErrorHandling, STATUS_BY_CODE } from '../src/server/error-handler.js';
+import { registerErrorHandling, relativizeMessage, STATUS_BY_CODE } from '../src/server/error-handler.js';
+import { registerBackPressure } from '../src/server/back-pressure.js';
 import { parseOrThrow, formatPath } from '../src/server/validation.js';
 import { withDeadline } from '../src/server/routes-search.js';
 
@@ -18,11 +19,11 @@ let app: FastifyInstance;
 beforeAll(async () => {
   app = Fastify({ bodyLimit: 1024 });
   registerBodyParsers(app);
-  registerErrorHandling(app, 1024);
+  registerErrorHandling(app, { maxBodyBytes: 1024, dataDir: '/srv/data' });
   app.get<{ Params: { code: string } }>('/throw/:code', async (request) => {
     const code = request.params.code as ErrorCode;
     if (code === 'BUSY') throw new SpladexError('BUSY', 'encoder queue full', { retryAfterSeconds: 7 });
-    if (code === 'CORRUPT_INDEX') throw corruptIndex('orders/store/seg-000003.sfx', 'checksum mismatch');
+    if (code === 'CORRUPT_INDEX') throw corruptIndex('/srv/data/orders/store/seg-000003.sfx', 'checksum mismatch');
     if (code === 'INTERNAL') throw new SpladexError('INTERNAL', 'assertion failed at /home/x/src/index/wal.ts:12');
     throw new SpladexError(code, `a ${code} message`);
   });
@@ -57,7 +58,7 @@ describe('error table', () => {
     expect(res.json()).toEqual({ statusCode: 503, code: 'BUSY', error: 'Service Unavailable', message: 'encoder queue full' });
   });
 
-  it('CORRUPT_INDEX → 500 that keeps its code and names the file', async () => {
+  it('CORRUPT_INDEX → 500 that keeps its code and names the file relative to the data dir', async () => {
     const res = await app.inject({ method: 'GET', url: '/throw/CORRUPT_INDEX' });
     expect(res.statusCode).toBe(500);
     expect(res.json()).toMatchObject({ code: 'CORRUPT_INDEX', message: 'corrupt index file orders/store/seg-000003.sfx: checksum mismatch' });
@@ -73,6 +74,12 @@ describe('error table', () => {
       expect(body.message).toMatch(/^internal error \(request id [^)]+\)$/);
       expect(res.body).not.toMatch(/\/src\/|\.ts|assertion|reading/);
     }
+  });
+
+  it('relativizeMessage leaves other text alone', () => {
+    expect(relativizeMessage('corrupt index file /srv/data/a/b.bin: x', '/srv/data')).toBe('corrupt index file a/b.bin: x');
+    expect(relativizeMessage('corrupt index file /elsewhere/b.bin: x', '/srv/data')).toBe('corrupt index file /elsewhere/b.bin: x');
+    expect(relativizeMessage('m /srv/data/x', undefined)).toBe('m /srv/data/x');
   });
 
   it('every code has a status', () => {
@@ -197,5 +204,31 @@ describe('withDeadline', () => {
     expect((err as SpladexError).code).toBe('BUSY');
     expect((err as SpladexError).retryAfterSeconds).toBe(1);
     expect((err as Error).message).toBe('search: did not finish within 5 ms');
+  });
+});
+
+describe('back-pressure', () => {
+  it('sheds /v1 requests with 503 BUSY while the event loop is stalled; probes stay open', async () => {
+    const shed = Fastify();
+    registerErrorHandling(shed, { maxBodyBytes: 1024 });
+    registerBackPressure(shed, 100);
+    shed.get('/v1/thing', async () => ({ ok: true }));
+    shed.get('/health', async () => ({ status: 'ok' }));
+    await shed.ready();
+    try {
+      expect((await shed.inject({ method: 'GET', url: '/v1/thing' })).statusCode).toBe(200);
+      const until = performance.now() + 400;
+      while (performance.now() < until) {
+        // Block the loop, as a long synchronous job would.
+      }
+      const busy = await shed.inject({ method: 'GET', url: '/v1/thing' });
+      expect(busy.statusCode).toBe(503);
+      expect(busy.headers['retry-after']).toBe('1');
+      expect(busy.json()).toMatchObject({ code: 'BUSY', error: 'Service Unavailable' });
+      expect(busy.json().message).toMatch(/^server busy \(event loop lag \d+ ms\); retry later$/);
+      expect((await shed.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await shed.close();
+    }
   });
 });

@@ -14,6 +14,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_LIMITS, type Limits } from '../config/request-schemas.js';
 import { registerAuth } from './auth.js';
+import { registerBackPressure } from './back-pressure.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { registerErrorHandling } from './error-handler.js';
 import { createAppMetrics, registerRequestMetrics, type AppMetrics } from './metrics.js';
@@ -38,6 +39,10 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Folder of the web page (default src/server/web/). */
   webDir?: string;
+  /** Shed `/v1/*` requests with 503 BUSY while the event loop lags more than this (ms); 0 = off (default). */
+  maxEventLoopDelayMs?: number;
+  /** Data directory; stripped from CORRUPT_INDEX messages so they name files relative to it. */
+  dataDir?: string;
 }
 
 /** The app plus its metrics (exposed for tests and the composition root). */
@@ -82,8 +87,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerBodyParsers(app);
-  registerErrorHandling(app, maxBodyBytes);
+  registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir });
   registerAuth(app, options.apiKey);
+  registerBackPressure(app, options.maxEventLoopDelayMs ?? 0);
   const metrics = createAppMetrics(service);
   registerRequestMetrics(app, metrics);
   await registerOpenApi(app, PKG_VERSION);

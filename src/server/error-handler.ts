@@ -4,14 +4,15 @@
  *
  * Sources of errors and how they map:
  * - `SpladexError` from the service or the edge: by `code` (STATUS_BY_CODE). BUSY adds `Retry-After`.
- * - `CORRUPT_INDEX`: 500 with code CORRUPT_INDEX and the service's message, which names the damaged file
- *   (relative to the data dir as the store reports it) so an operator can act; nothing else internal leaks.
+ * - `CORRUPT_INDEX`: 500 with code CORRUPT_INDEX and the service's message, which names the damaged file so an
+ *   operator can act; the data dir prefix is cut off (the file is named relative to it), nothing else leaks.
  * - Fastify's own errors (body too large 413, unsupported media type 415, malformed JSON / bad content length
  *   400, ...): by their `statusCode`.
  * - Anything else (a bug): 500 INTERNAL with a fixed message and the request id; the stack goes to the log only.
  * Registered by app.ts; `sendError` is also used by the auth hook and the not-found handler.
  */
 import { STATUS_CODES } from 'node:http';
+import path from 'node:path';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSpladexError, type ErrorCode } from '../core/errors.js';
 
@@ -75,14 +76,32 @@ function fastifyMessage(err: FastifyError, maxBodyBytes: number): string {
   }
 }
 
+/** Options of `registerErrorHandling`. */
+export interface ErrorHandlingOptions {
+  /** The body limit, quoted in 413 messages. */
+  maxBodyBytes: number;
+  /** When set, `<dataDir>/` is removed from CORRUPT_INDEX messages. */
+  dataDir?: string;
+}
+
+/** Cuts the absolute data dir out of a message, leaving paths relative to it. */
+export function relativizeMessage(message: string, dataDir: string | undefined): string {
+  if (dataDir === undefined || dataDir === '') return message;
+  const abs = path.resolve(dataDir);
+  return message.split(`${abs}${path.sep}`).join('').split(`${dataDir}${path.sep}`).join('');
+}
+
 /** Installs the error handler and the JSON 404 handler on `app`. */
-export function registerErrorHandling(app: FastifyInstance, maxBodyBytes: number): void {
+export function registerErrorHandling(app: FastifyInstance, options: ErrorHandlingOptions): void {
+  const { maxBodyBytes, dataDir } = options;
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (isSpladexError(err)) {
       const status = STATUS_BY_CODE[err.code];
       if (status >= 500) request.log.error({ err }, 'request failed');
       else request.log.debug({ code: err.code, message: err.message }, 'request rejected');
-      const message = err.code === 'INTERNAL' ? `internal error (request id ${request.id})` : err.message;
+      let message = err.message;
+      if (err.code === 'INTERNAL') message = `internal error (request id ${request.id})`;
+      else if (err.code === 'CORRUPT_INDEX') message = relativizeMessage(message, dataDir);
       return sendError(reply, status, err.code, message, err.retryAfterSeconds);
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
