@@ -53,7 +53,10 @@ export interface ModelSignature {
   readonly tokenTypeIds: string | undefined;
   readonly poolingMask: string | undefined;
   /** `sequence`: [B,S,X] (logits or hidden states); `pooled`: [B,X]; `pair`: indices + weights [B,K]. */
-  readonly output: { kind: 'sequence' | 'pooled'; name: string } | { kind: 'pair'; indices: string; weights: string };
+  readonly output:
+    | { kind: 'sequence'; name: string }
+    | { kind: 'pooled'; name: string }
+    | { kind: 'pair'; indices: string; weights: string };
 }
 
 export interface EncodePipeline {
@@ -119,7 +122,7 @@ export function resolveSignature(model: OnnxModel, m: EncoderManifest, label: st
       throw fail(label, `output "${name}" has rank ${rank}, expected 2 ([batch, ${what}]) or 3 ([batch, seq, ${what}])`);
     }
     // rank -1 (undeclared) is settled by the warm-up run
-    output = { kind: rank === 2 ? 'pooled' : 'sequence', name };
+    output = rank === 2 ? { kind: 'pooled', name } : { kind: 'sequence', name };
   }
   if (m.kind === 'echo' && output.kind !== 'sequence' && roles.poolingMask === undefined) {
     throw fail(label, 'an echo model with pooling in the graph needs a pooling_mask input');
@@ -338,7 +341,8 @@ class OnnxPipeline implements EncodePipeline {
     if (rank === 3 && t.dims[1] !== seqLen) throw fail(label, `output "${o.name}" has ${t.dims[1]} positions for ${seqLen} input tokens`);
     const last = t.dims[rank - 1];
     if (last !== dim) throw fail(label, `output "${o.name}" has ${what} ${last} but encoder.json says dim ${dim}`);
-    this.signature = { ...this.signature, output: { kind: rank === 3 ? 'sequence' : 'pooled', name: o.name } };
+    const output: ModelSignature['output'] = rank === 3 ? { kind: 'sequence', name: o.name } : { kind: 'pooled', name: o.name };
+    this.signature = { ...this.signature, output };
     if (this.manifest.kind === 'echo' && rank === 2 && this.signature.poolingMask === undefined) {
       throw fail(label, 'an echo model with pooling in the graph needs a pooling_mask input');
     }
