@@ -23,6 +23,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const OUT_DIR = path.join(import.meta.dirname, '..', 'test-output');
 const API_KEY = 'web-e2e-secret';
+/** Generous bounds for a 2-core CI machine; the browser part takes about 3 s. */
+const TIMEOUT_MS = 60_000;
 
 const DOCUMENTS = [
   { id: 'quake-report', title: 'Earthquake damage report', text: 'The earthquake caused heavy damage: earthquake damage to roads, bridges and houses across the coastal town.' },
@@ -61,7 +63,8 @@ describe('web page, end to end in headless Chromium', () => {
   }
 
   async function waitForHitCount(page: Page, n: number): Promise<void> {
-    await page.waitForFunction((count) => document.querySelectorAll('#hits > li').length === count && !document.querySelector('#results[aria-busy]'), n);
+    // A string predicate runs in the page (the tests' tsconfig has no DOM types).
+    await page.waitForFunction(`document.querySelectorAll('#hits > li').length === ${n} && !document.querySelector('#results[aria-busy]')`);
   }
 
   /** Enters the API key once the page asks for it (after a 401). */
@@ -88,14 +91,14 @@ describe('web page, end to end in headless Chromium', () => {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-  });
+  }, TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();
     await app?.close();
     await service?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  }, TIMEOUT_MS);
 
   it.skipIf(!hasChromium)(`searches, explains, shares the URL and reports errors (skipped when ${CHROMIUM} is absent)`, async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -169,5 +172,5 @@ describe('web page, end to end in headless Chromium', () => {
     expect(alert).toMatch(/^Search: collection "scratch" not found \(NOT_FOUND, HTTP 404\)$/);
     expect(pageErrors).toEqual([]);
     await page.close();
-  });
+  }, TIMEOUT_MS);
 });
