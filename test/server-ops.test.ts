@@ -88,6 +88,9 @@ describe('OpenAPI and the web page', () => {
     const searchBody = doc.paths['/v1/collections/{name}/search'].post.requestBody.content['application/json'].schema;
     expect(searchBody.properties.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 500 });
     expect(searchBody.additionalProperties).toBe(false);
+    const searchResponses = doc.paths['/v1/collections/{name}/search'].post.responses;
+    expect(Object.keys(searchResponses['200'].content['application/json'].schema.properties).sort()).toEqual(['hits', 'stats', 'took', 'warnings']);
+    expect(searchResponses['4XX'].content['application/json'].schema.required).toEqual(['statusCode', 'code', 'error', 'message']);
     const put = doc.paths['/v1/collections/{name}'].put;
     expect(put.parameters[0]).toMatchObject({ name: 'name', in: 'path', required: true });
     expect(put.parameters[0].schema.pattern).toBe('^[a-z0-9][a-z0-9_-]{0,63}$');

@@ -19,14 +19,6 @@ export function toOpenApiSchema(schema: z.ZodType): Record<string, unknown> {
   return json;
 }
 
-/** The error envelope, documented on every route. */
-export const ErrorEnvelopeSchema = z.object({
-  statusCode: z.number().int(),
-  code: z.enum(['INVALID_ARGUMENT', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'BUSY', 'CORRUPT_INDEX', 'INTERNAL']),
-  error: z.string(),
-  message: z.string(),
-});
-
 /** Installs zod validation and serves the OpenAPI document and UI under /docs. */
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   app.setValidatorCompiler(({ schema, httpPart }) => {

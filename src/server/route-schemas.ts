@@ -44,3 +44,75 @@ export function upsertBodySchema(limits: Limits) {
     })
     .strict();
 }
+
+// ---- Response shapes: documentation only (responses are serialised with JSON.stringify, see openapi.ts). ----
+
+const statsSchema = z.object({
+  documents: z.number().int(),
+  deleted: z.number().int(),
+  segments: z.number().int(),
+  memtableDocuments: z.number().int(),
+  nnz: z.number().int(),
+  avgDocTerms: z.number(),
+  bytes: z.number().int(),
+  estimatedRecall: z.number().nullable(),
+});
+
+/** `{name, config, stats}` of GET/PUT collection. */
+export const collectionInfoResponse = z.looseObject({ name: z.string(), config: z.looseObject({ encoder: z.string() }), stats: statsSchema });
+export const collectionListResponse = z.object({
+  collections: z.array(z.looseObject({ name: z.string(), documents: z.number().int() })),
+});
+export const optimizeResponse = z.object({ segments: z.number().int(), tookMs: z.number() });
+export const upsertResponse = z.object({
+  indexed: z.number().int(),
+  errors: z.array(z.object({ index: z.number().int(), id: z.string().optional(), code: z.string(), message: z.string() })),
+});
+export const documentResponse = z.object({
+  id: z.string(),
+  title: z.string().optional(),
+  text: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  vector: z.object({ tokens: z.record(z.string(), z.number()) }).optional(),
+});
+const hitSchema = z.looseObject({
+  id: z.string(),
+  score: z.number(),
+  title: z.string().optional(),
+  text: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  explain: z
+    .looseObject({
+      sparse: z.number().optional(),
+      dense: z.number().optional(),
+      fused: z.number().optional(),
+      terms: z.array(z.object({ token: z.string(), query: z.number(), doc: z.number(), product: z.number() })).optional(),
+    })
+    .optional(),
+});
+export const searchResponse = z.object({
+  hits: z.array(hitSchema).describe('sorted by score descending, ties by id ascending'),
+  took: z.object({ totalMs: z.number(), encodeMs: z.number(), searchMs: z.number() }),
+  stats: z.object({ docsScored: z.number().int(), blocksScored: z.number().int(), blocksSkipped: z.number().int(), exact: z.boolean() }),
+  warnings: z.array(z.string()),
+});
+export const batchSearchResponse = z.object({ results: z.array(searchResponse) });
+export const encodeResponse = z.object({
+  vectors: z.array(z.object({ indices: z.array(z.number().int()), values: z.array(z.number()), tokens: z.record(z.string(), z.number()) })),
+});
+
+/** The error envelope (API.md "Errors"). */
+export const errorEnvelopeSchema = z.object({
+  statusCode: z.number().int(),
+  code: z.enum(['INVALID_ARGUMENT', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'BUSY', 'CORRUPT_INDEX', 'INTERNAL']),
+  error: z.string(),
+  message: z.string().describe('names the field and why; CORRUPT_INDEX names the damaged file'),
+});
+
+/** Response map for a route: the success schema(s) plus the error envelope for 4xx/5xx. */
+export function responses(ok: Record<number, z.ZodType>): Record<string, z.ZodType> {
+  return { ...ok, '4xx': errorEnvelopeSchema, '5xx': errorEnvelopeSchema };
+}
+
+/** An empty response body (204). */
+export const noContent = z.null().describe('no content');

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CollectionConfigSchema } from '../config/index-config.js';
-import { collectionParamsSchema } from './route-schemas.js';
+import { collectionInfoResponse, collectionListResponse, collectionParamsSchema, noContent, optimizeResponse, responses } from './route-schemas.js';
 import type { ServerService } from './service-port.js';
 
 type NameParams = { name: string };
@@ -25,6 +25,7 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
         summary: 'Create a collection (idempotent for an identical config)',
         params: collectionParamsSchema,
         body: CollectionConfigSchema.optional(),
+        response: responses({ 200: collectionInfoResponse, 201: collectionInfoResponse }),
       },
     },
     async (request, reply) => {
@@ -33,17 +34,17 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
     },
   );
 
-  app.get('/v1/collections', { schema: { tags, security, summary: 'List collections' } }, async () => service.listCollections());
+  app.get('/v1/collections', { schema: { tags, security, summary: 'List collections', response: responses({ 200: collectionListResponse }) } }, async () => service.listCollections());
 
   app.get<{ Params: NameParams }>(
     '/v1/collections/:name',
-    { schema: { tags, security, summary: 'A collection with its config and stats', params: collectionParamsSchema } },
+    { schema: { tags, security, summary: 'A collection with its config and stats', params: collectionParamsSchema, response: responses({ 200: collectionInfoResponse }) } },
     async (request) => service.getCollection(request.params.name),
   );
 
   app.delete<{ Params: NameParams }>(
     '/v1/collections/:name',
-    { schema: { tags, security, summary: 'Delete a collection and its data', params: collectionParamsSchema } },
+    { schema: { tags, security, summary: 'Delete a collection and its data', params: collectionParamsSchema, response: responses({ 204: noContent }) } },
     async (request, reply) => {
       await service.deleteCollection(request.params.name);
       return reply.code(204).send();
@@ -59,6 +60,7 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
         summary: 'Seal the memtable and merge segments',
         params: collectionParamsSchema,
         body: z.unknown().optional().describe('ignored'),
+        response: responses({ 200: optimizeResponse }),
       },
     },
     async (request) => service.optimize(request.params.name),

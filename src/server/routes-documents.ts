@@ -5,7 +5,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ServerService } from './service-port.js';
-import { collectionParamsSchema, documentParamsSchema, getDocumentQuerySchema, upsertBodySchema } from './route-schemas.js';
+import {
+  collectionParamsSchema,
+  documentParamsSchema,
+  documentResponse,
+  getDocumentQuerySchema,
+  noContent,
+  responses,
+  upsertBodySchema,
+  upsertResponse,
+} from './route-schemas.js';
 import type { NdjsonRouteConfig } from './body-parsers.js';
 
 type DocParams = { name: string; id: string };
@@ -28,6 +37,7 @@ export function registerDocumentRoutes(app: FastifyInstance, service: ServerServ
         consumes: ['application/json', 'application/x-ndjson'],
         params: collectionParamsSchema,
         body: upsertBodySchema(limits),
+        response: responses({ 200: upsertResponse }),
       },
     },
     async (request) => service.upsertDocuments(request.params.name, request.body.documents),
@@ -42,6 +52,7 @@ export function registerDocumentRoutes(app: FastifyInstance, service: ServerServ
         summary: 'Get a document by id',
         params: documentParamsSchema(limits),
         querystring: getDocumentQuerySchema,
+        response: responses({ 200: documentResponse }),
       },
     },
     async (request) => {
@@ -52,7 +63,7 @@ export function registerDocumentRoutes(app: FastifyInstance, service: ServerServ
 
   app.delete<{ Params: DocParams }>(
     '/v1/collections/:name/documents/:id',
-    { schema: { tags, security, summary: 'Delete a document by id', params: documentParamsSchema(limits) } },
+    { schema: { tags, security, summary: 'Delete a document by id', params: documentParamsSchema(limits), response: responses({ 204: noContent }) } },
     async (request, reply) => {
       await service.deleteDocument(request.params.name, request.params.id);
       return reply.code(204).send();

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SpladexError } from '../core/errors.js';
 import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type EncodeRequest, type SearchRequest } from '../config/request-schemas.js';
-import { collectionParamsSchema } from './route-schemas.js';
+import { batchSearchResponse, collectionParamsSchema, encodeResponse, responses, searchResponse } from './route-schemas.js';
 import type { ServerService } from './service-port.js';
 import type { AppMetrics } from './metrics.js';
 
@@ -38,6 +38,7 @@ export function registerSearchRoutes(app: FastifyInstance, service: ServerServic
         summary: 'Top-k search by text, sparse vector and/or dense vector',
         params: collectionParamsSchema,
         body: searchRequestSchema(limits),
+        response: responses({ 200: searchResponse }),
       },
     },
     async (request) => {
@@ -57,6 +58,7 @@ export function registerSearchRoutes(app: FastifyInstance, service: ServerServic
         summary: 'Several searches in one request; results in the same order',
         params: collectionParamsSchema,
         body: batchSearchSchema(limits),
+        response: responses({ 200: batchSearchResponse }),
       },
     },
     async (request) => {
@@ -69,7 +71,7 @@ export function registerSearchRoutes(app: FastifyInstance, service: ServerServic
 
   app.post<{ Body: EncodeRequest }>(
     '/v1/encode',
-    { schema: { tags: ['encode'], security, summary: 'Encode texts into sparse vectors', body: EncodeRequestSchema } },
+    { schema: { tags: ['encode'], security, summary: 'Encode texts into sparse vectors', body: EncodeRequestSchema, response: responses({ 200: encodeResponse }) } },
     async (request) => withDeadline(service.encode(request.body), requestTimeoutMs, 'encode'),
   );
 }
