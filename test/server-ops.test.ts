@@ -3,10 +3,11 @@
  * (200, then 503 once the service is closed), /metrics (per-app registry, request and search metrics, collection
  * gauges), /docs (OpenAPI generated from the zod schemas), the web page, request ids, and API-key auth.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEB_DIR } from '../src/server/routes-ops.js';
 import { errorOf, startTestServer, type TestServer } from './server-harness.js';
 
 describe('health, ready, metrics', () => {
@@ -115,6 +116,26 @@ describe('OpenAPI and the web page', () => {
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect((await s.call('GET', '/web/missing.js')).statusCode).toBe(404);
     expect((await s.call('GET', '/web/..%2Fsecret.js')).statusCode).toBe(400);
+  });
+});
+
+describe('the shipped web page', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(() => s.close());
+
+  it('serves src/server/web/index.html at / and every asset in the folder under /web/', async () => {
+    const files = await readdir(WEB_DIR).catch(() => [] as string[]);
+    const page = await s.call('GET', '/');
+    expect(page.statusCode).toBe(200);
+    if (files.includes('index.html')) expect(page.body).toBe(await readFile(path.join(WEB_DIR, 'index.html'), 'utf8'));
+    for (const f of files.filter((n) => /\.(js|css|html|svg)$/.test(n))) {
+      const res = await s.call('GET', `/web/${f}`);
+      expect(res.statusCode, f).toBe(200);
+      expect(res.body, f).toBe(await readFile(path.join(WEB_DIR, f), 'utf8'));
+    }
   });
 });
 
