@@ -1,0 +1,152 @@
+/**
+ * Search-service integration over the real storage engine and lexical encoder: collection lifecycle,
+ * BM25 scores checked against a hand computation, per-document errors, vectors-only collections with token
+ * maps, PRF, explain sums, reopen after close (WAL replay) and after optimize (segments).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import pino from 'pino';
+import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
+import { searchRequestSchema, DEFAULT_LIMITS } from '../src/config/request-schemas.js';
+
+const logger = pino({ level: 'silent' });
+const parse = (body: unknown) => searchRequestSchema(DEFAULT_LIMITS).parse(body);
+
+const DOCS = [
+  { id: 'a', title: 'Earthquakes', text: 'Earthquakes shake the ground. Earthquakes are measured.' },
+  { id: 'b', text: 'Volcanoes erupt lava and ash.' },
+  { id: 'c', text: 'The ground under volcanoes can shake before an eruption.' },
+  { id: 'd', text: 'Cooking pasta needs salted water.' },
+];
+
+describe('SpladexService (lexical)', () => {
+  let dir: string;
+  let svc: SpladexService;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'spladex-svc-'));
+    svc = await openSpladexService({ dataDir: dir, encodersDir: path.join(dir, 'enc'), logger });
+  });
+  afterEach(async () => {
+    await svc.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates idempotently and refuses a different config', async () => {
+    const first = await svc.createCollection('docs', {});
+    expect(first.created).toBe(true);
+    const again = await svc.createCollection('docs', {});
+    expect(again.created).toBe(false);
+    await expect(svc.createCollection('docs', { search: { k: 5 } })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(svc.createCollection('Bad Name', {})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(svc.createCollection('x', { encoder: 'nope' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('scores BM25 exactly as the formula says', async () => {
+    await svc.createCollection('docs', {});
+    const r = await svc.upsertDocuments('docs', DOCS);
+    expect(r).toEqual({ indexed: 4, errors: [] });
+    const res = await svc.search('docs', parse({ query: 'shake' }));
+    // "shake" occurs once in a (dl 6: earthquak x3, shake, ground, measur) and once in c.
+    // Terms after stopwords+stemming: a = [earthquak, earthquak, shake, ground, earthquak, measur] → dl 6
+    // c = [ground, under, volcano, can, shake, befor, erupt] → dl 7 ; b: [volcano, erupt, lava, ash] → 4; d: [cook, pasta, need, salt, water] → 5
+    const avgdl = (6 + 4 + 7 + 5) / 4;
+    const idf = Math.log(1 + (4 - 2 + 0.5) / (2 + 0.5));
+    const w = (dl: number) => (1 * 1.9) / (1 + 0.9 * (1 - 0.4 + (0.4 * dl) / avgdl));
+    expect(res.hits.map((h) => h.id)).toEqual(['a', 'c']);
+    expect(res.hits[0].score).toBeCloseTo(idf * w(6), 5);
+    expect(res.hits[1].score).toBeCloseTo(idf * w(7), 5);
+  });
+
+  it('reports bad documents per index and indexes the good ones', async () => {
+    await svc.createCollection('docs', {});
+    const r = await svc.upsertDocuments('docs', [{ id: 'ok', text: 'fine text' }, { id: 5 }, { id: 'v', vector: { x: 1 } }, { title: 't' }]);
+    expect(r.indexed).toBe(1);
+    expect(r.errors.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(r.errors[0].message).toMatch(/documents\[1\]\.id/);
+    expect(r.errors[1].message).toMatch(/documents\[2\]\.vector/);
+  });
+
+  it('deletes, replaces, and survives reopen (WAL replay) and optimize (segments)', async () => {
+    await svc.createCollection('docs', {});
+    await svc.upsertDocuments('docs', DOCS);
+    await svc.deleteDocument('docs', 'b');
+    await expect(svc.deleteDocument('docs', 'b')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await svc.upsertDocuments('docs', [{ id: 'd', text: 'lava pasta' }]);
+    const check = async (s: SpladexService) => {
+      const hits = (await s.search('docs', parse({ query: 'lava' }))).hits.map((h) => h.id);
+      expect(hits).toEqual(['d']);
+      expect(() => s.getDocument('docs', 'b', false)).toThrow(/not found/);
+      expect(s.getDocument('docs', 'd', true).vector?.tokens).toHaveProperty('lava');
+    };
+    await check(svc);
+    await svc.close();
+    svc = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+    await check(svc);
+    await svc.optimize('docs');
+    expect(svc.getCollection('docs').stats.memtableDocuments).toBe(0);
+    await check(svc);
+    await svc.close();
+    svc = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+    await check(svc);
+    expect(svc.getCollection('docs').stats.documents).toBe(3);
+  });
+
+  it('explains hits: term products sum to the score', async () => {
+    await svc.createCollection('docs', {});
+    await svc.upsertDocuments('docs', DOCS);
+    const res = await svc.search('docs', parse({ query: 'ground shake volcano', explain: true }));
+    expect(res.hits.length).toBeGreaterThan(0);
+    for (const h of res.hits) {
+      const sum = h.explain!.terms.reduce((s, t) => s + t.product, 0);
+      expect(Math.abs(sum - h.score)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('PRF adds expansion terms from the top documents', async () => {
+    await svc.createCollection('docs', {});
+    await svc.upsertDocuments('docs', DOCS);
+    const plain = await svc.search('docs', parse({ query: 'lava', k: 4 }));
+    const prf = await svc.search('docs', parse({ query: 'lava', k: 4, prf: { docs: 1, terms: 10, weight: 0.5 } }));
+    expect(plain.hits.map((h) => h.id)).toEqual(['b']);
+    // Feedback from b brings in "volcano"/"erupt", which also match c.
+    expect(prf.hits.map((h) => h.id)).toContain('c');
+    expect(prf.hits[0].id).toBe('b');
+  });
+});
+
+describe('SpladexService (vectors only)', () => {
+  let dir: string;
+  let svc: SpladexService;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'spladex-svc-'));
+    svc = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+  });
+  afterEach(async () => {
+    await svc.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('needs dim, accepts indices and token maps, warns on unknown query tokens', async () => {
+    await expect(svc.createCollection('v', { encoder: 'none' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await svc.createCollection('v', { encoder: 'none', dim: 1000 });
+    const r = await svc.upsertDocuments('v', [
+      { id: 'x', vector: { indices: [3, 1], values: [0.5, 2] } },
+      { id: 'z', vector: { indices: [1000], values: [1] } },
+      { id: 'w', text: 'no vector' },
+    ]);
+    expect(r.indexed).toBe(1);
+    expect(r.errors.map((e) => e.index)).toEqual([1, 2]);
+    const byIdx = await svc.search('v', parse({ vector: { indices: [1], values: [1] } }));
+    expect(byIdx.hits.map((h) => [h.id, h.score])).toEqual([['x', 2]]);
+    // Token maps go through the collection's own dictionary (a separate collection: token ids and raw
+    // indices share one id space, so one collection should use one form).
+    await svc.createCollection('t', { encoder: 'none', dim: 1000 });
+    await svc.upsertDocuments('t', [{ id: 'y', vector: { cat: 1.5, dog: 0.5 } }]);
+    const byTok = await svc.search('t', parse({ vector: { cat: 2, bird: 1 } }));
+    expect(byTok.hits.map((h) => [h.id, h.score])).toEqual([['y', 3]]);
+    expect(byTok.warnings.join(' ')).toMatch(/bird/);
+    await expect(svc.search('v', parse({ query: 'text' }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
