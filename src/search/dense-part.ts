@@ -1,0 +1,218 @@
+/**
+ * The dense part of one collection (config `dense: {dim, metric, encoder?}`), as the collection sees it: exact
+ * dense scores of candidates, dense top-k over the live documents (optionally restricted to a filter's ids), and
+ * for collections with a dense encoder, query encoding. Two kinds:
+ * - `stored`: documents bring their own `dense` arrays; the store keeps them (f32 per doc) and this part mirrors
+ *   them in a DenseTable (rebuilt from the store at open, kept in step by the collection's writes).
+ * - `lsa`: dense vectors are derived from text by an LSA model fitted on the collection (src/encoders/lsa).
+ *   The model is persisted at `modelPath` (section file kind "lsa": the arrays of `lsaModelToArrays`) and
+ *   refitted on `optimize`, or lazily before a dense search when there is none yet or the collection has grown
+ *   past twice the documents it was fitted on. Document vectors are recomputed from stored text at open and after
+ *   every refit (they are never written to the store: a refit changes the basis).
+ * Callers: collection.ts (search, writes, optimize), spladex-service.ts (creation).
+ */
+import type { Logger } from 'pino';
+import { corruptIndex } from '../core/errors.js';
+import type { DenseConfig } from '../config/index-config.js';
+import type { CollectionStore, StoreDocument } from '../index/store-types.js';
+import { readSectionFile, writeSectionFileAtomic } from '../index/segment-format.js';
+import { fitLsa, lsaModelFromArrays, lsaModelToArrays, projectLsa, type LsaModel } from '../encoders/lsa/lsa-encoder.js';
+import { DenseTable, type DenseHit } from './dense.js';
+
+export interface DensePart {
+  readonly kind: 'stored' | 'lsa';
+  readonly dim: number;
+  /** Whether documents may carry `dense` arrays (false when an encoder derives them). */
+  readonly acceptsDocumentVectors: boolean;
+  /** The dense query for `text`, or null when this part has no encoder. */
+  encodeQuery(text: string): Promise<Float32Array | null>;
+  /** Exact similarity of `query` with document `id`, null when it has no dense vector. */
+  score(query: Float32Array, id: string): number | null;
+  /** Top-k live documents by similarity, restricted to `allowed` when given; sorted, ties by id. */
+  topK(query: Float32Array, k: number, allowed: ReadonlySet<string> | null): Promise<DenseHit[]>;
+  /** Mirrors documents just written to the store (vectors as given, or derived from text). */
+  afterUpsert(docs: readonly StoreDocument[]): void;
+  afterDelete(ids: readonly string[]): void;
+  /** Maintenance after the store's optimize (LSA: refit and reproject). */
+  optimize(): Promise<void>;
+}
+
+export interface DensePartOptions {
+  config: DenseConfig;
+  store: CollectionStore;
+  logger: Logger;
+  /** Where the LSA model lives (lsa only). */
+  modelPath?: string;
+  /** Threshold for HNSW (default DenseTable's). */
+  hnswMinDocs?: number;
+}
+
+/** Opens the dense part of a collection (reads the store; for lsa, loads or fits the model). */
+export async function openDensePart(opts: DensePartOptions): Promise<DensePart> {
+  if (opts.config.encoder === 'lsa') {
+    const part = new LsaDensePart(opts);
+    await part.load();
+    return part;
+  }
+  return createStoredDensePart(opts);
+}
+
+function newTable(opts: DensePartOptions): DenseTable {
+  return new DenseTable({ dim: opts.config.dim, metric: opts.config.metric, hnswMinDocs: opts.hnswMinDocs });
+}
+
+function createStoredDensePart(opts: DensePartOptions): DensePart {
+  const table = newTable(opts);
+  for (const id of opts.store.liveIds()) {
+    const v = opts.store.getDense(id);
+    if (v !== undefined) table.set(id, v);
+  }
+  return {
+    kind: 'stored',
+    dim: opts.config.dim,
+    acceptsDocumentVectors: true,
+    encodeQuery: async () => null,
+    score: (q, id) => table.score(q, id),
+    topK: async (q, k, allowed) => table.topK(q, k, allowed),
+    afterUpsert(docs) {
+      for (const d of docs) {
+        if (d.dense !== undefined) table.set(d.id, d.dense);
+        else table.delete(d.id);
+      }
+    },
+    afterDelete(ids) {
+      for (const id of ids) table.delete(id);
+    },
+    async optimize() {
+      table.compact();
+    },
+  };
+}
+
+class LsaDensePart implements DensePart {
+  readonly kind = 'lsa';
+  readonly acceptsDocumentVectors = false;
+  readonly dim: number;
+  private model: LsaModel | null = null;
+  private table: DenseTable;
+  /** The fit in progress, so concurrent searches wait for one fit instead of starting several. */
+  private fitting: Promise<void> | null = null;
+
+  constructor(private readonly opts: DensePartOptions) {
+    this.dim = opts.config.dim;
+    this.table = newTable(opts);
+  }
+
+  private get path(): string {
+    if (this.opts.modelPath === undefined) throw new Error('lsa dense part needs a modelPath');
+    return this.opts.modelPath;
+  }
+
+  async load(): Promise<void> {
+    let file;
+    try {
+      file = await readSectionFile(this.path, 'lsa');
+    } catch (err) {
+      // A missing model is normal (new collection); anything else is a damaged file.
+      if (/file is missing/.test(String((err as Error).message))) return;
+      throw err;
+    }
+    try {
+      this.model = lsaModelFromArrays((name) => {
+        const s = file.sections.get(name);
+        if (s === undefined) throw new Error(`missing section ${name}`);
+        return s;
+      });
+    } catch (err) {
+      throw corruptIndex(this.path, (err as Error).message);
+    }
+    if (this.model.dim !== this.dim) throw corruptIndex(this.path, `model dim ${this.model.dim}, collection dense dim ${this.dim}`);
+    this.reproject();
+  }
+
+  /** Texts of every live document, for fitting and projection. */
+  private liveTexts(): { ids: string[]; texts: string[] } {
+    const ids: string[] = [];
+    const texts: string[] = [];
+    for (const id of this.opts.store.liveIds()) {
+      const d = this.opts.store.get(id);
+      if (d === undefined) continue;
+      ids.push(id);
+      texts.push(docText(d));
+    }
+    return { ids, texts };
+  }
+
+  private reproject(): void {
+    const model = this.model;
+    this.table = newTable(this.opts);
+    if (model === null) return;
+    const { ids, texts } = this.liveTexts();
+    const vs = projectLsa(model, texts);
+    ids.forEach((id, i) => this.table.set(id, vs[i]));
+  }
+
+  private refit(): Promise<void> {
+    if (this.fitting === null) {
+      this.fitting = this.fitNow().finally(() => {
+        this.fitting = null;
+      });
+    }
+    return this.fitting;
+  }
+
+  private async fitNow(): Promise<void> {
+    const t0 = performance.now();
+    const { ids, texts } = this.liveTexts();
+    const model = fitLsa(texts, { dim: this.dim, seed: 42 });
+    const vs = projectLsa(model, texts);
+    const table = newTable(this.opts);
+    ids.forEach((id, i) => table.set(id, vs[i]));
+    this.model = model;
+    this.table = table;
+    await writeSectionFileAtomic(this.path, 'lsa', lsaModelToArrays(model));
+    this.opts.logger.info({ docs: ids.length, terms: model.terms.length, rank: model.rank, ms: Math.round(performance.now() - t0) }, 'lsa model fitted');
+  }
+
+  /** Fits when there is no model yet (and documents exist) or the collection outgrew the fit. */
+  private async ensureModel(): Promise<void> {
+    const live = this.opts.store.stats().documents;
+    if (live === 0) return;
+    if (this.model === null || live > 2 * this.model.numDocs + 100) await this.refit();
+  }
+
+  async encodeQuery(text: string): Promise<Float32Array | null> {
+    await this.ensureModel();
+    if (this.model === null) return new Float32Array(this.dim);
+    return projectLsa(this.model, [text])[0];
+  }
+
+  score(query: Float32Array, id: string): number | null {
+    return this.table.score(query, id);
+  }
+
+  async topK(query: Float32Array, k: number, allowed: ReadonlySet<string> | null): Promise<DenseHit[]> {
+    await this.ensureModel();
+    return this.table.topK(query, k, allowed);
+  }
+
+  afterUpsert(docs: readonly StoreDocument[]): void {
+    if (this.model === null) return;
+    const vs = projectLsa(this.model, docs.map(docText));
+    docs.forEach((d, i) => this.table.set(d.id, vs[i]));
+  }
+
+  afterDelete(ids: readonly string[]): void {
+    for (const id of ids) this.table.delete(id);
+  }
+
+  async optimize(): Promise<void> {
+    if (this.opts.store.stats().documents === 0) return;
+    await this.refit();
+  }
+}
+
+function docText(d: { title?: string; text?: string }): string {
+  if (d.title && d.text) return `${d.title} ${d.text}`;
+  return d.title ?? d.text ?? '';
+}
