@@ -1,0 +1,148 @@
+/**
+ * Bulk indexing of a JSONL file (BEIR `corpus.jsonl` or spladex documents, with or without pre-encoded `vector`)
+ * into a collection, through a SpladexClient (in-process service or HTTP). The file is streamed line by line and
+ * sent in batches of `batchSize`; at most one batch is in flight while the next one is read, so memory is bounded
+ * by two batches whatever the file size. Lines that are not JSON objects, lack an id, or are rejected by the
+ * service are reported through `onBadLine` with their 1-based line number and skipped.
+ *
+ * The collection is created when absent: with `encoder` when given, else `none` (vectors only, `dim`) when the
+ * first batch carries vectors, else `lexical`. This is THE indexing path: the `index` command and the BEIR runner
+ * (src/eval/beir-runner.ts) both call `bulkIndex`.
+ */
+import { SpladexError } from '../core/errors.js';
+import { readJsonLines, recordId } from '../eval/beir-loader.js';
+import type { SpladexClient } from './client.js';
+import type { ProgressReporter } from './progress.js';
+
+/** A line that was not indexed. */
+export interface BadLine {
+  line: number;
+  id?: string;
+  code: string;
+  message: string;
+}
+
+export interface BulkIndexOptions {
+  input: string;
+  collection: string;
+  client: SpladexClient;
+  /** Documents per request (1 .. 10,000). */
+  batchSize: number;
+  /** Encoder for a new collection; default: inferred from the first batch. */
+  encoder?: string;
+  /** `dim` of a new vectors-only collection (default 30,522, BERT's vocabulary). */
+  dim?: number;
+  /** Further configuration of a new collection (e.g. `{index: {approximateThreshold: 0}}`), merged in. */
+  collectionConfig?: Record<string, unknown>;
+  progress?: ProgressReporter;
+  onBadLine?: (bad: BadLine) => void;
+}
+
+export interface BulkIndexResult {
+  /** Non-blank lines read. */
+  lines: number;
+  indexed: number;
+  failed: number;
+  /** Whether this run created the collection. */
+  created: boolean;
+  /** Wall time of the whole run, ms. */
+  tookMs: number;
+}
+
+/** Default vocabulary bound for a vectors-only collection created from pre-encoded documents. */
+export const DEFAULT_VECTOR_DIM = 30_522;
+
+interface Pending {
+  docs: Record<string, unknown>[];
+  lines: number[];
+}
+
+/** Maps a JSONL record to an API document, keeping only the fields the API knows (`content` ⇒ `text`). */
+export function toApiDocument(rec: Record<string, unknown>): Record<string, unknown> | string {
+  const id = recordId(rec);
+  if (id === undefined) return 'record has no "_id" or "id"';
+  const doc: Record<string, unknown> = { id };
+  if (typeof rec.title === 'string' && rec.title !== '') doc.title = rec.title;
+  if (typeof rec.text === 'string') doc.text = rec.text;
+  else if (typeof rec.content === 'string') doc.text = rec.content;
+  if (rec.vector !== undefined) doc.vector = rec.vector;
+  if (rec.dense !== undefined) doc.dense = rec.dense;
+  if (rec.metadata !== null && typeof rec.metadata === 'object' && !Array.isArray(rec.metadata)) {
+    if (Object.keys(rec.metadata).length > 0) doc.metadata = rec.metadata;
+  }
+  return doc;
+}
+
+/** Streams `input` into `collection`. Throws (SpladexError) only for failures that stop the run. */
+export async function bulkIndex(opts: BulkIndexOptions): Promise<BulkIndexResult> {
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) {
+    throw new SpladexError('INVALID_ARGUMENT', `batch size must be a positive integer, got ${opts.batchSize}`);
+  }
+  const t0 = performance.now();
+  const progress = opts.progress;
+  const report = opts.onBadLine ?? (() => {});
+  let lines = 0;
+  let chars = 0;
+  let indexed = 0;
+  let failed = 0;
+  let created = false;
+  let ensured = false;
+  let inflight: Promise<void> | null = null;
+
+  const ensureCollection = async (first: Pending): Promise<void> => {
+    ensured = true;
+    if (await opts.client.findCollection(opts.collection)) return;
+    let encoder = opts.encoder;
+    if (encoder === undefined) encoder = first.docs.some((d) => d.vector !== undefined) ? 'none' : 'lexical';
+    const config: Record<string, unknown> = { ...opts.collectionConfig, encoder };
+    if (encoder === 'none') config.dim = opts.dim ?? config.dim ?? DEFAULT_VECTOR_DIM;
+    created = (await opts.client.createCollection(opts.collection, config)).created;
+  };
+
+  const send = async (batch: Pending, charsSoFar: number): Promise<void> => {
+    const r = await opts.client.upsert(opts.collection, batch.docs);
+    indexed += r.indexed;
+    for (const e of r.errors) {
+      failed++;
+      report({ line: batch.lines[e.index] ?? 0, id: e.id, code: e.code, message: e.message });
+    }
+    progress?.update(indexed, charsSoFar);
+  };
+
+  const flush = async (batch: Pending): Promise<void> => {
+    if (inflight) await inflight;
+    inflight = null;
+    if (!ensured) await ensureCollection(batch);
+    inflight = send(batch, chars);
+    // Surface a failure of the in-flight batch at the next await rather than as an unhandled rejection.
+    inflight.catch(() => {});
+  };
+
+  let batch: Pending = { docs: [], lines: [] };
+  for await (const rec of readJsonLines(opts.input)) {
+    lines++;
+    chars += rec.chars;
+    if (!rec.ok) {
+      failed++;
+      report({ line: rec.line, code: 'INVALID_ARGUMENT', message: rec.error });
+      continue;
+    }
+    const doc = toApiDocument(rec.value);
+    if (typeof doc === 'string') {
+      failed++;
+      report({ line: rec.line, code: 'INVALID_ARGUMENT', message: doc });
+      continue;
+    }
+    batch.docs.push(doc);
+    batch.lines.push(rec.line);
+    if (batch.docs.length >= opts.batchSize) {
+      await flush(batch);
+      batch = { docs: [], lines: [] };
+    }
+  }
+  if (batch.docs.length > 0) await flush(batch);
+  if (inflight) await inflight;
+  if (!ensured) await ensureCollection({ docs: [], lines: [] });
+  progress?.stop(indexed, chars);
+  return { lines, indexed, failed, created, tookMs: performance.now() - t0 };
+}

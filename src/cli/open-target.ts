@@ -1,0 +1,44 @@
+/**
+ * Opens what a command talks to: a SpladexClient over HTTP when `--url` is given, else over an in-process
+ * SpladexService on the data dir (`--data`, else SPLADEX_DATA_DIR, else ./index). The in-process service logs
+ * through pino to stderr at `--log-level` (default `warn`, so commands print only their own output).
+ * Callers: the CLI commands, the BEIR runner.
+ */
+import { pino, type Logger } from 'pino';
+import type { EnvConfig } from '../config/env.js';
+import { openSpladexService } from '../search/spladex-service.js';
+import { createHttpClient, createLocalClient, type SpladexClient } from './client.js';
+import { UsageError } from './usage.js';
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** A pino logger writing synchronously to stderr (nothing is lost when the CLI exits). */
+export function createCliLogger(level: string | undefined): Logger {
+  const lvl = level ?? 'warn';
+  if (!LEVELS.has(lvl)) throw new UsageError(`--log-level must be one of ${[...LEVELS].join(', ')}`);
+  return pino({ level: lvl, base: undefined }, pino.destination({ dest: 2, sync: true }));
+}
+
+/** Flags that choose the target. */
+export interface TargetFlags {
+  url?: string;
+  data?: string;
+  'log-level'?: string;
+}
+
+/** Opens the client for these flags; the caller must `close()` it. */
+export async function openTarget(flags: TargetFlags, env: EnvConfig, extra: { memtableMaxDocs?: number } = {}): Promise<SpladexClient> {
+  if (flags.url !== undefined) {
+    if (flags.data !== undefined) throw new UsageError('give either --url or --data, not both');
+    return createHttpClient({ url: flags.url, apiKey: env.apiKey });
+  }
+  const service = await openSpladexService({
+    dataDir: flags.data ?? env.dataDir,
+    encodersDir: env.encodersDir,
+    logger: createCliLogger(flags['log-level']),
+    memtableMaxDocs: extra.memtableMaxDocs ?? env.memtableMaxDocs,
+    encoderThreads: env.encoderThreads,
+    encoderQueue: env.encoderQueue,
+  });
+  return createLocalClient(service);
+}

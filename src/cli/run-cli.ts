@@ -1,0 +1,115 @@
+/**
+ * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | eval | bench`,
+ * prints help, and maps failures to exit codes — 0 ok, 1 failure (one line `spladex: error: CODE: message`),
+ * 2 usage (`spladex: usage: ...`). Returns null for `serve`, which keeps the process running.
+ * Callers: src/cli/main.ts (the process entry) and unit tests.
+ */
+import { isSpladexError } from '../core/errors.js';
+import { loadEnv, type EnvConfig } from '../config/env.js';
+import { encodeCommand, indexCommand, inspectCommand, optimizeCommand, searchCommand } from './commands.js';
+import { UsageError, parseCommandArgs, intOption, type CliIo } from './usage.js';
+
+export const MAIN_HELP = `spladex — learned-sparse-retrieval search server
+
+usage: spladex <command> [options]
+
+commands:
+  serve                         start the HTTP server (SPLADEX_* environment; --data, --host, --port override)
+  index <collection> --input F  bulk-index a JSONL / BEIR corpus file
+  search <collection> "text"    query a collection (-k N, --exact, --json)
+  optimize <collection>         seal the memtable and merge segments
+  encode "text"                 show the sparse vector of a text
+  inspect <collection>          open, verify checksums, print configuration and statistics
+  eval --dataset DIR            BEIR evaluation (same as npm run beir)
+  bench                         synthetic benchmark (same as npm run bench)
+
+Most commands work on the data dir (--data DIR, SPLADEX_DATA_DIR, default ./index) or on a running server
+(--url http://host:port). "spladex <command> --help" describes a command.
+Exit codes: 0 ok, 1 failure, 2 usage error.`;
+
+const SERVE_HELP = `spladex serve [--data DIR] [--host HOST] [--port N] [--log-level LEVEL]
+  Starts the server; other settings come from SPLADEX_* environment variables (see API.md).`;
+
+type Command = (args: string[], env: EnvConfig, io: CliIo) => Promise<number | null>;
+
+async function serveCommand(args: string[], _env: EnvConfig, io: CliIo, rawEnv: Record<string, string | undefined>): Promise<number | null> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(`${SERVE_HELP}\n`);
+    return 0;
+  }
+  const { values, positionals } = parseCommandArgs(args, {
+    data: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const env = { ...rawEnv };
+  if (values.data !== undefined) env.SPLADEX_DATA_DIR = values.data;
+  if (values.host !== undefined) env.SPLADEX_HOST = values.host;
+  if (values.port !== undefined) env.SPLADEX_PORT = String(intOption('port', values.port, 0, 65535));
+  if (values['log-level'] !== undefined) env.SPLADEX_LOG_LEVEL = values['log-level'];
+  // Imported lazily: the server pulls in Fastify, which the other commands do not need.
+  const { startServer } = await import('../main.js');
+  await startServer(env);
+  return null;
+}
+
+async function evalCommand(args: string[], env: EnvConfig, io: CliIo): Promise<number> {
+  const { runBeirCli } = await import('../eval/beir-runner.js');
+  return runBeirCli(args, env, io);
+}
+
+async function benchCommand(args: string[], _env: EnvConfig, io: CliIo): Promise<number> {
+  // Variable specifier: the bench runner belongs to another module owner and may export no CLI entry yet.
+  const spec = '../eval/bench-runner.js';
+  const mod = (await import(spec).catch(() => null)) as
+    | { runBenchCli?: (args: string[], io: CliIo) => Promise<number> }
+    | null;
+  if (!mod?.runBenchCli) {
+    io.stderr('spladex: error: INTERNAL: the benchmark runner is not available; use "npm run bench"\n');
+    return 1;
+  }
+  return mod.runBenchCli(args, io);
+}
+
+/**
+ * Runs one CLI invocation. `argv` excludes node and the script; `rawEnv` is the process environment (only
+ * parsed through src/config/env.ts). Resolves to the exit code, or null when the process must keep running.
+ */
+export async function runCli(argv: string[], io: CliIo, rawEnv: Record<string, string | undefined>): Promise<number | null> {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    io.stdout(`${MAIN_HELP}\n`);
+    return cmd === undefined ? 2 : 0;
+  }
+  const commands: Record<string, Command> = {
+    serve: (a, e, o) => serveCommand(a, e, o, rawEnv),
+    index: indexCommand,
+    search: searchCommand,
+    optimize: optimizeCommand,
+    encode: encodeCommand,
+    inspect: inspectCommand,
+    eval: evalCommand,
+    bench: benchCommand,
+  };
+  const known = Object.hasOwn(commands, cmd);
+  try {
+    const run = commands[cmd];
+    if (!known) throw new UsageError(`unknown command "${cmd}"`);
+    const env = loadEnv(rawEnv);
+    return await run(args, env, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`spladex: usage: ${e.message} (see "spladex ${known ? `${cmd} ` : ''}--help")\n`);
+      return 2;
+    }
+    if (isSpladexError(e)) {
+      io.stderr(`spladex: error: ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    io.stderr(`spladex: error: ${err.code ?? 'INTERNAL'}: ${err.message ?? String(e)}\n`);
+    return 1;
+  }
+}
