@@ -65,10 +65,8 @@ export function requestIdFor(req: IncomingMessage): string {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const baseService = options.service;
-  const limits: Limits = { ...DEFAULT_LIMITS, ...baseService.limits, ...options.limits };
-  // Routes read limits from the service they are given; a view with the overridden limits keeps them consistent.
-  const service: ServerService = options.limits === undefined ? baseService : Object.create(baseService, { limits: { value: limits } });
+  const service = options.service;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...service.limits, ...options.limits };
 
   const app = Fastify({
     // pino 10 and Fastify's bundled pino types differ only nominally.
@@ -96,8 +94,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   registerOpsRoutes(app, service, metrics, options.webDir);
   registerCollectionRoutes(app, service);
-  registerDocumentRoutes(app, service);
-  registerSearchRoutes(app, service, metrics, requestTimeoutMs);
+  registerDocumentRoutes(app, service, limits);
+  registerSearchRoutes(app, service, { metrics, limits, requestTimeoutMs });
 
   (app as SpladexApp).spladexMetrics = metrics;
   await app.ready();

@@ -4,6 +4,7 @@
  * when answered), get by id (`?vector=true` adds the token map), delete by id (204 / 404).
  */
 import type { FastifyInstance } from 'fastify';
+import type { Limits } from '../config/request-schemas.js';
 import type { ServerService } from './service-port.js';
 import {
   collectionParamsSchema,
@@ -19,11 +20,10 @@ import type { NdjsonRouteConfig } from './body-parsers.js';
 
 type DocParams = { name: string; id: string };
 
-/** Registers the document routes. */
-export function registerDocumentRoutes(app: FastifyInstance, service: ServerService): void {
+/** Registers the document routes; `limits` bound the envelope and ids (the service checks each document). */
+export function registerDocumentRoutes(app: FastifyInstance, service: ServerService, limits: Limits): void {
   const tags = ['documents'];
   const security = [{ bearer: [] }];
-  const limits = service.limits;
   const ndjson: NdjsonRouteConfig = { ndjson: true };
 
   app.post<{ Params: { name: string }; Body: { documents: unknown[] } }>(

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { SpladexError } from '../core/errors.js';
-import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type EncodeRequest, type SearchRequest } from '../config/request-schemas.js';
+import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
 import { batchSearchResponse, collectionParamsSchema, encodeResponse, responses, searchResponse } from './route-schemas.js';
 import type { ServerService } from './service-port.js';
 import type { AppMetrics } from './metrics.js';
@@ -24,10 +24,19 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Pro
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** Options of `registerSearchRoutes`. */
+export interface SearchRouteOptions {
+  metrics: AppMetrics;
+  /** Bounds for request validation (k, terms, batch size, text length). */
+  limits: Limits;
+  /** Deadline of each search/encode request, ms. */
+  requestTimeoutMs: number;
+}
+
 /** Registers search, batch search and encode. */
-export function registerSearchRoutes(app: FastifyInstance, service: ServerService, metrics: AppMetrics, requestTimeoutMs: number): void {
+export function registerSearchRoutes(app: FastifyInstance, service: ServerService, options: SearchRouteOptions): void {
   const security = [{ bearer: [] }];
-  const limits = service.limits;
+  const { metrics, limits, requestTimeoutMs } = options;
 
   app.post<{ Params: { name: string }; Body: SearchRequest }>(
     '/v1/collections/:name/search',
