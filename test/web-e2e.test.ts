@@ -3,11 +3,13 @@
  * playwright-core): the real service on a temp data dir, the real app with an API key, listening on a free
  * port; documents are indexed through the REST API. The page is driven like a person would: enter the key after
  * the 401 prompt, pick the collection, type a query, read the top hit and its term bars, change k, reload the
- * shared URL, turn PRF on and see expansion terms, and read an API error in the alert region. Screenshots go to
+ * shared URL, turn PRF on and see expansion terms, and read an API error in the alert region; axe-core checks
+ * the page for WCAG 2.1 A/AA violations (labels, contrast, ARIA) on the way. Screenshots go to
  * test-output/ (gitignored): web-e2e.png, web-desktop.png (1280×800), web-narrow.png (390×844).
  * Skipped, with that reason in its name, only when /usr/bin/chromium is absent (.ci/run installs it).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +27,7 @@ const OUT_DIR = path.join(import.meta.dirname, '..', 'test-output');
 const API_KEY = 'web-e2e-secret';
 /** Generous bounds for a 2-core CI machine; the browser part takes about 3 s. */
 const TIMEOUT_MS = 60_000;
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const DOCUMENTS = [
   { id: 'quake-report', title: 'Earthquake damage report', text: 'The earthquake caused heavy damage: earthquake damage to roads, bridges and houses across the coastal town.' },
@@ -65,6 +68,19 @@ describe('web page, end to end in headless Chromium', () => {
   async function waitForHitCount(page: Page, n: number): Promise<void> {
     // A string predicate runs in the page (the tests' tsconfig has no DOM types).
     await page.waitForFunction(`document.querySelectorAll('#hits > li').length === ${n} && !document.querySelector('#results[aria-busy]')`);
+  }
+
+  /**
+   * WCAG 2.x A/AA violations axe-core finds on the page as it is now (labels, contrast, landmarks, ARIA), as
+   * "rule: target" lines so a failure names what to fix. `context`: an axe context expression (whole page by
+   * default; a whole-page run costs about a second of browser time on a 2-core machine).
+   */
+  async function accessibilityViolations(page: Page, context = 'document'): Promise<string[]> {
+    await page.addScriptTag({ path: AXE_SCRIPT });
+    const result = (await page.evaluate(`axe.run(${context}, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`)) as {
+      violations: { id: string; nodes: { target: string[] }[] }[];
+    };
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
   }
 
   /** Enters the API key once the page asks for it (after a 401). */
@@ -108,6 +124,7 @@ describe('web page, end to end in headless Chromium', () => {
     // The API needs a key: the page says so in the alert region and asks for it.
     await page.goto(`${base}/`);
     await page.locator('#alert').getByText('needs an API key').waitFor();
+    expect(await accessibilityViolations(page, `{ include: ['#key-form', '#alert'] }`)).toEqual([]);
     await enterKey(page);
     await page.locator('#collection option[value="news"]').waitFor({ state: 'attached' });
 
@@ -154,6 +171,7 @@ describe('web page, end to end in headless Chromium', () => {
     expect(expansion.length).toBeGreaterThan(0);
     expect(expansion).not.toContain('earthquak');
     expect(await page.locator('#qv-terms .term-bar:not(.expansion) .term-token').allInnerTexts()).toEqual(['earthquak']);
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     // Desktop and narrow layouts, for a person to look at.
     await page.screenshot({ path: path.join(OUT_DIR, 'web-desktop.png') });

@@ -44,6 +44,8 @@ let searchSeq = 0;
 let panelSeq = 0;
 /** What to run again once an API key is entered after a 401. */
 let retryAfterKey = null;
+/** Whether the user (or the URL) set alpha; see readForm. */
+let alphaChosen = false;
 
 // ---- alert region and API key -------------------------------------------------------------------------------
 
@@ -102,7 +104,8 @@ function readForm() {
   const data = new FormData(ui.form);
   const params = new URLSearchParams();
   for (const [key, value] of data) if (typeof value === 'string') params.set(key, value);
-  if (ui.alphaField.hidden) params.delete('alpha');
+  // alpha is sent only once chosen (moved, or restored from the URL): until then the server's default fusion applies.
+  if (ui.alphaField.hidden || !alphaChosen) params.delete('alpha');
   return parseState(params);
 }
 
@@ -114,12 +117,18 @@ function writeForm(state) {
   ui.heapFactor.value = state.heapFactor === null ? '' : String(state.heapFactor);
   ui.exact.checked = state.exact;
   ui.prf.checked = state.prf;
+  alphaChosen = state.alpha !== null;
   ui.alpha.value = String(state.alpha ?? 0.5);
-  ui.alphaValue.textContent = Number(ui.alpha.value).toFixed(2);
+  showAlpha();
+}
+
+function showAlpha() {
+  ui.alphaValue.textContent = `${Number(ui.alpha.value).toFixed(2)}${alphaChosen ? '' : ' (server default)'}`;
 }
 
 ui.alpha.addEventListener('input', () => {
-  ui.alphaValue.textContent = Number(ui.alpha.value).toFixed(2);
+  alphaChosen = true;
+  showAlpha();
 });
 
 // ---- collections -----------------------------------------------------------------------------------------------
@@ -138,7 +147,7 @@ async function loadCollections() {
       if (wanted.q && ui.collection.value === wanted.collection) void runSearch(readForm());
     }
   } catch (err) {
-    renderCollectionOptions(ui.collection, [], '');
+    renderCollectionOptions(ui.collection, [], '', 'Collections unavailable');
     fail('Loading collections', err, loadCollections);
   }
 }
@@ -234,7 +243,12 @@ async function runSearch(state) {
     void selectCollection(state.collection); // stats move as documents arrive
   } catch (err) {
     if (seq !== searchSeq) return;
-    ui.status.textContent = 'The search failed.';
+    // Old hits under a failed search would read as its answer: clear them.
+    ui.hits.replaceChildren();
+    ui.qvTerms.replaceChildren();
+    ui.qvEmpty.hidden = false;
+    ui.qvEmpty.textContent = 'Search to see the query\'s weighted terms.';
+    ui.status.textContent = 'The search failed; see the message above.';
     fail('Search', err, () => runSearch(state));
   } finally {
     if (seq === searchSeq) ui.results.removeAttribute('aria-busy');

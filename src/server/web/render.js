@@ -29,10 +29,13 @@ export function formatNumber(x) {
   return x.toPrecision(2);
 }
 
-/** Fills the collection select; keeps `selected` when it exists, else leaves the placeholder chosen. */
-export function renderCollectionOptions(select, collections, selected) {
+/**
+ * Fills the collection select; keeps `selected` when it exists, else leaves the placeholder chosen.
+ * `emptyText` is the placeholder when there is no collection (default: there are none yet).
+ */
+export function renderCollectionOptions(select, collections, selected, emptyText = 'No collections yet') {
   select.replaceChildren();
-  const placeholder = el('option', '', collections.length === 0 ? 'No collections yet' : 'Choose…');
+  const placeholder = el('option', '', collections.length === 0 ? emptyText : 'Choose…');
   placeholder.value = '';
   select.append(placeholder);
   for (const c of collections) {
