@@ -33,6 +33,8 @@ describe('beir loaders', () => {
     writeFileSync(r, 'query-id\tcorpus-id\tscore\n1\td1\t2\n1\td2\t0\n2\td3\t1\n');
     const qrels = await loadQrels(r);
     expect([...qrels.get('1') ?? []]).toEqual([['d1', 2], ['d2', 0]]);
+    writeFileSync(r, 'query-id\tcorpus-id\tscore\nquery_0\tGeneva Durben\t1\n');
+    expect([...(await loadQrels(r)).get('query_0') ?? []]).toEqual([['Geneva Durben', 1]]);
     writeFileSync(r, '1 0 d1 1\n');
     expect((await loadQrels(r)).get('1')?.get('d1')).toBe(1);
     writeFileSync(r, 'h\th\th\n1\td1\tx\n');

@@ -101,7 +101,7 @@ export async function loadQueries(path: string): Promise<Map<string, string>> {
 }
 
 /**
- * Loads a qrels TSV (`qid docid rel`, tab- or space-separated; a first line whose third column is not a number
+ * Loads a qrels TSV (`qid docid rel`, tab-separated, or space-separated when the line has no tab; a first line whose third column is not a number
  * is a header and skipped; 4-column TREC qrels `qid 0 docid rel` are accepted too). Later lines win on repeats.
  */
 export async function loadQrels(path: string): Promise<Qrels> {
@@ -109,7 +109,9 @@ export async function loadQrels(path: string): Promise<Qrels> {
   for await (const { line, text } of readLines(path)) {
     const t = text.trim();
     if (t === '') continue;
-    const cols = t.split(/\s+/);
+    // BEIR qrels are tab-separated and ids may contain spaces (LIMIT's are person names); split on tabs when
+    // there are any, else on whitespace (TREC qrels).
+    const cols = t.includes('\t') ? t.split('\t').map((c) => c.trim()) : t.split(/\s+/);
     let qid: string;
     let docid: string;
     let relText: string;
