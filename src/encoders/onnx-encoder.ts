@@ -141,7 +141,10 @@ export class PooledDenseEncoder implements DenseEncoder {
   }
 }
 
-/** Sparse encoder running its pipeline on the calling thread (kind `idf`: tokenise + look up). */
+/**
+ * Sparse encoder running its pipeline on the calling thread: kind `idf` (tokenise + look up), or any kind when the
+ * registry is asked for `threads: 0` (CLI batch jobs, tests). ONNX inference then blocks the calling thread.
+ */
 export class InProcessSparseEncoder implements SparseEncoder {
   readonly kind = 'sparse' as const;
   readonly dim: number;
@@ -165,6 +168,29 @@ export class InProcessSparseEncoder implements SparseEncoder {
   lookup(token: string): number | undefined {
     const id = this.pipeline.tokenizer.tokenToId(token);
     return id !== undefined && id < this.dim ? id : undefined;
+  }
+
+  close(): Promise<void> {
+    return this.pipeline.close();
+  }
+}
+
+/** Dense encoder running its pipeline on the calling thread (registry `threads: 0`). */
+export class InProcessDenseEncoder implements DenseEncoder {
+  readonly kind = 'dense' as const;
+  readonly dim: number;
+
+  constructor(
+    readonly name: string,
+    private readonly pipeline: EncodePipeline,
+  ) {
+    this.dim = pipeline.manifest.dim;
+  }
+
+  async encode(texts: readonly string[], as: EncodeKind): Promise<Float32Array[]> {
+    checkKind(as);
+    const d = (await this.pipeline.encode(texts, as)) as PackedDense;
+    return texts.map((_, i) => d.data.subarray(i * d.dim, (i + 1) * d.dim));
   }
 
   close(): Promise<void> {

@@ -17,14 +17,17 @@ import { SpladexError } from '../core/errors.js';
 import type { DenseEncoder, SparseEncoder } from './encoder.js';
 import type { EncodeWorkerData } from './encode-worker.js';
 import { ENCODER_NAME_RE, loadManifest, RESERVED_ENCODER_NAMES, type EncoderManifest } from './manifest.js';
-import { InProcessSparseEncoder, PooledDenseEncoder, PooledSparseEncoder, withQueryEncoder } from './onnx-encoder.js';
+import { InProcessDenseEncoder, InProcessSparseEncoder, PooledDenseEncoder, PooledSparseEncoder, withQueryEncoder } from './onnx-encoder.js';
 import { openPipeline } from './pipeline.js';
 import { loadTokenizer } from './tokenizer.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface OpenEncoderOptions {
   logger: Logger;
-  /** Worker threads for ONNX kinds (SPLADEX_ENCODER_THREADS); default 1. */
+  /**
+   * Worker threads for ONNX kinds (SPLADEX_ENCODER_THREADS); default 1. 0 runs inference on the calling thread
+   * (blocking it: for batch CLIs, tests and benchmarks, not for the server).
+   */
   threads?: number;
   /** Requests allowed to wait for a worker before BUSY (SPLADEX_ENCODER_QUEUE); default 64. */
   queueSize?: number;
@@ -92,8 +95,9 @@ async function openOne(
   const t0 = performance.now();
 
   let encoder: SparseEncoder | DenseEncoder;
-  if (manifest.kind === 'idf') {
-    encoder = new InProcessSparseEncoder(name, await openPipeline({ dir, name, manifest }));
+  if (manifest.kind === 'idf' || opts.threads === 0) {
+    const pipeline = await openPipeline({ dir, name, manifest });
+    encoder = manifest.kind === 'dense' ? new InProcessDenseEncoder(name, pipeline) : new InProcessSparseEncoder(name, pipeline);
   } else {
     const tokenizer = await loadTokenizer(path.join(dir, manifest.files.tokenizer), `encoder "${name}": ${manifest.files.tokenizer}`);
     const workerData: EncodeWorkerData = { dir, name, manifest };
