@@ -1,11 +1,11 @@
 /**
  * Durability and lifecycle of the real process: `node --import tsx src/main.ts` on a temp data dir and an
  * ephemeral port. An acknowledged upsert survives SIGKILL (found again by search and by id after a restart),
- * and SIGTERM shuts down cleanly with exit code 0. The port is read from the "spladex listening" log line;
+ * SIGTERM shuts down cleanly with exit code 0, and a failed start exits 1 with one line naming the problem. The port is read from the "spladex listening" log line;
  * waits are bounded and driven by the child's output and exit events, never by sleeps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -20,12 +20,27 @@ interface Started {
   output: () => string;
 }
 
-/** Starts the server and resolves once it logs its port (rejects on exit or after `timeoutMs`). */
-function startMain(timeoutMs = 60_000): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_LOG_LEVEL: 'info' };
+function spawnMain(overrides: Record<string, string> = {}): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_LOG_LEVEL: 'info', ...overrides };
   delete env.SPLADEX_API_KEY;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
+  return child;
+}
+
+/** Runs main.ts expecting it to fail at start; resolves with its exit code and all output. */
+async function failedStart(overrides: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawnMain(overrides);
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  const { code } = await exited(child);
+  return { code, output };
+}
+
+/** Starts the server and resolves once it logs its port (rejects on exit or after `timeoutMs`). */
+function startMain(timeoutMs = 60_000): Promise<Started> {
+  const child = spawnMain();
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
@@ -92,4 +107,22 @@ it('an acknowledged upsert survives SIGKILL; SIGTERM exits cleanly', async () =>
   const end = await exited(second.child);
   expect(end).toEqual({ code: 0, signal: null });
   expect(second.output()).toContain('"spladex stopped"');
+}, 120_000);
+
+it('fails to start with exit code 1 and one clear line on a bad environment or a corrupt collection', async () => {
+  const corruptDir = await mkdtemp(path.join(tmpdir(), 'spladex-corrupt-'));
+  try {
+    await mkdir(path.join(corruptDir, 'broken'));
+    await writeFile(path.join(corruptDir, 'broken', 'collection.json'), '{"encoder": ');
+    // Both children start at once: most of the time is tsx loading the sources.
+    const [badEnv, corrupt] = await Promise.all([failedStart({ SPLADEX_PORT: 'eighty' }), failedStart({ SPLADEX_DATA_DIR: corruptDir })]);
+    expect(badEnv.code).toBe(1);
+    expect(badEnv.output).toContain('"code":"INVALID_ARGUMENT"');
+    expect(badEnv.output).toContain('SPLADEX_PORT');
+    expect(corrupt.code).toBe(1);
+    expect(corrupt.output).toContain('"code":"CORRUPT_INDEX"');
+    expect(corrupt.output).toContain('collection.json');
+  } finally {
+    await rm(corruptDir, { recursive: true, force: true });
+  }
 }, 120_000);
