@@ -10,7 +10,7 @@ let s: TestServer;
 const docCount = async (name: string) => (await s.call('GET', `/v1/collections/${name}`)).json().stats.documents as number;
 
 beforeAll(async () => {
-  s = await startTestServer({ limits: { maxDocsPerRequest: 5 }, maxBodyBytes: 4 * 1024 * 1024 });
+  s = await startTestServer({ limits: { maxDocsPerRequest: 5, maxDocTerms: 3 }, maxBodyBytes: 4 * 1024 * 1024 });
   expect((await s.call('PUT', '/v1/collections/docs', {})).statusCode).toBe(201);
   expect((await s.call('PUT', '/v1/collections/vecs', { encoder: 'none', dim: 100 })).statusCode).toBe(201);
 });
@@ -186,6 +186,21 @@ describe('vectors (encoder "none")', () => {
     expect(byId.dup).toMatch(/^documents\[2\]\.vector\.indices: duplicate term id 3/);
     expect(byId.range).toMatch(/^documents\[3\]\.vector\.indices\[0\]: term id 100 /);
     expect((await s.call('GET', '/v1/collections/vecs/documents/good')).statusCode).toBe(200);
+  });
+
+  it('more terms than maxDocTerms → reported for that document', async () => {
+    const res = await s.call('POST', '/v1/collections/vecs/documents', {
+      documents: [
+        { id: 'wide', vector: { indices: [1, 2, 3, 4], values: [1, 1, 1, 1] } },
+        { id: 'wide-map', vector: { a: 1, b: 1, c: 1, d: 1 } },
+        { id: 'narrow', vector: { indices: [1, 2, 3], values: [1, 1, 1] } },
+      ],
+    });
+    const body = res.json();
+    expect(body.indexed).toBe(1);
+    expect(body.errors.map((e: { id: string }) => e.id)).toEqual(['wide', 'wide-map']);
+    expect(body.errors[0].message).toMatch(/^documents\[0\]\.vector/);
+    expect(body.errors[0].message).toContain('at most 3 terms');
   });
 
   it('NaN is not JSON → 400 for the whole body', async () => {
