@@ -105,7 +105,9 @@ export class WalWriter {
 
   /** Waits for queued work, then closes the file. */
   async close(): Promise<void> {
-    while (this.flushing || this.queue.length > 0) await this.rotateBarrier();
+    // Items run in queue order, so once the barrier resolves every earlier append is durable and applied.
+    if (this.failed === null) await this.rotateBarrier();
+    this.failed ??= new SpladexError('INTERNAL', 'closed');
     await this.fh.close();
   }
 
