@@ -29,6 +29,18 @@ export function formatNumber(x) {
   return x.toPrecision(2);
 }
 
+/** Bytes as KiB/MiB/GiB with 3 significant digits. */
+export function formatBytes(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '—';
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${n.toPrecision(3)} ${units[i]}`;
+}
+
 /**
  * Fills the collection select; keeps `selected` when it exists, else leaves the placeholder chosen.
  * `emptyText` is the placeholder when there is no collection (default: there are none yet).
@@ -57,6 +69,8 @@ export function renderCollectionPanel(dl, info) {
     ['Segments', formatNumber(s.segments)],
     ['Memtable documents', formatNumber(s.memtableDocuments)],
     ['Deleted', formatNumber(s.deleted)],
+    ['Avg. terms per document', formatNumber(s.avgDocTerms)],
+    ['Size on disk', formatBytes(s.bytes)],
     ['Estimated recall', recall],
     ['Encoder', c.encoder ?? '—'],
     ['Query encoder', c.queryEncoder ?? c.encoder ?? '—'],
