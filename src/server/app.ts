@@ -17,7 +17,7 @@ import { registerAuth } from './auth.js';
 import { registerBackPressure } from './back-pressure.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { registerErrorHandling } from './error-handler.js';
-import { createAppMetrics, registerRequestMetrics, type AppMetrics } from './metrics.js';
+import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerCollectionRoutes } from './routes-collections.js';
 import { registerDocumentRoutes } from './routes-documents.js';
@@ -44,9 +44,6 @@ export interface AppOptions {
   /** Data directory; stripped from CORRUPT_INDEX messages so they name files relative to it. */
   dataDir?: string;
 }
-
-/** The app plus its metrics (exposed for tests and the composition root). */
-export type SpladexApp = FastifyInstance & { spladexMetrics?: AppMetrics };
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const PKG_VERSION = '0.1.0';
@@ -97,7 +94,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerDocumentRoutes(app, service, limits);
   registerSearchRoutes(app, service, { metrics, limits, requestTimeoutMs });
 
-  (app as SpladexApp).spladexMetrics = metrics;
   await app.ready();
   return app;
 }
