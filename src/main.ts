@@ -5,7 +5,7 @@
  * Shutdown (SIGTERM/SIGINT or `close()`): stop accepting connections and let in-flight requests finish
  * (`app.close()`), then `service.close()`, which flushes and closes every collection's log. Acknowledged writes
  * are already fsynced, so a SIGKILL loses nothing acknowledged either; a graceful close only saves replay time.
- * A second signal during shutdown exits at once with code 1.
+ * In-flight requests get up to SHUTDOWN_GRACE_MS; a second signal during shutdown exits at once with code 1.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,9 @@ import { buildApp } from './server/app.js';
 
 /** Event-loop lag above which /v1 requests are shed with 503 BUSY: a loop this late is already failing them. */
 const MAX_EVENT_LOOP_DELAY_MS = 1000;
+
+/** How long shutdown waits for in-flight requests before dropping their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** A running server. `close()` is idempotent and resolves once the service is closed. */
 export interface RunningServer {
@@ -90,9 +93,14 @@ export async function startServer(env: Record<string, string | undefined>, optio
   };
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // Requests still running after the grace period lose their connections, so shutdown cannot hang on a
+      // stuck client; acknowledged writes are durable either way.
+      const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      force.unref();
       try {
         await app.close();
       } finally {
+        clearTimeout(force);
         await service.close();
         if (options.handleSignals !== false) {
           process.off('SIGTERM', onSignal);

@@ -80,6 +80,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Shutdown: `close()` only closes connections idle at that moment, so a keep-alive connection whose request is
+  // in flight would then stay open until its keep-alive timeout and stall the shutdown. Answers sent while
+  // closing therefore say `Connection: close`, and Node closes each such socket after its response.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
 
   registerBodyParsers(app);
   registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir });
