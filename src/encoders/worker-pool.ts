@@ -148,7 +148,9 @@ export class WorkerPool {
 
   private spawn(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const worker = new Worker(this.opts.entry, { workerData: this.opts.workerData, name: this.opts.name });
+      // Workers inherit the parent's execArgv; `--input-type` (set for `node -e` scripts) makes a file entry fail.
+      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+      const worker = new Worker(this.opts.entry, { workerData: this.opts.workerData, name: this.opts.name, execArgv });
       const slot: Slot = { worker, task: undefined, startedAt: 0 };
       let ready = false;
       worker.on('message', (msg: WorkerMessage) => {
