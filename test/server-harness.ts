@@ -1,7 +1,8 @@
 /**
  * Test harness for the server tests (test/server-*.test.ts, test/api-*.test.ts): a real `SpladexService` over a
- * fresh temp data dir plus a `buildApp` around it, driven through `app.inject`. No mocks. `close()` closes the
- * app, the service and deletes the temp dir.
+ * fresh temp data dir plus a `buildApp` around it, driven through `app.inject`. No mocks. `call()` fails the
+ * test on any 5xx other than 503, so every bad-input test also checks "never a 500". `close()` closes the app,
+ * the service and deletes the temp dir.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,14 +45,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     app,
     service,
     dataDir,
-    call(method, url, body, headers = {}) {
+    async call(method, url, body, headers = {}) {
       const isRaw = typeof body === 'string' || Buffer.isBuffer(body);
-      return app.inject({
+      const res = await app.inject({
         method: method as 'GET',
         url,
         headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
         payload: body === undefined ? undefined : isRaw ? (body as string) : JSON.stringify(body),
       });
+      // No request in these tests may produce a 500: bad input is always the client's error.
+      if (res.statusCode >= 500 && res.statusCode !== 503) throw new Error(`${method} ${url} → ${res.statusCode}: ${res.body}`);
+      return res;
     },
     async close() {
       if (closed) return;
