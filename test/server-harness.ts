@@ -22,7 +22,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export interface TestServerOptions extends Partial<Omit<AppOptions, 'service' | 'logger' | 'limits'>> {
+export interface TestServerOptions extends Partial<Omit<AppOptions, 'service' | 'limits'>> {
   limits?: Partial<Limits>;
   memtableMaxDocs?: number;
 }
@@ -30,8 +30,7 @@ export interface TestServerOptions extends Partial<Omit<AppOptions, 'service' | 
 /** Opens a real service in a temp dir and builds an app around it. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-server-test-'));
-  const logger = pino({ level: 'silent' });
-  const { limits, memtableMaxDocs, ...appOptions } = options;
+  const { limits, memtableMaxDocs, logger = pino({ level: 'silent' }), ...appOptions } = options;
   const service = await openSpladexService({
     dataDir: path.join(dataDir, 'index'),
     encodersDir: path.join(dataDir, 'encoders'),

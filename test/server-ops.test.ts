@@ -6,6 +6,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIR } from '../src/server/routes-ops.js';
 import { errorOf, startTestServer, type TestServer } from './server-harness.js';
@@ -145,6 +146,20 @@ describe('request ids', () => {
     s = await startTestServer();
   });
   afterAll(() => s.close());
+
+  it('logs each request with its id', async () => {
+    const lines: { reqId?: string; msg?: string; res?: { statusCode: number } }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logged = await startTestServer({ logger });
+    try {
+      await logged.call('GET', '/v1/collections/ghost', undefined, { 'x-request-id': 'log-77' });
+      const mine = lines.filter((l) => l.reqId === 'log-77');
+      expect(mine.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
+      expect(mine[1].res?.statusCode).toBe(404);
+    } finally {
+      await logged.close();
+    }
+  });
 
   it('honours a well-formed x-request-id and generates one otherwise', async () => {
     const given = await s.call('GET', '/health', undefined, { 'x-request-id': 'client-42.a' });
