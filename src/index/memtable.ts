@@ -14,6 +14,7 @@ import type { DocWeighting, StoreDocument } from './store-types.js';
 import { IdTopK } from './id-top-k.js';
 
 const CHUNK_DOCS = 2048;
+const DENSE_TERM_LIMIT = 1 << 24;
 
 interface Chunk {
   terms: Uint32Array;
@@ -261,34 +262,84 @@ export class Memtable {
     return scored;
   }
 
+  /**
+   * Transposes one full chunk into term-sorted postings with two counting passes. Term ids map to local term
+   * indexes through `termSlot` (a dense scratch indexed by term id, reset after use) — a Map/Set here cost
+   * 10.4 s of a 16 s 200k-doc ingest; the dense scratch makes the chunk build a few ms. Ids beyond
+   * DENSE_TERM_LIMIT (sparse 2^30 id spaces) take the Map path.
+   */
   private buildChunk(first: number): Chunk {
     const s0 = this.offsets[first];
     const s1 = this.offsets[first + CHUNK_DOCS];
     const n = s1 - s0;
-    // Sort entries by (term, slot) via counting over distinct terms.
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    const tids = this.termIds.subarray(s0, s1);
-    const sorted = Array.from(new Set(tids)).sort((a, b) => a - b);
-    const terms = Uint32Array.from(sorted);
-    const index = new Map<number, number>();
-    for (let i = 0; i < terms.length; i++) index.set(terms[i], i);
+    const tids = this.termIds;
+    let maxTerm = 0;
+    for (let p = s0; p < s1; p++) if (tids[p] > maxTerm) maxTerm = tids[p];
+    const map = maxTerm < DENSE_TERM_LIMIT ? this.termSlotScratch(maxTerm + 1) : null;
+    const sparse = map === null ? new Map<number, number>() : null;
+    // Pass 1: distinct terms, ascending (dense path: mark, then one scan over [0, maxTerm] instead of a sort).
+    let terms: Uint32Array;
+    if (map !== null) {
+      let count = 0;
+      for (let p = s0; p < s1; p++) {
+        const t = tids[p];
+        if (map[t] < 0) {
+          map[t] = 0;
+          count++;
+        }
+      }
+      terms = new Uint32Array(count);
+      for (let t = 0, i = 0; t <= maxTerm; t++) {
+        if (map[t] === 0) {
+          map[t] = i;
+          terms[i++] = t;
+        }
+      }
+    } else {
+      const m = sparse as Map<number, number>;
+      const distinct: number[] = [];
+      for (let p = s0; p < s1; p++) {
+        if (!m.has(tids[p])) {
+          m.set(tids[p], 0);
+          distinct.push(tids[p]);
+        }
+      }
+      distinct.sort((a, b) => a - b);
+      terms = Uint32Array.from(distinct);
+      for (let i = 0; i < terms.length; i++) m.set(terms[i], i);
+    }
     const starts = new Uint32Array(terms.length + 1);
-    for (let i = 0; i < n; i++) starts[(index.get(tids[i]) as number) + 1]++;
+    const localTerm = new Uint32Array(n);
+    for (let p = s0; p < s1; p++) {
+      const ti = map !== null ? map[tids[p]] : ((sparse as Map<number, number>).get(tids[p]) as number);
+      localTerm[p - s0] = ti;
+      starts[ti + 1]++;
+    }
     for (let i = 0; i < terms.length; i++) starts[i + 1] += starts[i];
+    // Pass 2: fill (slots ascending within each term because docs are walked in slot order).
     const fill = starts.slice(0, terms.length);
     const local = new Uint16Array(n);
     const vals = new Float32Array(n);
     for (let l = 0; l < CHUNK_DOCS; l++) {
       const slot = first + l;
-      for (let p = this.offsets[slot]; p < this.offsets[slot + 1]; p++) {
-        const ti = index.get(this.termIds[p]) as number;
-        const at = fill[ti]++;
+      for (let p = this.offsets[slot], e = this.offsets[slot + 1]; p < e; p++) {
+        const at = fill[localTerm[p - s0]]++;
         local[at] = l;
         vals[at] = this.values[p];
       }
     }
+    if (map !== null) for (let i = 0; i < terms.length; i++) map[terms[i]] = -1;
     return { terms, starts, local, vals };
+  }
+
+  private termSlot = new Int32Array(0);
+
+  private termSlotScratch(n: number): Int32Array {
+    if (this.termSlot.length < n) {
+      this.termSlot = new Int32Array(Math.max(n, this.termSlot.length * 2));
+      this.termSlot.fill(-1);
+    }
+    return this.termSlot;
   }
 
   private ensure(slots: number, nnz: number): void {
