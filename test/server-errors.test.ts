@@ -211,13 +211,13 @@ describe('back-pressure', () => {
   it('sheds /v1 requests with 503 BUSY while the event loop is stalled; probes stay open', async () => {
     const shed = Fastify();
     registerErrorHandling(shed, { maxBodyBytes: 1024 });
-    registerBackPressure(shed, 100);
+    registerBackPressure(shed, 300);
     shed.get('/v1/thing', async () => ({ ok: true }));
     shed.get('/health', async () => ({ status: 'ok' }));
     await shed.ready();
     try {
       expect((await shed.inject({ method: 'GET', url: '/v1/thing' })).statusCode).toBe(200);
-      const until = performance.now() + 400;
+      const until = performance.now() + 700;
       while (performance.now() < until) {
         // Block the loop, as a long synchronous job would.
       }
