@@ -1,19 +1,18 @@
 /**
- * INTEGRATION POINT for the approximate (Seismic) index of src/index/seismic/. A segment with at least
- * `build.approximateThreshold` docs may carry a `seismic.bin` section file (segment-format.ts, kind "seismic");
- * the segment writer asks `buildApproximateSections` for its sections and the reader hands them to
- * `openApproximateSearcher`. Searches with `exact: false` go through the returned searcher; when it is null
- * the segment is searched exactly.
- *
- * Until src/index/seismic/ lands both functions return null. To integrate, replace their bodies with:
- *   buildApproximateSections: `return seismicToSections(buildSeismicIndex(forward, build));`
- *   openApproximateSearcher:  `return new SeismicSearcher(forward, seismicFromSections(sections));`
- * (SeismicSearcher.search(query, {k, queryCut, heapFactor, nKnn, excluded}) already matches ApproximateSearcher.)
+ * Bridge between the storage engine and the approximate (Seismic) index of src/index/seismic/. A segment with at
+ * least `build.approximateThreshold` docs carries a `seismic.bin` section file (segment-format.ts, kind
+ * "seismic", section names owned by seismic-index.ts); the segment writer asks `buildApproximateSections` for
+ * its sections (inside the seal worker) and the reader hands them to `openApproximateSearcher`. Searches with
+ * `exact: false` go through the returned searcher; segments without one are searched exactly.
+ * Callers: segment-writer.ts, segment-reader.ts.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { ForwardIndex } from './forward-index.js';
 import type { SectionArray } from './segment-format.js';
+import { buildSeismicIndex } from './seismic/build.js';
+import { seismicFromSections, seismicToSections } from './seismic/seismic-index.js';
+import { SeismicSearcher } from './seismic/searcher.js';
 
 /** What the store needs from an approximate per-segment searcher (SeismicSearcher's shape). */
 export interface ApproximateSearcher {
@@ -23,19 +22,15 @@ export interface ApproximateSearcher {
   ): { ords: Int32Array; scores: Float32Array; docsScored: number; blocksScored: number; blocksSkipped: number };
 }
 
-/** Sections of the approximate index for a segment's forward index, or null when there is none (yet). */
+/** Sections of the approximate index for a segment's forward index (CPU heavy: call from the seal worker). */
 export function buildApproximateSections(forward: ForwardIndex, build: IndexBuildConfig): Record<string, ArrayBufferView> | null {
-  void forward;
-  void build;
-  return null;
+  return seismicToSections(buildSeismicIndex(forward, build));
 }
 
-/** A searcher over a segment's stored approximate sections, or null when unsupported. */
-export function openApproximateSearcher(
-  forward: ForwardIndex,
-  sections: Map<string, SectionArray>,
-): ApproximateSearcher | null {
-  void forward;
-  void sections;
-  return null;
+/**
+ * A searcher over a segment's stored approximate sections. Throws (SpladexError CORRUPT_INDEX without a file
+ * name, from seismic-index.ts) when the sections are inconsistent; the reader adds the file name.
+ */
+export function openApproximateSearcher(forward: ForwardIndex, sections: Map<string, SectionArray>): ApproximateSearcher | null {
+  return new SeismicSearcher(forward, seismicFromSections(Object.fromEntries(sections)));
 }

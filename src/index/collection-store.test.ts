@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -207,5 +207,43 @@ describe('seal in a worker thread', () => {
     expect(s.search(q, { ...opts, k: 20 }).hits).toEqual(expected);
     expect(s.search(vec({ 999: 1 }), opts).hits.length).toBe(writesDuringSeal);
     expect(s.stats()).toMatchObject({ documents: 3000 + writesDuringSeal, segments: 1 });
+  });
+});
+
+describe('approximate path', () => {
+  it('segments above approximateThreshold carry a seismic file and answer exact:false close to the exact oracle', async () => {
+    const dir = tmp();
+    const build = IndexBuildConfigSchema.parse({ approximateThreshold: 200, nPostings: 50 });
+    const s = await open(dir, { build });
+    const docs = randomDocs(1500, 5);
+    await s.upsert(docs);
+    await s.optimize();
+    await s.delete(docs.slice(0, 100).map((d) => d.id));
+    const seg = readdirSync(dir).find((n) => n.startsWith('seg-'))!;
+    expect(readdirSync(join(dir, seg))).toContain('seismic.bin');
+    let overlap = 0;
+    let total = 0;
+    for (let i = 100; i < 130; i++) {
+      const q = docs[i].vector;
+      const exact = s.search(q, { ...opts, k: 10, exact: true });
+      const approx = s.search(q, { ...opts, k: 10, exact: false });
+      expect(exact.exact).toBe(true);
+      expect(approx.exact).toBe(false);
+      const want = new Set(exact.hits.map((h) => h.id));
+      const deleted = new Set(docs.slice(0, 100).map((d) => d.id));
+      for (const h of approx.hits) {
+        expect(deleted.has(h.id)).toBe(false);
+        if (want.has(h.id)) overlap++;
+      }
+      total += want.size;
+    }
+    expect(overlap / total).toBeGreaterThan(0.8);
+    await closeStore(s);
+    // A flipped byte in the seismic file is CORRUPT_INDEX naming it.
+    const path = join(dir, seg, 'seismic.bin');
+    const bytes = readFileSync(path);
+    bytes[Math.floor(bytes.length / 2)] ^= 1;
+    writeFileSync(path, bytes);
+    await expect(open(dir, { build })).rejects.toMatchObject({ code: 'CORRUPT_INDEX', message: expect.stringContaining(`${seg}/seismic.bin`) });
   });
 });
