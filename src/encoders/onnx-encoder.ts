@@ -6,8 +6,9 @@
  * - `withQueryEncoder` routes `encode(…, 'query')` to another encoder (manifest `queryEncoder`).
  * Built by the registry (src/encoders/registry.ts); callers never construct them directly.
  *
- * A request is split into tasks of `taskTexts` texts after sorting by character length, so tasks hold texts of
- * similar length (less padding) and several workers share a large request; results come back in input order.
+ * A request is split into tasks of at most `taskTexts` texts (fewer when that leaves a worker idle) after sorting by
+ * character length, so tasks hold texts of similar length (less padding) and several workers share a request;
+ * results come back in input order.
  */
 import { SpladexError } from '../core/errors.js';
 import type { SparseVector } from '../core/sparse-vector.js';
@@ -29,6 +30,11 @@ function splitTasks(texts: readonly string[], taskTexts: number): { tasks: Encod
     tasks.push(pos.map((i) => texts[i]));
   }
   return { tasks, positions };
+}
+
+/** Texts per task: at most `taskTexts`, and small requests are still spread over every worker. */
+function taskSize(nTexts: number, taskTexts: number, workers: number): number {
+  return Math.max(1, Math.min(taskTexts, Math.ceil(nTexts / workers)));
 }
 
 function checkKind(as: EncodeKind): void {
@@ -62,7 +68,7 @@ export class PooledSparseEncoder implements SparseEncoder {
     let positions: number[][];
     try {
       checkKind(as);
-      const split = splitTasks(texts, this.manifest.taskTexts);
+      const split = splitTasks(texts, taskSize(texts.length, this.manifest.taskTexts, this.pool.size));
       positions = split.positions;
       pending = this.pool.submit<PackedResult>(split.tasks.map((t) => ({ texts: t, as }) satisfies EncodeTask));
     } catch (e) {
@@ -116,7 +122,7 @@ export class PooledDenseEncoder implements DenseEncoder {
     let positions: number[][];
     try {
       checkKind(as);
-      const split = splitTasks(texts, this.manifest.taskTexts);
+      const split = splitTasks(texts, taskSize(texts.length, this.manifest.taskTexts, this.pool.size));
       positions = split.positions;
       pending = this.pool.submit<PackedResult>(split.tasks.map((t) => ({ texts: t, as }) satisfies EncodeTask));
     } catch (e) {

@@ -67,6 +67,9 @@ export interface EncodePipeline {
   close(): Promise<void>;
 }
 
+/** Upper bound on the logits tensor of one inference call. */
+const LOGITS_BATCH_BYTES = 256 * 1024 * 1024;
+
 const INPUT_ALIASES = {
   inputIds: ['input_ids', 'ids', 'input'],
   attentionMask: ['attention_mask', 'input_mask', 'mask'],
@@ -365,7 +368,12 @@ class OnnxPipeline implements EncodePipeline {
     const opts = as === 'document' ? this.docSparsify : this.sparsify;
     const pooling = poolingOf(m);
 
-    for (const batch of planBatches(windows, m.maxBatchTokens)) {
+    // A [B,S,V] logits output costs 4·V bytes per token (122 KB for BERT's 30,522): cap the batch at ~256 MiB of logits.
+    const maxTokens =
+      !dense && this.signature.output.kind === 'sequence'
+        ? Math.min(m.maxBatchTokens, Math.max(m.maxLength, Math.floor(LOGITS_BATCH_BYTES / (4 * m.dim))))
+        : m.maxBatchTokens;
+    for (const batch of planBatches(windows, maxTokens)) {
       const { feeds, seqLen } = buildFeeds(windows, batch, this.signature, this.tokenizer.padId);
       const out = await this.model.run(feeds, outputNames(this.signature));
       const o = this.signature.output;

@@ -82,6 +82,11 @@ export class WorkerPool {
     return pool;
   }
 
+  /** Number of workers. */
+  get size(): number {
+    return Math.max(1, this.opts.size);
+  }
+
   /** Jobs waiting for their first task to start. */
   get queueDepth(): number {
     return this.waitingJobs;
