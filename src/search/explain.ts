@@ -1,6 +1,7 @@
 /**
- * Per-hit explanation: the query terms the hit shares with the query, each with its query weight, document
- * weight and product, largest products first. The products sum to the sparse score (up to float rounding).
+ * Per-hit explanation: every query term the hit shares with the query (all of them by default, so the
+ * products sum to the sparse score up to float rounding), with query weight, document weight and product,
+ * largest products first.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { Vocabulary } from './vector-input.js';
@@ -20,7 +21,7 @@ export interface HitExplanation {
 }
 
 /** Explains `score` of a doc vector against `query`; at most `maxTerms` terms are listed. */
-export function explainHit(query: SparseVector, doc: SparseVector, score: number, vocab: Vocabulary, maxTerms = 32): HitExplanation {
+export function explainHit(query: SparseVector, doc: SparseVector, score: number, vocab: Vocabulary, maxTerms = Infinity): HitExplanation {
   const terms: TermContribution[] = [];
   let i = 0;
   let j = 0;

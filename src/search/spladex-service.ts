@@ -16,7 +16,9 @@ import { DEFAULT_LIMITS, type EncodeRequest, type Limits, type SearchRequest } f
 import { openCollectionStore } from '../index/collection-store.js';
 import type { StoreConfig } from '../index/store-types.js';
 import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
-import { createLexicalBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
+import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
+import { openEncoder } from '../encoders/registry.js';
+import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
 import { formatZodIssue } from './zod-message.js';
 import { encodeTexts } from './encode.js';
 
@@ -46,6 +48,9 @@ export class SpladexService {
   private readonly collections = new Map<string, Collection>();
   /** Names being created or deleted, to serialise those operations per name. */
   private readonly pending = new Map<string, Promise<unknown>>();
+  /** Open ONNX encoders by name, shared by the collections that use them (opened once, validated at creation). */
+  private readonly encoders = new Map<string, Promise<SparseEncoder | DenseEncoder>>();
+  private readonly openedEncoders: (SparseEncoder | DenseEncoder)[] = [];
   private ready = false;
   private closed = false;
 
@@ -88,10 +93,15 @@ export class SpladexService {
   }
 
   private async openCollection(name: string, config: CollectionConfig): Promise<Collection> {
+    const model = BUILTIN_ENCODERS.has(config.encoder) ? undefined : await this.sparseEncoder(config.encoder, 'encoder');
+    const queryModel =
+      model && config.queryEncoder !== undefined && config.queryEncoder !== config.encoder
+        ? await this.sparseEncoder(config.queryEncoder, 'queryEncoder')
+        : model;
     const storeConfig: StoreConfig = {
-      dim: config.encoder === 'none' ? (config.dim as number) : GROWABLE_DIM,
+      dim: model ? model.dim : config.encoder === 'none' ? (config.dim as number) : GROWABLE_DIM,
       weighting: config.encoder === 'lexical' ? { kind: 'bm25', k1: 0.9, b: 0.4 } : { kind: 'none' },
-      growableDictionary: true,
+      growableDictionary: model === undefined,
       build: config.index,
       metadataTypes: config.metadata,
       memtableMaxDocs: this.opts.memtableMaxDocs ?? 50_000,
@@ -103,7 +113,8 @@ export class SpladexService {
       logger: this.opts.logger.child({ collection: name }),
     });
     let binding: TextBinding;
-    if (config.encoder === 'lexical') binding = createLexicalBinding(store);
+    if (model && queryModel) binding = createModelBinding(model, queryModel);
+    else if (config.encoder === 'lexical') binding = createLexicalBinding(store);
     else binding = createVectorsOnlyBinding(store);
     return new Collection(name, config, store, binding, this.limits, this.opts.logger.child({ collection: name }));
   }
@@ -123,7 +134,7 @@ export class SpladexService {
     const parsed = CollectionConfigSchema.safeParse(body ?? {});
     if (!parsed.success) throw new SpladexError('INVALID_ARGUMENT', formatZodIssue(parsed.error.issues[0]));
     const config = parsed.data;
-    this.checkEncoders(config);
+    await this.checkEncoders(config);
     return this.serialise(name, async () => {
       const existing = this.collections.get(name);
       if (existing) {
@@ -141,15 +152,56 @@ export class SpladexService {
     });
   }
 
-  private checkEncoders(config: CollectionConfig): void {
-    if (!BUILTIN_ENCODERS.has(config.encoder)) {
-      throw invalidArgument('encoder', `unknown encoder "${config.encoder}" (available: lexical, none)`);
+  /** Opens (once) and returns a named ONNX encoder; INVALID_ARGUMENT naming `field` for any problem. */
+  private acquireEncoder(name: string): Promise<SparseEncoder | DenseEncoder> {
+    let p = this.encoders.get(name);
+    if (!p) {
+      p = openEncoder(this.opts.encodersDir, name, {
+        logger: this.opts.logger,
+        threads: this.opts.encoderThreads ?? 1,
+        queueSize: this.opts.encoderQueue ?? 64,
+      });
+      this.encoders.set(name, p);
+      p.then(
+        (enc) => this.openedEncoders.push(enc),
+        () => this.encoders.delete(name),
+      );
     }
-    if (config.queryEncoder !== undefined && config.queryEncoder !== config.encoder) {
-      throw invalidArgument('queryEncoder', `query encoder "${config.queryEncoder}" cannot be combined with encoder "${config.encoder}"`);
+    return p;
+  }
+
+  private async sparseEncoder(name: string, field: string): Promise<SparseEncoder> {
+    let enc: SparseEncoder | DenseEncoder;
+    try {
+      enc = await this.acquireEncoder(name);
+    } catch (e) {
+      if (e instanceof SpladexError) throw invalidArgument(field, e.message);
+      throw e;
     }
+    if (enc.kind !== 'sparse') throw invalidArgument(field, `encoder "${name}" is a dense encoder, not a sparse one`);
+    return enc;
+  }
+
+  /** Validates every encoder a config names, opening model directories now so errors come at creation. */
+  private async checkEncoders(config: CollectionConfig): Promise<void> {
     if (config.encoder === 'none' && config.dim === undefined) {
       throw invalidArgument('dim', 'required when encoder is "none" (bounds the term ids)');
+    }
+    if (BUILTIN_ENCODERS.has(config.encoder)) {
+      if (config.queryEncoder !== undefined && config.queryEncoder !== config.encoder) {
+        throw invalidArgument('queryEncoder', `query encoder "${config.queryEncoder}" cannot be combined with encoder "${config.encoder}"`);
+      }
+    } else {
+      const doc = await this.sparseEncoder(config.encoder, 'encoder');
+      if (config.dim !== undefined && config.dim !== doc.dim) {
+        throw invalidArgument('dim', `encoder "${config.encoder}" has vocabulary size ${doc.dim}, not ${config.dim}`);
+      }
+      if (config.queryEncoder !== undefined && config.queryEncoder !== config.encoder) {
+        const q = await this.sparseEncoder(config.queryEncoder, 'queryEncoder');
+        if (q.dim !== doc.dim) {
+          throw invalidArgument('queryEncoder', `encoder "${config.queryEncoder}" has vocabulary size ${q.dim}, but "${config.encoder}" has ${doc.dim}`);
+        }
+      }
     }
     if (config.dense?.encoder !== undefined) {
       throw invalidArgument('dense.encoder', `unknown dense encoder "${config.dense.encoder}"`);
@@ -222,13 +274,20 @@ export class SpladexService {
 
   async encode(req: EncodeRequest) {
     const collection = req.collection !== undefined ? this.get(req.collection) : undefined;
-    if (!BUILTIN_ENCODERS.has(req.encoder) || req.encoder === 'none') {
-      throw invalidArgument('encoder', `unknown encoder "${req.encoder}"`);
-    }
-    if (collection && collection.config.encoder !== req.encoder) {
+    if (req.encoder === 'none') throw invalidArgument('encoder', 'encoder "none" does not encode text');
+    if (collection && collection.config.encoder !== req.encoder && collection.config.queryEncoder !== req.encoder) {
       throw invalidArgument('collection', `collection "${collection.name}" uses encoder "${collection.config.encoder}", not "${req.encoder}"`);
     }
-    return { vectors: await encodeTexts(req, collection) };
+    if (req.encoder === 'lexical') return { vectors: await encodeTexts(req, collection) };
+    const enc = await this.sparseEncoder(req.encoder, 'encoder');
+    const vectors = await enc.encode(req.texts, req.kind);
+    return {
+      vectors: vectors.map((v) => {
+        const tokens: Record<string, number> = {};
+        for (let i = 0; i < v.indices.length; i++) tokens[enc.decode(v.indices[i])] = v.values[i];
+        return { indices: Array.from(v.indices), values: Array.from(v.values), tokens };
+      }),
+    };
   }
 
   metricsSnapshot() {
@@ -237,8 +296,15 @@ export class SpladexService {
         const s = c.info().stats;
         return { name: c.name, documents: s.documents, memtableDocuments: s.memtableDocuments, segments: s.segments };
       }),
-      encoderQueueDepth: 0,
+      encoderQueueDepth: this.encoderQueueDepth,
     };
+  }
+
+  /** Requests waiting for an encoder worker, summed over open encoders (refreshed as encoders resolve). */
+  private get encoderQueueDepth(): number {
+    let depth = 0;
+    for (const enc of this.openedEncoders) depth += (enc as { queueDepth?: number }).queueDepth ?? 0;
+    return depth;
   }
 
   async close(): Promise<void> {
@@ -246,6 +312,9 @@ export class SpladexService {
     this.closed = true;
     for (const c of this.collections.values()) await c.close();
     this.collections.clear();
+    const encoders = await Promise.allSettled([...this.encoders.values()]);
+    for (const r of encoders) if (r.status === 'fulfilled') await r.value.close();
+    this.encoders.clear();
   }
 }
 
