@@ -15,7 +15,8 @@ import {
 } from './metadata-index.js';
 import type { FilterInput } from '../config/request-schemas.js';
 import { buildForwardIndex } from './forward-index.js';
-import { bruteForceSearch } from './exact-search.js';
+import { bruteForceSearch, buildPostingLists, createExactScratch, taatSearch } from './exact-search.js';
+import { TopK } from '../core/top-k.js';
 import { filteredExactSearch } from './filtered-search.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 
@@ -146,6 +147,13 @@ describe('filters against the per-doc oracle', () => {
           const want = bruteForceSearch(f, query, k, excluded);
           expect([...got.ords]).toEqual([...want.ords]);
           expect([...got.scores]).toEqual([...want.scores]);
+          // the non-selective path: the same bitset as the TAAT kernel's `excluded`
+          const lists = buildPostingLists(f);
+          const top = new TopK(k);
+          taatSearch(lists, query, excluded, createExactScratch(n, lists.numTerms), top);
+          const taat = top.drain();
+          expect([...taat.keys]).toEqual([...want.ords]);
+          expect([...taat.scores]).toEqual([...want.scores]);
           // and the oracle by hand: every returned doc passes the filter and is not deleted
           for (const d of got.ords) {
             expect(matchesFilter(rows[d][0], filter, types)).toBe(true);
