@@ -76,27 +76,20 @@ describe('worker pool', () => {
     }
   }, 60_000);
 
-  it('echo (pooled in graph) and dense encoders through workers match their references', async () => {
-    const echo = (await openEncoder(FIXTURES, 'mistral-echo-pooled', { logger, threads: 1 })) as SparseEncoder;
+  it('dense vectors through a worker (row-major buffer transfer) match the reference', async () => {
     const dense = (await openEncoder(FIXTURES, 'bert-dense-mean', { logger, threads: 1 })) as DenseEncoder;
     try {
-      const [e, d] = await Promise.all([echo.encode(refs.texts, 'query'), dense.encode(refs.texts, 'query')]);
-      const we = refs.encoders['mistral-echo-pooled'].vectors as RefSparse[];
+      const d = await dense.encode(refs.texts, 'query');
       const wd = refs.encoders['bert-dense-mean'].vectors as number[][];
-      for (let i = 0; i < refs.texts.length; i++) {
-        const c = compareSparse(e[i], we[i]);
-        expect(c.onlyGot.length + c.onlyRef.length).toBe(0);
-        expect(c.maxAbsErr).toBeLessThanOrEqual(1e-4);
-        expect(cosine(d[i], wd[i])).toBeGreaterThanOrEqual(0.9999);
-      }
+      for (let i = 0; i < refs.texts.length; i++) expect(cosine(d[i], wd[i])).toBeGreaterThanOrEqual(0.9999);
     } finally {
-      await Promise.all([echo.close(), dense.close()]);
+      await dense.close();
     }
   }, 60_000);
 
-  it('keeps the event loop responsive: a 5 ms timer fires within 50 ms while a ~2 s batch encodes', async () => {
-    const one = (await openEncoder(FIXTURES, 'bert-splade-logits', { logger, threads: 1 })) as SparseEncoder;
-    try {
+  it('keeps the event loop responsive: a 5 ms timer fires within 50 ms while a ~2 s batch encodes in two workers', async () => {
+    const one = sparse; // two workers, both kept busy by the batch
+    {
       // calibrate the batch size to about 2 s on this machine
       await one.encode(longTexts(16), 'document'); // warm-up
       const t0 = performance.now();
@@ -123,8 +116,6 @@ describe('worker pool', () => {
       } finally {
         await inProcess.close();
       }
-    } finally {
-      await one.close();
     }
   }, 120_000);
 
