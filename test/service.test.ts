@@ -150,3 +150,40 @@ describe('SpladexService (vectors only)', () => {
     await expect(svc.search('v', parse({ query: 'text' }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
+
+describe('SpladexService with a damaged collection', () => {
+  it('keeps serving the others and reports CORRUPT_INDEX naming the file', async () => {
+    const { readdir, readFile, writeFile } = await import('node:fs/promises');
+    const dir = await mkdtemp(path.join(tmpdir(), 'spladex-svc-'));
+    let svc = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+    await svc.createCollection('good', {});
+    await svc.createCollection('bad', {});
+    await svc.upsertDocuments('good', DOCS);
+    await svc.upsertDocuments('bad', DOCS);
+    await svc.optimize('bad');
+    await svc.close();
+    // Flip one byte in the middle of the bad collection's forward-index file.
+    const storeDir = path.join(dir, 'bad', 'store');
+    const seg = (await readdir(storeDir)).find((f) => f.startsWith('seg-')) as string;
+    const files = (await readdir(path.join(storeDir, seg))).sort();
+    const victim = path.join(storeDir, seg, files[0]);
+    const bytes = await readFile(victim);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(victim, bytes);
+    svc = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+    try {
+      const hits = (await svc.search('good', parse({ query: 'lava' }))).hits.map((h) => h.id);
+      expect(hits).toEqual(['b']);
+      const err = await svc.search('bad', parse({ query: 'lava' })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CORRUPT_INDEX' });
+      expect((err as Error).message).toContain(files[0]);
+      const listed = svc.listCollections().collections.find((c) => c.name === 'bad');
+      expect(listed?.error).toMatch(/CORRUPT_INDEX/);
+      await svc.deleteCollection('bad');
+      expect(svc.listCollections().collections.map((c) => c.name)).toEqual(['good']);
+    } finally {
+      await svc.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

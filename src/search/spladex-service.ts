@@ -37,6 +37,8 @@ export interface CollectionSummary {
   documents: number;
   encoder: string;
   segments: number;
+  /** Present when the collection failed to open (e.g. CORRUPT_INDEX naming the file). */
+  error?: string;
 }
 
 /** Vocabulary bound for growable dictionaries (lexical collections): term ids are dictionary positions. */
@@ -50,6 +52,8 @@ export class SpladexService {
   private readonly pending = new Map<string, Promise<unknown>>();
   /** Open ONNX encoders by name, shared by the collections that use them (opened once, validated at creation). */
   private readonly encoders = new Map<string, Promise<SparseEncoder | DenseEncoder>>();
+  /** Collections whose files failed their checks at open, with the error their requests get. */
+  private readonly broken = new Map<string, SpladexError>();
   private readonly openedEncoders: (SparseEncoder | DenseEncoder)[] = [];
   private ready = false;
   private closed = false;
@@ -71,15 +75,23 @@ export class SpladexService {
       } catch {
         continue;
       }
-      let config: CollectionConfig;
-      try {
-        config = CollectionConfigSchema.parse(JSON.parse(raw));
-      } catch (err) {
-        throw new SpladexError('CORRUPT_INDEX', `corrupt index file ${file}: not a valid collection config`, { cause: err });
-      }
       const t0 = performance.now();
-      this.collections.set(e.name, await this.openCollection(e.name, config));
-      this.opts.logger.info({ collection: e.name, ms: Math.round(performance.now() - t0) }, 'collection opened');
+      try {
+        let config: CollectionConfig;
+        try {
+          config = CollectionConfigSchema.parse(JSON.parse(raw));
+        } catch (err) {
+          throw new SpladexError('CORRUPT_INDEX', `corrupt index file ${e.name}/collection.json: not a valid collection config`, { cause: err });
+        }
+        this.collections.set(e.name, await this.openCollection(e.name, config));
+        this.opts.logger.info({ collection: e.name, ms: Math.round(performance.now() - t0) }, 'collection opened');
+      } catch (err) {
+        // One damaged collection must not take the others down: remember why, answer its requests with the
+        // error (it names the file), keep serving the rest. Deleting it is allowed.
+        const error = err instanceof SpladexError ? err : new SpladexError('INTERNAL', `collection "${e.name}" failed to open`, { cause: err });
+        this.broken.set(e.name, error);
+        this.opts.logger.error({ collection: e.name, err }, 'collection failed to open');
+      }
     }
     this.ready = true;
   }
@@ -122,6 +134,8 @@ export class SpladexService {
   private get(name: string): Collection {
     const c = this.collections.get(name);
     if (!c) {
+      const broken = this.broken.get(name);
+      if (broken) throw broken;
       if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
       throw notFound(`collection "${name}" not found`);
     }
@@ -136,6 +150,8 @@ export class SpladexService {
     const config = parsed.data;
     await this.checkEncoders(config);
     return this.serialise(name, async () => {
+      const broken = this.broken.get(name);
+      if (broken) throw new SpladexError('CONFLICT', `collection "${name}" exists but failed to open (${broken.message}); delete it first`);
       const existing = this.collections.get(name);
       if (existing) {
         if (stableJson(existing.config) === stableJson(config)) return { created: false, collection: existing.info() };
@@ -225,6 +241,8 @@ export class SpladexService {
       const s = c.info().stats;
       out.push({ name: c.name, documents: s.documents, encoder: c.config.encoder, segments: s.segments });
     }
+    for (const [name, err] of this.broken) out.push({ name, documents: 0, encoder: 'unknown', segments: 0, error: `${err.code}: ${err.message}` });
+    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { collections: out };
   }
 
@@ -233,6 +251,14 @@ export class SpladexService {
   }
 
   async deleteCollection(name: string): Promise<void> {
+    if (this.broken.has(name)) {
+      await this.serialise(name, async () => {
+        this.broken.delete(name);
+        await fs.rm(this.collectionDir(name), { recursive: true, force: true });
+        this.opts.logger.info({ collection: name }, 'broken collection deleted');
+      });
+      return;
+    }
     const c = this.get(name);
     await this.serialise(name, async () => {
       this.collections.delete(name);
