@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import fc from 'fast-check';
 import { openCollectionStore } from './collection-store.js';
 import type { CollectionStore, StoreConfig, StoreDocument, StoreSearchOptions } from './store-types.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
@@ -247,3 +248,78 @@ describe('approximate path', () => {
     await expect(open(dir, { build })).rejects.toMatchObject({ code: 'CORRUPT_INDEX', message: expect.stringContaining(`${seg}/seismic.bin`) });
   });
 });
+
+describe('store vs oracle', () => {
+  it('exact search over memtable + segments + deletes equals a brute-force oracle of the live docs (random ops)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant('put' as const), id: fc.integer({ min: 0, max: 40 }), v: fc.dictionary(fc.integer({ min: 0, max: 15 }).map(String), fc.constantFrom(0.5, 1, 2)) }),
+            fc.record({ op: fc.constant('del' as const), id: fc.integer({ min: 0, max: 40 }) }),
+            fc.constant({ op: 'seal' as const }),
+          ),
+          { maxLength: 60 },
+        ),
+        fc.dictionary(fc.integer({ min: 0, max: 15 }).map(String), fc.constantFrom(0.5, 1, 3), { minKeys: 1 }),
+        async (ops, qd) => {
+          const dir = tmp();
+          const s = await open(dir, { memtableMaxDocs: 1_000_000 });
+          const live = new Map<string, SparseVector>();
+          for (const o of ops) {
+            if (o.op === 'put') {
+              const v = vec(Object.fromEntries(Object.entries(o.v).map(([k, w]) => [Number(k), w])));
+              await s.upsert([{ id: `id${o.id}`, vector: v }]);
+              live.set(`id${o.id}`, v);
+            } else if (o.op === 'del') {
+              expect(await s.delete([`id${o.id}`])).toBe(live.delete(`id${o.id}`) ? 1 : 0);
+            } else await s.optimize();
+          }
+          const q = vec(Object.fromEntries(Object.entries(qd).map(([k, w]) => [Number(k), w])));
+          const want = [...live.entries()]
+            .map(([id, v]) => ({ id, score: Math.fround(dotSparse(v, q)), hit: v.indices.some((t) => q.indices.includes(t)) }))
+            .filter((h) => h.hit)
+            .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+            .slice(0, 7)
+            .map(({ id, score }) => ({ id, score }));
+          expect(s.search(q, { ...opts, k: 7 }).hits).toEqual(want);
+          expect(s.stats().documents).toBe(live.size);
+          await closeStore(s);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a failed seal keeps the docs searchable and the next seal succeeds', async () => {
+    const dir = tmp();
+    const s = await open(dir);
+    await s.upsert(randomDocs(50, 9));
+    // A non-empty directory where the first segment will be renamed makes the rename fail.
+    mkdirSync(join(dir, 'seg-00000001'));
+    writeFileSync(join(dir, 'seg-00000001', 'x'), 'x');
+    const q = vec({ 1: 1, 2: 1, 3: 1 });
+    const before = s.search(q, opts).hits;
+    await expect(s.optimize()).rejects.toThrow();
+    expect(s.search(q, opts).hits).toEqual(before);
+    await s.upsert([{ id: 'after', vector: vec({ 1: 9 }) }]);
+    await s.optimize();
+    expect(s.stats()).toMatchObject({ documents: 51, segments: 1, memtableDocuments: 0 });
+    await closeStore(s);
+    const s2 = await open(dir);
+    expect(s2.stats().documents).toBe(51);
+    expect(s2.search(q, opts).hits.slice(1)).toEqual(before.slice(0, 9));
+  });
+});
+
+function dotSparse(a: SparseVector, b: SparseVector): number {
+  let i = 0;
+  let j = 0;
+  let s = 0;
+  while (i < a.indices.length && j < b.indices.length) {
+    if (a.indices[i] === b.indices[j]) s += a.values[i++] * b.values[j++];
+    else if (a.indices[i] < b.indices[j]) i++;
+    else j++;
+  }
+  return s;
+}

@@ -109,6 +109,8 @@ class SegmentedStore implements CollectionStore {
   private readonly lock: DirLock;
   private memtable = new Memtable();
   private frozen: Memtable | null = null;
+  /** WAL generation that starts right after the frozen memtable's records. */
+  private frozenNextGen = 0;
   private segments: LiveSegment[] = [];
   private readonly df = new DfTable();
   private manifest!: Manifest;
@@ -471,23 +473,33 @@ class SegmentedStore implements CollectionStore {
   async optimize(): Promise<{ segments: number; tookMs: number }> {
     this.checkOpen();
     const t0 = performance.now();
-    await this.enqueue(() => this.sealNow());
+    await this.enqueue(async () => {
+      if (this.frozen !== null) await this.sealNow(); // left by a failed seal
+      await this.sealNow();
+    });
     await this.enqueue(() => this.mergeAll());
     return { segments: this.segments.length, tookMs: performance.now() - t0 };
   }
 
-  /** Seals the memtable (if it holds anything) and persists. Runs inside the chain. */
+  /**
+   * Seals the memtable (if it holds anything) and persists. Runs inside the chain. When an earlier attempt failed
+   * after freezing (e.g. disk full), its frozen memtable is still searchable and is sealed first, without a
+   * second rotation (its records are in WAL generations below `frozenNextGen`, which the manifest still covers).
+   */
   private async sealNow(): Promise<void> {
-    if (this.memtable.slots === 0) return;
+    if (this.frozen === null) {
+      if (this.memtable.slots === 0) return;
+      const newGen = this.wal.generation + 1;
+      await this.wal.rotate(newGen, () => {
+        this.frozen = this.memtable;
+        this.frozenNextGen = newGen;
+        this.memtable = new Memtable();
+      });
+    }
+    const frozen = this.frozen;
+    const newGen = this.frozenNextGen;
+    if (frozen === null) throw new SpladexError('INTERNAL', 'WAL rotation did not freeze the memtable');
     const t0 = performance.now();
-    const newGen = this.wal.generation + 1;
-    let frozen: Memtable | undefined;
-    await this.wal.rotate(newGen, () => {
-      frozen = this.memtable;
-      this.frozen = frozen;
-      this.memtable = new Memtable();
-    });
-    if (frozen === undefined) throw new SpladexError('INTERNAL', 'WAL rotation did not freeze the memtable');
     const slots = frozen.liveSlots();
     let seg: LiveSegment | null = null;
     if (slots.length > 0) {
@@ -525,6 +537,8 @@ class SegmentedStore implements CollectionStore {
       { dir: this.dir, segment: seg?.reader.name ?? null, docs: seg?.reader.numDocs ?? 0, ms: Math.round(performance.now() - t0) },
       'memtable sealed',
     );
+    // Writes that arrived during the seal may already fill the new memtable.
+    this.maybeScheduleSeal();
   }
 
   /** Merges all segments into one (dropping deleted docs, reweighting bm25). Runs inside the chain. */

@@ -16,7 +16,9 @@ export type SealMode = 'worker' | 'inline';
 /** Runs `job` per `mode`; errors keep their SpladexError code. */
 export async function runJob(job: SegmentJob, mode: SealMode): Promise<SegmentBuildResult> {
   if (mode === 'inline') return runSegmentJob(job);
-  const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url));
+  // --input-type (from `node --input-type=module -e …` parents) is rejected by workers started from a file.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url), { execArgv });
   try {
     return await new Promise<SegmentBuildResult>((resolve, reject) => {
       worker.once('message', (msg: { ok: boolean; result?: SegmentBuildResult; error?: { message: string; code: string | null } }) => {
