@@ -187,3 +187,31 @@ describe('SpladexService with a damaged collection', () => {
     }
   });
 });
+
+describe('SpladexService batch semantics', () => {
+  it('a later duplicate id in one batch wins and is counted once; union errors name the reason', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'spladex-svc-'));
+    const svc = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+    try {
+      await svc.createCollection('v', { encoder: 'none', dim: 100 });
+      const r = await svc.upsertDocuments('v', [
+        { id: 'x', vector: { indices: [1], values: [1] } },
+        { id: 'x', vector: { indices: [2], values: [1] } },
+        { id: 'y', vector: { indices: [1, 2], values: [1, Infinity] } },
+      ]);
+      expect(r.indexed).toBe(1);
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors[0].message).toMatch(/^documents\[2\]\.vector\.values\[1\]: .*finite/);
+      const hits = (await svc.search('v', parse({ vector: { indices: [2], values: [1] } }))).hits.map((h) => h.id);
+      expect(hits).toEqual(['x']);
+      await svc.createCollection('lex', {});
+      const t = await svc.upsertDocuments('lex', [{ id: 'a', text: 'first cats' }, { id: 'a', text: 'second dogs' }]);
+      expect(t.indexed).toBe(1);
+      expect((await svc.search('lex', parse({ query: 'dogs' }))).hits.map((h) => h.id)).toEqual(['a']);
+      expect((await svc.search('lex', parse({ query: 'cats' }))).hits).toEqual([]);
+    } finally {
+      await svc.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -14,7 +14,7 @@ import type { TextBinding } from './text-binding.js';
 import { resolveVector, toTokenMap } from './vector-input.js';
 import { explainHit, type HitExplanation } from './explain.js';
 import { applyPrf } from './prf.js';
-import { formatZodIssue } from './zod-message.js';
+import { errorMap, zodToSpladexError } from '../config/zod-errors.js';
 
 export interface CollectionStats {
   documents: number;
@@ -101,16 +101,16 @@ export class Collection {
   /** Validates and indexes documents; valid ones are durable and visible when this resolves. */
   async upsert(raw: readonly unknown[]): Promise<{ indexed: number; errors: DocError[] }> {
     const errors: DocError[] = [];
-    const ready: StoreDocument[] = [];
-    const textDocs: { doc: StoreDocument; text: string }[] = [];
-    const seen = new Map<string, number>();
+    /** Valid documents by batch position, so a later duplicate id wins as if the batch were sent in order. */
+    const ready = new Map<number, StoreDocument>();
+    const textDocs: { doc: StoreDocument; text: string; index: number }[] = [];
     for (let i = 0; i < raw.length; i++) {
       const field = `documents[${i}]`;
-      const parsed = this.docSchema.safeParse(raw[i]);
+      const parsed = this.docSchema.safeParse(raw[i], { error: errorMap });
       const rawId = (raw[i] as { id?: unknown } | null)?.id;
       const id = typeof rawId === 'string' ? rawId : undefined;
       if (!parsed.success) {
-        errors.push({ index: i, id, code: 'INVALID_ARGUMENT', message: formatZodIssue(parsed.error.issues[0], field) });
+        errors.push({ index: i, id, code: 'INVALID_ARGUMENT', message: zodToSpladexError(parsed.error, field).message });
         continue;
       }
       const d = parsed.data;
@@ -129,16 +129,13 @@ export class Collection {
             throw invalidArgument(`${field}.vector`, `unknown tokens: ${r.unknown.slice(0, 5).join(', ')}`);
           }
           doc.vector = r.vector;
-          ready.push(doc);
+          ready.set(i, doc);
         } else {
           if (!this.binding.acceptsText) {
             throw invalidArgument(`${field}.vector`, 'this collection has encoder "none": every document must carry a vector');
           }
-          textDocs.push({ doc, text: joinTitleText(d.title, d.text) });
+          textDocs.push({ doc, text: joinTitleText(d.title, d.text), index: i });
         }
-        const prev = seen.get(d.id);
-        if (prev !== undefined) seen.set(d.id, i);
-        else seen.set(d.id, i);
       } catch (e) {
         if (e instanceof SpladexError) errors.push({ index: i, id: d.id, code: e.code, message: e.message });
         else throw e;
@@ -148,16 +145,18 @@ export class Collection {
       const vectors = await this.binding.encodeDocuments(textDocs.map((t) => t.text));
       textDocs.forEach((t, j) => {
         t.doc.vector = vectors[j];
-        ready.push(t.doc);
+        ready.set(t.index, t.doc);
       });
     }
-    if (ready.length > 0) {
-      // A later duplicate of the same id in one batch wins, as if sent in order.
-      const last = new Map<string, StoreDocument>();
-      for (const d of ready) last.set(d.id, d);
-      await this.store.upsert([...last.values()]);
+    // A later duplicate of the same id in one batch wins, as if sent in order; `indexed` counts stored docs.
+    const last = new Map<string, StoreDocument>();
+    for (const i of [...ready.keys()].sort((a, b) => a - b)) {
+      const d = ready.get(i) as StoreDocument;
+      last.delete(d.id);
+      last.set(d.id, d);
     }
-    return { indexed: ready.length, errors };
+    if (last.size > 0) await this.store.upsert([...last.values()]);
+    return { indexed: last.size, errors };
   }
 
   private checkDense(values: number[], field: string): Float32Array {
