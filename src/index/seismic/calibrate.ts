@@ -1,0 +1,133 @@
+/**
+ * Recall calibration (DESIGN.md §5 "Auto-tuning"): picks the cheapest (queryCut, heapFactor) whose mean recall@k
+ * against the exact brute-force oracle on sample queries reaches a target. Cost is a deterministic work model
+ * (doc entries scored + summary entries read), so the choice does not depend on machine load.
+ * For a fixed queryCut recall only grows as heapFactor falls, so each queryCut scans heapFactor downwards and
+ * stops at the first setting that reaches the target.
+ *
+ * Sample queries: real logged queries when the caller has them, else `sampleDocQueries` (top terms of sampled
+ * docs, each searched with its own doc excluded, so the trivial self-match does not inflate recall).
+ * Runs at seal time: ~64 queries × (one brute force + ≤ 12×8 approximate searches); seconds on 1M docs.
+ * Callers: the segment builder (seal), bench-runner.ts, tests.
+ */
+import type { SparseVector } from '../../core/sparse-vector.js';
+import { topTerms } from '../../core/sparse-vector.js';
+import { TopK } from '../../core/top-k.js';
+import type { ForwardIndex } from '../forward-index.js';
+import { docVector } from '../forward-index.js';
+import { bruteForceSearch, type ExactResult } from './exact.js';
+import { Rng } from './rng.js';
+import type { SeismicIndex } from './seismic-index.js';
+import { SeismicSearcher } from './searcher.js';
+
+/** A sample query; `excludeOrd` (≥ 0) is a doc to leave out of both oracle and approximate results. */
+export interface CalibrationQuery {
+  vector: SparseVector;
+  excludeOrd: number;
+}
+
+/** Outcome of calibration. `estimatedRecall` is the sample mean recall@k at the chosen setting. */
+export interface CalibrationResult {
+  queryCut: number;
+  heapFactor: number;
+  estimatedRecall: number;
+  /** Mean work per query at the chosen setting (model units). */
+  cost: number;
+  /** False when no setting reached the target; the most accurate setting is returned then. */
+  reached: boolean;
+}
+
+export const CALIBRATION_QUERY_CUTS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30];
+export const CALIBRATION_HEAP_FACTORS = [1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5];
+
+/**
+ * `n` queries made of the top `terms` terms of docs sampled (seeded, without replacement) from the forward index,
+ * each excluding its own doc.
+ */
+export function sampleDocQueries(forward: ForwardIndex, n: number, opts: { seed: number; terms?: number }): CalibrationQuery[] {
+  const rng = new Rng(opts.seed);
+  const count = Math.min(n, forward.numDocs);
+  const chosen = new Set<number>();
+  const out: CalibrationQuery[] = [];
+  while (out.length < count) {
+    const d = rng.int(forward.numDocs);
+    if (chosen.has(d)) continue;
+    chosen.add(d);
+    if (forward.offsets[d + 1] === forward.offsets[d]) continue;
+    out.push({ vector: topTerms(docVector(forward, d), opts.terms ?? 43), excludeOrd: d });
+    if (chosen.size >= forward.numDocs) break;
+  }
+  return out;
+}
+
+/**
+ * Chooses (queryCut, heapFactor). `sampleQueries` may be plain vectors (nothing excluded) or CalibrationQuery
+ * objects; an empty sample gets 64 doc-derived queries. `truth` (exact top-k per query) may be passed when the
+ * caller has it, else brute force computes it.
+ */
+export function calibrate(
+  forward: ForwardIndex,
+  index: SeismicIndex,
+  sampleQueries: readonly (SparseVector | CalibrationQuery)[],
+  targetRecall: number,
+  k = 10,
+  opts: { truth?: readonly ExactResult[]; seed?: number } = {},
+): CalibrationResult {
+  const qs: CalibrationQuery[] = sampleQueries.length > 0
+    ? sampleQueries.map((q) => ('vector' in q ? q : { vector: q, excludeOrd: -1 }))
+    : sampleDocQueries(forward, 64, { seed: opts.seed ?? 1 });
+  const excluded = new Uint32Array((forward.numDocs + 31) >>> 5);
+  const scratch = { qDense: new Float32Array(forward.dim), heap: new TopK(k) };
+  const truth: ExactResult[] = opts.truth
+    ? [...opts.truth]
+    : qs.map((q) => withExcluded(excluded, q.excludeOrd, () => bruteForceSearch(forward, q.vector, k, excluded, scratch)));
+  const searcher = new SeismicSearcher(forward, index);
+  const avgNnz = forward.numDocs > 0 ? forward.offsets[forward.numDocs] / forward.numDocs : 0;
+  const truthSets = truth.map((t) => new Set(t.ords));
+
+  let best: CalibrationResult | null = null;
+  let mostAccurate: CalibrationResult | null = null;
+  for (const queryCut of CALIBRATION_QUERY_CUTS) {
+    for (const heapFactor of CALIBRATION_HEAP_FACTORS) {
+      let recall = 0;
+      let cost = 0;
+      for (let i = 0; i < qs.length; i++) {
+        const q = qs[i];
+        const r = withExcluded(excluded, q.excludeOrd, () =>
+          searcher.search(q.vector, { k, queryCut, heapFactor, nKnn: 0, excluded: q.excludeOrd >= 0 ? excluded : null }));
+        recall += recallOf(r.ords, truthSets[i], truth[i].ords.length, k);
+        cost += r.docsScored * avgNnz + searcher.lastSummaryEntries;
+      }
+      const res: CalibrationResult = {
+        queryCut, heapFactor, estimatedRecall: recall / Math.max(1, qs.length), cost: cost / Math.max(1, qs.length), reached: true,
+      };
+      if (!mostAccurate || res.estimatedRecall > mostAccurate.estimatedRecall ||
+        (res.estimatedRecall === mostAccurate.estimatedRecall && res.cost < mostAccurate.cost)) mostAccurate = res;
+      if (res.estimatedRecall >= targetRecall) {
+        if (!best || res.cost < best.cost) best = res;
+        break; // lower heapFactors only cost more for this queryCut
+      }
+    }
+  }
+  if (best) return best;
+  return { ...(mostAccurate as CalibrationResult), reached: false };
+}
+
+/** recall@k of `got` against the exact set (|exact| may be < k when few docs match). */
+export function recallOf(got: Int32Array, exact: Set<number>, exactCount: number, k: number): number {
+  const denom = Math.min(k, exactCount);
+  if (denom === 0) return 1;
+  let hit = 0;
+  for (let i = 0; i < got.length && i < k; i++) if (exact.has(got[i])) hit++;
+  return hit / denom;
+}
+
+function withExcluded<T>(bits: Uint32Array, ord: number, fn: () => T): T {
+  if (ord < 0) return fn();
+  bits[ord >>> 5] |= 1 << (ord & 31);
+  try {
+    return fn();
+  } finally {
+    bits[ord >>> 5] &= ~(1 << (ord & 31));
+  }
+}
