@@ -9,24 +9,15 @@ import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { CollectionConfig } from '../config/index-config.js';
 import { documentSchema, type Limits, type SearchRequest } from '../config/request-schemas.js';
-import type { CollectionStore, StoreDocument, StoreHit } from '../index/store-types.js';
+import type { CollectionStore, StoreDocument, StoreHit, StoreStats } from '../index/store-types.js';
 import type { TextBinding } from './text-binding.js';
 import { resolveVector, toTokenMap } from './vector-input.js';
 import { explainHit, type HitExplanation } from './explain.js';
 import { applyPrf } from './prf.js';
 import { errorMap, zodToSpladexError } from '../config/zod-errors.js';
 
-export interface CollectionStats {
-  documents: number;
-  deleted: number;
-  segments: number;
-  memtableDocuments: number;
-  nnz: number;
-  avgDocTerms: number;
-  bytes: number;
-  estimatedRecall: number | null;
-  tuned: { queryCut: number; heapFactor: number } | null;
-}
+/** Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated). */
+export type CollectionStats = Omit<StoreStats, 'tuned'> & { tuned: { queryCut: number; heapFactor: number } | null };
 
 export interface CollectionInfo {
   name: string;
@@ -84,17 +75,7 @@ export class Collection {
     return {
       name: this.name,
       config: this.config,
-      stats: {
-        documents: s.documents,
-        deleted: s.deleted,
-        segments: s.segments,
-        memtableDocuments: s.memtableDocuments,
-        nnz: s.nnz,
-        avgDocTerms: s.avgDocTerms,
-        bytes: s.bytes,
-        estimatedRecall: s.estimatedRecall,
-        tuned: s.tuned ?? null,
-      },
+      stats: { ...s, tuned: s.tuned ?? null },
     };
   }
 
