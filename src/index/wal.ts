@@ -125,27 +125,46 @@ export class WalWriter {
     });
   }
 
+  /**
+   * Processes the queue in order. Applying a synced batch (memtable inserts: CPU) overlaps with the write and
+   * sync of the next batch (I/O): the next write is started before the previous batch is applied. Applies still
+   * run strictly in log order, and a rotation runs only after every earlier batch is applied.
+   */
   private async flushLoop(): Promise<void> {
     this.flushing = true;
+    let synced: RecordItem[] | null = null;
     try {
-      while (this.queue.length > 0) {
-        const head = this.queue[0];
-        if (head.kind === 'rotate') {
-          this.queue.shift();
-          await this.switchTo(head);
+      for (;;) {
+        let writing: Promise<boolean> | null = null;
+        let batch: RecordItem[] | null = null;
+        if (this.queue.length > 0 && this.queue[0].kind === 'record' && this.failed === null) {
+          let n = 0;
+          while (n < this.queue.length && this.queue[n].kind === 'record') n++;
+          batch = this.queue.splice(0, n) as RecordItem[];
+          writing = this.writeBatch(batch);
+        }
+        if (synced !== null) {
+          applyAll(synced);
+          synced = null;
+        }
+        if (writing !== null) {
+          if (await writing) synced = batch;
           continue;
         }
-        let n = 0;
-        while (n < this.queue.length && this.queue[n].kind === 'record') n++;
-        const batch = this.queue.splice(0, n) as Extract<QueueItem, { kind: 'record' }>[];
-        await this.writeBatch(batch);
+        const head = this.queue[0];
+        if (head === undefined) break;
+        this.queue.shift();
+        if (this.failed !== null) head.reject(this.writerFailed());
+        else if (head.kind === 'rotate') await this.switchTo(head);
       }
     } finally {
+      if (synced !== null) applyAll(synced);
       this.flushing = false;
     }
   }
 
-  private async writeBatch(batch: Extract<QueueItem, { kind: 'record' }>[]): Promise<void> {
+  /** Writes and syncs a batch; on failure poisons the writer and rejects the batch and everything queued. */
+  private async writeBatch(batch: RecordItem[]): Promise<boolean> {
     const parts: Buffer[] = [];
     let bytes = 0;
     for (const item of batch) {
@@ -159,18 +178,12 @@ export class WalWriter {
       for (let i = 0; i < parts.length; i += 512) await this.fh.writev(parts.slice(i, i + 512));
       await this.fh.datasync();
       this.sizeBytes += bytes;
+      return true;
     } catch (err) {
       this.failed = err;
       for (const item of batch) item.reject(this.writerFailed());
       for (const item of this.queue.splice(0)) item.reject(this.writerFailed());
-      return;
-    }
-    for (const item of batch) {
-      try {
-        item.resolve(item.apply());
-      } catch (err) {
-        item.reject(err);
-      }
+      return false;
     }
   }
 
@@ -188,6 +201,18 @@ export class WalWriter {
       this.sizeBytes = HEADER_BYTES;
       item.onRotated();
       item.resolve(undefined);
+    } catch (err) {
+      item.reject(err);
+    }
+  }
+}
+
+type RecordItem = Extract<QueueItem, { kind: 'record' }>;
+
+function applyAll(batch: RecordItem[]): void {
+  for (const item of batch) {
+    try {
+      item.resolve(item.apply());
     } catch (err) {
       item.reject(err);
     }
