@@ -16,6 +16,7 @@ import { writeRandomWeights } from '../src/encoders/bench-weights.js';
 import type { SparseEncoder } from '../src/encoders/encoder.js';
 import { loadManifest } from '../src/encoders/manifest.js';
 import { openPipeline } from '../src/encoders/pipeline.js';
+import { poolLogitsInto } from '../src/encoders/pooling.js';
 import { openEncoder } from '../src/encoders/registry.js';
 
 const { values: args } = parseArgs({
@@ -172,6 +173,24 @@ async function main(): Promise<void> {
     };
   }
 
+  // The TS pooling kernel alone over one [1, S, 30522] logits tensor (what "pooling in TS" costs per document).
+  const poolMs: Record<number, number> = {};
+  for (const S of [128, 256]) {
+    const V = 30522;
+    const logits = new Float32Array(S * V);
+    for (let i = 0; i < logits.length; i++) logits[i] = Math.sin(i * 12.9898) * 4 - 1;
+    const acc = new Float32Array(V);
+    const scratch = new Float32Array(V);
+    const times: number[] = [];
+    for (let r = 0; r < 9; r++) {
+      acc.fill(0);
+      const t0 = performance.now();
+      poolLogitsInto(logits, 0, S, V, 0, S, acc, scratch);
+      times.push(performance.now() - t0);
+    }
+    poolMs[S] = median(times);
+  }
+
   const lines = ['| model | pooling | tokens | config | docs/s | ms/doc |', '|---|---|---|---|---|---|'];
   for (const r of rows) {
     const [prec, out] = r.variant.split('-');
@@ -188,9 +207,10 @@ async function main(): Promise<void> {
         `pool ${overhead.poolCpuMsPerDoc.toFixed(1)} ms/doc, overhead ${overhead.cpuOverheadPct.toFixed(1)}% CPU`,
     );
   }
+  lines.push('', `TS pooling kernel alone (one document, vocab 30522): ${poolMs[128].toFixed(1)} ms at 128 tokens, ${poolMs[256].toFixed(1)} ms at 256 tokens`);
   process.stdout.write(lines.join('\n') + '\n');
   await mkdir('bench-out', { recursive: true });
-  await writeFile('bench-out/encoders.json', JSON.stringify({ rows, queryP50, overhead, docs: nDocs }, null, 2));
+  await writeFile('bench-out/encoders.json', JSON.stringify({ rows, queryP50, overhead, poolMs, docs: nDocs }, null, 2));
 }
 
 await main();
