@@ -76,13 +76,15 @@ function mulAt(a: CsrMatrix, y: Float64Array, l: number): Float64Array {
 }
 
 /**
- * Orthonormalises the columns of a row-major r×l matrix in place (modified Gram–Schmidt, twice for stability,
- * on a column-major copy). Columns that vanish (rank deficiency) become zero.
+ * Orthonormalises the columns of a row-major r×l matrix in place (modified Gram–Schmidt, `passes` times, on a
+ * column-major copy). Columns that vanish (rank deficiency) become zero. Power iterations only need a
+ * well-conditioned basis (one pass); the final basis gets two ("twice is enough"). MGS was 45% of a SciFact fit
+ * with two passes everywhere.
  */
-function orthonormalize(y: Float64Array, r: number, l: number): void {
+function orthonormalize(y: Float64Array, r: number, l: number, passes = 1): void {
   const c = new Float64Array(r * l);
   for (let i = 0; i < r; i++) for (let j = 0; j < l; j++) c[j * r + i] = y[i * l + j];
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < passes; pass++) {
     for (let j = 0; j < l; j++) {
       const cj = j * r;
       for (let k = 0; k < j; k++) {
@@ -172,7 +174,7 @@ export function randomizedSvd(a: CsrMatrix, opts: SvdOptions): TruncatedSvd {
     orthonormalize(z, a.cols, l);
     y = mulA(a, z, l);
   }
-  orthonormalize(y, a.rows, l);
+  orthonormalize(y, a.rows, l, 2);
   // Bᵀ = Aᵀ Q (n×l); B Bᵀ = (Bᵀ)ᵀ Bᵀ (l×l).
   const bt = mulAt(a, y, l);
   const g = new Float64Array(l * l);
