@@ -75,15 +75,20 @@ interface Row {
   config: string;
   docsPerSec: number;
   msPerDoc: number;
+  cpuMsPerDoc: number;
 }
 
-async function throughput(encodersDir: string, name: string, texts: string[], threads: number): Promise<number> {
+/** docs/s (wall) and process CPU ms per doc (all threads; robust to other load on a shared machine). */
+async function throughput(encodersDir: string, name: string, texts: string[], threads: number): Promise<{ docsPerSec: number; cpuMsPerDoc: number }> {
   const enc = (await openEncoder(encodersDir, name, { logger, threads, queueSize: 64 })) as SparseEncoder;
   try {
     await enc.encode(texts.slice(0, Math.min(2, texts.length)), 'document'); // warm-up
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await enc.encode(texts, 'document');
-    return texts.length / ((performance.now() - t0) / 1000);
+    const wallS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    return { docsPerSec: texts.length / wallS, cpuMsPerDoc: (cpu.user + cpu.system) / 1000 / texts.length };
   } finally {
     await enc.close();
   }
@@ -105,9 +110,9 @@ async function main(): Promise<void> {
       if (variant === 'int8-pooled') configs.push(['2 workers x 1 thread', 2, 1]);
       for (const [config, workers, intra] of configs) {
         await writeManifest(dir, 256, intra);
-        const dps = await throughput(encodersDir, name, texts, workers);
-        rows.push({ variant, tokens, config, docsPerSec: dps, msPerDoc: 1000 / dps });
-        process.stderr.write(`${variant} ${tokens} tok ${config}: ${dps.toFixed(2)} docs/s\n`);
+        const { docsPerSec, cpuMsPerDoc } = await throughput(encodersDir, name, texts, workers);
+        rows.push({ variant, tokens, config, docsPerSec, msPerDoc: 1000 / docsPerSec, cpuMsPerDoc });
+        process.stderr.write(`${variant} ${tokens} tok ${config}: ${docsPerSec.toFixed(2)} docs/s, ${cpuMsPerDoc.toFixed(0)} CPU ms/doc\n`);
       }
     }
     // query latency: one short query at a time through the pool (1 worker x 1 thread)
@@ -191,10 +196,10 @@ async function main(): Promise<void> {
     poolMs[S] = median(times);
   }
 
-  const lines = ['| model | pooling | tokens | config | docs/s | ms/doc |', '|---|---|---|---|---|---|'];
+  const lines = ['| model | pooling | tokens | config | docs/s | wall ms/doc | CPU ms/doc |', '|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const [prec, out] = r.variant.split('-');
-    lines.push(`| BERT-base ${prec} | ${out === 'pooled' ? 'in graph' : 'in TS (logits)'} | ${r.tokens} | ${r.config} | ${r.docsPerSec.toFixed(2)} | ${r.msPerDoc.toFixed(0)} |`);
+    lines.push(`| BERT-base ${prec} | ${out === 'pooled' ? 'in graph' : 'in TS (logits)'} | ${r.tokens} | ${r.config} | ${r.docsPerSec.toFixed(2)} | ${r.msPerDoc.toFixed(0)} | ${r.cpuMsPerDoc.toFixed(0)} |`);
   }
   lines.push('', '| model | query p50 (12 tokens, 1 worker x 1 thread) |', '|---|---|');
   for (const [v, ms] of Object.entries(queryP50)) lines.push(`| ${v} | ${ms.toFixed(1)} ms |`);
