@@ -17,6 +17,8 @@ const { values } = parseArgs({
     'no-inspect': { type: 'boolean', default: false },
   },
 });
+// Interrupted: exit through process.exit so the server children are reaped (server-process.ts).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 console.log(TABLE_HEADER);
 const t0 = performance.now();
 const results = await runCrashTest({
@@ -34,7 +36,7 @@ const sum = (f: (r: (typeof results)[number]) => number) => results.reduce((a, r
 console.log(
   `\n${results.length - 1} kill cycles + final check in ${Math.round((performance.now() - t0) / 1000)} s: ` +
     `${sum((r) => r.ackedUpsertDocs)} acknowledged doc writes, ${sum((r) => r.ackedDeletes)} acknowledged deletes, ` +
-    `${sum((r) => r.inFlightAtKill)} writes in flight at kills, ${sum((r) => r.tornTails)} torn WAL tails repaired, ` +
+    `${sum((r) => r.inFlightAtKill)} writes in flight at kills, ${sum((r) => r.busyWrites)} writes shed with 503, ${sum((r) => r.tornTails)} torn WAL tails repaired, ` +
     `${results.filter((r) => r.inspectOk === true).length} inspections ok; ${failed.length} cycles failed`,
 );
 for (const r of failed) for (const f of r.failures) console.log(`cycle ${r.cycle}: ${f}`);

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { httpJson, mapLimit } from './http.js';
+import { httpJson, httpJsonRetry, mapLimit } from './http.js';
 import { REPO_ROOT, spawnServer, type ServerProcess } from './server-process.js';
 import { createRng, type Rng } from './rng.js';
 
@@ -47,6 +47,8 @@ export interface CycleResult {
   ackedDeletes: number;
   optimizes: number;
   inFlightAtKill: number;
+  /** Writes answered 503 BUSY (load shedding): not acknowledged, outcome treated as unknown. */
+  busyWrites: number;
   /** Whether `spladex inspect` exited 0 (null when skipped). */
   inspectOk: boolean | null;
   tornTails: number;
@@ -104,6 +106,7 @@ export async function runCrashTest(opts: CrashOptions): Promise<CycleResult[]> {
         ackedDeletes: 0,
         optimizes: 0,
         inFlightAtKill: 0,
+        busyWrites: 0,
         inspectOk: null,
         tornTails: (server.output().match(/discarding torn tail/g) ?? []).length,
         restartMs,
@@ -202,6 +205,8 @@ async function loadAndKill(
           d.known = { present: false };
           d.pending = null;
           r.ackedDeletes++;
+        } else if (res.status === 503) {
+          r.busyWrites++;
         } else if (res.status !== 0) {
           r.failures.push(`DELETE ${d.id} → ${res.status} ${JSON.stringify(res.body)}`);
         }
@@ -226,9 +231,12 @@ async function loadAndKill(
 
   let sealWatch: (() => void) | null = null;
   if (strategy === 'after-seal') {
+    let partial = '';
     const onData = (c: Buffer) => {
-      const s = c.toString('utf8');
-      if (performance.now() - start > 300 && (s.includes('"memtable sealed"') || s.includes('"segments merged"'))) setTimeout(kill, rng.int(30));
+      const lines = (partial + c.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      const sealed = lines.some((l) => l.includes('"memtable sealed"') || l.includes('"segments merged"'));
+      if (sealed && performance.now() - start > 300) setTimeout(kill, rng.int(30));
     };
     server.child.stdout?.on('data', onData);
     sealWatch = () => server.child.stdout?.off('data', onData);
@@ -263,6 +271,8 @@ async function upsert(server: ServerProcess, batch: DocState[], counters: Counte
       d.pending = null;
     }
     r.ackedUpsertDocs += batch.length;
+  } else if (res.status === 503) {
+    r.busyWrites++;
   } else if (res.status !== 0) {
     r.failures.push(`upsert → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   }
@@ -287,11 +297,12 @@ async function inspect(dataDir: string, r: CycleResult): Promise<boolean> {
 /** After a restart: every id's state is one of its allowed states, by GET and by search; the count is exact. */
 async function verify(server: ServerProcess, docs: Map<string, DocState>, cycle: number, rng: Rng, r: CycleResult): Promise<void> {
   const all = [...docs.values()];
-  // By search: all ids, in batches of 1,000 searches for the id token (k 5: an id token is in one doc only).
+  // By search: all ids, in batches of 200 searches for the id token (k 5: an id token is in one doc only).
+  // A batch runs synchronously on the event loop; 1,000 per batch stalled it past the 1 s shedding threshold.
   const seen = new Map<string, boolean>();
-  for (let i = 0; i < all.length; i += 1000) {
-    const chunk = all.slice(i, i + 1000);
-    const res = await httpJson(server.base, 'POST', `/v1/collections/${COLLECTION}/search/batch`, {
+  for (let i = 0; i < all.length; i += 200) {
+    const chunk = all.slice(i, i + 200);
+    const res = await httpJsonRetry(server.base, 'POST', `/v1/collections/${COLLECTION}/search/batch`, {
       searches: chunk.map((d) => ({ query: d.token, k: 5, params: { exact: true } })),
     });
     if (res.status !== 200) {
@@ -307,7 +318,7 @@ async function verify(server: ServerProcess, docs: Map<string, DocState>, cycle:
   const older = all.filter((d) => !(d.touchedInCycle === cycle - 1 || d.pending !== null));
   const byId = [...recent, ...rng.sample(older, Math.min(older.length, 300))];
   await mapLimit(byId, 8, async (d) => {
-    const res = await httpJson(server.base, 'GET', `/v1/collections/${COLLECTION}/documents/${d.id}`);
+    const res = await httpJsonRetry(server.base, 'GET', `/v1/collections/${COLLECTION}/documents/${d.id}`);
     let observed: Version;
     if (res.status === 200) observed = { present: true, text: (res.body as { text: string }).text };
     else if (res.status === 404) observed = { present: false };
@@ -332,7 +343,7 @@ async function verify(server: ServerProcess, docs: Map<string, DocState>, cycle:
     if (d.pending !== null) continue;
     if (seen.get(d.id) !== d.known.present) r.failures.push(`${d.id}: search present=${seen.get(d.id)}, expected ${d.known.present}`);
   }
-  const info = await httpJson(server.base, 'GET', `/v1/collections/${COLLECTION}`);
+  const info = await httpJsonRetry(server.base, 'GET', `/v1/collections/${COLLECTION}`);
   const stats = (info.body as { stats?: { documents: number; segments: number } }).stats;
   if (info.status !== 200 || stats === undefined) {
     r.failures.push(`GET collection → ${info.status} ${JSON.stringify(info.body).slice(0, 300)}`);
@@ -345,7 +356,7 @@ async function verify(server: ServerProcess, docs: Map<string, DocState>, cycle:
 }
 
 export const TABLE_HEADER =
-  'cycle strategy    killAtMs inFlight ackedDocs ackedDel optimizes inspect tornTail restartMs  docs segs byId bySearch result';
+  'cycle strategy    killAtMs inFlight ackedDocs ackedDel busy optimizes inspect tornTail restartMs  docs segs byId bySearch result';
 
 export function formatRow(r: CycleResult): string {
   const cols = [
@@ -355,6 +366,7 @@ export function formatRow(r: CycleResult): string {
     String(r.inFlightAtKill).padStart(8),
     String(r.ackedUpsertDocs).padStart(9),
     String(r.ackedDeletes).padStart(8),
+    String(r.busyWrites).padStart(4),
     String(r.optimizes).padStart(9),
     (r.inspectOk === null ? '-' : r.inspectOk ? 'ok' : 'FAIL').padStart(7),
     String(r.tornTails).padStart(8),

@@ -36,6 +36,18 @@ export async function httpJson(base: string, method: string, path: string, body?
   }
 }
 
+/**
+ * `httpJson`, retrying 503 BUSY answers (load shedding, Retry-After) up to `maxRetries` times, waiting the
+ * advertised Retry-After (capped at 2 s) between tries. For verification reads, which must get an answer.
+ */
+export async function httpJsonRetry(base: string, method: string, path: string, body?: unknown, maxRetries = 30): Promise<HttpResult> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await httpJson(base, method, path, body);
+    if (res.status !== 503 || attempt >= maxRetries) return res;
+    await new Promise((r) => setTimeout(r, 250 + Math.min(1750, attempt * 250)));
+  }
+}
+
 /** Runs `fn` over `items` with at most `concurrency` calls in flight; results keep the input order. */
 export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);

@@ -65,6 +65,12 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<ServerProce
     if (out.length > maxOut) out = out.slice(out.length - maxOut);
   };
   child.stderr?.on('data', append);
+  // A script that exits (or is interrupted through process.exit) must not leave a server behind.
+  const reap = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.on('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
