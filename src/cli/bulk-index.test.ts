@@ -48,7 +48,7 @@ function fakeClient(opts: { exists?: boolean; rejectId?: string } = {}) {
 }
 
 describe('bulkIndex', () => {
-  it('streams in batches, one in flight, reporting bad lines by number', async () => {
+  it('streams in batches within the in-flight window, reporting bad lines by number', async () => {
     const lines: string[] = [];
     for (let i = 0; i < 23; i++) lines.push(JSON.stringify({ _id: `d${i}`, title: 'T', text: `text ${i}` }));
     lines.splice(4, 0, '{not json'); // line 5
@@ -58,7 +58,7 @@ describe('bulkIndex', () => {
     writeFileSync(p, `${lines.join('\n')}\n`);
     const bad: BadLine[] = [];
     const { client, calls } = fakeClient({ rejectId: 'd20' });
-    const r = await bulkIndex({ input: p, collection: 'c', client, batchSize: 5, onBadLine: (b) => bad.push(b) });
+    const r = await bulkIndex({ input: p, collection: 'c', client, batchSize: 5, maxInFlight: 1, onBadLine: (b) => bad.push(b) });
     expect(calls.batches).toEqual([5, 5, 5, 5, 3]);
     expect(calls.maxInFlight).toBe(1);
     expect(calls.created).toEqual([{ encoder: 'lexical' }]);
@@ -66,6 +66,14 @@ describe('bulkIndex', () => {
     // d20 is the 21st document: after 2 bad lines and 1 blank line it sits on line 24.
     expect(bad.map((b) => [b.line, b.code])).toEqual([[5, 'INVALID_ARGUMENT'], [10, 'INVALID_ARGUMENT'], [24, 'INVALID_ARGUMENT']]);
     expect(bad[2].id).toBe('d20');
+
+    // Default window: two batches in flight, never more; same results.
+    const two = fakeClient({ rejectId: 'd20' });
+    const bad2: BadLine[] = [];
+    const r2 = await bulkIndex({ input: p, collection: 'c', client: two.client, batchSize: 5, onBadLine: (b) => bad2.push(b) });
+    expect(two.calls.maxInFlight).toBe(2);
+    expect(r2).toMatchObject({ indexed: 22, failed: 3 });
+    expect(bad2.map((b) => b.line).sort((a, b) => a - b)).toEqual([5, 10, 24]);
   });
 
   it('creates a vectors-only collection when documents carry vectors, and not when one exists', async () => {

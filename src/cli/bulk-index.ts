@@ -1,8 +1,8 @@
 /**
  * Bulk indexing of a JSONL file (BEIR `corpus.jsonl` or spladex documents, with or without pre-encoded `vector`)
  * into a collection, through a SpladexClient (in-process service or HTTP). The file is streamed line by line and
- * sent in batches of `batchSize`; at most one batch is in flight while the next one is read, so memory is bounded
- * by two batches whatever the file size. Lines that are not JSON objects, lack an id, or are rejected by the
+ * sent in batches of `batchSize`; at most `maxInFlight` batches are in flight while the next one is read, so
+ * memory is bounded by a few batches whatever the file size. Lines that are not JSON objects, lack an id, or are rejected by the
  * service are reported through `onBadLine` with their 1-based line number and skipped.
  *
  * The collection is created when absent: with `encoder` when given, else `none` (vectors only, `dim`) when the
@@ -34,6 +34,12 @@ export interface BulkIndexOptions {
   dim?: number;
   /** Further configuration of a new collection (e.g. `{index: {approximateThreshold: 0}}`), merged in. */
   collectionConfig?: Record<string, unknown>;
+  /**
+   * Batches sent concurrently (default 2). More than one lets the WAL group-commit several batches into one
+   * fsync while the next batch is parsed; memory stays bounded by (maxInFlight + 1) batches. Batches are handed
+   * to the client in file order, so for the same id a later line wins.
+   */
+  maxInFlight?: number;
   progress?: ProgressReporter;
   onBadLine?: (bad: BadLine) => void;
 }
@@ -87,7 +93,8 @@ export async function bulkIndex(opts: BulkIndexOptions): Promise<BulkIndexResult
   let failed = 0;
   let created = false;
   let ensured = false;
-  let inflight: Promise<void> | null = null;
+  const maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+  const inflight: Promise<void>[] = [];
 
   const ensureCollection = async (first: Pending): Promise<void> => {
     ensured = true;
@@ -110,12 +117,13 @@ export async function bulkIndex(opts: BulkIndexOptions): Promise<BulkIndexResult
   };
 
   const flush = async (batch: Pending): Promise<void> => {
-    if (inflight) await inflight;
-    inflight = null;
+    // Wait for the oldest batch when the window is full; its failure surfaces here and stops the run.
+    while (inflight.length >= maxInFlight) await inflight.shift();
     if (!ensured) await ensureCollection(batch);
-    inflight = send(batch, chars);
-    // Surface a failure of the in-flight batch at the next await rather than as an unhandled rejection.
-    inflight.catch(() => {});
+    const p = send(batch, chars);
+    // Surface a failure at the await above (or below) rather than as an unhandled rejection.
+    p.catch(() => {});
+    inflight.push(p);
   };
 
   let batch: Pending = { docs: [], lines: [] };
@@ -141,7 +149,7 @@ export async function bulkIndex(opts: BulkIndexOptions): Promise<BulkIndexResult
     }
   }
   if (batch.docs.length > 0) await flush(batch);
-  if (inflight) await inflight;
+  while (inflight.length > 0) await inflight.shift();
   if (!ensured) await ensureCollection({ docs: [], lines: [] });
   progress?.stop(indexed, chars);
   return { lines, indexed, failed, created, tookMs: performance.now() - t0 };

@@ -19,6 +19,7 @@ export const COMMAND_HELP: Record<string, string> = {
   collection, creating it when absent. Bad lines are reported with their line number and skipped.
   --input FILE       JSONL file (required)
   --batch N          documents per batch (default 1000, at most 10000)
+  --in-flight N      batches sent concurrently (default 2; the log group-commits them)
   --encoder NAME     encoder of a new collection (default: "none" if documents carry vectors, else "lexical")
   --dim N            vocabulary bound of a new "none" collection (default 30522)
   --optimize         seal and merge segments when done
@@ -52,6 +53,7 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
     ...COMMON_OPTIONS,
     input: { type: 'string', short: 'i' },
     batch: { type: 'string' },
+    'in-flight': { type: 'string' },
     encoder: { type: 'string' },
     dim: { type: 'string' },
     optimize: { type: 'boolean' },
@@ -62,6 +64,7 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
   if (values.input === undefined) throw new UsageError('--input FILE is required');
   const batchSize = intOption('batch', values.batch, 1, 10_000) ?? 1000;
   const dim = intOption('dim', values.dim, 1, 1 << 30);
+  const maxInFlight = intOption('in-flight', values['in-flight'], 1, 64);
   let totalBytes: number;
   try {
     totalBytes = statSync(values.input).size;
@@ -76,7 +79,7 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
   };
   try {
     const progress = values.quiet ? SILENT_PROGRESS : createProgress(io, totalBytes, `indexing ${collection}`);
-    const r = await bulkIndex({ input: values.input, collection, client, batchSize, encoder: values.encoder, dim, progress, onBadLine });
+    const r = await bulkIndex({ input: values.input, collection, client, batchSize, maxInFlight, encoder: values.encoder, dim, progress, onBadLine });
     if (shown > MAX_SHOWN) io.stderr(`... and ${shown - MAX_SHOWN} more bad lines\n`);
     const secs = r.tookMs / 1000;
     io.stdout(

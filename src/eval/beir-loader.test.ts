@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadQrels, loadQueries, readBeirCorpus, readJsonLines } from './beir-loader.js';
+import { loadQrels, loadQueries, readBeirCorpus, readJsonLines, readLines } from './beir-loader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spladex-beir-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,6 +24,15 @@ describe('beir loaders', () => {
     await expect(collect(readBeirCorpus(p))).rejects.toThrow(/c\.jsonl:3/);
     writeFileSync(p, '{"_id":"a","title":"T","text":"x"}\n{"id":7,"text":"y"}\n');
     expect(await collect(readBeirCorpus(p))).toEqual([{ id: 'a', title: 'T', text: 'x' }, { id: '7', title: '', text: 'y' }]);
+  });
+  it('splits lines across buffer boundaries, CRLF, BOM and a last line without newline', async () => {
+    const p = join(dir, 'lines.txt');
+    const long = 'x'.repeat((1 << 20) + 17); // straddles the 1 MiB read buffer
+    writeFileSync(p, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`first\r\n\n${long}\nétoile ✓\nlast`)]));
+    const got = await collect(readLines(p));
+    expect(got.map((l) => [l.line, l.text.length])).toEqual([[1, 5], [2, 0], [3, long.length], [4, 8], [5, 4]]);
+    expect(got[0].text).toBe('first');
+    expect(got[3].text).toBe('étoile ✓');
   });
   it('loads queries and qrels (header skipped, graded, 4-column TREC)', async () => {
     const q = join(dir, 'q.jsonl');
