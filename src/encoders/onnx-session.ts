@@ -32,6 +32,7 @@ export interface OutputTensor {
   readonly data: Float32Array | Float64Array;
 }
 
+/** An open model: its declared inputs/outputs, `run` (element types converted as the model declares), `close`. */
 export interface OnnxModel {
   readonly inputs: readonly OnnxValueInfo[];
   readonly outputs: readonly OnnxValueInfo[];
@@ -39,6 +40,7 @@ export interface OnnxModel {
   close(): Promise<void>;
 }
 
+/** Session settings, taken from the encoder manifest. */
 export interface OnnxSessionOptions {
   intraOpThreads: number;
   interOpThreads: number;

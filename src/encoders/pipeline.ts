@@ -44,6 +44,7 @@ export interface PackedDense {
   readonly data: Float32Array;
 }
 
+/** What a pipeline (and an encode worker) returns for one batch of texts, in input order. */
 export type PackedResult = PackedSparse | PackedDense;
 
 /** The resolved model signature (which input plays which role, what the output looks like). */
@@ -59,6 +60,10 @@ export interface ModelSignature {
     | { kind: 'pair'; indices: string; weights: string };
 }
 
+/**
+ * An opened encoder directory. `encode` returns one vector per text in input order; documents are pruned with the
+ * manifest's minWeight/maxTerms, queries are not. Not thread-safe: one `encode` at a time (a worker runs one task).
+ */
 export interface EncodePipeline {
   readonly manifest: EncoderManifest;
   readonly tokenizer: TextTokenizer;

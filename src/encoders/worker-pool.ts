@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { SpladexError, type ErrorCode } from '../core/errors.js';
 
+/** Pool settings (see the file comment for the worker protocol). */
 export interface WorkerPoolOptions {
   /** URL of the worker's entry module (an .mjs file; see encode-worker-entry.mjs). */
   entry: URL;
@@ -56,6 +57,7 @@ type WorkerMessage =
   | { type: 'result'; id: number; ok: true; result: unknown }
   | { type: 'result'; id: number; ok: false; code: ErrorCode; message: string };
 
+/** A fixed set of workers with a FIFO task queue and per-job admission; create with `WorkerPool.start`. */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
