@@ -323,3 +323,44 @@ function dotSparse(a: SparseVector, b: SparseVector): number {
   }
   return s;
 }
+
+describe('metadata filters', () => {
+  it('filtered search equals the oracle over memtable, sealed segments, selective and broad filters', async () => {
+    const dir = tmp();
+    const s = await open(dir, { metadataTypes: { lang: 'keyword', year: 'number' } });
+    const docs: StoreDocument[] = Array.from({ length: 6500 }, (_, i) => ({
+      id: `d${String(i).padStart(5, '0')}`,
+      vector: vec({ [i % 13]: 1 + (i % 5), [13 + (i % 7)]: 2 }),
+      metadata: { lang: i % 10 === 0 ? 'de' : 'en', year: 2000 + (i % 30), tags: ['x'] },
+    }));
+    await s.upsert(docs.slice(0, 6000));
+    await s.optimize();
+    await s.upsert(docs.slice(6000));
+    await s.delete(['d00010', 'd06010']);
+    const live = docs.filter((d) => d.id !== 'd00010' && d.id !== 'd06010');
+    const q = vec({ 3: 1, 15: 0.5 });
+    const cases = [
+      { filter: { must: [{ field: 'lang', eq: 'de' }] }, accept: (d: StoreDocument) => d.metadata!.lang === 'de' }, // selective (650)
+      { filter: { mustNot: [{ field: 'lang', eq: 'de' }] }, accept: (d: StoreDocument) => d.metadata!.lang !== 'de' }, // broad (5850)
+      {
+        filter: { must: [{ field: 'year', gte: 2010, lt: 2012 }], should: [{ field: 'lang', in: ['de', 'fr'] }] },
+        accept: (d: StoreDocument) => (d.metadata!.year as number) >= 2010 && (d.metadata!.year as number) < 2012 && d.metadata!.lang === 'de',
+      },
+      { filter: { must: [{ field: 'tags', eq: 'x' }] }, accept: () => false }, // undeclared field: clause is false
+    ];
+    for (const c of cases) {
+      const want = live
+        .filter(c.accept)
+        .map((d) => ({ id: d.id, score: Math.fround(dotSparse(d.vector, q)) }))
+        .filter((h) => h.score > 0)
+        .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+        .slice(0, 15);
+      expect(s.search(q, { ...opts, k: 15, filter: c.filter }).hits, JSON.stringify(c.filter)).toEqual(want);
+      expect(new Set(s.liveIds(c.filter))).toEqual(new Set(live.filter(c.accept).map((d) => d.id)));
+    }
+    expect(s.liveIds().length).toBe(live.length);
+    await closeStore(s);
+    const s2 = await open(dir, { metadataTypes: { lang: 'keyword', year: 'number' } });
+    expect(s2.search(q, { ...opts, k: 5, filter: cases[0].filter }).hits.every((h) => Number(h.id.slice(1)) % 10 === 0)).toBe(true);
+  });
+});

@@ -52,6 +52,8 @@ import { getSection, readSectionFile, writeSectionFileAtomic } from './segment-f
 import { corruptIndex } from '../core/errors.js';
 import { runJob, type SealMode } from './seal-runner.js';
 import { memtableColumnar } from './memtable-snapshot.js';
+import { clearOrds, countBits, evaluateFilter, matchesFilter } from './metadata-index.js';
+import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from './filtered-search.js';
 
 export interface OpenCollectionStoreOptions {
   /** Collection data directory (created when missing). */
@@ -77,6 +79,12 @@ interface LiveSegment {
 }
 
 const SOURCE_STRIDE = 2 ** 32;
+
+/** The filter when it has any clause, else null (an empty filter accepts everything). */
+function activeFilter(f: FilterInput | null | undefined): FilterInput | null {
+  if (f == null) return null;
+  return (f.must?.length ?? 0) > 0 || (f.mustNot?.length ?? 0) > 0 || (f.should?.length ?? 0) > 0 ? f : null;
+}
 
 function segName(id: number): string {
   return `seg-${String(id).padStart(8, '0')}`;
@@ -332,22 +340,30 @@ class SegmentedStore implements CollectionStore {
 
   liveIds(filter?: FilterInput | null): string[] {
     this.checkOpen();
-    this.rejectFilter(filter);
+    const f = activeFilter(filter);
     const out: string[] = [];
-    this.memtable.forEachLive((id) => out.push(id));
-    this.frozen?.forEachLive((id) => out.push(id));
+    const types = this.config.metadataTypes;
+    for (const m of this.frozen === null ? [this.memtable] : [this.memtable, this.frozen]) {
+      m.forEachLive((id, slot) => {
+        if (f === null || matchesFilter(m.fieldsOf(slot).metadata, f, types)) out.push(id);
+      });
+    }
     for (const s of this.segments) {
+      const excluded = f === null ? s.bitset : this.segmentExcluded(s, f);
       for (let o = 0; o < s.reader.numDocs; o++) {
-        if (s.bitset === null || (s.bitset[o >>> 5] & (1 << (o & 31))) === 0) out.push(s.reader.idAt(o));
+        if (excluded === null || (excluded[o >>> 5] & (1 << (o & 31))) === 0) out.push(s.reader.idAt(o));
       }
     }
     return out;
   }
 
-  private rejectFilter(f: FilterInput | null | undefined): void {
-    if (f != null && ((f.must?.length ?? 0) > 0 || (f.mustNot?.length ?? 0) > 0 || (f.should?.length ?? 0) > 0)) {
-      throw invalidArgument('filter', 'not supported yet');
-    }
+  /** Excluded bitset of a segment for `filter`: docs failing it, OR deleted. */
+  private segmentExcluded(s: LiveSegment, filter: FilterInput): Uint32Array {
+    const n = s.reader.numDocs;
+    const md = s.reader.metadata ?? { numDocs: n, keyword: new Map(), number: new Map() };
+    const x = evaluateFilter(md, filter, n);
+    if (s.bitset !== null) for (let w = 0; w < x.length; w++) x[w] |= s.bitset[w];
+    return x;
   }
 
   private findInSegments(id: string): { s: LiveSegment; ord: number } | undefined {
@@ -361,22 +377,41 @@ class SegmentedStore implements CollectionStore {
 
   search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult {
     this.checkOpen();
-    this.rejectFilter(options.filter);
+    const filter = activeFilter(options.filter);
     const k = options.k;
     const top = new IdTopK(k);
     const result: StoreSearchResult = { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
     if (k <= 0 || query.indices.length === 0) return result;
     const avgdl = this.avgdl();
-    result.docsScored += this.memtable.search(query, this.config.weighting, avgdl, top, 0);
-    if (this.frozen !== null) result.docsScored += this.frozen.search(query, this.config.weighting, avgdl, top, SOURCE_STRIDE);
+    const types = this.config.metadataTypes;
+    const accept = (md: Record<string, unknown> | undefined) => filter === null || matchesFilter(md, filter, types);
+    const mx = filter === null ? null : this.memtable.excludedBy(accept);
+    result.docsScored += this.memtable.search(query, this.config.weighting, avgdl, top, 0, mx);
+    if (this.frozen !== null) {
+      const fx = filter === null ? null : this.frozen.excludedBy(accept);
+      result.docsScored += this.frozen.search(query, this.config.weighting, avgdl, top, SOURCE_STRIDE, fx);
+    }
     for (let i = 0; i < this.segments.length; i++) {
       const s = this.segments[i];
       if (s.liveDocs === 0) continue;
       const base = (i + 2) * SOURCE_STRIDE;
+      const excluded = filter === null ? s.bitset : this.segmentExcluded(s, filter);
+      if (s.scratch === null) s.scratch = createExactScratch(s.reader.numDocs, s.reader.postings.numTerms);
+      if (filter !== null) {
+        const accepted = s.reader.numDocs - countBits(excluded as Uint32Array, s.reader.numDocs);
+        if (accepted === 0) continue;
+        if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
+          // Selective filter: score exactly the accepted docs (exact, cheaper than any traversal).
+          const r = filteredExactSearch(s.reader.forward, query, clearOrds(excluded as Uint32Array, s.reader.numDocs), k, s.scratch.dense, this.segTop);
+          result.docsScored += r.docsScored;
+          for (let j = 0; j < r.ords.length; j++) top.push(s.reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
+          continue;
+        }
+      }
       const approx = s.reader.approximate;
       if (!options.exact && approx !== null) {
         // Approximate path (Seismic, see approximate.ts).
-        const r = approx.search(query, { k, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, excluded: s.bitset });
+        const r = approx.search(query, { k, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, excluded });
         result.docsScored += r.docsScored;
         result.blocksScored += r.blocksScored;
         result.blocksSkipped += r.blocksSkipped;
@@ -384,9 +419,8 @@ class SegmentedStore implements CollectionStore {
         for (let j = 0; j < r.ords.length; j++) top.push(s.reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
         continue;
       }
-      if (s.scratch === null) s.scratch = createExactScratch(s.reader.numDocs, s.reader.postings.numTerms);
       this.segTop.reset(k);
-      result.docsScored += taatSearch(s.reader.postings, query, s.bitset, s.scratch, this.segTop);
+      result.docsScored += taatSearch(s.reader.postings, query, excluded, s.scratch, this.segTop);
       const { keys, scores } = this.segTop.drain();
       for (let j = 0; j < keys.length; j++) top.push(s.reader.idAt(keys[j]), scores[j], base + keys[j]);
     }
@@ -507,7 +541,16 @@ class SegmentedStore implements CollectionStore {
       const dir = join(this.dir, segName(id));
       const docs = memtableColumnar(frozen, slots, this.config.denseDim ?? 0);
       await runJob(
-        { kind: 'seal', dir, docs, weighting: this.config.weighting, avgdl: this.avgdl(), denseDim: this.config.denseDim ?? 0, build: this.config.build },
+        {
+          kind: 'seal',
+          dir,
+          docs,
+          weighting: this.config.weighting,
+          avgdl: this.avgdl(),
+          denseDim: this.config.denseDim ?? 0,
+          build: this.config.build,
+          metadataTypes: this.config.metadataTypes,
+        },
         this.sealMode,
       );
       seg = await this.openSegment(segName(id), null);
@@ -561,6 +604,7 @@ class SegmentedStore implements CollectionStore {
           avgdl: this.avgdl(),
           denseDim: this.config.denseDim ?? 0,
           build: this.config.build,
+          metadataTypes: this.config.metadataTypes,
         },
         this.sealMode,
       );

@@ -153,6 +153,23 @@ export class Memtable {
     return { indices: Uint32Array.from(raw.indices), values };
   }
 
+  /** Slots excluded by the current search's filter (null: none). */
+  private excluded: Uint32Array | null = null;
+
+  private isExcluded(slot: number): boolean {
+    const x = this.excluded;
+    return x !== null && (x[slot >>> 5] & (1 << (slot & 31))) !== 0;
+  }
+
+  /** Dense bitset over slots of the live docs whose metadata fails `accept` (for filtered searches). */
+  excludedBy(accept: (metadata: Record<string, unknown> | undefined) => boolean): Uint32Array {
+    const out = new Uint32Array((this.ids.length + 31) >>> 5);
+    for (const slot of this.slotOf.values()) {
+      if (!accept(this.fields[slot].metadata)) out[slot >>> 5] |= 1 << (slot & 31);
+    }
+    return out;
+  }
+
   /** Live slots in arrival order. */
   liveSlots(): number[] {
     const out: number[] = [];
@@ -169,7 +186,8 @@ export class Memtable {
    * Exact search: offers every live doc with a positive score to `top` (payload = payloadBase + slot). `query` is sorted by
    * term id. Returns the number of docs scored.
    */
-  search(query: SparseVector, weighting: DocWeighting, avgdl: number, top: IdTopK, payloadBase = 0): number {
+  search(query: SparseVector, weighting: DocWeighting, avgdl: number, top: IdTopK, payloadBase = 0, excluded: Uint32Array | null = null): number {
+    this.excluded = excluded;
     let scored = 0;
     // Chunk indexes are built lazily by the first search that needs them: a bulk load that is sealed before any
     // search (the CLI path) never pays for them (they were ~25% of ingest CPU at 1M docs).
@@ -178,7 +196,7 @@ export class Memtable {
     for (let c = 0; c < this.chunks.length; c++) scored += this.searchChunk(c, query, weighting, avgdl, top, payloadBase);
     const tailStart = this.chunks.length * CHUNK_DOCS;
     for (let slot = tailStart; slot < this.ids.length; slot++) {
-      if (!this.isLive(slot)) continue;
+      if (!this.isLive(slot) || this.isExcluded(slot)) continue;
       const s = this.dotSlot(slot, query, weighting, avgdl);
       if (s.matched) {
         scored++;
@@ -258,7 +276,7 @@ export class Memtable {
         if (seen[l] === 0) continue;
         seen[l] = 0;
         const slot = base + l;
-        if (!this.isLive(slot)) continue;
+        if (!this.isLive(slot) || this.isExcluded(slot)) continue;
         scored++;
         top.push(this.ids[slot], acc[l], payloadBase + slot);
       }

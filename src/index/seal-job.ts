@@ -8,9 +8,19 @@ import type { DocWeighting } from './store-types.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import { writeSegment, type ColumnarDocs, type SegmentBuildResult } from './segment-writer.js';
 import { SegmentReader } from './segment-reader.js';
+import type { MetadataTypes } from './metadata-index.js';
 
 export type SegmentJob =
-  | { kind: 'seal'; dir: string; docs: ColumnarDocs; weighting: DocWeighting; avgdl: number; denseDim: number; build: IndexBuildConfig }
+  | {
+      kind: 'seal';
+      dir: string;
+      docs: ColumnarDocs;
+      weighting: DocWeighting;
+      avgdl: number;
+      denseDim: number;
+      build: IndexBuildConfig;
+      metadataTypes: MetadataTypes;
+    }
   | {
       kind: 'merge';
       dir: string;
@@ -20,16 +30,19 @@ export type SegmentJob =
       avgdl: number;
       denseDim: number;
       build: IndexBuildConfig;
+      metadataTypes: MetadataTypes;
     };
 
 /** Runs a job to completion; the segment directory exists and is durable when it resolves. */
 export async function runSegmentJob(job: SegmentJob): Promise<SegmentBuildResult> {
   if (job.kind === 'seal') {
-    return writeSegment({ dir: job.dir, docs: job.docs, weighting: job.weighting, avgdl: job.avgdl, denseDim: job.denseDim, build: job.build });
+    const { dir, docs, weighting, avgdl, denseDim, build, metadataTypes } = job;
+    return writeSegment({ dir, docs, weighting, avgdl, denseDim, build, metadataTypes });
   }
   const readers = await Promise.all(job.inputs.map((i) => SegmentReader.open(i.dir)));
   const docs = collectLiveDocs(readers, job.inputs.map((i) => i.deleted), job.denseDim);
-  return writeSegment({ dir: job.dir, docs, weighting: job.weighting, avgdl: job.avgdl, denseDim: job.denseDim, build: job.build });
+  const { dir, weighting, avgdl, denseDim, build, metadataTypes } = job;
+  return writeSegment({ dir, docs, weighting, avgdl, denseDim, build, metadataTypes });
 }
 
 /** Live docs of several segments in columnar form, with raw vectors. */

@@ -20,8 +20,10 @@
  *                                (metadata as JSON text)
  *   dense.bin    kind "dense"    optional: meta u32[2] (denseDim, 0), has u8[numDocs], vectors f32[numDocs·denseDim]
  *   seismic.bin  kind "seismic"  optional: named sections owned by src/index/seismic/ (see approximate.ts)
+ *   metadata.bin kind "metadata" optional (collections with declared metadata fields): filter index, layout in
+ *                                metadata-index.ts
  */
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { ForwardIndex } from './forward-index.js';
@@ -29,6 +31,7 @@ import type { PostingLists } from './exact-search.js';
 import { corruptIndex } from '../core/errors.js';
 import { getOptionalSection, getSection, readSectionFile, type SectionFile } from './segment-format.js';
 import { openApproximateSearcher, type ApproximateSearcher } from './approximate.js';
+import { readMetadataIndex, type MetadataIndex } from './metadata-index.js';
 
 /** File names inside a segment directory. */
 export const SEGMENT_FILES = {
@@ -38,6 +41,7 @@ export const SEGMENT_FILES = {
   fields: 'fields.bin',
   dense: 'dense.bin',
   seismic: 'seismic.bin',
+  metadata: 'metadata.bin',
 } as const;
 
 /** Stored fields of one doc. */
@@ -61,6 +65,8 @@ export class SegmentReader {
   readonly sizeBytes: number;
   readonly denseDim: number;
   readonly approximate: ApproximateSearcher | null;
+  /** Filter index over declared metadata fields; null when the collection declares none. */
+  readonly metadata: MetadataIndex | null;
   private readonly ids: string[];
   private readonly fields: SectionFile;
   private readonly dense: { has: Uint8Array; vectors: Float32Array } | null;
@@ -76,6 +82,7 @@ export class SegmentReader {
     fields: SectionFile;
     dense: { has: Uint8Array; vectors: Float32Array; dim: number } | null;
     approximate: ApproximateSearcher | null;
+    metadata: MetadataIndex | null;
     sizeBytes: number;
   }) {
     this.dir = init.dir;
@@ -91,6 +98,7 @@ export class SegmentReader {
     this.dense = init.dense;
     this.denseDim = init.dense?.dim ?? 0;
     this.approximate = init.approximate;
+    this.metadata = init.metadata;
     this.sizeBytes = init.sizeBytes;
   }
 
@@ -160,7 +168,14 @@ export class SegmentReader {
         throw corruptIndex(seismicPath, (err as Error).message);
       }
     }
-    return new SegmentReader({ dir, forward, postings, avgdl, dl, tf, ids, fields, dense, approximate, sizeBytes });
+    let metadata: MetadataIndex | null = null;
+    const metadataPath = join(dir, SEGMENT_FILES.metadata);
+    if (await exists(metadataPath)) {
+      metadata = await readMetadataIndex(metadataPath);
+      if (metadata.numDocs !== numDocs) throw corruptIndex(metadataPath, `covers ${metadata.numDocs} docs, segment has ${numDocs}`);
+      sizeBytes += (await stat(metadataPath)).size;
+    }
+    return new SegmentReader({ dir, forward, postings, avgdl, dl, tf, ids, fields, dense, approximate, metadata, sizeBytes });
   }
 
   /** External id of `ord`. */

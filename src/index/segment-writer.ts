@@ -18,6 +18,7 @@ import { buildPostingLists } from './exact-search.js';
 import { fsyncDir, writeSectionFile } from './segment-format.js';
 import { buildApproximateSections } from './approximate.js';
 import { SEGMENT_FILES } from './segment-reader.js';
+import { buildMetadataIndex, writeMetadataIndex, type MetadataTypes } from './metadata-index.js';
 
 /** Documents in columnar form (arrival order; the writer sorts by id). Vectors hold raw values. */
 export interface ColumnarDocs {
@@ -44,6 +45,8 @@ export interface SegmentBuildParams {
   avgdl: number;
   denseDim: number;
   build: IndexBuildConfig;
+  /** Declared metadata fields: when any, a `metadata.bin` filter index is written (metadata-index.ts). */
+  metadataTypes: MetadataTypes;
 }
 
 export interface SegmentBuildResult {
@@ -152,6 +155,14 @@ export async function writeSegment(p: SegmentBuildParams): Promise<SegmentBuildR
       vectors.set(docs.dense.subarray(src * d, src * d + d), i * d);
     }
     sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.dense), 'dense', { meta: new Uint32Array([d, 0]), has, vectors });
+  }
+  if (Object.keys(p.metadataTypes).length > 0) {
+    const metadata = new Array<Record<string, unknown> | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const m = docs.metas[order[i]];
+      metadata[i] = m === null ? undefined : (JSON.parse(m) as Record<string, unknown>);
+    }
+    sizeBytes += await writeMetadataIndex(join(tmp, SEGMENT_FILES.metadata), buildMetadataIndex(metadata, p.metadataTypes));
   }
   let approximate = false;
   if (n >= p.build.approximateThreshold) {
