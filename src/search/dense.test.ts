@@ -61,8 +61,12 @@ describe('DenseTable', () => {
     }
     const allowed = new Set([...vecs.keys()].filter((_, i) => i % 7 === 0));
     const q = Float32Array.from({ length: 8 }, () => r() - 0.5);
+    // toEqual on scores: bit-identical to denseSimilarity (stored norms, same accumulation order)
     expect(t.topK(q, 10, allowed)).toEqual(brute(t, vecs, q, 10, allowed));
     expect(t.topK(q, 10)).toEqual(brute(t, vecs, q, 10));
+    const dot = new DenseTable({ dim: 8, metric: 'dot' });
+    for (const [id, v] of vecs) dot.set(id, v);
+    expect(dot.topK(q, 10)).toEqual(brute(dot, vecs, q, 10));
   });
 
   it('HNSW path: high recall, exact scores, honours deletes and filters', () => {

@@ -60,6 +60,8 @@ export class DenseTable {
   readonly dim: number;
   readonly metric: DenseMetric;
   private rows: Float32Array;
+  /** Squared L2 norm of each row, accumulated like `denseSimilarity` does, so cosine scores match it bit for bit. */
+  private norms2: Float64Array;
   private idOf: (string | null)[] = [];
   private readonly rowOf = new Map<string, number>();
   private graph: HnswGraph | null = null;
@@ -74,6 +76,7 @@ export class DenseTable {
     this.hnswEf = opts.hnswEf ?? 100;
     this.exactFilterMaxDocs = opts.exactFilterMaxDocs ?? 20_000;
     this.rows = new Float32Array(this.dim * 1024);
+    this.norms2 = new Float64Array(1024);
   }
 
   /** Live rows. */
@@ -101,8 +104,14 @@ export class DenseTable {
       const grown = new Float32Array(Math.max(this.rows.length * 2, (r + 1) * this.dim));
       grown.set(this.rows);
       this.rows = grown;
+      const n2 = new Float64Array(this.rows.length / this.dim);
+      n2.set(this.norms2);
+      this.norms2 = n2;
     }
     this.rows.set(v, r * this.dim);
+    let nb = 0;
+    for (let i = 0; i < this.dim; i++) nb += this.rows[r * this.dim + i] * this.rows[r * this.dim + i];
+    this.norms2[r] = nb;
     this.idOf.push(id);
     this.rowOf.set(id, r);
     this.graph?.add(r, v);
@@ -121,14 +130,17 @@ export class DenseTable {
   compact(): void {
     const live = [...this.rowOf.entries()].sort((x, y) => x[1] - y[1]);
     const rows = new Float32Array(Math.max(1024, live.length) * this.dim);
+    const norms2 = new Float64Array(Math.max(1024, live.length));
     this.idOf = [];
     this.rowOf.clear();
     live.forEach(([id, r], i) => {
       rows.set(this.rows.subarray(r * this.dim, (r + 1) * this.dim), i * this.dim);
+      norms2[i] = this.norms2[r];
       this.idOf.push(id);
       this.rowOf.set(id, i);
     });
     this.rows = rows;
+    this.norms2 = norms2;
     this.graph = null;
   }
 
@@ -186,11 +198,27 @@ export class DenseTable {
   /** Exact top-k among `rows` (live rows only), ties by id. */
   private exactRows(query: Float32Array, k: number, rows: readonly number[]): DenseHit[] {
     const d = this.dim;
+    const data = this.rows;
     const live = rows.filter((r) => this.idOf[r] !== null);
     const scores = new Float64Array(live.length);
-    for (let i = 0; i < live.length; i++) {
-      const r = live[i];
-      scores[i] = denseSimilarity(this.metric, query, this.rows.subarray(r * d, (r + 1) * d));
+    if (this.metric === 'l2') {
+      for (let i = 0; i < live.length; i++) scores[i] = denseSimilarity('l2', query, data.subarray(live[i] * d, live[i] * d + d));
+    } else {
+      // Inline dot products over the flat rows (no per-row views); cosine uses the stored row norms. Same
+      // accumulation order as denseSimilarity, so the scores are identical to it.
+      let na = 0;
+      for (let j = 0; j < d; j++) na += query[j] * query[j];
+      const cosine = this.metric === 'cosine';
+      for (let i = 0; i < live.length; i++) {
+        const o = live[i] * d;
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += query[j] * data[o + j];
+        if (!cosine) scores[i] = dot;
+        else {
+          const nb = this.norms2[live[i]];
+          scores[i] = na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+        }
+      }
     }
     // Typed-array numeric sort finds the k-th score cheaply; only rows at or above it become objects.
     let threshold = -Infinity;
