@@ -14,7 +14,9 @@
  * Torn tail rule: a crash can only damage the last write (one group commit). A bad record at offset p is a torn
  * tail — truncated away with a warn log — when its length runs past the end of the file, when it is the last
  * record and its CRC fails, or when every byte from p to the end is zero. Any other bad record is
- * CORRUPT_INDEX naming the file. A zero length is always bad (payloads are never empty).
+ * CORRUPT_INDEX naming the file. A zero length is always bad (payloads are never empty). So is a length that runs
+ * past the end (or to it, with a bad CRC) when a one-byte change of it makes the CRC match: a flipped length byte in
+ * a middle record, which must not pass for a torn tail and silently drop the acknowledged records after it.
  */
 import { open, truncate, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
@@ -231,6 +233,31 @@ async function createWalFile(dir: string, gen: number): Promise<FileHandle> {
   return fh;
 }
 
+/**
+ * True when changing one byte of a record's length field gives a length whose payload, within the file, matches
+ * the record's CRC: a corrupted length, not a torn write (a torn record's payload is longer than what the file
+ * holds). Up to 1,020 candidate lengths, checked in one incremental CRC pass over the tail; a torn tail matches
+ * by chance with probability about 1020 / 2^32.
+ */
+async function lengthByteDamaged(readAt: (at: number, n: number) => Promise<Buffer>, at: number, size: number, len: number, crc: number): Promise<boolean> {
+  const avail = size - at - 8;
+  const candidates = new Set<number>();
+  for (let b = 0; b < 32; b += 8) {
+    for (let v = 0; v < 256; v++) {
+      const l = ((len & ~(0xff << b)) | (v << b)) >>> 0;
+      if (l > 0 && l <= avail && l !== len) candidates.add(l);
+    }
+  }
+  let c = 0;
+  let done = 0;
+  for (const l of [...candidates].sort((x, y) => x - y)) {
+    c = crc32(await readAt(at + 8 + done, l - done), c);
+    done = l;
+    if (c >>> 0 === crc) return true;
+  }
+  return false;
+}
+
 /** Result of replaying one generation. */
 export interface WalReplay {
   records: number;
@@ -302,11 +329,16 @@ export async function replayWal(path: string, logger: Logger, onRecord: (r: WalR
       pos += 8 + len;
     }
     if (badAt > 0) {
-      const len = size - badAt >= 8 ? (await readAt(badAt, 4)).readUInt32LE(0) : 0;
+      const head = size - badAt >= 8 ? Buffer.from(await readAt(badAt, 8)) : null;
+      const len = head !== null ? head.readUInt32LE(0) : 0;
       const isLast = len > 0 && badAt + 8 + len >= size;
       const tailZero = await allZero(fh, badAt, size);
       if (!(badWhy === 'record runs past end of file' || badWhy === 'partial record header' || isLast || tailZero)) {
         throw corruptIndex(path, `${badWhy} at offset ${badAt} with valid-looking data after it`);
+      }
+      // A damaged length field also "runs past the end" and would cut off every acknowledged record after it.
+      if (head !== null && !tailZero && (await lengthByteDamaged(readAt, badAt, size, len, head.readUInt32LE(4)))) {
+        throw corruptIndex(path, `damaged record length at offset ${badAt} (a one-byte change of it matches the record's checksum)`);
       }
     }
   } finally {
