@@ -22,6 +22,7 @@ export const COMMAND_HELP: Record<string, string> = {
   --in-flight N      batches sent concurrently (default 2; the log group-commits them)
   --encoder NAME     encoder of a new collection (default: "none" if documents carry vectors, else "lexical")
   --dim N            vocabulary bound of a new "none" collection (default 30522)
+  --config JSON      further configuration of a new collection, e.g. '{"index":{"approximateThreshold":0}}'
   --optimize         seal and merge segments when done
   --quiet            no progress output
   --url URL          send to a running server instead of writing the data dir
@@ -54,6 +55,7 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
     input: { type: 'string', short: 'i' },
     batch: { type: 'string' },
     'in-flight': { type: 'string' },
+    config: { type: 'string' },
     encoder: { type: 'string' },
     dim: { type: 'string' },
     optimize: { type: 'boolean' },
@@ -65,6 +67,17 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
   const batchSize = intOption('batch', values.batch, 1, 10_000) ?? 1000;
   const dim = intOption('dim', values.dim, 1, 1 << 30);
   const maxInFlight = intOption('in-flight', values['in-flight'], 1, 64);
+  let collectionConfig: Record<string, unknown> | undefined;
+  if (values.config !== undefined) {
+    try {
+      collectionConfig = JSON.parse(values.config) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`--config is not valid JSON: ${(e as Error).message}`);
+    }
+    if (collectionConfig === null || typeof collectionConfig !== 'object' || Array.isArray(collectionConfig)) {
+      throw new UsageError('--config must be a JSON object');
+    }
+  }
   let totalBytes: number;
   try {
     totalBytes = statSync(values.input).size;
@@ -79,7 +92,7 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
   };
   try {
     const progress = values.quiet ? SILENT_PROGRESS : createProgress(io, totalBytes, `indexing ${collection}`);
-    const r = await bulkIndex({ input: values.input, collection, client, batchSize, maxInFlight, encoder: values.encoder, dim, progress, onBadLine });
+    const r = await bulkIndex({ input: values.input, collection, client, batchSize, maxInFlight, encoder: values.encoder, dim, collectionConfig, progress, onBadLine });
     if (shown > MAX_SHOWN) io.stderr(`... and ${shown - MAX_SHOWN} more bad lines\n`);
     const secs = r.tookMs / 1000;
     io.stdout(

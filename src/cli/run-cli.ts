@@ -61,16 +61,14 @@ async function evalCommand(args: string[], env: EnvConfig, io: CliIo): Promise<n
 }
 
 async function benchCommand(args: string[], _env: EnvConfig, io: CliIo): Promise<number> {
-  // Variable specifier: the bench runner belongs to another module owner and may export no CLI entry yet.
-  const spec = '../eval/bench-runner.js';
-  const mod = (await import(spec).catch(() => null)) as
-    | { runBenchCli?: (args: string[], io: CliIo) => Promise<number> }
-    | null;
-  if (!mod?.runBenchCli) {
-    io.stderr('spladex: error: INTERNAL: the benchmark runner is not available; use "npm run bench"\n');
-    return 1;
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout('spladex bench [--docs N] [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON]\n  Same as npm run bench (src/eval/bench-runner.ts).\n');
+    return 0;
   }
-  return mod.runBenchCli(args, io);
+  // Imported lazily: the benchmark pulls in the synthetic generator and index builders.
+  const { parseBenchArgs, runBench } = await import('../eval/bench-runner.js');
+  await runBench(parseBenchArgs(args), (line) => io.stdout(`${line}\n`));
+  return 0;
 }
 
 /**
