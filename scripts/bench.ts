@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON]`: thin wrapper over
+ * `npm run bench -- --docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--threads T]`: thin wrapper over
  * src/eval/bench-runner.ts (all logic lives there). Prints progress and the recall–latency table to stdout.
  */
 import { parseBenchArgs, runBench } from '../src/eval/bench-runner.js';

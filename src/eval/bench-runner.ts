@@ -13,7 +13,7 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import { IndexBuildConfigSchema, type IndexBuildConfig } from '../config/index-config.js';
 import { invalidArgument } from '../core/errors.js';
 import type { ForwardIndex } from '../index/forward-index.js';
-import { buildSeismicIndex } from '../index/seismic/build.js';
+import { buildSeismicIndexParallel } from '../index/seismic/build-parallel.js';
 import { seismicIndexBytes } from '../index/seismic/seismic-index.js';
 import { SeismicSearcher } from '../index/seismic/searcher.js';
 import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../index/seismic/exact.js';
@@ -31,6 +31,8 @@ export interface BenchOptions {
   config: Partial<IndexBuildConfig>;
   /** Queries timed for brute force (it is ~100 ms/query at 1M docs). */
   bruteQueries: number;
+  /** Worker threads for the per-list build phase (1 = build on the main thread). */
+  threads: number;
 }
 
 /** One row of the recall–latency table. */
@@ -46,9 +48,9 @@ export interface SweepRow {
 const SWEEP_CUTS = [3, 5, 8, 10, 15, 20];
 const SWEEP_HEAP = [1.0, 0.9, 0.8, 0.7, 0.6];
 
-/** Parses `--docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--brute-queries B]`. */
+/** Parses `--docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--brute-queries B] [--threads T]`. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { docs: 100_000, queries: 1000, seed: 42, input: null, out: 'bench-out', config: {}, bruteQueries: 50 };
+  const o: BenchOptions = { docs: 100_000, queries: 1000, seed: 42, input: null, out: 'bench-out', config: {}, bruteQueries: 50, threads: 2 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -62,10 +64,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     else if (a === '--queries') o.queries = num();
     else if (a === '--seed') o.seed = num();
     else if (a === '--brute-queries') o.bruteQueries = num();
+    else if (a === '--threads') o.threads = Math.max(1, num());
     else if (a === '--input') { o.input = v; i++; }
     else if (a === '--out') { o.out = v; i++; }
     else if (a === '--config') { o.config = JSON.parse(v) as Partial<IndexBuildConfig>; i++; }
-    else throw invalidArgument(a, 'unknown option (expected --docs, --queries, --seed, --input, --out, --config, --brute-queries)');
+    else throw invalidArgument(a, 'unknown option (expected --docs, --queries, --seed, --input, --out, --config, --brute-queries, --threads)');
   }
   return o;
 }
@@ -79,7 +82,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   if (opts.input) {
     log(`reading ${opts.input} ...`);
     forward = await readForwardIndex(opts.input, opts.docs, log);
-    const all = sampleDocQueries(forward, opts.queries + 64, { seed: opts.seed });
+    const all = sampleDocQueries(forward, opts.queries + 128, { seed: opts.seed });
     queries = all.slice(0, opts.queries);
     heldOut = all.slice(opts.queries);
   } else {
@@ -87,16 +90,17 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     const model = createSyntheticModel({ seed: opts.seed });
     forward = buildSyntheticForwardIndex(model, opts.docs, (d) => log(`  generated ${d} docs`));
     queries = generateQueries(model, opts.queries).map((vector) => ({ vector, excludeOrd: -1 }));
-    heldOut = Array.from({ length: 64 }, (_, i) => ({ vector: generateQuery(model, opts.queries + i), excludeOrd: -1 }));
+    heldOut = Array.from({ length: 128 }, (_, i) => ({ vector: generateQuery(model, opts.queries + i), excludeOrd: -1 }));
   }
   const nnz = forward.offsets[forward.numDocs];
   log(`forward index: ${forward.numDocs} docs, ${nnz} nnz (${(nnz / Math.max(1, forward.numDocs)).toFixed(1)}/doc), ` +
     `${(performance.now() - t0).toFixed(0)} ms`);
 
   const config = IndexBuildConfigSchema.parse(opts.config);
-  log(`building Seismic index ${JSON.stringify(config)} ...`);
+  log(`building Seismic index ${JSON.stringify(config)} on ${opts.threads} thread(s) ...`);
   const tb = performance.now();
-  const index = buildSeismicIndex(forward, config, {
+  const index = await buildSeismicIndexParallel(forward, config, {
+    threads: opts.threads,
     onProgress: (p) => log(`  ${p.phase} ${p.done}/${p.total} ${(p.elapsedMs / 1000).toFixed(1)} s`),
   });
   const buildMs = performance.now() - tb;
@@ -181,7 +185,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   if (at90) log(`cheapest recall ≥ 0.90: ${at90.meanMs.toFixed(3)} ms mean`);
 
   const summary = {
-    docs: forward.numDocs, nnz, queries: queries.length, seed: opts.seed, input: opts.input, config,
+    docs: forward.numDocs, nnz, queries: queries.length, seed: opts.seed, input: opts.input, config, threads: opts.threads,
     buildSeconds: buildMs / 1000, forwardBytes, indexBytes, indexToForward: indexBytes / forwardBytes,
     indexBytesPerNnz: indexBytes / nnz, forwardBytesPerNnz: forwardBytes / nnz, rssBytes,
     postings: index.postingDocs.length, blocks: index.summaryMin.length, summaryEntries: index.entryCodes.length,
