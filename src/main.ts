@@ -2,6 +2,12 @@
  * Composition root of the server: environment → pino logger → search service → Fastify app → listen.
  * `startServer` is what `npm start` (this file as the entry module) and the CLI's `spladex serve` call.
  *
+ * Start order: listen first, then open the collections in the background, so a large data dir does not leave
+ * probes unanswered: meanwhile `/health` is 200, `/ready` 503 and `/v1/*` 503 BUSY with Retry-After
+ * (readiness-gate.ts). The "spladex listening" line (with the port) is logged once the collections are loaded;
+ * "spladex loading" (with the port) right after binding. `startServer` resolves once ready; when the load fails,
+ * the app is closed and it rejects (the process exits 1 with one line).
+ *
  * Shutdown (SIGTERM/SIGINT or `close()`): stop accepting connections and let in-flight requests finish
  * (`app.close()`), then `service.close()`, which flushes and closes every collection's log. Acknowledged writes
  * are already fsynced, so a SIGKILL loses nothing acknowledged either; a graceful close only saves replay time.
@@ -12,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadEnv } from './config/env.js';
-import { openSpladexService } from './search/spladex-service.js';
+import { SpladexError } from './core/errors.js';
+import { SpladexService } from './search/spladex-service.js';
 import { buildApp } from './server/app.js';
 
 /** Event-loop lag above which /v1 requests are shed with 503 BUSY: a loop this late is already failing them. */
@@ -45,7 +52,7 @@ export interface StartOptions {
 export async function startServer(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningServer> {
   const config = loadEnv(env);
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'spladex' } });
-  const service = await openSpladexService({
+  const service = new SpladexService({
     dataDir: config.dataDir,
     encodersDir: config.encodersDir,
     logger,
@@ -65,14 +72,13 @@ export async function startServer(env: Record<string, string | undefined>, optio
       maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS,
       dataDir: config.dataDir,
     });
-    url = await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await service.close();
     throw err;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  logger.info({ host: config.host, port, dataDir: config.dataDir, auth: config.apiKey !== undefined }, 'spladex listening');
+  // Settles when the background load has finished or failed; close() waits for it so that no collection is
+  // opened after the service was closed.
+  let loading: Promise<void> = Promise.resolve();
 
   let closing: Promise<void> | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -101,6 +107,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
         await app.close();
       } finally {
         clearTimeout(force);
+        await loading.catch(() => undefined);
         await service.close();
         if (options.handleSignals !== false) {
           process.off('SIGTERM', onSignal);
@@ -115,7 +122,27 @@ export async function startServer(env: Record<string, string | undefined>, optio
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
+
+  try {
+    url = await app.listen({ host: config.host, port: config.port });
+    logger.info({ host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir }, 'spladex loading');
+    loading = service.open();
+    await loading;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  if (closing !== null) {
+    await closing;
+    throw new SpladexError('BUSY', 'shut down while collections were loading');
+  }
+  logger.info({ host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir, auth: config.apiKey !== undefined }, 'spladex listening');
   return { app, url, logger, close };
+}
+
+function boundPort(app: FastifyInstance, fallback: number): number {
+  const address = app.server.address();
+  return typeof address === 'object' && address !== null ? address.port : fallback;
 }
 
 function isEntryModule(): boolean {

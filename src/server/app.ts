@@ -22,6 +22,7 @@ import { registerOpenApi } from './openapi.js';
 import { registerCollectionRoutes } from './routes-collections.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerOpsRoutes } from './routes-ops.js';
+import { registerReadinessGate } from './readiness-gate.js';
 import { registerSearchRoutes } from './routes-search.js';
 import type { ServerService } from './service-port.js';
 
@@ -96,6 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir });
   registerAuth(app, options.apiKey);
   registerBackPressure(app, options.maxEventLoopDelayMs ?? 0);
+  registerReadinessGate(app, service);
   const metrics = createAppMetrics(service);
   registerRequestMetrics(app, metrics);
   await registerOpenApi(app, PKG_VERSION);
