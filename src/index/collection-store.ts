@@ -20,7 +20,7 @@
  *   are serialised through one promise chain; searches run synchronously on whatever state is current, which is
  *   always consistent because every swap happens within one synchronous block.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SparseVector } from '../core/sparse-vector.js';
@@ -29,31 +29,26 @@ import type {
   CollectionStore,
   StoreConfig,
   StoreDocument,
-  StoreHit,
   StoreSearchOptions,
   StoreSearchResult,
   StoreStats,
   TermStats,
 } from './store-types.js';
-import { invalidArgument, SpladexError } from '../core/errors.js';
+import { corruptIndex, invalidArgument, SpladexError } from '../core/errors.js';
 import { TopK } from '../core/top-k.js';
-import { IdTopK } from './id-top-k.js';
 import { Memtable } from './memtable.js';
 import { TermDictionary } from './dictionary.js';
 import { DfTable } from './term-stats.js';
-import { OrdBitmap } from './bitmap.js';
 import { WalWriter, parseWalName, replayWal, walPath } from './wal.js';
 import { encodeDeleteRecord, encodeUpsertRecord, type WalRecord } from './wal-codec.js';
-import { SegmentReader } from './segment-reader.js';
-import { createExactScratch, taatSearch, type ExactScratch } from './exact-search.js';
-import { loadManifest, saveManifest, MANIFEST_FILE, type Manifest } from './manifest.js';
+import { loadManifest, removeUnreferencedFiles, saveManifest, type Manifest } from './manifest.js';
 import { acquireDirLock, type DirLock } from './lock.js';
-import { getSection, readSectionFile, writeSectionFileAtomic } from './segment-format.js';
-import { corruptIndex } from '../core/errors.js';
+import { writeSectionFileAtomic } from './segment-format.js';
 import { runJob, type SealMode } from './seal-runner.js';
 import { memtableColumnar } from './memtable-snapshot.js';
-import { clearOrds, countBits, evaluateFilter, matchesFilter } from './metadata-index.js';
-import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from './filtered-search.js';
+import { activeFilter, markDeleted, openLiveSegment, recountLive, segmentExcluded, type LiveSegment } from './live-segment.js';
+import { searchView } from './store-search.js';
+import { matchesFilter } from './metadata-index.js';
 
 export interface OpenCollectionStoreOptions {
   /** Collection data directory (created when missing). */
@@ -62,28 +57,6 @@ export interface OpenCollectionStoreOptions {
   logger: Logger;
   /** Where segment builds run: a worker thread (default) or inline on the caller's thread. */
   sealMode?: SealMode;
-}
-
-/** A segment plus its mutable delete state. */
-interface LiveSegment {
-  reader: SegmentReader;
-  deleted: OrdBitmap;
-  /** Dense copy of `deleted` for kernels; null while nothing is deleted. */
-  bitset: Uint32Array | null;
-  deletesFile: string | null;
-  deletesDirty: boolean;
-  liveDocs: number;
-  liveSumDl: number;
-  liveNnz: number;
-  scratch: ExactScratch | null;
-}
-
-const SOURCE_STRIDE = 2 ** 32;
-
-/** The filter when it has any clause, else null (an empty filter accepts everything). */
-function activeFilter(f: FilterInput | null | undefined): FilterInput | null {
-  if (f == null) return null;
-  return (f.must?.length ?? 0) > 0 || (f.mustNot?.length ?? 0) > 0 || (f.should?.length ?? 0) > 0 ? f : null;
 }
 
 function segName(id: number): string {
@@ -152,8 +125,8 @@ class SegmentedStore implements CollectionStore {
       this.dictionary = await TermDictionary.load(join(this.dir, m.dictionary));
       this.persistedDictSize = this.dictionary.size;
     }
-    this.segments = await Promise.all(m.segments.map((s) => this.openSegment(s.name, s.deletes)));
-    for (const s of this.segments) this.countSegment(s);
+    this.segments = await Promise.all(m.segments.map((s) => openLiveSegment(this.dir, s.name, s.deletes)));
+    for (const s of this.segments) recountLive(s, this.df);
     await this.removeUnreferenced();
     const gens = (await readdir(this.dir))
       .map(parseWalName)
@@ -173,50 +146,6 @@ class SegmentedStore implements CollectionStore {
       'collection store opened',
     );
     this.maybeScheduleSeal();
-  }
-
-  private async openSegment(name: string, deletesFile: string | null): Promise<LiveSegment> {
-    const reader = await SegmentReader.open(join(this.dir, name));
-    let deleted = OrdBitmap.create();
-    if (deletesFile !== null) {
-      const path = join(this.dir, deletesFile);
-      const f = await readSectionFile(path, 'deletes');
-      try {
-        deleted = OrdBitmap.deserialize(getSection(f, 'roaring', Uint8Array));
-      } catch (err) {
-        throw corruptIndex(path, `bad roaring bitmap (${(err as Error).message})`);
-      }
-      const arr = deleted.toArray();
-      if (arr.length > 0 && arr[arr.length - 1] >= reader.numDocs) throw corruptIndex(path, 'deleted ord out of range');
-    }
-    return {
-      reader,
-      deleted,
-      bitset: deleted.size > 0 ? deleted.toDenseBitset(reader.numDocs) : null,
-      deletesFile,
-      deletesDirty: false,
-      liveDocs: 0,
-      liveSumDl: 0,
-      liveNnz: 0,
-      scratch: null,
-    };
-  }
-
-  /** Adds a segment's live docs to df and its live counters (open and swap-in). */
-  private countSegment(s: LiveSegment): void {
-    const f = s.reader.forward;
-    s.liveDocs = 0;
-    s.liveSumDl = 0;
-    s.liveNnz = 0;
-    for (let o = 0; o < f.numDocs; o++) {
-      if (s.bitset !== null && (s.bitset[o >>> 5] & (1 << (o & 31))) !== 0) continue;
-      const a = f.offsets[o];
-      const b = f.offsets[o + 1];
-      this.df.addAll(f.termIds.subarray(a, b), 1);
-      s.liveDocs++;
-      s.liveSumDl += s.reader.dl[o];
-      s.liveNnz += b - a;
-    }
   }
 
   private applyRecord(rec: WalRecord, file: string): void {
@@ -295,14 +224,8 @@ class SegmentedStore implements CollectionStore {
 
   private deleteOrd(s: LiveSegment, ord: number): void {
     const f = s.reader.forward;
-    s.deleted.add(ord);
-    if (s.bitset === null) s.bitset = new Uint32Array((s.reader.numDocs + 31) >>> 5);
-    s.bitset[ord >>> 5] |= 1 << (ord & 31);
-    s.deletesDirty = true;
     this.df.addAll(f.termIds.subarray(f.offsets[ord], f.offsets[ord + 1]), -1);
-    s.liveDocs--;
-    s.liveSumDl -= s.reader.dl[ord];
-    s.liveNnz -= f.offsets[ord + 1] - f.offsets[ord];
+    markDeleted(s, ord);
   }
 
   // ---------------------------------------------------------------- reads
@@ -349,21 +272,12 @@ class SegmentedStore implements CollectionStore {
       });
     }
     for (const s of this.segments) {
-      const excluded = f === null ? s.bitset : this.segmentExcluded(s, f);
+      const excluded = f === null ? s.bitset : segmentExcluded(s, f);
       for (let o = 0; o < s.reader.numDocs; o++) {
         if (excluded === null || (excluded[o >>> 5] & (1 << (o & 31))) === 0) out.push(s.reader.idAt(o));
       }
     }
     return out;
-  }
-
-  /** Excluded bitset of a segment for `filter`: docs failing it, OR deleted. */
-  private segmentExcluded(s: LiveSegment, filter: FilterInput): Uint32Array {
-    const n = s.reader.numDocs;
-    const md = s.reader.metadata ?? { numDocs: n, keyword: new Map(), number: new Map() };
-    const x = evaluateFilter(md, filter, n);
-    if (s.bitset !== null) for (let w = 0; w < x.length; w++) x[w] |= s.bitset[w];
-    return x;
   }
 
   private findInSegments(id: string): { s: LiveSegment; ord: number } | undefined {
@@ -377,67 +291,8 @@ class SegmentedStore implements CollectionStore {
 
   search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult {
     this.checkOpen();
-    const filter = activeFilter(options.filter);
-    const k = options.k;
-    const top = new IdTopK(k);
-    const result: StoreSearchResult = { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
-    if (k <= 0 || query.indices.length === 0) return result;
-    const avgdl = this.avgdl();
-    const types = this.config.metadataTypes;
-    const accept = (md: Record<string, unknown> | undefined) => filter === null || matchesFilter(md, filter, types);
-    const mx = filter === null ? null : this.memtable.excludedBy(accept);
-    result.docsScored += this.memtable.search(query, this.config.weighting, avgdl, top, 0, mx);
-    if (this.frozen !== null) {
-      const fx = filter === null ? null : this.frozen.excludedBy(accept);
-      result.docsScored += this.frozen.search(query, this.config.weighting, avgdl, top, SOURCE_STRIDE, fx);
-    }
-    for (let i = 0; i < this.segments.length; i++) {
-      const s = this.segments[i];
-      if (s.liveDocs === 0) continue;
-      const base = (i + 2) * SOURCE_STRIDE;
-      const excluded = filter === null ? s.bitset : this.segmentExcluded(s, filter);
-      if (s.scratch === null) s.scratch = createExactScratch(s.reader.numDocs, s.reader.postings.numTerms);
-      if (filter !== null) {
-        const accepted = s.reader.numDocs - countBits(excluded as Uint32Array, s.reader.numDocs);
-        if (accepted === 0) continue;
-        if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
-          // Selective filter: score exactly the accepted docs (exact, cheaper than any traversal).
-          const r = filteredExactSearch(s.reader.forward, query, clearOrds(excluded as Uint32Array, s.reader.numDocs), k, s.scratch.dense, this.segTop);
-          result.docsScored += r.docsScored;
-          for (let j = 0; j < r.ords.length; j++) top.push(s.reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
-          continue;
-        }
-      }
-      const approx = s.reader.approximate;
-      if (!options.exact && approx !== null) {
-        // Approximate path (Seismic, see approximate.ts).
-        const r = approx.search(query, { k, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, excluded });
-        result.docsScored += r.docsScored;
-        result.blocksScored += r.blocksScored;
-        result.blocksSkipped += r.blocksSkipped;
-        result.exact = false;
-        for (let j = 0; j < r.ords.length; j++) top.push(s.reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
-        continue;
-      }
-      this.segTop.reset(k);
-      result.docsScored += taatSearch(s.reader.postings, query, excluded, s.scratch, this.segTop);
-      const { keys, scores } = this.segTop.drain();
-      for (let j = 0; j < keys.length; j++) top.push(s.reader.idAt(keys[j]), scores[j], base + keys[j]);
-    }
-    result.hits = top.sorted().map((h) => {
-      const hit: StoreHit = { id: h.id, score: h.score };
-      if (options.withVectors === true) hit.vector = this.vectorOf(h.payload, avgdl);
-      return hit;
-    });
-    return result;
-  }
-
-  private vectorOf(payload: number, avgdl: number): SparseVector {
-    const src = Math.floor(payload / SOURCE_STRIDE);
-    const at = payload - src * SOURCE_STRIDE;
-    if (src === 0) return this.memtable.weightedVector(at, this.config.weighting, avgdl);
-    if (src === 1 && this.frozen !== null) return this.frozen.weightedVector(at, this.config.weighting, avgdl);
-    return this.segments[src - 2].reader.vector(at);
+    const { config, memtable, frozen, segments, segTop } = this;
+    return searchView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() }, query, options);
   }
 
   private liveDocs(): number {
@@ -553,24 +408,13 @@ class SegmentedStore implements CollectionStore {
         },
         this.sealMode,
       );
-      seg = await this.openSegment(segName(id), null);
+      seg = await openLiveSegment(this.dir, segName(id), null);
     }
     // Swap (synchronous): the frozen memtable's docs become the segment's, minus those deleted meanwhile.
     if (seg !== null) {
-      seg.liveDocs = seg.reader.numDocs;
-      seg.liveNnz = seg.reader.forward.offsets[seg.reader.numDocs];
-      for (let o = 0; o < seg.reader.numDocs; o++) seg.liveSumDl += seg.reader.dl[o];
       for (const slot of slots) {
-        if (frozen.isLive(slot)) continue;
-        const ord = seg.reader.ordOf(frozen.idOf(slot));
         // df was already decremented when the frozen doc was deleted; only the segment's own state changes.
-        seg.deleted.add(ord);
-        if (seg.bitset === null) seg.bitset = new Uint32Array((seg.reader.numDocs + 31) >>> 5);
-        seg.bitset[ord >>> 5] |= 1 << (ord & 31);
-        seg.deletesDirty = true;
-        seg.liveDocs--;
-        seg.liveSumDl -= seg.reader.dl[ord];
-        seg.liveNnz -= seg.reader.forward.offsets[ord + 1] - seg.reader.forward.offsets[ord];
+        if (!frozen.isLive(slot)) markDeleted(seg, seg.reader.ordOf(frozen.idOf(slot)));
       }
       this.segments = [...this.segments, seg];
     }
@@ -608,10 +452,10 @@ class SegmentedStore implements CollectionStore {
         },
         this.sealMode,
       );
-      seg = await this.openSegment(segName(id), null);
+      seg = await openLiveSegment(this.dir, segName(id), null);
     }
     // Swap (synchronous). df: live docs are the same set; recount from the new segment after removing the inputs'.
-    for (const s of inputs) this.uncountSegment(s);
+    for (const s of inputs) recountLive(s, this.df, -1);
     const carried: string[] = [];
     inputs.forEach((s, i) => {
       const before = new Set(snapshot[i]);
@@ -627,19 +471,11 @@ class SegmentedStore implements CollectionStore {
         seg.bitset = seg.deleted.toDenseBitset(seg.reader.numDocs);
         seg.deletesDirty = true;
       }
-      this.countSegment(seg);
+      recountLive(seg, this.df);
       this.segments = [...this.segments, seg];
     }
     await this.persist(this.wal.generation);
     this.logger.info({ dir: this.dir, inputs: inputs.length, docs: seg?.liveDocs ?? 0, ms: Math.round(performance.now() - t0) }, 'segments merged');
-  }
-
-  private uncountSegment(s: LiveSegment): void {
-    const f = s.reader.forward;
-    for (let o = 0; o < f.numDocs; o++) {
-      if (s.bitset !== null && (s.bitset[o >>> 5] & (1 << (o & 31))) !== 0) continue;
-      this.df.addAll(f.termIds.subarray(f.offsets[o], f.offsets[o + 1]), -1);
-    }
   }
 
   /**
@@ -690,29 +526,7 @@ class SegmentedStore implements CollectionStore {
 
   /** Deletes files and directories the manifest does not reference (crash leftovers, replaced files). */
   private async removeUnreferenced(): Promise<void> {
-    const m = this.manifest;
-    const keep = new Set<string>([MANIFEST_FILE, 'LOCK']);
-    for (const s of m.segments) {
-      keep.add(s.name);
-      if (s.deletes !== null) keep.add(s.deletes);
-    }
-    if (m.dictionary !== null) keep.add(m.dictionary);
-    let bytes = 0;
-    for (const name of await readdir(this.dir)) {
-      const gen = parseWalName(name);
-      if (gen !== undefined) {
-        if (gen < m.walGeneration) await rm(join(this.dir, name), { force: true });
-        continue;
-      }
-      if (keep.has(name)) {
-        if (!name.startsWith('seg-') && name !== 'LOCK') bytes += (await stat(join(this.dir, name))).size;
-        continue;
-      }
-      if (/^(seg-|del-|dict-)/.test(name) || name.endsWith('.tmp')) {
-        await rm(join(this.dir, name), { recursive: true, force: true });
-      }
-    }
-    this.fileBytes = bytes;
+    this.fileBytes = await removeUnreferencedFiles(this.dir, this.manifest);
   }
 
   // ---------------------------------------------------------------- lifecycle

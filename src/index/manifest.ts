@@ -8,12 +8,13 @@
  * JSON shape: { format: 1, walGeneration, nextSegmentId, nextFileGeneration, dictionary: string|null,
  *               segments: [{ name, numDocs, deletes: string|null }], config: StoreConfig, checksum }
  */
-import { readFile, rename, writeFile, open } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import type { StoreConfig } from './store-types.js';
 import { corruptIndex } from '../core/errors.js';
 import { fsyncDir } from './segment-format.js';
+import { parseWalName } from './wal.js';
 
 export const MANIFEST_FILE = 'MANIFEST.json';
 
@@ -79,4 +80,32 @@ export async function saveManifest(dir: string, m: Manifest): Promise<void> {
   }
   await rename(tmp, path);
   await fsyncDir(dir);
+}
+
+/**
+ * Deletes what manifest `m` does not reference — crash leftovers (unlisted segment dirs, `*.tmp`), replaced
+ * delete/dictionary files, WAL generations below `m.walGeneration` — and returns the bytes of the kept files
+ * outside segment directories (manifest, dictionary, delete files).
+ */
+export async function removeUnreferencedFiles(dir: string, m: Manifest): Promise<number> {
+  const keep = new Set<string>([MANIFEST_FILE, 'LOCK']);
+  for (const s of m.segments) {
+    keep.add(s.name);
+    if (s.deletes !== null) keep.add(s.deletes);
+  }
+  if (m.dictionary !== null) keep.add(m.dictionary);
+  let bytes = 0;
+  for (const name of await readdir(dir)) {
+    const gen = parseWalName(name);
+    if (gen !== undefined) {
+      if (gen < m.walGeneration) await rm(join(dir, name), { force: true });
+      continue;
+    }
+    if (keep.has(name)) {
+      if (!name.startsWith('seg-') && name !== 'LOCK') bytes += (await stat(join(dir, name))).size;
+      continue;
+    }
+    if (/^(seg-|del-|dict-)/.test(name) || name.endsWith('.tmp')) await rm(join(dir, name), { recursive: true, force: true });
+  }
+  return bytes;
 }
