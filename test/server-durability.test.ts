@@ -5,7 +5,7 @@
  * waits are bounded and driven by the child's output and exit events, never by sleeps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -109,20 +109,9 @@ it('an acknowledged upsert survives SIGKILL; SIGTERM exits cleanly', async () =>
   expect(second.output()).toContain('"spladex stopped"');
 }, 120_000);
 
-it('fails to start with exit code 1 and one clear line on a bad environment or a corrupt collection', async () => {
-  const corruptDir = await mkdtemp(path.join(tmpdir(), 'spladex-corrupt-'));
-  try {
-    await mkdir(path.join(corruptDir, 'broken'));
-    await writeFile(path.join(corruptDir, 'broken', 'collection.json'), '{"encoder": ');
-    // Both children start at once: most of the time is tsx loading the sources.
-    const [badEnv, corrupt] = await Promise.all([failedStart({ SPLADEX_PORT: 'eighty' }), failedStart({ SPLADEX_DATA_DIR: corruptDir })]);
-    expect(badEnv.code).toBe(1);
-    expect(badEnv.output).toContain('"code":"INVALID_ARGUMENT"');
-    expect(badEnv.output).toContain('SPLADEX_PORT');
-    expect(corrupt.code).toBe(1);
-    expect(corrupt.output).toContain('"code":"CORRUPT_INDEX"');
-    expect(corrupt.output).toContain('collection.json');
-  } finally {
-    await rm(corruptDir, { recursive: true, force: true });
-  }
+it('fails to start with exit code 1 and one clear line on a bad environment', async () => {
+  const badEnv = await failedStart({ SPLADEX_PORT: 'eighty' });
+  expect(badEnv.code).toBe(1);
+  expect(badEnv.output).toContain('"code":"INVALID_ARGUMENT"');
+  expect(badEnv.output).toContain('SPLADEX_PORT');
 }, 120_000);
