@@ -71,6 +71,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
       requestTimeoutMs: config.requestTimeoutMs,
       maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS,
       dataDir: config.dataDir,
+      rateLimit: { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs },
     });
   } catch (err) {
     await service.close();

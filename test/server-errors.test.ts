@@ -84,7 +84,7 @@ describe('error table', () => {
 
   it('every code has a status', () => {
     expect(STATUS_BY_CODE.CORRUPT_INDEX).toBe(500);
-    expect(Object.keys(STATUS_BY_CODE)).toHaveLength(9);
+    expect(Object.keys(STATUS_BY_CODE)).toHaveLength(10);
   });
 
   it('unknown route → 404 envelope', async () => {

@@ -20,6 +20,9 @@ export const EnvSchema = z.object({
   SPLADEX_ENCODER_QUEUE: intFrom(64, 1),
   SPLADEX_REQUEST_TIMEOUT_MS: intFrom(30_000, 100),
   SPLADEX_MEMTABLE_MAX_DOCS: intFrom(50_000, 1),
+  /** Requests per window per client IP on /v1/*; 0 = no rate limit (default). */
+  SPLADEX_RATE_LIMIT_MAX: intFrom(0),
+  SPLADEX_RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1),
 });
 
 export interface EnvConfig {
@@ -34,6 +37,9 @@ export interface EnvConfig {
   encoderQueue: number;
   requestTimeoutMs: number;
   memtableMaxDocs: number;
+  /** Per-IP requests per window on /v1/* (0 = off). */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -56,5 +62,7 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     encoderQueue: e.SPLADEX_ENCODER_QUEUE,
     requestTimeoutMs: e.SPLADEX_REQUEST_TIMEOUT_MS,
     memtableMaxDocs: e.SPLADEX_MEMTABLE_MAX_DOCS,
+    rateLimitMax: e.SPLADEX_RATE_LIMIT_MAX,
+    rateLimitWindowMs: e.SPLADEX_RATE_LIMIT_WINDOW_MS,
   };
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'BUSY'
+  | 'RATE_LIMITED'
   | 'CORRUPT_INDEX'
   | 'INTERNAL';
 

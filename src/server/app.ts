@@ -23,6 +23,7 @@ import { registerCollectionRoutes } from './routes-collections.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerOpsRoutes } from './routes-ops.js';
 import { registerReadinessGate } from './readiness-gate.js';
+import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { registerSearchRoutes } from './routes-search.js';
 import type { ServerService } from './service-port.js';
 
@@ -44,6 +45,8 @@ export interface AppOptions {
   maxEventLoopDelayMs?: number;
   /** Data directory; stripped from CORRUPT_INDEX messages so they name files relative to it. */
   dataDir?: string;
+  /** Per-client-IP limit on /v1/* requests (rate-limit.ts); absent or max 0 = off. */
+  rateLimit?: RateLimitOptions;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -98,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, options.apiKey);
   registerBackPressure(app, options.maxEventLoopDelayMs ?? 0);
   registerReadinessGate(app, service);
+  await registerRateLimit(app, options.rateLimit);
   const metrics = createAppMetrics(service);
   registerRequestMetrics(app, metrics);
   await registerOpenApi(app, PKG_VERSION);
