@@ -17,6 +17,7 @@ import { buildSeismicIndexParallel } from '../index/seismic/build-parallel.js';
 import { seismicIndexBytes } from '../index/seismic/seismic-index.js';
 import { SeismicSearcher } from '../index/seismic/searcher.js';
 import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../index/seismic/exact.js';
+import { measureValueLayouts } from '../index/seismic/value-layout.js';
 import { calibrate, recallOf, sampleDocQueries, type CalibrationQuery } from '../index/seismic/calibrate.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery, readVectorsJsonl } from './synthetic.js';
 
@@ -45,8 +46,8 @@ export interface SweepRow {
   docsScored: number;
 }
 
-const SWEEP_CUTS = [3, 5, 8, 10, 15, 20];
-const SWEEP_HEAP = [1.0, 0.9, 0.8, 0.7, 0.6];
+const SWEEP_CUTS = [1, 2, 3, 5, 8, 10, 15, 20];
+const SWEEP_HEAP = [1.0, 0.9, 0.8, 0.7];
 
 /** Parses `--docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--brute-queries B] [--threads T]`. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
@@ -174,6 +175,10 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const at95 = cheapest(0.95);
   const at90 = cheapest(0.9);
 
+  const layouts = measureValueLayouts(forward, queries.slice(0, 50).map((q) => q.vector));
+  log(`doc scoring, random docs: float32 values ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half floats (lookup table) ` +
+    `${layouts.f16NsPerDoc.toFixed(0)} ns/doc (max relative rounding ${layouts.maxRelError.toExponential(1)})`);
+
   const tc = performance.now();
   const cal = calibrate(forward, index, heldOut, 0.95, 10);
   const calMs = performance.now() - tc;
@@ -192,6 +197,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     bruteForce: brute, exactTaat, sweep: rows, cheapestAt95: at95, cheapestAt90: at90,
     speedupVsBruteAt95: at95 ? brute.mean / at95.meanMs : null,
     calibration: { ...cal, seconds: calMs / 1000, measured: calMeasured },
+    valueLayouts: layouts,
     node: process.version,
   };
   mkdirSync(opts.out, { recursive: true });

@@ -7,15 +7,15 @@
  *
  * Sample queries: real logged queries when the caller has them, else `sampleDocQueries` (top terms of sampled
  * docs, each searched with its own doc excluded, so the trivial self-match does not inflate recall).
- * Runs at seal time: ~64 queries × (one brute force + ≤ 12×8 approximate searches); seconds on 1M docs.
+ * Runs at seal time: one batched brute-force pass for all sample queries (exact.ts) plus ≤ 12×8 approximate
+ * searches per query; seconds on 1M docs.
  * Callers: the segment builder (seal), bench-runner.ts, tests.
  */
 import type { SparseVector } from '../../core/sparse-vector.js';
 import { topTerms } from '../../core/sparse-vector.js';
-import { TopK } from '../../core/top-k.js';
 import type { ForwardIndex } from '../forward-index.js';
 import { docVector } from '../forward-index.js';
-import { bruteForceSearch, type ExactResult } from './exact.js';
+import { bruteForceBatch, type ExactResult } from './exact.js';
 import { Rng } from './rng.js';
 import type { SeismicIndex } from './seismic-index.js';
 import { SeismicSearcher } from './searcher.js';
@@ -77,10 +77,9 @@ export function calibrate(
     ? sampleQueries.map((q) => ('vector' in q ? q : { vector: q, excludeOrd: -1 }))
     : sampleDocQueries(forward, 64, { seed: opts.seed ?? 1 });
   const excluded = new Uint32Array((forward.numDocs + 31) >>> 5);
-  const scratch = { qDense: new Float32Array(forward.dim), heap: new TopK(k) };
   const truth: ExactResult[] = opts.truth
     ? [...opts.truth]
-    : qs.map((q) => withExcluded(excluded, q.excludeOrd, () => bruteForceSearch(forward, q.vector, k, excluded, scratch)));
+    : bruteForceBatch(forward, qs.map((q) => q.vector), k, qs.map((q) => q.excludeOrd));
   const searcher = new SeismicSearcher(forward, index);
   const avgNnz = forward.numDocs > 0 ? forward.offsets[forward.numDocs] / forward.numDocs : 0;
   const truthSets = truth.map((t) => new Set(t.ords));

@@ -118,3 +118,72 @@ export class ExactTaatSearcher {
     return { ords: r.keys, scores: r.scores };
   }
 }
+
+/**
+ * Brute force for many queries in one pass over the forward index (the calibration oracle at seal time: one
+ * ~0.3 s pass at 1M docs instead of one per query). Each query's score for a doc sums the same products in the
+ * same term order as `bruteForceSearch`, so results are identical to it. `excludeOrds[i]` (≥ 0) is a doc left
+ * out of query i's answer. Memory: a term → (query, weight) table of Σ query lengths entries.
+ */
+export function bruteForceBatch(
+  forward: ForwardIndex,
+  queries: readonly SparseVector[],
+  k: number,
+  excludeOrds: readonly number[] | null = null,
+): ExactResult[] {
+  const { dim, numDocs, offsets, termIds, values } = forward;
+  const nq = queries.length;
+  // CSR table: term t's (query, weight) pairs at tStart[t] .. tStart[t+1].
+  const tStart = new Uint32Array(dim + 1);
+  for (const q of queries) for (let i = 0; i < q.indices.length; i++) if (q.indices[i] < dim) tStart[q.indices[i] + 1]++;
+  for (let t = 0; t < dim; t++) tStart[t + 1] += tStart[t];
+  const fill = tStart.slice(0, dim);
+  const pq = new Uint32Array(tStart[dim]);
+  const pw = new Float32Array(tStart[dim]);
+  for (let qi = 0; qi < nq; qi++) {
+    const q = queries[qi];
+    for (let i = 0; i < q.indices.length; i++) {
+      const t = q.indices[i];
+      if (t >= dim) continue;
+      const c = fill[t]++;
+      pq[c] = qi;
+      pw[c] = q.values[i];
+    }
+  }
+  const acc = new Float64Array(nq);
+  const touched = new Uint32Array(nq);
+  const mark = new Uint8Array(nq);
+  const heaps = Array.from({ length: nq }, () => new TopK(k));
+  const thr = new Float64Array(nq).fill(-Infinity);
+  const excl = new Int32Array(nq).fill(-1);
+  if (excludeOrds) for (let i = 0; i < nq; i++) excl[i] = excludeOrds[i];
+  for (let d = 0; d < numDocs; d++) {
+    let nt = 0;
+    for (let p = offsets[d], e = offsets[d + 1]; p < e; p++) {
+      const t = termIds[p];
+      const w = values[p];
+      for (let j = tStart[t], je = tStart[t + 1]; j < je; j++) {
+        const qi = pq[j];
+        if (mark[qi] === 0) {
+          mark[qi] = 1;
+          acc[qi] = 0;
+          touched[nt++] = qi;
+        }
+        acc[qi] += pw[j] * w;
+      }
+    }
+    for (let i = 0; i < nt; i++) {
+      const qi = touched[i];
+      mark[qi] = 0;
+      const s = acc[qi];
+      if (s > 0 && excl[qi] !== d && Math.fround(s) >= thr[qi]) {
+        heaps[qi].push(d, s);
+        thr[qi] = heaps[qi].threshold();
+      }
+    }
+  }
+  return heaps.map((h) => {
+    const r = h.drain();
+    return { ords: r.keys, scores: r.scores };
+  });
+}

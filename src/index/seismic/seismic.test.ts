@@ -8,7 +8,7 @@ import { IndexBuildConfigSchema, type IndexBuildConfig } from '../../config/inde
 import { buildForwardIndex, type ForwardIndex } from '../forward-index.js';
 import { buildSeismicIndex } from './build.js';
 import { SeismicSearcher } from './searcher.js';
-import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher } from './exact.js';
+import { bruteForceBatch, bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher } from './exact.js';
 import { seismicFromSections, seismicToSections } from './seismic-index.js';
 import { Rng } from './rng.js';
 import { buildPrunedLists, kthLargest } from './pruning.js';
@@ -86,6 +86,20 @@ describe('Seismic search vs the exact oracle', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('batched brute force equals per-query brute force, exclusions included', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 150 }), (seed, n) => {
+      const fwd = buildForwardIndex(randomVectors(seed, n, 30, 10), 30);
+      const qs = randomVectors(seed + 9, 7, 30, 8);
+      const ex = qs.map((_, i) => (i % 2 === 0 ? (seed + i) % n : -1));
+      const batch = bruteForceBatch(fwd, qs, 5, ex);
+      qs.forEach((q, i) => {
+        const one = bruteForceSearch(fwd, q, 5, ex[i] >= 0 ? bits(n, [ex[i]]) : null);
+        expect(Array.from(batch[i].ords)).toEqual(Array.from(one.ords));
+        expect(Array.from(batch[i].scores)).toEqual(Array.from(one.scores));
+      });
+    }), { numRuns: 40 });
   });
 
   it('is deterministic for a seed: byte-identical sections', () => {
