@@ -7,7 +7,8 @@
  * - `lsa`: dense vectors are derived from text by an LSA model fitted on the collection (src/encoders/lsa).
  *   The model is persisted at `modelPath` (section file kind "lsa": the arrays of `lsaModelToArrays`) and
  *   refitted on `optimize`, or lazily before a dense search when there is none yet or the collection has grown
- *   past twice the documents it was fitted on. Document vectors are recomputed from stored text at open and after
+ *   past twice the documents it was fitted on. Fits run in a worker thread (lsa-fit-runner.ts); documents written
+ *   meanwhile are projected with the old model and re-projected when the new one is swapped in. Document vectors are recomputed from stored text at open and after
  *   every refit (they are never written to the store: a refit changes the basis).
  * Callers: collection.ts (search, writes, optimize), spladex-service.ts (creation).
  */
@@ -16,7 +17,8 @@ import { corruptIndex } from '../core/errors.js';
 import type { DenseConfig } from '../config/index-config.js';
 import type { CollectionStore, StoreDocument } from '../index/store-types.js';
 import { readSectionFile, writeSectionFileAtomic } from '../index/segment-format.js';
-import { fitLsa, lsaModelFromArrays, lsaModelToArrays, projectLsa, type LsaModel } from '../encoders/lsa/lsa-encoder.js';
+import { lsaModelFromArrays, lsaModelToArrays, projectLsa, type LsaModel } from '../encoders/lsa/lsa-encoder.js';
+import { fitAndProjectLsa } from '../encoders/lsa/lsa-fit-runner.js';
 import { DenseTable, type DenseHit } from './dense.js';
 
 export interface DensePart {
@@ -45,6 +47,8 @@ export interface DensePartOptions {
   modelPath?: string;
   /** Threshold for HNSW (default DenseTable's). */
   hnswMinDocs?: number;
+  /** Where LSA fits run: a worker thread (default, keeps the event loop free) or inline. */
+  fitMode?: 'worker' | 'inline';
 }
 
 /** Opens the dense part of a collection (reads the store; for lsa, loads or fits the model). */
@@ -97,6 +101,8 @@ class LsaDensePart implements DensePart {
   private table: DenseTable;
   /** The fit in progress, so concurrent searches wait for one fit instead of starting several. */
   private fitting: Promise<void> | null = null;
+  /** Ids written or deleted while a fit runs: re-read from the store when its table is swapped in. */
+  private touched: Set<string> | null = null;
 
   constructor(private readonly opts: DensePartOptions) {
     this.dim = opts.config.dim;
@@ -164,10 +170,23 @@ class LsaDensePart implements DensePart {
   private async fitNow(): Promise<void> {
     const t0 = performance.now();
     const { ids, texts } = this.liveTexts();
-    const model = fitLsa(texts, { dim: this.dim, seed: 42 });
-    const vs = projectLsa(model, texts);
+    const touched = new Set<string>();
+    this.touched = touched;
+    let fit;
+    try {
+      fit = await fitAndProjectLsa(texts, { dim: this.dim, seed: 42 }, this.opts.fitMode);
+    } finally {
+      this.touched = null;
+    }
+    const { model, vectors } = fit;
     const table = newTable(this.opts);
-    ids.forEach((id, i) => table.set(id, vs[i]));
+    ids.forEach((id, i) => table.set(id, vectors.subarray(i * this.dim, (i + 1) * this.dim)));
+    // Writes that landed while the worker fitted: project them with the new model (or drop deleted ones).
+    for (const id of touched) {
+      const d = this.opts.store.get(id);
+      if (d === undefined) table.delete(id);
+      else table.set(id, projectLsa(model, [docText(d)])[0]);
+    }
     this.model = model;
     this.table = table;
     await writeSectionFileAtomic(this.path, 'lsa', lsaModelToArrays(model));
@@ -197,12 +216,14 @@ class LsaDensePart implements DensePart {
   }
 
   afterUpsert(docs: readonly StoreDocument[]): void {
+    if (this.touched !== null) for (const d of docs) this.touched.add(d.id);
     if (this.model === null) return;
     const vs = projectLsa(this.model, docs.map(docText));
     docs.forEach((d, i) => this.table.set(d.id, vs[i]));
   }
 
   afterDelete(ids: readonly string[]): void {
+    if (this.touched !== null) for (const id of ids) this.touched.add(id);
     for (const id of ids) this.table.delete(id);
   }
 

@@ -90,3 +90,14 @@ describe('LSA encoder', () => {
     expect([...projectLsa(back, [corpus[2]])[0]]).toEqual([...docs[2]]);
   });
 });
+
+describe('LSA fit in a worker thread', () => {
+  it('gives the same model and projections as inline', async () => {
+    const { fitAndProjectLsa } = await import('./lsa-fit-runner.js');
+    const inline = await fitAndProjectLsa(corpus, { dim: 4, minDf: 1, seed: 9 }, 'inline');
+    const worker = await fitAndProjectLsa(corpus, { dim: 4, minDf: 1, seed: 9 }, 'worker');
+    expect(worker.model.rank).toBe(4);
+    expect([...worker.model.projection]).toEqual([...inline.model.projection]);
+    expect([...worker.vectors]).toEqual([...inline.vectors]);
+  });
+});
