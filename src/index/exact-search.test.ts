@@ -91,6 +91,30 @@ describe('exact search kernels', () => {
   });
 });
 
+describe('memtable lazy chunk indexes', () => {
+  it('returns identical hits while chunk indexes are only partly built (8 per search)', () => {
+    const m = new Memtable();
+    const n = 2048 * 12 + 77;
+    for (let i = 0; i < n; i++) {
+      const a = i % 97;
+      const b = 97 + ((i * 7) % 31);
+      m.insert({ id: `d${String((i * 7919) % n).padStart(6, '0')}`, vector: { indices: Uint32Array.of(a, b), values: Float32Array.of(1 + (i % 4), 0.5 + (i % 3)) } });
+    }
+    m.delete('d000123');
+    const q = { indices: Uint32Array.of(5, 50, 100, 110), values: Float32Array.of(1, 2, 0.5, 1.5) };
+    const run = () => {
+      const top = new IdTopK(25);
+      const scored = m.search(q, { kind: 'bm25', k1: 0.9, b: 0.4 }, m.sumDl / m.size, top);
+      return { scored, hits: top.sorted() };
+    };
+    const first = run(); // 8 chunks indexed, 4 chunks + tail by merge walk
+    const second = run(); // all 12 chunks indexed
+    expect(second).toEqual(first);
+    expect(first.hits.length).toBe(25);
+    expect(first.hits.some((h) => h.id === 'd000123')).toBe(false);
+  });
+});
+
 describe('bm25 weighting', () => {
   it('matches a hand computation', () => {
     // k1 = 0.9, b = 0.4; doc A: tf(7)=2, tf(9)=1 → dl 3; doc B: tf(7)=1, tf(8)=4, tf(9)=1 → dl 6; avgdl 4.5.

@@ -16,6 +16,7 @@ import { IdTopK } from './id-top-k.js';
 
 const CHUNK_DOCS = 2048;
 const DENSE_TERM_LIMIT = 1 << 24;
+const MAX_CHUNK_BUILDS_PER_SEARCH = 8;
 
 interface Chunk {
   terms: Uint32Array;
@@ -189,24 +190,29 @@ export class Memtable {
   search(query: SparseVector, weighting: DocWeighting, avgdl: number, top: IdTopK, payloadBase = 0, excluded: Uint32Array | null = null): number {
     this.excluded = excluded;
     let scored = 0;
-    // Chunk indexes are built lazily by the first search that needs them: a bulk load that is sealed before any
-    // search (the CLI path) never pays for them (they were ~25% of ingest CPU at 1M docs).
+    // Chunk indexes are built lazily by searches, at most MAX_CHUNK_BUILDS_PER_SEARCH per search; docs of
+    // chunks not built yet are scored by a merge walk. A bulk load sealed before any search (the CLI path) never
+    // pays for them (they were ~25% of ingest CPU at 1M docs), and the first search after a 1M-doc load costs a
+    // bounded build plus one merge-walk pass (all 488 builds at once took 15 s on the loaded 2-core box).
     const full = Math.floor(this.ids.length / CHUNK_DOCS);
-    while (this.chunks.length < full) this.chunks.push(this.buildChunk(this.chunks.length * CHUNK_DOCS));
+    for (let b = 0; b < MAX_CHUNK_BUILDS_PER_SEARCH && this.chunks.length < full; b++) {
+      this.chunks.push(this.buildChunk(this.chunks.length * CHUNK_DOCS));
+    }
     for (let c = 0; c < this.chunks.length; c++) scored += this.searchChunk(c, query, weighting, avgdl, top, payloadBase);
     const tailStart = this.chunks.length * CHUNK_DOCS;
     for (let slot = tailStart; slot < this.ids.length; slot++) {
       if (!this.isLive(slot) || this.isExcluded(slot)) continue;
       const s = this.dotSlot(slot, query, weighting, avgdl);
-      if (s.matched) {
+      if (s >= 0) {
         scored++;
-        top.push(this.ids[slot], s.score, payloadBase + slot);
+        top.push(this.ids[slot], s, payloadBase + slot);
       }
     }
     return scored;
   }
 
-  private dotSlot(slot: number, q: SparseVector, weighting: DocWeighting, avgdl: number): { score: number; matched: boolean } {
+  /** Score of `slot` (merge walk, ascending term order), or -1 when it shares no term with the query. */
+  private dotSlot(slot: number, q: SparseVector, weighting: DocWeighting, avgdl: number): number {
     let i = this.offsets[slot];
     const e = this.offsets[slot + 1];
     const qi = q.indices;
@@ -229,7 +235,7 @@ export class Memtable {
       } else if (a < b) i++;
       else j++;
     }
-    return { score: s, matched };
+    return matched ? s : -1;
   }
 
   private searchChunk(c: number, q: SparseVector, weighting: DocWeighting, avgdl: number, top: IdTopK, payloadBase: number): number {
