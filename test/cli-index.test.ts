@@ -2,7 +2,7 @@
 // the --url path against a real server started in this process. The commands that matter end to end (index,
 // search table, a usage error, index over HTTP) run as child processes; the rest through runCli in-process.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,20 @@ describe('spladex CLI', () => {
     const table = await cli(['search', 'docs', 'cats', '--exact']);
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^\s+1\s+\d+\.\d{4}\s+d2\s+Cats$/);
+  }, 120_000);
+
+  it('inspect reports a corrupt segment file by name, exit 1', async () => {
+    const idx = await cliInProcess(['index', 'bad', '--input', corpus, '--optimize', '--quiet']);
+    expect(idx.stdout).toMatch(/optimized bad: 1 segments/);
+    const seg = join(data, 'bad', 'store', 'seg-00000001', 'forward.bin');
+    const bytes = readFileSync(seg);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(seg, bytes);
+    const ins = await cliInProcess(['inspect', 'bad']);
+    expect(ins.code).toBe(1);
+    expect(ins.stdout).toBe('');
+    expect(ins.stderr).toMatch(/^spladex: error: CORRUPT_INDEX: corrupt index file .*bad\/store\/seg-00000001\/forward\.bin: .*\n$/);
+    expect(ins.stderr.split('\n')).toHaveLength(2);
   }, 120_000);
 
   it('fails with one clear line and the right exit code', async () => {

@@ -84,7 +84,7 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
   } catch {
     throw new UsageError(`cannot read --input ${values.input}`);
   }
-  const client = await openTarget(values, env);
+  const client = await openTarget(values, env, { defaultLogLevel: 'error' });
   let shown = 0;
   const MAX_SHOWN = 100;
   const onBadLine = (b: BadLine) => {

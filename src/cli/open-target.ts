@@ -1,7 +1,8 @@
 /**
  * Opens what a command talks to: a SpladexClient over HTTP when `--url` is given, else over an in-process
  * SpladexService on the data dir (`--data`, else SPLADEX_DATA_DIR, else ./index). The in-process service logs
- * through pino to stderr at `--log-level` (default `warn`, so commands print only their own output).
+ * through pino to stderr at `--log-level` (default `fatal`, so a failure prints as the CLI's one error line;
+ * `index` defaults to `error` so a failed background seal is seen).
  * Callers: the CLI commands, the BEIR runner.
  */
 import { pino, type Logger } from 'pino';
@@ -13,8 +14,8 @@ import { UsageError } from './usage.js';
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** A pino logger writing synchronously to stderr (nothing is lost when the CLI exits). */
-export function createCliLogger(level: string | undefined): Logger {
-  const lvl = level ?? 'warn';
+export function createCliLogger(level: string | undefined, defaultLevel = 'fatal'): Logger {
+  const lvl = level ?? defaultLevel;
   if (!LEVELS.has(lvl)) throw new UsageError(`--log-level must be one of ${[...LEVELS].join(', ')}`);
   return pino({ level: lvl, base: undefined }, pino.destination({ dest: 2, sync: true }));
 }
@@ -27,7 +28,11 @@ export interface TargetFlags {
 }
 
 /** Opens the client for these flags; the caller must `close()` it. */
-export async function openTarget(flags: TargetFlags, env: EnvConfig, extra: { memtableMaxDocs?: number } = {}): Promise<SpladexClient> {
+export async function openTarget(
+  flags: TargetFlags,
+  env: EnvConfig,
+  extra: { memtableMaxDocs?: number; defaultLogLevel?: string } = {},
+): Promise<SpladexClient> {
   if (flags.url !== undefined) {
     if (flags.data !== undefined) throw new UsageError('give either --url or --data, not both');
     return createHttpClient({ url: flags.url, apiKey: env.apiKey });
@@ -35,7 +40,7 @@ export async function openTarget(flags: TargetFlags, env: EnvConfig, extra: { me
   const service = await openSpladexService({
     dataDir: flags.data ?? env.dataDir,
     encodersDir: env.encodersDir,
-    logger: createCliLogger(flags['log-level']),
+    logger: createCliLogger(flags['log-level'], extra.defaultLogLevel),
     memtableMaxDocs: extra.memtableMaxDocs ?? env.memtableMaxDocs,
     encoderThreads: env.encoderThreads,
     encoderQueue: env.encoderQueue,

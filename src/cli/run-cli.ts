@@ -24,7 +24,8 @@ commands:
   bench                         synthetic benchmark (same as npm run bench)
 
 Most commands work on the data dir (--data DIR, SPLADEX_DATA_DIR, default ./index) or on a running server
-(--url http://host:port). "spladex <command> --help" describes a command.
+(--url http://host:port); --log-level LEVEL shows the in-process service's log on stderr.
+"spladex <command> --help" describes a command.
 Exit codes: 0 ok, 1 failure, 2 usage error.`;
 
 const SERVE_HELP = `spladex serve [--data DIR] [--host HOST] [--port N] [--log-level LEVEL]

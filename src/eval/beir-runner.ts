@@ -150,7 +150,7 @@ export async function runBeir(opts: BeirOptions, env: EnvConfig, io: CliIo): Pro
   const collection = collectionNameFor(opts.dataset);
   const tempData = opts.data === undefined ? mkdtempSync(join(tmpdir(), 'spladex-beir-')) : null;
   const dataDir = opts.data ?? (tempData as string);
-  const client = await openTarget({ data: dataDir, 'log-level': opts.logLevel }, env);
+  const client = await openTarget({ data: dataDir, 'log-level': opts.logLevel }, env, { defaultLogLevel: 'error' });
   try {
     const collectionConfig: Record<string, unknown> = {};
     if (opts.approximateThreshold !== undefined) collectionConfig.index = { approximateThreshold: opts.approximateThreshold };
@@ -273,7 +273,7 @@ export const BEIR_HELP = `npm run beir -- --dataset DIR [options]   (or: spladex
   --threshold N      index.approximateThreshold of the collection (0: always use the approximate index)
   --split NAME       qrels split (default test)
   --batch N          indexing batch size (default 1000)
-  --log-level LEVEL  service log level on stderr (default warn)`;
+  --log-level LEVEL  service log level on stderr (default error)`;
 
 /** Parses `npm run beir` / `spladex eval` arguments and runs; resolves to the exit code. */
 export async function runBeirCli(args: string[], env: EnvConfig, io: CliIo): Promise<number> {
