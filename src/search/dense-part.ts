@@ -21,6 +21,7 @@ import { lsaModelFromArrays, lsaModelToArrays, projectLsa, type LsaModel } from 
 import { fitAndProjectLsa } from '../encoders/lsa/lsa-fit-runner.js';
 import { DenseTable, type DenseHit } from './dense.js';
 
+/** The dense part of one collection; see the file header. */
 export interface DensePart {
   readonly kind: 'stored' | 'lsa';
   readonly dim: number;
@@ -39,6 +40,7 @@ export interface DensePart {
   optimize(): Promise<void>;
 }
 
+/** How to open a dense part. */
 export interface DensePartOptions {
   config: DenseConfig;
   store: CollectionStore;

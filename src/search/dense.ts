@@ -14,6 +14,7 @@
 import { HnswGraph } from './dense-hnsw.js';
 import { compareIds } from './fusion.js';
 
+/** Similarity of a collection's dense part (config `dense.metric`). */
 export type DenseMetric = 'cosine' | 'dot' | 'l2';
 
 /** Exact similarity of two vectors of equal length (see the file header). */
@@ -39,11 +40,13 @@ export function denseSimilarity(metric: DenseMetric, a: ArrayLike<number>, b: Ar
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
+/** One dense top-k result: id and exact similarity. */
 export interface DenseHit {
   id: string;
   score: number;
 }
 
+/** Options of a DenseTable (dim and metric from the collection's dense config). */
 export interface DenseTableOptions {
   dim: number;
   metric: DenseMetric;

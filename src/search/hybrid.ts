@@ -24,6 +24,7 @@ export interface HybridHit {
   vector?: SparseVector;
 }
 
+/** Hits plus the work counters of the sparse part (as the store reports them). */
 export interface HybridResult {
   hits: HybridHit[];
   docsScored: number;
@@ -32,6 +33,7 @@ export interface HybridResult {
   exact: boolean;
 }
 
+/** Everything one hybrid (or dense-only) search needs. */
 export interface HybridInput {
   store: CollectionStore;
   dense: DensePart;

@@ -14,6 +14,7 @@ import { LexicalAnalyzer } from '../lexical/lexical-encoder.js';
 import type { DenseEncoder, EncodeKind } from '../encoder.js';
 import { randomizedSvd, type CsrMatrix } from './randomized-svd.js';
 
+/** Options of `fitLsa`. */
 export interface LsaFitOptions {
   /** Output length (the collection's dense.dim); components = min(dim, what the corpus supports). */
   dim: number;

@@ -19,6 +19,7 @@ export interface CsrMatrix {
   readonly values: Float32Array;
 }
 
+/** Target rank, oversampling (default 10), power iterations (default 3), seed (default 42). */
 export interface SvdOptions {
   rank: number;
   oversample?: number;
@@ -26,6 +27,7 @@ export interface SvdOptions {
   seed?: number;
 }
 
+/** The top singular values and right singular vectors. */
 export interface TruncatedSvd {
   /** Number of components kept (≤ rank, ≤ min(rows, cols)). */
   readonly rank: number;
