@@ -364,3 +364,42 @@ describe('metadata filters', () => {
     expect(s2.search(q, { ...opts, k: 5, filter: cases[0].filter }).hits.every((h) => Number(h.id.slice(1)) % 10 === 0)).toBe(true);
   });
 });
+
+describe('bm25 collections', () => {
+  it('weights tf by bm25 with the live avgdl, bakes it at seal, and reports term statistics', async () => {
+    const dir = tmp();
+    const s = await open(dir, { weighting: { kind: 'bm25', k1: 0.9, b: 0.4 } });
+    // dl: a = 3, b = 6 → avgdl 4.5
+    await s.upsert([
+      { id: 'a', vector: vec({ 7: 2, 9: 1 }) },
+      { id: 'b', vector: vec({ 7: 1, 8: 4, 9: 1 }) },
+    ]);
+    const w = (tf: number, dl: number, avgdl: number) => (tf * 1.9) / (tf + 0.9 * (1 - 0.4 + (0.4 * dl) / avgdl));
+    const q = vec({ 7: 2, 9: 0.5 });
+    const expected = [
+      { id: 'a', score: Math.fround(2 * Math.fround(w(2, 3, 4.5)) + 0.5 * Math.fround(w(1, 3, 4.5))) },
+      { id: 'b', score: Math.fround(2 * Math.fround(w(1, 6, 4.5)) + 0.5 * Math.fround(w(1, 6, 4.5))) },
+    ];
+    expect(s.search(q, opts).hits).toEqual(expected);
+    expect(s.search(q, opts).hits[0].score).toBeCloseTo(2 * (3.8 / 2.78) + 0.5 * (1.9 / 1.78), 5);
+    const ts = s.termStats();
+    expect([ts.numDocs, ts.avgdl, ts.df(7), ts.df(8), ts.df(3)]).toEqual([2, 4.5, 2, 1, 0]);
+    await s.optimize();
+    expect(s.search(q, opts).hits).toEqual(expected); // baked with the same avgdl
+    expect(s.get('a')!.vector.values[0]).toBeCloseTo(w(2, 3, 4.5), 6);
+    // A long new doc moves avgdl to 7: memtable docs use it, the sealed segment keeps its baked weights.
+    await s.upsert([{ id: 'c', vector: vec({ 7: 3, 10: 9 }) }]);
+    expect(s.termStats().avgdl).toBe(7);
+    const hits = s.search(vec({ 7: 1 }), opts).hits;
+    expect(hits.find((h) => h.id === 'c')!.score).toBeCloseTo(w(3, 12, 7), 5);
+    expect(hits.find((h) => h.id === 'a')!.score).toBeCloseTo(w(2, 3, 4.5), 5);
+    // Merging reweights everything with the avgdl of the merge (7).
+    await s.delete(['b']);
+    await s.optimize();
+    const avg = s.termStats().avgdl; // (3 + 12) / 2
+    expect(avg).toBe(7.5);
+    const after = s.search(vec({ 7: 1 }), opts).hits;
+    expect(after.find((h) => h.id === 'a')!.score).toBeCloseTo(w(2, 3, 7.5), 5);
+    expect(after.find((h) => h.id === 'c')!.score).toBeCloseTo(w(3, 12, 7.5), 5);
+  });
+});

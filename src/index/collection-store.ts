@@ -19,6 +19,11 @@
  *   delete files + dictionary + manifest, then drop old WAL generations and unreferenced files. Seals and merges
  *   are serialised through one promise chain; searches run synchronously on whatever state is current, which is
  *   always consistent because every swap happens within one synchronous block.
+ * - bm25 collections: memtable docs are weighted at search time with the current avgdl; a seal bakes the avgdl of
+ *   that moment into the segment (raw tf kept, so a merge reweights with the avgdl of the merge).
+ * - Search (store-search.ts): exact over memtables; per segment the approximate Seismic path when
+ *   `!options.exact` and the segment has one (approximate.ts), else exact term-at-a-time; metadata filters
+ *   become excluded bitsets (metadata-index.ts), selective ones are scored directly (filtered-search.ts).
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -538,8 +543,11 @@ class SegmentedStore implements CollectionStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.chain;
-    await this.wal.close();
-    await this.lock.release();
+    try {
+      await this.chain;
+      await this.wal.close();
+    } finally {
+      await this.lock.release();
+    }
   }
 }
