@@ -16,6 +16,7 @@ import { DEFAULT_LIMITS, type Limits } from '../config/request-schemas.js';
 import { registerAuth } from './auth.js';
 import { registerBackPressure } from './back-pressure.js';
 import { registerBodyParsers } from './body-parsers.js';
+import { handleClientError } from './client-error.js';
 import { registerErrorHandling } from './error-handler.js';
 import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -79,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: requestIdFor,
     return503OnClosing: true,
+    clientErrorHandler: handleClientError,
   });
 
   app.addHook('onRequest', async (request, reply) => {
