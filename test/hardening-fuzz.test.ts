@@ -46,6 +46,8 @@ it('a request line the HTTP parser rejects gets the envelope and Connection: clo
   for (let i = 0; i < 20; i++) {
     const bad = await sendRaw(base, { method: 'GET', path: '/v1/collections/\u00fc', contentType: null, body: null, headers: {} });
     expect(bad.status).toBe(400);
+    const badHead = await sendRaw(base, { method: 'HEAD', path: '/v1/collections/\u00fc', contentType: null, body: null, headers: {} });
+    expect(badHead).toEqual({ status: 400, body: '' });
     const good = await sendRaw(base, { method: 'GET', path: '/health', contentType: null, body: null, headers: {} });
     expect(good.status).toBe(200);
   }

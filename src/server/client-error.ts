@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { toEnvelope } from './error-handler.js';
 
 /** Writes one envelope answer and closes the socket; a reset or already-closed socket is just destroyed. */
-export function handleClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+export function handleClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
@@ -26,7 +26,9 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Socket): v
     message = 'headers: too large';
   }
   const body = JSON.stringify(toEnvelope(status, 'INVALID_ARGUMENT', message));
+  // A HEAD answer has no body (a client would read it as garbage after the response).
+  const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${head ? '' : body}`,
   );
 }

@@ -62,7 +62,8 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<ServerProce
   let out = '';
   const append = (c: Buffer) => {
     out += c.toString('utf8');
-    if (out.length > maxOut) out = out.slice(out.length - maxOut);
+    // Trim only at twice the bound, so a chatty server (request logs at info) costs amortised O(1) per chunk.
+    if (out.length > 2 * maxOut) out = out.slice(out.length - maxOut);
   };
   child.stderr?.on('data', append);
   // A script that exits (or is interrupted through process.exit) must not leave a server behind.
