@@ -1,26 +1,21 @@
 /**
  * Bulk indexing of a JSONL file (BEIR `corpus.jsonl` or spladex documents, with or without pre-encoded `vector`)
  * into a collection, through a SpladexClient (in-process service or HTTP). The file is streamed line by line and
- * sent in batches of `batchSize`; at most `maxInFlight` batches are in flight while the next one is read, so
- * memory is bounded by a few batches whatever the file size. Lines that are not JSON objects, lack an id, or are rejected by the
- * service are reported through `onBadLine` with their 1-based line number and skipped.
+ * sent in batches of `batchSize` (document-batches.ts); at most `maxInFlight` batches are in flight while the
+ * next one is read, so memory is bounded by a few batches whatever the file size. Lines that are not JSON
+ * objects, lack an id, or are rejected by the service are reported through `onBadLine` with their 1-based line
+ * number and skipped.
  *
  * The collection is created when absent: with `encoder` when given, else `none` (vectors only, `dim`) when the
  * first batch carries vectors, else `lexical`. This is THE indexing path: the `index` command and the BEIR runner
  * (src/eval/beir-runner.ts) both call `bulkIndex`.
  */
 import { SpladexError } from '../core/errors.js';
-import { readJsonLines, recordId } from '../eval/beir-loader.js';
 import type { SpladexClient } from './client.js';
+import { readDocumentBatches, type BadLine } from './document-batches.js';
 import type { ProgressReporter } from './progress.js';
 
-/** A line that was not indexed. */
-export interface BadLine {
-  line: number;
-  id?: string;
-  code: string;
-  message: string;
-}
+export { toApiDocument, type BadLine } from './document-batches.js';
 
 export interface BulkIndexOptions {
   input: string;
@@ -44,6 +39,7 @@ export interface BulkIndexOptions {
   onBadLine?: (bad: BadLine) => void;
 }
 
+
 export interface BulkIndexResult {
   /** Non-blank lines read. */
   lines: number;
@@ -61,22 +57,6 @@ export const DEFAULT_VECTOR_DIM = 30_522;
 interface Pending {
   docs: Record<string, unknown>[];
   lines: number[];
-}
-
-/** Maps a JSONL record to an API document, keeping only the fields the API knows (`content` ⇒ `text`). */
-export function toApiDocument(rec: Record<string, unknown>): Record<string, unknown> | string {
-  const id = recordId(rec);
-  if (id === undefined) return 'record has no "_id" or "id"';
-  const doc: Record<string, unknown> = { id };
-  if (typeof rec.title === 'string' && rec.title !== '') doc.title = rec.title;
-  if (typeof rec.text === 'string') doc.text = rec.text;
-  else if (typeof rec.content === 'string') doc.text = rec.content;
-  if (rec.vector !== undefined) doc.vector = rec.vector;
-  if (rec.dense !== undefined) doc.dense = rec.dense;
-  if (rec.metadata !== null && typeof rec.metadata === 'object' && !Array.isArray(rec.metadata)) {
-    if (Object.keys(rec.metadata).length > 0) doc.metadata = rec.metadata;
-  }
-  return doc;
 }
 
 /** Streams `input` into `collection`. Throws (SpladexError) only for failures that stop the run. */
@@ -126,29 +106,15 @@ export async function bulkIndex(opts: BulkIndexOptions): Promise<BulkIndexResult
     inflight.push(p);
   };
 
-  let batch: Pending = { docs: [], lines: [] };
-  for await (const rec of readJsonLines(opts.input)) {
-    lines++;
-    chars += rec.chars;
-    if (!rec.ok) {
+  for await (const b of readDocumentBatches(opts.input, opts.batchSize)) {
+    lines += b.lineCount;
+    chars += b.chars;
+    for (const bad of b.bad) {
       failed++;
-      report({ line: rec.line, code: 'INVALID_ARGUMENT', message: rec.error });
-      continue;
+      report(bad);
     }
-    const doc = toApiDocument(rec.value);
-    if (typeof doc === 'string') {
-      failed++;
-      report({ line: rec.line, code: 'INVALID_ARGUMENT', message: doc });
-      continue;
-    }
-    batch.docs.push(doc);
-    batch.lines.push(rec.line);
-    if (batch.docs.length >= opts.batchSize) {
-      await flush(batch);
-      batch = { docs: [], lines: [] };
-    }
+    if (b.docs.length > 0) await flush({ docs: b.docs, lines: b.lines });
   }
-  if (batch.docs.length > 0) await flush(batch);
   while (inflight.length > 0) await inflight.shift();
   if (!ensured) await ensureCollection({ docs: [], lines: [] });
   progress?.stop(indexed, chars);
