@@ -403,3 +403,34 @@ describe('bm25 collections', () => {
     expect(after.find((h) => h.id === 'c')!.score).toBeCloseTo(w(3, 12, 7.5), 5);
   });
 });
+
+describe('background merges', () => {
+  it('keeps the segment count bounded as seals accumulate, losing nothing', async () => {
+    const dir = tmp();
+    const s = await openCollectionStore({ dir, config: config(), logger, sealMode: 'inline' });
+    stores.push(s);
+    const docs = randomDocs(300, 21);
+    const q = vec({ 1: 1, 2: 1, 3: 1, 4: 1 });
+    let maxSegments = 0;
+    for (let i = 0; i < docs.length; i += 10) {
+      await s.upsert(docs.slice(i, i + 10));
+      if (i % 50 === 0) await s.delete([docs[i].id]);
+      await s.seal(); // 30 seals; merges are queued behind them
+      maxSegments = Math.max(maxSegments, s.stats().segments);
+    }
+    await closeStore(s); // waits for queued seals and merges
+    expect(readdirSync(dir).filter((n) => n.startsWith('seg-')).length).toBeLessThan(8);
+    const s2 = await open(dir);
+    const st = s2.stats();
+    expect(st.documents).toBe(294);
+    expect(st.segments).toBeLessThan(8);
+    expect(maxSegments).toBe(8); // reached the trigger, never more (each seal waits for the queued merge)
+    const live = docs.filter((_, i) => i % 50 !== 0);
+    const want = live
+      .map((d) => ({ id: d.id, score: Math.fround(dotSparse(d.vector, q)) }))
+      .filter((h) => h.score > 0)
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+      .slice(0, 10);
+    expect(s2.search(q, opts).hits).toEqual(want);
+  });
+});

@@ -55,6 +55,12 @@ import { activeFilter, markDeleted, openLiveSegment, recountLive, segmentExclude
 import { searchView } from './store-search.js';
 import { matchesFilter } from './metadata-index.js';
 
+/** The store plus an explicit seal (e.g. the CLI's end of a bulk load, without optimize's full merge). */
+export interface SealableCollectionStore extends CollectionStore {
+  /** Seals the memtable into a segment now (after queued seals/merges); resolves when durable. */
+  seal(): Promise<void>;
+}
+
 export interface OpenCollectionStoreOptions {
   /** Collection data directory (created when missing). */
   dir: string;
@@ -63,6 +69,10 @@ export interface OpenCollectionStoreOptions {
   /** Where segment builds run: a worker thread (default) or inline on the caller's thread. */
   sealMode?: SealMode;
 }
+
+/** Segment count at which a background merge starts, and how many of the smallest segments it merges. */
+const MERGE_TRIGGER_SEGMENTS = 8;
+const MERGE_FANIN = 4;
 
 function segName(id: number): string {
   return `seg-${String(id).padStart(8, '0')}`;
@@ -73,7 +83,7 @@ function segName(id: number): string {
  * segments (verifying every checksum), replays the WAL. Throws BUSY when another live process holds the lock
  * and CORRUPT_INDEX naming the file when anything on disk is damaged (a torn WAL tail is repaired, not fatal).
  */
-export async function openCollectionStore(opts: OpenCollectionStoreOptions): Promise<CollectionStore> {
+export async function openCollectionStore(opts: OpenCollectionStoreOptions): Promise<SealableCollectionStore> {
   await mkdir(opts.dir, { recursive: true });
   const lock = await acquireDirLock(opts.dir);
   try {
@@ -86,7 +96,7 @@ export async function openCollectionStore(opts: OpenCollectionStoreOptions): Pro
   }
 }
 
-class SegmentedStore implements CollectionStore {
+class SegmentedStore implements SealableCollectionStore {
   readonly config: StoreConfig;
   dictionary: TermDictionary | null;
   private readonly dir: string;
@@ -103,6 +113,7 @@ class SegmentedStore implements CollectionStore {
   private wal!: WalWriter;
   private chain: Promise<unknown> = Promise.resolve();
   private sealQueued = false;
+  private mergeQueued = false;
   private closed = false;
   private persistedDictSize = 0;
   private readonly segTop = new TopK(10);
@@ -375,6 +386,14 @@ class SegmentedStore implements CollectionStore {
     return { segments: this.segments.length, tookMs: performance.now() - t0 };
   }
 
+  async seal(): Promise<void> {
+    this.checkOpen();
+    await this.enqueue(async () => {
+      if (this.frozen !== null) await this.sealNow(); // left by a failed seal
+      await this.sealNow();
+    });
+  }
+
   /**
    * Seals the memtable (if it holds anything) and persists. Runs inside the chain. When an earlier attempt failed
    * after freezing (e.g. disk full), its frozen memtable is still searchable and is sealed first, without a
@@ -431,11 +450,32 @@ class SegmentedStore implements CollectionStore {
     );
     // Writes that arrived during the seal may already fill the new memtable.
     this.maybeScheduleSeal();
+    this.maybeScheduleMerge();
   }
 
   /** Merges all segments into one (dropping deleted docs, reweighting bm25). Runs inside the chain. */
-  private async mergeAll(): Promise<void> {
-    const inputs = this.segments;
+  private mergeAll(): Promise<void> {
+    return this.mergeSegments(this.segments);
+  }
+
+  /**
+   * Size-tiered background merge: once a seal leaves MERGE_TRIGGER_SEGMENTS segments, the MERGE_FANIN smallest
+   * (by live docs) are merged, so the segment count — and the per-query cost of visiting segments — stays
+   * bounded without rewriting large segments on every seal.
+   */
+  private maybeScheduleMerge(): void {
+    if (this.mergeQueued || this.closed || this.segments.length < MERGE_TRIGGER_SEGMENTS) return;
+    this.mergeQueued = true;
+    this.enqueue(async () => {
+      this.mergeQueued = false;
+      if (this.segments.length < MERGE_TRIGGER_SEGMENTS) return;
+      const smallest = [...this.segments].sort((a, b) => a.liveDocs - b.liveDocs).slice(0, MERGE_FANIN);
+      await this.mergeSegments(smallest);
+    }).catch((err: unknown) => this.logger.error({ err, dir: this.dir }, 'background merge failed'));
+  }
+
+  /** Merges `inputs` (a subset of the live segments) into one segment. Runs inside the chain. */
+  private async mergeSegments(inputs: LiveSegment[]): Promise<void> {
     if (inputs.length === 0 || (inputs.length === 1 && inputs[0].deleted.size === 0)) return;
     const t0 = performance.now();
     const snapshot = inputs.map((s) => s.deleted.toArray());
