@@ -80,8 +80,9 @@ export class LexicalAnalyzer {
   }
 }
 
-// Memo shared by the module-level functions. Stemming is ~40% of analysis time on SciFact; the cache is bounded
-// (cleared at DEFAULT_STEM_CACHE words) and invisible to callers, so it is not shared state in any observable sense.
+// Memo shared by the module-level functions: the class memo saves a regex test per non-ASCII character; the stem
+// memo saves little on SciFact (whole corpus 0.84 s with it, 0.83 s without, noisy machine). Both are bounded
+// (stems cleared at DEFAULT_STEM_CACHE words) and invisible to callers: results never depend on them.
 const shared = new LexicalAnalyzer();
 
 /** Stemmed term → term frequency (≥ 1) of `text`, in first-occurrence order. */
