@@ -1,0 +1,76 @@
+/**
+ * Graceful shutdown with searches in flight (issue 6; test/server-shutdown.test.ts covers an in-flight upsert):
+ * several searches whose bodies are half sent when `close()` starts all complete with 200 and full hits, every
+ * write acknowledged before the close is found by a fresh service, and new connections are refused afterwards.
+ * Ordering is driven by the server's own 'request' events, never by sleeps.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startServer } from '../src/main.js';
+import { openSpladexService } from '../src/search/spladex-service.js';
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-shutdown-search-'));
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+async function readBody(res: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  return text;
+}
+
+it('finishes in-flight searches on close and keeps every acknowledged write', async () => {
+  const logger = pino({ level: 'silent' });
+  const server = await startServer({ SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_MEMTABLE_MAX_DOCS: '40' }, { handleSignals: false, logger });
+  const json = { 'content-type': 'application/json' };
+  expect((await fetch(`${server.url}/v1/collections/s`, { method: 'PUT', headers: json, body: '{}' })).status).toBe(201);
+  let acked = 0;
+  for (let b = 0; b < 5; b++) {
+    const documents = Array.from({ length: 25 }, (_, i) => ({ id: `d${b * 25 + i}`, text: `shutdown search document ${b * 25 + i} granite` }));
+    const res = await fetch(`${server.url}/v1/collections/s/documents`, { method: 'POST', headers: json, body: JSON.stringify({ documents }) });
+    expect(await res.json()).toEqual({ indexed: 25, errors: [] });
+    acked += 25;
+  }
+
+  const url = new URL(`${server.url}/v1/collections/s/search`);
+  const body = JSON.stringify({ query: 'granite', k: 200 });
+  const half = Math.floor(body.length / 2);
+  const n = 6;
+  let arrivedCount = 0;
+  const allArrived = new Promise<void>((resolve) => {
+    server.app.server.on('request', () => {
+      if (++arrivedCount === n) resolve();
+    });
+  });
+  const requests = Array.from({ length: n }, () => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...json, 'content-length': Buffer.byteLength(body) } });
+    const response = once(req, 'response') as Promise<[IncomingMessage]>;
+    req.write(body.slice(0, half));
+    return { req, response };
+  });
+  await allArrived;
+
+  const closed = server.close();
+  for (const { req } of requests) req.end(body.slice(half));
+  for (const { response } of requests) {
+    const [res] = await response;
+    expect(res.statusCode).toBe(200);
+    expect((JSON.parse(await readBody(res)) as { hits: unknown[] }).hits).toHaveLength(acked);
+  }
+  await closed;
+  await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+
+  const reopened = await openSpladexService({ dataDir, encodersDir: dataDir, logger });
+  try {
+    expect(reopened.getCollection('s').stats.documents).toBe(acked);
+  } finally {
+    await reopened.close();
+  }
+});
