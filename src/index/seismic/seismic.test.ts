@@ -62,7 +62,7 @@ describe('Seismic search vs the exact oracle', () => {
       ),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 
   it('never returns excluded docs, and equals brute force with the same exclusions when nothing is skipped', () => {
     fc.assert(
@@ -86,7 +86,7 @@ describe('Seismic search vs the exact oracle', () => {
       }),
       { numRuns: 40 },
     );
-  });
+  }, 60_000);
 
   it('batched brute force equals per-query brute force, exclusions included', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 150 }), (seed, n) => {
@@ -158,7 +158,7 @@ describe('Seismic search vs the exact oracle', () => {
       withKnn += rb;
     }
     expect(withKnn).toBeGreaterThanOrEqual(without);
-  });
+  }, 60_000);
 });
 
 describe('Seismic on seeded synthetic data', () => {
@@ -188,7 +188,7 @@ describe('Seismic on seeded synthetic data', () => {
         new Set(t.ords), t.ords.length, 10);
     }
     expect(measured / queries.length).toBeGreaterThanOrEqual(0.86);
-  });
+  }, 120_000);
 });
 
 describe('Seismic on real SPLADE vectors (../shared/data/seismic-toy)', () => {
