@@ -1,19 +1,22 @@
 /**
  * One open collection: its persisted config, its store (src/index) and its text binding (encoders). Validates
  * documents one by one (so a batch indexes its good documents and reports the bad ones), orchestrates a search
- * (encode → optional PRF → store search → hydrate → explain) and renders documents.
+ * (encode → optional PRF → store search → optional dense/hybrid fusion (hybrid.ts) → hydrate → explain) and
+ * renders documents.
  * Called by SpladexService only.
  */
 import type { Logger } from 'pino';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
-import type { SparseVector } from '../core/sparse-vector.js';
+import { EMPTY_VECTOR, type SparseVector } from '../core/sparse-vector.js';
 import type { CollectionConfig } from '../config/index-config.js';
-import { documentSchema, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import { documentSchema, HybridSchema, type Limits, type SearchRequest } from '../config/request-schemas.js';
 import type { CollectionStore, StoreDocument, StoreHit, StoreStats } from '../index/store-types.js';
 import type { TextBinding } from './text-binding.js';
 import { resolveVector, toTokenMap } from './vector-input.js';
 import { explainHit, type HitExplanation } from './explain.js';
 import { applyPrf } from './prf.js';
+import type { DensePart } from './dense-part.js';
+import { searchHybrid } from './hybrid.js';
 import { errorMap, zodToSpladexError } from '../config/zod-errors.js';
 
 /** Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated). */
@@ -66,6 +69,8 @@ export class Collection {
     readonly binding: TextBinding,
     private readonly limits: Limits,
     private readonly logger: Logger,
+    /** The dense part (config `dense`), null when the collection has none. */
+    readonly dense: DensePart | null = null,
   ) {
     this.docSchema = documentSchema(limits);
   }
@@ -100,7 +105,12 @@ export class Collection {
         if (d.title !== undefined) doc.title = d.title;
         if (d.text !== undefined) doc.text = d.text;
         if (d.metadata !== undefined) doc.metadata = d.metadata;
-        if (d.dense !== undefined) doc.dense = this.checkDense(d.dense, `${field}.dense`);
+        if (d.dense !== undefined) {
+          if (this.dense !== null && !this.dense.acceptsDocumentVectors) {
+            throw invalidArgument(`${field}.dense`, `dense vectors are computed by the collection's "${this.config.dense?.encoder}" dense encoder`);
+          }
+          doc.dense = this.checkDense(d.dense, `${field}.dense`);
+        }
         if (d.vector !== undefined) {
           if (!this.binding.acceptsDocumentVectors) {
             throw invalidArgument(`${field}.vector`, `collection encoder "${this.config.encoder}" computes vectors from text; use encoder "none" for pre-encoded vectors`);
@@ -136,7 +146,10 @@ export class Collection {
       last.delete(d.id);
       last.set(d.id, d);
     }
-    if (last.size > 0) await this.store.upsert([...last.values()]);
+    if (last.size > 0) {
+      await this.store.upsert([...last.values()]);
+      this.dense?.afterUpsert([...last.values()]);
+    }
     return { indexed: last.size, errors };
   }
 
@@ -161,15 +174,23 @@ export class Collection {
   async delete(id: string): Promise<void> {
     const n = await this.store.delete([id]);
     if (n === 0) throw notFound(`document "${id}" not found in collection "${this.name}"`);
+    this.dense?.afterDelete([id]);
+  }
+
+  /** Seals and merges the store, then maintains the dense part (LSA: refit). */
+  async optimize(): Promise<{ segments: number; tookMs: number }> {
+    const t0 = performance.now();
+    const r = await this.store.optimize();
+    if (this.dense !== null) await this.dense.optimize();
+    return { segments: r.segments, tookMs: Math.round((performance.now() - t0) * 1000) / 1000 };
   }
 
   async search(req: SearchRequest): Promise<SearchResponse> {
     const t0 = performance.now();
     const warnings: string[] = [];
-    if (req.dense !== undefined || req.hybrid !== undefined) {
-      throw invalidArgument(req.hybrid !== undefined ? 'hybrid' : 'dense', 'dense and hybrid search are not supported yet');
-    }
-    let query: SparseVector;
+    // Dense query: given, or encoded from the query text by the collection's dense encoder (e.g. lsa).
+    let denseQuery: Float32Array | null = req.dense !== undefined ? this.checkDense(req.dense, 'dense') : null;
+    let query: SparseVector | null;
     if (req.vector !== undefined) {
       const r = resolveVector(req.vector, this.binding.vocab, 'vector');
       if (r.unknown.length > 0) warnings.push(`unknown tokens ignored: ${r.unknown.join(', ')}`);
@@ -179,8 +200,14 @@ export class Collection {
         throw invalidArgument('query', 'this collection has encoder "none": send a vector instead of query text');
       }
       query = await this.binding.encodeQuery(req.query);
+      if (denseQuery === null && this.dense !== null) denseQuery = await this.dense.encodeQuery(req.query);
+    } else if (denseQuery !== null) {
+      query = null;
     } else {
       throw invalidArgument('query', 'one of query or vector is required');
+    }
+    if (req.hybrid !== undefined && denseQuery === null) {
+      throw invalidArgument('hybrid', 'needs a dense query: send "dense", or query text to a collection with a dense encoder');
     }
     const t1 = performance.now();
     const k = req.k ?? this.config.search.k;
@@ -195,15 +222,39 @@ export class Collection {
       filter: req.filter ?? null,
     };
     if (req.filter) this.checkFilter(req.filter);
-    if (req.prf) {
+    if (req.prf && query !== null) {
       const first = this.store.search(query, { ...base, k: Math.max(k, req.prf.docs), withVectors: true });
       query = applyPrf(query, first.hits, req.prf);
     }
-    if (query.indices.length === 0) warnings.push('the query has no terms known to this collection');
-    const result = this.store.search(query, { ...base, withVectors: req.explain === true });
-    const t2 = performance.now();
+    if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
     const include = new Set(req.include ?? ['title']);
-    const hits = result.hits.map((h) => this.hydrate(h, include, query, req.explain === true));
+    let result: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean };
+    let hits: SearchHit[];
+    if (denseQuery !== null && this.dense !== null) {
+      const r = await searchHybrid({
+        store: this.store,
+        dense: this.dense,
+        sparseQuery: query,
+        denseQuery,
+        options: { ...base, withVectors: req.explain === true },
+        hybrid: req.hybrid ?? HybridSchema.parse({}),
+      });
+      result = r;
+      hits = r.hits.map((h) => {
+        const hit = this.hydrate({ id: h.id, score: h.sparse, vector: h.vector }, include, query ?? EMPTY_VECTOR, req.explain === true);
+        hit.score = h.score;
+        if (hit.explain) {
+          if (h.dense !== null) hit.explain.dense = h.dense;
+          if (h.fused !== undefined) hit.explain.fused = h.fused;
+        }
+        return hit;
+      });
+    } else {
+      const r = this.store.search(query as SparseVector, { ...base, withVectors: req.explain === true });
+      result = r;
+      hits = r.hits.map((h) => this.hydrate(h, include, query as SparseVector, req.explain === true));
+    }
+    const t2 = performance.now();
     return {
       hits,
       took: { totalMs: round3(performance.now() - t0), encodeMs: round3(t1 - t0), searchMs: round3(t2 - t1) },

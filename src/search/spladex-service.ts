@@ -21,6 +21,7 @@ import { openEncoder } from '../encoders/registry.js';
 import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
 import { errorMap, zodToSpladexError } from '../config/zod-errors.js';
 import { encodeTexts } from './encode.js';
+import { openDensePart } from './dense-part.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -128,7 +129,11 @@ export class SpladexService {
     if (model && queryModel) binding = createModelBinding(model, queryModel);
     else if (config.encoder === 'lexical') binding = createLexicalBinding(store);
     else binding = createVectorsOnlyBinding(store);
-    return new Collection(name, config, store, binding, this.limits, this.opts.logger.child({ collection: name }));
+    const logger = this.opts.logger.child({ collection: name });
+    const dense = config.dense
+      ? await openDensePart({ config: config.dense, store, logger, modelPath: path.join(this.collectionDir(name), 'lsa.bin') })
+      : null;
+    return new Collection(name, config, store, binding, this.limits, logger, dense);
   }
 
   private get(name: string): Collection {
@@ -219,8 +224,11 @@ export class SpladexService {
         }
       }
     }
-    if (config.dense?.encoder !== undefined) {
-      throw invalidArgument('dense.encoder', `unknown dense encoder "${config.dense.encoder}"`);
+    if (config.dense?.encoder !== undefined && config.dense.encoder !== 'lsa') {
+      throw invalidArgument('dense.encoder', `unknown dense encoder "${config.dense.encoder}" (available: lsa)`);
+    }
+    if (config.dense?.encoder === 'lsa' && config.encoder === 'none') {
+      throw invalidArgument('dense.encoder', 'lsa encodes query text, which a collection with encoder "none" does not accept');
     }
   }
 
@@ -269,7 +277,7 @@ export class SpladexService {
   }
 
   async optimize(name: string): Promise<{ segments: number; tookMs: number }> {
-    return this.get(name).store.optimize();
+    return this.get(name).optimize();
   }
 
   async upsertDocuments(name: string, docs: unknown[]) {
