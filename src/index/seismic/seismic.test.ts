@@ -88,6 +88,18 @@ describe('Seismic search vs the exact oracle', () => {
     );
   }, 60_000);
 
+  it('handles an empty collection, a single doc and queries with out-of-range or unmatched terms', () => {
+    const empty = buildForwardIndex([], 10);
+    const e = buildSeismicIndex(empty, cfg({ nKnn: 2 }));
+    expect(new SeismicSearcher(empty, e).search(fromIndicesValues([1], [1], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 2, excluded: null }).ords.length).toBe(0);
+    const one = buildForwardIndex([fromIndicesValues([2, 7], [0.5, 1], 10)], 10);
+    const o = buildSeismicIndex(one, cfg({ nKnn: 2 }));
+    const s = new SeismicSearcher(one, o);
+    expect(Array.from(s.search(fromIndicesValues([7], [2], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 2, excluded: null }).ords)).toEqual([0]);
+    expect(s.search(fromIndicesValues([3, 40], [1, 1], 100), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 0, excluded: null }).ords.length).toBe(0);
+    expect(s.search(fromIndicesValues([7], [2], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 0, excluded: bits(1, [0]) }).ords.length).toBe(0);
+  });
+
   it('batched brute force equals per-query brute force, exclusions included', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 150 }), (seed, n) => {
       const fwd = buildForwardIndex(randomVectors(seed, n, 30, 10), 30);
