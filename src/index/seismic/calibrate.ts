@@ -60,10 +60,13 @@ export function sampleDocQueries(forward: ForwardIndex, n: number, opts: { seed:
   return out;
 }
 
+/** Targets calibrated at seal time (`withCalibration`); a request's target maps to the smallest row ≥ it. */
+export const DEFAULT_CALIBRATION_TARGETS = [0.8, 0.85, 0.9, 0.95, 0.97, 0.99];
+
 /**
  * Chooses (queryCut, heapFactor). `sampleQueries` may be plain vectors (nothing excluded) or CalibrationQuery
  * objects; an empty sample gets 64 doc-derived queries. `truth` (exact top-k per query) may be passed when the
- * caller has it, else brute force computes it.
+ * caller has it, else one batched brute-force pass computes it.
  */
 export function calibrate(
   forward: ForwardIndex,
@@ -73,6 +76,18 @@ export function calibrate(
   k = 10,
   opts: { truth?: readonly ExactResult[]; seed?: number } = {},
 ): CalibrationResult {
+  return calibrateTable(forward, index, sampleQueries, [targetRecall], k, opts)[0];
+}
+
+/** `calibrate` for several targets at once (one grid evaluation), results in the order of `targets`. */
+export function calibrateTable(
+  forward: ForwardIndex,
+  index: SeismicIndex,
+  sampleQueries: readonly (SparseVector | CalibrationQuery)[],
+  targets: readonly number[],
+  k = 10,
+  opts: { truth?: readonly ExactResult[]; seed?: number } = {},
+): CalibrationResult[] {
   const qs: CalibrationQuery[] = sampleQueries.length > 0
     ? sampleQueries.map((q) => ('vector' in q ? q : { vector: q, excludeOrd: -1 }))
     : sampleDocQueries(forward, 64, { seed: opts.seed ?? 1 });
@@ -83,9 +98,9 @@ export function calibrate(
   const searcher = new SeismicSearcher(forward, index);
   const avgNnz = forward.numDocs > 0 ? forward.offsets[forward.numDocs] / forward.numDocs : 0;
   const truthSets = truth.map((t) => new Set(t.ords));
+  const maxTarget = Math.max(...targets);
 
-  let best: CalibrationResult | null = null;
-  let mostAccurate: CalibrationResult | null = null;
+  const grid: CalibrationResult[] = [];
   for (const queryCut of CALIBRATION_QUERY_CUTS) {
     for (const heapFactor of CALIBRATION_HEAP_FACTORS) {
       let recall = 0;
@@ -100,16 +115,34 @@ export function calibrate(
       const res: CalibrationResult = {
         queryCut, heapFactor, estimatedRecall: recall / Math.max(1, qs.length), cost: cost / Math.max(1, qs.length), reached: true,
       };
-      if (!mostAccurate || res.estimatedRecall > mostAccurate.estimatedRecall ||
-        (res.estimatedRecall === mostAccurate.estimatedRecall && res.cost < mostAccurate.cost)) mostAccurate = res;
-      if (res.estimatedRecall >= targetRecall) {
-        if (!best || res.cost < best.cost) best = res;
-        break; // lower heapFactors only cost more for this queryCut
-      }
+      grid.push(res);
+      if (res.estimatedRecall >= maxTarget) break; // lower heapFactors only cost more for this queryCut
     }
   }
-  if (best) return best;
-  return { ...(mostAccurate as CalibrationResult), reached: false };
+  let mostAccurate = grid[0];
+  for (const g of grid) {
+    if (g.estimatedRecall > mostAccurate.estimatedRecall ||
+      (g.estimatedRecall === mostAccurate.estimatedRecall && g.cost < mostAccurate.cost)) mostAccurate = g;
+  }
+  return targets.map((target) => {
+    let best: CalibrationResult | null = null;
+    for (const g of grid) if (g.estimatedRecall >= target && (!best || g.cost < best.cost)) best = g;
+    return best ?? { ...mostAccurate, reached: false };
+  });
+}
+
+/**
+ * Returns `index` with a calibration table for `DEFAULT_CALIBRATION_TARGETS` on 64 doc-derived queries (stored in
+ * the `seismic.calibration` section; read back with `tunedParams`). Seal-time cost: one batched brute-force pass
+ * plus the grid's approximate searches (≈ 5 s at 1M docs, well under a second at 20k).
+ */
+export function withCalibration(forward: ForwardIndex, index: SeismicIndex, opts: { seed?: number } = {}): SeismicIndex {
+  if (forward.numDocs === 0) return index;
+  const targets = DEFAULT_CALIBRATION_TARGETS;
+  const rows = calibrateTable(forward, index, [], targets, 10, { seed: opts.seed ?? 1 });
+  const table = new Float64Array(targets.length * 4);
+  rows.forEach((r, i) => table.set([targets[i], r.queryCut, r.heapFactor, r.estimatedRecall], i * 4));
+  return { ...index, calibration: table };
 }
 
 /** recall@k of `got` against the exact set (|exact| may be < k when few docs match). */

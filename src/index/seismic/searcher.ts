@@ -15,7 +15,7 @@
 import type { SparseVector } from '../../core/sparse-vector.js';
 import { TopK } from '../../core/top-k.js';
 import type { ForwardIndex } from '../forward-index.js';
-import { NO_NEIGHBOUR, type SeismicIndex } from './seismic-index.js';
+import { NO_NEIGHBOUR, tunedParams, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
 /** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
 export interface SeismicSearchOptions {
@@ -69,6 +69,11 @@ export class SeismicSearcher {
     if (maxBlocks > BLOCK_BITS) throw new RangeError(`a list has ${maxBlocks} blocks; at most ${BLOCK_BITS} supported`);
     this.blockScores = new Float32Array(maxBlocks);
     this.sortKeys = new Float64Array(maxBlocks);
+  }
+
+  /** Calibrated parameters for `targetRecall` (null when the index was built without calibration). */
+  tuned(targetRecall: number): TunedParams | null {
+    return tunedParams(this.index, targetRecall);
   }
 
   /** Approximate top-k of `query` (ids < dim; terms beyond the index's dim are ignored). */

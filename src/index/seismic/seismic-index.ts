@@ -15,6 +15,7 @@
  *   ascending block order.
  * - κ-NN graph: `knn` u32[numDocs·knnK]: doc d's neighbours (best first) at `d·knnK ..`; `knnK` 0 = none.
  *   Slots past a doc's real neighbour count hold 0xFFFFFFFF.
+ * - `calibration` f64[4·rows], optional section: [targetRecall, queryCut, heapFactor, estimatedRecall] per row.
  * - `meta` u32[8]: [FORMAT_VERSION, numDocs, dim, knnK, flags (bit 0: u32 entryBlocks, bit 1: u32 compTerms), 0,0,0].
  *
  * Invariants: every array is read-only after build; builds are deterministic for (forward index, config).
@@ -44,6 +45,37 @@ export interface SeismicIndex {
   readonly summaryStep: Float32Array;
   readonly knnK: number;
   readonly knn: Uint32Array;
+  /**
+   * Optional calibration table (calibrate.ts `withCalibration`): rows of [targetRecall, queryCut, heapFactor,
+   * estimatedRecall], targets ascending. Absent when the index was not calibrated.
+   */
+  readonly calibration?: Float64Array | null;
+}
+
+/** Tuned parameters for a requested recall, from an index's calibration table. */
+export interface TunedParams {
+  queryCut: number;
+  heapFactor: number;
+  /** Estimated recall@10 of the chosen row (may exceed the request). */
+  estimatedRecall: number;
+}
+
+/**
+ * The calibrated (queryCut, heapFactor) for `targetRecall`: the row with the smallest calibrated target ≥ the
+ * request, else the highest row. null when the index carries no calibration table.
+ */
+export function tunedParams(index: SeismicIndex, targetRecall: number): TunedParams | null {
+  const t = index.calibration;
+  if (!t || t.length < 4) return null;
+  const rows = t.length / 4;
+  let r = rows - 1;
+  for (let i = 0; i < rows; i++) {
+    if (t[i * 4] >= targetRecall) {
+      r = i;
+      break;
+    }
+  }
+  return { queryCut: t[r * 4 + 1], heapFactor: t[r * 4 + 2], estimatedRecall: t[r * 4 + 3] };
 }
 
 /** Total bytes of every array of the index. */
@@ -57,7 +89,7 @@ export function seismicIndexBytes(index: SeismicIndex): number {
 export function seismicToSections(index: SeismicIndex): Record<string, ArrayBufferView> {
   const flags = (index.entryBlocks instanceof Uint32Array ? 1 : 0) | (index.compTerms instanceof Uint32Array ? 2 : 0);
   const meta = new Uint32Array([SEISMIC_FORMAT_VERSION, index.numDocs, index.dim, index.knnK, flags, 0, 0, 0]);
-  return {
+  const out: Record<string, ArrayBufferView> = {
     'seismic.meta': meta,
     'seismic.listBlockOffsets': index.listBlockOffsets,
     'seismic.blockOffsets': index.blockOffsets,
@@ -71,6 +103,8 @@ export function seismicToSections(index: SeismicIndex): Record<string, ArrayBuff
     'seismic.summaryStep': index.summaryStep,
     'seismic.knn': index.knn,
   };
+  if (index.calibration) out['seismic.calibration'] = index.calibration;
+  return out;
 }
 
 /**
@@ -97,6 +131,8 @@ export function seismicFromSections(sections: Record<string, ArrayBufferView>): 
   const summaryMin = view(sections, 'seismic.summaryMin', Float32Array);
   const summaryStep = view(sections, 'seismic.summaryStep', Float32Array);
   const knn = u32(sections, 'seismic.knn');
+  const calibration = sections['seismic.calibration'] ? view(sections, 'seismic.calibration', Float64Array) : null;
+  if (calibration && calibration.length % 4 !== 0) bad('seismic.calibration length');
   const nBlocks = blockOffsets.length - 1;
   if (listBlockOffsets.length !== dim + 1 || listBlockOffsets[dim] !== nBlocks) bad('listBlockOffsets length');
   if (nBlocks < 0 || blockOffsets[nBlocks] !== postingDocs.length) bad('blockOffsets/postingDocs length');
@@ -110,7 +146,7 @@ export function seismicFromSections(sections: Record<string, ArrayBufferView>): 
   for (let i = 0; i < postingDocs.length; i++) if (postingDocs[i] >= numDocs) bad(`posting ${i} names doc ${postingDocs[i]} ≥ ${numDocs}`);
   return {
     numDocs, dim, listBlockOffsets, blockOffsets, postingDocs, listCompOffsets, compTerms, compEntryOffsets,
-    entryBlocks, entryCodes, summaryMin, summaryStep, knnK, knn,
+    entryBlocks, entryCodes, summaryMin, summaryStep, knnK, knn, calibration,
   };
 }
 

@@ -13,7 +13,7 @@ import { seismicFromSections, seismicToSections } from './seismic-index.js';
 import { Rng } from './rng.js';
 import { buildPrunedLists, kthLargest } from './pruning.js';
 import { energyCut } from './summaries.js';
-import { calibrate, recallOf } from './calibrate.js';
+import { calibrate, DEFAULT_CALIBRATION_TARGETS, recallOf, withCalibration } from './calibrate.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery } from '../../eval/synthetic.js';
 
 const cfg = (o: Partial<IndexBuildConfig>): IndexBuildConfig => IndexBuildConfigSchema.parse(o);
@@ -201,6 +201,28 @@ describe('Seismic on seeded synthetic data', () => {
     }
     expect(measured / queries.length).toBeGreaterThanOrEqual(0.86);
   }, 120_000);
+});
+
+describe('seal-time calibration table', () => {
+  it('stores tuned parameters per target that survive the sections round trip', () => {
+    const model = createSyntheticModel({ seed: 8, nTopics: 100 });
+    const fwd = buildSyntheticForwardIndex(model, 3000);
+    const index = withCalibration(fwd, buildSeismicIndex(fwd, cfg({ nPostings: 10 })), { seed: 3 });
+    const t = index.calibration as Float64Array;
+    expect(t.length).toBe(DEFAULT_CALIBRATION_TARGETS.length * 4);
+    const back = seismicFromSections(seismicToSections(index));
+    const s = new SeismicSearcher(fwd, back);
+    for (let i = 0; i < DEFAULT_CALIBRATION_TARGETS.length; i++) {
+      const target = DEFAULT_CALIBRATION_TARGETS[i];
+      const tuned = s.tuned(target);
+      expect(tuned).toEqual({ queryCut: t[i * 4 + 1], heapFactor: t[i * 4 + 2], estimatedRecall: t[i * 4 + 3] });
+      // A stricter target never gets a cheaper-looking setting with lower estimated recall.
+      if (i > 0) expect(t[i * 4 + 3]).toBeGreaterThanOrEqual(t[(i - 1) * 4 + 3]);
+    }
+    expect(s.tuned(0.93)).toEqual(s.tuned(0.95));
+    expect(s.tuned(1)).toEqual(s.tuned(0.99));
+    expect(new SeismicSearcher(fwd, buildSeismicIndex(fwd, cfg({ nPostings: 10 }))).tuned(0.9)).toBeNull();
+  }, 60_000);
 });
 
 describe('Seismic on real SPLADE vectors (../shared/data/seismic-toy)', () => {
