@@ -11,6 +11,7 @@ import type { IndexBuildConfig } from '../config/index-config.js';
 import type { ForwardIndex } from './forward-index.js';
 import type { SectionArray } from './segment-format.js';
 import { buildSeismicIndex } from './seismic/build.js';
+import { withCalibration } from './seismic/calibrate.js';
 import { seismicFromSections, seismicToSections } from './seismic/seismic-index.js';
 import { SeismicSearcher } from './seismic/searcher.js';
 
@@ -20,11 +21,16 @@ export interface ApproximateSearcher {
     query: SparseVector,
     opts: { k: number; queryCut: number; heapFactor: number; nKnn: number; excluded: Uint32Array | null },
   ): { ords: Int32Array; scores: Float32Array; docsScored: number; blocksScored: number; blocksSkipped: number };
+  /** Seal-time calibrated (queryCut, heapFactor) for a recall target; null when the segment carries no table. */
+  tuned?(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;
 }
 
-/** Sections of the approximate index for a segment's forward index (CPU heavy: call from the seal worker). */
+/**
+ * Sections of the approximate index for a segment's forward index (CPU heavy: call from the seal worker),
+ * including a recall calibration table (seismic/calibrate.ts `withCalibration`) read back through `tuned`.
+ */
 export function buildApproximateSections(forward: ForwardIndex, build: IndexBuildConfig): Record<string, ArrayBufferView> | null {
-  return seismicToSections(buildSeismicIndex(forward, build));
+  return seismicToSections(withCalibration(forward, buildSeismicIndex(forward, build), { seed: build.seed }));
 }
 
 /**
