@@ -7,6 +7,7 @@ import { fromIndicesValues } from '../../core/sparse-vector.js';
 import { IndexBuildConfigSchema, type IndexBuildConfig } from '../../config/index-config.js';
 import { buildForwardIndex, type ForwardIndex } from '../forward-index.js';
 import { buildSeismicIndex } from './build.js';
+import { buildSeismicIndexParallel } from './build-parallel.js';
 import { SeismicSearcher } from './searcher.js';
 import { bruteForceBatch, bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher } from './exact.js';
 import { seismicFromSections, seismicToSections } from './seismic-index.js';
@@ -127,6 +128,17 @@ describe('Seismic search vs the exact oracle', () => {
     const other = seismicToSections(buildSeismicIndex(fwd, { ...c, seed: 10 }));
     expect(Buffer.from(other['seismic.postingDocs'].buffer).equals(Buffer.from(a['seismic.postingDocs'].buffer))).toBe(false);
   });
+
+  it('parallel build (2 worker threads) is byte-identical to the serial build', async () => {
+    const fwd = buildForwardIndex(randomVectors(31, 1500, 300, 40), 300);
+    const c = cfg({ nPostings: 1_000_000, seed: 4 });
+    const a = seismicToSections(buildSeismicIndex(fwd, c));
+    const b = seismicToSections(await buildSeismicIndexParallel(fwd, c, { threads: 2 }));
+    for (const name of Object.keys(a)) {
+      expect(Buffer.from(b[name].buffer, b[name].byteOffset, b[name].byteLength)
+        .equals(Buffer.from(a[name].buffer, a[name].byteOffset, a[name].byteLength))).toBe(true);
+    }
+  }, 60_000);
 
   it('round-trips through sections (unaligned copies too) and rejects damaged sections', () => {
     const fwd = buildForwardIndex(randomVectors(11, 300, 100, 20), 100);
