@@ -1,8 +1,11 @@
 /**
  * Search load test (issue 6, `scripts/load-test.ts`): indexes a BEIR corpus (SciFact) into a fresh server
  * process, optimizes, then drives POST /search with the BEIR queries through autocannon (N connections, D
- * seconds, queries cycled) while sampling the server's RSS from /proc/<pid>/status. Pass: zero errors, timeouts
- * and non-2xx answers, and RSS growth between the early sample (default 10 s) and the end below 10%.
+ * seconds, queries cycled) while sampling the server's RSS from /proc/<pid>/status every 5 s. Pass: zero errors,
+ * timeouts and non-2xx answers, and RSS peak growth below 10%: the highest sample in the second half of the run
+ * against the highest in the first half (after the early sample). The two-point figure (early sample vs the end)
+ * is reported too, but it reads the V8 heap's saw-tooth: measured over 150 s at 64 connections, RSS swung
+ * 240 → 300 → 242 → 300 MiB between major GCs, so a two-point difference said +25% or −7% depending on phase.
  * Both the server and autocannon share the machine's cores; results are only comparable on the same box.
  */
 import { createReadStream } from 'node:fs';
@@ -41,6 +44,8 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
   rssSamples: { atSec: number; mib: number }[];
   rssGrowthPct: number;
+  /** Highest RSS sample in the second half vs the first half (after the early sample), %. */
+  rssPeakGrowthPct: number;
   ok: boolean;
 }
 
@@ -49,6 +54,15 @@ async function readJsonl<T>(file: string): Promise<T[]> {
   const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   for await (const line of rl) if (line.trim() !== '') out.push(JSON.parse(line) as T);
   return out;
+}
+
+/** Peak RSS of the second half of the run against the peak of the first half (from `earlySec`), in %. */
+export function peakGrowth(samples: readonly { atSec: number; mib: number }[], earlySec: number, durationSec: number): number {
+  const mid = durationSec / 2;
+  const first = samples.filter((s) => s.atSec >= earlySec && s.atSec <= mid).map((s) => s.mib);
+  const second = samples.filter((s) => s.atSec > mid).map((s) => s.mib);
+  if (first.length === 0 || second.length === 0) return Number.NaN;
+  return ((Math.max(...second) - Math.max(...first)) / Math.max(...first)) * 100;
 }
 
 export async function runLoadTest(opts: LoadOptions): Promise<LoadResult> {
@@ -118,9 +132,10 @@ export async function runLoadTest(opts: LoadOptions): Promise<LoadResult> {
       statusCodes,
       rssSamples,
       rssGrowthPct,
+      rssPeakGrowthPct: peakGrowth(rssSamples, opts.earlySampleSec, opts.durationSec),
       ok: false,
     };
-    r.ok = r.errors === 0 && r.timeouts === 0 && r.non2xx === 0 && r.rssGrowthPct < 10 && server.child.exitCode === null;
+    r.ok = r.errors === 0 && r.timeouts === 0 && r.non2xx === 0 && r.rssPeakGrowthPct < 10 && server.child.exitCode === null;
     return r;
   } finally {
     server.kill('SIGTERM');
