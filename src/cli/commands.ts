@@ -23,7 +23,7 @@ export const COMMAND_HELP: Record<string, string> = {
   --encoder NAME     encoder of a new collection (default: "none" if documents carry vectors, else "lexical")
   --dim N            vocabulary bound of a new "none" collection (default 30522)
   --config JSON      further configuration of a new collection, e.g. '{"index":{"approximateThreshold":0}}'
-  --optimize         seal and merge segments when done
+  --optimize         seal and merge segments when done (builds the approximate index of a bulk load)
   --quiet            no progress output
   --url URL          send to a running server instead of writing the data dir
   --data DIR         data dir (default SPLADEX_DATA_DIR or ./index)
@@ -84,7 +84,8 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
   } catch {
     throw new UsageError(`cannot read --input ${values.input}`);
   }
-  const client = await openTarget(values, env, { defaultLogLevel: 'error' });
+  // Into a data dir, seals skip the Seismic build; --optimize (or a later `spladex optimize`) builds it once.
+  const client = await openTarget(values, env, { defaultLogLevel: 'error', bulkLoad: true });
   let shown = 0;
   const MAX_SHOWN = 100;
   const onBadLine = (b: BadLine) => {

@@ -31,7 +31,7 @@ export interface TargetFlags {
 export async function openTarget(
   flags: TargetFlags,
   env: EnvConfig,
-  extra: { memtableMaxDocs?: number; defaultLogLevel?: string } = {},
+  extra: { memtableMaxDocs?: number; defaultLogLevel?: string; bulkLoad?: boolean } = {},
 ): Promise<SpladexClient> {
   if (flags.url !== undefined) {
     if (flags.data !== undefined) throw new UsageError('give either --url or --data, not both');
@@ -44,6 +44,7 @@ export async function openTarget(
     memtableMaxDocs: extra.memtableMaxDocs ?? env.memtableMaxDocs,
     encoderThreads: env.encoderThreads,
     encoderQueue: env.encoderQueue,
+    bulkLoad: extra.bulkLoad ?? false,
   });
   return createLocalClient(service);
 }

@@ -434,3 +434,30 @@ describe('background merges', () => {
     expect(s2.search(q, opts).hits).toEqual(want);
   });
 });
+
+describe('bulk loads (deferApproximate) and back-pressure', () => {
+  it('seals exact-only segments, keeps memory near two memtables, and optimize builds the approximate index', async () => {
+    const dir = tmp();
+    const build = IndexBuildConfigSchema.parse({ approximateThreshold: 100, nPostings: 50 });
+    const s = await openCollectionStore({ dir, config: config({ build, memtableMaxDocs: 60 }), logger, deferApproximate: true });
+    stores.push(s);
+    const docOf = (i: number): StoreDocument => ({ id: `d${String(i).padStart(4, '0')}`, vector: vec({ [i % 97]: 1 + (i % 5), [100 + (i % 13)]: 0.5 }) });
+    let maxMemtable = 0;
+    for (let b = 0; b < 20; b++) {
+      await s.upsert(Array.from({ length: 25 }, (_, j) => docOf(b * 25 + j)));
+      maxMemtable = Math.max(maxMemtable, s.stats().memtableDocuments);
+    }
+    expect(maxMemtable).toBeLessThanOrEqual(2 * (60 + 25)); // memtable + frozen: each at most limit + one batch
+    await (s as unknown as { seal(): Promise<void> }).seal();
+    const q = vec({ 3: 1, 105: 1 });
+    const before = s.search(q, { ...opts, exact: false });
+    expect(before.exact).toBe(true); // no segment carries a Seismic index yet
+    const exact = s.search(q, opts);
+    await s.optimize();
+    expect(s.stats().segments).toBe(1);
+    const after = s.search(q, { ...opts, exact: false, heapFactor: 0.01, queryCut: 10 });
+    expect(after.exact).toBe(false);
+    expect(after.hits.map((h) => h.id)).toEqual(exact.hits.map((h) => h.id));
+    expect(s.stats().documents).toBe(500);
+  }, 60_000);
+});

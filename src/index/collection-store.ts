@@ -68,6 +68,11 @@ export interface OpenCollectionStoreOptions {
   logger: Logger;
   /** Where segment builds run: a worker thread (default) or inline on the caller's thread. */
   sealMode?: SealMode;
+  /**
+   * Bulk loads: seals and background merges build exact-only segments (cheap: no Seismic build per seal), and
+   * `optimize()` builds the approximate index once, on the merged segment. Off for a serving store.
+   */
+  deferApproximate?: boolean;
 }
 
 /** Segment count at which a background merge starts, and how many of the smallest segments it merges. */
@@ -102,6 +107,7 @@ class SegmentedStore implements SealableCollectionStore {
   private readonly dir: string;
   private readonly logger: Logger;
   private readonly sealMode: SealMode;
+  private readonly deferApproximate: boolean;
   private readonly lock: DirLock;
   private memtable = new Memtable();
   private frozen: Memtable | null = null;
@@ -123,6 +129,7 @@ class SegmentedStore implements SealableCollectionStore {
     this.dir = opts.dir;
     this.logger = opts.logger;
     this.sealMode = opts.sealMode ?? 'worker';
+    this.deferApproximate = opts.deferApproximate ?? false;
     this.lock = lock;
     this.dictionary = opts.config.growableDictionary ? new TermDictionary() : null;
   }
@@ -180,6 +187,10 @@ class SegmentedStore implements SealableCollectionStore {
     this.checkOpen();
     for (let i = 0; i < docs.length; i++) this.validate(docs[i], i);
     if (docs.length === 0) return;
+    // Back-pressure: while a seal is in flight and the new memtable is full again, wait for the seal (and any
+    // merge queued behind it) so memory stays bounded by about two memtables, whatever the ingest rate.
+    // One wait per call: a failed seal leaves `frozen` set, and the next seal retries it.
+    if (this.frozen !== null && this.memtable.size >= this.config.memtableMaxDocs) await this.chain;
     const pending = this.dictionary?.takePending() ?? { firstId: 0, terms: [] };
     const payload = encodeUpsertRecord(docs, pending.firstId, pending.terms);
     await this.wal.append(payload, () => this.applyUpsert(docs));
@@ -427,7 +438,7 @@ class SegmentedStore implements SealableCollectionStore {
           weighting: this.config.weighting,
           avgdl: this.avgdl(),
           denseDim: this.config.denseDim ?? 0,
-          build: this.config.build,
+          build: this.buildConfig(false),
           metadataTypes: this.config.metadataTypes,
         },
         this.sealMode,
@@ -455,7 +466,13 @@ class SegmentedStore implements SealableCollectionStore {
 
   /** Merges all segments into one (dropping deleted docs, reweighting bm25). Runs inside the chain. */
   private mergeAll(): Promise<void> {
-    return this.mergeSegments(this.segments);
+    return this.mergeSegments(this.segments, true);
+  }
+
+  /** Build parameters of a seal or merge: without the approximate index for non-final builds of a bulk load. */
+  private buildConfig(final: boolean) {
+    if (final || !this.deferApproximate) return this.config.build;
+    return { ...this.config.build, approximateThreshold: Number.MAX_SAFE_INTEGER };
   }
 
   /**
@@ -475,8 +492,14 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   /** Merges `inputs` (a subset of the live segments) into one segment. Runs inside the chain. */
-  private async mergeSegments(inputs: LiveSegment[]): Promise<void> {
-    if (inputs.length === 0 || (inputs.length === 1 && inputs[0].deleted.size === 0)) return;
+  private async mergeSegments(inputs: LiveSegment[], final = false): Promise<void> {
+    if (inputs.length === 0) return;
+    if (inputs.length === 1 && inputs[0].deleted.size === 0) {
+      // Nothing to rewrite, unless a deferred (bulk) load left a large segment without its approximate index.
+      const one = inputs[0];
+      const needsApprox = final && this.deferApproximate && one.reader.approximate === null && one.liveDocs >= this.config.build.approximateThreshold;
+      if (!needsApprox) return;
+    }
     const t0 = performance.now();
     const snapshot = inputs.map((s) => s.deleted.toArray());
     const live = inputs.reduce((n, s) => n + s.liveDocs, 0);
@@ -492,7 +515,7 @@ class SegmentedStore implements SealableCollectionStore {
           weighting: this.config.weighting,
           avgdl: this.avgdl(),
           denseDim: this.config.denseDim ?? 0,
-          build: this.config.build,
+          build: this.buildConfig(final),
           metadataTypes: this.config.metadataTypes,
         },
         this.sealMode,

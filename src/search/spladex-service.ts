@@ -31,6 +31,11 @@ export interface ServiceOptions {
   memtableMaxDocs?: number;
   encoderThreads?: number;
   encoderQueue?: number;
+  /**
+   * Bulk loading (the CLI's `index` into a data dir): seals build exact-only segments and `optimize` builds the
+   * approximate index once on the merged segment. A serving process leaves this off.
+   */
+  bulkLoad?: boolean;
 }
 
 export interface CollectionSummary {
@@ -124,6 +129,7 @@ export class SpladexService {
       dir: path.join(this.collectionDir(name), 'store'),
       config: storeConfig,
       logger: this.opts.logger.child({ collection: name }),
+      deferApproximate: this.opts.bulkLoad ?? false,
     });
     let binding: TextBinding;
     if (model && queryModel) binding = createModelBinding(model, queryModel);
