@@ -1,5 +1,5 @@
 /**
- * Search load test (issue 6): `npx tsx scripts/load-test.ts [--connections 64] [--duration 60] [--early 10]
+ * Search load test (issue 6): `npx tsx scripts/load-test.ts [--connections 64] [--duration 60] [--early 10] [--warmup 0]
  * [--corpus ../shared/data/scifact/corpus.jsonl] [--queries ../shared/data/scifact/queries.jsonl] [--k 10]`.
  * Thin wrapper over src/eval/hardening/load.ts; prints QPS, latency percentiles, errors and RSS samples, and
  * exits 1 on any error/timeout/non-2xx or RSS peak growth of 10% or more (second half vs first half; the
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     duration: { type: 'string', default: '60' },
     early: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '0' },
     k: { type: 'string', default: '10' },
     corpus: { type: 'string', default: '../shared/data/scifact/corpus.jsonl' },
     queries: { type: 'string', default: '../shared/data/scifact/queries.jsonl' },
@@ -28,6 +29,7 @@ const r = await runLoadTest({
   durationSec: Number(values.duration),
   earlySampleSec: Number(values.early),
   k: Number(values.k),
+  warmupSec: Number(values.warmup),
   log: (l) => console.log(l),
 });
 const load1 = os.loadavg();

@@ -25,6 +25,8 @@ export interface LoadOptions {
   /** RSS sample time for the growth check, seconds after the load starts. */
   earlySampleSec: number;
   k: number;
+  /** Unmeasured load before the measured run, seconds (0 = none): lets the V8 heap reach its working size. */
+  warmupSec: number;
   log?: (line: string) => void;
 }
 
@@ -85,6 +87,15 @@ export async function runLoadTest(opts: LoadOptions): Promise<LoadResult> {
     const indexSec = (performance.now() - t0) / 1000;
     log(`indexed ${docs.length} docs (+ optimize) in ${indexSec.toFixed(1)} s; ${queries.length} queries; ${opts.connections} connections for ${opts.durationSec} s`);
 
+    const requests = queries.map((q) => ({
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: q.text, k: opts.k }),
+    }));
+    if (opts.warmupSec > 0) {
+      const w = await autocannon({ url: `${server.base}/v1/collections/scifact/search`, connections: opts.connections, duration: opts.warmupSec, timeout: 10, requests });
+      log(`warm-up: ${w.requests.total} requests in ${opts.warmupSec} s, errors ${w.errors}, non-2xx ${w.non2xx} (not counted below)`);
+    }
     const rssSamples: { atSec: number; mib: number }[] = [];
     const start = performance.now();
     const sample = async () => {
@@ -102,11 +113,7 @@ export async function runLoadTest(opts: LoadOptions): Promise<LoadResult> {
       connections: opts.connections,
       duration: opts.durationSec,
       timeout: 10,
-      requests: queries.map((q) => ({
-        method: 'POST' as const,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: q.text, k: opts.k }),
-      })),
+      requests,
     });
     clearInterval(sampler);
     clearTimeout(earlyTimer);
