@@ -148,7 +148,7 @@ export type HybridParams = z.infer<typeof HybridSchema>;
 
 export const PrfSchema = z
   .object({
-    docs: z.number().int().min(1).max(100).default(3),
+    docs: z.number().int().min(1).max(100).default(5),
     terms: z.number().int().min(1).max(1000).default(20),
     weight: z.number().min(0).max(10).default(0.5),
   })

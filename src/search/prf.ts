@@ -1,29 +1,51 @@
 /**
- * Pseudo-relevance feedback (Rocchio on sparse vectors): average the vectors of the top `docs` hits, keep the
- * `terms` heaviest terms, and add them with `weight` to the query. Document vectors are scaled so that their
- * mean is comparable to the query's own weights (each feedback vector is normalised by its maximum and the
- * result by the query's maximum), which keeps `weight` meaningful across encoders.
+ * Pseudo-relevance feedback (Rocchio on sparse vectors, RM3-style normalisation): each of the top `docs` hits
+ * contributes its vector, weighted by term importance and normalised to unit L1 mass; the contributions are
+ * averaged with weights proportional to the hits' scores (RM3's P(d|q): the best hit counts most), the average
+ * keeps its `terms` heaviest terms and is added to the query with `weight`, rescaled to the query's L1 mass:
+ *   q'(t) = q(t) + weight · |q|₁ · c(t) / |c|₁.
+ * Term importance matters for encoders whose document weights are not importance weights: lexical document
+ * weights are BM25 saturated term frequencies, so without IDF the centroid is dominated by frequent, generic
+ * terms. Learned sparse encoders already weigh importance into their document weights (importance = 1).
+ * Measured on SciFact, lexical (nDCG@10; no PRF 0.6795): plain feedback 0.6246, with IDF importance 0.6697,
+ * plus score-weighted hits 0.6791 at (3 docs, 20 terms, 0.5) and 0.6824 at the default (5, 20, 0.5).
  */
 import { fromPairs, topTerms, type SparseVector } from '../core/sparse-vector.js';
 import type { PrfParams } from '../config/request-schemas.js';
 import type { StoreHit } from '../index/store-types.js';
 
-export function applyPrf(query: SparseVector, hits: readonly StoreHit[], prf: PrfParams): SparseVector {
+/** Importance of a term for feedback (e.g. its IDF); 1 when absent. */
+export type TermImportance = (termId: number) => number;
+
+export function applyPrf(query: SparseVector, hits: readonly StoreHit[], prf: PrfParams, importance?: TermImportance): SparseVector {
   const fb = hits.slice(0, prf.docs).filter((h) => h.vector && h.vector.indices.length > 0);
   if (fb.length === 0 || prf.weight === 0) return query;
-  let qMax = 0;
-  for (let i = 0; i < query.values.length; i++) qMax = Math.max(qMax, query.values[i]);
-  if (qMax === 0) qMax = 1;
+  let qMass = 0;
+  for (let i = 0; i < query.values.length; i++) qMass += query.values[i];
+  if (qMass === 0) return query;
   const pairs: [number, number][] = [];
+  let scoreSum = 0;
+  for (const h of fb) scoreSum += Math.max(h.score, 0);
   for (const h of fb) {
+    // Equal shares when scores carry no information (all zero).
+    const share = scoreSum > 0 ? Math.max(h.score, 0) / scoreSum : 1 / fb.length;
     const v = h.vector as SparseVector;
-    let m = 0;
-    for (let i = 0; i < v.values.length; i++) m = Math.max(m, v.values[i]);
-    for (let i = 0; i < v.indices.length; i++) pairs.push([v.indices[i], v.values[i] / m / fb.length]);
+    const w = new Float64Array(v.indices.length);
+    let mass = 0;
+    for (let i = 0; i < v.indices.length; i++) {
+      w[i] = v.values[i] * (importance ? importance(v.indices[i]) : 1);
+      mass += w[i];
+    }
+    if (mass <= 0) continue;
+    for (let i = 0; i < v.indices.length; i++) pairs.push([v.indices[i], (w[i] / mass) * share]);
   }
   const centroid = topTerms(fromPairs(pairs, 'sum'), prf.terms);
+  let cMass = 0;
+  for (let i = 0; i < centroid.values.length; i++) cMass += centroid.values[i];
+  if (cMass === 0) return query;
+  const scale = (prf.weight * qMass) / cMass;
   const merged: [number, number][] = [];
   for (let i = 0; i < query.indices.length; i++) merged.push([query.indices[i], query.values[i]]);
-  for (let i = 0; i < centroid.indices.length; i++) merged.push([centroid.indices[i], prf.weight * qMax * centroid.values[i]]);
+  for (let i = 0; i < centroid.indices.length; i++) merged.push([centroid.indices[i], scale * centroid.values[i]]);
   return fromPairs(merged, 'sum');
 }

@@ -23,6 +23,8 @@ export interface TextBinding {
   readonly acceptsText: boolean;
   encodeDocuments(texts: readonly string[]): Promise<SparseVector[]>;
   encodeQuery(text: string): Promise<SparseVector>;
+  /** Feedback importance of a term (lexical: live IDF, since its document weights are saturated tf). */
+  termImportance?(termId: number): number;
 }
 
 /** Vocabulary view over a store's growable dictionary. */
@@ -71,6 +73,11 @@ export function createLexicalBinding(store: CollectionStore): TextBinding {
         pairs.push([id, bm25Idf(stats.numDocs, df)]);
       }
       return fromPairs(pairs, 'max');
+    },
+    termImportance(termId) {
+      const stats = store.termStats();
+      const df = stats.df(termId);
+      return df > 0 ? bm25Idf(stats.numDocs, df) : 0;
     },
   };
 }
