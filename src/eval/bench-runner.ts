@@ -9,6 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import type { SparseVector } from '../core/sparse-vector.js';
 import { IndexBuildConfigSchema, type IndexBuildConfig } from '../config/index-config.js';
 import { invalidArgument } from '../core/errors.js';
@@ -146,6 +147,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
 
   const searcher = new SeismicSearcher(forward, index);
   const truthSets = truth.map((t) => new Set(t.ords));
+  log(`load average (1/5/15 min) before the sweep: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);
   const measure = (queryCut: number, heapFactor: number): SweepRow => {
     const lat: number[] = [];
     let recall = 0;
@@ -204,6 +206,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     calibration: { ...cal, seconds: calMs / 1000, measured: calMeasured },
     valueLayouts: layouts,
     node: process.version,
+    loadAverageAtEnd: loadavg(),
   };
   mkdirSync(opts.out, { recursive: true });
   const base = join(opts.out, `bench-${forward.numDocs}`);
