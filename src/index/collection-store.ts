@@ -481,7 +481,8 @@ class SegmentedStore implements SealableCollectionStore {
    * bounded without rewriting large segments on every seal.
    */
   private maybeScheduleMerge(): void {
-    if (this.mergeQueued || this.closed || this.segments.length < MERGE_TRIGGER_SEGMENTS) return;
+    // A bulk load merges once, at optimize: background merges would rewrite each document several times.
+    if (this.mergeQueued || this.closed || this.deferApproximate || this.segments.length < MERGE_TRIGGER_SEGMENTS) return;
     this.mergeQueued = true;
     this.enqueue(async () => {
       this.mergeQueued = false;
