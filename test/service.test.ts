@@ -215,3 +215,46 @@ describe('SpladexService batch semantics', () => {
     }
   });
 });
+
+describe('SpladexService recall targets', () => {
+  it('targetRecall picks calibrated parameters, shown in stats and used by searches', async () => {
+    const { createSyntheticModel, generateDoc, generateQueries } = await import('../src/eval/synthetic.js');
+    const dir = await mkdtemp(path.join(tmpdir(), 'spladex-svc-'));
+    const svc = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+    try {
+      const model = createSyntheticModel({ seed: 7 });
+      await svc.createCollection('syn', {
+        encoder: 'none',
+        dim: model.dim,
+        index: { approximateThreshold: 1000 },
+        search: { targetRecall: 0.95 },
+      });
+      const docs = Array.from({ length: 4000 }, (_, i) => {
+        const v = generateDoc(model, i);
+        return { id: `d${i}`, vector: { indices: Array.from(v.indices), values: Array.from(v.values) } };
+      });
+      for (let i = 0; i < docs.length; i += 1000) await svc.upsertDocuments('syn', docs.slice(i, i + 1000));
+      expect(svc.getCollection('syn').stats.tuned).toBeNull(); // nothing sealed yet
+      await svc.optimize('syn');
+      const stats = svc.getCollection('syn').stats;
+      expect(stats.tuned).not.toBeNull();
+      expect(stats.estimatedRecall).toBeGreaterThanOrEqual(0.9);
+      // Held-out queries: measured recall@10 of the tuned approximate search against exact search.
+      let found = 0;
+      let total = 0;
+      for (const q of generateQueries(model, 40)) {
+        const vector = { indices: Array.from(q.indices), values: Array.from(q.values) };
+        const approx = await svc.search('syn', parse({ vector, k: 10 }));
+        const exact = await svc.search('syn', parse({ vector, k: 10, params: { exact: true } }));
+        expect(approx.stats.exact).toBe(false);
+        const want = new Set(exact.hits.map((h) => h.id));
+        total += want.size;
+        found += approx.hits.filter((h) => want.has(h.id)).length;
+      }
+      expect(found / total).toBeGreaterThanOrEqual(0.9);
+    } finally {
+      await svc.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

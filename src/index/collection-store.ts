@@ -338,6 +338,14 @@ class SegmentedStore implements SealableCollectionStore {
     return n > 0 ? sum / n : 0;
   }
 
+  tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null {
+    let best: LiveSegment | null = null;
+    for (const s of this.segments) {
+      if (s.reader.approximate?.tuned && (best === null || s.liveDocs > best.liveDocs)) best = s;
+    }
+    return best?.reader.approximate?.tuned?.(targetRecall) ?? null;
+  }
+
   termStats(): TermStats {
     const df = this.df;
     return { numDocs: this.liveDocs(), avgdl: this.avgdl(), df: (t: number) => df.df(t) };

@@ -113,6 +113,11 @@ export interface CollectionStore {
   liveIds(filter?: FilterInput | null): string[];
   termStats(): TermStats;
   stats(): StoreStats;
+  /**
+   * Search parameters calibrated at seal time for `targetRecall` (recall@10 vs the exact oracle on held-out
+   * documents used as queries), from the largest segment carrying an approximate index; null when none does.
+   */
+  tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;
   /** Seals the memtable and merges segments. */
   optimize(): Promise<{ segments: number; tookMs: number }>;
   close(): Promise<void>;

@@ -77,10 +77,16 @@ export class Collection {
 
   info(): CollectionInfo {
     const s = this.store.stats();
+    const target = this.config.search.targetRecall;
+    const tuned = target != null ? this.store.tunedFor(target) : null;
     return {
       name: this.name,
       config: this.config,
-      stats: { ...s, tuned: s.tuned ?? null },
+      stats: {
+        ...s,
+        estimatedRecall: tuned ? tuned.estimatedRecall : s.estimatedRecall,
+        tuned: tuned ? { queryCut: tuned.queryCut, heapFactor: tuned.heapFactor } : null,
+      },
     };
   }
 
@@ -211,8 +217,9 @@ export class Collection {
     }
     const t1 = performance.now();
     const k = req.k ?? this.config.search.k;
-    const tuned = this.store.stats().tuned ?? null;
-    const useTuned = (req.params?.targetRecall ?? this.config.search.targetRecall) != null && tuned !== null;
+    const target = req.params?.targetRecall ?? this.config.search.targetRecall;
+    const tuned = target != null ? this.store.tunedFor(target) : null;
+    const useTuned = tuned !== null;
     const base = {
       k,
       exact: req.params?.exact ?? false,
