@@ -25,6 +25,18 @@ export function fromIndicesValues(
   if (indices.length !== values.length) {
     throw invalidArgument(field, `indices has ${indices.length} entries but values has ${values.length}`);
   }
+  // Fast path (bulk loads send sorted vectors): strictly increasing in-range integer ids and positive finite
+  // weights are copied without the sort below.
+  let sorted = true;
+  for (let i = 0; i < indices.length; i++) {
+    const id = indices[i];
+    const w = values[i];
+    if (!(Number.isInteger(id) && id >= 0 && id < dim && (i === 0 || id > indices[i - 1]) && w > 0 && w < Infinity)) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return { indices: Uint32Array.from(indices), values: Float32Array.from(values) };
   const order: number[] = [];
   for (let i = 0; i < indices.length; i++) {
     const id = indices[i];
