@@ -19,7 +19,7 @@ import { seismicIndexBytes } from '../index/seismic/seismic-index.js';
 import { SeismicSearcher } from '../index/seismic/searcher.js';
 import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../index/seismic/exact.js';
 import { measureValueLayouts } from '../index/seismic/value-layout.js';
-import { calibrate, recallOf, sampleDocQueries, type CalibrationQuery } from '../index/seismic/calibrate.js';
+import { calibrate, recallOf, sampleDocQueries, withExcluded, type CalibrationQuery } from '../index/seismic/calibrate.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery, readVectorsJsonl } from './synthetic.js';
 
 /** Parsed command-line options. */
@@ -233,16 +233,6 @@ async function readForwardIndex(path: string, maxDocs: number, log: (l: string) 
   for (const v of vecs) if (v.indices.length > 0) dim = Math.max(dim, v.indices[v.indices.length - 1] + 1);
   const { buildForwardIndex } = await import('../index/forward-index.js');
   return buildForwardIndex(vecs, dim);
-}
-
-function withExcluded<T>(bits: Uint32Array, ord: number, fn: () => T): T {
-  if (ord < 0) return fn();
-  bits[ord >>> 5] |= 1 << (ord & 31);
-  try {
-    return fn();
-  } finally {
-    bits[ord >>> 5] &= ~(1 << (ord & 31));
-  }
 }
 
 function stats(xs: number[]): { mean: number; p50: number; p99: number } {

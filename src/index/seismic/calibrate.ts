@@ -154,7 +154,11 @@ export function recallOf(got: Int32Array, exact: Set<number>, exactCount: number
   return hit / denom;
 }
 
-function withExcluded<T>(bits: Uint32Array, ord: number, fn: () => T): T {
+/**
+ * Runs `fn` with doc `ord` marked in the exclusion bitset `bits` (one bit per ord), and clears the bit afterwards,
+ * also when `fn` throws; `ord < 0` means no exclusion. Used by calibration and the benchmark.
+ */
+export function withExcluded<T>(bits: Uint32Array, ord: number, fn: () => T): T {
   if (ord < 0) return fn();
   bits[ord >>> 5] |= 1 << (ord & 31);
   try {
