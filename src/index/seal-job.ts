@@ -4,34 +4,20 @@
  * input segments from disk (verifying them), drop deleted ords, and for bm25 reweight the raw term frequencies
  * with the new avgdl. Callers: seal-runner.ts.
  */
-import type { DocWeighting } from './store-types.js';
-import type { IndexBuildConfig } from '../config/index-config.js';
-import { writeSegment, type ColumnarDocs, type SegmentBuildResult } from './segment-writer.js';
+import { writeSegment, type ColumnarDocs, type SegmentBuildParams, type SegmentBuildResult } from './segment-writer.js';
 import { SegmentReader } from './segment-reader.js';
-import type { MetadataTypes } from './metadata-index.js';
 
+/**
+ * A seal writes `docs` as given; a merge reads its docs from the input segments. Both carry the rest of
+ * SegmentBuildParams unchanged, so the fields are declared once, in segment-writer.ts.
+ */
 export type SegmentJob =
-  | {
-      kind: 'seal';
-      dir: string;
-      docs: ColumnarDocs;
-      weighting: DocWeighting;
-      avgdl: number;
-      denseDim: number;
-      build: IndexBuildConfig;
-      metadataTypes: MetadataTypes;
-    }
-  | {
+  | ({ kind: 'seal' } & SegmentBuildParams)
+  | ({
       kind: 'merge';
-      dir: string;
       /** Input segment directories with their deleted ords at the time the merge started. */
       inputs: { dir: string; deleted: Uint32Array }[];
-      weighting: DocWeighting;
-      avgdl: number;
-      denseDim: number;
-      build: IndexBuildConfig;
-      metadataTypes: MetadataTypes;
-    };
+    } & Omit<SegmentBuildParams, 'docs'>);
 
 /** Runs a job to completion; the segment directory exists and is durable when it resolves. */
 export async function runSegmentJob(job: SegmentJob): Promise<SegmentBuildResult> {
