@@ -45,6 +45,50 @@ function decodeWith(tok: TextTokenizer, termId: number): string {
   return tok.idToToken(termId) ?? `[${termId}]`;
 }
 
+function lookupWith(tok: TextTokenizer, dim: number, token: string): number | undefined {
+  const id = tok.tokenToId(token);
+  return id !== undefined && id < dim ? id : undefined;
+}
+
+/** The first `n` rows of a packed dense result, as views (no copy). */
+function denseRows(d: PackedDense, n: number): Float32Array[] {
+  const rows: Float32Array[] = new Array(n);
+  for (let i = 0; i < n; i++) rows[i] = d.data.subarray(i * d.dim, (i + 1) * d.dim);
+  return rows;
+}
+
+/**
+ * Splits `texts` into tasks, submits them to `pool` and puts each task's unpacked rows back in input order.
+ * Admission happens during this call: a full queue (or a bad `as`) gives an already rejected promise, never a throw.
+ * `unpack(result, n)` returns the task's `n` rows in task order.
+ */
+function encodePooled<T>(
+  pool: WorkerPool,
+  taskTexts: number,
+  texts: readonly string[],
+  as: EncodeKind,
+  unpack: (result: PackedResult, n: number) => T[],
+): Promise<T[]> {
+  let pending: Promise<PackedResult[]>;
+  let positions: number[][];
+  try {
+    checkKind(as);
+    const split = splitTasks(texts, taskSize(texts.length, taskTexts, pool.size));
+    positions = split.positions;
+    pending = pool.submit<PackedResult>(split.tasks.map((t) => ({ texts: t, as }) satisfies EncodeTask));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return pending.then((results) => {
+    const out: T[] = new Array(texts.length);
+    results.forEach((r, k) => {
+      const rows = unpack(r, positions[k].length);
+      positions[k].forEach((pos, j) => (out[pos] = rows[j]));
+    });
+    return out;
+  });
+}
+
 /** Sparse encoder whose inference runs in a worker pool. */
 export class PooledSparseEncoder implements SparseEncoder {
   readonly kind = 'sparse' as const;
@@ -64,24 +108,7 @@ export class PooledSparseEncoder implements SparseEncoder {
    * returned promise is already rejected with BUSY (`retryAfterSeconds` set).
    */
   encode(texts: readonly string[], as: EncodeKind): Promise<SparseVector[]> {
-    let pending: Promise<PackedResult[]>;
-    let positions: number[][];
-    try {
-      checkKind(as);
-      const split = splitTasks(texts, taskSize(texts.length, this.manifest.taskTexts, this.pool.size));
-      positions = split.positions;
-      pending = this.pool.submit<PackedResult>(split.tasks.map((t) => ({ texts: t, as }) satisfies EncodeTask));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return pending.then((results) => {
-      const out: SparseVector[] = new Array(texts.length);
-      results.forEach((r, k) => {
-        const vs = unpackSparse(r as PackedSparse);
-        positions[k].forEach((pos, j) => (out[pos] = vs[j]));
-      });
-      return out;
-    });
+    return encodePooled(this.pool, this.manifest.taskTexts, texts, as, (r) => unpackSparse(r as PackedSparse));
   }
 
   decode(termId: number): string {
@@ -89,8 +116,7 @@ export class PooledSparseEncoder implements SparseEncoder {
   }
 
   lookup(token: string): number | undefined {
-    const id = this.tokenizer.tokenToId(token);
-    return id !== undefined && id < this.dim ? id : undefined;
+    return lookupWith(this.tokenizer, this.dim, token);
   }
 
   /** Jobs waiting for a worker (for metrics). */
@@ -118,24 +144,7 @@ export class PooledDenseEncoder implements DenseEncoder {
 
   /** Encodes in the worker pool; rejects with BUSY at once when the queue is full (see PooledSparseEncoder). */
   encode(texts: readonly string[], as: EncodeKind): Promise<Float32Array[]> {
-    let pending: Promise<PackedResult[]>;
-    let positions: number[][];
-    try {
-      checkKind(as);
-      const split = splitTasks(texts, taskSize(texts.length, this.manifest.taskTexts, this.pool.size));
-      positions = split.positions;
-      pending = this.pool.submit<PackedResult>(split.tasks.map((t) => ({ texts: t, as }) satisfies EncodeTask));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return pending.then((results) => {
-      const out: Float32Array[] = new Array(texts.length);
-      results.forEach((r, k) => {
-        const d = r as PackedDense;
-        positions[k].forEach((pos, j) => (out[pos] = d.data.subarray(j * d.dim, (j + 1) * d.dim)));
-      });
-      return out;
-    });
+    return encodePooled(this.pool, this.manifest.taskTexts, texts, as, (r, n) => denseRows(r as PackedDense, n));
   }
 
   get queueDepth(): number {
@@ -172,8 +181,7 @@ export class InProcessSparseEncoder implements SparseEncoder {
   }
 
   lookup(token: string): number | undefined {
-    const id = this.pipeline.tokenizer.tokenToId(token);
-    return id !== undefined && id < this.dim ? id : undefined;
+    return lookupWith(this.pipeline.tokenizer, this.dim, token);
   }
 
   close(): Promise<void> {
@@ -195,8 +203,7 @@ export class InProcessDenseEncoder implements DenseEncoder {
 
   async encode(texts: readonly string[], as: EncodeKind): Promise<Float32Array[]> {
     checkKind(as);
-    const d = (await this.pipeline.encode(texts, as)) as PackedDense;
-    return texts.map((_, i) => d.data.subarray(i * d.dim, (i + 1) * d.dim));
+    return denseRows((await this.pipeline.encode(texts, as)) as PackedDense, texts.length);
   }
 
   close(): Promise<void> {
