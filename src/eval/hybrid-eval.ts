@@ -76,10 +76,10 @@ export async function runHybridEval(opts: HybridEvalOptions): Promise<HybridEval
     // The collection's LSA encoder makes every text query hybrid; alpha 1 is exactly the sparse ranking.
     const variants: [string, Partial<SearchRequest>][] = [
       ['sparse (BM25)', { hybrid: hybrid(1) }],
-      ['sparse + PRF (3 docs, 20 terms, 0.5)', { prf: { docs: 3, terms: 20, weight: 0.5 }, hybrid: hybrid(1) }],
+      ['sparse + default PRF (5 docs, 20 terms, 0.5)', { prf: { docs: 5, terms: 20, weight: 0.5 }, hybrid: hybrid(1) }],
       [`hybrid BM25 + LSA (alpha ${alpha}, minmax)`, { hybrid: hybrid(alpha) }],
       ['hybrid BM25 + LSA (rrf)', { hybrid: { method: 'rrf', alpha: 0.5, normalization: 'minmax', rrfK: 60, candidates: 100 } }],
-      [`hybrid BM25 + PRF + LSA (alpha ${alpha})`, { prf: { docs: 3, terms: 20, weight: 0.5 }, hybrid: hybrid(alpha) }],
+      [`hybrid BM25 + PRF + LSA (alpha ${alpha})`, { prf: { docs: 5, terms: 20, weight: 0.5 }, hybrid: hybrid(alpha) }],
       ['LSA only (alpha 0 over the candidates)', { hybrid: hybrid(0) }],
     ];
     const results: VariantResult[] = [];
