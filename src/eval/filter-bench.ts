@@ -16,6 +16,7 @@ import { bruteForceSearch } from '../index/exact-search.js';
 import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../index/filtered-search.js';
 import { buildMetadataIndex, clearOrds, countBits, evaluateFilter } from '../index/metadata-index.js';
 import { buildSeismicIndex } from '../index/seismic/build.js';
+import { segmentPostings } from '../index/approximate.js';
 import { SeismicSearcher } from '../index/seismic/searcher.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries } from './synthetic.js';
 
@@ -58,7 +59,9 @@ export function runFilterBench(opts: FilterBenchOptions): { buildMs: number; row
   const t0 = performance.now();
   const forward = buildSyntheticForwardIndex(model, opts.numDocs);
   log(`generated ${opts.numDocs} docs, ${forward.offsets[opts.numDocs]} nnz in ${Math.round(performance.now() - t0)} ms`);
-  const config = IndexBuildConfigSchema.parse({});
+  // nPostings scaled to the collection exactly as a sealed segment does (approximate.ts).
+  const defaults = IndexBuildConfigSchema.parse({});
+  const config = { ...defaults, nPostings: segmentPostings(defaults.nPostings, opts.numDocs) };
   const tb = performance.now();
   const index = buildSeismicIndex(forward, config);
   const buildMs = performance.now() - tb;
