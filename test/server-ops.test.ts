@@ -147,17 +147,24 @@ describe('request ids', () => {
   });
   afterAll(() => s.close());
 
-  it('logs each request with its id', async () => {
-    const lines: { reqId?: string; msg?: string; res?: { statusCode: number } }[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  it('logs each request with its id at debug level, and not at info', async () => {
+    const lines: { reqId?: string; msg?: string; statusCode?: number; level?: number }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const logged = await startTestServer({ logger });
+    const infoLines: { reqId?: string }[] = [];
+    const quiet = await startTestServer({ logger: pino({ level: 'info' }, { write: (line: string) => infoLines.push(JSON.parse(line)) }) });
     try {
       await logged.call('GET', '/v1/collections/ghost', undefined, { 'x-request-id': 'log-77' });
       const mine = lines.filter((l) => l.reqId === 'log-77');
-      expect(mine.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
-      expect(mine[1].res?.statusCode).toBe(404);
+      const done = mine.filter((l) => l.msg === 'request completed');
+      expect(done).toHaveLength(1);
+      expect(done[0].statusCode).toBe(404);
+      expect(done[0].level).toBe(20);
+      await quiet.call('GET', '/health', undefined, { 'x-request-id': 'log-78' });
+      expect(infoLines.filter((l) => l.reqId === 'log-78')).toEqual([]);
     } finally {
       await logged.close();
+      await quiet.close();
     }
   });
 

@@ -81,6 +81,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: requestIdFor,
     return503OnClosing: true,
     clientErrorHandler: handleClientError,
+    // Per-request lines go out at debug (STYLE.md: info is for lifecycle); see the onResponse hook below.
+    disableRequestLogging: true,
+  });
+
+  const logRequests = options.logger.isLevelEnabled('debug');
+  app.addHook('onResponse', async (request, reply) => {
+    if (!logRequests) return;
+    request.log.debug(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 1000) / 1000 },
+      'request completed',
+    );
   });
 
   app.addHook('onRequest', async (request, reply) => {
