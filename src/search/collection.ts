@@ -231,7 +231,7 @@ export class Collection {
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
       const first = this.store.search(query, { ...base, k: Math.max(k, req.prf.docs), withVectors: true });
-      query = applyPrf(query, first.hits, req.prf, this.binding.termImportance?.bind(this.binding));
+      query = applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
     }
     if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
     const include = new Set(req.include ?? ['title']);

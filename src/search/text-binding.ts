@@ -23,8 +23,11 @@ export interface TextBinding {
   readonly acceptsText: boolean;
   encodeDocuments(texts: readonly string[]): Promise<SparseVector[]>;
   encodeQuery(text: string): Promise<SparseVector>;
-  /** Feedback importance of a term (lexical: live IDF, since its document weights are saturated tf). */
-  termImportance?(termId: number): number;
+  /**
+   * Feedback importance of terms for one query (lexical: live IDF, since its document weights are saturated
+   * tf); absent when document weights already are importance weights.
+   */
+  feedbackImportance?(): (termId: number) => number;
 }
 
 /** Vocabulary view over a store's growable dictionary. */
@@ -74,10 +77,12 @@ export function createLexicalBinding(store: CollectionStore): TextBinding {
       }
       return fromPairs(pairs, 'max');
     },
-    termImportance(termId) {
+    feedbackImportance() {
       const stats = store.termStats();
-      const df = stats.df(termId);
-      return df > 0 ? bm25Idf(stats.numDocs, df) : 0;
+      return (termId) => {
+        const df = stats.df(termId);
+        return df > 0 ? bm25Idf(stats.numDocs, df) : 0;
+      };
     },
   };
 }
