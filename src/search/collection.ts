@@ -218,13 +218,13 @@ export class Collection {
     const t1 = performance.now();
     const k = req.k ?? this.config.search.k;
     const target = req.params?.targetRecall ?? this.config.search.targetRecall;
+    // Parameters calibrated at seal time for the recall target; explicit params still win.
     const tuned = target != null ? this.store.tunedFor(target) : null;
-    const useTuned = tuned !== null;
     const base = {
       k,
       exact: req.params?.exact ?? false,
-      queryCut: req.params?.queryCut ?? (useTuned ? tuned.queryCut : this.config.search.queryCut),
-      heapFactor: req.params?.heapFactor ?? (useTuned ? tuned.heapFactor : this.config.search.heapFactor),
+      queryCut: req.params?.queryCut ?? tuned?.queryCut ?? this.config.search.queryCut,
+      heapFactor: req.params?.heapFactor ?? tuned?.heapFactor ?? this.config.search.heapFactor,
       nKnn: req.params?.nKnn ?? this.config.index.nKnn,
       filter: req.filter ?? null,
     };
