@@ -36,6 +36,29 @@ function pad4(n: number): number {
 }
 
 /** Upper bound of a string's UTF-8 length (so the payload can be allocated before encoding). */
+/** Writes each string as `u32 byte length, UTF-8 bytes`, padded to 4 bytes; returns the offset after them. */
+function writeStrings(buf: Buffer, off: number, strings: readonly string[]): number {
+  for (const str of strings) {
+    const n = buf.write(str, off + 4, 'utf8');
+    buf.writeUInt32LE(n, off);
+    off = pad4(off + 4 + n);
+  }
+  return off;
+}
+
+/** Reads `count` strings written by `writeStrings`; `need` throws when a range runs past the record. */
+function readStrings(buf: Buffer, off: number, count: number, need: (at: number, n: number) => void): { strings: string[]; off: number } {
+  const strings: string[] = [];
+  for (let i = 0; i < count; i++) {
+    need(off, 4);
+    const n = buf.readUInt32LE(off);
+    need(off + 4, n);
+    strings.push(buf.toString('utf8', off + 4, off + 4 + n));
+    off = pad4(off + 4 + n);
+  }
+  return { strings, off };
+}
+
 function maxUtf8(s: string | undefined): number {
   return s === undefined ? 0 : pad4(s.length * 3);
 }
@@ -58,12 +81,7 @@ export function encodeUpsertRecord(docs: readonly StoreDocument[], dictFirstId: 
   buf.writeUInt32LE(dictFirstId, 4);
   buf.writeUInt32LE(terms.length, 8);
   buf.writeUInt32LE(docs.length, 12);
-  let off = 16;
-  for (const t of terms) {
-    const n = buf.write(t, off + 4, 'utf8');
-    buf.writeUInt32LE(n, off);
-    off = pad4(off + 4 + n);
-  }
+  let off = writeStrings(buf, 16, terms);
   for (let i = 0; i < docs.length; i++) {
     const d = docs[i];
     const meta = metas[i];
@@ -106,13 +124,7 @@ export function encodeDeleteRecord(ids: readonly string[]): Buffer {
   const buf = Buffer.alloc(cap);
   buf[0] = KIND_DELETE;
   buf.writeUInt32LE(ids.length, 4);
-  let off = 8;
-  for (const id of ids) {
-    const n = buf.write(id, off + 4, 'utf8');
-    buf.writeUInt32LE(n, off);
-    off = pad4(off + 4 + n);
-  }
-  return buf.subarray(0, off);
+  return buf.subarray(0, writeStrings(buf, 8, ids));
 }
 
 /** Copies `n` 4-byte elements at `off` out of a possibly unaligned buffer. */
@@ -139,32 +151,16 @@ export function decodeRecord(buf: Buffer): WalRecord {
   need(0, 8);
   const kind = buf[0];
   if (kind === KIND_DELETE) {
-    const count = buf.readUInt32LE(4);
-    const ids: string[] = [];
-    let off = 8;
-    for (let i = 0; i < count; i++) {
-      need(off, 4);
-      const n = buf.readUInt32LE(off);
-      need(off + 4, n);
-      ids.push(buf.toString('utf8', off + 4, off + 4 + n));
-      off = pad4(off + 4 + n);
-    }
-    return { kind: 'delete', ids };
+    return { kind: 'delete', ids: readStrings(buf, 8, buf.readUInt32LE(4), need).strings };
   }
   if (kind !== KIND_UPSERT) throw new Error(`unknown record kind ${kind}`);
   need(0, 16);
   const dictFirstId = buf.readUInt32LE(4);
   const dictCount = buf.readUInt32LE(8);
   const numDocs = buf.readUInt32LE(12);
-  let off = 16;
-  const terms: string[] = [];
-  for (let i = 0; i < dictCount; i++) {
-    need(off, 4);
-    const n = buf.readUInt32LE(off);
-    need(off + 4, n);
-    terms.push(buf.toString('utf8', off + 4, off + 4 + n));
-    off = pad4(off + 4 + n);
-  }
+  const read = readStrings(buf, 16, dictCount, need);
+  const terms = read.strings;
+  let off = read.off;
   const docs: StoreDocument[] = [];
   for (let i = 0; i < numDocs; i++) {
     need(off, 28);
