@@ -13,19 +13,13 @@ import { denseSimilarity } from '../src/search/dense.js';
 import { matchesFilter } from '../src/index/metadata-index.js';
 import type { FilterInput } from '../src/config/request-schemas.js';
 import { errorOf, startTestServer } from './server-harness.js';
+import { createRng } from '../src/eval/hardening/rng.js';
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'theta', 'kappa', 'lambda', 'sigma'];
 const LANGS = ['en', 'de', 'fr'];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1) numbers (mulberry32, shared with the hardening runs). */
+const rng = (seed: number): (() => number) => createRng(seed).next;
 
 interface Doc {
   id: string;

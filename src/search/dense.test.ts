@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DenseTable, denseSimilarity } from './dense.js';
+import { createRng } from '../eval/hardening/rng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1) numbers (mulberry32, shared with the hardening runs). */
+const rng = (seed: number): (() => number) => createRng(seed).next;
 
 function brute(table: DenseTable, vecs: Map<string, Float32Array>, q: Float32Array, k: number, allowed: Set<string> | null = null) {
   return [...vecs.entries()]
