@@ -183,8 +183,9 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const at90 = cheapest(0.9);
 
   const layouts = measureValueLayouts(forward, queries.slice(0, 50).map((q) => q.vector));
-  log(`doc scoring, random docs: float32 values ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half floats (lookup table) ` +
-    `${layouts.f16NsPerDoc.toFixed(0)} ns/doc (max relative rounding ${layouts.maxRelError.toExponential(1)})`);
+  log(`doc scoring, random docs, one at a time: float32 values ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half floats (lookup table) ` +
+    `${layouts.f16NsPerDoc.toFixed(0)} ns/doc (max relative rounding ${layouts.maxRelError.toExponential(1)}); ` +
+    `float32 four in lockstep (the searcher's scoreDocs) ${layouts.lockstepNsPerDoc.toFixed(0)} ns/doc`);
 
   const tc = performance.now();
   const cal = calibrate(forward, index, heldOut, 0.95, 10);

@@ -2,11 +2,12 @@
  * Experiment behind the forward-index value layout choice: scoring docs with float32 values vs 16-bit half floats
  * decoded through a 65,536-entry lookup table (term ids are u16 in both, BERT's 30,522 fit). Half floats cut a doc
  * row from 6 to 4 bytes per nonzero, which matters when doc scoring is bound by cache misses into a forward index
- * much larger than the caches (1M docs ≈ 720 MB). The bench reports both timings; the searcher keeps float32
- * unless half floats measure faster (see the bench output and the commit history).
+ * much larger than the caches (1M docs ≈ 720 MB). The bench reports both timings, one doc at a time; the searcher
+ * keeps float32 unless half floats measure faster (see the bench output and the commit history). It also times the
+ * kernel the searcher uses, `scoreDocs` (float32, four docs in lockstep), on the same kind of random docs.
  * Callers: bench-runner.ts.
  */
-import type { ForwardIndex } from '../forward-index.js';
+import { scoreDocs, type ForwardIndex } from '../forward-index.js';
 import { Rng } from './rng.js';
 
 /** IEEE-754 half-float bits of a finite non-negative float (round to nearest; subnormals flushed to 0). */
@@ -40,7 +41,7 @@ export function measureValueLayouts(
   forward: ForwardIndex,
   queries: readonly { indices: Uint32Array; values: Float32Array }[],
   docsPerQuery = 2000,
-): { f32NsPerDoc: number; f16NsPerDoc: number; maxRelError: number } {
+): { f32NsPerDoc: number; f16NsPerDoc: number; lockstepNsPerDoc: number; maxRelError: number } {
   const nnz = forward.offsets[forward.numDocs];
   const v16 = new Uint16Array(nnz);
   const tbl = halfTable();
@@ -53,8 +54,10 @@ export function measureValueLayouts(
   const rng = new Rng(7);
   const docs = new Uint32Array(docsPerQuery);
   const qDense = new Float32Array(forward.dim);
+  const out = new Float64Array(docsPerQuery);
   let t32 = 0;
   let t16 = 0;
+  let t4 = 0;
   let sink = 0;
   for (let round = 0; round < 2; round++) {
     for (const q of queries) {
@@ -67,15 +70,21 @@ export function measureValueLayouts(
       s = performance.now();
       sink += score16(forward.offsets, forward.termIds, v16, tbl, docs, qDense);
       const b = performance.now() - s;
+      for (let i = 0; i < docs.length; i++) docs[i] = rng.int(forward.numDocs);
+      s = performance.now();
+      scoreDocs(forward, docs, docs.length, qDense, out);
+      const c = performance.now() - s;
+      sink += out[0];
       if (round === 1) {
         t32 += a;
         t16 += b;
+        t4 += c;
       }
       for (let i = 0; i < q.indices.length; i++) qDense[q.indices[i]] = 0;
     }
   }
   const n = queries.length * docsPerQuery;
-  return { f32NsPerDoc: (t32 * 1e6) / n + sink * 0, f16NsPerDoc: (t16 * 1e6) / n, maxRelError: maxRel };
+  return { f32NsPerDoc: (t32 * 1e6) / n + sink * 0, f16NsPerDoc: (t16 * 1e6) / n, lockstepNsPerDoc: (t4 * 1e6) / n, maxRelError: maxRel };
 }
 
 function score32(offsets: Uint32Array, ids: Uint16Array | Uint32Array, vals: Float32Array, docs: Uint32Array, q: Float32Array): number {
