@@ -21,6 +21,9 @@
  *   always consistent because every swap happens within one synchronous block.
  * - bm25 collections: memtable docs are weighted at search time with the current avgdl; a seal bakes the avgdl of
  *   that moment into the segment (raw tf kept, so a merge reweights with the avgdl of the merge).
+ * - Bulk loads (`deferApproximate`) open segments parked: only their ids stay in memory (enough for replaces and
+ *   deletes by id), so ingest memory is bounded by the memtable, not by the data loaded; a search, get or delete
+ *   that reaches a parked segment reads it whole, once (live-segment.ts).
  * - Search (store-search.ts): exact over memtables; per segment the approximate Seismic path when
  *   `!options.exact` and the segment has one (approximate.ts), else exact term-at-a-time; metadata filters
  *   become excluded bitsets (metadata-index.ts), selective ones are scored directly (filtered-search.ts).
@@ -51,7 +54,7 @@ import { acquireDirLock, type DirLock } from './lock.js';
 import { writeSectionFileAtomic } from './segment-format.js';
 import { runJob, type SealMode } from './seal-runner.js';
 import { memtableColumnar } from './memtable-snapshot.js';
-import { activeFilter, markDeleted, openLiveSegment, recountLive, segmentExcluded, type LiveSegment } from './live-segment.js';
+import { activeFilter, markDeleted, openLiveSegment, recountLive, segmentExcluded, segmentReader, type LiveSegment } from './live-segment.js';
 import { searchView } from './store-search.js';
 import { matchesFilter } from './metadata-index.js';
 
@@ -148,8 +151,8 @@ class SegmentedStore implements SealableCollectionStore {
       this.dictionary = await TermDictionary.load(join(this.dir, m.dictionary));
       this.persistedDictSize = this.dictionary.size;
     }
-    this.segments = await Promise.all(m.segments.map((s) => openLiveSegment(this.dir, s.name, s.deletes)));
-    for (const s of this.segments) recountLive(s, this.df);
+    // One at a time: a parked open holds a segment's forward index only while counting it.
+    for (const s of m.segments) this.segments.push(await openLiveSegment(this.dir, s.name, s.deletes, { resident: !this.deferApproximate, df: this.df }));
     await this.removeUnreferenced();
     const gens = (await readdir(this.dir))
       .map(parseWalName)
@@ -240,7 +243,7 @@ class SegmentedStore implements SealableCollectionStore {
     }
     for (let i = this.segments.length - 1; i >= 0; i--) {
       const s = this.segments[i];
-      const ord = s.reader.ordOf(id);
+      const ord = s.ids.ordOf(id);
       if (ord >= 0 && !s.deleted.has(ord)) {
         this.deleteOrd(s, ord);
         return true;
@@ -250,7 +253,7 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   private deleteOrd(s: LiveSegment, ord: number): void {
-    const f = s.reader.forward;
+    const f = segmentReader(s).forward;
     this.df.addAll(f.termIds.subarray(f.offsets[ord], f.offsets[ord + 1]), -1);
     markDeleted(s, ord);
   }
@@ -272,9 +275,9 @@ class SegmentedStore implements SealableCollectionStore {
     }
     const loc = this.findInSegments(id);
     if (loc === undefined) return undefined;
-    const { s, ord } = loc;
-    const doc: StoreDocument = { id, vector: s.reader.vector(ord), ...s.reader.fieldsOf(ord) };
-    const dense = s.reader.denseOf(ord);
+    const r = segmentReader(loc.s);
+    const doc: StoreDocument = { id, vector: r.vector(loc.ord), ...r.fieldsOf(loc.ord) };
+    const dense = r.denseOf(loc.ord);
     if (dense !== undefined) doc.dense = dense;
     return doc;
   }
@@ -285,7 +288,7 @@ class SegmentedStore implements SealableCollectionStore {
       if (slot !== undefined) return m.fieldsOf(slot).dense;
     }
     const loc = this.findInSegments(id);
-    return loc === undefined ? undefined : loc.s.reader.denseOf(loc.ord);
+    return loc === undefined ? undefined : segmentReader(loc.s).denseOf(loc.ord);
   }
 
   liveIds(filter?: FilterInput | null): string[] {
@@ -300,8 +303,8 @@ class SegmentedStore implements SealableCollectionStore {
     }
     for (const s of this.segments) {
       const excluded = f === null ? s.bitset : segmentExcluded(s, f);
-      for (let o = 0; o < s.reader.numDocs; o++) {
-        if (excluded === null || (excluded[o >>> 5] & (1 << (o & 31))) === 0) out.push(s.reader.idAt(o));
+      for (let o = 0; o < s.numDocs; o++) {
+        if (excluded === null || (excluded[o >>> 5] & (1 << (o & 31))) === 0) out.push(s.ids.idAt(o));
       }
     }
     return out;
@@ -310,7 +313,7 @@ class SegmentedStore implements SealableCollectionStore {
   private findInSegments(id: string): { s: LiveSegment; ord: number } | undefined {
     for (let i = this.segments.length - 1; i >= 0; i--) {
       const s = this.segments[i];
-      const ord = s.reader.ordOf(id);
+      const ord = s.ids.ordOf(id);
       if (ord >= 0 && !s.deleted.has(ord)) return { s, ord };
     }
     return undefined;
@@ -341,9 +344,10 @@ class SegmentedStore implements SealableCollectionStore {
   tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null {
     let best: LiveSegment | null = null;
     for (const s of this.segments) {
-      if (s.reader.approximate?.tuned && (best === null || s.liveDocs > best.liveDocs)) best = s;
+      // Only segments with a Seismic index are opened (a bulk load's deferred seals have none).
+      if (s.hasApproximate && segmentReader(s).approximate?.tuned && (best === null || s.liveDocs > best.liveDocs)) best = s;
     }
-    return best?.reader.approximate?.tuned?.(targetRecall) ?? null;
+    return best === null ? null : (segmentReader(best).approximate?.tuned?.(targetRecall) ?? null);
   }
 
   termStats(): TermStats {
@@ -359,7 +363,7 @@ class SegmentedStore implements SealableCollectionStore {
     for (const s of this.segments) {
       nnz += s.liveNnz;
       deleted += s.deleted.size;
-      bytes += s.reader.sizeBytes;
+      bytes += s.sizeBytes;
     }
     return {
       documents,
@@ -451,20 +455,21 @@ class SegmentedStore implements SealableCollectionStore {
         },
         this.sealMode,
       );
-      seg = await openLiveSegment(this.dir, segName(id), null);
+      // Parked in a bulk load: the store needs only its ids until something reads it.
+      seg = await openLiveSegment(this.dir, segName(id), null, { resident: !this.deferApproximate, df: null });
     }
     // Swap (synchronous): the frozen memtable's docs become the segment's, minus those deleted meanwhile.
     if (seg !== null) {
       for (const slot of slots) {
         // df was already decremented when the frozen doc was deleted; only the segment's own state changes.
-        if (!frozen.isLive(slot)) markDeleted(seg, seg.reader.ordOf(frozen.idOf(slot)));
+        if (!frozen.isLive(slot)) markDeleted(seg, seg.ids.ordOf(frozen.idOf(slot)));
       }
       this.segments = [...this.segments, seg];
     }
     this.frozen = null;
     await this.persist(newGen);
     this.logger.info(
-      { dir: this.dir, segment: seg?.reader.name ?? null, docs: seg?.reader.numDocs ?? 0, ms: Math.round(performance.now() - t0) },
+      { dir: this.dir, segment: seg?.name ?? null, docs: seg?.numDocs ?? 0, ms: Math.round(performance.now() - t0) },
       'memtable sealed',
     );
     // Writes that arrived during the seal may already fill the new memtable.
@@ -506,7 +511,7 @@ class SegmentedStore implements SealableCollectionStore {
     if (inputs.length === 1 && inputs[0].deleted.size === 0) {
       // Nothing to rewrite, unless a deferred (bulk) load left a large segment without its approximate index.
       const one = inputs[0];
-      const needsApprox = final && this.deferApproximate && one.reader.approximate === null && one.liveDocs >= this.config.build.approximateThreshold;
+      const needsApprox = final && this.deferApproximate && !one.hasApproximate && one.liveDocs >= this.config.build.approximateThreshold;
       if (!needsApprox) return;
     }
     const t0 = performance.now();
@@ -520,7 +525,7 @@ class SegmentedStore implements SealableCollectionStore {
         {
           kind: 'merge',
           dir,
-          inputs: inputs.map((s, i) => ({ dir: s.reader.dir, deleted: snapshot[i] })),
+          inputs: inputs.map((s, i) => ({ dir: s.dir, deleted: snapshot[i] })),
           weighting: this.config.weighting,
           avgdl: this.avgdl(),
           denseDim: this.config.denseDim ?? 0,
@@ -529,26 +534,26 @@ class SegmentedStore implements SealableCollectionStore {
         },
         this.sealMode,
       );
-      seg = await openLiveSegment(this.dir, segName(id), null);
+      seg = await openLiveSegment(this.dir, segName(id), null, { resident: true, df: null });
     }
-    // Swap (synchronous). df: live docs are the same set; recount from the new segment after removing the inputs'.
-    for (const s of inputs) recountLive(s, this.df, -1);
+    // Swap (synchronous). df is unchanged: the merged segment's live docs (after the carried deletes below) are
+    // the inputs' live docs now, with the same term ids; deletes during the merge already decremented df.
     const carried: string[] = [];
     inputs.forEach((s, i) => {
       const before = new Set(snapshot[i]);
-      for (const o of s.deleted.toArray()) if (!before.has(o)) carried.push(s.reader.idAt(o));
+      for (const o of s.deleted.toArray()) if (!before.has(o)) carried.push(s.ids.idAt(o));
     });
     this.segments = this.segments.filter((s) => !inputs.includes(s));
     if (seg !== null) {
       for (const id of carried) {
-        const ord = seg.reader.ordOf(id);
+        const ord = seg.ids.ordOf(id);
         if (ord >= 0) seg.deleted.add(ord);
       }
       if (seg.deleted.size > 0) {
-        seg.bitset = seg.deleted.toDenseBitset(seg.reader.numDocs);
+        seg.bitset = seg.deleted.toDenseBitset(seg.numDocs);
         seg.deletesDirty = true;
       }
-      recountLive(seg, this.df);
+      recountLive(seg);
       this.segments = [...this.segments, seg];
     }
     await this.persist(this.wal.generation);
@@ -566,7 +571,7 @@ class SegmentedStore implements SealableCollectionStore {
     const segs = this.segments.map((s) => {
       let file = s.deletesFile;
       if (s.deletesDirty && s.deleted.size > 0) {
-        file = `del-${s.reader.name}-${String(gen).padStart(8, '0')}.bin`;
+        file = `del-${s.name}-${String(gen).padStart(8, '0')}.bin`;
         // Serialised now (synchronously): later deletes are in the WAL generation this manifest names.
         writes.push(writeSectionFileAtomic(join(this.dir, file), 'deletes', { roaring: s.deleted.serialize() }));
         dirty.push(s);
@@ -585,7 +590,7 @@ class SegmentedStore implements SealableCollectionStore {
       walGeneration,
       nextFileGeneration: gen + 1,
       dictionary,
-      segments: segs.map(({ s, file }) => ({ name: s.reader.name, numDocs: s.reader.numDocs, deletes: file })),
+      segments: segs.map(({ s, file }) => ({ name: s.name, numDocs: s.numDocs, deletes: file })),
       config: this.config,
     };
     try {

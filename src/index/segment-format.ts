@@ -28,10 +28,11 @@
  * directory is renamed at the end. Callers: segment-writer.ts, segment-reader.ts, collection-store.ts
  * (deletes, dictionary) and src/index/seismic/ (its `seismic` file).
  */
+import { readFileSync } from 'node:fs';
 import { open, readFile, rename } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { basename } from 'node:path';
-import { corruptIndex } from '../core/errors.js';
+import { corruptIndex, type SpladexError } from '../core/errors.js';
 import { assert } from '../core/assert.js';
 
 export const FORMAT_VERSION = 1;
@@ -172,10 +173,28 @@ export async function readSectionFile(path: string, expectedKind: string): Promi
   try {
     buf = await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw corruptIndex(path, code === 'ENOENT' ? 'file is missing' : `cannot read (${code ?? String(err)})`);
+    throw unreadable(path, err);
   }
   return parseSectionFile(buf, path, expectedKind);
+}
+
+/**
+ * readSectionFile, blocking: for a parked segment opened on first use inside a synchronous search or get
+ * (live-segment.ts). Same checks and errors.
+ */
+export function readSectionFileSync(path: string, expectedKind: string): SectionFile {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw unreadable(path, err);
+  }
+  return parseSectionFile(buf, path, expectedKind);
+}
+
+function unreadable(path: string, err: unknown): SpladexError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return corruptIndex(path, code === 'ENOENT' ? 'file is missing' : `cannot read (${code ?? String(err)})`);
 }
 
 /** Verifies and parses a section file's bytes. `path` is only used in error messages. */

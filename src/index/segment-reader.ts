@@ -2,6 +2,8 @@
  * Opens a sealed segment directory: reads each file into typed arrays (views over the file bytes, no rebuild),
  * verifies every CRC and the cross-file shapes, and answers per-ord lookups. Immutable once open; deletes live
  * in the store. Any truncated, flipped or missing byte → `SpladexError('CORRUPT_INDEX')` naming the file.
+ * `openSync` is for parked segments (live-segment.ts) opened inside a synchronous search; `parseForward` and
+ * `parseIds` let a parked open read only forward.bin and ids.bin.
  *
  * A segment directory `seg-<8 digits>/` holds section files (container layout: segment-format.ts):
  *
@@ -23,15 +25,16 @@
  *   metadata.bin kind "metadata" optional (collections with declared metadata fields): filter index, layout in
  *                                metadata-index.ts
  */
-import { access, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { ForwardIndex } from './forward-index.js';
 import type { PostingLists } from './exact-search.js';
 import { corruptIndex } from '../core/errors.js';
-import { getOptionalSection, getSection, readSectionFile, type SectionFile } from './segment-format.js';
+import { getOptionalSection, getSection, readSectionFile, readSectionFileSync, type SectionFile } from './segment-format.js';
 import { openApproximateSearcher, type ApproximateSearcher } from './approximate.js';
-import { readMetadataIndex, type MetadataIndex } from './metadata-index.js';
+import { metadataIndexFromSections, type MetadataIndex } from './metadata-index.js';
 
 /** File names inside a segment directory. */
 export const SEGMENT_FILES = {
@@ -67,7 +70,8 @@ export class SegmentReader {
   readonly approximate: ApproximateSearcher | null;
   /** Filter index over declared metadata fields; null when the collection declares none. */
   readonly metadata: MetadataIndex | null;
-  private readonly ids: string[];
+  /** External ids in ord order (ascending). */
+  readonly ids: SegmentIds;
   private readonly fields: SectionFile;
   private readonly dense: { has: Uint8Array; vectors: Float32Array } | null;
 
@@ -78,7 +82,7 @@ export class SegmentReader {
     avgdl: number;
     dl: Float64Array;
     tf: Float32Array | null;
-    ids: string[];
+    ids: SegmentIds;
     fields: SectionFile;
     dense: { has: Uint8Array; vectors: Float32Array; dim: number } | null;
     approximate: ApproximateSearcher | null;
@@ -104,29 +108,36 @@ export class SegmentReader {
 
   /** Opens and verifies segment directory `dir`. Throws CORRUPT_INDEX naming the file at fault. */
   static async open(dir: string): Promise<SegmentReader> {
-    const fwdPath = join(dir, SEGMENT_FILES.forward);
-    const [fwd, post, idf, fields] = await Promise.all([
-      readSectionFile(fwdPath, 'forward'),
-      readSectionFile(join(dir, SEGMENT_FILES.postings), 'postings'),
-      readSectionFile(join(dir, SEGMENT_FILES.ids), 'ids'),
-      readSectionFile(join(dir, SEGMENT_FILES.fields), 'fields'),
+    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFile(join(dir, SEGMENT_FILES[f]), f);
+    const optional = async (f: keyof typeof SEGMENT_FILES) => ((await exists(join(dir, SEGMENT_FILES[f]))) ? read(f) : null);
+    const [forward, postings, ids, fields, dense, seismic, metadata] = await Promise.all([
+      read('forward'),
+      read('postings'),
+      read('ids'),
+      read('fields'),
+      optional('dense'),
+      optional('seismic'),
+      optional('metadata'),
     ]);
-    const meta = getSection(fwd, 'meta', Float64Array);
-    if (meta.length !== 4) throw corruptIndex(fwdPath, 'bad meta section');
-    const [numDocs, dim, avgdl] = meta;
-    const offsets = getSection(fwd, 'offsets', Uint32Array);
-    const termIds = fwd.sections.get('termIds');
-    if (!(termIds instanceof Uint16Array || termIds instanceof Uint32Array)) throw corruptIndex(fwdPath, 'missing or mistyped termIds');
-    const values = getSection(fwd, 'values', Float32Array);
-    const dl = getSection(fwd, 'dl', Float64Array);
-    const tf = getOptionalSection(fwd, 'tf', Float32Array) ?? null;
-    const nnz = termIds.length;
-    if (offsets.length !== numDocs + 1 || offsets[numDocs] !== nnz || values.length !== nnz || dl.length !== numDocs) {
-      throw corruptIndex(fwdPath, 'section lengths disagree');
-    }
-    if (tf !== null && tf.length !== nnz) throw corruptIndex(fwdPath, 'tf length disagrees');
-    const forward: ForwardIndex = { numDocs, dim, offsets, termIds, values };
+    return SegmentReader.fromFiles(dir, { forward, postings, ids, fields, dense, seismic, metadata });
+  }
 
+  /**
+   * SegmentReader.open, blocking the thread while it reads: for a parked segment (live-segment.ts) that a
+   * synchronous search or get needs. Same checks and errors.
+   */
+  static openSync(dir: string): SegmentReader {
+    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFileSync(join(dir, SEGMENT_FILES[f]), f);
+    const optional = (f: keyof typeof SEGMENT_FILES) => (existsSync(join(dir, SEGMENT_FILES[f])) ? read(f) : null);
+    const files = { forward: read('forward'), postings: read('postings'), ids: read('ids'), fields: read('fields') };
+    return SegmentReader.fromFiles(dir, { ...files, dense: optional('dense'), seismic: optional('seismic'), metadata: optional('metadata') });
+  }
+
+  private static fromFiles(dir: string, files: SegmentFiles): SegmentReader {
+    const { forward, avgdl, dl, tf } = parseForward(files.forward);
+    const { numDocs, dim } = forward;
+    const nnz = forward.termIds.length;
+    const post = files.postings;
     const postings: PostingLists = {
       numTerms: dim,
       offsets: getSection(post, 'offsets', Uint32Array),
@@ -136,65 +147,51 @@ export class SegmentReader {
     if (postings.offsets.length !== dim + 1 || postings.offsets[dim] !== nnz || postings.docs.length !== nnz) {
       throw corruptIndex(post.path, 'posting lists do not match the forward index');
     }
-
-    const ids = decodeStrings(idf, 'offsets', 'bytes', numDocs);
-    for (let i = 1; i < ids.length; i++) if (!(ids[i - 1] < ids[i])) throw corruptIndex(idf.path, `ids not strictly ascending at ord ${i}`);
+    const ids = parseIds(files.ids, numDocs);
+    const fields = files.fields;
     const flags = getSection(fields, 'flags', Uint8Array);
     if (flags.length !== numDocs) throw corruptIndex(fields.path, 'flags length disagrees');
     for (const s of ['title', 'text', 'meta']) {
       if (getSection(fields, `${s}Offsets`, Float64Array).length !== numDocs + 1) throw corruptIndex(fields.path, `${s}Offsets length disagrees`);
     }
 
-    let sizeBytes = fwd.sizeBytes + post.sizeBytes + idf.sizeBytes + fields.sizeBytes;
+    let sizeBytes = files.forward.sizeBytes + post.sizeBytes + files.ids.sizeBytes + fields.sizeBytes;
     let dense: { has: Uint8Array; vectors: Float32Array; dim: number } | null = null;
-    const densePath = join(dir, SEGMENT_FILES.dense);
-    if (await exists(densePath)) {
-      const df = await readSectionFile(densePath, 'dense');
+    if (files.dense !== null) {
+      const df = files.dense;
       const d = getSection(df, 'meta', Uint32Array)[0];
       const has = getSection(df, 'has', Uint8Array);
       const vectors = getSection(df, 'vectors', Float32Array);
-      if (has.length !== numDocs || vectors.length !== numDocs * d) throw corruptIndex(densePath, 'dense lengths disagree');
+      if (has.length !== numDocs || vectors.length !== numDocs * d) throw corruptIndex(df.path, 'dense lengths disagree');
       dense = { has, vectors, dim: d };
       sizeBytes += df.sizeBytes;
     }
     let approximate: ApproximateSearcher | null = null;
-    const seismicPath = join(dir, SEGMENT_FILES.seismic);
-    if (await exists(seismicPath)) {
-      const sf = await readSectionFile(seismicPath, 'seismic');
-      sizeBytes += sf.sizeBytes;
+    if (files.seismic !== null) {
+      sizeBytes += files.seismic.sizeBytes;
       try {
-        approximate = openApproximateSearcher(forward, sf.sections);
+        approximate = openApproximateSearcher(forward, files.seismic.sections);
       } catch (err) {
-        throw corruptIndex(seismicPath, (err as Error).message);
+        throw corruptIndex(files.seismic.path, (err as Error).message);
       }
     }
     let metadata: MetadataIndex | null = null;
-    const metadataPath = join(dir, SEGMENT_FILES.metadata);
-    if (await exists(metadataPath)) {
-      metadata = await readMetadataIndex(metadataPath);
-      if (metadata.numDocs !== numDocs) throw corruptIndex(metadataPath, `covers ${metadata.numDocs} docs, segment has ${numDocs}`);
-      sizeBytes += (await stat(metadataPath)).size;
+    if (files.metadata !== null) {
+      metadata = metadataIndexFromSections(files.metadata);
+      if (metadata.numDocs !== numDocs) throw corruptIndex(files.metadata.path, `covers ${metadata.numDocs} docs, segment has ${numDocs}`);
+      sizeBytes += files.metadata.sizeBytes;
     }
     return new SegmentReader({ dir, forward, postings, avgdl, dl, tf, ids, fields, dense, approximate, metadata, sizeBytes });
   }
 
   /** External id of `ord`. */
   idAt(ord: number): string {
-    return this.ids[ord];
+    return this.ids.idAt(ord);
   }
 
-  /** Ord of external id `id`, or -1 (binary search over the ascending ids). */
+  /** Ord of external id `id`, or -1. */
   ordOf(id: string): number {
-    let lo = 0;
-    let hi = this.ids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const x = this.ids[mid];
-      if (x === id) return mid;
-      if (x < id) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    return this.ids.ordOf(id);
   }
 
   /** Stored fields of `ord` (decoded on demand). */
@@ -243,6 +240,71 @@ export class SegmentReader {
     const d = this.denseDim;
     return this.dense.vectors.slice(ord * d, ord * d + d);
   }
+}
+
+/** A segment's external ids in ord order (strictly ascending), with lookup by binary search. */
+export class SegmentIds {
+  constructor(private readonly ids: readonly string[]) {}
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  idAt(ord: number): string {
+    return this.ids[ord];
+  }
+
+  /** Ord of `id`, or -1. */
+  ordOf(id: string): number {
+    const ids = this.ids;
+    let lo = 0;
+    let hi = ids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const x = ids[mid];
+      if (x === id) return mid;
+      if (x < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+/** The section files of a segment directory (null: optional file absent). */
+interface SegmentFiles {
+  forward: SectionFile;
+  postings: SectionFile;
+  ids: SectionFile;
+  fields: SectionFile;
+  dense: SectionFile | null;
+  seismic: SectionFile | null;
+  metadata: SectionFile | null;
+}
+
+/** The forward index and per-doc columns of a parsed `forward.bin`; CORRUPT_INDEX when its sections disagree. */
+export function parseForward(fwd: SectionFile): { forward: ForwardIndex; avgdl: number; dl: Float64Array; tf: Float32Array | null } {
+  const meta = getSection(fwd, 'meta', Float64Array);
+  if (meta.length !== 4) throw corruptIndex(fwd.path, 'bad meta section');
+  const [numDocs, dim, avgdl] = meta;
+  const offsets = getSection(fwd, 'offsets', Uint32Array);
+  const termIds = fwd.sections.get('termIds');
+  if (!(termIds instanceof Uint16Array || termIds instanceof Uint32Array)) throw corruptIndex(fwd.path, 'missing or mistyped termIds');
+  const values = getSection(fwd, 'values', Float32Array);
+  const dl = getSection(fwd, 'dl', Float64Array);
+  const tf = getOptionalSection(fwd, 'tf', Float32Array) ?? null;
+  const nnz = termIds.length;
+  if (offsets.length !== numDocs + 1 || offsets[numDocs] !== nnz || values.length !== nnz || dl.length !== numDocs) {
+    throw corruptIndex(fwd.path, 'section lengths disagree');
+  }
+  if (tf !== null && tf.length !== nnz) throw corruptIndex(fwd.path, 'tf length disagrees');
+  return { forward: { numDocs, dim, offsets, termIds, values }, avgdl, dl, tf };
+}
+
+/** The ids of a parsed `ids.bin` holding `numDocs` ids; CORRUPT_INDEX unless strictly ascending. */
+export function parseIds(file: SectionFile, numDocs: number): SegmentIds {
+  const ids = decodeStrings(file, 'offsets', 'bytes', numDocs);
+  for (let i = 1; i < ids.length; i++) if (!(ids[i - 1] < ids[i])) throw corruptIndex(file.path, `ids not strictly ascending at ord ${i}`);
+  return new SegmentIds(ids);
 }
 
 function decodeStrings(file: SectionFile, offName: string, bytesName: string, n: number): string[] {

@@ -14,7 +14,7 @@ import type { Memtable } from './memtable.js';
 import { createExactScratch, taatSearch } from './exact-search.js';
 import { clearOrds, countBits, matchesFilter } from './metadata-index.js';
 import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from './filtered-search.js';
-import { activeFilter, segmentExcluded, type LiveSegment } from './live-segment.js';
+import { activeFilter, segmentExcluded, segmentReader, type LiveSegment } from './live-segment.js';
 
 const SOURCE_STRIDE = 2 ** 32;
 
@@ -48,34 +48,35 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
     const s = segments[i];
     if (s.liveDocs === 0) continue;
     const base = (i + 2) * SOURCE_STRIDE;
-    const n = s.reader.numDocs;
+    const reader = segmentReader(s);
+    const n = reader.numDocs;
     const excluded = filter === null ? s.bitset : segmentExcluded(s, filter);
-    if (s.scratch === null) s.scratch = createExactScratch(n, s.reader.postings.numTerms);
+    if (s.scratch === null) s.scratch = createExactScratch(n, reader.postings.numTerms);
     if (filter !== null && excluded !== null) {
       const accepted = n - countBits(excluded, n);
       if (accepted === 0) continue;
       if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
         // Selective filter: score exactly the accepted docs (exact, and cheaper than any traversal).
-        const r = filteredExactSearch(s.reader.forward, query, clearOrds(excluded, n), k, s.scratch.dense, segTop);
+        const r = filteredExactSearch(reader.forward, query, clearOrds(excluded, n), k, s.scratch.dense, segTop);
         result.docsScored += r.docsScored;
-        for (let j = 0; j < r.ords.length; j++) top.push(s.reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
+        for (let j = 0; j < r.ords.length; j++) top.push(reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
         continue;
       }
     }
-    const approx = s.reader.approximate;
+    const approx = reader.approximate;
     if (!options.exact && approx !== null) {
       const r = approx.search(query, { k, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, excluded });
       result.docsScored += r.docsScored;
       result.blocksScored += r.blocksScored;
       result.blocksSkipped += r.blocksSkipped;
       result.exact = false;
-      for (let j = 0; j < r.ords.length; j++) top.push(s.reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
+      for (let j = 0; j < r.ords.length; j++) top.push(reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
       continue;
     }
     segTop.reset(k);
-    result.docsScored += taatSearch(s.reader.postings, query, excluded, s.scratch, segTop);
+    result.docsScored += taatSearch(reader.postings, query, excluded, s.scratch, segTop);
     const { keys, scores } = segTop.drain();
-    for (let j = 0; j < keys.length; j++) top.push(s.reader.idAt(keys[j]), scores[j], base + keys[j]);
+    for (let j = 0; j < keys.length; j++) top.push(reader.idAt(keys[j]), scores[j], base + keys[j]);
   }
   result.hits = top.sorted().map((h) => {
     const hit: StoreHit = { id: h.id, score: h.score };
@@ -91,5 +92,5 @@ function vectorOf(view: SearchView, payload: number): SparseVector {
   const at = payload - src * SOURCE_STRIDE;
   if (src === 0) return view.memtable.weightedVector(at, view.config.weighting, view.avgdl);
   if (src === 1 && view.frozen !== null) return view.frozen.weightedVector(at, view.config.weighting, view.avgdl);
-  return view.segments[src - 2].reader.vector(at);
+  return segmentReader(view.segments[src - 2]).vector(at);
 }
