@@ -35,6 +35,9 @@ export interface MemtableFields {
   dense?: Float32Array;
 }
 
+/** Shared by every doc without stored fields (pre-encoded bulk loads): no object per doc. */
+const NO_FIELDS: Readonly<MemtableFields> = Object.freeze({});
+
 /** bm25 document weight of raw term frequency `tf` in a doc of length `dl`, rounded to float32. */
 export function bm25Weight(tf: number, dl: number, avgdl: number, k1: number, b: number): number {
   const norm = avgdl > 0 ? dl / avgdl : 1;
@@ -90,11 +93,14 @@ export class Memtable {
     for (let i = 0; i < nnz; i++) dl += v.values[i];
     this.dls[slot] = dl;
     this.ids.push(doc.id);
-    const f: MemtableFields = {};
-    if (doc.title !== undefined) f.title = doc.title;
-    if (doc.text !== undefined) f.text = doc.text;
-    if (doc.metadata !== undefined) f.metadata = doc.metadata;
-    if (doc.dense !== undefined) f.dense = doc.dense;
+    let f: MemtableFields = NO_FIELDS;
+    if (doc.title !== undefined || doc.text !== undefined || doc.metadata !== undefined || doc.dense !== undefined) {
+      f = {};
+      if (doc.title !== undefined) f.title = doc.title;
+      if (doc.text !== undefined) f.text = doc.text;
+      if (doc.metadata !== undefined) f.metadata = doc.metadata;
+      if (doc.dense !== undefined) f.dense = doc.dense;
+    }
     this.fields.push(f);
     this.slotOf.set(doc.id, slot);
     this.liveDocs++;
