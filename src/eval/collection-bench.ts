@@ -1,0 +1,88 @@
+/**
+ * Product-path search benchmark (`scripts/bench-collection.ts`): opens a data dir through the service exactly as
+ * `npm start` does (open time reported), then runs synthetic queries (the generator of src/eval/synthetic.ts with
+ * the seed that made the collection's documents, so queries follow the same topics) against a vectors-only
+ * collection: once with `exact: true` as the oracle, then through the approximate path with the collection's
+ * defaults and with given `targetRecall` values. Reports recall@10 against the oracle and the service-side latency
+ * (`took.searchMs`, one query at a time on one thread). Complements `npm run bench`, which times the kernel on a
+ * forward index it builds itself; this one measures what a user's collection answers.
+ */
+import { pino } from 'pino';
+import type { SparseVector } from '../core/sparse-vector.js';
+import { openSpladexService } from '../search/spladex-service.js';
+import type { SearchRequest } from '../config/request-schemas.js';
+import { createSyntheticModel, generateQuery } from './synthetic.js';
+
+export interface CollectionBenchOptions {
+  dataDir: string;
+  collection: string;
+  queries: number;
+  /** Seed of the synthetic model that generated the documents (scripts/make-vectors.ts `--seed`, default 1). */
+  seed: number;
+  targetRecalls: number[];
+  k: number;
+}
+
+export interface CollectionBenchRow {
+  setting: string;
+  recall: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  docsScored: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/** Runs the benchmark; `log` receives the report lines. */
+export async function runCollectionBench(o: CollectionBenchOptions, log: (line: string) => void): Promise<{ openMs: number; rows: CollectionBenchRow[] }> {
+  const t0 = performance.now();
+  const service = await openSpladexService({ dataDir: o.dataDir, encodersDir: 'encoders', logger: pino({ level: 'error' }) });
+  const openMs = performance.now() - t0;
+  try {
+    const info = service.getCollection(o.collection) as unknown as { documents?: number; stats?: Record<string, unknown> };
+    log(`opened ${o.dataDir} in ${(openMs / 1000).toFixed(2)} s; collection ${o.collection}: ${JSON.stringify(info).slice(0, 400)}`);
+    const model = createSyntheticModel({ seed: o.seed });
+    const queries: SparseVector[] = [];
+    for (let i = 0; i < o.queries; i++) queries.push(generateQuery(model, i));
+    const request = (q: SparseVector, params: SearchRequest['params']): SearchRequest =>
+      ({ vector: { indices: Array.from(q.indices), values: Array.from(q.values) }, k: o.k, params }) as SearchRequest;
+    const truth: Set<string>[] = [];
+    const exactMs: number[] = [];
+    for (const q of queries) {
+      const r = await service.search(o.collection, request(q, { exact: true }));
+      truth.push(new Set(r.hits.map((h) => h.id)));
+      exactMs.push(r.took.searchMs);
+    }
+    const settings: [string, SearchRequest['params']][] = [['collection defaults', {}], ...o.targetRecalls.map((t): [string, SearchRequest['params']] => [`targetRecall ${t}`, { targetRecall: t }])];
+    const rows: CollectionBenchRow[] = [];
+    const exactSorted = [...exactMs].sort((a, b) => a - b);
+    rows.push({ setting: 'exact: true (oracle)', recall: 1, meanMs: exactMs.reduce((a, b) => a + b, 0) / exactMs.length, p50Ms: percentile(exactSorted, 0.5), p99Ms: percentile(exactSorted, 0.99), docsScored: 0 });
+    for (const [name, params] of settings) {
+      // One unmeasured pass warms the JIT and the page cache for this setting.
+      for (const q of queries.slice(0, 50)) await service.search(o.collection, request(q, params));
+      const ms: number[] = [];
+      let hit = 0;
+      let total = 0;
+      let scored = 0;
+      for (let i = 0; i < queries.length; i++) {
+        const r = await service.search(o.collection, request(queries[i], params));
+        ms.push(r.took.searchMs);
+        scored += r.stats.docsScored;
+        for (const h of r.hits) if (truth[i].has(h.id)) hit++;
+        total += truth[i].size;
+      }
+      const sorted = [...ms].sort((a, b) => a - b);
+      rows.push({ setting: name, recall: total === 0 ? 1 : hit / total, meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), docsScored: scored / queries.length });
+    }
+    log('setting                    recall@10  mean_ms  p50_ms  p99_ms  docs_scored');
+    for (const r of rows) {
+      log(`${r.setting.padEnd(26)} ${r.recall.toFixed(4).padStart(9)} ${r.meanMs.toFixed(3).padStart(8)} ${r.p50Ms.toFixed(3).padStart(7)} ${r.p99Ms.toFixed(3).padStart(7)} ${r.docsScored.toFixed(0).padStart(12)}`);
+    }
+    return { openMs, rows };
+  } finally {
+    await service.close();
+  }
+}
