@@ -509,9 +509,10 @@ class SegmentedStore implements SealableCollectionStore {
   private async mergeSegments(inputs: LiveSegment[], final = false): Promise<void> {
     if (inputs.length === 0) return;
     if (inputs.length === 1 && inputs[0].deleted.size === 0) {
-      // Nothing to rewrite, unless a deferred (bulk) load left a large segment without its approximate index.
+      // Nothing to rewrite, unless a bulk load left a large segment without its approximate index (optimize builds
+      // it, whether the store is reopened as a bulk load or as a server).
       const one = inputs[0];
-      const needsApprox = final && this.deferApproximate && !one.hasApproximate && one.liveDocs >= this.config.build.approximateThreshold;
+      const needsApprox = final && !one.hasApproximate && one.liveDocs >= this.config.build.approximateThreshold;
       if (!needsApprox) return;
     }
     const t0 = performance.now();

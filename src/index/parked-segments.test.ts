@@ -144,4 +144,26 @@ describe('parked segments of a bulk load', () => {
     expect((err as SpladexError).code).toBe('CORRUPT_INDEX');
     expect((err as SpladexError).message).toContain('postings.bin');
   }, 60_000);
+
+  it('optimize builds the approximate index of a single bulk-loaded segment, also when reopened by a server', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spladex-parked-'));
+    dirs.push(dir);
+    const oneSegment: StoreConfig = { ...config, memtableMaxDocs: 1000, build: IndexBuildConfigSchema.parse({ approximateThreshold: 100 }) };
+    const bulk = await openCollectionStore({ dir, config: oneSegment, logger, sealMode: 'inline', deferApproximate: true });
+    stores.push(bulk);
+    await load(bulk);
+    expect(bulk.stats().segments).toBe(1);
+    expect(bulk.search(queries[0], { ...opts, exact: false }).exact).toBe(true);
+    await close(bulk);
+    // The CLI's `optimize` opens the data dir as a serving store would (not as a bulk load).
+    const serving = await openCollectionStore({ dir, config: oneSegment, logger, sealMode: 'inline' });
+    stores.push(serving);
+    expect(serving.tunedFor(0.9)).toBeNull();
+    await serving.optimize();
+    const r = serving.search(queries[0], { ...opts, exact: false });
+    expect(r.exact).toBe(false);
+    expect(r.blocksScored).toBeGreaterThan(0);
+    expect(serving.tunedFor(0.9)).not.toBeNull();
+    expect(serving.stats().documents).toBe(300);
+  }, 60_000);
 });
