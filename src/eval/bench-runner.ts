@@ -19,6 +19,7 @@ import { seismicIndexBytes } from '../index/seismic/seismic-index.js';
 import { SeismicSearcher } from '../index/seismic/searcher.js';
 import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../index/seismic/exact.js';
 import { measureValueLayouts } from '../index/seismic/value-layout.js';
+import { segmentPostings } from '../index/approximate.js';
 import { calibrate, recallOf, sampleDocQueries, withExcluded, type CalibrationQuery } from '../index/seismic/calibrate.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery, readVectorsJsonl } from './synthetic.js';
 
@@ -98,10 +99,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   log(`forward index: ${forward.numDocs} docs, ${nnz} nnz (${(nnz / Math.max(1, forward.numDocs)).toFixed(1)}/doc), ` +
     `${(performance.now() - t0).toFixed(0)} ms`);
 
-  // The paper's nPostings (4000) is for 8.8M docs; unless --config sets it, scale it with the collection
-  // (3e-4 × docs: 300 at 1M keeps ~4% of the postings after the per-list cap).
+  // The paper's nPostings (4000) is for 8.8M docs; unless --config sets it, scale it with the collection exactly
+  // as a sealed segment does (approximate.ts `segmentPostings`: 452 at 1M), so the bench measures what the product
+  // builds.
+  const defaults = IndexBuildConfigSchema.parse({});
   const config = IndexBuildConfigSchema.parse({
-    nPostings: Math.max(10, Math.round(forward.numDocs * 3e-4)),
+    nPostings: segmentPostings(defaults.nPostings, forward.numDocs),
     ...opts.config,
   });
   log(`building Seismic index ${JSON.stringify(config)} on ${opts.threads} thread(s) ...`);

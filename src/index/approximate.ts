@@ -42,7 +42,7 @@ const MIN_POSTINGS = 100;
  * Posting-list budget of one segment: the configured `nPostings` is the paper's, sized for 8.8M docs; a segment
  * keeps the same fraction of its own size (at least MIN_POSTINGS, at most the configured value). Without this a
  * 50k-doc segment keeps every posting and builds summaries for tiny blocks: measured on a 20k-doc synthetic
- * segment, an index 14x the forward index; the benchmark scales it the same way (3e-4 x docs at 1M: 300).
+ * segment, an index 14x the forward index. `npm run bench` and the filter bench use this function too (452 at 1M).
  */
 export function segmentPostings(nPostings: number, numDocs: number): number {
   return Math.min(nPostings, Math.max(MIN_POSTINGS, Math.round((nPostings * numDocs) / PAPER_DOCS)));
