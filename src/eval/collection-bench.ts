@@ -42,8 +42,8 @@ export async function runCollectionBench(o: CollectionBenchOptions, log: (line: 
   const service = await openSpladexService({ dataDir: o.dataDir, encodersDir: 'encoders', logger: pino({ level: 'error' }) });
   const openMs = performance.now() - t0;
   try {
-    const info = service.getCollection(o.collection) as unknown as { documents?: number; stats?: Record<string, unknown> };
-    log(`opened ${o.dataDir} in ${(openMs / 1000).toFixed(2)} s; collection ${o.collection}: ${JSON.stringify(info).slice(0, 400)}`);
+    const info = service.getCollection(o.collection);
+    log(`opened ${o.dataDir} in ${(openMs / 1000).toFixed(2)} s; collection ${o.collection} stats: ${JSON.stringify(info.stats)}`);
     const model = createSyntheticModel({ seed: o.seed });
     const queries: SparseVector[] = [];
     for (let i = 0; i < o.queries; i++) queries.push(generateQuery(model, i));
