@@ -81,6 +81,36 @@ describe('collection store basics', () => {
   });
 });
 
+describe('getFields', () => {
+  it('returns exactly the asked stored fields of get(), from the memtable and from a sealed segment', async () => {
+    const s = await open(tmp());
+    const docs: StoreDocument[] = [
+      { id: 'a', title: 'A', text: 'alpha', vector: vec({ 1: 1 }), metadata: { lang: 'en' } },
+      { id: 'b', title: 'B', vector: vec({ 2: 1 }) },
+      { id: 'c', text: 'gamma', vector: vec({ 3: 1 }), metadata: { n: 1 } },
+    ];
+    const check = () => {
+      for (const d of docs) {
+        for (let mask = 0; mask < 8; mask++) {
+          const want = { title: (mask & 1) !== 0, text: (mask & 2) !== 0, metadata: (mask & 4) !== 0 };
+          const full = s.get(d.id) as StoreDocument;
+          const expected: Record<string, unknown> = {};
+          if (want.title && full.title !== undefined) expected.title = full.title;
+          if (want.text && full.text !== undefined) expected.text = full.text;
+          if (want.metadata && full.metadata !== undefined) expected.metadata = full.metadata;
+          expect(s.getFields(d.id, want)).toEqual(expected);
+        }
+      }
+      expect(s.getFields('zzz', { title: true, text: true, metadata: true })).toBeUndefined();
+    };
+    await s.upsert(docs);
+    check();
+    await s.optimize();
+    expect(s.stats()).toMatchObject({ segments: 1, memtableDocuments: 0 });
+    check();
+  });
+});
+
 function randomDocs(n: number, seed: number, prefix = 'd'): StoreDocument[] {
   let x = seed >>> 0 || 1;
   const rnd = () => {

@@ -37,6 +37,8 @@ import type {
   CollectionStore,
   StoreConfig,
   StoreDocument,
+  StoredFields,
+  StoredFieldSet,
   StoreSearchOptions,
   StoreSearchResult,
   StoreStats,
@@ -280,6 +282,22 @@ class SegmentedStore implements SealableCollectionStore {
     const dense = r.denseOf(loc.ord);
     if (dense !== undefined) doc.dense = dense;
     return doc;
+  }
+
+  getFields(id: string, want: StoredFieldSet): StoredFields | undefined {
+    for (const m of this.frozen === null ? [this.memtable] : [this.memtable, this.frozen]) {
+      const slot = m.slotOfId(id);
+      if (slot === undefined) continue;
+      const f = m.fieldsOf(slot);
+      const out: StoredFields = {};
+      if (want.title && f.title !== undefined) out.title = f.title;
+      if (want.text && f.text !== undefined) out.text = f.text;
+      if (want.metadata && f.metadata !== undefined) out.metadata = f.metadata;
+      return out;
+    }
+    const loc = this.findInSegments(id);
+    if (loc === undefined) return undefined;
+    return segmentReader(loc.s).fieldsOf(loc.ord, (want.title ? 1 : 0) | (want.text ? 2 : 0) | (want.metadata ? 4 : 0));
   }
 
   getDense(id: string): Float32Array | undefined {

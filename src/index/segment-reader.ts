@@ -194,9 +194,12 @@ export class SegmentReader {
     return this.ids.ordOf(id);
   }
 
-  /** Stored fields of `ord` (decoded on demand). */
-  fieldsOf(ord: number): SegmentFields {
-    const flags = (this.fields.sections.get('flags') as Uint8Array)[ord];
+  /**
+   * Stored fields of `ord` (decoded on demand). `want` masks the flag bits (1 title, 2 text, 4 metadata), so a
+   * caller showing titles does not decode the text.
+   */
+  fieldsOf(ord: number, want = 7): SegmentFields {
+    const flags = (this.fields.sections.get('flags') as Uint8Array)[ord] & want;
     const out: SegmentFields = {};
     if (flags & 1) out.title = this.str('title', ord);
     if (flags & 2) out.text = this.str('text', ord);

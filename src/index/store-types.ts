@@ -40,6 +40,20 @@ export interface StoreDocument {
   dense?: Float32Array;
 }
 
+/** Stored fields of a document, as `getFields` returns them. */
+export interface StoredFields {
+  title?: string;
+  text?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Which stored fields `getFields` decodes. */
+export interface StoredFieldSet {
+  title: boolean;
+  text: boolean;
+  metadata: boolean;
+}
+
 /** Term dictionary for growable-vocabulary collections; additions are logged with the next WAL record. */
 export interface Dictionary {
   readonly size: number;
@@ -102,6 +116,11 @@ export interface CollectionStore {
   delete(ids: readonly string[]): Promise<number>;
   /** A live document with its *weighted* vector, or undefined. */
   get(id: string): StoreDocument | undefined;
+  /**
+   * Only the asked stored fields of a live document (no vector, no dense copy), or undefined. Search hydration
+   * uses this: `get` would copy each hit's vector and decode its text when the response shows only titles.
+   */
+  getFields(id: string, want: StoredFieldSet): StoredFields | undefined;
   search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult;
   /** Exact dense scores etc. need stored dense vectors: undefined when the doc has none. */
   getDense(id: string): Float32Array | undefined;

@@ -19,7 +19,7 @@ import { Collection, type CollectionInfo, type DocumentView, type SearchResponse
 import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
 import { openEncoder } from '../encoders/registry.js';
 import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
-import { errorMap, zodToSpladexError } from '../config/zod-errors.js';
+import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import { encodeTexts } from './encode.js';
 import { openDensePart } from './dense-part.js';
 
@@ -156,7 +156,7 @@ export class SpladexService {
   /** Creates a collection; `created: false` when an identical one exists. CONFLICT when it differs. */
   async createCollection(name: string, body: unknown): Promise<{ created: boolean; collection: CollectionInfo }> {
     if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
-    const parsed = CollectionConfigSchema.safeParse(body ?? {}, { error: errorMap });
+    const parsed = safeParseWithMessages(CollectionConfigSchema, body ?? {});
     if (!parsed.success) throw zodToSpladexError(parsed.error);
     const config = parsed.data;
     await this.checkEncoders(config);

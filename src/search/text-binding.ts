@@ -11,7 +11,7 @@ import { fromPairs } from '../core/sparse-vector.js';
 import { invalidArgument } from '../core/errors.js';
 import type { SparseEncoder } from '../encoders/encoder.js';
 import { analyze, queryTerms, bm25Idf } from '../encoders/lexical/lexical-encoder.js';
-import type { CollectionStore, Dictionary } from '../index/store-types.js';
+import type { CollectionStore, Dictionary, TermStats } from '../index/store-types.js';
 import type { Vocabulary } from './vector-input.js';
 
 export interface TextBinding {
@@ -66,16 +66,7 @@ export function createLexicalBinding(store: CollectionStore): TextBinding {
       });
     },
     async encodeQuery(text) {
-      const stats = store.termStats();
-      const pairs: [number, number][] = [];
-      for (const term of queryTerms(text)) {
-        const id = dict.get(term);
-        if (id === undefined) continue;
-        const df = stats.df(id);
-        if (df <= 0) continue;
-        pairs.push([id, bm25Idf(stats.numDocs, df)]);
-      }
-      return fromPairs(pairs, 'max');
+      return lexicalQueryVector(queryTerms(text), dict, store.termStats());
     },
     feedbackImportance() {
       const stats = store.termStats();
@@ -85,6 +76,41 @@ export function createLexicalBinding(store: CollectionStore): TextBinding {
       };
     },
   };
+}
+
+/**
+ * Distinct query terms → sorted (id, live IDF) vector; unknown terms, terms without live documents and
+ * non-positive weights are dropped. Runs once per search, so it avoids the generic `fromPairs` (a Map, a tuple
+ * per term and a comparator sort): distinct terms have distinct ids, and a typed-array sort needs no closure.
+ */
+export function lexicalQueryVector(terms: readonly string[], dict: Dictionary, stats: TermStats): SparseVector {
+  const ids = new Uint32Array(terms.length);
+  const weights = new Float64Array(terms.length);
+  let n = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const id = dict.get(terms[i]);
+    if (id === undefined) continue;
+    const df = stats.df(id);
+    if (df <= 0) continue;
+    const w = bm25Idf(stats.numDocs, df);
+    if (!(w > 0)) continue;
+    ids[n] = id;
+    weights[n++] = w;
+  }
+  const indices = ids.slice(0, n).sort();
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    // Binary search of ids[i] in the sorted copy (ids are distinct).
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (indices[mid] < ids[i]) lo = mid + 1;
+      else hi = mid;
+    }
+    values[lo] = weights[i];
+  }
+  return { indices, values };
 }
 
 export function createVectorsOnlyBinding(store: CollectionStore): TextBinding {

@@ -5,13 +5,13 @@
  * (setValidatorCompiler) and by routes that validate by hand.
  */
 import type { z } from 'zod';
-import { errorMap, zodToSpladexError } from '../config/zod-errors.js';
+import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 
 export { formatPath, parseOrThrow, zodToSpladexError } from '../config/zod-errors.js';
 
 /** Like `parseOrThrow` but returns a result object (Fastify validator-compiler shape). */
 export function safeParseForFastify(schema: z.ZodType, data: unknown, root: string): { value: unknown } | { error: Error } {
-  const r = schema.safeParse(data, { error: errorMap });
+  const r = safeParseWithMessages(schema, data);
   return r.success ? { value: r.data } : { error: zodToSpladexError(r.error, root) };
 }
 
