@@ -44,12 +44,26 @@ describe('health, ready, metrics', () => {
     expect(text).toContain('spladex_encoder_queue_depth 0');
   });
 
+  it('GET /metrics reports process metrics: resident memory, CPU, heap, event-loop lag, GC', async () => {
+    const text = (await s.call('GET', '/metrics')).body;
+    const rss = /^process_resident_memory_bytes (\d+)$/m.exec(text);
+    expect(rss).not.toBeNull();
+    // Within 5% of what the process reads itself (the scrape and this read are a few ms apart).
+    expect(Number(rss?.[1])).toBeGreaterThan(process.memoryUsage.rss() * 0.95 - 1);
+    expect(Number(rss?.[1])).toBeLessThan(process.memoryUsage.rss() * 1.05);
+    for (const name of ['process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_gc_duration_seconds']) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+  });
+
   it('each app has its own registry', async () => {
     const other = await startTestServer();
     try {
       const text = (await other.call('GET', '/metrics')).body;
       expect(text).not.toContain('collection="m1"');
       expect(text).not.toContain('route="/v1/collections/:name/search"');
+      // Process metrics live in each app's registry too (a shared one would have refused the second app).
+      expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
     } finally {
       await other.close();
     }

@@ -3,10 +3,13 @@
  * in one process — tests — do not collide). Request counters and latency histograms are labelled by route
  * *pattern* (`/v1/collections/:name/search`, or `unmatched` for 404s) to bound cardinality; search latency is
  * labelled by collection. Collection gauges are read from `service.metricsSnapshot()` at scrape time.
+ * Process metrics (prom-client's default set: `process_resident_memory_bytes`, CPU, open fds, `nodejs_heap_*`,
+ * event-loop lag, GC durations) are collected into the same per-app registry, so several apps in one process
+ * each carry their own copy instead of clashing on metric names in a shared registry.
  * Created by app.ts; routes-search.ts calls `observeSearch`; routes-ops.ts serves `render()` at GET /metrics.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ServerService } from './service-port.js';
 
 /** The metrics of one app. */
@@ -27,6 +30,7 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** Creates the registry and the metric families; gauges pull from `service` on every scrape. */
 export function createAppMetrics(service: ServerService): AppMetrics {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'spladex_http_requests_total',
     help: 'HTTP requests by method, route pattern and status code',
