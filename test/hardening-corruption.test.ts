@@ -143,6 +143,27 @@ it('a flipped byte in any file → CORRUPT_INDEX naming it; the other collection
   expect(files.length).toBeGreaterThanOrEqual(8);
 });
 
+it('collection.json: one changed digit that still parses as a valid config → CORRUPT_INDEX (its checksum)', async () => {
+  const { dataDir, server } = await damaged('config value', async (d) => {
+    const file = path.join(d, 'bad', 'collection.json');
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain('"approximateThreshold": 10,');
+    await writeFile(file, text.replace('"approximateThreshold": 10,', '"approximateThreshold": 11,'));
+  });
+  try {
+    const info = await server.call('GET', '/v1/collections/bad');
+    expect(info.status).toBe(500);
+    expect(info.body?.code).toBe('CORRUPT_INDEX');
+    expect(String(info.body?.message)).toContain(`${path.join('bad', 'collection.json')}: checksum mismatch`);
+    const good = await server.call('POST', '/v1/collections/good/search', { query: 'granite' });
+    expect(good.status).toBe(200);
+    expect((await server.call('GET', '/ready')).status).toBe(200);
+  } finally {
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
 async function walFile(dataDir: string): Promise<string> {
   const store = path.join(dataDir, 'bad', 'store');
   const wals = (await readdir(store)).filter((f) => /^wal-\d+\.log$/.test(f)).sort();

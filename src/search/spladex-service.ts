@@ -2,7 +2,8 @@
  * The search service: owns every open collection under the data dir, creates/opens/deletes them, resolves
  * their encoders, and routes the REST API's operations (src/server) and the CLI's (src/cli) to them.
  *
- * Layout on disk: `<dataDir>/<name>/collection.json` (the user-facing CollectionConfig, replaced atomically)
+ * Layout on disk: `<dataDir>/<name>/collection.json` (the user-facing CollectionConfig with a CRC32, written
+ * atomically, verified at open: collection-file.ts)
  * and `<dataDir>/<name>/store/` (the storage engine's files, see src/index/collection-store.ts).
  * A collection directory without collection.json is an interrupted creation and is ignored.
  */
@@ -22,6 +23,7 @@ import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
 import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import { encodeTexts } from './encode.js';
 import { openDensePart } from './dense-part.js';
+import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collection-file.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -74,7 +76,7 @@ export class SpladexService {
     const entries = await fs.readdir(this.opts.dataDir, { withFileTypes: true });
     for (const e of entries) {
       if (!e.isDirectory() || !COLLECTION_NAME_RE.test(e.name)) continue;
-      const file = path.join(this.opts.dataDir, e.name, 'collection.json');
+      const file = path.join(this.opts.dataDir, e.name, COLLECTION_FILE);
       let raw: string;
       try {
         raw = await fs.readFile(file, 'utf8');
@@ -83,12 +85,7 @@ export class SpladexService {
       }
       const t0 = performance.now();
       try {
-        let config: CollectionConfig;
-        try {
-          config = CollectionConfigSchema.parse(JSON.parse(raw));
-        } catch (err) {
-          throw new SpladexError('CORRUPT_INDEX', `corrupt index file ${e.name}/collection.json: not a valid collection config`, { cause: err });
-        }
+        const config = fromCollectionFile(raw, `${e.name}/${COLLECTION_FILE}`);
         this.collections.set(e.name, await this.openCollection(e.name, config));
         this.opts.logger.info({ collection: e.name, ms: Math.round(performance.now() - t0) }, 'collection opened');
       } catch (err) {
@@ -172,7 +169,7 @@ export class SpladexService {
       await fs.rm(dir, { recursive: true, force: true });
       await fs.mkdir(dir, { recursive: true });
       const collection = await this.openCollection(name, config);
-      await writeFileAtomic(path.join(dir, 'collection.json'), JSON.stringify(config, null, 2));
+      await writeFileAtomic(path.join(dir, COLLECTION_FILE), toCollectionFile(config));
       this.collections.set(name, collection);
       this.opts.logger.info({ collection: name, encoder: config.encoder }, 'collection created');
       return { created: true, collection: collection.info() };
