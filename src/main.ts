@@ -6,7 +6,9 @@
  * probes unanswered: meanwhile `/health` is 200, `/ready` 503 and `/v1/*` 503 BUSY with Retry-After
  * (readiness-gate.ts). The "spladex listening" line (with the port) is logged once the collections are loaded;
  * "spladex loading" (with the port) right after binding. `startServer` resolves once ready; when the load fails,
- * the app is closed and it rejects (the process exits 1 with one line).
+ * the app is closed and it rejects (the process exits 1 with one line). A signal (or `close()`) during the load
+ * is a clean stop, not a failure: the shutdown waits for the load to finish, closes everything, and
+ * `startServer` rejects with `StoppedBeforeReady`, on which the process exits 0 (`spladex serve` too).
  *
  * Shutdown (SIGTERM/SIGINT or `close()`): stop accepting connections and let in-flight requests finish
  * (`app.close()`), then `service.close()`, which flushes and closes every collection's log. Acknowledged writes
@@ -27,6 +29,14 @@ const MAX_EVENT_LOOP_DELAY_MS = 1000;
 
 /** How long shutdown waits for in-flight requests before dropping their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/** How `startServer` rejects after a signal or `close()` stopped it, cleanly, before its collections loaded. */
+export class StoppedBeforeReady extends SpladexError {
+  constructor() {
+    super('BUSY', 'shut down while collections were loading');
+    this.name = 'StoppedBeforeReady';
+  }
+}
 
 /** A running server. `close()` is idempotent and resolves once the service is closed. */
 export interface RunningServer {
@@ -135,7 +145,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
   }
   if (closing !== null) {
     await closing;
-    throw new SpladexError('BUSY', 'shut down while collections were loading');
+    throw new StoppedBeforeReady();
   }
   logger.info({ host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir, auth: config.apiKey !== undefined }, 'spladex listening');
   return { app, url, logger, close };
@@ -158,6 +168,8 @@ function isEntryModule(): boolean {
 
 if (isEntryModule()) {
   startServer(process.env).catch((err: unknown) => {
+    // Stopped by a signal while loading: everything is closed; exit with the shutdown's code (0).
+    if (err instanceof StoppedBeforeReady) return;
     // The logger may not exist yet (bad environment), so the one failure line goes to stderr as JSON.
     const e = err as { code?: string; message?: string };
     process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'spladex failed to start', code: e.code, error: e.message })}\n`);

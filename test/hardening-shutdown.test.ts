@@ -2,10 +2,13 @@
  * Graceful shutdown with searches in flight (issue 6; test/server-shutdown.test.ts covers an in-flight upsert):
  * several searches whose bodies are half sent when `close()` starts all complete with 200 and full hits, every
  * write acknowledged before the close is found by a fresh service, and new connections are refused afterwards.
- * Ordering is driven by the server's own 'request' events, never by sleeps.
+ * Also SIGTERM to the real process (`node --import tsx src/main.ts`) while collections are still loading: exit
+ * code 0, and every collection is intact afterwards. Ordering is driven by the server's own 'request' events,
+ * its log lines and a named pipe that holds the load, never by sleeps.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -72,5 +75,56 @@ it('finishes in-flight searches on close and keeps every acknowledged write', as
     expect(reopened.getCollection('s').stats.documents).toBe(acked);
   } finally {
     await reopened.close();
+  }
+});
+
+it('SIGTERM while collections load at start-up: exit code 0, nothing lost', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'spladex-shutdown-loading-'));
+  try {
+    const logger = pino({ level: 'silent' });
+    const seed = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+    await seed.createCollection('kept', {});
+    const documents = Array.from({ length: 30 }, (_, i) => ({ id: `k${i}`, text: `kept document ${i} basalt` }));
+    expect((await seed.upsertDocuments('kept', documents)).indexed).toBe(30);
+    await seed.close();
+    // A named pipe in place of a collection.json holds the start-up load until the test writes the config.
+    await mkdir(path.join(dir, 'slow'));
+    const fifo = path.join(dir, 'slow', 'collection.json');
+    execFileSync('mkfifo', [fifo]);
+
+    const env: NodeJS.ProcessEnv = { ...process.env, SPLADEX_DATA_DIR: dir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_LOG_LEVEL: 'info' };
+    delete env.SPLADEX_API_KEY;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: path.resolve(import.meta.dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    let out = '';
+    const loading = new Promise<void>((resolve) => {
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+        if (out.includes('"spladex loading"')) resolve();
+      });
+    });
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    await Promise.race([loading, exited.then(() => Promise.reject(new Error(`exited early:\n${out}`)))]);
+    const stopping = new Promise<void>((resolve) => child.stdout.on('data', () => out.includes('"shutting down"') && resolve()));
+    child.kill('SIGTERM');
+    await stopping;
+    // The shutdown waits for the load to finish (so nothing is left half-open); let it finish.
+    await writeFile(fifo, JSON.stringify({ encoder: 'lexical' }));
+    const [code, signal] = await exited;
+    expect({ code, signal }, out).toEqual({ code: 0, signal: null });
+    expect(out).toContain('"spladex stopped"');
+    expect(out).not.toContain('failed to start');
+
+    await rm(fifo);
+    await writeFile(fifo, JSON.stringify({ encoder: 'lexical' }));
+    const reopened = await openSpladexService({ dataDir: dir, encodersDir: dir, logger });
+    try {
+      expect(reopened.getCollection('kept').stats.documents).toBe(30);
+      expect(reopened.getCollection('slow').stats.documents).toBe(0);
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -51,8 +51,14 @@ async function serveCommand(args: string[], _env: EnvConfig, io: CliIo, rawEnv: 
   if (values.port !== undefined) env.SPLADEX_PORT = String(intOption('port', values.port, 0, 65535));
   if (values['log-level'] !== undefined) env.SPLADEX_LOG_LEVEL = values['log-level'];
   // Imported lazily: the server pulls in Fastify, which the other commands do not need.
-  const { startServer } = await import('../main.js');
-  await startServer(env);
+  const { startServer, StoppedBeforeReady } = await import('../main.js');
+  try {
+    await startServer(env);
+  } catch (err) {
+    // A signal during the start-up load is a clean stop (everything is closed by now), not a failure.
+    if (err instanceof StoppedBeforeReady) return 0;
+    throw err;
+  }
   return null;
 }
 
