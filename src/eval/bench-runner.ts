@@ -195,7 +195,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const calMs = performance.now() - tc;
   const calMeasured = measure(cal.queryCut, cal.heapFactor);
   log(`calibrate(target 0.95) on ${heldOut.length} held-out queries in ${(calMs / 1000).toFixed(1)} s → queryCut ${cal.queryCut}, ` +
-    `heapFactor ${cal.heapFactor}, estimated ${cal.estimatedRecall.toFixed(4)}; measured on test queries ${calMeasured.recall.toFixed(4)} ` +
+    `heapFactor ${cal.heapFactor}, estimated ${cal.estimatedRecall.toFixed(4)} (95% lower bound ${cal.recallLowerBound.toFixed(4)}); measured on test queries ${calMeasured.recall.toFixed(4)} ` +
     `(mean ${calMeasured.meanMs.toFixed(3)} ms)`);
   if (at95) log(`cheapest recall ≥ 0.95: ${at95.meanMs.toFixed(3)} ms mean → ${(brute.mean / at95.meanMs).toFixed(0)}× faster than brute force`);
   if (at90) log(`cheapest recall ≥ 0.90: ${at90.meanMs.toFixed(3)} ms mean`);

@@ -1,7 +1,10 @@
 /**
- * Recall calibration (DESIGN.md §5 "Auto-tuning"): picks the cheapest (queryCut, heapFactor) whose mean recall@k
- * against the exact brute-force oracle on sample queries reaches a target. Cost is a deterministic work model
- * (doc entries scored + summary entries read), so the choice does not depend on machine load.
+ * Recall calibration (DESIGN.md §5 "Auto-tuning"): picks the cheapest (queryCut, heapFactor) whose recall@k
+ * against the exact brute-force oracle on sample queries reaches a target with one-sided 95% confidence: the
+ * sample mean minus 1.645 standard errors of the per-query recalls must reach it. (Picking on the mean alone sat on
+ * the edge: on 1M synthetic docs a mean of 0.963 over 128 queries for target 0.95 measured 0.9425 on 1000 others.)
+ * Cost is a deterministic work model (doc entries scored + summary entries read), so the choice does not depend on
+ * machine load.
  * For a fixed queryCut recall only grows as heapFactor falls, so each queryCut scans heapFactor downwards and
  * stops at the first setting that reaches the target.
  *
@@ -31,11 +34,19 @@ export interface CalibrationResult {
   queryCut: number;
   heapFactor: number;
   estimatedRecall: number;
+  /** One-sided 95% lower confidence bound of the recall: mean − 1.645 · standard error over the sample queries. */
+  recallLowerBound: number;
   /** Mean work per query at the chosen setting (model units). */
   cost: number;
-  /** False when no setting reached the target; the most accurate setting is returned then. */
+  /**
+   * False when no setting's lower bound reached the target; then the cheapest setting whose mean does is returned,
+   * else the most accurate one.
+   */
   reached: boolean;
 }
+
+/** z of a one-sided 95% bound. */
+const CONFIDENCE_Z = 1.645;
 
 export const CALIBRATION_QUERY_CUTS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30];
 export const CALIBRATION_HEAP_FACTORS = [1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5];
@@ -104,19 +115,26 @@ export function calibrateTable(
   for (const queryCut of CALIBRATION_QUERY_CUTS) {
     for (const heapFactor of CALIBRATION_HEAP_FACTORS) {
       let recall = 0;
+      let recallSq = 0;
       let cost = 0;
       for (let i = 0; i < qs.length; i++) {
         const q = qs[i];
         const r = withExcluded(excluded, q.excludeOrd, () =>
           searcher.search(q.vector, { k, queryCut, heapFactor, nKnn: 0, excluded: q.excludeOrd >= 0 ? excluded : null }));
-        recall += recallOf(r.ords, truthSets[i], truth[i].ords.length, k);
+        const ri = recallOf(r.ords, truthSets[i], truth[i].ords.length, k);
+        recall += ri;
+        recallSq += ri * ri;
         cost += r.docsScored * avgNnz + searcher.lastSummaryEntries;
       }
+      const n = Math.max(1, qs.length);
+      const mean = recall / n;
+      const variance = n > 1 ? Math.max(0, (recallSq - n * mean * mean) / (n - 1)) : 0;
       const res: CalibrationResult = {
-        queryCut, heapFactor, estimatedRecall: recall / Math.max(1, qs.length), cost: cost / Math.max(1, qs.length), reached: true,
+        queryCut, heapFactor, estimatedRecall: mean, recallLowerBound: mean - CONFIDENCE_Z * Math.sqrt(variance / n),
+        cost: cost / n, reached: true,
       };
       grid.push(res);
-      if (res.estimatedRecall >= maxTarget) break; // lower heapFactors only cost more for this queryCut
+      if (res.recallLowerBound >= maxTarget) break; // lower heapFactors only cost more for this queryCut
     }
   }
   let mostAccurate = grid[0];
@@ -124,10 +142,15 @@ export function calibrateTable(
     if (g.estimatedRecall > mostAccurate.estimatedRecall ||
       (g.estimatedRecall === mostAccurate.estimatedRecall && g.cost < mostAccurate.cost)) mostAccurate = g;
   }
-  return targets.map((target) => {
+  const cheapest = (ok: (g: CalibrationResult) => boolean): CalibrationResult | null => {
     let best: CalibrationResult | null = null;
-    for (const g of grid) if (g.estimatedRecall >= target && (!best || g.cost < best.cost)) best = g;
-    return best ?? { ...mostAccurate, reached: false };
+    for (const g of grid) if (ok(g) && (!best || g.cost < best.cost)) best = g;
+    return best;
+  };
+  return targets.map((target) => {
+    const confident = cheapest((g) => g.recallLowerBound >= target);
+    if (confident) return confident;
+    return { ...(cheapest((g) => g.estimatedRecall >= target) ?? mostAccurate), reached: false };
   });
 }
 

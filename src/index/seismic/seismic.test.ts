@@ -321,3 +321,21 @@ function weightOf(f: ForwardIndex, d: number, t: number): number {
   for (let p = f.offsets[d]; p < f.offsets[d + 1]; p++) if (f.termIds[p] === t) return f.values[p];
   return 0;
 }
+
+describe('calibration confidence', () => {
+  it('picks a setting whose one-sided 95% lower bound reaches the target and lies below the mean', () => {
+    const model = createSyntheticModel({ seed: 77 });
+    const fwd = buildSyntheticForwardIndex(model, 20_000);
+    const index = buildSeismicIndex(fwd, cfg({ nPostings: 10 }));
+    const sample = Array.from({ length: 40 }, (_, i) => generateQuery(model, 500 + i));
+    for (const target of [0.8, 0.9, 0.95]) {
+      const cal = calibrate(fwd, index, sample, target);
+      expect(cal.reached).toBe(true);
+      expect(cal.recallLowerBound).toBeGreaterThanOrEqual(target);
+      expect(cal.recallLowerBound).toBeLessThanOrEqual(cal.estimatedRecall);
+    }
+    // With a sample of one query there is no spread to measure: the bound equals the mean.
+    const one = calibrate(fwd, index, sample.slice(0, 1), 0.5);
+    expect(one.recallLowerBound).toBe(one.estimatedRecall);
+  }, 120_000);
+});
