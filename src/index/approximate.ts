@@ -27,11 +27,17 @@ export interface ApproximateSearcher {
 
 /**
  * Sections of the approximate index for a segment's forward index (CPU heavy: call from the seal worker),
- * including a recall calibration table (seismic/calibrate.ts `withCalibration`) read back through `tuned`.
+ * including a recall calibration table (seismic/calibrate.ts `withCalibration`) read back through `tuned`,
+ * computed on `calibrationQueries` when given (non-empty), else on doc-derived queries.
  */
-export function buildApproximateSections(forward: ForwardIndex, build: IndexBuildConfig): Record<string, ArrayBufferView> | null {
+export function buildApproximateSections(
+  forward: ForwardIndex,
+  build: IndexBuildConfig,
+  calibrationQueries?: readonly SparseVector[] | null,
+): Record<string, ArrayBufferView> | null {
   const scaled = { ...build, nPostings: segmentPostings(build.nPostings, forward.numDocs) };
-  return seismicToSections(withCalibration(forward, buildSeismicIndex(forward, scaled), { seed: build.seed }));
+  const queries = calibrationQueries && calibrationQueries.length > 0 ? calibrationQueries : undefined;
+  return seismicToSections(withCalibration(forward, buildSeismicIndex(forward, scaled), { seed: build.seed, queries }));
 }
 
 /** Collection size the paper's default nPostings (4000) was chosen for (MS MARCO passages). */

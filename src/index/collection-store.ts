@@ -35,6 +35,7 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import type { FilterInput } from '../config/request-schemas.js';
 import type {
   CollectionStore,
+  OptimizeOptions,
   StoreConfig,
   StoreDocument,
   StoredFields,
@@ -416,14 +417,15 @@ class SegmentedStore implements SealableCollectionStore {
     return run;
   }
 
-  async optimize(): Promise<{ segments: number; tookMs: number }> {
+  async optimize(opts: OptimizeOptions = {}): Promise<{ segments: number; tookMs: number }> {
     this.checkOpen();
     const t0 = performance.now();
     await this.enqueue(async () => {
       if (this.frozen !== null) await this.sealNow(); // left by a failed seal
       await this.sealNow();
     });
-    await this.enqueue(() => this.mergeAll());
+    const queries = opts.calibrationQueries && opts.calibrationQueries.length > 0 ? opts.calibrationQueries : null;
+    await this.enqueue(() => this.mergeSegments(this.segments, true, queries));
     return { segments: this.segments.length, tookMs: performance.now() - t0 };
   }
 
@@ -495,11 +497,6 @@ class SegmentedStore implements SealableCollectionStore {
     this.maybeScheduleMerge();
   }
 
-  /** Merges all segments into one (dropping deleted docs, reweighting bm25). Runs inside the chain. */
-  private mergeAll(): Promise<void> {
-    return this.mergeSegments(this.segments, true);
-  }
-
   /** Build parameters of a seal or merge: without the approximate index for non-final builds of a bulk load. */
   private buildConfig(final: boolean) {
     if (final || !this.deferApproximate) return this.config.build;
@@ -523,15 +520,20 @@ class SegmentedStore implements SealableCollectionStore {
     }).catch((err: unknown) => this.logger.error({ err, dir: this.dir }, 'background merge failed'));
   }
 
-  /** Merges `inputs` (a subset of the live segments) into one segment. Runs inside the chain. */
-  private async mergeSegments(inputs: LiveSegment[], final = false): Promise<void> {
+  /**
+   * Merges `inputs` (a subset of the live segments; all of them when `final`, i.e. optimize) into one segment,
+   * dropping deleted docs and reweighting bm25. `calibrationQueries` (final only) replace the doc-derived sample
+   * queries of the approximate index's calibration. Runs inside the chain.
+   */
+  private async mergeSegments(inputs: LiveSegment[], final = false, calibrationQueries: SparseVector[] | null = null): Promise<void> {
     if (inputs.length === 0) return;
     if (inputs.length === 1 && inputs[0].deleted.size === 0) {
       // Nothing to rewrite, unless a bulk load left a large segment without its approximate index (optimize builds
-      // it, whether the store is reopened as a bulk load or as a server).
+      // it, whether the store is reopened as a bulk load or as a server), or optimize was given calibration
+      // queries: the calibration table lives in the segment's seismic.bin, so the segment is rebuilt (a merge of one).
       const one = inputs[0];
-      const needsApprox = final && !one.hasApproximate && one.liveDocs >= this.config.build.approximateThreshold;
-      if (!needsApprox) return;
+      const approxSized = final && one.liveDocs >= this.config.build.approximateThreshold;
+      if (!(approxSized && (!one.hasApproximate || calibrationQueries !== null))) return;
     }
     const t0 = performance.now();
     const snapshot = inputs.map((s) => s.deleted.toArray());
@@ -550,6 +552,7 @@ class SegmentedStore implements SealableCollectionStore {
           denseDim: this.config.denseDim ?? 0,
           build: this.buildConfig(final),
           metadataTypes: this.config.metadataTypes,
+          calibrationQueries,
         },
         this.sealMode,
       );

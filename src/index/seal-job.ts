@@ -24,12 +24,12 @@ export type SegmentJob =
 /** Runs a job to completion; the segment directory exists and is durable when it resolves. */
 export async function runSegmentJob(job: SegmentJob): Promise<SegmentBuildResult> {
   if (job.kind === 'seal') {
-    const { dir, docs, weighting, avgdl, denseDim, build, metadataTypes } = job;
-    return writeSegment({ dir, docs, weighting, avgdl, denseDim, build, metadataTypes });
+    const { dir, docs, weighting, avgdl, denseDim, build, metadataTypes, calibrationQueries } = job;
+    return writeSegment({ dir, docs, weighting, avgdl, denseDim, build, metadataTypes, calibrationQueries });
   }
   const docs = await collectMergeInputs(job.inputs, job.denseDim);
-  const { dir, weighting, avgdl, denseDim, build, metadataTypes } = job;
-  return writeSegment({ dir, docs, weighting, avgdl, denseDim, build, metadataTypes });
+  const { dir, weighting, avgdl, denseDim, build, metadataTypes, calibrationQueries } = job;
+  return writeSegment({ dir, docs, weighting, avgdl, denseDim, build, metadataTypes, calibrationQueries });
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { SparseVector } from '../core/sparse-vector.js';
 import type { DocWeighting } from './store-types.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { ForwardIndex } from './forward-index.js';
@@ -47,6 +48,11 @@ export interface SegmentBuildParams {
   build: IndexBuildConfig;
   /** Declared metadata fields: when any, a `metadata.bin` filter index is written (metadata-index.ts). */
   metadataTypes: MetadataTypes;
+  /**
+   * Sample queries (in the store's query space) for the approximate index's recall calibration; absent or empty:
+   * doc-derived queries. Given by `optimize({ calibrationQueries })` to its final merge.
+   */
+  calibrationQueries?: SparseVector[] | null;
 }
 
 export interface SegmentBuildResult {
@@ -166,7 +172,7 @@ export async function writeSegment(p: SegmentBuildParams): Promise<SegmentBuildR
   }
   let approximate = false;
   if (n >= p.build.approximateThreshold) {
-    const sections = buildApproximateSections(forward, p.build);
+    const sections = buildApproximateSections(forward, p.build, p.calibrationQueries);
     if (sections !== null) {
       sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.seismic), 'seismic', sections);
       approximate = true;

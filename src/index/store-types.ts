@@ -106,6 +106,14 @@ export interface StoreStats {
   tuned?: { queryCut: number; heapFactor: number } | null;
 }
 
+export interface OptimizeOptions {
+  /**
+   * Sample queries, as the store's `search` receives them (ids in the collection's vocabulary, query weights), for
+   * the recall calibration of the final build instead of doc-derived ones. Empty or absent: doc-derived.
+   */
+  calibrationQueries?: SparseVector[];
+}
+
 export interface CollectionStore {
   readonly config: StoreConfig;
   /** null when the collection's vocabulary is fixed by its encoder. */
@@ -133,11 +141,15 @@ export interface CollectionStore {
   termStats(): TermStats;
   stats(): StoreStats;
   /**
-   * Search parameters calibrated at seal time for `targetRecall` (recall@10 vs the exact oracle on held-out
-   * documents used as queries), from the largest segment carrying an approximate index; null when none does.
+   * Search parameters calibrated at seal time for `targetRecall` (recall@10 vs the exact oracle on the sample
+   * queries given to the last optimize that built the segment, else on held-out documents used as queries), from
+   * the largest segment carrying an approximate index; null when none does.
    */
   tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;
-  /** Seals the memtable and merges segments. */
-  optimize(): Promise<{ segments: number; tookMs: number }>;
+  /**
+   * Seals the memtable and merges all segments into one. With `calibrationQueries` the merged segment's
+   * calibration is computed on them (a single segment is rebuilt for it when large enough for an approximate index).
+   */
+  optimize(opts?: OptimizeOptions): Promise<{ segments: number; tookMs: number }>;
   close(): Promise<void>;
 }
