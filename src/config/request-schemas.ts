@@ -192,6 +192,35 @@ export function batchSearchSchema(limits: Limits) {
   return z.object({ searches: z.array(searchRequestSchema(limits)).min(1).max(limits.maxBatchSearches) }).strict();
 }
 
+/** Sample queries accepted by optimize for the recall calibration (fewer usable ones are refused). */
+export const MIN_CALIBRATION_QUERIES = 16;
+export const MAX_CALIBRATION_QUERIES = 1000;
+
+/**
+ * Body of `POST /v1/collections/{name}/optimize`: optional sample queries, each as a search request gives its
+ * query (text through the collection's query encoder, or a vector), for the recall calibration of the final build.
+ */
+export function optimizeRequestSchema(limits: Limits) {
+  const item = z
+    .object({
+      query: z.string().min(1, 'must not be empty').max(limits.maxTextBytes).optional(),
+      vector: vectorInputSchema(limits.maxQueryTerms).optional(),
+    })
+    .strict()
+    .refine((q) => (q.query !== undefined) !== (q.vector !== undefined), { message: 'give exactly one of query or vector', path: ['query'] });
+  return z
+    .object({
+      calibrationQueries: z
+        .array(item)
+        .min(MIN_CALIBRATION_QUERIES, `at least ${MIN_CALIBRATION_QUERIES} queries`)
+        .max(MAX_CALIBRATION_QUERIES, `at most ${MAX_CALIBRATION_QUERIES} queries`)
+        .optional()
+        .describe('sample queries for the recall calibration of targetRecall (instead of documents used as queries)'),
+    })
+    .strict();
+}
+export type OptimizeRequest = z.infer<ReturnType<typeof optimizeRequestSchema>>;
+
 export const EncodeRequestSchema = z
   .object({
     encoder: z.string().min(1).default('lexical'),

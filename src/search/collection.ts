@@ -9,7 +9,14 @@ import type { Logger } from 'pino';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { EMPTY_VECTOR, type SparseVector } from '../core/sparse-vector.js';
 import type { CollectionConfig } from '../config/index-config.js';
-import { documentSchema, HybridSchema, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import {
+  documentSchema,
+  HybridSchema,
+  MIN_CALIBRATION_QUERIES,
+  type Limits,
+  type OptimizeRequest,
+  type SearchRequest,
+} from '../config/request-schemas.js';
 import type { CollectionStore, StoreDocument, StoredFieldSet, StoreHit, StoreSearchOptions, StoreStats } from '../index/store-types.js';
 import type { TextBinding } from './text-binding.js';
 import { resolveVector, toTokenMap } from './vector-input.js';
@@ -183,12 +190,44 @@ export class Collection {
     this.dense?.afterDelete([id]);
   }
 
-  /** Seals and merges the store, then maintains the dense part (LSA: refit). */
-  async optimize(): Promise<{ segments: number; tookMs: number }> {
+  /**
+   * Seals and merges the store, then maintains the dense part (LSA: refit). `calibrationQueries` (validated by
+   * `optimizeRequestSchema`) are resolved as search resolves its query — text through the query encoder, vectors
+   * through the same checks — and replace doc-derived queries in the final build's recall calibration. Throws
+   * INVALID_ARGUMENT naming `calibrationQueries[i]…` for a bad item, or `calibrationQueries` when fewer than
+   * MIN_CALIBRATION_QUERIES have a term known to the collection.
+   */
+  async optimize(req: OptimizeRequest = {}): Promise<{ segments: number; tookMs: number }> {
     const t0 = performance.now();
-    const r = await this.store.optimize();
+    const calibrationQueries = req.calibrationQueries !== undefined ? await this.calibrationVectors(req.calibrationQueries) : undefined;
+    const r = await this.store.optimize({ calibrationQueries });
     if (this.dense !== null) await this.dense.optimize();
     return { segments: r.segments, tookMs: Math.round((performance.now() - t0) * 1000) / 1000 };
+  }
+
+  private async calibrationVectors(items: NonNullable<OptimizeRequest['calibrationQueries']>): Promise<SparseVector[]> {
+    const out: SparseVector[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      let v: SparseVector;
+      if (item.vector !== undefined) {
+        v = resolveVector(item.vector, this.binding.vocab, `calibrationQueries[${i}].vector`).vector;
+      } else {
+        if (!this.binding.acceptsText) {
+          throw invalidArgument(`calibrationQueries[${i}].query`, 'this collection has encoder "none": send a vector instead of query text');
+        }
+        // One at a time: a burst of up to 1000 encodes would overflow the encoder pool's bounded queue (BUSY).
+        v = await this.binding.encodeQuery(item.query ?? '');
+      }
+      if (v.indices.length > 0) out.push(v);
+    }
+    if (out.length < MIN_CALIBRATION_QUERIES) {
+      throw invalidArgument(
+        'calibrationQueries',
+        `needs at least ${MIN_CALIBRATION_QUERIES} queries with terms known to this collection, got ${out.length}`,
+      );
+    }
+    return out;
   }
 
   async search(req: SearchRequest): Promise<SearchResponse> {

@@ -13,14 +13,14 @@ import type { Logger } from 'pino';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { CollectionConfigSchema, COLLECTION_NAME_RE, type CollectionConfig } from '../config/index-config.js';
-import { DEFAULT_LIMITS, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import { DEFAULT_LIMITS, optimizeRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
 import { openCollectionStore } from '../index/collection-store.js';
 import type { StoreConfig } from '../index/store-types.js';
 import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
 import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
 import { openEncoder } from '../encoders/registry.js';
 import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
-import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
+import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import { encodeTexts } from './encode.js';
 import { openDensePart } from './dense-part.js';
 import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collection-file.js';
@@ -279,8 +279,15 @@ export class SpladexService {
     });
   }
 
-  async optimize(name: string): Promise<{ segments: number; tookMs: number }> {
-    return this.get(name).optimize();
+  /**
+   * Seals and merges a collection. `body` is optimize's optional request body (`optimizeRequestSchema`: sample
+   * `calibrationQueries` for the recall calibration), validated here too since the CLI's local client calls this
+   * without the server; undefined or null keeps the plain optimize.
+   */
+  async optimize(name: string, body?: unknown): Promise<{ segments: number; tookMs: number }> {
+    const c = this.get(name);
+    const req = body === undefined || body === null ? {} : parseOrThrow(optimizeRequestSchema(this.limits), body);
+    return c.optimize(req);
   }
 
   async upsertDocuments(name: string, docs: unknown[]) {

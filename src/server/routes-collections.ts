@@ -1,11 +1,11 @@
 /**
  * Collection routes (API.md "Collections"): create (PUT, 201 new / 200 identical / 409 different config),
- * list, get, delete (204) and optimize. Names are validated at the edge (400 for an invalid name, before the
+ * list, get, delete (204) and optimize (optional body: sample `calibrationQueries`). Names are validated at the edge (400 for an invalid name, before the
  * service is asked); the config body is validated with the persisted config's schema, then by the service.
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { CollectionConfigSchema } from '../config/index-config.js';
+import { optimizeRequestSchema, type OptimizeRequest } from '../config/request-schemas.js';
 import { collectionInfoResponse, collectionListResponse, collectionParamsSchema, noContent, optimizeResponse, responses } from './route-schemas.js';
 import type { ServerService } from './service-port.js';
 
@@ -51,18 +51,18 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
     },
   );
 
-  app.post<{ Params: NameParams }>(
+  app.post<{ Params: NameParams; Body: OptimizeRequest | undefined }>(
     '/v1/collections/:name/optimize',
     {
       schema: {
         tags,
         security,
-        summary: 'Seal the memtable and merge segments',
+        summary: 'Seal the memtable and merge segments (optionally calibrating targetRecall on sample queries)',
         params: collectionParamsSchema,
-        body: z.unknown().optional().describe('ignored'),
+        body: optimizeRequestSchema(service.limits).optional(),
         response: responses({ 200: optimizeResponse }),
       },
     },
-    async (request) => service.optimize(request.params.name),
+    async (request) => service.optimize(request.params.name, request.body),
   );
 }

@@ -20,7 +20,8 @@ export interface ServerService {
   listCollections(): { collections: unknown[] };
   getCollection(name: string): unknown;
   deleteCollection(name: string): Promise<void>;
-  optimize(name: string): Promise<{ segments: number; tookMs: number }>;
+  /** `body`: optimize's validated request body (`optimizeRequestSchema`), or undefined when none was sent. */
+  optimize(name: string, body?: unknown): Promise<{ segments: number; tookMs: number }>;
   upsertDocuments(
     name: string,
     docs: unknown[],
