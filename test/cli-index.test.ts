@@ -110,6 +110,35 @@ describe('spladex CLI', () => {
     expect(badK.code).toBe(2);
   }, 120_000);
 
+  it('optimize --calibration-queries sends JSONL / BEIR query lines; bad files fail with one clear line', async () => {
+    const lines = Array.from({ length: 18 }, (_, i) =>
+      JSON.stringify(i % 3 === 0 ? { _id: `q${i}`, text: 'vitamin cats' } : i % 3 === 1 ? { query: 'dogs bark' } : { vector: { vitamin: 1, cat: 0.5 } }));
+    const good = join(dir, 'calq.jsonl');
+    writeFileSync(good, `${lines.slice(0, 9).join('\n')}\n\n${lines.slice(9).join('\n')}\n`);
+    const ok = await cliInProcess(['optimize', 'docs', '--calibration-queries', good]);
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toMatch(/optimized docs: 1 segments/);
+
+    const few = join(dir, 'calq-few.jsonl');
+    writeFileSync(few, `${lines.slice(0, 5).join('\n')}\n`);
+    expect(await cliInProcess(['optimize', 'docs', '--calibration-queries', few])).toMatchObject({
+      code: 1,
+      stderr: 'spladex: error: INVALID_ARGUMENT: calibrationQueries: at least 16 queries\n',
+    });
+    const badItem = join(dir, 'calq-bad.jsonl');
+    writeFileSync(badItem, `${[...lines.slice(0, 2), '{"vector":{"indices":[1],"values":[-2]}}', ...lines.slice(3)].join('\n')}\n`);
+    expect(await cliInProcess(['optimize', 'docs', '--calibration-queries', badItem])).toMatchObject({
+      code: 1,
+      stderr: 'spladex: error: INVALID_ARGUMENT: calibrationQueries[2].vector.values[0]: must be >= 0\n',
+    });
+    const notJson = join(dir, 'calq-json.jsonl');
+    writeFileSync(notJson, `${lines[0]}\n{"query": broken\n`);
+    const nj = await cliInProcess(['optimize', 'docs', '--calibration-queries', notJson]);
+    expect(nj.code).toBe(2);
+    expect(nj.stderr).toMatch(/^spladex: usage: --calibration-queries .*calq-json\.jsonl line 2: not valid JSON/);
+    expect((await cliInProcess(['optimize', 'docs', '--calibration-queries', join(dir, 'none.jsonl')])).code).toBe(2);
+  }, 120_000);
+
   it('encodes text offline and prints help', async () => {
     const enc = await cliInProcess(['encode', "The patient's cells are running"]);
     const help = await cliInProcess(['--help']);
@@ -147,6 +176,17 @@ describe('spladex CLI', () => {
       const s = await cliInProcess(['search', 'lex', 'dogs', '--url', server.url]);
       expect(s.code).toBe(0);
       expect(s.stdout).toMatch(/^\s+1\s+\S+\s+d3\s+Dogs$/m);
+
+      const queries = join(dir, 'calq-url.jsonl');
+      writeFileSync(queries, `${Array.from({ length: 20 }, (_, i) => JSON.stringify({ _id: String(i), text: 'dogs and cats' })).join('\n')}\n`);
+      const opt = await cliInProcess(['optimize', 'lex', '--calibration-queries', queries, '--url', server.url]);
+      expect(opt).toMatchObject({ code: 0, stderr: '' });
+      expect(opt.stdout).toMatch(/optimized lex: 1 segments/);
+      writeFileSync(queries, `${JSON.stringify({ query: 'dogs' })}\n`);
+      expect(await cliInProcess(['optimize', 'lex', '--calibration-queries', queries, '--url', server.url])).toMatchObject({
+        code: 1,
+        stderr: 'spladex: error: INVALID_ARGUMENT: calibrationQueries: at least 16 queries\n',
+      });
     }, 120_000);
   });
 });

@@ -23,7 +23,8 @@ export interface SpladexClient {
   createCollection(name: string, config: Record<string, unknown>): Promise<{ created: boolean }>;
   upsert(name: string, docs: unknown[]): Promise<UpsertResult>;
   search(name: string, req: SearchRequest): Promise<SearchResponse>;
-  optimize(name: string): Promise<{ segments: number; tookMs: number }>;
+  /** `body`: optimize's request body (API.md; `{calibrationQueries}`), validated by the service or server. */
+  optimize(name: string, body?: { calibrationQueries: unknown[] }): Promise<{ segments: number; tookMs: number }>;
   encode(req: EncodeRequest): Promise<{ vectors: EncodedVector[] }>;
   close(): Promise<void>;
 }
@@ -45,7 +46,7 @@ export function createLocalClient(service: SpladexService): SpladexClient {
     },
     upsert: (name, docs) => service.upsertDocuments(name, docs),
     search: (name, req) => service.search(name, req),
-    optimize: (name) => service.optimize(name),
+    optimize: (name, body) => service.optimize(name, body),
     encode: (req) => service.encode(req),
     close: () => service.close(),
   };
@@ -121,8 +122,8 @@ export function createHttpClient(opts: HttpClientOptions): SpladexClient {
     async search(name, req) {
       return (await call<SearchResponse>('POST', `${coll(name)}/search`, req)).data;
     },
-    async optimize(name) {
-      return (await call<{ segments: number; tookMs: number }>('POST', `${coll(name)}/optimize`)).data;
+    async optimize(name, body) {
+      return (await call<{ segments: number; tookMs: number }>('POST', `${coll(name)}/optimize`, body)).data;
     },
     async encode(req) {
       return (await call<{ vectors: EncodedVector[] }>('POST', '/v1/encode', req)).data;

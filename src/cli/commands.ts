@@ -8,6 +8,7 @@ import type { EnvConfig } from '../config/env.js';
 import { EncodeRequestSchema, type SearchRequest } from '../config/request-schemas.js';
 import { encodeTexts } from '../search/encode.js';
 import { bulkIndex, type BadLine } from './bulk-index.js';
+import { readCalibrationQueries } from './calibration-queries.js';
 import { openTarget } from './open-target.js';
 import { createProgress, SILENT_PROGRESS } from './progress.js';
 import { COMMON_OPTIONS, intOption, parseCommandArgs, positional, UsageError, type CliIo } from './usage.js';
@@ -32,8 +33,10 @@ export const COMMAND_HELP: Record<string, string> = {
   Exit code 1 when any line was skipped.`,
   search: `spladex search <collection> "query text" [-k N] [--exact] [--json] [--url URL | --data DIR]
   Prints rank, score, id and title of the top hits (--json: the full response).`,
-  optimize: `spladex optimize <collection> [--url URL | --data DIR]
-  Seals the memtable and merges segments.`,
+  optimize: `spladex optimize <collection> [--calibration-queries FILE] [--url URL | --data DIR]
+  Seals the memtable and merges segments.
+  --calibration-queries FILE  JSONL of 16..1000 sample queries ({"query": "text"}, {"vector": ...} or BEIR
+                     {"_id","text"}) on which targetRecall is calibrated instead of documents used as queries`,
   encode: `spladex encode [--encoder lexical] [--collection NAME] [--document] "text" ...
   Prints the sparse vector of each text as JSON ({indices, values, tokens}). Query encoding by default.
   With --collection the collection's dictionary and statistics are used (opens --data or --url).`,
@@ -151,11 +154,13 @@ export async function searchCommand(args: string[], env: EnvConfig, io: CliIo): 
 /** `spladex optimize`. */
 export async function optimizeCommand(args: string[], env: EnvConfig, io: CliIo): Promise<number> {
   if (wantsHelp(args, io, 'optimize')) return 0;
-  const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS });
+  const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, 'calibration-queries': { type: 'string' } });
   const collection = positional(positionals, 0, 'collection name');
+  const file = values['calibration-queries'];
+  const body = file === undefined ? undefined : { calibrationQueries: readCalibrationQueries(file) };
   const client = await openTarget(values, env);
   try {
-    const o = await client.optimize(collection);
+    const o = await client.optimize(collection, body);
     io.stdout(`optimized ${collection}: ${o.segments} segments in ${Math.round(o.tookMs)} ms\n`);
     return 0;
   } finally {

@@ -17,7 +17,7 @@ commands:
   serve                         start the HTTP server (SPLADEX_* environment; --data, --host, --port override)
   index <collection> --input F  bulk-index a JSONL / BEIR corpus file
   search <collection> "text"    query a collection (-k N, --exact, --json)
-  optimize <collection>         seal the memtable and merge segments
+  optimize <collection>         seal the memtable and merge segments [--calibration-queries FILE]
   encode "text"                 show the sparse vector of a text
   inspect <collection>          open, verify checksums, print configuration and statistics
   eval --dataset DIR            BEIR evaluation (same as npm run beir)
