@@ -4,8 +4,10 @@
  * *pattern* (`/v1/collections/:name/search`, or `unmatched` for 404s) to bound cardinality; search latency is
  * labelled by collection. Collection gauges are read from `service.metricsSnapshot()` at scrape time.
  * Process metrics (prom-client's default set: `process_resident_memory_bytes`, CPU, open fds, `nodejs_heap_*`,
- * event-loop lag, GC durations) are collected into the same per-app registry, so several apps in one process
- * each carry their own copy instead of clashing on metric names in a shared registry.
+ * event-loop lag, GC durations) describe the process, not an app: they are collected once per process into a
+ * module-level registry (prom-client's collectors install a GC observer and an event-loop monitor that are never
+ * released, so one set per app would pile up in processes that build many apps) and appended to every app's
+ * exposition.
  * Created by app.ts; routes-search.ts calls `observeSearch`; routes-ops.ts serves `render()` at GET /metrics.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -27,10 +29,21 @@ export interface AppMetrics {
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+let processRegistry: Registry | null = null;
+
+/** The process-wide registry of prom-client's default metrics, created (and its collectors started) once. */
+function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /** Creates the registry and the metric families; gauges pull from `service` on every scrape. */
 export function createAppMetrics(service: ServerService): AppMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const proc = processMetrics();
   const requests = new Counter({
     name: 'spladex_http_requests_total',
     help: 'HTTP requests by method, route pattern and status code',
@@ -83,7 +96,7 @@ export function createAppMetrics(service: ServerService): AppMetrics {
     observeSearch(collection, kind, seconds) {
       search.observe({ collection, kind }, seconds);
     },
-    render: () => registry.metrics(),
+    render: async () => `${await registry.metrics()}\n${await proc.metrics()}`,
     requests,
     latency,
   };
