@@ -2,8 +2,8 @@
  * Graceful shutdown with searches in flight (issue 6; test/server-shutdown.test.ts covers an in-flight upsert):
  * several searches whose bodies are half sent when `close()` starts all complete with 200 and full hits, every
  * write acknowledged before the close is found by a fresh service, and new connections are refused afterwards.
- * Also SIGTERM to the real process (`node --import tsx src/main.ts`) while collections are still loading: exit
- * code 0, and every collection is intact afterwards. Ordering is driven by the server's own 'request' events,
+ * Also SIGTERM to the real process (`node --import tsx src/main.ts`, and `spladex serve`) while collections are
+ * still loading: exit code 0, and every collection is intact afterwards. Ordering is driven by the server's own 'request' events,
  * its log lines and a named pipe that holds the load, never by sleeps.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -78,7 +78,8 @@ it('finishes in-flight searches on close and keeps every acknowledged write', as
   }
 });
 
-it('SIGTERM while collections load at start-up: exit code 0, nothing lost', async () => {
+/** Starts `node --import tsx <entry>` on a data dir whose load is held by a named pipe, SIGTERMs it while loading. */
+async function sigtermWhileLoading(entry: string[]): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'spladex-shutdown-loading-'));
   try {
     const logger = pino({ level: 'silent' });
@@ -94,7 +95,7 @@ it('SIGTERM while collections load at start-up: exit code 0, nothing lost', asyn
 
     const env: NodeJS.ProcessEnv = { ...process.env, SPLADEX_DATA_DIR: dir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_LOG_LEVEL: 'info' };
     delete env.SPLADEX_API_KEY;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: path.resolve(import.meta.dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...entry], { cwd: path.resolve(import.meta.dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     let out = '';
     const loading = new Promise<void>((resolve) => {
@@ -127,4 +128,8 @@ it('SIGTERM while collections load at start-up: exit code 0, nothing lost', asyn
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-});
+}
+
+it('SIGTERM while collections load at start-up (src/main.ts, as npm start): exit code 0, nothing lost', () => sigtermWhileLoading(['src/main.ts']));
+
+it('SIGTERM while collections load at start-up (spladex serve): exit code 0, nothing lost', () => sigtermWhileLoading(['src/cli/main.ts', 'serve']));
