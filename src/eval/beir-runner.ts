@@ -21,6 +21,7 @@ import { createProgress, SILENT_PROGRESS } from '../cli/progress.js';
 import { intOption, parseCommandArgs, UsageError, type CliIo } from '../cli/usage.js';
 import { notFound } from '../core/errors.js';
 import { loadQrels, loadQueries, type Qrels } from './beir-loader.js';
+import { latencySummary } from './latency.js';
 import { evaluateRun, overlapRecall, type Run } from './metrics.js';
 import { writeTrecRun } from './trec-run.js';
 
@@ -78,12 +79,6 @@ export interface BeirSummary {
   date: string;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
 /** Collection name derived from the dataset folder ("scifact", "limit-small"). */
 export function collectionNameFor(dataset: string): string {
   const n = basename(resolve(dataset)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '');
@@ -119,11 +114,9 @@ async function runQueries(
       if (failures++ < 5) io.stderr(`query ${qid}: ${(e as { code?: string }).code ?? 'ERROR'}: ${(e as Error).message}\n`);
     }
   }
-  const sorted = [...lat].sort((a, b) => a - b);
-  const mean = lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length);
   return {
     run,
-    stats: { latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean }, exactFraction: exact / Math.max(1, queries.length) },
+    stats: { latencyMs: latencySummary(lat), exactFraction: exact / Math.max(1, queries.length) },
   };
 }
 

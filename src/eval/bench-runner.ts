@@ -20,6 +20,7 @@ import { SeismicSearcher } from '../index/seismic/searcher.js';
 import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../index/seismic/exact.js';
 import { measureValueLayouts } from '../index/seismic/value-layout.js';
 import { segmentPostings } from '../index/approximate.js';
+import { latencySummary } from './latency.js';
 import { calibrate, recallOf, sampleDocQueries, withExcluded, type CalibrationQuery } from '../index/seismic/calibrate.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery, readVectorsJsonl } from './synthetic.js';
 
@@ -142,8 +143,8 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     bruteLat.push(performance.now() - s);
     bruteAgree += recallOf(r.ords, new Set(truth[i].ords), truth[i].ords.length, 10);
   }
-  const brute = stats(bruteLat);
-  const exactTaat = stats(taatLat);
+  const brute = latencySummary(bruteLat);
+  const exactTaat = latencySummary(taatLat);
   log(`brute force: mean ${brute.mean.toFixed(2)} ms, p99 ${brute.p99.toFixed(2)} ms (${bruteLat.length} queries; ` +
     `agreement with TAAT ${(bruteAgree / Math.max(1, bruteLat.length)).toFixed(4)})`);
   log(`exact TAAT:  mean ${exactTaat.mean.toFixed(2)} ms, p99 ${exactTaat.p99.toFixed(2)} ms (${taatLat.length} queries)`);
@@ -166,7 +167,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       recall += recallOf(r.ords, truthSets[i], truth[i].ords.length, 10);
       docs += r.docsScored;
     }
-    const st = stats(lat);
+    const st = latencySummary(lat);
     return { queryCut, heapFactor, recall: recall / queries.length, meanMs: st.mean, p99Ms: st.p99, docsScored: docs / queries.length };
   };
   measure(10, 0.9); // warm-up (JIT, caches)
@@ -237,16 +238,6 @@ async function readForwardIndex(path: string, maxDocs: number, log: (l: string) 
   for (const v of vecs) if (v.indices.length > 0) dim = Math.max(dim, v.indices[v.indices.length - 1] + 1);
   const { buildForwardIndex } = await import('../index/forward-index.js');
   return buildForwardIndex(vecs, dim);
-}
-
-function stats(xs: number[]): { mean: number; p50: number; p99: number } {
-  if (xs.length === 0) return { mean: 0, p50: 0, p99: 0 };
-  const s = [...xs].sort((a, b) => a - b);
-  return {
-    mean: s.reduce((a, b) => a + b, 0) / s.length,
-    p50: s[Math.floor(0.5 * (s.length - 1))],
-    p99: s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)],
-  };
 }
 
 function mb(bytes: number): string {

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import type { SparseVector } from '../core/sparse-vector.js';
 import { openSpladexService } from '../search/spladex-service.js';
 import type { SearchRequest } from '../config/request-schemas.js';
+import { latencySummary } from './latency.js';
 import { createSyntheticModel, generateQuery } from './synthetic.js';
 
 export interface CollectionBenchOptions {
@@ -30,10 +31,6 @@ export interface CollectionBenchRow {
   p50Ms: number;
   p99Ms: number;
   docsScored: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 /** Runs the benchmark; `log` receives the report lines. */
@@ -58,8 +55,8 @@ export async function runCollectionBench(o: CollectionBenchOptions, log: (line: 
     }
     const settings: [string, SearchRequest['params']][] = [['collection defaults', {}], ...o.targetRecalls.map((t): [string, SearchRequest['params']] => [`targetRecall ${t}`, { targetRecall: t }])];
     const rows: CollectionBenchRow[] = [];
-    const exactSorted = [...exactMs].sort((a, b) => a - b);
-    rows.push({ setting: 'exact: true (oracle)', recall: 1, meanMs: exactMs.reduce((a, b) => a + b, 0) / exactMs.length, p50Ms: percentile(exactSorted, 0.5), p99Ms: percentile(exactSorted, 0.99), docsScored: 0 });
+    const exact = latencySummary(exactMs);
+    rows.push({ setting: 'exact: true (oracle)', recall: 1, meanMs: exact.mean, p50Ms: exact.p50, p99Ms: exact.p99, docsScored: 0 });
     for (const [name, params] of settings) {
       // One unmeasured pass warms the JIT and the page cache for this setting.
       for (const q of queries.slice(0, 50)) await service.search(o.collection, request(q, params));
@@ -74,8 +71,8 @@ export async function runCollectionBench(o: CollectionBenchOptions, log: (line: 
         for (const h of r.hits) if (truth[i].has(h.id)) hit++;
         total += truth[i].size;
       }
-      const sorted = [...ms].sort((a, b) => a - b);
-      rows.push({ setting: name, recall: total === 0 ? 1 : hit / total, meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), docsScored: scored / queries.length });
+      const lat = latencySummary(ms);
+      rows.push({ setting: name, recall: total === 0 ? 1 : hit / total, meanMs: lat.mean, p50Ms: lat.p50, p99Ms: lat.p99, docsScored: scored / queries.length });
     }
     log('setting                    recall@10  mean_ms  p50_ms  p99_ms  docs_scored');
     for (const r of rows) {
