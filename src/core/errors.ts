@@ -38,8 +38,8 @@ export function notFound(what: string): SpladexError {
 }
 
 /** A file on disk failed its checks; the message always names the file. */
-export function corruptIndex(file: string, why: string): SpladexError {
-  return new SpladexError('CORRUPT_INDEX', `corrupt index file ${file}: ${why}`);
+export function corruptIndex(file: string, why: string, cause?: unknown): SpladexError {
+  return new SpladexError('CORRUPT_INDEX', `corrupt index file ${file}: ${why}`, { cause });
 }
 
 export function isSpladexError(e: unknown): e is SpladexError {

@@ -9,7 +9,7 @@
  * or before the field existed) is read unverified. Callers: spladex-service.ts.
  */
 import { crc32 } from 'node:zlib';
-import { SpladexError } from '../core/errors.js';
+import { corruptIndex } from '../core/errors.js';
 import { CollectionConfigSchema, type CollectionConfig } from '../config/index-config.js';
 
 export const COLLECTION_FILE = 'collection.json';
@@ -28,17 +28,16 @@ export function toCollectionFile(config: CollectionConfig): string {
  * Throws CORRUPT_INDEX naming it when the text is not JSON, the checksum differs or the config is invalid.
  */
 export function fromCollectionFile(text: string, name: string): CollectionConfig {
-  const corrupt = (why: string, cause?: unknown) => new SpladexError('CORRUPT_INDEX', `corrupt index file ${name}: ${why}`, { cause });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw corrupt('not valid JSON', err);
+    throw corruptIndex(name, 'not valid JSON', err);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw corrupt('not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw corruptIndex(name, 'not a JSON object');
   const { checksum, ...config } = parsed as Record<string, unknown>;
-  if (checksum !== undefined && checksum !== checksumOf(config)) throw corrupt('checksum mismatch');
+  if (checksum !== undefined && checksum !== checksumOf(config)) throw corruptIndex(name, 'checksum mismatch');
   const r = CollectionConfigSchema.safeParse(config);
-  if (!r.success) throw corrupt('not a valid collection config', r.error);
+  if (!r.success) throw corruptIndex(name, 'not a valid collection config', r.error);
   return r.data;
 }
