@@ -420,11 +420,14 @@ class SegmentedStore implements SealableCollectionStore {
   async optimize(opts: OptimizeOptions = {}): Promise<{ segments: number; tookMs: number }> {
     this.checkOpen();
     const t0 = performance.now();
-    await this.enqueue(async () => {
-      if (this.frozen !== null) await this.sealNow(); // left by a failed seal
-      await this.sealNow();
-    });
     const queries = opts.calibrationQueries && opts.calibrationQueries.length > 0 ? opts.calibrationQueries : null;
+    // The final merge rewrites every segment when there will be more than one, or when it must write a calibration
+    // from `queries`: a seal it will rewrite skips its own approximate index.
+    const rewritten = () => this.segments.length > 0 || queries !== null;
+    await this.enqueue(async () => {
+      if (this.frozen !== null) await this.sealNow(!rewritten()); // left by a failed seal
+      await this.sealNow(!rewritten());
+    });
     await this.enqueue(() => this.mergeSegments(this.segments, true, queries));
     return { segments: this.segments.length, tookMs: performance.now() - t0 };
   }
@@ -441,8 +444,9 @@ class SegmentedStore implements SealableCollectionStore {
    * Seals the memtable (if it holds anything) and persists. Runs inside the chain. When an earlier attempt failed
    * after freezing (e.g. disk full), its frozen memtable is still searchable and is sealed first, without a
    * second rotation (its records are in WAL generations below `frozenNextGen`, which the manifest still covers).
+   * `approximate: false` skips the approximate index (optimize, when its merge rewrites the segment anyway).
    */
-  private async sealNow(): Promise<void> {
+  private async sealNow(approximate = true): Promise<void> {
     if (this.frozen === null) {
       if (this.memtable.slots === 0) return;
       const newGen = this.wal.generation + 1;
@@ -470,7 +474,7 @@ class SegmentedStore implements SealableCollectionStore {
           weighting: this.config.weighting,
           avgdl: this.avgdl(),
           denseDim: this.config.denseDim ?? 0,
-          build: this.buildConfig(false),
+          build: this.buildConfig(approximate && !this.deferApproximate),
           metadataTypes: this.config.metadataTypes,
         },
         this.sealMode,
@@ -497,10 +501,12 @@ class SegmentedStore implements SealableCollectionStore {
     this.maybeScheduleMerge();
   }
 
-  /** Build parameters of a seal or merge: without the approximate index for non-final builds of a bulk load. */
-  private buildConfig(final: boolean) {
-    if (final || !this.deferApproximate) return this.config.build;
-    return { ...this.config.build, approximateThreshold: Number.MAX_SAFE_INTEGER };
+  /**
+   * Build parameters of a seal or merge; without the approximate index when a later build replaces the segment
+   * (non-final builds of a bulk load, a seal that optimize's merge rewrites).
+   */
+  private buildConfig(approximate: boolean) {
+    return approximate ? this.config.build : { ...this.config.build, approximateThreshold: Number.MAX_SAFE_INTEGER };
   }
 
   /**
@@ -550,7 +556,7 @@ class SegmentedStore implements SealableCollectionStore {
           weighting: this.config.weighting,
           avgdl: this.avgdl(),
           denseDim: this.config.denseDim ?? 0,
-          build: this.buildConfig(final),
+          build: this.buildConfig(final || !this.deferApproximate),
           metadataTypes: this.config.metadataTypes,
           calibrationQueries,
         },
