@@ -213,11 +213,8 @@ export class Collection {
       if (item.vector !== undefined) {
         v = resolveVector(item.vector, this.binding.vocab, `calibrationQueries[${i}].vector`).vector;
       } else {
-        if (!this.binding.acceptsText) {
-          throw invalidArgument(`calibrationQueries[${i}].query`, 'this collection has encoder "none": send a vector instead of query text');
-        }
         // One at a time: a burst of up to 1000 encodes would overflow the encoder pool's bounded queue (BUSY).
-        v = await this.binding.encodeQuery(item.query ?? '');
+        v = await this.encodeQueryText(item.query ?? '', `calibrationQueries[${i}].query`);
       }
       if (v.indices.length > 0) out.push(v);
     }
@@ -228,6 +225,12 @@ export class Collection {
       );
     }
     return out;
+  }
+
+  /** Query text through the collection's query encoder; INVALID_ARGUMENT naming `field` when it takes no text. */
+  private encodeQueryText(text: string, field: string): Promise<SparseVector> {
+    if (!this.binding.acceptsText) throw invalidArgument(field, 'this collection has encoder "none": send a vector instead of query text');
+    return this.binding.encodeQuery(text);
   }
 
   async search(req: SearchRequest): Promise<SearchResponse> {
@@ -241,10 +244,7 @@ export class Collection {
       if (r.unknown.length > 0) warnings.push(`unknown tokens ignored: ${r.unknown.join(', ')}`);
       query = r.vector;
     } else if (req.query !== undefined) {
-      if (!this.binding.acceptsText) {
-        throw invalidArgument('query', 'this collection has encoder "none": send a vector instead of query text');
-      }
-      query = await this.binding.encodeQuery(req.query);
+      query = await this.encodeQueryText(req.query, 'query');
       if (denseQuery === null && this.dense !== null) denseQuery = await this.dense.encodeQuery(req.query);
     } else if (denseQuery !== null) {
       query = null;
