@@ -1,54 +1,131 @@
 /**
- * Data-directory lock: a `LOCK` file created with O_EXCL holding the owner's pid, so the CLI and the server never
- * write one collection at once. A lock whose pid is no longer alive (a crashed writer) is taken over. A lock held
- * by a live process (including this one: a collection is opened once per process) is `BUSY`.
- * Callers: collection-store.ts (acquire on open, release on close).
+ * Directory lock, so that two processes (two servers, or the CLI and a server) never write one data dir or one
+ * collection at once. The lock is an exclusive OS lock on the directory's `LOCK` file (os-file-lock.ts), held
+ * through a descriptor kept open until `release()`: the kernel drops it when the holder exits or is killed, so a
+ * crash never leaves a stale lock, and a pid written by an earlier holder can never block (in a container every
+ * restart is pid 1 again: issue 11.6). Two acquisitions in one process conflict too.
+ *
+ * The file's content is information for the error message only, never the lock: one JSON line
+ * `{"pid","host","startedAt","role","url"?}` rewritten by each holder (older spladex wrote a bare pid; it is read
+ * as such). The file is never removed: unlinking it would let a newcomer lock a fresh inode while the old holder
+ * still holds the old one.
+ *
+ * Callers: collection-store.ts (each collection's store dir, at open, released at close) and
+ * src/search/spladex-service.ts (the whole data dir, for the service's lifetime).
  */
-import { open, readFile, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { SpladexError } from '../core/errors.js';
+import { tryLockExclusive, unlockFile } from './os-file-lock.js';
 
 export const LOCK_FILE = 'LOCK';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Who holds a lock, as its holder wrote it (the pid is the holder's own view: in a pid namespace it may be 1). */
+export interface LockHolder {
+  pid: number;
+  host?: string;
+  /** Start time of the holder process, ISO 8601. */
+  startedAt?: string;
+  /** What holds it: `server`, `cli`, … */
+  role?: string;
+  /** Where a server holding it listens, e.g. `http://127.0.0.1:8080`. */
+  url?: string;
 }
 
-/** A held lock; `release` removes the file. */
+/** What a holder says about itself in the LOCK file. */
+export interface DirLockInfo {
+  role?: string;
+  url?: string;
+}
+
+/** A held lock. */
 export interface DirLock {
+  readonly dir: string;
   readonly path: string;
+  /** Rewrites the holder information (e.g. a server's url once it listens). */
+  describe(info: DirLockInfo): Promise<void>;
+  /** Drops the lock; idempotent. */
   release(): Promise<void>;
 }
 
-/** Takes the lock of `dir`; throws BUSY naming the holder's pid when another live process holds it. */
-export async function acquireDirLock(dir: string): Promise<DirLock> {
-  const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.sync();
-      await fh.close();
-      return { path, release: () => unlink(path).catch(() => undefined) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let pid = NaN;
-    try {
-      pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10);
-    } catch {
-      continue; // removed meanwhile: retry
-    }
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-      throw new SpladexError('BUSY', `data directory ${dir} is locked by process ${pid}`, { retryAfterSeconds: 5 });
-    }
-    // Stale (dead pid or unreadable content from a crash mid-write): take it over.
-    await unlink(path).catch(() => undefined);
+/** BUSY: `dir` is locked by another holder (another process, or another open in this one). */
+export class DirLockedError extends SpladexError {
+  readonly dir: string;
+  readonly holder: LockHolder | null;
+
+  constructor(dir: string, holder: LockHolder | null) {
+    super('BUSY', `directory ${dir} is locked by ${describeHolder(holder)}`, { retryAfterSeconds: 5 });
+    this.name = 'DirLockedError';
+    this.dir = dir;
+    this.holder = holder;
   }
-  throw new SpladexError('BUSY', `could not take the lock ${path}`, { retryAfterSeconds: 5 });
+}
+
+function describeHolder(h: LockHolder | null): string {
+  if (h === null) return 'another process';
+  const where = [h.role, h.host !== undefined ? `on ${h.host}` : undefined, h.startedAt !== undefined ? `started ${h.startedAt}` : undefined];
+  const extra = where.filter((s) => s !== undefined).join(', ');
+  return `process ${h.pid}${extra === '' ? '' : ` (${extra})`}`;
+}
+
+/** Parses a LOCK file's content; null when it says nothing usable (empty, torn, foreign). */
+export function readLockHolder(text: string): LockHolder | null {
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return { pid: Number(t) };
+  try {
+    const v = JSON.parse(t) as Record<string, unknown>;
+    if (!Number.isInteger(v.pid)) return null;
+    const h: LockHolder = { pid: v.pid as number };
+    for (const k of ['host', 'startedAt', 'role', 'url'] as const) if (typeof v[k] === 'string') h[k] = v[k];
+    return h;
+  } catch {
+    return null;
+  }
+}
+
+const processStartedAt = new Date(Date.now() - process.uptime() * 1000).toISOString();
+
+/**
+ * Takes the lock of `dir` (which must exist), creating its LOCK file when missing, and writes `info` with this
+ * process's pid into it. Throws DirLockedError (BUSY) naming the holder when another holds it; never waits.
+ */
+export async function acquireDirLock(dir: string, info: DirLockInfo = {}): Promise<DirLock> {
+  const path = join(dir, LOCK_FILE);
+  const fh = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  let locked: boolean;
+  try {
+    locked = tryLockExclusive(fh.fd);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  if (!locked) {
+    await fh.close();
+    throw new DirLockedError(dir, readLockHolder(await readFile(path, 'utf8').catch(() => '')));
+  }
+  let released = false;
+  const write = async (i: DirLockInfo) => {
+    const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: processStartedAt, ...i };
+    await fh.truncate(0);
+    await fh.write(`${JSON.stringify(holder)}\n`, 0, 'utf8');
+  };
+  try {
+    await write(info);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  return {
+    dir,
+    path,
+    describe: (i) => write({ ...info, ...i }),
+    async release() {
+      if (released) return;
+      released = true;
+      unlockFile(fh.fd);
+      await fh.close();
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getSection, readSectionFile, writeSectionFileAtomic } from './segment-format.js';
-import { acquireDirLock } from './lock.js';
+import { acquireDirLock, readLockHolder } from './lock.js';
 import { OrdBitmap } from './bitmap.js';
 
 const dirs: string[] = [];
@@ -72,7 +72,7 @@ describe('data-dir lock', () => {
     await lock.release();
     writeFileSync(join(dir, 'LOCK'), '2147483646\n'); // no such process
     const again = await acquireDirLock(dir);
-    expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    expect(readLockHolder(readFileSync(join(dir, 'LOCK'), 'utf8'))?.pid).toBe(process.pid);
     await again.release();
   });
 });

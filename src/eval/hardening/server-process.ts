@@ -33,6 +33,8 @@ export interface SpawnServerOptions {
   waitReady?: boolean;
   /** Keep at most this many characters of output (default 1 MB). */
   maxOutputChars?: number;
+  /** Command run in front of `node`, e.g. `['unshare', '--pid', '--fork', '--mount-proc']` (default none). */
+  launcher?: string[];
 }
 
 /** Polls `fn` until it returns true or `timeoutMs` passes; each attempt is spaced by `intervalMs` of waiting. */
@@ -58,7 +60,8 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<ServerProce
     SPLADEX_HOST: '127.0.0.1',
   };
   if (opts.env?.SPLADEX_API_KEY === undefined) delete env.SPLADEX_API_KEY;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...(opts.launcher ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const child = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const append = (c: Buffer) => {
     out += c.toString('utf8');
