@@ -2,7 +2,8 @@
  * Composition root of the server: environment → pino logger → search service → Fastify app → listen.
  * `startServer` is what `npm start` (this file as the entry module) and the CLI's `spladex serve` call.
  *
- * Start order: listen first, then open the collections in the background, so a large data dir does not leave
+ * Start order: take the data dir's lock (a second server on a locked data dir refuses to start: the one failure
+ * line names the dir and the holder's pid, exit 1), listen, then open the collections in the background, so a large data dir does not leave
  * probes unanswered: meanwhile `/health` is 200, `/ready` 503 and `/v1/*` 503 BUSY with Retry-After
  * (readiness-gate.ts). The "spladex listening" line (with the port) is logged once the collections are loaded;
  * "spladex loading" (with the port) right after binding. `startServer` resolves once ready; when the load fails,
@@ -69,10 +70,12 @@ export async function startServer(env: Record<string, string | undefined>, optio
     memtableMaxDocs: config.memtableMaxDocs,
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
+    role: 'server',
   });
   let app: FastifyInstance;
   let url: string;
   try {
+    await service.lockDataDir();
     app = await buildApp({
       service,
       logger,
@@ -136,6 +139,8 @@ export async function startServer(env: Record<string, string | undefined>, optio
 
   try {
     url = await app.listen({ host: config.host, port: config.port });
+    // For the CLI's "use --url" hint when it finds the data dir held.
+    await service.describeOwner({ url: `http://${hostForUrl(config.host)}:${boundPort(app, config.port)}` });
     logger.info({ host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir }, 'spladex loading');
     loading = service.open();
     await loading;
@@ -154,6 +159,13 @@ export async function startServer(env: Record<string, string | undefined>, optio
 function boundPort(app: FastifyInstance, fallback: number): number {
   const address = app.server.address();
   return typeof address === 'object' && address !== null ? address.port : fallback;
+}
+
+/** The address a local client should use for a bind address (a wildcard bind is reachable on loopback). */
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function isEntryModule(): boolean {

@@ -55,8 +55,9 @@ export class DirLockedError extends SpladexError {
   readonly dir: string;
   readonly holder: LockHolder | null;
 
-  constructor(dir: string, holder: LockHolder | null) {
-    super('BUSY', `directory ${dir} is locked by ${describeHolder(holder)}`, { retryAfterSeconds: 5 });
+  /** `what` names the directory in the message (`data directory`, …). */
+  constructor(dir: string, holder: LockHolder | null, what = 'directory') {
+    super('BUSY', `${what} ${dir} is locked by ${describeHolder(holder)}`, { retryAfterSeconds: 5 });
     this.name = 'DirLockedError';
     this.dir = dir;
     this.holder = holder;

@@ -6,6 +6,12 @@
  * atomically, verified at open: collection-file.ts)
  * and `<dataDir>/<name>/store/` (the storage engine's files, see src/index/collection-store.ts).
  * A collection directory without collection.json is an interrupted creation and is ignored.
+ *
+ * Ownership (issue 11.4/11.5): the service holds the OS lock of `<dataDir>/LOCK` from `open()` (or
+ * `lockDataDir()`) to `close()`, so one process at a time owns a data dir; each store holds its own directory's
+ * lock too. It never removes a directory it does not hold: `PUT` on a directory that is on disk but not loaded
+ * opens it or answers CONFLICT (collection-dirs.ts), and a collection that failed to open is deleted only when
+ * its store's lock can be taken.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -24,6 +30,8 @@ import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../confi
 import { encodeTexts } from './encode.js';
 import { openDensePart } from './dense-part.js';
 import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collection-file.js';
+import { acquireDirLock, DirLockedError, type DirLock, type DirLockInfo } from '../index/lock.js';
+import { moveToTrash, readDirOrNull, relativeToDataDir, removeLeftoverTrash, strayContents } from './collection-dirs.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -38,6 +46,8 @@ export interface ServiceOptions {
    * approximate index once on the merged segment. A serving process leaves this off.
    */
   bulkLoad?: boolean;
+  /** What holds the data dir (`server`, `cli`, …), written into its LOCK file for other processes' messages. */
+  role?: string;
 }
 
 export interface CollectionSummary {
@@ -65,38 +75,65 @@ export class SpladexService {
   private readonly openedEncoders: (SparseEncoder | DenseEncoder)[] = [];
   private ready = false;
   private closed = false;
+  private dataDirLock: DirLock | null = null;
 
   constructor(private readonly opts: ServiceOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
   }
 
-  /** Opens every collection found under the data dir. */
-  async open(): Promise<void> {
+  /**
+   * Takes the data dir's lock (creating the dir when missing); idempotent. Throws DirLockedError (BUSY) naming
+   * the dir and the holder when another process, or another service in this one, holds it.
+   */
+  async lockDataDir(): Promise<void> {
+    if (this.dataDirLock !== null) return;
     await fs.mkdir(this.opts.dataDir, { recursive: true });
+    try {
+      this.dataDirLock = await acquireDirLock(this.opts.dataDir, { role: this.opts.role ?? 'library' });
+    } catch (err) {
+      if (err instanceof DirLockedError) throw new DirLockedError(err.dir, err.holder, 'data directory');
+      throw err;
+    }
+  }
+
+  /** Adds to what the data dir's LOCK file says about its holder (a server's url, for the CLI's hint). */
+  async describeOwner(info: DirLockInfo): Promise<void> {
+    await this.dataDirLock?.describe(info);
+  }
+
+  /** Takes the data dir's lock, then opens every collection found under the data dir. */
+  async open(): Promise<void> {
+    await this.lockDataDir();
     const entries = await fs.readdir(this.opts.dataDir, { withFileTypes: true });
+    await removeLeftoverTrash(this.opts.dataDir, entries.map((e) => e.name));
     for (const e of entries) {
       if (!e.isDirectory() || !COLLECTION_NAME_RE.test(e.name)) continue;
-      const file = path.join(this.opts.dataDir, e.name, COLLECTION_FILE);
       let raw: string;
       try {
-        raw = await fs.readFile(file, 'utf8');
+        raw = await fs.readFile(path.join(this.collectionDir(e.name), COLLECTION_FILE), 'utf8');
       } catch {
         continue;
       }
       const t0 = performance.now();
       try {
-        const config = fromCollectionFile(raw, `${e.name}/${COLLECTION_FILE}`);
-        this.collections.set(e.name, await this.openCollection(e.name, config));
+        this.collections.set(e.name, await this.openCollection(e.name, fromCollectionFile(raw, `${e.name}/${COLLECTION_FILE}`)));
         this.opts.logger.info({ collection: e.name, ms: Math.round(performance.now() - t0) }, 'collection opened');
       } catch (err) {
         // One damaged collection must not take the others down: remember why, answer its requests with the
-        // error (it names the file), keep serving the rest. Deleting it is allowed.
-        const error = err instanceof SpladexError ? err : new SpladexError('INTERNAL', `collection "${e.name}" failed to open`, { cause: err });
-        this.broken.set(e.name, error);
-        this.opts.logger.error({ collection: e.name, err }, 'collection failed to open');
+        // error (it names the file), keep serving the rest; GET /v1/collections lists it with the error.
+        this.markBroken(e.name, err);
       }
     }
     this.ready = true;
+  }
+
+  /** Remembers why `name` failed to open, its message naming files relative to the data dir. */
+  private markBroken(name: string, err: unknown): SpladexError {
+    const e = err instanceof SpladexError ? err : new SpladexError('INTERNAL', `collection "${name}" failed to open`, { cause: err });
+    const error = new SpladexError(e.code, relativeToDataDir(e.message, this.opts.dataDir), { cause: err, retryAfterSeconds: e.retryAfterSeconds });
+    this.broken.set(name, error);
+    this.opts.logger.error({ collection: name, err }, 'collection failed to open');
+    return error;
   }
 
   isReady(): boolean {
@@ -158,22 +195,44 @@ export class SpladexService {
     const config = parsed.data;
     await this.checkEncoders(config);
     return this.serialise(name, async () => {
-      const broken = this.broken.get(name);
-      if (broken) throw new SpladexError('CONFLICT', `collection "${name}" exists but failed to open (${broken.message}); delete it first`);
+      const dir = this.collectionDir(name);
+      const entries = this.collections.has(name) ? null : await readDirOrNull(dir);
+      if (entries === null) this.broken.delete(name);
+      // On disk but not loaded (restored from a backup, written by another process, or failed to open before):
+      // open it, never replace it.
+      if (entries !== null && (entries.includes(COLLECTION_FILE) || this.broken.has(name))) await this.openFromDisk(name);
       const existing = this.collections.get(name);
       if (existing) {
         if (stableJson(existing.config) === stableJson(config)) return { created: false, collection: existing.info() };
         throw new SpladexError('CONFLICT', `collection "${name}" exists with another configuration`);
       }
-      const dir = this.collectionDir(name);
-      await fs.rm(dir, { recursive: true, force: true });
+      const stray = entries === null ? null : await strayContents(dir, entries);
+      if (stray !== null) throw strayConflict(name, stray);
       await fs.mkdir(dir, { recursive: true });
       const collection = await this.openCollection(name, config);
+      const documents = collection.info().stats.documents;
+      if (documents > 0) {
+        await collection.close();
+        throw strayConflict(name, `its store holds ${documents} documents`);
+      }
       await writeFileAtomic(path.join(dir, COLLECTION_FILE), toCollectionFile(config));
       this.collections.set(name, collection);
       this.opts.logger.info({ collection: name, encoder: config.encoder }, 'collection created');
       return { created: true, collection: collection.info() };
     });
+  }
+
+  /** Opens a collection that is on disk but not loaded; CONFLICT with the reason (remembered) when it fails. */
+  private async openFromDisk(name: string): Promise<void> {
+    try {
+      const raw = await fs.readFile(path.join(this.collectionDir(name), COLLECTION_FILE), 'utf8');
+      this.collections.set(name, await this.openCollection(name, fromCollectionFile(raw, `${name}/${COLLECTION_FILE}`)));
+      this.broken.delete(name);
+      this.opts.logger.info({ collection: name }, 'collection opened');
+    } catch (err) {
+      const error = this.markBroken(name, err);
+      throw new SpladexError('CONFLICT', `collection "${name}" exists on disk but failed to open (${error.code}: ${error.message}); it is not replaced`);
+    }
   }
 
   /** Opens (once) and returns a named ONNX encoder; INVALID_ARGUMENT naming `field` for any problem. */
@@ -261,11 +320,31 @@ export class SpladexService {
     return this.get(name).info();
   }
 
+  /**
+   * Deletes a loaded collection, or one that failed to open when its store's lock can be taken (CONFLICT naming
+   * the holder otherwise: another process holds it). NOT_FOUND for a directory this service has not seen.
+   */
   async deleteCollection(name: string): Promise<void> {
     if (this.broken.has(name)) {
       await this.serialise(name, async () => {
+        if (!this.broken.has(name)) throw notFound(`collection "${name}" not found`);
+        const storeDir = path.join(this.collectionDir(name), 'store');
+        let storeLock: DirLock | null = null;
+        try {
+          if ((await readDirOrNull(storeDir)) !== null) storeLock = await acquireDirLock(storeDir, { role: this.opts.role ?? 'library' });
+        } catch (err) {
+          if (!(err instanceof DirLockedError)) throw err;
+          const why = relativeToDataDir(err.message, this.opts.dataDir);
+          throw new SpladexError('CONFLICT', `collection "${name}" is held by another process (${why}); it is not deleted`);
+        }
+        let trash: string;
+        try {
+          trash = await moveToTrash(this.opts.dataDir, name);
+        } finally {
+          await storeLock?.release();
+        }
         this.broken.delete(name);
-        await fs.rm(this.collectionDir(name), { recursive: true, force: true });
+        await fs.rm(trash, { recursive: true, force: true });
         this.opts.logger.info({ collection: name }, 'broken collection deleted');
       });
       return;
@@ -274,7 +353,7 @@ export class SpladexService {
     await this.serialise(name, async () => {
       this.collections.delete(name);
       await c.close();
-      await fs.rm(this.collectionDir(name), { recursive: true, force: true });
+      await fs.rm(await moveToTrash(this.opts.dataDir, name), { recursive: true, force: true });
       this.opts.logger.info({ collection: name }, 'collection deleted');
     });
   }
@@ -359,13 +438,24 @@ export class SpladexService {
     const encoders = await Promise.allSettled([...this.encoders.values()]);
     for (const r of encoders) if (r.status === 'fulfilled') await r.value.close();
     this.encoders.clear();
+    await this.dataDirLock?.release();
   }
 }
 
+/** Opens a service (taking the data dir's lock); nothing stays open or locked when it throws. */
 export async function openSpladexService(opts: ServiceOptions): Promise<SpladexService> {
   const s = new SpladexService(opts);
-  await s.open();
+  try {
+    await s.open();
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
   return s;
+}
+
+function strayConflict(name: string, why: string): SpladexError {
+  return new SpladexError('CONFLICT', `a directory "${name}" without ${COLLECTION_FILE} is in the data dir and ${why}; it is not replaced (remove or restore it)`);
 }
 
 /** JSON with sorted keys, for comparing configs. */
