@@ -7,7 +7,10 @@
  * - 11.6: a server that is pid 1 of a fresh pid namespace, killed with SIGKILL, restarts in a new namespace (pid 1
  *   again) and opens every collection, while a live one still refuses a second server;
  * - a collection whose store another process holds is listed with its error (no absolute path) and can be neither
- *   deleted nor created over.
+ *   deleted nor created over;
+ * - a delete renames the collection out of the namespace first (a crash leaves only a `.trash-` dir, removed at the
+ *   next open), and a directory the service never loaded is neither deleted nor replaced;
+ * - a second service on the same data dir in one process is refused too (the lock is per open file, not per pid).
  * Every wait is driven by the processes' output, exit or a bounded poll; nothing sleeps.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -294,4 +297,51 @@ describe('a collection whose store another process holds', () => {
       await holderExited;
     }
   }, 120_000);
+});
+
+describe('deleting', () => {
+  it('renames the collection out of the namespace before removing it; a leftover .trash- dir is removed at the next open; an unknown directory is never deleted', async () => {
+    const dataDir = path.join(root, 'deleting');
+    const logger = pino({ level: 'silent' });
+    const service = await openSpladexService({ dataDir, encodersDir: dataDir, logger });
+    try {
+      await service.createCollection('gone', {});
+      await service.upsertDocuments('gone', [{ id: 'a', text: 'granite' }]);
+      await service.deleteCollection('gone');
+      expect(readdirSync(dataDir).filter((e) => e !== 'LOCK')).toEqual([]);
+      // A directory the service has not loaded (no collection.json) is not its to delete.
+      mkdirSync(path.join(dataDir, 'unknown', 'store'), { recursive: true });
+      writeFileSync(path.join(dataDir, 'unknown', 'notes.txt'), 'mine');
+      await expect(service.deleteCollection('unknown')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(service.createCollection('unknown', {})).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('notes.txt') });
+      expect(readFileSync(path.join(dataDir, 'unknown', 'notes.txt'), 'utf8')).toBe('mine');
+    } finally {
+      await service.close();
+    }
+    // What a crash between the rename and the removal leaves behind.
+    mkdirSync(path.join(dataDir, '.trash-old-1-2', 'store'), { recursive: true });
+    const reopened = await openSpladexService({ dataDir, encodersDir: dataDir, logger });
+    try {
+      expect(readdirSync(dataDir).sort()).toEqual(['LOCK', 'unknown']);
+      expect(reopened.listCollections().collections).toEqual([]);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a second service on a data dir this process already holds is refused, naming this pid', async () => {
+    const dataDir = path.join(root, 'twice');
+    const logger = pino({ level: 'silent' });
+    const first = await openSpladexService({ dataDir, encodersDir: dataDir, logger, role: 'server' });
+    try {
+      await expect(openSpladexService({ dataDir, encodersDir: dataDir, logger })).rejects.toMatchObject({
+        code: 'BUSY',
+        message: expect.stringContaining(`data directory ${dataDir} is locked by process ${process.pid} (server`),
+      });
+    } finally {
+      await first.close();
+    }
+    const again = await openSpladexService({ dataDir, encodersDir: dataDir, logger });
+    await again.close();
+  });
 });
