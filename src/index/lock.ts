@@ -107,17 +107,18 @@ export async function acquireDirLock(dir: string, info: DirLockInfo = {}): Promi
     throw new DirLockedError(dir, readLockHolder(await readFile(path, 'utf8').catch(() => '')));
   }
   let released = false;
+  // Best effort: the content is only information for others' messages, and a full disk (ENOSPC) must not stop a
+  // server from starting or a store from opening; an empty file reads as "another process".
   const write = async (i: DirLockInfo) => {
     const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: processStartedAt, ...i };
-    await fh.truncate(0);
-    await fh.write(`${JSON.stringify(holder)}\n`, 0, 'utf8');
+    try {
+      await fh.truncate(0);
+      await fh.write(`${JSON.stringify(holder)}\n`, 0, 'utf8');
+    } catch {
+      // see above
+    }
   };
-  try {
-    await write(info);
-  } catch (err) {
-    await fh.close();
-    throw err;
-  }
+  await write(info);
   return {
     dir,
     path,
