@@ -2,7 +2,7 @@
  * The per-collection storage engine (contract: store-types.ts): write-ahead log + memtable + sealed segments +
  * per-segment delete bitmaps + manifest + term statistics, in one data directory:
  *
- *   LOCK                         pid of the writer process (lock.ts)
+ *   LOCK                         OS lock of the writer process, with its pid as information (lock.ts)
  *   MANIFEST.json                live segments, their delete files, dictionary file, WAL generation (manifest.ts)
  *   wal-<gen>.log                write-ahead log generations >= manifest.walGeneration (wal.ts, wal-codec.ts)
  *   seg-<id>/                    immutable segments (segment-writer.ts / segment-reader.ts)
