@@ -109,3 +109,51 @@ describe('wal files', () => {
     expect((await readAll(path)).length).toBe(1);
   });
 });
+
+describe('wal damage in the middle (issue 11.9)', () => {
+  async function threeRecords(): Promise<{ path: string; starts: number[] }> {
+    const dir = tmp();
+    const w = await WalWriter.open(dir, 1);
+    for (let i = 0; i < 3; i++) await w.append(encodeUpsertRecord([doc(`d${i}`, 4)], 0, []), () => 0);
+    await w.close();
+    const path = walPath(dir, 1);
+    const bytes = readFileSync(path);
+    const starts: number[] = [];
+    for (let pos = 16; pos < bytes.length; pos += 8 + bytes.readUInt32LE(pos)) starts.push(pos);
+    return { path, starts };
+  }
+
+  it('a middle record whose length field is overwritten is CORRUPT_INDEX, not a torn tail dropping later records', async () => {
+    for (const len of [0xfffffff0, 0x00ffff00, 0, 3]) {
+      const { path, starts } = await threeRecords();
+      const bytes = readFileSync(path);
+      bytes.writeUInt32LE(len, starts[0]);
+      writeFileSync(path, bytes);
+      const { logger, warnings } = recordingLogger();
+      await expect(readAll(path, logger), `length ${len}`).rejects.toMatchObject({
+        code: 'CORRUPT_INDEX',
+        message: expect.stringMatching(new RegExp(`${path}.*valid record follows at offset ${starts[1]}`)),
+      });
+      expect(warnings).toEqual([]);
+      expect(statSync(path).size).toBe(bytes.length); // nothing cut
+    }
+  });
+
+  it('garbage over the middle of the log, with valid records after it, is CORRUPT_INDEX', async () => {
+    const { path, starts } = await threeRecords();
+    const bytes = readFileSync(path);
+    bytes.fill(0x5a, starts[0] + 4, starts[1] + 10); // the first record and the head of the second
+    writeFileSync(path, bytes);
+    await expect(readAll(path)).rejects.toMatchObject({ code: 'CORRUPT_INDEX', message: expect.stringContaining(`offset ${starts[2]}`) });
+  });
+
+  it('a torn tail is only the last, incomplete record: every cut inside it is repaired', async () => {
+    const { path, starts } = await threeRecords();
+    const bytes = readFileSync(path);
+    for (let keep = starts[2] + 1; keep < bytes.length; keep += 7) {
+      writeFileSync(path, bytes.subarray(0, keep));
+      expect((await readAll(path)).length, `cut at ${keep}`).toBe(2);
+      expect(statSync(path).size).toBe(starts[2]);
+    }
+  });
+});
