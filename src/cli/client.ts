@@ -54,7 +54,7 @@ export function createLocalClient(service: SpladexService): SpladexClient {
 
 const KNOWN_CODES = new Set<ErrorCode>([
   'INVALID_ARGUMENT', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE',
-  'BUSY', 'CORRUPT_INDEX', 'INTERNAL',
+  'BUSY', 'CORRUPT_INDEX', 'STORAGE_FULL', 'INTERNAL',
 ]);
 
 /** Options of the HTTP client. */

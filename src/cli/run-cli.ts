@@ -4,7 +4,7 @@
  * 2 usage (`spladex: usage: ...`). Returns null for `serve`, which keeps the process running.
  * Callers: src/cli/main.ts (the process entry) and unit tests.
  */
-import { isSpladexError } from '../core/errors.js';
+import { isOutOfSpace, isSpladexError } from '../core/errors.js';
 import { loadEnv, type EnvConfig } from '../config/env.js';
 import { encodeCommand, indexCommand, inspectCommand, optimizeCommand, searchCommand } from './commands.js';
 import { UsageError, parseCommandArgs, intOption, type CliIo } from './usage.js';
@@ -114,6 +114,10 @@ export async function runCli(argv: string[], io: CliIo, rawEnv: Record<string, s
       return 1;
     }
     const err = e as NodeJS.ErrnoException;
+    if (isOutOfSpace(err)) {
+      io.stderr(`spladex: error: STORAGE_FULL: no space left on the data volume (${err.code}): ${err.message}\n`);
+      return 1;
+    }
     io.stderr(`spladex: error: ${err.code ?? 'INTERNAL'}: ${err.message ?? String(e)}\n`);
     return 1;
   }

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'BUSY'
   | 'RATE_LIMITED'
   | 'CORRUPT_INDEX'
+  | 'STORAGE_FULL'
   | 'INTERNAL';
 
 export class SpladexError extends Error {
@@ -44,4 +45,23 @@ export function corruptIndex(file: string, why: string, cause?: unknown): Splade
 
 export function isSpladexError(e: unknown): e is SpladexError {
   return e instanceof SpladexError;
+}
+
+/** True for the errno codes of a full volume or an exhausted quota (ENOSPC, EDQUOT). */
+export function isOutOfSpace(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || (isSpladexError(e) && e.code === 'STORAGE_FULL');
+}
+
+/**
+ * STORAGE_FULL for a write that failed because the data volume is full; `what` says what was being written
+ * (no absolute paths: the message is shown to API clients). The write was not applied.
+ */
+export function storageFull(what: string, cause?: unknown): SpladexError {
+  return new SpladexError('STORAGE_FULL', `no space left on the data volume while writing ${what}; nothing of it was applied`, { cause });
+}
+
+/** `err` as STORAGE_FULL when it is an out-of-space errno, else unchanged. */
+export function asStorageError(err: unknown, what: string): unknown {
+  return isOutOfSpace(err) && !isSpladexError(err) ? storageFull(what, err) : err;
 }

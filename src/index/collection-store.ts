@@ -147,6 +147,9 @@ class SegmentedStore implements SealableCollectionStore {
     let m = await loadManifest(this.dir);
     if (m === undefined) {
       m = { format: 1, walGeneration: 1, nextSegmentId: 1, nextFileGeneration: 1, dictionary: null, segments: [], config: this.config };
+      // The WAL first: a manifest must never name a generation that does not exist (a crash in between leaves
+      // a WAL without a manifest, which this branch handles again).
+      if (!(await readdir(this.dir)).some((n) => parseWalName(n) === m!.walGeneration)) await (await WalWriter.open(this.dir, m.walGeneration)).close();
       await saveManifest(this.dir, m);
     }
     this.manifest = m;
@@ -161,6 +164,7 @@ class SegmentedStore implements SealableCollectionStore {
       .map(parseWalName)
       .filter((g): g is number => g !== undefined && g >= m.walGeneration)
       .sort((a, b) => a - b);
+    checkWalGenerations(this.dir, m.walGeneration, gens);
     let replayed = 0;
     let lastSize = -1;
     for (const g of gens) {
@@ -169,7 +173,7 @@ class SegmentedStore implements SealableCollectionStore {
       replayed += r.records;
       lastSize = r.sizeBytes;
     }
-    this.wal = gens.length > 0 ? await WalWriter.open(this.dir, gens[gens.length - 1], lastSize) : await WalWriter.open(this.dir, m.walGeneration);
+    this.wal = await WalWriter.open(this.dir, gens[gens.length - 1], lastSize);
     this.logger.info(
       { dir: this.dir, segments: this.segments.length, documents: this.liveDocs(), walRecords: replayed, ms: Math.round(performance.now() - t0) },
       'collection store opened',
@@ -197,9 +201,19 @@ class SegmentedStore implements SealableCollectionStore {
     // merge queued behind it) so memory stays bounded by about two memtables, whatever the ingest rate.
     // One wait per call: a failed seal leaves `frozen` set, and the next seal retries it.
     if (this.frozen !== null && this.memtable.size >= this.config.memtableMaxDocs) await this.chain;
-    const pending = this.dictionary?.takePending() ?? { firstId: 0, terms: [] };
-    const payload = encodeUpsertRecord(docs, pending.firstId, pending.terms);
-    await this.wal.append(payload, () => this.applyUpsert(docs));
+    // Dictionary terms are taken when the record is written (log order), and given back if the write fails
+    // (disk full): the next record carries them, so no acknowledged record refers to an unlogged term.
+    const dictionary = this.dictionary;
+    let firstId = -1;
+    const encode = (): Buffer => {
+      const pending = dictionary?.takePending() ?? { firstId: 0, terms: [] };
+      firstId = pending.firstId;
+      return encodeUpsertRecord(docs, pending.firstId, pending.terms);
+    };
+    const rollback = () => {
+      if (dictionary !== null && firstId >= 0) dictionary.untakePending(firstId);
+    };
+    await this.wal.append(encode, () => this.applyUpsert(docs), rollback);
     this.maybeScheduleSeal();
   }
 
@@ -653,6 +667,22 @@ class SegmentedStore implements SealableCollectionStore {
       await this.wal.close();
     } finally {
       await this.lock.release();
+    }
+  }
+}
+
+/**
+ * WAL generations on disk must run from the manifest's `walGeneration` without a gap: everything acknowledged
+ * since the last manifest is in them, so a missing one (deleted, or lost) would silently drop acknowledged
+ * writes. CORRUPT_INDEX naming the missing file.
+ */
+function checkWalGenerations(dir: string, first: number, gens: readonly number[]): void {
+  if (gens.length === 0 || gens[0] !== first) {
+    throw corruptIndex(walPath(dir, first), 'missing: the manifest names this write-ahead log generation as current, and acknowledged writes may be in it');
+  }
+  for (let i = 1; i < gens.length; i++) {
+    if (gens[i] !== gens[i - 1] + 1) {
+      throw corruptIndex(walPath(dir, gens[i - 1] + 1), `missing: write-ahead log generations ${gens[i - 1]} and ${gens[i]} exist, with a gap between them`);
     }
   }
 }

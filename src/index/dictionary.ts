@@ -46,6 +46,14 @@ export class TermDictionary implements Dictionary {
   }
 
   /**
+   * Gives back terms taken from `firstId` on whose WAL record failed to be written: the next record carries them
+   * again (records already written with later terms stay valid, replay skips terms it already has).
+   */
+  untakePending(firstId: number): void {
+    this.loggedSize = Math.min(this.loggedSize, firstId);
+  }
+
+  /**
    * Applies terms from a replayed WAL record: ids below the current size must match (they were already loaded
    * from the dictionary file or an earlier record); the rest are appended. Throws CORRUPT_INDEX naming `file`
    * when the record would leave a gap or disagrees with a known id.

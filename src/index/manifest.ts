@@ -8,11 +8,12 @@
  * JSON shape: { format: 1, walGeneration, nextSegmentId, nextFileGeneration, dictionary: string|null,
  *               segments: [{ name, numDocs, deletes: string|null }], config: StoreConfig, checksum }
  */
-import { open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { writeAll } from '../core/atomic-file.js';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import type { StoreConfig } from './store-types.js';
-import { corruptIndex } from '../core/errors.js';
+import { asStorageError, corruptIndex } from '../core/errors.js';
 import { fsyncDir } from './segment-format.js';
 import { parseWalName } from './wal.js';
 
@@ -71,14 +72,19 @@ export async function saveManifest(dir: string, m: Manifest): Promise<void> {
   const path = join(dir, MANIFEST_FILE);
   const tmp = `${path}.tmp`;
   const text = `${JSON.stringify({ ...m, checksum: checksumOf(m) }, null, 1)}\n`;
-  await writeFile(tmp, text);
-  const fh = await open(tmp, 'r');
   try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(tmp, 'w');
+    try {
+      await writeAll(fh, [Buffer.from(text, 'utf8')], 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw asStorageError(err, MANIFEST_FILE);
   }
-  await rename(tmp, path);
   await fsyncDir(dir);
 }
 

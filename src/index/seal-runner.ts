@@ -4,18 +4,25 @@
  * seconds of work, so the ~100 ms worker start is noise and no idle thread is kept. Large typed arrays of a seal
  * job are transferred, not copied. Callers: collection-store.ts.
  */
+import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { SpladexError, type ErrorCode } from '../core/errors.js';
+import { asStorageError, isOutOfSpace, SpladexError, storageFull, type ErrorCode } from '../core/errors.js';
 import { runSegmentJob, type SegmentJob } from './seal-job.js';
 import type { SegmentBuildResult } from './segment-writer.js';
 
-const KNOWN_CODES = new Set<string>(['INVALID_ARGUMENT', 'NOT_FOUND', 'CONFLICT', 'BUSY', 'CORRUPT_INDEX', 'INTERNAL']);
+const KNOWN_CODES = new Set<string>(['INVALID_ARGUMENT', 'NOT_FOUND', 'CONFLICT', 'BUSY', 'CORRUPT_INDEX', 'STORAGE_FULL', 'INTERNAL']);
 
 export type SealMode = 'worker' | 'inline';
 
-/** Runs `job` per `mode`; errors keep their SpladexError code. */
+/** Runs `job` per `mode`; errors keep their SpladexError code, and ENOSPC/EDQUOT become STORAGE_FULL. */
 export async function runJob(job: SegmentJob, mode: SealMode): Promise<SegmentBuildResult> {
-  if (mode === 'inline') return runSegmentJob(job);
+  if (mode === 'inline') {
+    try {
+      return await runSegmentJob(job);
+    } catch (err) {
+      throw asStorageError(err, `segment ${basename(job.dir)}`);
+    }
+  }
   // --input-type (from `node --input-type=module -e …` parents) is rejected by workers started from a file.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
   const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url), { execArgv });
@@ -25,6 +32,7 @@ export async function runJob(job: SegmentJob, mode: SealMode): Promise<SegmentBu
         if (msg.ok) resolve(msg.result as SegmentBuildResult);
         else {
           const raw = msg.error?.code ?? 'INTERNAL';
+          if (isOutOfSpace({ code: raw })) return reject(storageFull(`segment ${basename(job.dir)}`, new Error(msg.error?.message)));
           const code: ErrorCode = KNOWN_CODES.has(raw) ? (raw as ErrorCode) : 'INTERNAL';
           reject(new SpladexError(code, msg.error?.message ?? 'segment build failed'));
         }

@@ -29,11 +29,12 @@
  * (deletes, dictionary) and src/index/seismic/ (its `seismic` file).
  */
 import { readFileSync } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { basename } from 'node:path';
-import { corruptIndex, type SpladexError } from '../core/errors.js';
+import { asStorageError, corruptIndex, type SpladexError } from '../core/errors.js';
 import { assert } from '../core/assert.js';
+import { writeAll } from '../core/atomic-file.js';
 
 export const FORMAT_VERSION = 1;
 const MAGIC = Buffer.from('SPLXSEC\0', 'latin1');
@@ -115,18 +116,18 @@ export function encodeSectionFile(kind: string, sections: Record<string, ArrayBu
 /** Writes a section file at `path` and fsyncs it (no rename: for files inside a temp directory). */
 export async function writeSectionFile(path: string, kind: string, sections: Record<string, ArrayBufferView>): Promise<number> {
   const parts = encodeSectionFile(kind, sections);
-  const fh = await open(path, 'w');
   let bytes = 0;
   try {
-    // writev caps the number of buffers per call (IOV_MAX); write in groups.
-    for (let i = 0; i < parts.length; i += 512) {
-      const group = parts.slice(i, i + 512);
-      await fh.writev(group);
+    const fh = await open(path, 'w');
+    try {
+      // A short write (ENOSPC) must fail, not leave a truncated file that is fsynced and renamed into place.
+      bytes = await writeAll(fh, parts, 0);
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
-    for (const p of parts) bytes += p.length;
-    await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    throw asStorageError(err, basename(path));
   }
   return bytes;
 }
@@ -138,8 +139,14 @@ export async function writeSectionFileAtomic(
   sections: Record<string, ArrayBufferView>,
 ): Promise<number> {
   const tmp = `${path}.tmp`;
-  const bytes = await writeSectionFile(tmp, kind, sections);
-  await rename(tmp, path);
+  let bytes: number;
+  try {
+    bytes = await writeSectionFile(tmp, kind, sections);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
   await fsyncDir(dirnameOf(path));
   return bytes;
 }

@@ -123,63 +123,70 @@ export async function writeSegment(p: SegmentBuildParams): Promise<SegmentBuildR
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   let sizeBytes = 0;
-  const meta = new Float64Array([n, dim, p.avgdl, weighting.kind === 'bm25' ? 1 : 0]);
-  const fwd: Record<string, ArrayBufferView> = { meta, offsets, termIds, values, dl };
-  if (tf !== null) fwd.tf = tf;
-  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.forward), 'forward', fwd);
-  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.postings), 'postings', {
-    offsets: lists.offsets,
-    docs: lists.docs,
-    values: lists.values,
-  });
-  const idBytes = encodeStrings(docs.ids, order);
-  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.ids), 'ids', { offsets: idBytes.offsets, bytes: idBytes.bytes });
-  const flags = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const src = order[i];
-    flags[i] = (docs.titles[src] !== null ? 1 : 0) | (docs.texts[src] !== null ? 2 : 0) | (docs.metas[src] !== null ? 4 : 0);
-  }
-  const titles = encodeStrings(docs.titles, order);
-  const texts = encodeStrings(docs.texts, order);
-  const metas = encodeStrings(docs.metas, order);
-  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.fields), 'fields', {
-    flags,
-    titleOffsets: titles.offsets,
-    titleBytes: titles.bytes,
-    textOffsets: texts.offsets,
-    textBytes: texts.bytes,
-    metaOffsets: metas.offsets,
-    metaBytes: metas.bytes,
-  });
-  if (docs.dense !== null && docs.hasDense !== null) {
-    const d = p.denseDim;
-    const vectors = new Float32Array(n * d);
-    const has = new Uint8Array(n);
+  let approximate = false;
+  // A failed build (ENOSPC mid-file) removes its temp directory: on a full volume it would otherwise hold the
+  // space the retry needs. The caller keeps serving from the memtable and retries later.
+  try {
+    const meta = new Float64Array([n, dim, p.avgdl, weighting.kind === 'bm25' ? 1 : 0]);
+    const fwd: Record<string, ArrayBufferView> = { meta, offsets, termIds, values, dl };
+    if (tf !== null) fwd.tf = tf;
+    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.forward), 'forward', fwd);
+    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.postings), 'postings', {
+      offsets: lists.offsets,
+      docs: lists.docs,
+      values: lists.values,
+    });
+    const idBytes = encodeStrings(docs.ids, order);
+    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.ids), 'ids', { offsets: idBytes.offsets, bytes: idBytes.bytes });
+    const flags = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const src = order[i];
-      has[i] = docs.hasDense[src];
-      vectors.set(docs.dense.subarray(src * d, src * d + d), i * d);
+      flags[i] = (docs.titles[src] !== null ? 1 : 0) | (docs.texts[src] !== null ? 2 : 0) | (docs.metas[src] !== null ? 4 : 0);
     }
-    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.dense), 'dense', { meta: new Uint32Array([d, 0]), has, vectors });
-  }
-  if (Object.keys(p.metadataTypes).length > 0) {
-    const metadata = new Array<Record<string, unknown> | undefined>(n);
-    for (let i = 0; i < n; i++) {
-      const m = docs.metas[order[i]];
-      metadata[i] = m === null ? undefined : (JSON.parse(m) as Record<string, unknown>);
+    const titles = encodeStrings(docs.titles, order);
+    const texts = encodeStrings(docs.texts, order);
+    const metas = encodeStrings(docs.metas, order);
+    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.fields), 'fields', {
+      flags,
+      titleOffsets: titles.offsets,
+      titleBytes: titles.bytes,
+      textOffsets: texts.offsets,
+      textBytes: texts.bytes,
+      metaOffsets: metas.offsets,
+      metaBytes: metas.bytes,
+    });
+    if (docs.dense !== null && docs.hasDense !== null) {
+      const d = p.denseDim;
+      const vectors = new Float32Array(n * d);
+      const has = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const src = order[i];
+        has[i] = docs.hasDense[src];
+        vectors.set(docs.dense.subarray(src * d, src * d + d), i * d);
+      }
+      sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.dense), 'dense', { meta: new Uint32Array([d, 0]), has, vectors });
     }
-    sizeBytes += await writeMetadataIndex(join(tmp, SEGMENT_FILES.metadata), buildMetadataIndex(metadata, p.metadataTypes));
-  }
-  let approximate = false;
-  if (n >= p.build.approximateThreshold) {
-    const sections = buildApproximateSections(forward, p.build, p.calibrationQueries);
-    if (sections !== null) {
-      sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.seismic), 'seismic', sections);
-      approximate = true;
+    if (Object.keys(p.metadataTypes).length > 0) {
+      const metadata = new Array<Record<string, unknown> | undefined>(n);
+      for (let i = 0; i < n; i++) {
+        const m = docs.metas[order[i]];
+        metadata[i] = m === null ? undefined : (JSON.parse(m) as Record<string, unknown>);
+      }
+      sizeBytes += await writeMetadataIndex(join(tmp, SEGMENT_FILES.metadata), buildMetadataIndex(metadata, p.metadataTypes));
     }
+    if (n >= p.build.approximateThreshold) {
+      const sections = buildApproximateSections(forward, p.build, p.calibrationQueries);
+      if (sections !== null) {
+        sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.seismic), 'seismic', sections);
+        approximate = true;
+      }
+    }
+    await fsyncDir(tmp);
+    await rename(tmp, p.dir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
   }
-  await fsyncDir(tmp);
-  await rename(tmp, p.dir);
   await fsyncDir(dirname(p.dir));
   return { numDocs: n, nnz, sizeBytes, approximate };
 }

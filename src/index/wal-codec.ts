@@ -198,3 +198,34 @@ export function decodeRecord(buf: Buffer): WalRecord {
   }
   return { kind: 'upsert', dictFirstId, terms, docs };
 }
+
+/**
+ * True when `buf[off, off+len)` has the exact layout of an encoded payload (kind, padding, every length field
+ * within bounds, ending exactly at `len`; `off` need not be aligned), without allocating. Replay uses it to look for valid records after a
+ * bad one cheaply: nearly every offset inside other data fails here before its CRC would be computed.
+ */
+export function payloadLayoutFits(buf: Buffer, off: number, len: number): boolean {
+  const end = off + len;
+  if (len < 8 || end > buf.length || buf[off + 1] !== 0 || buf[off + 2] !== 0 || buf[off + 3] !== 0) return false;
+  const strings = (at: number, count: number): number => {
+    for (let i = 0; i < count; i++) {
+      if (at + 4 > end) return -1;
+      at = off + pad4(at - off + 4 + buf.readUInt32LE(at));
+      if (at > end) return -1;
+    }
+    return at;
+  };
+  const kind = buf[off];
+  if (kind === KIND_DELETE) return strings(off + 8, buf.readUInt32LE(off + 4)) === end;
+  if (kind !== KIND_UPSERT || len < 16) return false;
+  const numDocs = buf.readUInt32LE(off + 12);
+  let at = strings(off + 16, buf.readUInt32LE(off + 8));
+  for (let i = 0; i < numDocs && at >= 0; i++) {
+    if (at + 28 > end) return false;
+    let next = at + 28;
+    for (let f = 4; f <= 16; f += 4) next = off + pad4(next - off + buf.readUInt32LE(at + f));
+    next += 8 * buf.readUInt32LE(at + 20) + 4 * buf.readUInt32LE(at + 24);
+    at = next > end ? -1 : next;
+  }
+  return at === end;
+}

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -107,5 +108,96 @@ describe('wal files', () => {
     const path = walPath(dir, 1);
     appendFileSync(path, Buffer.alloc(4096));
     expect((await readAll(path)).length).toBe(1);
+  });
+});
+
+describe('wal damage in the middle (issue 11.9)', () => {
+  async function threeRecords(): Promise<{ path: string; starts: number[] }> {
+    const dir = tmp();
+    const w = await WalWriter.open(dir, 1);
+    for (let i = 0; i < 3; i++) await w.append(encodeUpsertRecord([doc(`d${i}`, 4)], 0, []), () => 0);
+    await w.close();
+    const path = walPath(dir, 1);
+    const bytes = readFileSync(path);
+    const starts: number[] = [];
+    for (let pos = 16; pos < bytes.length; pos += 8 + bytes.readUInt32LE(pos)) starts.push(pos);
+    return { path, starts };
+  }
+
+  it('a middle record whose length field is overwritten is CORRUPT_INDEX, not a torn tail dropping later records', async () => {
+    for (const len of [0xfffffff0, 0x00ffff00, 0, 3]) {
+      const { path, starts } = await threeRecords();
+      const bytes = readFileSync(path);
+      bytes.writeUInt32LE(len, starts[0]);
+      writeFileSync(path, bytes);
+      const { logger, warnings } = recordingLogger();
+      await expect(readAll(path, logger), `length ${len}`).rejects.toMatchObject({
+        code: 'CORRUPT_INDEX',
+        message: expect.stringMatching(new RegExp(`${path}.*valid record follows at offset ${starts[1]}`)),
+      });
+      expect(warnings).toEqual([]);
+      expect(statSync(path).size).toBe(bytes.length); // nothing cut
+    }
+  });
+
+  it('garbage over the middle of the log, with valid records after it, is CORRUPT_INDEX', async () => {
+    const { path, starts } = await threeRecords();
+    const bytes = readFileSync(path);
+    bytes.fill(0x5a, starts[0] + 4, starts[1] + 10); // the first record and the head of the second
+    writeFileSync(path, bytes);
+    await expect(readAll(path)).rejects.toMatchObject({ code: 'CORRUPT_INDEX', message: expect.stringContaining(`offset ${starts[2]}`) });
+  });
+
+  it('a torn tail is only the last, incomplete record: every cut inside it is repaired', async () => {
+    const { path, starts } = await threeRecords();
+    const bytes = readFileSync(path);
+    for (let keep = starts[2] + 1; keep < bytes.length; keep += 7) {
+      writeFileSync(path, bytes.subarray(0, keep));
+      expect((await readAll(path)).length, `cut at ${keep}`).toBe(2);
+      expect(statSync(path).size).toBe(starts[2]);
+    }
+  });
+});
+
+/** Mounts a tmpfs of `sizeBytes` (we run as root, as CI does); null with the reason when mount is refused. */
+function mountTmpfs(sizeBytes: number): { dir: string; unmount: () => void } | { skip: string } {
+  const dir = tmp();
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (err) {
+    return { skip: `mount -t tmpfs refused: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}` };
+  }
+  return { dir, unmount: () => execFileSync('umount', [dir]) };
+}
+
+describe('wal on a full volume (issue 11.3)', () => {
+  it('disk full loses acknowledged writes: a short write at ENOSPC is never acknowledged, and the log works again once space is free', async (ctx) => {
+    const fs = mountTmpfs(1 << 20);
+    if ('skip' in fs) return ctx.skip(fs.skip);
+    try {
+      const dir = join(fs.dir, 'wal');
+      mkdirSync(dir);
+      const w = await WalWriter.open(dir, 1);
+      await w.append(encodeUpsertRecord([doc('first', 4)], 0, []), () => 0);
+      const good = statSync(walPath(dir, 1)).size;
+      // Ballast leaves less room than the next record needs: the vectored write comes back short.
+      const free = statfsSync(fs.dir).bavail * statfsSync(fs.dir).bsize;
+      writeFileSync(join(fs.dir, 'ballast'), Buffer.alloc(free - 8192));
+      const big = encodeUpsertRecord([doc('big', 4000)], 0, []);
+      expect(big.length).toBeGreaterThan(8192 + 4096);
+      let applied = 0;
+      await expect(w.append(big, () => applied++)).rejects.toMatchObject({ code: 'STORAGE_FULL' });
+      expect(applied).toBe(0);
+      expect(statSync(walPath(dir, 1)).size).toBe(good); // cut back: no half record visible
+      rmSync(join(fs.dir, 'ballast'));
+      await w.append(big, () => applied++);
+      await w.append(encodeDeleteRecord(['first']), () => applied++);
+      await w.close();
+      expect(applied).toBe(2);
+      const recs = await readAll(walPath(dir, 1));
+      expect(recs.map((r) => (r.kind === 'upsert' ? r.docs[0].id : `-${r.ids[0]}`))).toEqual(['first', 'big', '-first']);
+    } finally {
+      fs.unmount();
+    }
   });
 });

@@ -3,7 +3,11 @@
  * `WalWriter` appends records with group commit: every `append` resolves only after an fdatasync that covers its
  * record, and appends that arrive while a sync is in flight share the next one. Each record's `apply` callback
  * runs in log order right after that sync, so the in-memory state is changed in exactly the order of the log.
- * `replayWal` reads a generation back, truncating a torn tail.
+ * Every append writes all its bytes at the writer's known end of file (`writeAll`: a short write is an error,
+ * never acknowledged). When a write or sync fails, the file is truncated back to the end of the last good
+ * record before anything else is appended, so no half record stays visible. ENOSPC/EDQUOT then reject that
+ * batch with STORAGE_FULL and the writer keeps working (the next append succeeds once space is free); any other
+ * failure poisons the writer. `replayWal` reads a generation back, truncating a torn tail.
  *
  * File layout (little-endian):
  *   0   8  magic "SPLXWAL\0"
@@ -11,19 +15,20 @@
  *   12  4  u32 generation
  *   16  …  records: u32 payload length, u32 CRC32 (zlib.crc32) of the payload, payload (wal-codec.ts)
  *
- * Torn tail rule: a crash can only damage the last write (one group commit). A bad record at offset p is a torn
- * tail — truncated away with a warn log — when its length runs past the end of the file, when it is the last
- * record and its CRC fails, or when every byte from p to the end is zero. Any other bad record is
- * CORRUPT_INDEX naming the file. A zero length is always bad (payloads are never empty). So is a length that runs
- * past the end (or to it, with a bad CRC) when a one-byte change of it makes the CRC match: a flipped length byte in
- * a middle record, which must not pass for a torn tail and silently drop the acknowledged records after it.
+ * Torn tail rule: a crash can only damage the last write (one group commit), and a failed append is truncated
+ * away. A bad record at offset p (partial header, zero length, length past the end, CRC mismatch) is a torn tail
+ * — truncated away with a warn log — only when no valid record (a layout that fits, a matching CRC) starts at
+ * any offset after p. Otherwise the damage is in the middle of the log, and truncating it would silently drop
+ * acknowledged records: CORRUPT_INDEX naming the file and both offsets. (Missing generations are checked by the
+ * caller, collection-store.ts: they must run without a gap from the manifest's generation.)
  */
-import { open, truncate, type FileHandle } from 'node:fs/promises';
+import { open, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
-import { corruptIndex, SpladexError } from '../core/errors.js';
-import { decodeRecord, type WalRecord } from './wal-codec.js';
+import { corruptIndex, isOutOfSpace, SpladexError, storageFull } from '../core/errors.js';
+import { writeAll } from '../core/atomic-file.js';
+import { decodeRecord, payloadLayoutFits, type WalRecord } from './wal-codec.js';
 import { fsyncDir } from './segment-format.js';
 
 const MAGIC = Buffer.from('SPLXWAL\0', 'latin1');
@@ -42,7 +47,14 @@ export function parseWalName(name: string): number | undefined {
 }
 
 type QueueItem =
-  | { kind: 'record'; payload: Buffer; apply: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  | {
+      kind: 'record';
+      payload: Buffer | (() => Buffer);
+      apply: () => unknown;
+      rollback: (() => void) | undefined;
+      resolve: (v: unknown) => void;
+      reject: (e: unknown) => void;
+    }
   | { kind: 'rotate'; gen: number; onRotated: () => void; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
 /** Appends records to the current generation; see the file comment for ordering guarantees. */
@@ -65,7 +77,8 @@ export class WalWriter {
   /** Creates (or reopens for append, when `existingBytes` is given) generation `gen` in `dir`. */
   static async open(dir: string, gen: number, existingBytes?: number): Promise<WalWriter> {
     if (existingBytes !== undefined) {
-      const fh = await open(walPath(dir, gen), 'a');
+      // Not 'a' (O_APPEND): writes go to explicit offsets, so a failed append can be truncated and rewritten.
+      const fh = await open(walPath(dir, gen), 'r+');
       return new WalWriter(dir, gen, fh, existingBytes);
     }
     const fh = await createWalFile(dir, gen);
@@ -83,12 +96,15 @@ export class WalWriter {
 
   /**
    * Appends one record; resolves with `apply()`'s result after the record is fsynced and `apply` ran.
-   * Rejects (and poisons the writer: later appends reject too) when the write or sync fails.
+   * `payload` may be a function: it is then encoded when its batch is written, in log order (the store encodes
+   * dictionary terms that way). When the write fails the file is cut back, `rollback` runs (newest record first)
+   * before any later record is encoded, and the append rejects: STORAGE_FULL when the volume is full (the
+   * writer stays usable), otherwise an error that poisons the writer (later appends reject too).
    */
-  append<T>(payload: Buffer, apply: () => T): Promise<T> {
+  append<T>(payload: Buffer | (() => Buffer), apply: () => T, rollback?: () => void): Promise<T> {
     if (this.failed !== null) return Promise.reject(this.writerFailed());
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ kind: 'record', payload, apply, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ kind: 'record', payload, apply, rollback, resolve: resolve as (v: unknown) => void, reject });
       if (!this.flushing) void this.flushLoop();
     });
   }
@@ -165,23 +181,52 @@ export class WalWriter {
     }
   }
 
-  /** Writes and syncs a batch; on failure poisons the writer and rejects the batch and everything queued. */
+  /**
+   * Writes and syncs a batch at the end of the last good record. On failure cuts the file back to that end; a
+   * full volume rejects only this batch (STORAGE_FULL), anything else (or a failed cut) poisons the writer and
+   * rejects everything queued.
+   */
   private async writeBatch(batch: RecordItem[]): Promise<boolean> {
     const parts: Buffer[] = [];
-    let bytes = 0;
+    const written: RecordItem[] = [];
     for (const item of batch) {
+      let payload: Buffer;
+      try {
+        payload = typeof item.payload === 'function' ? item.payload() : item.payload;
+      } catch (err) {
+        item.reject(err);
+        continue;
+      }
       const head = Buffer.allocUnsafe(8);
-      head.writeUInt32LE(item.payload.length, 0);
-      head.writeUInt32LE(crc32(item.payload) >>> 0, 4);
-      parts.push(head, item.payload);
-      bytes += 8 + item.payload.length;
+      head.writeUInt32LE(payload.length, 0);
+      head.writeUInt32LE(crc32(payload) >>> 0, 4);
+      parts.push(head, payload);
+      written.push(item);
     }
+    batch.length = 0;
+    batch.push(...written);
+    if (batch.length === 0) return false;
+    const start = this.sizeBytes;
     try {
-      for (let i = 0; i < parts.length; i += 512) await this.fh.writev(parts.slice(i, i + 512));
+      const bytes = await writeAll(this.fh, parts, start);
       await this.fh.datasync();
-      this.sizeBytes += bytes;
+      this.sizeBytes = start + bytes;
       return true;
     } catch (err) {
+      for (let i = batch.length - 1; i >= 0; i--) batch[i].rollback?.();
+      let cut = false;
+      try {
+        await this.fh.truncate(start);
+        await this.fh.datasync();
+        cut = true;
+      } catch {
+        // Leaves a record that may be half written: the writer must not append after it.
+      }
+      if (cut && isOutOfSpace(err)) {
+        const full = storageFull(`the write-ahead log (${basename(walPath(this.dir, this.gen))})`, err);
+        for (const item of batch) item.reject(full);
+        return false;
+      }
       this.failed = err;
       for (const item of batch) item.reject(this.writerFailed());
       for (const item of this.queue.splice(0)) item.reject(this.writerFailed());
@@ -221,41 +266,24 @@ function applyAll(batch: RecordItem[]): void {
   }
 }
 
+/** Creates generation `gen` with its header; on failure (ENOSPC) removes it, so a later rotation can retry. */
 async function createWalFile(dir: string, gen: number): Promise<FileHandle> {
-  const fh = await open(walPath(dir, gen), 'wx');
-  const header = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(header, 0);
-  header.writeUInt32LE(VERSION, 8);
-  header.writeUInt32LE(gen, 12);
-  await fh.write(header);
-  await fh.sync();
-  await fsyncDir(dir);
-  return fh;
-}
-
-/**
- * True when changing one byte of a record's length field gives a length whose payload, within the file, matches
- * the record's CRC: a corrupted length, not a torn write (a torn record's payload is longer than what the file
- * holds). Up to 1,020 candidate lengths, checked in one incremental CRC pass over the tail; a torn tail matches
- * by chance with probability about 1020 / 2^32.
- */
-async function lengthByteDamaged(readAt: (at: number, n: number) => Promise<Buffer>, at: number, size: number, len: number, crc: number): Promise<boolean> {
-  const avail = size - at - 8;
-  const candidates = new Set<number>();
-  for (let b = 0; b < 32; b += 8) {
-    for (let v = 0; v < 256; v++) {
-      const l = ((len & ~(0xff << b)) | (v << b)) >>> 0;
-      if (l > 0 && l <= avail && l !== len) candidates.add(l);
-    }
+  const path = walPath(dir, gen);
+  const fh = await open(path, 'wx');
+  try {
+    const header = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(header, 0);
+    header.writeUInt32LE(VERSION, 8);
+    header.writeUInt32LE(gen, 12);
+    await writeAll(fh, [header], 0);
+    await fh.sync();
+    await fsyncDir(dir);
+    return fh;
+  } catch (err) {
+    await fh.close();
+    await rm(path, { force: true });
+    throw isOutOfSpace(err) ? storageFull(`the write-ahead log (${basename(path)})`, err) : err;
   }
-  let c = 0;
-  let done = 0;
-  for (const l of [...candidates].sort((x, y) => x - y)) {
-    c = crc32(await readAt(at + 8 + done, l - done), c);
-    done = l;
-    if (c >>> 0 === crc) return true;
-  }
-  return false;
 }
 
 /** Result of replaying one generation. */
@@ -329,16 +357,9 @@ export async function replayWal(path: string, logger: Logger, onRecord: (r: WalR
       pos += 8 + len;
     }
     if (badAt > 0) {
-      const head = size - badAt >= 8 ? Buffer.from(await readAt(badAt, 8)) : null;
-      const len = head !== null ? head.readUInt32LE(0) : 0;
-      const isLast = len > 0 && badAt + 8 + len >= size;
-      const tailZero = await allZero(fh, badAt, size);
-      if (!(badWhy === 'record runs past end of file' || badWhy === 'partial record header' || isLast || tailZero)) {
-        throw corruptIndex(path, `${badWhy} at offset ${badAt} with valid-looking data after it`);
-      }
-      // A damaged length field also "runs past the end" and would cut off every acknowledged record after it.
-      if (head !== null && !tailZero && (await lengthByteDamaged(readAt, badAt, size, len, head.readUInt32LE(4)))) {
-        throw corruptIndex(path, `damaged record length at offset ${badAt} (a one-byte change of it matches the record's checksum)`);
+      const next = await findValidRecord(fh, badAt + 1, size);
+      if (next >= 0) {
+        throw corruptIndex(path, `${badWhy} at offset ${badAt}, but a valid record follows at offset ${next} (not a torn tail)`);
       }
     }
   } finally {
@@ -355,7 +376,7 @@ export async function replayWal(path: string, logger: Logger, onRecord: (r: WalR
         header.writeUInt32LE(VERSION, 8);
         const gen = parseWalName(path.slice(path.lastIndexOf('/') + 1)) ?? 0;
         header.writeUInt32LE(gen, 12);
-        await t.write(header, 0, HEADER_BYTES, 0);
+        await writeAll(t, [header], 0);
       }
       await t.sync();
     } finally {
@@ -367,11 +388,31 @@ export async function replayWal(path: string, logger: Logger, onRecord: (r: WalR
   return { records, sizeBytes: size, truncatedBytes: 0 };
 }
 
-async function allZero(fh: FileHandle, from: number, to: number): Promise<boolean> {
-  const buf = Buffer.alloc(1 << 20);
-  for (let at = from; at < to; at += buf.length) {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, to - at), at);
-    for (let i = 0; i < bytesRead; i++) if (buf[i] !== 0) return false;
+/**
+ * Offset of the first valid record (its layout fits, its CRC matches, it decodes) starting at or after `from`,
+ * or -1. Tries every byte offset: the damage before it may have any length. Reads the tail at once (a WAL
+ * generation is bounded by the memtable); `payloadLayoutFits` rejects nearly every offset before a CRC is run.
+ */
+async function findValidRecord(fh: FileHandle, from: number, size: number): Promise<number> {
+  if (size - from < 16) return -1;
+  const tail = Buffer.allocUnsafe(size - from);
+  let got = 0;
+  while (got < tail.length) {
+    const { bytesRead } = await fh.read(tail, got, tail.length - got, from + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
   }
-  return true;
+  for (let k = 0; k + 16 <= got; k++) {
+    const len = tail.readUInt32LE(k);
+    if (len < 8 || k + 8 + len > got || !payloadLayoutFits(tail, k + 8, len)) continue;
+    const payload = tail.subarray(k + 8, k + 8 + len);
+    if (crc32(payload) >>> 0 !== tail.readUInt32LE(k + 4)) continue;
+    try {
+      decodeRecord(payload);
+      return from + k;
+    } catch {
+      // a layout that fits by chance but does not decode: keep looking
+    }
+  }
+  return -1;
 }

@@ -27,6 +27,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   BUSY: 503,
   RATE_LIMITED: 429,
   CORRUPT_INDEX: 500,
+  STORAGE_FULL: 507,
   INTERNAL: 500,
 };
 
@@ -103,7 +104,7 @@ export function registerErrorHandling(app: FastifyInstance, options: ErrorHandli
       else request.log.debug({ code: err.code, message: err.message }, 'request rejected');
       let message = err.message;
       if (err.code === 'INTERNAL') message = `internal error (request id ${request.id})`;
-      else if (err.code === 'CORRUPT_INDEX') message = relativizeMessage(message, dataDir);
+      else if (err.code === 'CORRUPT_INDEX' || err.code === 'STORAGE_FULL') message = relativizeMessage(message, dataDir);
       return sendError(reply, status, err.code, message, err.retryAfterSeconds);
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;

@@ -104,7 +104,7 @@ export const encodeResponse = z.object({
 /** The error envelope (API.md "Errors"). */
 export const errorEnvelopeSchema = z.object({
   statusCode: z.number().int(),
-  code: z.enum(['INVALID_ARGUMENT', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'BUSY', 'CORRUPT_INDEX', 'INTERNAL']),
+  code: z.enum(['INVALID_ARGUMENT', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'BUSY', 'CORRUPT_INDEX', 'STORAGE_FULL', 'INTERNAL']),
   error: z.string(),
   message: z.string().describe('names the field and why; CORRUPT_INDEX names the damaged file'),
 });
