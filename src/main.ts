@@ -69,6 +69,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     memtableMaxDocs: config.memtableMaxDocs,
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
+    limits: { maxMetadataKeys: config.maxMetadataKeys, maxMetadataBytes: config.maxMetadataBytes },
   });
   let app: FastifyInstance;
   let url: string;

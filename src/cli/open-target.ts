@@ -44,6 +44,7 @@ export async function openTarget(
     memtableMaxDocs: extra.memtableMaxDocs ?? env.memtableMaxDocs,
     encoderThreads: env.encoderThreads,
     encoderQueue: env.encoderQueue,
+    limits: { maxMetadataKeys: env.maxMetadataKeys, maxMetadataBytes: env.maxMetadataBytes },
     bulkLoad: extra.bulkLoad ?? false,
   });
   return createLocalClient(service);
