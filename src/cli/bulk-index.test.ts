@@ -29,7 +29,7 @@ function fakeClient(opts: { exists?: boolean; rejectId?: string } = {}) {
       await new Promise<void>((r) => setImmediate(r));
       inFlight--;
       const errors = docs.flatMap((d, index) =>
-        (d as { id: string }).id === opts.rejectId ? [{ index, id: opts.rejectId, code: 'INVALID_ARGUMENT', message: 'nope' }] : [],
+        ((d as { _id?: string; id?: string })._id ?? (d as { id?: string }).id) === opts.rejectId ? [{ index, id: opts.rejectId, code: 'INVALID_ARGUMENT', message: 'nope' }] : [],
       );
       return { indexed: docs.length - errors.length, errors };
     },
