@@ -106,6 +106,11 @@ describe('issue 11.7: lone surrogates corrupt collections', () => {
     const f = await s.call('POST', '/v1/collections/lex/search', { query: 'otters', filter: { must: [{ field: 'lang', eq: bad }] } });
     expect(f.statusCode).toBe(400);
     expect(f.json().message).toMatch(/^filter\.must\[0\]\.eq: must be well-formed Unicode/);
+    // The library entry (no request schema in front) refuses them the same way.
+    await expect(s.service.search('lex', { query: bad })).rejects.toThrow(/^query: must be well-formed Unicode/);
+    await expect(s.service.search('lex', { query: 'otters', filter: { must: [{ field: 'lang', in: ['en', bad] }] } })).rejects.toThrow(
+      /^filter\.must\[0\]: values must be well-formed Unicode/,
+    );
     const c = await s.call('PUT', '/v1/collections/badconf', { metadata: { [bad]: 'keyword' } });
     expect(c.statusCode).toBe(400);
     expect(c.json().message).toMatch(/^metadata\."\\ud83d" \(key\): must be well-formed Unicode/);

@@ -27,6 +27,7 @@ import { applyPrf } from './prf.js';
 import type { DensePart } from './dense-part.js';
 import { searchHybrid } from './hybrid.js';
 import { normaliseDocument, rawDocumentId, type DocumentRules } from './document-input.js';
+import { findIllFormed, ILL_FORMED_MESSAGE, isWellFormed } from '../core/well-formed.js';
 
 /** Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated). */
 export type CollectionStats = Omit<StoreStats, 'tuned'> & { tuned: { queryCut: number; heapFactor: number } | null };
@@ -230,9 +231,13 @@ export class Collection {
     return out;
   }
 
-  /** Query text through the collection's query encoder; INVALID_ARGUMENT naming `field` when it takes no text. */
+  /**
+   * Query text through the collection's query encoder; INVALID_ARGUMENT naming `field` when it takes no text or
+   * is not well-formed (also checked by the request schema; here for callers of the library that skip it).
+   */
   private encodeQueryText(text: string, field: string): Promise<SparseVector> {
     if (!this.binding.acceptsText) throw invalidArgument(field, 'this collection has encoder "none": send a vector instead of query text');
+    if (!isWellFormed(text)) throw invalidArgument(field, ILL_FORMED_MESSAGE);
     return this.binding.encodeQuery(text);
   }
 
@@ -325,6 +330,8 @@ export class Collection {
     for (const [g, clauses] of groups) {
       (clauses ?? []).forEach((c, i) => {
         const type = this.config.metadata[c.field];
+        const illFormed = findIllFormed([c.eq, c.in], '');
+        if (illFormed !== null) throw invalidArgument(`filter.${g}[${i}]`, `values ${ILL_FORMED_MESSAGE}`);
         if (type === undefined) throw invalidArgument(`filter.${g}[${i}].field`, `"${c.field}" is not a declared metadata field`);
         const numeric = c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined;
         if (numeric && type !== 'number') throw invalidArgument(`filter.${g}[${i}]`, `range on keyword field "${c.field}"`);
