@@ -58,7 +58,7 @@ describe('spladex CLI', () => {
   it('indexes a JSONL file into the data dir, reporting bad lines, then searches, inspects, optimizes', async () => {
     const idx = await cli(['index', 'docs', '--input', corpus, '--batch', '2']);
     expect(idx.stderr).toMatch(/^line 3: INVALID_ARGUMENT: invalid JSON/m);
-    expect(idx.stderr).toMatch(/^line 6: INVALID_ARGUMENT: record has no "_id" or "id"/m);
+    expect(idx.stderr).toMatch(/^line 6: INVALID_ARGUMENT: id: is required/m);
     expect(idx.stdout).toMatch(/indexed 4 documents into docs \(created\), 2 skipped, 6 lines/);
     expect(idx.code).toBe(1);
 

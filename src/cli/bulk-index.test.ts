@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SpladexError } from '../core/errors.js';
-import { bulkIndex, toApiDocument, type BadLine } from './bulk-index.js';
+import { bulkIndex, type BadLine } from './bulk-index.js';
 import type { SpladexClient, UpsertResult } from './client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spladex-bulk-'));
@@ -29,7 +29,7 @@ function fakeClient(opts: { exists?: boolean; rejectId?: string } = {}) {
       await new Promise<void>((r) => setImmediate(r));
       inFlight--;
       const errors = docs.flatMap((d, index) =>
-        (d as { id: string }).id === opts.rejectId ? [{ index, id: opts.rejectId, code: 'INVALID_ARGUMENT', message: 'nope' }] : [],
+        ((d as { _id?: string; id?: string })._id ?? (d as { id?: string }).id) === opts.rejectId ? [{ index, id: opts.rejectId, code: 'INVALID_ARGUMENT', message: 'nope' }] : [],
       );
       return { indexed: docs.length - errors.length, errors };
     },
@@ -52,7 +52,7 @@ describe('bulkIndex', () => {
     const lines: string[] = [];
     for (let i = 0; i < 23; i++) lines.push(JSON.stringify({ _id: `d${i}`, title: 'T', text: `text ${i}` }));
     lines.splice(4, 0, '{not json'); // line 5
-    lines.splice(9, 0, '{"title":"no id"}'); // line 10
+    lines.splice(9, 0, '[1, 2]'); // line 10: not an object
     lines.splice(12, 0, ''); // line 13 blank: ignored
     const p = join(dir, 'c.jsonl');
     writeFileSync(p, `${lines.join('\n')}\n`);
@@ -86,11 +86,5 @@ describe('bulkIndex', () => {
     const r = await bulkIndex({ input: p, collection: 'v', client: b.client, batchSize: 10 });
     expect(b.calls.created).toEqual([]);
     expect(r.created).toBe(false);
-  });
-
-  it('maps records to API documents', () => {
-    expect(toApiDocument({ _id: 5, title: '', text: 'x', metadata: {}, extra: 1 })).toEqual({ id: '5', text: 'x' });
-    expect(toApiDocument({ id: 'a', content: 'c', metadata: { y: 1 } })).toEqual({ id: 'a', text: 'c', metadata: { y: 1 } });
-    expect(toApiDocument({ text: 'x' })).toMatch(/no "_id"/);
   });
 });

@@ -4,7 +4,7 @@
  * sent in batches of `batchSize` (document-batches.ts); at most `maxInFlight` batches are in flight while the
  * next one is read, so memory is bounded by a few batches whatever the file size. Lines that are not JSON
  * objects, lack an id, or are rejected by the service are reported through `onBadLine` with their 1-based line
- * number and skipped.
+ * number and skipped (the service's `documents[i].` prefix dropped: the line number names the document).
  *
  * The collection is created when absent: with `encoder` when given, else `none` (vectors only, `dim`) when the
  * first batch carries vectors, else `lexical`. This is THE indexing path: the `index` command and the BEIR runner
@@ -15,7 +15,7 @@ import type { SpladexClient } from './client.js';
 import { readDocumentBatches, type BadLine } from './document-batches.js';
 import type { ProgressReporter } from './progress.js';
 
-export { toApiDocument, type BadLine } from './document-batches.js';
+export type { BadLine } from './document-batches.js';
 
 export interface BulkIndexOptions {
   input: string;
@@ -91,7 +91,7 @@ export async function bulkIndex(opts: BulkIndexOptions): Promise<BulkIndexResult
     indexed += r.indexed;
     for (const e of r.errors) {
       failed++;
-      report({ line: batch.lines[e.index] ?? 0, id: e.id, code: e.code, message: e.message });
+      report({ line: batch.lines[e.index] ?? 0, id: e.id, code: e.code, message: lineMessage(e.message, e.index) });
     }
     progress?.update(indexed, charsSoFar);
   };
@@ -119,4 +119,14 @@ export async function bulkIndex(opts: BulkIndexOptions): Promise<BulkIndexResult
   if (!ensured) await ensureCollection({ docs: [], lines: [] });
   progress?.stop(indexed, chars);
   return { lines, indexed, failed, created, tookMs: performance.now() - t0 };
+}
+
+/** A service message about `documents[index]` as the CLI reports it after `line N:` (`documents[3].id: x` → `id: x`). */
+function lineMessage(message: string, index: number): string {
+  const prefix = `documents[${index}]`;
+  if (!message.startsWith(prefix)) return message;
+  const rest = message.slice(prefix.length);
+  if (rest.startsWith('.')) return rest.slice(1);
+  if (rest.startsWith(': ')) return rest.slice(2);
+  return message;
 }

@@ -1,6 +1,9 @@
 /**
- * Turns a JSONL file into batches of API documents for the bulk indexer, in file order, with every bad line
- * reported by number (readLines → JSON.parse → `toApiDocument`). Callers: bulk-index.ts.
+ * Turns a JSONL file into batches of documents for the bulk indexer, in file order, with every line that is not
+ * a JSON object reported by number (readLines → JSON.parse). Records are sent exactly as read: the service
+ * normalises and validates them (src/search/document-input.ts: `_id`, integer ids, empty titles, unknown fields
+ * rejected), the same rules as every other door, and its per-document errors come back with the line number.
+ * Callers: bulk-index.ts.
  *
  * Parsing stays on the indexing thread. Tried: a worker thread that parsed and sent vectors packed in
  * transferred Float64Arrays; on this 2-core machine under load it was slower (200k pre-encoded docs: 8.5k and
@@ -8,7 +11,7 @@
  * unpacking costs main-thread time; structured-cloning the parsed objects instead costs as much as parsing
  * (12–25 µs/doc vs JSON.parse 18 µs/doc).
  */
-import { readJsonLines, recordId } from '../eval/beir-loader.js';
+import { readJsonLines } from '../eval/beir-loader.js';
 
 /** A line that was not indexed. */
 export interface BadLine {
@@ -30,22 +33,6 @@ export interface DocumentBatch {
   chars: number;
 }
 
-/** Maps a JSONL record to an API document, keeping only the fields the API knows (`content` ⇒ `text`). */
-export function toApiDocument(rec: Record<string, unknown>): Record<string, unknown> | string {
-  const id = recordId(rec);
-  if (id === undefined) return 'record has no "_id" or "id"';
-  const doc: Record<string, unknown> = { id };
-  if (typeof rec.title === 'string' && rec.title !== '') doc.title = rec.title;
-  if (typeof rec.text === 'string') doc.text = rec.text;
-  else if (typeof rec.content === 'string') doc.text = rec.content;
-  if (rec.vector !== undefined) doc.vector = rec.vector;
-  if (rec.dense !== undefined) doc.dense = rec.dense;
-  if (rec.metadata !== null && typeof rec.metadata === 'object' && !Array.isArray(rec.metadata)) {
-    if (Object.keys(rec.metadata).length > 0) doc.metadata = rec.metadata;
-  }
-  return doc;
-}
-
 /** Batches of `batchSize` documents (the last one may be smaller, or hold only bad lines). */
 export async function* readDocumentBatches(path: string, batchSize: number): AsyncGenerator<DocumentBatch> {
   let b: DocumentBatch = { docs: [], lines: [], bad: [], lineCount: 0, chars: 0 };
@@ -56,12 +43,7 @@ export async function* readDocumentBatches(path: string, batchSize: number): Asy
       b.bad.push({ line: rec.line, code: 'INVALID_ARGUMENT', message: rec.error });
       continue;
     }
-    const doc = toApiDocument(rec.value);
-    if (typeof doc === 'string') {
-      b.bad.push({ line: rec.line, code: 'INVALID_ARGUMENT', message: doc });
-      continue;
-    }
-    b.docs.push(doc);
+    b.docs.push(rec.value);
     b.lines.push(rec.line);
     if (b.docs.length >= batchSize) {
       yield b;

@@ -52,6 +52,7 @@ export async function openTarget(
       memtableMaxDocs: extra.memtableMaxDocs ?? env.memtableMaxDocs,
       encoderThreads: env.encoderThreads,
       encoderQueue: env.encoderQueue,
+      limits: { maxMetadataKeys: env.maxMetadataKeys, maxMetadataBytes: env.maxMetadataBytes },
       bulkLoad: extra.bulkLoad ?? false,
       role: 'cli',
     });

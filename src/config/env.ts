@@ -23,6 +23,9 @@ export const EnvSchema = z.object({
   /** Requests per window per client IP on /v1/*; 0 = no rate limit (default). */
   SPLADEX_RATE_LIMIT_MAX: intFrom(0),
   SPLADEX_RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1),
+  /** Per-document metadata limits (src/search/document-input.ts), checked before any per-key work. */
+  SPLADEX_MAX_METADATA_KEYS: intFrom(256, 1),
+  SPLADEX_MAX_METADATA_BYTES: intFrom(64 * 1024, 64),
 });
 
 export interface EnvConfig {
@@ -40,6 +43,8 @@ export interface EnvConfig {
   /** Per-IP requests per window on /v1/* (0 = off). */
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  maxMetadataKeys: number;
+  maxMetadataBytes: number;
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -64,5 +69,7 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     memtableMaxDocs: e.SPLADEX_MEMTABLE_MAX_DOCS,
     rateLimitMax: e.SPLADEX_RATE_LIMIT_MAX,
     rateLimitWindowMs: e.SPLADEX_RATE_LIMIT_WINDOW_MS,
+    maxMetadataKeys: e.SPLADEX_MAX_METADATA_KEYS,
+    maxMetadataBytes: e.SPLADEX_MAX_METADATA_BYTES,
   };
 }

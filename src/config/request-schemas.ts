@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CollectionConfigSchema } from './index-config.js';
+import { ILL_FORMED_MESSAGE, isWellFormed } from '../core/well-formed.js';
 
 export interface Limits {
   maxDocsPerRequest: number;
@@ -14,6 +15,10 @@ export interface Limits {
   maxTextBytes: number;
   maxIdBytes: number;
   maxBatchSearches: number;
+  /** Metadata keys per document (SPLADEX_MAX_METADATA_KEYS). */
+  maxMetadataKeys: number;
+  /** Metadata size per document, UTF-8 bytes of keys and strings, 8 per number (SPLADEX_MAX_METADATA_BYTES). */
+  maxMetadataBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -24,7 +29,12 @@ export const DEFAULT_LIMITS: Limits = {
   maxTextBytes: 1024 * 1024,
   maxIdBytes: 512,
   maxBatchSearches: 1000,
+  maxMetadataKeys: 256,
+  maxMetadataBytes: 64 * 1024,
 };
+
+/** A string that is well-formed UTF-16 (see core/well-formed.ts for why lone surrogates are refused). */
+const wellFormedString = () => z.string().refine(isWellFormed, ILL_FORMED_MESSAGE);
 
 const finiteWeight = z.number().refine(Number.isFinite, 'must be a finite number').refine((w) => w >= 0, 'must be >= 0');
 
@@ -69,7 +79,11 @@ function numberArraySchema(kind: 'termId' | 'weight', maxTerms: number) {
     });
 }
 
-/** `{indices, values}` or a token map `{token: weight}`; semantic checks (range, duplicates) happen later. */
+/**
+ * `{indices, values}` or a token map `{token: weight}`, decided by shape: both keys present with array values is
+ * the indices form; any other object is a token map, so real wordpieces spelled "values" or "indices" (BERT has
+ * both) are tokens like any other. Semantic checks (range, duplicates) happen later (vector-input.ts).
+ */
 export function vectorInputSchema(maxTerms: number) {
   return z.union([
     z
@@ -82,26 +96,37 @@ export function vectorInputSchema(maxTerms: number) {
     z
       .record(z.string().min(1), finiteWeight)
       .refine((m) => Object.keys(m).length <= maxTerms, `at most ${maxTerms} terms`)
-      .refine((m) => !('indices' in m) && !('values' in m), 'use {indices, values} with arrays, or a token map'),
+      .superRefine((m, ctx) => {
+        // Here rather than as the key schema: zod reports a bad record key as a bare "Invalid key in record".
+        for (const token of Object.keys(m)) {
+          if (!isWellFormed(token)) {
+            ctx.addIssue({ code: 'custom', message: `token ${JSON.stringify(token)} ${ILL_FORMED_MESSAGE}`, input: m });
+            return;
+          }
+        }
+      }),
   ]);
 }
 export type VectorInput = { indices: number[]; values: number[] } | Record<string, number>;
 
 const metadataValue = z.union([z.string(), z.number().refine(Number.isFinite, 'must be finite'), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
 
+/**
+ * A document after normalisation (src/search/document-input.ts resolves `_id`/`content`, integer ids and empty
+ * strings first, then parses with this schema and checks metadata against the collection's declared types).
+ */
 export function documentSchema(limits: Limits) {
   const utf8Len = (s: string) => Buffer.byteLength(s, 'utf8');
   return z
     .object({
-      id: z
-        .string()
+      id: wellFormedString()
         .min(1, 'must not be empty')
         .refine((s) => utf8Len(s) <= limits.maxIdBytes, `must be at most ${limits.maxIdBytes} UTF-8 bytes`),
-      title: z.string().refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`).optional(),
-      text: z.string().refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`).optional(),
+      title: wellFormedString().refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`).optional(),
+      text: wellFormedString().refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`).optional(),
       vector: vectorInputSchema(limits.maxDocTerms).optional(),
       dense: z.array(z.number().refine(Number.isFinite, 'must be finite')).optional(),
-      metadata: z.record(z.string(), metadataValue).optional(),
+      metadata: z.record(wellFormedString(), metadataValue).optional(),
     })
     .strict()
     .refine((d) => d.text !== undefined || d.title !== undefined || d.vector !== undefined, {
@@ -111,10 +136,10 @@ export function documentSchema(limits: Limits) {
 }
 export type DocumentInput = z.infer<ReturnType<typeof documentSchema>>;
 
-const filterValue = z.union([z.string(), z.number(), z.boolean()]);
+const filterValue = z.union([wellFormedString(), z.number(), z.boolean()]);
 export const FilterClauseSchema = z
   .object({
-    field: z.string().min(1),
+    field: wellFormedString().min(1),
     eq: filterValue.optional(),
     in: z.array(filterValue).min(1).max(10_000).optional(),
     gt: z.number().optional(),
@@ -168,7 +193,7 @@ export const SearchParamsInputSchema = z
 export function searchRequestSchema(limits: Limits) {
   return z
     .object({
-      query: z.string().min(1, 'must not be empty').max(limits.maxTextBytes).optional(),
+      query: wellFormedString().min(1, 'must not be empty').max(limits.maxTextBytes).optional(),
       vector: vectorInputSchema(limits.maxQueryTerms).optional(),
       dense: z.array(z.number().refine(Number.isFinite, 'must be finite')).optional(),
       k: z.number().int('must be an integer').min(1, 'must be >= 1').max(limits.maxK, `must be <= ${limits.maxK}`).optional(),
@@ -203,7 +228,7 @@ export const MAX_CALIBRATION_QUERIES = 1000;
 export function optimizeRequestSchema(limits: Limits) {
   const item = z
     .object({
-      query: z.string().min(1, 'must not be empty').max(limits.maxTextBytes).optional(),
+      query: wellFormedString().min(1, 'must not be empty').max(limits.maxTextBytes).optional(),
       vector: vectorInputSchema(limits.maxQueryTerms).optional(),
     })
     .strict()
@@ -226,7 +251,7 @@ export const EncodeRequestSchema = z
     encoder: z.string().min(1).default('lexical'),
     collection: z.string().min(1).optional(),
     kind: z.enum(['query', 'document']).default('query'),
-    texts: z.array(z.string().max(1024 * 1024)).min(1).max(1000),
+    texts: z.array(wellFormedString().max(1024 * 1024)).min(1).max(1000),
   })
   .strict();
 export type EncodeRequest = z.infer<typeof EncodeRequestSchema>;

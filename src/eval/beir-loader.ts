@@ -10,6 +10,7 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
+import { toDocumentId } from '../search/document-input.js';
 
 /** One line of a JSONL file: parsed object, or the reason it could not be parsed. `line` is 1-based. */
 export type JsonLine =
@@ -91,12 +92,13 @@ export async function* readJsonLines(path: string): AsyncGenerator<JsonLine> {
   }
 }
 
-/** The id of a JSONL record: `_id` (BEIR) or `id`; numbers are turned into strings. undefined when absent. */
+/**
+ * The id of a JSONL record: `_id` (BEIR) or `id`, by the document model's rule (integers become their decimal
+ * string, strings are kept as they are: src/search/document-input.ts). undefined when absent or empty.
+ */
 export function recordId(rec: Record<string, unknown>): string | undefined {
-  const v = rec._id ?? rec.id;
-  if (typeof v === 'string' && v.length > 0) return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return undefined;
+  const v = toDocumentId(rec._id ?? rec.id);
+  return v === '' ? undefined : v;
 }
 
 /** Streams a BEIR corpus; throws INVALID_ARGUMENT naming the line on a malformed record. */

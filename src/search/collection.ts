@@ -1,6 +1,7 @@
 /**
  * One open collection: its persisted config, its store (src/index) and its text binding (encoders). Validates
- * documents one by one (so a batch indexes its good documents and reports the bad ones), orchestrates a search
+ * documents one by one through the document model (document-input.ts; so a batch indexes its good documents
+ * and reports the bad ones), orchestrates a search
  * (encode → optional PRF → store search → optional dense/hybrid fusion (hybrid.ts) → hydrate → explain) and
  * renders documents.
  * Called by SpladexService only.
@@ -11,6 +12,7 @@ import { EMPTY_VECTOR, type SparseVector } from '../core/sparse-vector.js';
 import type { CollectionConfig } from '../config/index-config.js';
 import {
   documentSchema,
+  type DocumentInput,
   HybridSchema,
   MIN_CALIBRATION_QUERIES,
   type Limits,
@@ -24,7 +26,8 @@ import { explainHit, type HitExplanation } from './explain.js';
 import { applyPrf } from './prf.js';
 import type { DensePart } from './dense-part.js';
 import { searchHybrid } from './hybrid.js';
-import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
+import { normaliseDocument, rawDocumentId, type DocumentRules } from './document-input.js';
+import { findIllFormed, ILL_FORMED_MESSAGE, isWellFormed } from '../core/well-formed.js';
 
 /** Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated). */
 export type CollectionStats = Omit<StoreStats, 'tuned'> & { tuned: { queryCut: number; heapFactor: number } | null };
@@ -67,7 +70,8 @@ export interface DocumentView {
 }
 
 export class Collection {
-  private readonly docSchema;
+  /** The document model's rules for this collection (document-input.ts). */
+  private readonly docRules: DocumentRules;
 
   constructor(
     readonly name: string,
@@ -79,7 +83,7 @@ export class Collection {
     /** The dense part (config `dense`), null when the collection has none. */
     readonly dense: DensePart | null = null,
   ) {
-    this.docSchema = documentSchema(limits);
+    this.docRules = { schema: documentSchema(limits), limits, metadataTypes: config.metadata };
   }
 
   info(): CollectionInfo {
@@ -105,14 +109,14 @@ export class Collection {
     const textDocs: { doc: StoreDocument; text: string; index: number }[] = [];
     for (let i = 0; i < raw.length; i++) {
       const field = `documents[${i}]`;
-      const parsed = safeParseWithMessages(this.docSchema, raw[i]);
-      const rawId = (raw[i] as { id?: unknown } | null)?.id;
-      const id = typeof rawId === 'string' ? rawId : undefined;
-      if (!parsed.success) {
-        errors.push({ index: i, id, code: 'INVALID_ARGUMENT', message: zodToSpladexError(parsed.error, field).message });
+      let d: DocumentInput;
+      try {
+        d = normaliseDocument(raw[i], field, this.docRules);
+      } catch (e) {
+        if (!(e instanceof SpladexError)) throw e;
+        errors.push({ index: i, id: rawDocumentId(raw[i]), code: e.code, message: e.message });
         continue;
       }
-      const d = parsed.data;
       try {
         const doc: StoreDocument = { id: d.id, vector: { indices: new Uint32Array(0), values: new Float32Array(0) } };
         if (d.title !== undefined) doc.title = d.title;
@@ -227,9 +231,13 @@ export class Collection {
     return out;
   }
 
-  /** Query text through the collection's query encoder; INVALID_ARGUMENT naming `field` when it takes no text. */
+  /**
+   * Query text through the collection's query encoder; INVALID_ARGUMENT naming `field` when it takes no text or
+   * is not well-formed (also checked by the request schema; here for callers of the library that skip it).
+   */
   private encodeQueryText(text: string, field: string): Promise<SparseVector> {
     if (!this.binding.acceptsText) throw invalidArgument(field, 'this collection has encoder "none": send a vector instead of query text');
+    if (!isWellFormed(text)) throw invalidArgument(field, ILL_FORMED_MESSAGE);
     return this.binding.encodeQuery(text);
   }
 
@@ -322,6 +330,8 @@ export class Collection {
     for (const [g, clauses] of groups) {
       (clauses ?? []).forEach((c, i) => {
         const type = this.config.metadata[c.field];
+        const illFormed = findIllFormed([c.eq, c.in], '');
+        if (illFormed !== null) throw invalidArgument(`filter.${g}[${i}]`, `values ${ILL_FORMED_MESSAGE}`);
         if (type === undefined) throw invalidArgument(`filter.${g}[${i}].field`, `"${c.field}" is not a declared metadata field`);
         const numeric = c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined;
         if (numeric && type !== 'number') throw invalidArgument(`filter.${g}[${i}]`, `range on keyword field "${c.field}"`);
@@ -364,9 +374,10 @@ function storedFieldSet(include: readonly string[] | undefined): StoredFieldSet 
 
 const TITLE_ONLY: StoredFieldSet = Object.freeze({ title: true, text: false, metadata: false });
 
+/** The text a document is encoded from: title and text, either of which may be absent or empty. */
 export function joinTitleText(title: string | undefined, text: string | undefined): string {
   if (title && text) return `${title} ${text}`;
-  return title ?? text ?? '';
+  return title || text || '';
 }
 
 function round3(x: number): number {

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
+import { findIllFormed, ILL_FORMED_MESSAGE } from '../core/well-formed.js';
 import { CollectionConfigSchema, COLLECTION_NAME_RE, type CollectionConfig } from '../config/index-config.js';
 import { DEFAULT_LIMITS, optimizeRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
 import { openCollectionStore } from '../index/collection-store.js';
@@ -190,6 +191,8 @@ export class SpladexService {
   /** Creates a collection; `created: false` when an identical one exists. CONFLICT when it differs. */
   async createCollection(name: string, body: unknown): Promise<{ created: boolean; collection: CollectionInfo }> {
     if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
+    const illFormed = findIllFormed(body, '');
+    if (illFormed !== null) throw invalidArgument(illFormed || 'body', ILL_FORMED_MESSAGE);
     const parsed = safeParseWithMessages(CollectionConfigSchema, body ?? {});
     if (!parsed.success) throw zodToSpladexError(parsed.error);
     const config = parsed.data;
