@@ -4,30 +4,22 @@
  * seconds of work, so the ~100 ms worker start is noise and no idle thread is kept. Large typed arrays of a seal
  * job are transferred, not copied. Callers: collection-store.ts.
  */
-import { Worker } from 'node:worker_threads';
-import { SpladexError, type ErrorCode } from '../core/errors.js';
+import { SpladexError } from '../core/errors.js';
+import { fromWireError, startWorker, workerUrl, type WireError } from '../core/worker-thread.js';
 import { runSegmentJob, type SegmentJob } from './seal-job.js';
 import type { SegmentBuildResult } from './segment-writer.js';
-
-const KNOWN_CODES = new Set<string>(['INVALID_ARGUMENT', 'NOT_FOUND', 'CONFLICT', 'BUSY', 'CORRUPT_INDEX', 'INTERNAL']);
 
 export type SealMode = 'worker' | 'inline';
 
 /** Runs `job` per `mode`; errors keep their SpladexError code. */
 export async function runJob(job: SegmentJob, mode: SealMode): Promise<SegmentBuildResult> {
   if (mode === 'inline') return runSegmentJob(job);
-  // --input-type (from `node --input-type=module -e …` parents) is rejected by workers started from a file.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url), { execArgv });
+  const worker = startWorker(workerUrl(import.meta.url, './seal-worker'));
   try {
     return await new Promise<SegmentBuildResult>((resolve, reject) => {
-      worker.once('message', (msg: { ok: boolean; result?: SegmentBuildResult; error?: { message: string; code: string | null } }) => {
+      worker.once('message', (msg: { ok: boolean; result?: SegmentBuildResult; error?: WireError }) => {
         if (msg.ok) resolve(msg.result as SegmentBuildResult);
-        else {
-          const raw = msg.error?.code ?? 'INTERNAL';
-          const code: ErrorCode = KNOWN_CODES.has(raw) ? (raw as ErrorCode) : 'INTERNAL';
-          reject(new SpladexError(code, msg.error?.message ?? 'segment build failed'));
-        }
+        else reject(fromWireError(msg.error, 'segment build failed'));
       });
       worker.once('error', reject);
       worker.once('exit', (c) => reject(new SpladexError('INTERNAL', `segment build worker exited with code ${c}`)));
