@@ -65,7 +65,10 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function json(port: number, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field below
+type Json = any;
+
+async function json(port: number, method: string, url: string, body?: unknown): Promise<{ status: number; body: Json }> {
   const res = await fetch(`http://127.0.0.1:${port}${url}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
