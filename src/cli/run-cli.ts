@@ -29,7 +29,7 @@ Most commands work on the data dir (--data DIR, SPLADEX_DATA_DIR, default ./inde
 Exit codes: 0 ok, 1 failure, 2 usage error.`;
 
 const SERVE_HELP = `spladex serve [--data DIR] [--host HOST] [--port N] [--log-level LEVEL]
-  Starts the server; other settings come from SPLADEX_* environment variables (see API.md).`;
+  Starts the server; other settings come from SPLADEX_* environment variables (see docs/API.md).`;
 
 type Command = (args: string[], env: EnvConfig, io: CliIo) => Promise<number | null>;
 

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Entry for the `spladex` command: runs the TypeScript CLI through tsx, so no build step is needed.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./main.ts');
+// Entry of the `spladex` command. scripts/build.mjs copies this file to dist/cli/ beside the compiled main.js
+// (package.json "bin" points there: plain node, no tsx); from sources it runs under tsx, which maps main.js to
+// main.ts.
+import './main.js';

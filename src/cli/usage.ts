@@ -29,8 +29,13 @@ export const COMMON_OPTIONS = {
   'log-level': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** What parseCommandArgs returns (spelled out: declaration files cannot name util's internal result type). */
+export type ParsedCommandArgs<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
+
 /** Runs parseArgs in strict mode and turns its errors into UsageError. */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O): ParsedCommandArgs<O> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {

@@ -14,6 +14,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { SpladexError } from '../core/errors.js';
+import { workerUrl } from '../core/worker-thread.js';
 import type { DenseEncoder, SparseEncoder } from './encoder.js';
 import type { EncodeWorkerData } from './encode-worker.js';
 import { ENCODER_NAME_RE, loadManifest, RESERVED_ENCODER_NAMES, type EncoderManifest } from './manifest.js';
@@ -43,7 +44,7 @@ export interface EncoderListing {
   error?: string;
 }
 
-const WORKER_ENTRY = new URL('./encode-worker-entry.mjs', import.meta.url);
+const WORKER_ENTRY = workerUrl(import.meta.url, './encode-worker');
 
 function invalid(message: string): SpladexError {
   return new SpladexError('INVALID_ARGUMENT', message);

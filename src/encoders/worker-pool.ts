@@ -14,13 +14,14 @@
  * map it to 503 + Retry-After. Tasks run in FIFO order. A worker that crashes fails its task with INTERNAL and is
  * replaced.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { SpladexError, type ErrorCode } from '../core/errors.js';
+import { fromWireError, startWorker } from '../core/worker-thread.js';
 
 /** Pool settings (see the file comment for the worker protocol). */
 export interface WorkerPoolOptions {
-  /** URL of the worker's entry module (an .mjs file; see encode-worker-entry.mjs). */
+  /** URL of the worker's entry module (`workerUrl` of src/core/worker-thread.ts: .ts from sources, .js built). */
   entry: URL;
   workerData: unknown;
   /** Number of workers, >= 1. */
@@ -155,9 +156,7 @@ export class WorkerPool {
 
   private spawn(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      // Workers inherit the parent's execArgv; `--input-type` (set for `node -e` scripts) makes a file entry fail.
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-      const worker = new Worker(this.opts.entry, { workerData: this.opts.workerData, name: this.opts.name, execArgv });
+      const worker = startWorker(this.opts.entry, { workerData: this.opts.workerData, name: this.opts.name });
       const slot: Slot = { worker, task: undefined, startedAt: 0 };
       let ready = false;
       worker.on('message', (msg: WorkerMessage) => {
@@ -167,7 +166,7 @@ export class WorkerPool {
           resolve();
           this.dispatch();
         } else if (msg.type === 'init-error') {
-          reject(new SpladexError(msg.code, msg.message));
+          reject(fromWireError(msg, `${this.opts.name}: worker failed to start`));
           void worker.terminate();
         } else {
           const task = slot.task;
@@ -176,7 +175,7 @@ export class WorkerPool {
           this.avgTaskMs = 0.8 * this.avgTaskMs + 0.2 * ms;
           if (task !== undefined && task.id === msg.id) {
             if (msg.ok) task.resolve(msg.result);
-            else task.reject(new SpladexError(msg.code, msg.message));
+            else task.reject(fromWireError(msg, `${this.opts.name}: worker failed to start`));
           }
           this.dispatch();
         }

@@ -5,12 +5,10 @@
  * job are transferred, not copied. Callers: collection-store.ts.
  */
 import { basename } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { asStorageError, isOutOfSpace, SpladexError, storageFull, type ErrorCode } from '../core/errors.js';
+import { asStorageError, SpladexError, storageFull } from '../core/errors.js';
+import { fromWireError, startWorker, workerUrl, type WireError } from '../core/worker-thread.js';
 import { runSegmentJob, type SegmentJob } from './seal-job.js';
 import type { SegmentBuildResult } from './segment-writer.js';
-
-const KNOWN_CODES = new Set<string>(['INVALID_ARGUMENT', 'NOT_FOUND', 'CONFLICT', 'BUSY', 'CORRUPT_INDEX', 'STORAGE_FULL', 'INTERNAL']);
 
 export type SealMode = 'worker' | 'inline';
 
@@ -23,18 +21,14 @@ export async function runJob(job: SegmentJob, mode: SealMode): Promise<SegmentBu
       throw asStorageError(err, `segment ${basename(job.dir)}`);
     }
   }
-  // --input-type (from `node --input-type=module -e …` parents) is rejected by workers started from a file.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(new URL('./seal-worker.mjs', import.meta.url), { execArgv });
+  const worker = startWorker(workerUrl(import.meta.url, './seal-worker'));
   try {
     return await new Promise<SegmentBuildResult>((resolve, reject) => {
-      worker.once('message', (msg: { ok: boolean; result?: SegmentBuildResult; error?: { message: string; code: string | null } }) => {
+      worker.once('message', (msg: { ok: boolean; result?: SegmentBuildResult; error?: WireError }) => {
         if (msg.ok) resolve(msg.result as SegmentBuildResult);
         else {
-          const raw = msg.error?.code ?? 'INTERNAL';
-          if (isOutOfSpace({ code: raw })) return reject(storageFull(`segment ${basename(job.dir)}`, new Error(msg.error?.message)));
-          const code: ErrorCode = KNOWN_CODES.has(raw) ? (raw as ErrorCode) : 'INTERNAL';
-          reject(new SpladexError(code, msg.error?.message ?? 'segment build failed'));
+          const err = fromWireError(msg.error, 'segment build failed');
+          reject(err.code === 'STORAGE_FULL' ? storageFull(`segment ${basename(job.dir)}`, err) : err);
         }
       });
       worker.once('error', reject);

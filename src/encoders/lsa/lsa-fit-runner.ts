@@ -5,7 +5,8 @@
  * it on the caller's thread (tests, environments without workers).
  * Callers: src/search/dense-part.ts.
  */
-import { Worker } from 'node:worker_threads';
+import { SpladexError } from '../../core/errors.js';
+import { fromWireError, startWorker, workerUrl, type WireError } from '../../core/worker-thread.js';
 import { fitLsa, lsaModelFromArrays, projectLsa, type LsaFitOptions, type LsaModel } from './lsa-encoder.js';
 
 export interface LsaFitResult {
@@ -22,21 +23,19 @@ export async function fitAndProjectLsa(texts: string[], options: LsaFitOptions, 
     projectLsa(model, texts).forEach((v, i) => vectors.set(v, i * model.dim));
     return { model, vectors };
   }
-  // --input-type (from `node --input-type=module -e …` parents) is rejected by workers started from a file.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  const worker = new Worker(new URL('./lsa-fit-worker.mjs', import.meta.url), { execArgv });
+  const worker = startWorker(workerUrl(import.meta.url, './lsa-fit-worker'));
   try {
     return await new Promise<LsaFitResult>((resolve, reject) => {
-      worker.once('message', (msg: { ok: boolean; arrays?: Record<string, ArrayBufferView>; vectors?: Float32Array; error?: { message: string } }) => {
+      worker.once('message', (msg: { ok: boolean; arrays?: Record<string, ArrayBufferView>; vectors?: Float32Array; error?: WireError }) => {
         if (!msg.ok) {
-          reject(new Error(`lsa fit failed: ${msg.error?.message ?? 'unknown error'}`));
+          reject(fromWireError(msg.error, 'lsa fit failed'));
           return;
         }
         const arrays = msg.arrays as Record<string, ArrayBufferView>;
         resolve({ model: lsaModelFromArrays((n) => arrays[n]), vectors: msg.vectors as Float32Array });
       });
       worker.once('error', reject);
-      worker.once('exit', (c) => reject(new Error(`lsa fit worker exited with code ${c}`)));
+      worker.once('exit', (c) => reject(new SpladexError('INTERNAL', `lsa fit worker exited with code ${c}`)));
       worker.postMessage({ texts, options });
     });
   } finally {

@@ -6,7 +6,8 @@
  * pruned lists and doc heads are shared read-only through SharedArrayBuffers (copied once when not already shared).
  * Callers: the segment builder (seal, off the event loop), bench-runner.ts.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerUrl } from '../../core/worker-thread.js';
 import type { IndexBuildConfig } from '../../config/index-config.js';
 import type { ForwardIndex } from '../forward-index.js';
 import { buildPruningPhase, buildSeismicIndex, finishIndex, type BuildOptions, type BuildProgress, type ListRangeResult } from './build.js';
@@ -73,15 +74,8 @@ export async function buildSeismicIndexParallel(
   return finishIndex(forward, config, results, report);
 }
 
-/**
- * Under tsx (running from .ts sources) a worker cannot load a .ts entry by itself, so it gets a tiny eval'd
- * bootstrap that registers tsx's ESM hooks first; compiled builds load build-worker.js directly.
- */
 function spawnWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./build-worker.js', import.meta.url), { workerData });
-  const entry = new URL('./build-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData });
+  return startWorker(workerUrl(import.meta.url, './build-worker'), { workerData });
 }
 
 function share<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T): T {

@@ -1,0 +1,78 @@
+/**
+ * The one way spladex starts a `worker_threads` worker, and the one wire form of an error crossing the thread
+ * boundary. Callers: src/encoders/worker-pool.ts, src/index/seal-runner.ts, src/encoders/lsa/lsa-fit-runner.ts,
+ * src/index/seismic/build-parallel.ts (and the worker modules beside them, for `toWireError`).
+ *
+ * A worker module is a `.ts` file beside its caller. `workerUrl(import.meta.url, './x-worker')` names the file of
+ * the same flavour as the caller: `x-worker.js` when the caller runs compiled (`dist/`, plain `node`, no tsx
+ * needed or loaded), `x-worker.ts` when it runs from sources (vitest, tsx). A fresh worker is plain Node.js and
+ * cannot load TypeScript by itself, so for a `.ts` entry `startWorker` runs a two-line eval'd bootstrap that
+ * registers tsx's ESM hooks (tsx is a devDependency, resolved from this file, so any cwd works) and then imports
+ * the entry; `workerData`, `parentPort` and transfers behave as with a file entry.
+ *
+ * Errors: a worker answers a failure as `toWireError(e)` = `{code, message}`; the caller turns it back with
+ * `fromWireError`, so a `SpladexError` thrown in a worker (e.g. INVALID_ARGUMENT for a bad encoder directory)
+ * reaches the client with its code, and anything else becomes INTERNAL with its message.
+ */
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { isOutOfSpace, SpladexError, type ErrorCode } from './errors.js';
+
+/**
+ * Every code, as a runtime set (a `Record` so the compiler flags a code added to `ErrorCode` but not here). A
+ * code the parent does not know arrives as INTERNAL.
+ */
+const CODES: Record<ErrorCode, true> = {
+  INVALID_ARGUMENT: true,
+  UNAUTHENTICATED: true,
+  NOT_FOUND: true,
+  CONFLICT: true,
+  PAYLOAD_TOO_LARGE: true,
+  UNSUPPORTED_MEDIA_TYPE: true,
+  BUSY: true,
+  RATE_LIMITED: true,
+  CORRUPT_INDEX: true,
+  STORAGE_FULL: true,
+  INTERNAL: true,
+};
+
+/** An error as posted between threads (structured-clone safe). */
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+/**
+ * The worker module `name` (e.g. `'./seal-worker'`, no extension) beside `callerUrl` (the caller's
+ * `import.meta.url`), with the caller's own extension: `.ts` from sources, `.js` from a build.
+ */
+export function workerUrl(callerUrl: string, name: string): URL {
+  return new URL(`${name}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
+}
+
+/**
+ * Starts a worker on `entry` (from `workerUrl`). `execArgv` defaults to the parent's, minus `--input-type`
+ * (set by `node --input-type=module -e …` parents, it makes a file entry fail). A `.ts` entry goes through the
+ * tsx bootstrap (see the file comment).
+ */
+export function startWorker(entry: URL, options: WorkerOptions = {}): Worker {
+  const execArgv = options.execArgv ?? process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { ...options, execArgv });
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(boot, { ...options, execArgv, eval: true });
+}
+
+/** The wire form of any thrown value: a SpladexError keeps its code, out-of-space errnos are STORAGE_FULL, anything else is INTERNAL. */
+export function toWireError(e: unknown): WireError {
+  if (e instanceof SpladexError) return { code: e.code, message: e.message };
+  // ENOSPC/EDQUOT cross as STORAGE_FULL, so the parent answers 507 and retries the seal later.
+  if (isOutOfSpace(e)) return { code: 'STORAGE_FULL', message: e instanceof Error ? e.message : String(e) };
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Back from the wire: a SpladexError with the code (INTERNAL when unknown or absent) and message. */
+export function fromWireError(w: Partial<WireError> | null | undefined, fallbackMessage: string): SpladexError {
+  const raw = w?.code;
+  const code: ErrorCode = raw !== undefined && Object.hasOwn(CODES, raw) ? (raw as ErrorCode) : 'INTERNAL';
+  return new SpladexError(code, w?.message ?? fallbackMessage);
+}
