@@ -256,8 +256,7 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   private deleteOrd(s: LiveSegment, ord: number): void {
-    const f = segmentReader(s).forward;
-    this.df.addAll(f.termIds.subarray(f.offsets[ord], f.offsets[ord + 1]), -1);
+    this.df.addAll(segmentReader(s).termIdsOf(ord), -1);
     markDeleted(s, ord);
   }
 

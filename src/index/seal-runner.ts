@@ -4,6 +4,7 @@
  * seconds of work, so the ~100 ms worker start is noise and no idle thread is kept. Large typed arrays of a seal
  * job are transferred, not copied. Callers: collection-store.ts.
  */
+import { rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { SpladexError, type ErrorCode } from '../core/errors.js';
 import { runSegmentJob, type SegmentJob } from './seal-job.js';
@@ -13,8 +14,20 @@ const KNOWN_CODES = new Set<string>(['INVALID_ARGUMENT', 'NOT_FOUND', 'CONFLICT'
 
 export type SealMode = 'worker' | 'inline';
 
-/** Runs `job` per `mode`; errors keep their SpladexError code. */
+/**
+ * Runs `job` per `mode`; errors keep their SpladexError code. A failed job leaves no `<dir>.tmp` behind, even when
+ * the worker died without running its own cleanup (out of memory, terminated), so a later seal starts clean.
+ */
 export async function runJob(job: SegmentJob, mode: SealMode): Promise<SegmentBuildResult> {
+  try {
+    return await runJobIn(job, mode);
+  } catch (err) {
+    await rm(`${job.dir}.tmp`, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function runJobIn(job: SegmentJob, mode: SealMode): Promise<SegmentBuildResult> {
   if (mode === 'inline') return runSegmentJob(job);
   // --input-type (from `node --input-type=module -e …` parents) is rejected by workers started from a file.
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));

@@ -18,7 +18,8 @@ import { bm25Weight } from './memtable.js';
 import { buildPostingLists } from './exact-search.js';
 import { fsyncDir, writeSectionFile } from './segment-format.js';
 import { buildApproximateSections } from './approximate.js';
-import { SEGMENT_FILES } from './segment-reader.js';
+import { FORWARD_LAYOUT, SEGMENT_FILES } from './segment-reader.js';
+import { remapToLocal, toLocalQuery } from './term-remap.js';
 import { buildMetadataIndex, writeMetadataIndex, type MetadataTypes } from './metadata-index.js';
 
 /** Documents in columnar form (arrival order; the writer sorts by id). Vectors hold raw values. */
@@ -114,17 +115,45 @@ export async function writeSegment(p: SegmentBuildParams): Promise<SegmentBuildR
     }
     offsets[i + 1] = at;
   }
-  const dim = maxTerm + 1;
+  // Local term ids (term-remap.ts): every per-term array below is sized by the terms used, never by `dim`.
+  const terms = remapToLocal(tids32, maxTerm);
+  const dim = terms.length;
   const termIds = dim <= 65536 ? Uint16Array.from(tids32) : tids32;
   const forward: ForwardIndex = { numDocs: n, dim, offsets, termIds, values };
   const lists = buildPostingLists(forward);
+  const calibrationQueries = p.calibrationQueries ? p.calibrationQueries.map((q) => toLocalQuery(terms, q)) : null;
 
   const tmp = `${p.dir}.tmp`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
+  try {
+    return await writeSegmentFiles(p, tmp, { order, forward, lists, terms, dl, tf, nnz, calibrationQueries });
+  } catch (err) {
+    // A failed build leaves nothing behind, so the next seal starts clean (issue 12.3: a seg-*.tmp stayed).
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+interface BuiltForward {
+  order: Uint32Array;
+  forward: ForwardIndex;
+  lists: ReturnType<typeof buildPostingLists>;
+  terms: Uint32Array;
+  dl: Float64Array;
+  tf: Float32Array | null;
+  nnz: number;
+  calibrationQueries: SparseVector[] | null;
+}
+
+async function writeSegmentFiles(p: SegmentBuildParams, tmp: string, b: BuiltForward): Promise<SegmentBuildResult> {
+  const { docs } = p;
+  const { order, forward, lists, terms, dl, tf, nnz } = b;
+  const { offsets, termIds, values, dim } = forward;
+  const n = forward.numDocs;
   let sizeBytes = 0;
-  const meta = new Float64Array([n, dim, p.avgdl, weighting.kind === 'bm25' ? 1 : 0]);
-  const fwd: Record<string, ArrayBufferView> = { meta, offsets, termIds, values, dl };
+  const meta = new Float64Array([n, dim, p.avgdl, p.weighting.kind === 'bm25' ? 1 : 0, FORWARD_LAYOUT]);
+  const fwd: Record<string, ArrayBufferView> = { meta, offsets, termIds, values, dl, terms };
   if (tf !== null) fwd.tf = tf;
   sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.forward), 'forward', fwd);
   sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.postings), 'postings', {
@@ -172,7 +201,7 @@ export async function writeSegment(p: SegmentBuildParams): Promise<SegmentBuildR
   }
   let approximate = false;
   if (n >= p.build.approximateThreshold) {
-    const sections = buildApproximateSections(forward, p.build, p.calibrationQueries);
+    const sections = buildApproximateSections(forward, p.build, b.calibrationQueries);
     if (sections !== null) {
       sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.seismic), 'seismic', sections);
       approximate = true;
