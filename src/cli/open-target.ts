@@ -42,6 +42,8 @@ export async function openTarget(
     encodersDir: env.encodersDir,
     logger: createCliLogger(flags['log-level'], extra.defaultLogLevel),
     memtableMaxDocs: extra.memtableMaxDocs ?? env.memtableMaxDocs,
+    memtableMaxBytes: env.memtableMaxBytes,
+    lsaFitTimeoutMs: env.lsaFitTimeoutMs,
     encoderThreads: env.encoderThreads,
     encoderQueue: env.encoderQueue,
     bulkLoad: extra.bulkLoad ?? false,

@@ -196,7 +196,7 @@ class SegmentedStore implements SealableCollectionStore {
     // Back-pressure: while a seal is in flight and the new memtable is full again, wait for the seal (and any
     // merge queued behind it) so memory stays bounded by about two memtables, whatever the ingest rate.
     // One wait per call: a failed seal leaves `frozen` set, and the next seal retries it.
-    if (this.frozen !== null && this.memtable.size >= this.config.memtableMaxDocs) await this.chain;
+    if (this.frozen !== null && this.memtableFull()) await this.chain;
     const pending = this.dictionary?.takePending() ?? { firstId: 0, terms: [] };
     const payload = encodeUpsertRecord(docs, pending.firstId, pending.terms);
     await this.wal.append(payload, () => this.applyUpsert(docs));
@@ -401,8 +401,14 @@ class SegmentedStore implements SealableCollectionStore {
 
   // ---------------------------------------------------------------- seal / merge
 
+  /** The memtable reached its doc count or its estimated bytes (memtableMaxBytes). */
+  private memtableFull(): boolean {
+    const m = this.memtable;
+    return m.size >= this.config.memtableMaxDocs || (m.size > 0 && m.estimatedBytes >= (this.config.memtableMaxBytes ?? Infinity));
+  }
+
   private maybeScheduleSeal(): void {
-    if (this.sealQueued || this.closed || this.memtable.size < this.config.memtableMaxDocs) return;
+    if (this.sealQueued || this.closed || !this.memtableFull()) return;
     this.sealQueued = true;
     this.enqueue(async () => {
       this.sealQueued = false;

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openCollectionStore } from './collection-store.js';
+import { openCollectionStore, type SealableCollectionStore } from './collection-store.js';
 import type { CollectionStore, StoreConfig, StoreDocument, StoreSearchOptions } from './store-types.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { fromIndicesValues, type SparseVector } from '../core/sparse-vector.js';
@@ -16,7 +16,7 @@ import { readSectionFile } from './segment-format.js';
 
 const logger = pino({ level: 'silent' });
 const dirs: string[] = [];
-const stores: CollectionStore[] = [];
+const stores: SealableCollectionStore[] = [];
 
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
@@ -29,7 +29,7 @@ function tmp(): string {
   return d;
 }
 
-async function open(dir: string, over: Partial<StoreConfig>): Promise<CollectionStore> {
+async function open(dir: string, over: Partial<StoreConfig>): Promise<SealableCollectionStore> {
   const config: StoreConfig = {
     dim: 1000,
     weighting: { kind: 'none' },
