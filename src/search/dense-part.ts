@@ -208,6 +208,7 @@ class LsaDensePart implements DensePart {
   private async fitNow(): Promise<void> {
     const t0 = performance.now();
     const { ids, texts } = this.liveTexts();
+    this.opts.logger.info({ path: this.path, docs: ids.length, rank: this.dim }, 'lsa fit started');
     const touched = new Set<string>();
     this.touched = touched;
     let fit;
