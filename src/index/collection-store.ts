@@ -195,8 +195,10 @@ class SegmentedStore implements SealableCollectionStore {
     if (docs.length === 0) return;
     // Back-pressure: while a seal is in flight and the new memtable is full again, wait for the seal (and any
     // merge queued behind it) so memory stays bounded by about two memtables, whatever the ingest rate.
-    // One wait per call: a failed seal leaves `frozen` set, and the next seal retries it.
-    if (this.frozen !== null && this.memtableFull()) await this.chain;
+    // One wait per call: a failed seal leaves `frozen` set, and the next seal retries it. A seal still queued
+    // behind a background merge counts too: without it, writes during a merge of large segments grew the
+    // memtable without bound (40 docs of 1 MB metadata: 21 in a memtable limited to 4 MiB).
+    if ((this.frozen !== null || this.sealQueued) && this.memtableFull()) await this.chain;
     const pending = this.dictionary?.takePending() ?? { firstId: 0, terms: [] };
     const payload = encodeUpsertRecord(docs, pending.firstId, pending.terms);
     await this.wal.append(payload, () => this.applyUpsert(docs));
