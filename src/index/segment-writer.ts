@@ -69,16 +69,23 @@ function sortedOrder(ids: string[]): Uint32Array {
   return Uint32Array.from(order);
 }
 
+/**
+ * UTF-8 bytes of `values` in `order` with their offsets. Sized first, then written into one buffer: one copy of
+ * the bytes instead of a buffer per string plus their concatenation (twice the stored fields' size at the peak,
+ * which a seal of 25 MB-metadata documents paid in full).
+ */
 function encodeStrings(values: (string | null)[], order: Uint32Array): { offsets: Float64Array; bytes: Uint8Array } {
-  const bufs: Buffer[] = [];
   const offsets = new Float64Array(order.length + 1);
   for (let i = 0; i < order.length; i++) {
     const s = values[order[i]];
-    const b = s === null ? Buffer.alloc(0) : Buffer.from(s, 'utf8');
-    bufs.push(b);
-    offsets[i + 1] = offsets[i] + b.length;
+    offsets[i + 1] = offsets[i] + (s === null ? 0 : Buffer.byteLength(s, 'utf8'));
   }
-  return { offsets, bytes: new Uint8Array(Buffer.concat(bufs)) };
+  const bytes = Buffer.allocUnsafe(offsets[order.length]);
+  for (let i = 0; i < order.length; i++) {
+    const s = values[order[i]];
+    if (s !== null) bytes.write(s, offsets[i], 'utf8');
+  }
+  return { offsets, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
 }
 
 /** Builds and durably writes a segment; returns counts and bytes. */
