@@ -68,6 +68,8 @@ export async function startServer(env: Record<string, string | undefined>, optio
     encodersDir: config.encodersDir,
     logger,
     memtableMaxDocs: config.memtableMaxDocs,
+    memtableMaxBytes: config.memtableMaxBytes,
+    lsaFitTimeoutMs: config.lsaFitTimeoutMs,
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
     role: 'server',

@@ -157,6 +157,8 @@ describe('lsa collections', () => {
       'stock markets fall when interest rates rise',
     ];
     await service.upsertDocuments('lsa', texts.map((text, i) => ({ id: `t${i}`, text })));
+    // Fitted at optimize (or in the background after writes), never by a query (issue 12.4).
+    await service.optimize('lsa');
     const first = await service.search('lsa', { query: texts[4], k: 3, explain: true } as never);
     expect(first.hits[0].id).toBe('t4');
     expect(first.hits[0].explain?.dense).toBeGreaterThan(0.5);

@@ -50,6 +50,8 @@ export async function openTarget(
       encodersDir: env.encodersDir,
       logger: createCliLogger(flags['log-level'], extra.defaultLogLevel),
       memtableMaxDocs: extra.memtableMaxDocs ?? env.memtableMaxDocs,
+      memtableMaxBytes: env.memtableMaxBytes,
+      lsaFitTimeoutMs: env.lsaFitTimeoutMs,
       encoderThreads: env.encoderThreads,
       encoderQueue: env.encoderQueue,
       limits: { maxMetadataKeys: env.maxMetadataKeys, maxMetadataBytes: env.maxMetadataBytes },

@@ -20,6 +20,10 @@ export const EnvSchema = z.object({
   SPLADEX_ENCODER_QUEUE: intFrom(64, 1),
   SPLADEX_REQUEST_TIMEOUT_MS: intFrom(30_000, 100),
   SPLADEX_MEMTABLE_MAX_DOCS: intFrom(50_000, 1),
+  /** The memtable also seals at this many estimated bytes (text, metadata, vectors): default 256 MiB. */
+  SPLADEX_MEMTABLE_MAX_BYTES: intFrom(256 * 1024 * 1024, 1024 * 1024),
+  /** Wall-clock budget of one LSA fit; past it the fit's worker is terminated and the fit logged as cancelled. */
+  SPLADEX_LSA_FIT_TIMEOUT_MS: intFrom(120_000, 100),
   /** Requests per window per client IP on /v1/*; 0 = no rate limit (default). */
   SPLADEX_RATE_LIMIT_MAX: intFrom(0),
   SPLADEX_RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1),
@@ -40,6 +44,8 @@ export interface EnvConfig {
   encoderQueue: number;
   requestTimeoutMs: number;
   memtableMaxDocs: number;
+  memtableMaxBytes: number;
+  lsaFitTimeoutMs: number;
   /** Per-IP requests per window on /v1/* (0 = off). */
   rateLimitMax: number;
   rateLimitWindowMs: number;
@@ -67,6 +73,8 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     encoderQueue: e.SPLADEX_ENCODER_QUEUE,
     requestTimeoutMs: e.SPLADEX_REQUEST_TIMEOUT_MS,
     memtableMaxDocs: e.SPLADEX_MEMTABLE_MAX_DOCS,
+    memtableMaxBytes: e.SPLADEX_MEMTABLE_MAX_BYTES,
+    lsaFitTimeoutMs: e.SPLADEX_LSA_FIT_TIMEOUT_MS,
     rateLimitMax: e.SPLADEX_RATE_LIMIT_MAX,
     rateLimitWindowMs: e.SPLADEX_RATE_LIMIT_WINDOW_MS,
     maxMetadataKeys: e.SPLADEX_MAX_METADATA_KEYS,

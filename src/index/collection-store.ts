@@ -199,8 +199,10 @@ class SegmentedStore implements SealableCollectionStore {
     if (docs.length === 0) return;
     // Back-pressure: while a seal is in flight and the new memtable is full again, wait for the seal (and any
     // merge queued behind it) so memory stays bounded by about two memtables, whatever the ingest rate.
-    // One wait per call: a failed seal leaves `frozen` set, and the next seal retries it.
-    if (this.frozen !== null && this.memtable.size >= this.config.memtableMaxDocs) await this.chain;
+    // One wait per call: a failed seal leaves `frozen` set, and the next seal retries it. A seal still queued
+    // behind a background merge counts too: without it, writes during a merge of large segments grew the
+    // memtable without bound (40 docs of 1 MB metadata: 21 in a memtable limited to 4 MiB).
+    if ((this.frozen !== null || this.sealQueued) && this.memtableFull()) await this.chain;
     // Dictionary terms are taken when the record is written (log order), and given back if the write fails
     // (disk full): the next record carries them, so no acknowledged record refers to an unlogged term.
     const dictionary = this.dictionary;
@@ -270,8 +272,7 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   private deleteOrd(s: LiveSegment, ord: number): void {
-    const f = segmentReader(s).forward;
-    this.df.addAll(f.termIds.subarray(f.offsets[ord], f.offsets[ord + 1]), -1);
+    this.df.addAll(segmentReader(s).termIdsOf(ord), -1);
     markDeleted(s, ord);
   }
 
@@ -416,8 +417,14 @@ class SegmentedStore implements SealableCollectionStore {
 
   // ---------------------------------------------------------------- seal / merge
 
+  /** The memtable reached its doc count or its estimated bytes (memtableMaxBytes). */
+  private memtableFull(): boolean {
+    const m = this.memtable;
+    return m.size >= this.config.memtableMaxDocs || (m.size > 0 && m.estimatedBytes >= (this.config.memtableMaxBytes ?? Infinity));
+  }
+
   private maybeScheduleSeal(): void {
-    if (this.sealQueued || this.closed || this.memtable.size < this.config.memtableMaxDocs) return;
+    if (this.sealQueued || this.closed || !this.memtableFull()) return;
     this.sealQueued = true;
     this.enqueue(async () => {
       this.sealQueued = false;

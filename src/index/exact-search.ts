@@ -9,7 +9,8 @@
  *
  * Scratch is preallocated per segment and reused (searches are synchronous on one thread): `acc` (float64 per
  * doc), `touched` (ords touched by this query, for clearing only what was touched), and `dense` (the dense
- * query sized to the segment's largest term id + 1, filled once per query and cleared after).
+ * query sized to the segment's largest term id + 1 — its number of distinct terms, since segments use local term
+ids (term-remap.ts) — filled once per query and cleared after).
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { ForwardIndex } from './forward-index.js';

@@ -24,6 +24,7 @@ import type { ExactScratch } from './exact-search.js';
 import type { ForwardIndex } from './forward-index.js';
 import { evaluateFilter } from './metadata-index.js';
 import { getSection, readSectionFile } from './segment-format.js';
+import { toGlobalIds } from './term-remap.js';
 import { parseForward, parseIds, SEGMENT_FILES, SegmentReader, type SegmentIds } from './segment-reader.js';
 import type { DfTable } from './term-stats.js';
 
@@ -69,19 +70,20 @@ export async function openLiveSegment(dataDir: string, name: string, deletesFile
   const dir = join(dataDir, name);
   let resident: SegmentReader | null = null;
   let forward: ForwardIndex;
+  let terms: Uint32Array | null;
   let dl: Float64Array;
   let ids: SegmentIds;
   let sizeBytes: number;
   if (opts.resident) {
     resident = await SegmentReader.open(dir);
-    ({ forward, dl, ids, sizeBytes } = resident);
+    ({ forward, terms, dl, ids, sizeBytes } = resident);
   } else {
     // Only what the counters and the id lookups need; the forward index is dropped after counting.
     const [fwd, idf] = await Promise.all([
       readSectionFile(join(dir, SEGMENT_FILES.forward), 'forward'),
       readSectionFile(join(dir, SEGMENT_FILES.ids), 'ids'),
     ]);
-    ({ forward, dl } = parseForward(fwd));
+    ({ forward, terms, dl } = parseForward(fwd));
     ids = parseIds(idf, forward.numDocs);
     sizeBytes = await segmentBytes(dir);
   }
@@ -115,7 +117,7 @@ export async function openLiveSegment(dataDir: string, name: string, deletesFile
     liveNnz: 0,
     scratch: null,
   };
-  countLive(s, forward, dl, opts.df);
+  countLive(s, forward, terms, dl, opts.df);
   return s;
 }
 
@@ -147,7 +149,7 @@ export function isDeletedOrd(s: LiveSegment, ord: number): boolean {
 }
 
 /** Computes the live counters from the segment's forward index; when `df` is given, adds each live doc's terms. */
-function countLive(s: LiveSegment, f: ForwardIndex, dl: Float64Array, df: DfTable | null): void {
+function countLive(s: LiveSegment, f: ForwardIndex, terms: Uint32Array | null, dl: Float64Array, df: DfTable | null): void {
   s.liveDocs = 0;
   s.liveSumDl = 0;
   s.liveNnz = 0;
@@ -155,7 +157,7 @@ function countLive(s: LiveSegment, f: ForwardIndex, dl: Float64Array, df: DfTabl
     if (isDeletedOrd(s, o)) continue;
     const a = f.offsets[o];
     const b = f.offsets[o + 1];
-    if (df !== null) df.addAll(f.termIds.subarray(a, b), 1);
+    if (df !== null) df.addAll(terms === null ? f.termIds.subarray(a, b) : toGlobalIds(terms, f.termIds.subarray(a, b)), 1);
     s.liveDocs++;
     s.liveSumDl += dl[o];
     s.liveNnz += b - a;
@@ -165,7 +167,7 @@ function countLive(s: LiveSegment, f: ForwardIndex, dl: Float64Array, df: DfTabl
 /** Recomputes the live counters (e.g. after deletes were carried into a merged segment); opens a parked segment. */
 export function recountLive(s: LiveSegment): void {
   const r = segmentReader(s);
-  countLive(s, r.forward, r.dl, null);
+  countLive(s, r.forward, r.terms, r.dl, null);
 }
 
 /** Marks a live `ord` deleted (bitmap, bitset, counters, dirty flag); df is the caller's business. Opens a parked segment. */

@@ -12,6 +12,7 @@ import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { createSyntheticModel, generateDoc, generateQuery } from '../eval/synthetic.js';
 import { readSectionFile } from './segment-format.js';
 import { parseForward, SEGMENT_FILES } from './segment-reader.js';
+import { toLocalQuery } from './term-remap.js';
 import { seismicFromSections } from './seismic/seismic-index.js';
 import { calibrateTable, DEFAULT_CALIBRATION_TARGETS } from './seismic/calibrate.js';
 
@@ -73,9 +74,10 @@ describe('optimize with calibration queries', () => {
     const given = table(s);
 
     // The same calibration, run directly on the written segment's forward index and Seismic index.
-    const { forward } = parseForward(await readSectionFile(join(dir, seg, SEGMENT_FILES.forward), 'forward'));
+    // The segment's kernels speak its local term ids (term-remap.ts), so the queries are translated first.
+    const { forward, terms } = parseForward(await readSectionFile(join(dir, seg, SEGMENT_FILES.forward), 'forward'));
     const index = seismicFromSections(Object.fromEntries((await readSectionFile(join(dir, seg, SEGMENT_FILES.seismic), 'seismic')).sections));
-    const expected = calibrateTable(forward, index, sampleQueries, DEFAULT_CALIBRATION_TARGETS, 10);
+    const expected = calibrateTable(forward, index, sampleQueries.map((q) => toLocalQuery(terms, q)), DEFAULT_CALIBRATION_TARGETS, 10);
     expect(given).toEqual(expected.map((e) => ({ queryCut: e.queryCut, heapFactor: e.heapFactor, estimatedRecall: e.estimatedRecall })));
     // Doc-derived queries are flatter than real ones, so the two tables differ.
     expect(given).not.toEqual(docDerived);

@@ -1,6 +1,6 @@
 /**
  * Segment build jobs — the CPU work of sealing a memtable and of merging segments — as plain functions of a
- * structured-cloneable message, so they can run in a worker thread (seal-worker.mjs) or inline. Merges read the
+ * structured-cloneable message, so they can run in a worker thread (seal-worker.ts) or inline. Merges read the
  * input segments from disk one at a time (verifying them), drop deleted ords, and for bm25 reweight the raw term
  * frequencies with the new avgdl. Callers: seal-runner.ts.
  */

@@ -4,6 +4,7 @@
  * seconds of work, so the ~100 ms worker start is noise and no idle thread is kept. Large typed arrays of a seal
  * job are transferred, not copied. Callers: collection-store.ts.
  */
+import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { asStorageError, SpladexError, storageFull } from '../core/errors.js';
 import { fromWireError, startWorker, workerUrl, type WireError } from '../core/worker-thread.js';
@@ -12,8 +13,21 @@ import type { SegmentBuildResult } from './segment-writer.js';
 
 export type SealMode = 'worker' | 'inline';
 
-/** Runs `job` per `mode`; errors keep their SpladexError code, and ENOSPC/EDQUOT become STORAGE_FULL. */
+/**
+ * Runs `job` per `mode`; errors keep their SpladexError code, and ENOSPC/EDQUOT become STORAGE_FULL. A failed job
+ * leaves no `<dir>.tmp` behind, even when the worker died without running its own cleanup (out of memory,
+ * terminated), so a later seal starts clean.
+ */
 export async function runJob(job: SegmentJob, mode: SealMode): Promise<SegmentBuildResult> {
+  try {
+    return await runJobIn(job, mode);
+  } catch (err) {
+    await rm(`${job.dir}.tmp`, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function runJobIn(job: SegmentJob, mode: SealMode): Promise<SegmentBuildResult> {
   if (mode === 'inline') {
     try {
       return await runSegmentJob(job);

@@ -7,14 +7,16 @@
  *
  * A segment directory `seg-<8 digits>/` holds section files (container layout: segment-format.ts):
  *
- *   forward.bin  kind "forward"
- *     meta     f64[4]  numDocs, dim (= largest term id + 1), avgdl baked into weights, weighting (0 none, 1 bm25)
+ *   forward.bin  kind "forward" (layout 2, FORWARD_LAYOUT; layout 1 is still read, see below)
+ *     meta     f64[5]  numDocs, dim (= number of distinct terms in the segment), avgdl baked into weights,
+ *                      weighting (0 none, 1 bm25), layout (2)
  *     offsets  u32[numDocs+1]   CSR row starts (ord order = external id ascending)
- *     termIds  u16|u32[nnz]     u16 when dim <= 65536; ascending within a doc
+ *     termIds  u16|u32[nnz]     local term ids (< dim), u16 when dim <= 65536; ascending within a doc
+ *     terms    u32[dim]         local id → collection term id, strictly ascending (term-remap.ts)
  *     values   f32[nnz]         final weights (bm25: baked with meta.avgdl)
  *     dl       f64[numDocs]     Σ raw values per doc (bm25: document length in term frequencies)
  *     tf       f32[nnz]         bm25 only: raw term frequencies, for reweighting on merge
- *   postings.bin kind "postings" (unpruned, exact search)
+ *   postings.bin kind "postings" (unpruned, exact search; by local term id)
  *     offsets  u32[dim+1], docs u32[nnz] (ascending per term), values f32[nnz]
  *   ids.bin      kind "ids"      offsets f64[numDocs+1], bytes u8 (UTF-8 ids in ord order, strictly ascending)
  *   fields.bin   kind "fields"   flags u8[numDocs] (bit0 title, bit1 text, bit2 metadata), and
@@ -24,6 +26,11 @@
  *   seismic.bin  kind "seismic"  optional: named sections owned by src/index/seismic/ (see approximate.ts)
  *   metadata.bin kind "metadata" optional (collections with declared metadata fields): filter index, layout in
  *                                metadata-index.ts
+
+ *
+ * forward.bin layout 1 (segments written before per-segment term ids): meta f64[4] without the layout field, no
+ * `terms` section, and termIds are collection term ids (dim = largest term id + 1). Read as `terms === null`, so
+ * every per-term array of such a segment keeps the size it was written with.
  */
 import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -35,6 +42,7 @@ import { corruptIndex } from '../core/errors.js';
 import { getOptionalSection, getSection, readSectionFile, readSectionFileSync, type SectionFile } from './segment-format.js';
 import { openApproximateSearcher, type ApproximateSearcher } from './approximate.js';
 import { metadataIndexFromSections, type MetadataIndex } from './metadata-index.js';
+import { toGlobalIds, toLocalQuery } from './term-remap.js';
 
 /** File names inside a segment directory. */
 export const SEGMENT_FILES = {
@@ -54,12 +62,18 @@ export interface SegmentFields {
   metadata?: Record<string, unknown>;
 }
 
+/** forward.bin layout written by this version (meta[4]); layout 1 has a 4-entry meta and no `terms`. */
+export const FORWARD_LAYOUT = 2;
+
 /** A read-only open segment. */
 export class SegmentReader {
   readonly name: string;
   readonly dir: string;
   readonly numDocs: number;
+  /** Term ids of the kernels: local (see `terms`). */
   readonly forward: ForwardIndex;
+  /** Local id → collection term id (ascending); null for layout-1 segments, whose ids are the collection's. */
+  readonly terms: Uint32Array | null;
   readonly postings: PostingLists;
   /** avgdl baked into the weights (bm25). */
   readonly avgdl: number;
@@ -78,6 +92,7 @@ export class SegmentReader {
   private constructor(init: {
     dir: string;
     forward: ForwardIndex;
+    terms: Uint32Array | null;
     postings: PostingLists;
     avgdl: number;
     dl: Float64Array;
@@ -92,6 +107,7 @@ export class SegmentReader {
     this.dir = init.dir;
     this.name = basename(init.dir);
     this.forward = init.forward;
+    this.terms = init.terms;
     this.numDocs = init.forward.numDocs;
     this.postings = init.postings;
     this.avgdl = init.avgdl;
@@ -134,7 +150,7 @@ export class SegmentReader {
   }
 
   private static fromFiles(dir: string, files: SegmentFiles): SegmentReader {
-    const { forward, avgdl, dl, tf } = parseForward(files.forward);
+    const { forward, terms, avgdl, dl, tf } = parseForward(files.forward);
     const { numDocs, dim } = forward;
     const nnz = forward.termIds.length;
     const post = files.postings;
@@ -181,7 +197,7 @@ export class SegmentReader {
       if (metadata.numDocs !== numDocs) throw corruptIndex(files.metadata.path, `covers ${metadata.numDocs} docs, segment has ${numDocs}`);
       sizeBytes += files.metadata.sizeBytes;
     }
-    return new SegmentReader({ dir, forward, postings, avgdl, dl, tf, ids, fields, dense, approximate, metadata, sizeBytes });
+    return new SegmentReader({ dir, forward, terms, postings, avgdl, dl, tf, ids, fields, dense, approximate, metadata, sizeBytes });
   }
 
   /** External id of `ord`. */
@@ -219,22 +235,28 @@ export class SegmentReader {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', offs[ord], offs[ord + 1]);
   }
 
-  /** Weighted vector of `ord` (copies). */
+  /** `query` (collection term ids) in this segment's local ids, for the kernels; absent terms dropped. */
+  localQuery(query: SparseVector): SparseVector {
+    return toLocalQuery(this.terms, query);
+  }
+
+  /** Collection term ids of `ord`'s entries (a fresh array). */
+  termIdsOf(ord: number): Uint32Array {
+    return toGlobalIds(this.terms, this.forward.termIds.subarray(this.forward.offsets[ord], this.forward.offsets[ord + 1]));
+  }
+
+  /** Weighted vector of `ord` in collection term ids (copies). */
   vector(ord: number): SparseVector {
     const s = this.forward.offsets[ord];
     const e = this.forward.offsets[ord + 1];
-    return { indices: Uint32Array.from(this.forward.termIds.subarray(s, e)), values: this.forward.values.slice(s, e) };
+    return { indices: this.termIdsOf(ord), values: this.forward.values.slice(s, e) };
   }
 
-  /** Raw vector of `ord` (term frequencies for bm25, else the weights); views, copy before keeping. */
+  /** Raw vector of `ord` in collection term ids (term frequencies for bm25, else the weights); values are a view. */
   rawVector(ord: number): SparseVector {
     const s = this.forward.offsets[ord];
     const e = this.forward.offsets[ord + 1];
-    const ids = this.forward.termIds.subarray(s, e);
-    return {
-      indices: ids instanceof Uint32Array ? ids : Uint32Array.from(ids),
-      values: (this.tf ?? this.forward.values).subarray(s, e),
-    };
+    return { indices: this.termIdsOf(ord), values: (this.tf ?? this.forward.values).subarray(s, e) };
   }
 
   /** Dense vector of `ord` (a copy), or undefined. */
@@ -285,9 +307,15 @@ interface SegmentFiles {
 }
 
 /** The forward index and per-doc columns of a parsed `forward.bin`; CORRUPT_INDEX when its sections disagree. */
-export function parseForward(fwd: SectionFile): { forward: ForwardIndex; avgdl: number; dl: Float64Array; tf: Float32Array | null } {
+export function parseForward(fwd: SectionFile): {
+  forward: ForwardIndex;
+  terms: Uint32Array | null;
+  avgdl: number;
+  dl: Float64Array;
+  tf: Float32Array | null;
+} {
   const meta = getSection(fwd, 'meta', Float64Array);
-  if (meta.length !== 4) throw corruptIndex(fwd.path, 'bad meta section');
+  if (meta.length !== 4 && !(meta.length === 5 && meta[4] === FORWARD_LAYOUT)) throw corruptIndex(fwd.path, 'bad meta section');
   const [numDocs, dim, avgdl] = meta;
   const offsets = getSection(fwd, 'offsets', Uint32Array);
   const termIds = fwd.sections.get('termIds');
@@ -300,7 +328,13 @@ export function parseForward(fwd: SectionFile): { forward: ForwardIndex; avgdl: 
     throw corruptIndex(fwd.path, 'section lengths disagree');
   }
   if (tf !== null && tf.length !== nnz) throw corruptIndex(fwd.path, 'tf length disagrees');
-  return { forward: { numDocs, dim, offsets, termIds, values }, avgdl, dl, tf };
+  let terms: Uint32Array | null = null;
+  if (meta.length === 5) {
+    terms = getSection(fwd, 'terms', Uint32Array);
+    if (terms.length !== dim) throw corruptIndex(fwd.path, 'terms length disagrees');
+    for (let i = 1; i < terms.length; i++) if (!(terms[i - 1] < terms[i])) throw corruptIndex(fwd.path, `terms not ascending at ${i}`);
+  }
+  return { forward: { numDocs, dim, offsets, termIds, values }, terms, avgdl, dl, tf };
 }
 
 /** The ids of a parsed `ids.bin` holding `numDocs` ids; CORRUPT_INDEX unless strictly ascending. */

@@ -18,7 +18,8 @@ import { bm25Weight } from './memtable.js';
 import { buildPostingLists } from './exact-search.js';
 import { fsyncDir, writeSectionFile } from './segment-format.js';
 import { buildApproximateSections } from './approximate.js';
-import { SEGMENT_FILES } from './segment-reader.js';
+import { FORWARD_LAYOUT, SEGMENT_FILES } from './segment-reader.js';
+import { remapToLocal, toLocalQuery } from './term-remap.js';
 import { buildMetadataIndex, writeMetadataIndex, type MetadataTypes } from './metadata-index.js';
 
 /** Documents in columnar form (arrival order; the writer sorts by id). Vectors hold raw values. */
@@ -68,16 +69,23 @@ function sortedOrder(ids: string[]): Uint32Array {
   return Uint32Array.from(order);
 }
 
+/**
+ * UTF-8 bytes of `values` in `order` with their offsets. Sized first, then written into one buffer: one copy of
+ * the bytes instead of a buffer per string plus their concatenation (twice the stored fields' size at the peak,
+ * which a seal of 25 MB-metadata documents paid in full).
+ */
 function encodeStrings(values: (string | null)[], order: Uint32Array): { offsets: Float64Array; bytes: Uint8Array } {
-  const bufs: Buffer[] = [];
   const offsets = new Float64Array(order.length + 1);
   for (let i = 0; i < order.length; i++) {
     const s = values[order[i]];
-    const b = s === null ? Buffer.alloc(0) : Buffer.from(s, 'utf8');
-    bufs.push(b);
-    offsets[i + 1] = offsets[i] + b.length;
+    offsets[i + 1] = offsets[i] + (s === null ? 0 : Buffer.byteLength(s, 'utf8'));
   }
-  return { offsets, bytes: new Uint8Array(Buffer.concat(bufs)) };
+  const bytes = Buffer.allocUnsafe(offsets[order.length]);
+  for (let i = 0; i < order.length; i++) {
+    const s = values[order[i]];
+    if (s !== null) bytes.write(s, offsets[i], 'utf8');
+  }
+  return { offsets, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
 }
 
 /** Builds and durably writes a segment; returns counts and bytes. */
@@ -114,79 +122,100 @@ export async function writeSegment(p: SegmentBuildParams): Promise<SegmentBuildR
     }
     offsets[i + 1] = at;
   }
-  const dim = maxTerm + 1;
+  // Local term ids (term-remap.ts): every per-term array below is sized by the terms used, never by `dim`.
+  const terms = remapToLocal(tids32, maxTerm);
+  const dim = terms.length;
   const termIds = dim <= 65536 ? Uint16Array.from(tids32) : tids32;
   const forward: ForwardIndex = { numDocs: n, dim, offsets, termIds, values };
   const lists = buildPostingLists(forward);
+  const calibrationQueries = p.calibrationQueries ? p.calibrationQueries.map((q) => toLocalQuery(terms, q)) : null;
 
   const tmp = `${p.dir}.tmp`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  let sizeBytes = 0;
-  let approximate = false;
-  // A failed build (ENOSPC mid-file) removes its temp directory: on a full volume it would otherwise hold the
-  // space the retry needs. The caller keeps serving from the memtable and retries later.
   try {
-    const meta = new Float64Array([n, dim, p.avgdl, weighting.kind === 'bm25' ? 1 : 0]);
-    const fwd: Record<string, ArrayBufferView> = { meta, offsets, termIds, values, dl };
-    if (tf !== null) fwd.tf = tf;
-    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.forward), 'forward', fwd);
-    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.postings), 'postings', {
-      offsets: lists.offsets,
-      docs: lists.docs,
-      values: lists.values,
-    });
-    const idBytes = encodeStrings(docs.ids, order);
-    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.ids), 'ids', { offsets: idBytes.offsets, bytes: idBytes.bytes });
-    const flags = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      const src = order[i];
-      flags[i] = (docs.titles[src] !== null ? 1 : 0) | (docs.texts[src] !== null ? 2 : 0) | (docs.metas[src] !== null ? 4 : 0);
-    }
-    const titles = encodeStrings(docs.titles, order);
-    const texts = encodeStrings(docs.texts, order);
-    const metas = encodeStrings(docs.metas, order);
-    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.fields), 'fields', {
-      flags,
-      titleOffsets: titles.offsets,
-      titleBytes: titles.bytes,
-      textOffsets: texts.offsets,
-      textBytes: texts.bytes,
-      metaOffsets: metas.offsets,
-      metaBytes: metas.bytes,
-    });
-    if (docs.dense !== null && docs.hasDense !== null) {
-      const d = p.denseDim;
-      const vectors = new Float32Array(n * d);
-      const has = new Uint8Array(n);
-      for (let i = 0; i < n; i++) {
-        const src = order[i];
-        has[i] = docs.hasDense[src];
-        vectors.set(docs.dense.subarray(src * d, src * d + d), i * d);
-      }
-      sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.dense), 'dense', { meta: new Uint32Array([d, 0]), has, vectors });
-    }
-    if (Object.keys(p.metadataTypes).length > 0) {
-      const metadata = new Array<Record<string, unknown> | undefined>(n);
-      for (let i = 0; i < n; i++) {
-        const m = docs.metas[order[i]];
-        metadata[i] = m === null ? undefined : (JSON.parse(m) as Record<string, unknown>);
-      }
-      sizeBytes += await writeMetadataIndex(join(tmp, SEGMENT_FILES.metadata), buildMetadataIndex(metadata, p.metadataTypes));
-    }
-    if (n >= p.build.approximateThreshold) {
-      const sections = buildApproximateSections(forward, p.build, p.calibrationQueries);
-      if (sections !== null) {
-        sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.seismic), 'seismic', sections);
-        approximate = true;
-      }
-    }
-    await fsyncDir(tmp);
-    await rename(tmp, p.dir);
+    return await writeSegmentFiles(p, tmp, { order, forward, lists, terms, dl, tf, nnz, calibrationQueries });
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
+    // A failed build leaves nothing behind, so the next seal starts clean (issue 12.3: a seg-*.tmp stayed).
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
+}
+
+interface BuiltForward {
+  order: Uint32Array;
+  forward: ForwardIndex;
+  lists: ReturnType<typeof buildPostingLists>;
+  terms: Uint32Array;
+  dl: Float64Array;
+  tf: Float32Array | null;
+  nnz: number;
+  calibrationQueries: SparseVector[] | null;
+}
+
+async function writeSegmentFiles(p: SegmentBuildParams, tmp: string, b: BuiltForward): Promise<SegmentBuildResult> {
+  const { docs } = p;
+  const { order, forward, lists, terms, dl, tf, nnz } = b;
+  const { offsets, termIds, values, dim } = forward;
+  const n = forward.numDocs;
+  let sizeBytes = 0;
+  const meta = new Float64Array([n, dim, p.avgdl, p.weighting.kind === 'bm25' ? 1 : 0, FORWARD_LAYOUT]);
+  const fwd: Record<string, ArrayBufferView> = { meta, offsets, termIds, values, dl, terms };
+  if (tf !== null) fwd.tf = tf;
+  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.forward), 'forward', fwd);
+  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.postings), 'postings', {
+    offsets: lists.offsets,
+    docs: lists.docs,
+    values: lists.values,
+  });
+  const idBytes = encodeStrings(docs.ids, order);
+  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.ids), 'ids', { offsets: idBytes.offsets, bytes: idBytes.bytes });
+  const flags = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const src = order[i];
+    flags[i] = (docs.titles[src] !== null ? 1 : 0) | (docs.texts[src] !== null ? 2 : 0) | (docs.metas[src] !== null ? 4 : 0);
+  }
+  const titles = encodeStrings(docs.titles, order);
+  const texts = encodeStrings(docs.texts, order);
+  const metas = encodeStrings(docs.metas, order);
+  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.fields), 'fields', {
+    flags,
+    titleOffsets: titles.offsets,
+    titleBytes: titles.bytes,
+    textOffsets: texts.offsets,
+    textBytes: texts.bytes,
+    metaOffsets: metas.offsets,
+    metaBytes: metas.bytes,
+  });
+  if (docs.dense !== null && docs.hasDense !== null) {
+    const d = p.denseDim;
+    const vectors = new Float32Array(n * d);
+    const has = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const src = order[i];
+      has[i] = docs.hasDense[src];
+      vectors.set(docs.dense.subarray(src * d, src * d + d), i * d);
+    }
+    sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.dense), 'dense', { meta: new Uint32Array([d, 0]), has, vectors });
+  }
+  if (Object.keys(p.metadataTypes).length > 0) {
+    const metadata = new Array<Record<string, unknown> | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const m = docs.metas[order[i]];
+      metadata[i] = m === null ? undefined : (JSON.parse(m) as Record<string, unknown>);
+    }
+    sizeBytes += await writeMetadataIndex(join(tmp, SEGMENT_FILES.metadata), buildMetadataIndex(metadata, p.metadataTypes));
+  }
+  let approximate = false;
+  if (n >= p.build.approximateThreshold) {
+    const sections = buildApproximateSections(forward, p.build, b.calibrationQueries);
+    if (sections !== null) {
+      sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.seismic), 'seismic', sections);
+      approximate = true;
+    }
+  }
+  await fsyncDir(tmp);
+  await rename(tmp, p.dir);
   await fsyncDir(dirname(p.dir));
   return { numDocs: n, nnz, sizeBytes, approximate };
 }

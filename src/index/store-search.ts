@@ -50,6 +50,9 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
     const base = (i + 2) * SOURCE_STRIDE;
     const reader = segmentReader(s);
     const n = reader.numDocs;
+    // The segment's kernels speak its local term ids (term-remap.ts); terms it lacks match none of its docs.
+    const local = reader.localQuery(query);
+    if (local.indices.length === 0) continue;
     const excluded = filter === null ? s.bitset : segmentExcluded(s, filter);
     if (s.scratch === null) s.scratch = createExactScratch(n, reader.postings.numTerms);
     if (filter !== null && excluded !== null) {
@@ -57,7 +60,7 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
       if (accepted === 0) continue;
       if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
         // Selective filter: score exactly the accepted docs (exact, and cheaper than any traversal).
-        const r = filteredExactSearch(reader.forward, query, clearOrds(excluded, n), k, s.scratch.dense, segTop);
+        const r = filteredExactSearch(reader.forward, local, clearOrds(excluded, n), k, s.scratch.dense, segTop);
         result.docsScored += r.docsScored;
         for (let j = 0; j < r.ords.length; j++) top.push(reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
         continue;
@@ -65,7 +68,7 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
     }
     const approx = reader.approximate;
     if (!options.exact && approx !== null) {
-      const r = approx.search(query, { k, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, excluded });
+      const r = approx.search(local, { k, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, excluded });
       result.docsScored += r.docsScored;
       result.blocksScored += r.blocksScored;
       result.blocksSkipped += r.blocksSkipped;
@@ -74,7 +77,7 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
       continue;
     }
     segTop.reset(k);
-    result.docsScored += taatSearch(reader.postings, query, excluded, s.scratch, segTop);
+    result.docsScored += taatSearch(reader.postings, local, excluded, s.scratch, segTop);
     const { keys, scores } = segTop.drain();
     for (let j = 0; j < keys.length; j++) top.push(reader.idAt(keys[j]), scores[j], base + keys[j]);
   }

@@ -28,6 +28,8 @@ export interface StoreConfig {
   metadataTypes: Record<string, 'keyword' | 'number'>;
   /** Seal the memtable into a segment once it holds this many docs. */
   memtableMaxDocs: number;
+  /** Seal also when the memtable's estimated bytes reach this (memtable.ts `estimateDocBytes`); absent: count only. */
+  memtableMaxBytes?: number;
 }
 
 export interface StoreDocument {

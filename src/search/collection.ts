@@ -259,7 +259,15 @@ export class Collection {
     } else {
       throw invalidArgument('query', 'one of query or vector is required');
     }
-    if (req.hybrid !== undefined && denseQuery === null) {
+    // A dense part without its model yet (lsa before its first fit): the sparse result, with a warning; a query
+    // never waits for a fit (issue 12.4).
+    const densePending = this.dense?.pending ?? null;
+    if (densePending !== null && (denseQuery !== null || req.hybrid !== undefined || req.query !== undefined)) {
+      warnings.push(densePending);
+      denseQuery = null;
+    }
+    if (query === null && densePending !== null) query = EMPTY_VECTOR;
+    if (req.hybrid !== undefined && denseQuery === null && densePending === null) {
       throw invalidArgument('hybrid', 'needs a dense query: send "dense", or query text to a collection with a dense encoder');
     }
     const t1 = performance.now();
@@ -356,6 +364,7 @@ export class Collection {
   }
 
   async close(): Promise<void> {
+    await this.dense?.close();
     await this.store.close();
     this.logger.debug({ collection: this.name }, 'collection closed');
   }

@@ -6,18 +6,22 @@
  *   them in a DenseTable (rebuilt from the store at open, kept in step by the collection's writes).
  * - `lsa`: dense vectors are derived from text by an LSA model fitted on the collection (src/encoders/lsa).
  *   The model is persisted at `modelPath` (section file kind "lsa": the arrays of `lsaModelToArrays`) and
- *   refitted on `optimize`, or lazily before a dense search when there is none yet or the collection has grown
- *   past twice the documents it was fitted on. Fits run in a worker thread (lsa-fit-runner.ts); documents written
+ *   refitted on `optimize`, and in the background after a write when there is none yet or the collection has
+ *   grown past twice the documents it was fitted on — never on a query's path: until a model exists, `pending`
+ *   says why and the collection answers with the sparse result and a warning (issue 12.4: a lazy fit on the
+ *   first hybrid query took 10 s, and 503 for every search of the collection at rank 8192). Fits run in a worker
+ *   thread (lsa-fit-runner.ts), bounded by `fitTimeoutMs` (SPLADEX_LSA_FIT_TIMEOUT_MS): past it the worker is
+ *   terminated and the fit logged as cancelled; `close` terminates a running fit. Documents written
  *   meanwhile are projected with the old model and re-projected when the new one is swapped in. Document vectors are recomputed from stored text at open and after
  *   every refit (they are never written to the store: a refit changes the basis).
  * Callers: collection.ts (search, writes, optimize), spladex-service.ts (creation).
  */
 import type { Logger } from 'pino';
-import { corruptIndex } from '../core/errors.js';
+import { corruptIndex, invalidArgument } from '../core/errors.js';
 import type { DenseConfig } from '../config/index-config.js';
 import type { CollectionStore, StoreDocument } from '../index/store-types.js';
 import { readSectionFile, writeSectionFileAtomic } from '../index/segment-format.js';
-import { lsaModelFromArrays, lsaModelToArrays, projectLsa, type LsaModel } from '../encoders/lsa/lsa-encoder.js';
+import { LSA_MAX_RANK, lsaModelFromArrays, lsaModelToArrays, projectLsa, type LsaModel } from '../encoders/lsa/lsa-encoder.js';
 import { fitAndProjectLsa } from '../encoders/lsa/lsa-fit-runner.js';
 import { DenseTable, type DenseHit } from './dense.js';
 
@@ -27,8 +31,10 @@ export interface DensePart {
   readonly dim: number;
   /** Whether documents may carry `dense` arrays (false when an encoder derives them). */
   readonly acceptsDocumentVectors: boolean;
-  /** The dense query for `text`, or null when this part has no encoder. */
+  /** The dense query for `text`, or null when this part has no encoder or its model is not fitted yet. */
   encodeQuery(text: string): Promise<Float32Array | null>;
+  /** Why dense scores are not available yet (a warning for the response), or null when they are. */
+  readonly pending: string | null;
   /** Exact similarity of `query` with document `id`, null when it has no dense vector. */
   score(query: Float32Array, id: string): number | null;
   /** Top-k live documents by similarity, restricted to `allowed` when given; sorted, ties by id. */
@@ -36,8 +42,10 @@ export interface DensePart {
   /** Mirrors documents just written to the store (vectors as given, or derived from text). */
   afterUpsert(docs: readonly StoreDocument[]): void;
   afterDelete(ids: readonly string[]): void;
-  /** Maintenance after the store's optimize (LSA: refit and reproject). */
+  /** Maintenance after the store's optimize (LSA: refit and reproject; a cancelled fit is logged, not thrown). */
   optimize(): Promise<void>;
+  /** Stops background work (LSA: terminates a running fit) and waits for it to settle. */
+  close(): Promise<void>;
 }
 
 /** How to open a dense part. */
@@ -51,6 +59,18 @@ export interface DensePartOptions {
   hnswMinDocs?: number;
   /** Where LSA fits run: a worker thread (default, keeps the event loop free) or inline. */
   fitMode?: 'worker' | 'inline';
+  /** Wall-clock budget of one LSA fit in a worker (default LSA_FIT_TIMEOUT_MS_DEFAULT). */
+  fitTimeoutMs?: number;
+}
+
+/** Default of SPLADEX_LSA_FIT_TIMEOUT_MS. */
+export const LSA_FIT_TIMEOUT_MS_DEFAULT = 120_000;
+
+/** INVALID_ARGUMENT naming `dense.dim` when an lsa dense part asks for a rank above LSA_MAX_RANK (at creation). */
+export function checkLsaConfig(config: DenseConfig): void {
+  if (config.encoder === 'lsa' && config.dim > LSA_MAX_RANK) {
+    throw invalidArgument('dense.dim', `at most ${LSA_MAX_RANK} with the lsa dense encoder (its rank), got ${config.dim}`);
+  }
 }
 
 /** Opens the dense part of a collection (reads the store; for lsa, loads or fits the model). */
@@ -58,6 +78,7 @@ export async function openDensePart(opts: DensePartOptions): Promise<DensePart> 
   if (opts.config.encoder === 'lsa') {
     const part = new LsaDensePart(opts);
     await part.load();
+    part.afterOpen();
     return part;
   }
   return createStoredDensePart(opts);
@@ -78,6 +99,7 @@ function createStoredDensePart(opts: DensePartOptions): DensePart {
     dim: opts.config.dim,
     acceptsDocumentVectors: true,
     encodeQuery: async () => null,
+    pending: null,
     score: (q, id) => table.score(q, id),
     topK: async (q, k, allowed) => table.topK(q, k, allowed),
     afterUpsert(docs) {
@@ -92,6 +114,7 @@ function createStoredDensePart(opts: DensePartOptions): DensePart {
     async optimize() {
       table.compact();
     },
+    async close() {},
   };
 }
 
@@ -105,6 +128,8 @@ class LsaDensePart implements DensePart {
   private fitting: Promise<void> | null = null;
   /** Ids written or deleted while a fit runs: re-read from the store when its table is swapped in. */
   private touched: Set<string> | null = null;
+  /** Aborted by `close`: terminates a running fit's worker. */
+  private readonly abort = new AbortController();
 
   constructor(private readonly opts: DensePartOptions) {
     this.dim = opts.config.dim;
@@ -138,12 +163,23 @@ class LsaDensePart implements DensePart {
     this.reproject();
   }
 
+  /** A collection opened with documents but no model (new, or its last fit was cancelled): fit in the background. */
+  afterOpen(): void {
+    this.scheduleFit();
+  }
+
+  get pending(): string | null {
+    if (this.model !== null) return null;
+    return 'the lsa dense model is not fitted yet (it is fitted in the background after writes, and by optimize): dense scores skipped, sparse results only';
+  }
+
   /** Texts of every live document, for fitting and projection. */
   private liveTexts(): { ids: string[]; texts: string[] } {
     const ids: string[] = [];
     const texts: string[] = [];
     for (const id of this.opts.store.liveIds()) {
-      const d = this.opts.store.get(id);
+      // Stored text only: `get` would also copy every vector on the event loop.
+      const d = this.opts.store.getFields(id, { title: true, text: true, metadata: false });
       if (d === undefined) continue;
       ids.push(id);
       texts.push(docText(d));
@@ -172,11 +208,13 @@ class LsaDensePart implements DensePart {
   private async fitNow(): Promise<void> {
     const t0 = performance.now();
     const { ids, texts } = this.liveTexts();
+    this.opts.logger.info({ path: this.path, docs: ids.length, rank: this.dim }, 'lsa fit started');
     const touched = new Set<string>();
     this.touched = touched;
     let fit;
     try {
-      fit = await fitAndProjectLsa(texts, { dim: this.dim, seed: 42 }, this.opts.fitMode);
+      const timeoutMs = this.opts.fitTimeoutMs ?? LSA_FIT_TIMEOUT_MS_DEFAULT;
+      fit = await fitAndProjectLsa(texts, { dim: this.dim, seed: 42 }, this.opts.fitMode, { timeoutMs, signal: this.abort.signal });
     } finally {
       this.touched = null;
     }
@@ -195,16 +233,25 @@ class LsaDensePart implements DensePart {
     this.opts.logger.info({ docs: ids.length, terms: model.terms.length, rank: model.rank, ms: Math.round(performance.now() - t0) }, 'lsa model fitted');
   }
 
-  /** Fits when there is no model yet (and documents exist) or the collection outgrew the fit. */
-  private async ensureModel(): Promise<void> {
+  /**
+   * Starts a background fit when there is no model yet (and documents exist) or the collection outgrew the fit.
+   * Nothing waits for it; a failure or cancellation is logged, and the next write tries again.
+   */
+  private scheduleFit(): void {
+    if (this.fitting !== null || this.abort.signal.aborted) return;
     const live = this.opts.store.stats().documents;
     if (live === 0) return;
-    if (this.model === null || live > 2 * this.model.numDocs + 100) await this.refit();
+    if (this.model !== null && live <= 2 * this.model.numDocs + 100) return;
+    this.refit().catch((err: unknown) => this.logFitFailure(err));
+  }
+
+  private logFitFailure(err: unknown): void {
+    if (this.abort.signal.aborted) return;
+    this.opts.logger.warn({ err, path: this.path }, 'lsa fit failed or was cancelled; dense scores use the previous model, if any');
   }
 
   async encodeQuery(text: string): Promise<Float32Array | null> {
-    await this.ensureModel();
-    if (this.model === null) return new Float32Array(this.dim);
+    if (this.model === null) return null;
     return projectLsa(this.model, [text])[0];
   }
 
@@ -213,15 +260,16 @@ class LsaDensePart implements DensePart {
   }
 
   async topK(query: Float32Array, k: number, allowed: ReadonlySet<string> | null): Promise<DenseHit[]> {
-    await this.ensureModel();
     return this.table.topK(query, k, allowed);
   }
 
   afterUpsert(docs: readonly StoreDocument[]): void {
     if (this.touched !== null) for (const d of docs) this.touched.add(d.id);
-    if (this.model === null) return;
-    const vs = projectLsa(this.model, docs.map(docText));
-    docs.forEach((d, i) => this.table.set(d.id, vs[i]));
+    if (this.model !== null) {
+      const vs = projectLsa(this.model, docs.map(docText));
+      docs.forEach((d, i) => this.table.set(d.id, vs[i]));
+    }
+    this.scheduleFit();
   }
 
   afterDelete(ids: readonly string[]): void {
@@ -230,8 +278,15 @@ class LsaDensePart implements DensePart {
   }
 
   async optimize(): Promise<void> {
-    if (this.opts.store.stats().documents === 0) return;
-    await this.refit();
+    if (this.opts.store.stats().documents === 0 || this.abort.signal.aborted) return;
+    // A background fit started before this optimize covers fewer docs: wait for it, then fit on everything.
+    await this.fitting?.catch(() => undefined);
+    await this.refit().catch((err: unknown) => this.logFitFailure(err));
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.fitting?.catch(() => undefined);
   }
 }
 

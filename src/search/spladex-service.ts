@@ -29,7 +29,7 @@ import { openEncoder } from '../encoders/registry.js';
 import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
 import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import { encodeTexts } from './encode.js';
-import { openDensePart } from './dense-part.js';
+import { checkLsaConfig, openDensePart } from './dense-part.js';
 import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collection-file.js';
 import { acquireDirLock, DirLockedError, type DirLock, type DirLockInfo } from '../index/lock.js';
 import { moveToTrash, readDirOrNull, relativeToDataDir, removeLeftoverTrash, strayContents } from './collection-dirs.js';
@@ -40,6 +40,10 @@ export interface ServiceOptions {
   logger: Logger;
   limits?: Partial<Limits>;
   memtableMaxDocs?: number;
+  /** Memtable seal threshold by estimated bytes (SPLADEX_MEMTABLE_MAX_BYTES). */
+  memtableMaxBytes?: number;
+  /** Budget of one LSA fit (SPLADEX_LSA_FIT_TIMEOUT_MS). */
+  lsaFitTimeoutMs?: number;
   encoderThreads?: number;
   encoderQueue?: number;
   /**
@@ -62,6 +66,8 @@ export interface CollectionSummary {
 
 /** Vocabulary bound for growable dictionaries (lexical collections): term ids are dictionary positions. */
 const GROWABLE_DIM = 0x7fffffff;
+/** Default of SPLADEX_MEMTABLE_MAX_BYTES (env.ts), for services built without the environment. */
+const MEMTABLE_MAX_BYTES_DEFAULT = 256 * 1024 * 1024;
 const BUILTIN_ENCODERS = new Set(['lexical', 'none']);
 
 export class SpladexService {
@@ -158,6 +164,7 @@ export class SpladexService {
       build: config.index,
       metadataTypes: config.metadata,
       memtableMaxDocs: this.opts.memtableMaxDocs ?? 50_000,
+      memtableMaxBytes: this.opts.memtableMaxBytes ?? MEMTABLE_MAX_BYTES_DEFAULT,
     };
     if (config.dense) storeConfig.denseDim = config.dense.dim;
     const store = await openCollectionStore({
@@ -172,7 +179,7 @@ export class SpladexService {
     else binding = createVectorsOnlyBinding(store);
     const logger = this.opts.logger.child({ collection: name });
     const dense = config.dense
-      ? await openDensePart({ config: config.dense, store, logger, modelPath: path.join(this.collectionDir(name), 'lsa.bin') })
+      ? await openDensePart({ config: config.dense, store, logger, modelPath: path.join(this.collectionDir(name), 'lsa.bin'), fitTimeoutMs: this.opts.lsaFitTimeoutMs })
       : null;
     return new Collection(name, config, store, binding, this.limits, logger, dense);
   }
@@ -295,6 +302,7 @@ export class SpladexService {
     if (config.dense?.encoder === 'lsa' && config.encoder === 'none') {
       throw invalidArgument('dense.encoder', 'lsa encodes query text, which a collection with encoder "none" does not accept');
     }
+    if (config.dense !== undefined) checkLsaConfig(config.dense);
   }
 
   private async serialise<T>(name: string, fn: () => Promise<T>): Promise<T> {

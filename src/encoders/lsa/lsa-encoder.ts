@@ -25,7 +25,23 @@ export interface LsaFitOptions {
   minDf?: number;
   /** Fit on at most this many texts (a seeded sample); projection still covers every document. */
   maxFitDocs?: number;
+  /** Bound on rank × fitted docs × kept terms (default LSA_MAX_FIT_COST); see `fitLsa`. */
+  maxFitCost?: number;
 }
+
+/**
+ * Largest LSA rank (the collection's `dense.dim` with `encoder: "lsa"`). The fit's dense matrices are
+ * (docs + terms) × (rank + 10) float64 and its time grows with their product by the rank: 3,000 docs at rank
+ * 8192 burned a core for minutes (issue 12.4). Collections are refused above it at creation.
+ */
+export const LSA_MAX_RANK = 512;
+
+/**
+ * Default bound on rank × fitted docs × kept terms. Past it the fit samples fewer docs (so that at least
+ * LSA_MIN_TERMS terms fit) and keeps only the most frequent terms: at rank 256 and 100,000 docs, 15,625 terms.
+ */
+export const LSA_MAX_FIT_COST = 4e11;
+const LSA_MIN_TERMS = 1024;
 
 /** A fitted LSA model. */
 export interface LsaModel {
@@ -46,12 +62,21 @@ export interface LsaModel {
 /** Fits a model on `texts` (see the file header). Throws nothing on an empty corpus: the model maps all to 0. */
 export function fitLsa(texts: readonly string[], opts: LsaFitOptions): LsaModel {
   const analyzer = new LexicalAnalyzer();
-  const sample = sampleTexts(texts, opts.maxFitDocs ?? 100_000, opts.seed ?? 42);
+  const cost = opts.maxFitCost ?? LSA_MAX_FIT_COST;
+  const rankWanted = Math.max(1, opts.dim);
+  const maxDocs = Math.max(1, Math.min(opts.maxFitDocs ?? 100_000, Math.floor(cost / (rankWanted * LSA_MIN_TERMS))));
+  const sample = sampleTexts(texts, maxDocs, opts.seed ?? 42);
   const docs = sample.map((t) => analyzer.analyze(t));
   const df = new Map<string, number>();
   for (const d of docs) for (const term of d.keys()) df.set(term, (df.get(term) ?? 0) + 1);
   const minDf = opts.minDf ?? 2;
-  const terms = [...df.keys()].filter((t) => (df.get(t) as number) >= minDf).sort();
+  let kept = [...df.keys()].filter((t) => (df.get(t) as number) >= minDf);
+  const maxTerms = Math.max(1, Math.floor(cost / (rankWanted * Math.max(1, docs.length))));
+  if (kept.length > maxTerms) {
+    // The most frequent terms carry the most of the TF-IDF matrix's energy; ties by term for determinism.
+    kept = kept.sort((x, y) => (df.get(y) as number) - (df.get(x) as number) || (x < y ? -1 : x > y ? 1 : 0)).slice(0, maxTerms);
+  }
+  const terms = kept.sort();
   const termIndex = new Map<string, number>();
   terms.forEach((t, i) => termIndex.set(t, i));
   const n = docs.length;

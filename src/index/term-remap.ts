@@ -1,0 +1,78 @@
+/**
+ * Per-segment compact term ids. A segment stores its terms as local ids `0 .. terms.length)`, where `terms`
+ * (strictly ascending) maps a local id back to the collection's term id, so every per-term array of the segment
+ * (posting offsets, Seismic list and summary arrays, dense query scratch) is sized by the terms the segment
+ * actually uses, never by the collection's `dim`: with `encoder: "none", dim: 300000000` one document with one
+ * term id near the top used to write a 1.2 GB postings.bin (issue 12.3). The mapping is monotone, so a doc's
+ * entries stay ascending and every dot product adds the same products in the same order (scores bit-identical).
+ * Segments written before the remap (forward.bin layout 1) have `terms === null`: local ids are the term ids.
+ * Callers: segment-writer.ts (build), segment-reader.ts and live-segment.ts (queries in, vectors and df out).
+ */
+import type { SparseVector } from '../core/sparse-vector.js';
+
+/**
+ * Rewrites `termIds` (collection ids, all <= maxTerm) in place to local ids; returns the ascending distinct ids.
+ * When `maxTerm` is within a small multiple of the nonzero count a mark array indexed by term id is cheapest
+ * (lexical and model vocabularies); otherwise the ids are sorted, so memory stays O(nnz) for any `dim`.
+ */
+export function remapToLocal(termIds: Uint32Array, maxTerm: number): Uint32Array {
+  const nnz = termIds.length;
+  if (nnz === 0) return new Uint32Array(0);
+  if (maxTerm < 4 * nnz + 65536) {
+    const local = new Int32Array(maxTerm + 1).fill(-1);
+    for (let p = 0; p < nnz; p++) local[termIds[p]] = 0;
+    let n = 0;
+    for (let t = 0; t <= maxTerm; t++) if (local[t] === 0) local[t] = n++;
+    const terms = new Uint32Array(n);
+    for (let t = 0; t <= maxTerm; t++) if (local[t] >= 0) terms[local[t]] = t;
+    for (let p = 0; p < nnz; p++) termIds[p] = local[termIds[p]];
+    return terms;
+  }
+  const sorted = termIds.slice().sort();
+  let n = 0;
+  for (let p = 0; p < nnz; p++) if (p === 0 || sorted[p] !== sorted[p - 1]) sorted[n++] = sorted[p];
+  const terms = sorted.slice(0, n);
+  for (let p = 0; p < nnz; p++) termIds[p] = localId(terms, termIds[p]);
+  return terms;
+}
+
+/** Local id of collection term `t` in ascending `terms`, or -1 when the segment does not have it. */
+export function localId(terms: Uint32Array, t: number): number {
+  let lo = 0;
+  let hi = terms.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = terms[mid];
+    if (x === t) return mid;
+    if (x < t) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * The query in the segment's local ids, keeping only the terms the segment has (others match no doc of it);
+ * ascending like the input. `terms === null` (layout 1): the query itself. Cost: one binary search per query
+ * term (≤ 1,024 × ~17 steps), small next to any list traversal.
+ */
+export function toLocalQuery(terms: Uint32Array | null, q: SparseVector): SparseVector {
+  if (terms === null) return q;
+  const n = q.indices.length;
+  const ids = new Uint32Array(n);
+  const vals = new Float32Array(n);
+  let m = 0;
+  for (let j = 0; j < n; j++) {
+    const l = localId(terms, q.indices[j]);
+    if (l < 0) continue;
+    ids[m] = l;
+    vals[m++] = q.values[j];
+  }
+  return { indices: ids.subarray(0, m), values: vals.subarray(0, m) };
+}
+
+/** Collection term ids of local ids `ids` (a fresh array; `terms === null`: a copy). */
+export function toGlobalIds(terms: Uint32Array | null, ids: Uint16Array | Uint32Array): Uint32Array {
+  const out = Uint32Array.from(ids);
+  if (terms !== null) for (let i = 0; i < out.length; i++) out[i] = terms[out[i]];
+  return out;
+}
