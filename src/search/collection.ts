@@ -227,10 +227,13 @@ export class Collection {
     return out;
   }
 
-  /** Query text through the collection's query encoder; INVALID_ARGUMENT naming `field` when it takes no text. */
+  /**
+   * Query text through the collection's query encoder; INVALID_ARGUMENT naming `field` when it takes no text or
+   * has more than `limits.maxQueryTerms` distinct terms (the cap vectors have).
+   */
   private encodeQueryText(text: string, field: string): Promise<SparseVector> {
     if (!this.binding.acceptsText) throw invalidArgument(field, 'this collection has encoder "none": send a vector instead of query text');
-    return this.binding.encodeQuery(text);
+    return this.binding.encodeQuery(text, { maxTerms: this.limits.maxQueryTerms, field });
   }
 
   async search(req: SearchRequest): Promise<SearchResponse> {
