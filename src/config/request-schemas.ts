@@ -69,9 +69,14 @@ function numberArraySchema(kind: 'termId' | 'weight', maxTerms: number) {
     });
 }
 
-/** `{indices, values}` or a token map `{token: weight}`; semantic checks (range, duplicates) happen later. */
+/**
+ * `{indices, values}` or a token map `{token: weight}`; semantic checks (range, duplicates) happen later. The
+ * key count is checked once, before either branch looks at the input: a strict object enumerates every key of
+ * its input (1 s for a 10⁶-key token map) and the token-map branch would enumerate them again. The piped
+ * schema is documented (OpenAPI) as the union it feeds.
+ */
 export function vectorInputSchema(maxTerms: number) {
-  return z.union([
+  const union = z.union([
     z
       .object({
         indices: numberArraySchema('termId', maxTerms),
@@ -84,6 +89,18 @@ export function vectorInputSchema(maxTerms: number) {
       .refine((m) => Object.keys(m).length <= maxTerms, `at most ${maxTerms} terms`)
       .refine((m) => !('indices' in m) && !('values' in m), 'use {indices, values} with arrays, or a token map'),
   ]);
+  const doc = z.toJSONSchema(union, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
+  delete doc.$schema;
+  return z
+    .unknown()
+    .superRefine((v, ctx) => {
+      // An object has at most maxTerms token keys, or exactly 2 (indices, values): beyond both, refuse unread.
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return;
+      const n = Object.keys(v).length;
+      if (n > Math.max(maxTerms, 2)) ctx.addIssue({ code: 'custom', message: `at most ${maxTerms} terms (got ${n})`, input: v, continue: false });
+    })
+    .pipe(union)
+    .meta(doc);
 }
 export type VectorInput = { indices: number[]; values: number[] } | Record<string, number>;
 

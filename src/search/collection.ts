@@ -25,6 +25,7 @@ import { applyPrf } from './prf.js';
 import type { DensePart } from './dense-part.js';
 import { searchHybrid } from './hybrid.js';
 import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
+import { TimeSlicer } from '../core/time-slice.js';
 
 /** Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated). */
 export type CollectionStats = Omit<StoreStats, 'tuned'> & { tuned: { queryCut: number; heapFactor: number } | null };
@@ -103,7 +104,10 @@ export class Collection {
     /** Valid documents by batch position, so a later duplicate id wins as if the batch were sent in order. */
     const ready = new Map<number, StoreDocument>();
     const textDocs: { doc: StoreDocument; text: string; index: number }[] = [];
+    // Validation of 10,000 docs is seconds of CPU: yield to the event loop every few ms (time-slice.ts).
+    const slicer = new TimeSlicer();
     for (let i = 0; i < raw.length; i++) {
+      if (slicer.due()) await slicer.yield();
       const field = `documents[${i}]`;
       const parsed = safeParseWithMessages(this.docSchema, raw[i]);
       const rawId = (raw[i] as { id?: unknown } | null)?.id;

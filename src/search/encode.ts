@@ -8,6 +8,7 @@
 import type { EncodeRequest } from '../config/request-schemas.js';
 import { analyze, bm25DocWeight } from '../encoders/lexical/lexical-encoder.js';
 import type { Collection } from './collection.js';
+import { TimeSlicer } from '../core/time-slice.js';
 import { toTokenMap } from './vector-input.js';
 
 export interface EncodedVector {
@@ -18,7 +19,9 @@ export interface EncodedVector {
 
 export async function encodeTexts(req: EncodeRequest, collection: Collection | undefined): Promise<EncodedVector[]> {
   const out: EncodedVector[] = [];
+  const slicer = new TimeSlicer();
   for (const text of req.texts) {
+    if (slicer.due()) await slicer.yield();
     if (collection) {
       const vocab = collection.binding.vocab;
       if (req.kind === 'query') {
