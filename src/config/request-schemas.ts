@@ -91,13 +91,18 @@ export function vectorInputSchema(maxTerms: number) {
   ]);
   const doc = z.toJSONSchema(union, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
   delete doc.$schema;
+  // Key counts of refused objects: a failing input is parsed twice (safeParseWithMessages), and Object.keys
+  // of 10⁶ keys costs ~0.5 s each time. Weak, so nothing outlives the request.
+  const refusedCounts = new WeakMap<object, number>();
   return z
     .unknown()
     .superRefine((v, ctx) => {
       // An object has at most maxTerms token keys, or exactly 2 (indices, values): beyond both, refuse unread.
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return;
-      const n = Object.keys(v).length;
-      if (n > Math.max(maxTerms, 2)) ctx.addIssue({ code: 'custom', message: `at most ${maxTerms} terms (got ${n})`, input: v, continue: false });
+      const n = refusedCounts.get(v) ?? Object.keys(v).length;
+      if (n <= Math.max(maxTerms, 2)) return;
+      refusedCounts.set(v, n);
+      ctx.addIssue({ code: 'custom', message: `at most ${maxTerms} terms (got ${n})`, input: v, continue: false });
     })
     .pipe(union)
     .meta(doc);
