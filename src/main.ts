@@ -69,6 +69,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     memtableMaxDocs: config.memtableMaxDocs,
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
+    limits: { maxQueryTerms: config.maxQueryTerms },
   });
   let app: FastifyInstance;
   let url: string;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SpladexError } from '../core/errors.js';
+import { DEFAULT_LIMITS } from './request-schemas.js';
 
 const intFrom = (def: number, min = 0) =>
   z.coerce.number().int().min(min).default(def);
@@ -23,6 +24,8 @@ export const EnvSchema = z.object({
   /** Requests per window per client IP on /v1/*; 0 = no rate limit (default). */
   SPLADEX_RATE_LIMIT_MAX: intFrom(0),
   SPLADEX_RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1),
+  /** Terms of a query: vector entries, and distinct analyzed terms of query text (400 naming the field past it). */
+  SPLADEX_MAX_QUERY_TERMS: intFrom(DEFAULT_LIMITS.maxQueryTerms, 1),
 });
 
 export interface EnvConfig {
@@ -40,6 +43,7 @@ export interface EnvConfig {
   /** Per-IP requests per window on /v1/* (0 = off). */
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  maxQueryTerms: number;
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -64,5 +68,6 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     memtableMaxDocs: e.SPLADEX_MEMTABLE_MAX_DOCS,
     rateLimitMax: e.SPLADEX_RATE_LIMIT_MAX,
     rateLimitWindowMs: e.SPLADEX_RATE_LIMIT_WINDOW_MS,
+    maxQueryTerms: e.SPLADEX_MAX_QUERY_TERMS,
   };
 }

@@ -136,6 +136,8 @@ export async function runBoundsBench(opts: BoundsBenchOptions): Promise<BoundsRo
     const server = await spawnServer({ dataDir, env: { SPLADEX_LOG_LEVEL: 'info', SPLADEX_MAX_BODY_BYTES: String(opts.maxBodyBytes), SPLADEX_REQUEST_TIMEOUT_MS: '600000' } });
     const rows: BoundsRow[] = [];
     try {
+      const info = (await (await fetch(`${server.base}/v1/collections/bench`)).json()) as { stats: { documents: number; segments: number } };
+      log(`serving ${info.stats.documents} documents in ${info.stats.segments} segment(s)`);
       const limits = DEFAULT_LIMITS;
       // 1. Maximal upsert: maxDocsPerRequest docs filling the body limit.
       const perDoc = Math.floor((opts.maxBodyBytes - 1024) / limits.maxDocsPerRequest) - 40;
