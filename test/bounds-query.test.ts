@@ -86,12 +86,17 @@ describe('big upserts and batches let the event loop run', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Event-loop turns (setImmediate callbacks) that ran while `work` was pending. */
-  async function turnsDuring(work: () => Promise<unknown>): Promise<{ turns: number; ms: number }> {
+  /** Event-loop turns (setImmediate callbacks) that ran while `work` was pending, and the longest gap between two. */
+  async function turnsDuring(work: () => Promise<unknown>): Promise<{ turns: number; ms: number; maxGapMs: number }> {
     let turns = 0;
     let stop = false;
+    let last = performance.now();
+    let maxGapMs = 0;
     const tick = () => {
       if (stop) return;
+      const now = performance.now();
+      maxGapMs = Math.max(maxGapMs, now - last);
+      last = now;
       turns++;
       setImmediate(tick);
     };
@@ -99,15 +104,17 @@ describe('big upserts and batches let the event loop run', () => {
     const t0 = performance.now();
     await work();
     stop = true;
-    return { turns, ms: performance.now() - t0 };
+    maxGapMs = Math.max(maxGapMs, performance.now() - last);
+    return { turns, ms: performance.now() - t0, maxGapMs };
   }
 
-  it('a 4,000-doc upsert (validation and lexical analysis) yields many times, not only at WAL I/O', async () => {
+  it('a 4,000-doc upsert yields during validation and lexical analysis (longest gap < 1/3 of the upsert)', async () => {
     const vocab = words(20_000);
     const documents = Array.from({ length: 4000 }, (_, i) => ({ id: `d${i}`, text: Array.from({ length: 400 }, (_, j) => vocab[(i * 31 + j * 17) % vocab.length]).join(' ') }));
-    const { turns, ms } = await turnsDuring(() => svc.upsertDocuments('c', documents));
-    // One turn per 8 ms slice: a loop that never yields gets only the few turns of the WAL append and fsync.
-    expect(turns, `${ms.toFixed(0)} ms`).toBeGreaterThan(Math.min(50, ms / 16));
+    const { turns, ms, maxGapMs } = await turnsDuring(() => svc.upsertDocuments('c', documents));
+    // Validation and analysis never hold the loop for more than a slice; what remains is the store's append of
+    // the whole batch (one WAL record). Without slicing the longest gap was ~all of the upsert.
+    expect(maxGapMs, `${ms.toFixed(0)} ms, ${turns} turns`).toBeLessThan(ms / 3);
   });
 
   it('a batch of 32 big text queries yields between searches', async () => {
