@@ -23,23 +23,26 @@ export function applyPrf(query: SparseVector, hits: readonly StoreHit[], prf: Pr
   let qMass = 0;
   for (let i = 0; i < query.values.length; i++) qMass += query.values[i];
   if (qMass === 0) return query;
-  const pairs: [number, number][] = [];
   let scoreSum = 0;
   for (const h of fb) scoreSum += Math.max(h.score, 0);
+  // One Map of term → mass, not a tuple per posting fed to fromPairs: 100 feedback docs of 100k terms each took
+  // 2.3–4.5 s and +1 GB RSS with tuples.
+  const acc = new Map<number, number>();
   for (const h of fb) {
     // Equal shares when scores carry no information (all zero).
     const share = scoreSum > 0 ? Math.max(h.score, 0) / scoreSum : 1 / fb.length;
     const v = h.vector as SparseVector;
-    const w = new Float64Array(v.indices.length);
     let mass = 0;
-    for (let i = 0; i < v.indices.length; i++) {
-      w[i] = v.values[i] * (importance ? importance(v.indices[i]) : 1);
-      mass += w[i];
-    }
+    for (let i = 0; i < v.indices.length; i++) mass += v.values[i] * (importance ? importance(v.indices[i]) : 1);
     if (mass <= 0) continue;
-    for (let i = 0; i < v.indices.length; i++) pairs.push([v.indices[i], (w[i] / mass) * share]);
+    const scale = share / mass;
+    for (let i = 0; i < v.indices.length; i++) {
+      const t = v.indices[i];
+      const w = v.values[i] * (importance ? importance(t) : 1) * scale;
+      acc.set(t, (acc.get(t) ?? 0) + w);
+    }
   }
-  const centroid = topTerms(fromPairs(pairs, 'sum'), prf.terms);
+  const centroid = topTerms(fromMap(acc), prf.terms);
   let cMass = 0;
   for (let i = 0; i < centroid.values.length; i++) cMass += centroid.values[i];
   if (cMass === 0) return query;
@@ -48,4 +51,15 @@ export function applyPrf(query: SparseVector, hits: readonly StoreHit[], prf: Pr
   for (let i = 0; i < query.indices.length; i++) merged.push([query.indices[i], query.values[i]]);
   for (let i = 0; i < centroid.indices.length; i++) merged.push([centroid.indices[i], scale * centroid.values[i]]);
   return fromPairs(merged, 'sum');
+}
+
+/** Sorted sparse vector of the positive entries of `acc`. */
+function fromMap(acc: Map<number, number>): SparseVector {
+  const ids = new Uint32Array(acc.size);
+  let n = 0;
+  for (const [id, w] of acc) if (w > 0) ids[n++] = id;
+  const indices = ids.slice(0, n).sort();
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = acc.get(indices[i]) as number;
+  return { indices, values };
 }
