@@ -280,7 +280,7 @@ export class Collection {
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
       const first = this.store.search(query, withK(options, Math.max(k, req.prf.docs), true));
-      query = applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
+      query = await applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
     }
     if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
     const include = storedFieldSet(req.include);
