@@ -73,7 +73,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
     role: 'server',
-    limits: { maxMetadataKeys: config.maxMetadataKeys, maxMetadataBytes: config.maxMetadataBytes },
+    limits: { maxMetadataKeys: config.maxMetadataKeys, maxMetadataBytes: config.maxMetadataBytes, maxQueryTerms: config.maxQueryTerms },
   });
   let app: FastifyInstance;
   let url: string;

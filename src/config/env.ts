@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SpladexError } from '../core/errors.js';
+import { DEFAULT_LIMITS } from './request-schemas.js';
 
 const intFrom = (def: number, min = 0) =>
   z.coerce.number().int().min(min).default(def);
@@ -30,6 +31,8 @@ export const EnvSchema = z.object({
   /** Per-document metadata limits (src/search/document-input.ts), checked before any per-key work. */
   SPLADEX_MAX_METADATA_KEYS: intFrom(256, 1),
   SPLADEX_MAX_METADATA_BYTES: intFrom(64 * 1024, 64),
+  /** Terms of a query: vector entries, and distinct analyzed terms of query text (400 naming the field past it). */
+  SPLADEX_MAX_QUERY_TERMS: intFrom(DEFAULT_LIMITS.maxQueryTerms, 1),
 });
 
 export interface EnvConfig {
@@ -51,6 +54,7 @@ export interface EnvConfig {
   rateLimitWindowMs: number;
   maxMetadataKeys: number;
   maxMetadataBytes: number;
+  maxQueryTerms: number;
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -79,5 +83,6 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     rateLimitWindowMs: e.SPLADEX_RATE_LIMIT_WINDOW_MS,
     maxMetadataKeys: e.SPLADEX_MAX_METADATA_KEYS,
     maxMetadataBytes: e.SPLADEX_MAX_METADATA_BYTES,
+    maxQueryTerms: e.SPLADEX_MAX_QUERY_TERMS,
   };
 }

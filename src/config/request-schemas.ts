@@ -82,10 +82,13 @@ function numberArraySchema(kind: 'termId' | 'weight', maxTerms: number) {
 /**
  * `{indices, values}` or a token map `{token: weight}`, decided by shape: both keys present with array values is
  * the indices form; any other object is a token map, so real wordpieces spelled "values" or "indices" (BERT has
- * both) are tokens like any other. Semantic checks (range, duplicates) happen later (vector-input.ts).
+ * both) are tokens like any other. Semantic checks (range, duplicates) happen later (vector-input.ts). The
+ * key count is checked once, before either branch looks at the input: a strict object enumerates every key of
+ * its input (1 s for a 10⁶-key token map) and the token-map branch would enumerate them again. The piped
+ * schema is documented (OpenAPI) as the union it feeds.
  */
 export function vectorInputSchema(maxTerms: number) {
-  return z.union([
+  const union = z.union([
     z
       .object({
         indices: numberArraySchema('termId', maxTerms),
@@ -106,6 +109,23 @@ export function vectorInputSchema(maxTerms: number) {
         }
       }),
   ]);
+  const doc = z.toJSONSchema(union, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
+  delete doc.$schema;
+  // Key counts of refused objects: a failing input is parsed twice (safeParseWithMessages), and Object.keys
+  // of 10⁶ keys costs ~0.5 s each time. Weak, so nothing outlives the request.
+  const refusedCounts = new WeakMap<object, number>();
+  return z
+    .unknown()
+    .superRefine((v, ctx) => {
+      // An object has at most maxTerms token keys, or exactly 2 (indices, values): beyond both, refuse unread.
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return;
+      const n = refusedCounts.get(v) ?? Object.keys(v).length;
+      if (n <= Math.max(maxTerms, 2)) return;
+      refusedCounts.set(v, n);
+      ctx.addIssue({ code: 'custom', message: `at most ${maxTerms} terms (got ${n})`, input: v, continue: false });
+    })
+    .pipe(union)
+    .meta(doc);
 }
 export type VectorInput = { indices: number[]; values: number[] } | Record<string, number>;
 

@@ -28,6 +28,8 @@ import type { DensePart } from './dense-part.js';
 import { searchHybrid } from './hybrid.js';
 import { normaliseDocument, rawDocumentId, type DocumentRules } from './document-input.js';
 import { findIllFormed, ILL_FORMED_MESSAGE, isWellFormed } from '../core/well-formed.js';
+import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
+import { TimeSlicer } from '../core/time-slice.js';
 
 /** Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated). */
 export type CollectionStats = Omit<StoreStats, 'tuned'> & { tuned: { queryCut: number; heapFactor: number } | null };
@@ -107,7 +109,10 @@ export class Collection {
     /** Valid documents by batch position, so a later duplicate id wins as if the batch were sent in order. */
     const ready = new Map<number, StoreDocument>();
     const textDocs: { doc: StoreDocument; text: string; index: number }[] = [];
+    // Validation of 10,000 docs is seconds of CPU: yield to the event loop every few ms (time-slice.ts).
+    const slicer = new TimeSlicer();
     for (let i = 0; i < raw.length; i++) {
+      if (slicer.due()) await slicer.yield();
       const field = `documents[${i}]`;
       let d: DocumentInput;
       try {
@@ -233,12 +238,13 @@ export class Collection {
 
   /**
    * Query text through the collection's query encoder; INVALID_ARGUMENT naming `field` when it takes no text or
-   * is not well-formed (also checked by the request schema; here for callers of the library that skip it).
+   * is not well-formed (also checked by the request schema; here for callers of the library that skip it), or
+   * has more than `limits.maxQueryTerms` distinct terms (the cap vectors have).
    */
   private encodeQueryText(text: string, field: string): Promise<SparseVector> {
     if (!this.binding.acceptsText) throw invalidArgument(field, 'this collection has encoder "none": send a vector instead of query text');
     if (!isWellFormed(text)) throw invalidArgument(field, ILL_FORMED_MESSAGE);
-    return this.binding.encodeQuery(text);
+    return this.binding.encodeQuery(text, { maxTerms: this.limits.maxQueryTerms, field });
   }
 
   async search(req: SearchRequest): Promise<SearchResponse> {
@@ -289,7 +295,7 @@ export class Collection {
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
       const first = this.store.search(query, withK(options, Math.max(k, req.prf.docs), true));
-      query = applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
+      query = await applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
     }
     if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
     const include = storedFieldSet(req.include);

@@ -2,11 +2,13 @@
  * `POST /v1/encode` and `spladex encode`: texts → vectors with their tokens, without touching any index.
  * Lexical with a collection uses its dictionary and live statistics (terms the collection has never seen are
  * left out: they have no id); lexical without one numbers the terms of each text locally, weights documents
- * with BM25 saturation at avgdl = dl, and gives every query term weight 1 (no statistics to compute IDF from).
+ * with BM25 saturation at avgdl = dl, and gives every query term its count as weight (no statistics to compute
+ * IDF from; repeats count as in search).
  */
 import type { EncodeRequest } from '../config/request-schemas.js';
-import { analyze, bm25DocWeight, queryTerms } from '../encoders/lexical/lexical-encoder.js';
+import { analyze, bm25DocWeight } from '../encoders/lexical/lexical-encoder.js';
 import type { Collection } from './collection.js';
+import { TimeSlicer } from '../core/time-slice.js';
 import { toTokenMap } from './vector-input.js';
 
 export interface EncodedVector {
@@ -17,7 +19,9 @@ export interface EncodedVector {
 
 export async function encodeTexts(req: EncodeRequest, collection: Collection | undefined): Promise<EncodedVector[]> {
   const out: EncodedVector[] = [];
+  const slicer = new TimeSlicer();
   for (const text of req.texts) {
+    if (slicer.due()) await slicer.yield();
     if (collection) {
       const vocab = collection.binding.vocab;
       if (req.kind === 'query') {
@@ -36,7 +40,7 @@ export async function encodeTexts(req: EncodeRequest, collection: Collection | u
         out.push(render(entries));
       }
     } else if (req.kind === 'query') {
-      out.push(render(queryTerms(text).map((t, i) => [i, t, 1] as [number, string, number])));
+      out.push(render([...analyze(text)].map(([t, n], i) => [i, t, n] as [number, string, number])));
     } else {
       const tf = analyze(text);
       let dl = 0;

@@ -1,7 +1,8 @@
 /**
  * BM25 arithmetic for the `lexical` encoder, with Anserini's defaults k1 = 0.9, b = 0.4. Document side: the
  * saturated term frequency (applied by the collection store, DocWeighting `bm25`, with the avgdl of the live
- * collection); query side: binary presence × idf from the collection's statistics. Their dot product is BM25
+ * collection); query side: count × idf from the collection's statistics (a term written q times in the query
+ * weighs q·idf, as in Lucene's BooleanQuery of one SHOULD clause per query token). Their dot product is BM25
  * (Lucene ≥ 8 drops the (k1+1) factor; it scales every score equally, so rankings are the same).
  */
 

@@ -1,7 +1,7 @@
 // The lexical analyzer end to end: possessives, lower-casing, stopwords, stemming, tf counts, query terms.
 import { describe, expect, it } from 'vitest';
 import { ENGLISH_STOP_WORDS } from './stopwords.js';
-import { LexicalAnalyzer, analyze, bm25Idf, documentText, queryTerms, stripPossessive } from './lexical-encoder.js';
+import { LexicalAnalyzer, analyze, analyzeQuery, bm25Idf, documentText, stripPossessive } from './lexical-encoder.js';
 
 describe('lexical analyzer', () => {
   it('has Lucene\'s 33 English stopwords', () => {
@@ -13,7 +13,7 @@ describe('lexical analyzer', () => {
     expect(stripPossessive("John's")).toBe('John');
     expect(stripPossessive('JOHN’S')).toBe('JOHN');
     expect(stripPossessive("don't")).toBe("don't");
-    expect(queryTerms("It's the patient's own cells")).toEqual(['patient', 'own', 'cell']);
+    expect([...(analyzeQuery("It's the patient's own cells") ?? [])]).toEqual([['patient', 1], ['own', 1], ['cell', 1]]);
   });
   it('counts stemmed term frequencies in first-occurrence order', () => {
     const tf = analyze('Running runners run; the RUNS ran. Cells, cell and CELLS!');
@@ -22,9 +22,14 @@ describe('lexical analyzer', () => {
   it('keeps numbers as terms and stems them like Lucene', () => {
     expect([...analyze('In 1990s, 3.14% of 1,000 mice').keys()]).toEqual(['1990', '3.14', '1,000', 'mice']);
   });
-  it('gives distinct query terms in first-seen order', () => {
-    expect(queryTerms('Vitamin D deficiency: is vitamin D deficient?')).toEqual(['vitamin', 'd', 'defici']);
-    expect(queryTerms('the of and')).toEqual([]);
+  it('counts repeated query terms, in first-seen order (Lucene: one SHOULD clause per token)', () => {
+    expect([...(analyzeQuery('Vitamin D deficiency: is vitamin D deficient?') ?? [])]).toEqual([['vitamin', 2], ['d', 2], ['defici', 2]]);
+    expect(analyzeQuery('the of and')?.size).toBe(0);
+  });
+  it('refuses query text past maxTerms distinct terms, however often each repeats', () => {
+    expect(analyzeQuery('alpha beta gamma alpha beta', 3)?.size).toBe(3);
+    expect(analyzeQuery('alpha beta gamma delta', 3)).toBeNull();
+    expect(analyzeQuery('alpha '.repeat(10_000), 1)?.get('alpha')).toBe(10_000);
   });
   it('joins title and text with one space', () => {
     expect(documentText('Title', 'body')).toBe('Title body');
