@@ -96,7 +96,7 @@ describe('POST /v1/collections/:name/documents', () => {
       expect(res.statusCode).toBe(400);
       expect(errorOf(res).message).toBe(message);
     }
-    const none = await s.app.inject({ method: 'POST', url: '/v1/collections/docs/documents' });
+    const none = await s.app.inject({ method: 'POST', url: '/v1/collections/docs/documents', headers: { 'content-type': 'application/json' } });
     expect(none.statusCode).toBe(400);
     expect(errorOf(none).message).toBe('body: is required (object)');
   });

@@ -321,7 +321,8 @@ export class Collection {
     const groups = [['must', filter.must], ['mustNot', filter.mustNot], ['should', filter.should]] as const;
     for (const [g, clauses] of groups) {
       (clauses ?? []).forEach((c, i) => {
-        const type = this.config.metadata[c.field];
+        // Own properties only: `toString`, `constructor` or `__proto__` must not read as declared fields.
+        const type = Object.hasOwn(this.config.metadata, c.field) ? this.config.metadata[c.field] : undefined;
         if (type === undefined) throw invalidArgument(`filter.${g}[${i}].field`, `"${c.field}" is not a declared metadata field`);
         const numeric = c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined;
         if (numeric && type !== 'number') throw invalidArgument(`filter.${g}[${i}]`, `range on keyword field "${c.field}"`);

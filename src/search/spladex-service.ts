@@ -165,6 +165,11 @@ export class SpladexService {
         if (stableJson(existing.config) === stableJson(config)) return { created: false, collection: existing.info() };
         throw new SpladexError('CONFLICT', `collection "${name}" exists with another configuration`);
       }
+      // Each open collection holds file descriptors (WAL, lock, segment files); the budget keeps the process
+      // clear of EMFILE (see docs of SPLADEX_MAX_COLLECTIONS). Broken ones count: their directories exist.
+      if (this.collections.size + this.broken.size >= this.limits.maxCollections) {
+        throw new SpladexError('CONFLICT', `collections: at most ${this.limits.maxCollections} collections (SPLADEX_MAX_COLLECTIONS); delete one first`);
+      }
       const dir = this.collectionDir(name);
       await fs.rm(dir, { recursive: true, force: true });
       await fs.mkdir(dir, { recursive: true });
