@@ -69,6 +69,12 @@ export async function startServer(env: Record<string, string | undefined>, optio
     memtableMaxDocs: config.memtableMaxDocs,
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
+    limits: {
+      maxCollections: config.maxCollections,
+      maxResponseHits: config.maxResponseHits,
+      maxResponseExplainTerms: config.maxResponseExplainTerms,
+      maxResponseIncludedHits: config.maxResponseIncludedHits,
+    },
   });
   let app: FastifyInstance;
   let url: string;
@@ -82,6 +88,9 @@ export async function startServer(env: Record<string, string | undefined>, optio
       maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS,
       dataDir: config.dataDir,
       rateLimit: { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs },
+      authFailMax: config.authFailMax,
+      authFailWindowMs: config.authFailWindowMs,
+      allowedHosts: config.allowedHosts,
     });
   } catch (err) {
     await service.close();

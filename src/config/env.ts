@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SpladexError } from '../core/errors.js';
+import { DEFAULT_LIMITS } from './request-schemas.js';
 
 const intFrom = (def: number, min = 0) =>
   z.coerce.number().int().min(min).default(def);
@@ -23,7 +24,28 @@ export const EnvSchema = z.object({
   /** Requests per window per client IP on /v1/*; 0 = no rate limit (default). */
   SPLADEX_RATE_LIMIT_MAX: intFrom(0),
   SPLADEX_RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1),
+  /** Failed authentications per client IP per window before 429; 0 = off. */
+  SPLADEX_AUTH_FAIL_MAX: intFrom(10),
+  SPLADEX_AUTH_FAIL_WINDOW_MS: intFrom(60_000, 1),
+  /** Comma-separated Host names answered; `*` = any. Default: loopback names when SPLADEX_HOST is loopback, else any. */
+  SPLADEX_ALLOWED_HOSTS: z.string().optional(),
+  SPLADEX_MAX_COLLECTIONS: intFrom(DEFAULT_LIMITS.maxCollections, 1),
+  SPLADEX_MAX_RESPONSE_HITS: intFrom(DEFAULT_LIMITS.maxResponseHits, 1),
+  SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS: intFrom(DEFAULT_LIMITS.maxResponseExplainTerms, 0),
+  SPLADEX_MAX_RESPONSE_INCLUDED_HITS: intFrom(DEFAULT_LIMITS.maxResponseIncludedHits, 0),
 });
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Host names answered by default: loopback names when bound to a loopback address, else any (undefined). */
+export function defaultAllowedHosts(host: string, setting: string | undefined): string[] | undefined {
+  if (setting !== undefined && setting.trim() !== '') {
+    const list = setting.split(',').map((h) => h.trim()).filter((h) => h !== '');
+    return list.includes('*') ? undefined : list;
+  }
+  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return loopback ? [...LOOPBACK_HOSTS, host.includes(':') ? `[${host}]` : host] : undefined;
+}
 
 export interface EnvConfig {
   host: string;
@@ -40,6 +62,14 @@ export interface EnvConfig {
   /** Per-IP requests per window on /v1/* (0 = off). */
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  authFailMax: number;
+  authFailWindowMs: number;
+  /** Host names answered; undefined = any. */
+  allowedHosts: string[] | undefined;
+  maxCollections: number;
+  maxResponseHits: number;
+  maxResponseExplainTerms: number;
+  maxResponseIncludedHits: number;
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -64,5 +94,12 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     memtableMaxDocs: e.SPLADEX_MEMTABLE_MAX_DOCS,
     rateLimitMax: e.SPLADEX_RATE_LIMIT_MAX,
     rateLimitWindowMs: e.SPLADEX_RATE_LIMIT_WINDOW_MS,
+    authFailMax: e.SPLADEX_AUTH_FAIL_MAX,
+    authFailWindowMs: e.SPLADEX_AUTH_FAIL_WINDOW_MS,
+    allowedHosts: defaultAllowedHosts(e.SPLADEX_HOST, e.SPLADEX_ALLOWED_HOSTS),
+    maxCollections: e.SPLADEX_MAX_COLLECTIONS,
+    maxResponseHits: e.SPLADEX_MAX_RESPONSE_HITS,
+    maxResponseExplainTerms: e.SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS,
+    maxResponseIncludedHits: e.SPLADEX_MAX_RESPONSE_INCLUDED_HITS,
   };
 }
