@@ -47,14 +47,22 @@ export function sendRaw(base: string, req: FuzzRequest, timeoutMs = 30_000): Pro
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.contentType !== null) headers['content-type'] = req.contentType;
     if (req.body !== null) headers['content-length'] = Buffer.byteLength(req.body);
+    // A server may answer (413) before an over-limit body is fully written and then close the socket, so the
+    // client's write fails with EPIPE: an answer whose head has arrived counts as the answer.
+    let answered: { status: number; chunks: Buffer[] } | null = null;
     const r = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
+      answered = { status: res.statusCode ?? 0, chunks };
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));
     });
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    r.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));
+    r.on('error', (err) => {
+      const a = answered as { status: number; chunks: Buffer[] } | null;
+      if (a !== null) resolve({ status: a.status, body: Buffer.concat(a.chunks).toString('utf8') });
+      else resolve({ status: 0, body: '', error: err.message });
+    });
     if (req.body !== null) r.write(req.body);
     r.end();
   });

@@ -33,6 +33,8 @@ export interface SpawnServerOptions {
   waitReady?: boolean;
   /** Keep at most this many characters of output (default 1 MB). */
   maxOutputChars?: number;
+  /** Run under `ulimit -n <maxOpenFiles>` (file-descriptor tests). */
+  maxOpenFiles?: number;
 }
 
 /** Polls `fn` until it returns true or `timeoutMs` passes; each attempt is spaced by `intervalMs` of waiting. */
@@ -58,7 +60,11 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<ServerProce
     SPLADEX_HOST: '127.0.0.1',
   };
   if (opts.env?.SPLADEX_API_KEY === undefined) delete env.SPLADEX_API_KEY;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `maxOpenFiles`: the shell lowers RLIMIT_NOFILE, then execs node in its place (same pid).
+  const child =
+    opts.maxOpenFiles === undefined
+      ? spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `ulimit -n ${opts.maxOpenFiles} && exec "$0" --import tsx src/main.ts`, process.execPath], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const append = (c: Buffer) => {
     out += c.toString('utf8');
