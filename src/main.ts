@@ -73,7 +73,15 @@ export async function startServer(env: Record<string, string | undefined>, optio
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
     role: 'server',
-    limits: { maxMetadataKeys: config.maxMetadataKeys, maxMetadataBytes: config.maxMetadataBytes, maxQueryTerms: config.maxQueryTerms },
+    limits: {
+      maxMetadataKeys: config.maxMetadataKeys,
+      maxMetadataBytes: config.maxMetadataBytes,
+      maxQueryTerms: config.maxQueryTerms,
+      maxCollections: config.maxCollections,
+      maxResponseHits: config.maxResponseHits,
+      maxResponseExplainTerms: config.maxResponseExplainTerms,
+      maxResponseIncludedHits: config.maxResponseIncludedHits,
+    },
   });
   let app: FastifyInstance;
   let url: string;
@@ -88,6 +96,9 @@ export async function startServer(env: Record<string, string | undefined>, optio
       maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS,
       dataDir: config.dataDir,
       rateLimit: { max: config.rateLimitMax, timeWindowMs: config.rateLimitWindowMs },
+      authFailMax: config.authFailMax,
+      authFailWindowMs: config.authFailWindowMs,
+      allowedHosts: config.allowedHosts,
     });
   } catch (err) {
     await service.close();

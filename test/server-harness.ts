@@ -49,7 +49,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       const res = await app.inject({
         method: method as 'GET',
         url,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        // POSTs always say JSON (a POST without a content type is refused, edge-guards.ts).
+        headers: body === undefined && method !== 'POST' ? headers : { 'content-type': 'application/json', ...headers },
         payload: body === undefined ? undefined : isRaw ? (body as string) : JSON.stringify(body),
       });
       // No request in these tests may produce a 500: bad input is always the client's error.

@@ -72,7 +72,8 @@ export function createHttpClient(opts: HttpClientOptions): SpladexClient {
   const retries = opts.busyRetries ?? 5;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T }> => {
     const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // A POST without a content type is refused (415), bodyless ones included.
+    if (body !== undefined || method === 'POST') headers['content-type'] = 'application/json';
     if (opts.apiKey !== undefined) headers.authorization = `Bearer ${opts.apiKey}`;
     for (let attempt = 0; ; attempt++) {
       let res: Response;

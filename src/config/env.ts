@@ -33,7 +33,28 @@ export const EnvSchema = z.object({
   SPLADEX_MAX_METADATA_BYTES: intFrom(64 * 1024, 64),
   /** Terms of a query: vector entries, and distinct analyzed terms of query text (400 naming the field past it). */
   SPLADEX_MAX_QUERY_TERMS: intFrom(DEFAULT_LIMITS.maxQueryTerms, 1),
+  /** Failed authentications per client IP per window before 429; 0 = off. */
+  SPLADEX_AUTH_FAIL_MAX: intFrom(10),
+  SPLADEX_AUTH_FAIL_WINDOW_MS: intFrom(60_000, 1),
+  /** Comma-separated Host names answered; `*` = any. Default: loopback names when SPLADEX_HOST is loopback, else any. */
+  SPLADEX_ALLOWED_HOSTS: z.string().optional(),
+  SPLADEX_MAX_COLLECTIONS: intFrom(DEFAULT_LIMITS.maxCollections, 1),
+  SPLADEX_MAX_RESPONSE_HITS: intFrom(DEFAULT_LIMITS.maxResponseHits, 1),
+  SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS: intFrom(DEFAULT_LIMITS.maxResponseExplainTerms, 0),
+  SPLADEX_MAX_RESPONSE_INCLUDED_HITS: intFrom(DEFAULT_LIMITS.maxResponseIncludedHits, 0),
 });
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Host names answered by default: loopback names when bound to a loopback address, else any (undefined). */
+export function defaultAllowedHosts(host: string, setting: string | undefined): string[] | undefined {
+  if (setting !== undefined && setting.trim() !== '') {
+    const list = setting.split(',').map((h) => h.trim()).filter((h) => h !== '');
+    return list.includes('*') ? undefined : list;
+  }
+  const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return loopback ? [...LOOPBACK_HOSTS, host.includes(':') ? `[${host}]` : host] : undefined;
+}
 
 export interface EnvConfig {
   host: string;
@@ -55,6 +76,14 @@ export interface EnvConfig {
   maxMetadataKeys: number;
   maxMetadataBytes: number;
   maxQueryTerms: number;
+  authFailMax: number;
+  authFailWindowMs: number;
+  /** Host names answered; undefined = any. */
+  allowedHosts: string[] | undefined;
+  maxCollections: number;
+  maxResponseHits: number;
+  maxResponseExplainTerms: number;
+  maxResponseIncludedHits: number;
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -84,5 +113,12 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     maxMetadataKeys: e.SPLADEX_MAX_METADATA_KEYS,
     maxMetadataBytes: e.SPLADEX_MAX_METADATA_BYTES,
     maxQueryTerms: e.SPLADEX_MAX_QUERY_TERMS,
+    authFailMax: e.SPLADEX_AUTH_FAIL_MAX,
+    authFailWindowMs: e.SPLADEX_AUTH_FAIL_WINDOW_MS,
+    allowedHosts: defaultAllowedHosts(e.SPLADEX_HOST, e.SPLADEX_ALLOWED_HOSTS),
+    maxCollections: e.SPLADEX_MAX_COLLECTIONS,
+    maxResponseHits: e.SPLADEX_MAX_RESPONSE_HITS,
+    maxResponseExplainTerms: e.SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS,
+    maxResponseIncludedHits: e.SPLADEX_MAX_RESPONSE_INCLUDED_HITS,
   };
 }

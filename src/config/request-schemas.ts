@@ -19,6 +19,14 @@ export interface Limits {
   maxMetadataKeys: number;
   /** Metadata size per document, UTF-8 bytes of keys and strings, 8 per number (SPLADEX_MAX_METADATA_BYTES). */
   maxMetadataBytes: number;
+  /** Sum of `k` over the searches of one request (a batch's response holds at most this many hits). */
+  maxResponseHits: number;
+  /** Sum of `k` × query terms over the searches with `explain` (explain lists one entry per matched term). */
+  maxResponseExplainTerms: number;
+  /** Sum of `k` over the searches whose `include` asks for stored text or metadata (each hit up to maxTextBytes). */
+  maxResponseIncludedHits: number;
+  /** Collections one data dir may hold (each holds open files: WAL, segments, lock). */
+  maxCollections: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -31,10 +39,75 @@ export const DEFAULT_LIMITS: Limits = {
   maxBatchSearches: 1000,
   maxMetadataKeys: 256,
   maxMetadataBytes: 64 * 1024,
+  maxResponseHits: 100_000,
+  maxResponseExplainTerms: 200_000,
+  maxResponseIncludedHits: 10_000,
+  maxCollections: 100,
 };
 
 /** A string that is well-formed UTF-16 (see core/well-formed.ts for why lone surrogates are refused). */
 const wellFormedString = () => z.string().refine(isWellFormed, ILL_FORMED_MESSAGE);
+
+/** `k` when a search does not say (API.md). */
+const DEFAULT_K = 10;
+
+/**
+ * Upper bound on the explain entries of one hit: the distinct query terms. A text query is counted by its
+ * whitespace-separated words (stemming and stopwords only lower the real count), capped at `maxQueryTerms` like
+ * vectors; PRF adds up to `prf.terms` expansion terms. A dense-only search explains no terms.
+ */
+function explainTermsEstimate(r: BudgetedSearch, limits: Limits): number {
+  let n = 0;
+  if (r.query !== undefined) {
+    const words = new Set(r.query.toLowerCase().split(/\s+/u));
+    words.delete('');
+    n = words.size;
+  } else if (typeof r.vector === 'object' && r.vector !== null) {
+    const indices = (r.vector as { indices?: unknown }).indices;
+    n = Array.isArray(indices) ? indices.length : Object.keys(r.vector).length;
+  }
+  if (r.prf !== undefined) n += r.prf.terms;
+  return Math.min(n, limits.maxQueryTerms + (r.prf?.terms ?? 0));
+}
+
+/** The fields of a search request the response budgets read. */
+export interface BudgetedSearch {
+  query?: string;
+  vector?: unknown;
+  k?: number;
+  explain?: boolean;
+  include?: readonly string[];
+  prf?: { terms: number };
+}
+
+/** What a set of searches would put in one response, in the units of the three response budgets. */
+export interface ResponseCost {
+  hits: number;
+  explainTerms: number;
+  includedHits: number;
+}
+
+/** Adds one search's cost to `cost` (before any work: only the request is read). */
+export function addResponseCost(cost: ResponseCost, r: BudgetedSearch, limits: Limits): void {
+  const k = r.k ?? DEFAULT_K;
+  cost.hits += k;
+  if (r.explain === true) cost.explainTerms += k * explainTermsEstimate(r, limits);
+  if (r.include !== undefined && (r.include.includes('text') || r.include.includes('metadata'))) cost.includedHits += k;
+}
+
+/** The message for the first budget `cost` exceeds, or null when it fits. */
+export function responseBudgetMessage(cost: ResponseCost, limits: Limits): string | null {
+  if (cost.hits > limits.maxResponseHits) {
+    return `asks for ${cost.hits} hits (sum of k); at most ${limits.maxResponseHits} per request (SPLADEX_MAX_RESPONSE_HITS)`;
+  }
+  if (cost.explainTerms > limits.maxResponseExplainTerms) {
+    return `asks for up to ${cost.explainTerms} explain terms (k × query terms with explain); at most ${limits.maxResponseExplainTerms} per request (SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS)`;
+  }
+  if (cost.includedHits > limits.maxResponseIncludedHits) {
+    return `asks for ${cost.includedHits} hits with stored text or metadata (sum of k with include); at most ${limits.maxResponseIncludedHits} per request (SPLADEX_MAX_RESPONSE_INCLUDED_HITS)`;
+  }
+  return null;
+}
 
 const finiteWeight = z.number().refine(Number.isFinite, 'must be a finite number').refine((w) => w >= 0, 'must be >= 0');
 
@@ -229,12 +302,26 @@ export function searchRequestSchema(limits: Limits) {
     .refine((r) => r.query !== undefined || r.vector !== undefined || r.dense !== undefined, {
       message: 'one of query, vector or dense is required',
       path: ['query'],
+    })
+    .superRefine((r, ctx) => {
+      const cost: ResponseCost = { hits: 0, explainTerms: 0, includedHits: 0 };
+      addResponseCost(cost, r, limits);
+      const message = responseBudgetMessage(cost, limits);
+      if (message !== null) ctx.addIssue({ code: 'custom', message, path: ['k'] });
     });
 }
 export type SearchRequest = z.infer<ReturnType<typeof searchRequestSchema>>;
 
 export function batchSearchSchema(limits: Limits) {
-  return z.object({ searches: z.array(searchRequestSchema(limits)).min(1).max(limits.maxBatchSearches) }).strict();
+  return z
+    .object({ searches: z.array(searchRequestSchema(limits)).min(1).max(limits.maxBatchSearches) })
+    .strict()
+    .superRefine((b, ctx) => {
+      const cost: ResponseCost = { hits: 0, explainTerms: 0, includedHits: 0 };
+      for (const r of b.searches) addResponseCost(cost, r, limits);
+      const message = responseBudgetMessage(cost, limits);
+      if (message !== null) ctx.addIssue({ code: 'custom', message, path: ['searches'] });
+    });
 }
 
 /** Sample queries accepted by optimize for the recall calibration (fewer usable ones are refused). */

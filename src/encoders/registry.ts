@@ -72,7 +72,8 @@ async function verifyFiles(dir: string, name: string, m: EncoderManifest): Promi
   for (const f of files) {
     const full = path.join(dir, f);
     const st = await stat(full).catch(() => undefined);
-    if (st === undefined || !st.isFile()) throw invalid(`encoder "${name}": missing file ${f} in ${dir}`);
+    // Named relative to the encoder's directory: error bodies carry no absolute paths.
+    if (st === undefined || !st.isFile()) throw invalid(`encoder "${name}": missing file ${f} in its directory`);
     const want = m.sha256[f];
     if (want !== undefined) {
       const got = await sha256File(full);
@@ -90,7 +91,7 @@ async function openOne(
   checkName(name);
   const dir = path.resolve(encodersDir, name);
   const st = await stat(dir).catch(() => undefined);
-  if (st === undefined || !st.isDirectory()) throw invalid(`unknown encoder "${name}": no directory ${dir}`);
+  if (st === undefined || !st.isDirectory()) throw invalid(`unknown encoder "${name}": no directory "${name}" in the encoders directory`);
   const manifest = await loadManifest(dir, name);
   await verifyFiles(dir, name, manifest);
   const t0 = performance.now();

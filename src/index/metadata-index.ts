@@ -119,7 +119,7 @@ function keywordMatches(c: FilterClause, keys: readonly string[]): boolean {
 }
 
 function clauseMatches(metadata: Record<string, unknown> | undefined, c: FilterClause, types: MetadataTypes): boolean {
-  const type = types[c.field];
+  const type = Object.hasOwn(types, c.field) ? types[c.field] : undefined;
   if (type === undefined || metadata === undefined || !Object.hasOwn(metadata, c.field)) return false;
   const v = metadata[c.field];
   if (type === 'keyword') return keywordMatches(c, keywordValues(v));

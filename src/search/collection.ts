@@ -343,7 +343,8 @@ export class Collection {
     const groups = [['must', filter.must], ['mustNot', filter.mustNot], ['should', filter.should]] as const;
     for (const [g, clauses] of groups) {
       (clauses ?? []).forEach((c, i) => {
-        const type = this.config.metadata[c.field];
+        // Own properties only: `toString`, `constructor` or `__proto__` must not read as declared fields.
+        const type = Object.hasOwn(this.config.metadata, c.field) ? this.config.metadata[c.field] : undefined;
         const illFormed = findIllFormed([c.eq, c.in], '');
         if (illFormed !== null) throw invalidArgument(`filter.${g}[${i}]`, `values ${ILL_FORMED_MESSAGE}`);
         if (type === undefined) throw invalidArgument(`filter.${g}[${i}].field`, `"${c.field}" is not a declared metadata field`);

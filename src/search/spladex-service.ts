@@ -217,6 +217,11 @@ export class SpladexService {
         if (stableJson(existing.config) === stableJson(config)) return { created: false, collection: existing.info() };
         throw new SpladexError('CONFLICT', `collection "${name}" exists with another configuration`);
       }
+      // Each open collection holds file descriptors (WAL, lock, segment files); the budget keeps the process
+      // clear of EMFILE (see docs of SPLADEX_MAX_COLLECTIONS). Broken ones count: their directories exist.
+      if (this.collections.size + this.broken.size >= this.limits.maxCollections) {
+        throw new SpladexError('CONFLICT', `collections: at most ${this.limits.maxCollections} collections (SPLADEX_MAX_COLLECTIONS); delete one first`);
+      }
       const stray = entries === null ? null : await strayContents(dir, entries);
       if (stray !== null) throw strayConflict(name, stray);
       await fs.mkdir(dir, { recursive: true });

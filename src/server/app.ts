@@ -6,18 +6,24 @@
  * Request ids: an incoming `x-request-id` (≤ 128 safe characters) is reused, otherwise a UUID is generated; the
  * id is logged with every line of the request and returned in the `x-request-id` response header.
  * Timeouts: `requestTimeoutMs` bounds receiving a request (Node's server `requestTimeout`, a slow-client guard)
- * and the run time of read-only routes (503 BUSY past it, see routes-search.ts).
+ * and the run time of read-only routes (503 BUSY past it, see routes-search.ts). Node only checks the request
+ * deadline every `connectionsCheckingInterval` (default 30 s), so a trickled body was cut at ~80 s with a 30 s
+ * limit; the interval is set to a tenth of the limit (at most 1 s), so it is honoured within ~10%.
+ * Hook order on each request: Host check, auth (with failed-auth throttling), media type, back-pressure,
+ * readiness, rate limit. Requests the router rejects (a malformed `%zz` path, a parameter over maxParamLength)
+ * pass the Host and auth checks first too, then answer 400 / 414 in the envelope.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_LIMITS, type Limits } from '../config/request-schemas.js';
-import { registerAuth } from './auth.js';
+import { createAuthGate, registerAuth, type AuthGate } from './auth.js';
 import { registerBackPressure } from './back-pressure.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { handleClientError } from './client-error.js';
-import { registerErrorHandling } from './error-handler.js';
+import { hostName, registerHostCheck, registerMediaTypeCheck } from './edge-guards.js';
+import { registerErrorHandling, sendError } from './error-handler.js';
 import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerCollectionRoutes } from './routes-collections.js';
@@ -48,6 +54,11 @@ export interface AppOptions {
   dataDir?: string;
   /** Per-client-IP limit on /v1/* requests (rate-limit.ts); absent or max 0 = off. */
   rateLimit?: RateLimitOptions;
+  /** Failed authentications per client IP per window before 429 (auth.ts); default 10 per 60 s, 0 = off. */
+  authFailMax?: number;
+  authFailWindowMs?: number;
+  /** Host names answered (edge-guards.ts, 421 otherwise); undefined = any host. */
+  allowedHosts?: readonly string[];
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -70,11 +81,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const service = options.service;
   const limits: Limits = { ...DEFAULT_LIMITS, ...service.limits, ...options.limits };
 
+  const authGate: AuthGate = createAuthGate(options.apiKey, {
+    failMax: options.authFailMax ?? 10,
+    failWindowMs: options.authFailWindowMs ?? 60_000,
+  });
+  const allowedHosts = options.allowedHosts === undefined ? undefined : new Set(options.allowedHosts.map((h) => hostName(h)));
   const app = Fastify({
     // pino 10 and Fastify's bundled pino types differ only nominally.
     loggerInstance: options.logger as unknown as FastifyBaseLogger,
     bodyLimit: maxBodyBytes,
     requestTimeout: requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(requestTimeoutMs / 10))), headersTimeout: requestTimeoutMs },
+    frameworkErrors: (err, request, reply) => {
+      if (allowedHosts !== undefined && !allowedHosts.has(hostName(request.headers.host ?? ''))) {
+        return sendError(reply, 421, 'INVALID_ARGUMENT', 'host: not an allowed host (SPLADEX_ALLOWED_HOSTS)');
+      }
+      if (authGate.deny(request, reply) !== undefined) return;
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 414, 'INVALID_ARGUMENT', 'path: a path parameter is longer than 4096 characters');
+      return sendError(reply, 400, 'INVALID_ARGUMENT', 'path: malformed percent-encoding in the URL');
+    },
     // Document ids may be 512 UTF-8 bytes, up to 1,536 characters once percent-encoded.
     routerOptions: { maxParamLength: 4096 },
     requestIdHeader: false,
@@ -111,7 +136,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   registerBodyParsers(app);
   registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir });
-  registerAuth(app, options.apiKey);
+  registerHostCheck(app, options.allowedHosts);
+  registerAuth(app, authGate);
+  registerMediaTypeCheck(app);
   registerBackPressure(app, options.maxEventLoopDelayMs ?? 0);
   registerReadinessGate(app, service);
   await registerRateLimit(app, options.rateLimit);
@@ -120,7 +147,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await registerOpenApi(app, PKG_VERSION);
 
   registerOpsRoutes(app, service, metrics, options.webDir);
-  registerCollectionRoutes(app, service);
+  registerCollectionRoutes(app, service, options.dataDir);
   registerDocumentRoutes(app, service, limits);
   registerSearchRoutes(app, service, { metrics, limits, requestTimeoutMs });
 

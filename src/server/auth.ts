@@ -2,11 +2,20 @@
  * API-key authentication (API.md "Auth"): when a key is configured, every `/v1/*` request (including unknown
  * `/v1/*` routes, so the route table is not probeable) must carry `Authorization: Bearer <key>`, else 401
  * UNAUTHENTICATED. `/health`, `/ready`, `/metrics`, `/docs`, `/` stay open. Keys are compared in constant time
- * over their SHA-256 digests, so neither content nor length leaks through timing. Registered by app.ts.
+ * over their SHA-256 digests, so neither content nor length leaks through timing.
+ *
+ * Failed-auth throttling: after `failMax` failed attempts from one client address within `failWindowMs`, that
+ * address gets 429 RATE_LIMITED (with Retry-After) on `/v1/*` until the window that began with its first failure
+ * ends, even with the right key, so guessing costs a window per `failMax` tries. The table of addresses is bounded
+ * (MAX_TRACKED_ADDRESSES; expired entries go first, then the oldest), so a spray of addresses cannot grow memory.
+ * Registered by app.ts; `AuthGate.deny` is also called for requests the router rejects (app.ts frameworkErrors),
+ * so a malformed /v1 URL answers 401 before 400.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './error-handler.js';
+
+const MAX_TRACKED_ADDRESSES = 10_000;
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
@@ -24,16 +33,75 @@ function isProtected(path: string): boolean {
   return path === '/v1' || path.startsWith('/v1/') || path.startsWith('/v1?');
 }
 
-/** Installs the onRequest hook; a no-op when `apiKey` is undefined or empty. */
-export function registerAuth(app: FastifyInstance, apiKey: string | undefined): void {
-  if (apiKey === undefined || apiKey === '') return;
+/** Failed-auth throttling options; `failMax` 0 = off. */
+export interface AuthThrottleOptions {
+  failMax: number;
+  failWindowMs: number;
+}
+
+/** Decides whether a request may proceed; `deny` answers it (401 or 429) and returns the reply when not. */
+export interface AuthGate {
+  deny(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined;
+}
+
+interface Failures {
+  count: number;
+  windowEndsAt: number;
+}
+
+/** Builds the gate; `deny` never answers when `apiKey` is undefined or empty. */
+export function createAuthGate(apiKey: string | undefined, throttle: AuthThrottleOptions): AuthGate {
+  if (apiKey === undefined || apiKey === '') return { deny: () => undefined };
   const keyDigest = digest(apiKey);
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    // Both the raw URL and the matched route pattern are checked, so an encoded or odd spelling of a /v1 path
-    // that still routes to a /v1 handler cannot bypass the check.
-    if (!isProtected(request.url) && !isProtected(request.routeOptions.url ?? '')) return;
-    if (checkBearer(request.headers.authorization, keyDigest)) return;
-    reply.header('www-authenticate', 'Bearer');
-    return sendError(reply, 401, 'UNAUTHENTICATED', 'authorization: a valid "Bearer <api key>" header is required');
-  });
+  const failures = new Map<string, Failures>();
+
+  const recordFailure = (ip: string, now: number): void => {
+    if (throttle.failMax <= 0) return;
+    let f = failures.get(ip);
+    if (f === undefined || f.windowEndsAt <= now) {
+      if (failures.size >= MAX_TRACKED_ADDRESSES) evict(failures, now);
+      f = { count: 0, windowEndsAt: now + throttle.failWindowMs };
+      failures.delete(ip);
+      failures.set(ip, f);
+    }
+    f.count++;
+  };
+
+  return {
+    deny(request, reply) {
+      // Both the raw URL and the matched route pattern are checked, so an encoded or odd spelling of a /v1 path
+      // that still routes to a /v1 handler cannot bypass the check.
+      if (!isProtected(request.url) && !isProtected(request.routeOptions.url ?? '')) return undefined;
+      const now = Date.now();
+      const f = failures.get(request.ip);
+      if (f !== undefined && f.windowEndsAt > now && f.count >= throttle.failMax && throttle.failMax > 0) {
+        return sendError(
+          reply,
+          429,
+          'RATE_LIMITED',
+          `authorization: at most ${throttle.failMax} failed authentications per ${throttle.failWindowMs} ms from one address; retry later`,
+          (f.windowEndsAt - now) / 1000,
+        );
+      }
+      if (checkBearer(request.headers.authorization, keyDigest)) return undefined;
+      recordFailure(request.ip, now);
+      reply.header('www-authenticate', 'Bearer');
+      return sendError(reply, 401, 'UNAUTHENTICATED', 'authorization: a valid "Bearer <api key>" header is required');
+    },
+  };
+}
+
+function evict(failures: Map<string, Failures>, now: number): void {
+  for (const [ip, f] of failures) if (f.windowEndsAt <= now) failures.delete(ip);
+  // Still full: drop the oldest (a Map iterates in insertion order).
+  while (failures.size >= MAX_TRACKED_ADDRESSES) {
+    const first = failures.keys().next();
+    if (first.done === true) break;
+    failures.delete(first.value);
+  }
+}
+
+/** Installs the onRequest hook of `gate`. */
+export function registerAuth(app: FastifyInstance, gate: AuthGate): void {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => gate.deny(request, reply));
 }

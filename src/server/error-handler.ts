@@ -5,7 +5,8 @@
  * Sources of errors and how they map:
  * - `SpladexError` from the service or the edge: by `code` (STATUS_BY_CODE). BUSY adds `Retry-After`.
  * - `CORRUPT_INDEX`: 500 with code CORRUPT_INDEX and the service's message, which names the damaged file so an
- *   operator can act; the data dir prefix is cut off (the file is named relative to it), nothing else leaks.
+ *   operator can act; the data dir prefix is cut off (the file is named relative to it, in every message).
+ * - EMFILE / ENFILE from the file system: 503 BUSY with Retry-After, this request only.
  * - Fastify's own errors (body too large 413, unsupported media type 415, malformed JSON / bad content length
  *   400, ...): by their `statusCode`.
  * - Anything else (a bug): 500 INTERNAL with a fixed message and the request id; the stack goes to the log only.
@@ -55,9 +56,11 @@ export function toEnvelope(statusCode: number, code: ErrorCode, message: string)
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
-/** Sends an error envelope; BUSY answers carry `Retry-After` (seconds, default 1). */
+/** Sends an error envelope; BUSY answers carry `Retry-After` (seconds, default 1), RATE_LIMITED ones when given. */
 export function sendError(reply: FastifyReply, statusCode: number, code: ErrorCode, message: string, retryAfterSeconds?: number): FastifyReply {
-  if (code === 'BUSY') reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds ?? 1))));
+  if (code === 'BUSY' || (code === 'RATE_LIMITED' && retryAfterSeconds !== undefined)) {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds ?? 1))));
+  }
   return reply.code(statusCode).type('application/json; charset=utf-8').send(toEnvelope(statusCode, code, message));
 }
 
@@ -94,19 +97,36 @@ export function relativizeMessage(message: string, dataDir: string | undefined):
   return message.split(`${abs}${path.sep}`).join('').split(`${dataDir}${path.sep}`).join('');
 }
 
+/** True for EMFILE / ENFILE, also as the `cause` (two levels) of a wrapping error. */
+export function isOutOfFileDescriptors(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 3 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'EMFILE' || code === 'ENFILE') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Installs the error handler and the JSON 404 handler on `app`. */
 export function registerErrorHandling(app: FastifyInstance, options: ErrorHandlingOptions): void {
   const { maxBodyBytes, dataDir } = options;
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    // Out of file descriptors (EMFILE: this process, ENFILE: the system), raw or wrapped: only this request
+    // fails, as BUSY (the collections budget keeps this rare).
+    if (isOutOfFileDescriptors(err)) {
+      request.log.error({ err }, 'out of file descriptors');
+      return sendError(reply, 503, 'BUSY', 'server out of file descriptors; retry later', 5);
+    }
     if (isSpladexError(err)) {
       const status = STATUS_BY_CODE[err.code];
       if (status >= 500) request.log.error({ err }, 'request failed');
       else request.log.debug({ code: err.code, message: err.message }, 'request rejected');
-      let message = err.message;
-      if (err.code === 'INTERNAL') message = `internal error (request id ${request.id})`;
-      else if (err.code === 'CORRUPT_INDEX' || err.code === 'STORAGE_FULL') message = relativizeMessage(message, dataDir);
+      // Any message may quote a file under the data dir (CORRUPT_INDEX always does): named relative to it.
+      const message = err.code === 'INTERNAL' ? `internal error (request id ${request.id})` : relativizeMessage(err.message, dataDir);
       return sendError(reply, status, err.code, message, err.retryAfterSeconds);
     }
+
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     const code = CODE_BY_STATUS[status];
     if (status >= 400 && status < 500) {

@@ -24,7 +24,9 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if (!isZodSchema(schema)) return (data: unknown) => ({ value: data });
     // Fastify hands a missing body over as null; zod schemas that allow an absent body use `.optional()`.
-    return (data: unknown) => safeParseForFastify(schema, httpPart === 'body' && data === null ? undefined : data, '');
+    // Body fields and path parameters are named bare (`k`, `name`); query-string ones under `querystring`.
+    const root = httpPart === 'querystring' || httpPart === 'headers' ? httpPart : '';
+    return (data: unknown) => safeParseForFastify(schema, httpPart === 'body' && data === null ? undefined : data, root);
   });
   app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
 

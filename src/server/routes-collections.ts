@@ -7,12 +7,13 @@ import type { FastifyInstance } from 'fastify';
 import { CollectionConfigSchema } from '../config/index-config.js';
 import { optimizeRequestSchema, type OptimizeRequest } from '../config/request-schemas.js';
 import { collectionInfoResponse, collectionListResponse, collectionParamsSchema, noContent, optimizeResponse, responses } from './route-schemas.js';
+import { relativizeMessage } from './error-handler.js';
 import type { ServerService } from './service-port.js';
 
 type NameParams = { name: string };
 
 /** Registers the collection routes. */
-export function registerCollectionRoutes(app: FastifyInstance, service: ServerService): void {
+export function registerCollectionRoutes(app: FastifyInstance, service: ServerService, dataDir?: string): void {
   const tags = ['collections'];
   const security = [{ bearer: [] }];
 
@@ -34,7 +35,12 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
     },
   );
 
-  app.get('/v1/collections', { schema: { tags, security, summary: 'List collections', response: responses({ 200: collectionListResponse }) } }, async () => service.listCollections());
+  app.get('/v1/collections', { schema: { tags, security, summary: 'List collections', response: responses({ 200: collectionListResponse }) } }, async () => {
+    const list = service.listCollections();
+    // A collection that failed to open is listed with its error, which may name a file under the data dir.
+    for (const c of list.collections as { error?: unknown }[]) if (typeof c.error === 'string') c.error = relativizeMessage(c.error, dataDir);
+    return list;
+  });
 
   app.get<{ Params: NameParams }>(
     '/v1/collections/:name',

@@ -47,14 +47,22 @@ export function sendRaw(base: string, req: FuzzRequest, timeoutMs = 30_000): Pro
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.contentType !== null) headers['content-type'] = req.contentType;
     if (req.body !== null) headers['content-length'] = Buffer.byteLength(req.body);
+    // A server may answer (413) before an over-limit body is fully written and then close the socket, so the
+    // client's write fails with EPIPE: an answer whose head has arrived counts as the answer.
+    let answered: { status: number; chunks: Buffer[] } | null = null;
     const r = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
+      answered = { status: res.statusCode ?? 0, chunks };
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));
     });
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    r.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));
+    r.on('error', (err) => {
+      const a = answered as { status: number; chunks: Buffer[] } | null;
+      if (a !== null) resolve({ status: a.status, body: Buffer.concat(a.chunks).toString('utf8') });
+      else resolve({ status: 0, body: '', error: err.message });
+    });
     if (req.body !== null) r.write(req.body);
     r.end();
   });
@@ -176,7 +184,60 @@ const contentType = fc.oneof(
   },
 );
 
-const routeAndBody: fc.Arbitrary<{ method: string; path: string; body: string | null; ndjson: boolean }> = fc.oneof(
+type RouteAndBody = { method: string; path: string; body: string | null; ndjson: boolean };
+
+/** Default limits of the server under test (src/config/request-schemas.ts DEFAULT_LIMITS, SPLADEX_MAX_BODY_BYTES). */
+const LIMITS = { bodyBytes: 32 * 1024 * 1024, docs: 10_000, searches: 1000, k: 1000, hits: 100_000, explainTerms: 200_000, includedHits: 10_000, textBytes: 1024 * 1024, queryTerms: 1024, idBytes: 512 };
+
+/**
+ * Large, well-formed requests at and just past each limit (issue 12): the body size (padded with whitespace so
+ * the server does no work beyond reading it), documents per batch, searches per batch, k, the response budgets
+ * (hits, explain terms, included hits), text length, metadata size, token-map keys and id length. Built once,
+ * on first use; picked rarely so that a run of 10,000 stays within minutes.
+ */
+let largeCache: RouteAndBody[] | null = null;
+function largeRequests(): RouteAndBody[] {
+  if (largeCache !== null) return largeCache;
+  const post = (path: string, body: string): RouteAndBody => ({ method: 'POST', path, body, ndjson: false });
+  const search = (b: object) => post('/v1/collections/fz/search', JSON.stringify(b));
+  const batch = (n: number, b: object) => post('/v1/collections/fz/search/batch', JSON.stringify({ searches: Array.from({ length: n }, () => b) }));
+  const docs = (d: object[]) => post('/v1/collections/fz/documents', JSON.stringify({ documents: d }));
+  const pad = (json: string, total: number) => json.slice(0, -1) + ' '.repeat(Math.max(0, total - json.length)) + '}';
+  const tokens = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, 1]));
+  const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
+  const small = '{"searches":[{"query":"alpha"}]}';
+  largeCache = [
+    post('/v1/collections/fz/search/batch', pad(small, LIMITS.bodyBytes - 64)),
+    post('/v1/collections/fz/search/batch', pad(small, LIMITS.bodyBytes + 1)),
+    docs(Array.from({ length: LIMITS.docs }, (_, i) => ({ id: `big${i % 50}`, text: 'alpha beta' }))),
+    docs(Array.from({ length: LIMITS.docs + 1 }, (_, i) => ({ id: `big${i % 50}`, text: 'alpha beta' }))),
+    batch(LIMITS.searches, { query: 'alpha beta', k: 10 }),
+    batch(LIMITS.searches + 1, { query: 'alpha' }),
+    search({ query: 'alpha', k: LIMITS.k, include: ['text', 'metadata'] }),
+    search({ query: 'alpha', k: LIMITS.k + 1 }),
+    batch(LIMITS.hits / LIMITS.k, { query: 'alpha', k: LIMITS.k }),
+    batch(LIMITS.hits / LIMITS.k + 1, { query: 'alpha', k: LIMITS.k }),
+    batch(LIMITS.explainTerms / LIMITS.k / 2, { query: 'alpha beta', k: LIMITS.k, explain: true }),
+    batch(LIMITS.explainTerms / LIMITS.k / 2 + 1, { query: 'alpha beta', k: LIMITS.k, explain: true }),
+    batch(LIMITS.includedHits / LIMITS.k, { query: 'alpha', k: LIMITS.k, include: ['text'] }),
+    batch(LIMITS.includedHits / LIMITS.k + 1, { query: 'alpha', k: LIMITS.k, include: ['text'] }),
+    search({ vector: tokens(LIMITS.queryTerms), k: 100, explain: true }),
+    search({ vector: tokens(LIMITS.queryTerms + 1) }),
+    search({ query: words(20_000), k: 5 }),
+    docs([{ id: 'bigtext', text: 'a'.repeat(LIMITS.textBytes) }]),
+    docs([{ id: 'bigtext2', text: 'a'.repeat(LIMITS.textBytes + 1) }]),
+    docs([{ id: 'bigmeta', text: 'alpha', metadata: { note: 'm'.repeat(256 * 1024) } }]),
+    docs([{ id: 'manykeys', text: 'alpha', metadata: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i])) }]),
+    docs([{ id: 'x'.repeat(LIMITS.idBytes), text: 'alpha' }]),
+    docs([{ id: 'x'.repeat(LIMITS.idBytes + 1), text: 'alpha' }]),
+    post('/v1/collections/fzv/documents', JSON.stringify({ documents: [{ id: 'tm', vector: tokens(20_000) }] })),
+  ];
+  return largeCache;
+}
+const largeRequest: fc.Arbitrary<RouteAndBody> = fc.nat({ max: 23 }).map((i) => largeRequests()[i]);
+
+const routeAndBody: fc.Arbitrary<RouteAndBody> = fc.oneof(
+  { weight: 1, arbitrary: largeRequest },
   fc.tuple(name, query, fc.oneof(searchRaw, brokenBody, rawValue)).map(([n, q, b]) => ({ method: 'POST', path: `/v1/collections/${n}/search${q}`, body: b, ndjson: false })),
   fc.tuple(name, fc.oneof(fc.array(searchRaw, { maxLength: 4 }).map((a) => `{"searches":[${a.join(',')}]}`), brokenBody)).map(([n, b]) => ({ method: 'POST', path: `/v1/collections/${n}/search/batch`, body: b, ndjson: false })),
   fc.tuple(name, fc.oneof(fc.array(docRaw, { maxLength: 4 }).map((a) => `{"documents":[${a.join(',')}]}`), brokenBody)).map(([n, b]) => ({ method: 'POST', path: `/v1/collections/${n}/documents`, body: b, ndjson: false })),

@@ -17,7 +17,7 @@ export async function httpJson(base: string, method: string, path: string, body?
   try {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers: body === undefined && method !== 'POST' ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -35,6 +35,8 @@ export interface SpawnServerOptions {
   maxOutputChars?: number;
   /** Command run in front of `node`, e.g. `['unshare', '--pid', '--fork', '--mount-proc']` (default none). */
   launcher?: string[];
+  /** Run under `ulimit -n <maxOpenFiles>` (file-descriptor tests). */
+  maxOpenFiles?: number;
 }
 
 /** Polls `fn` until it returns true or `timeoutMs` passes; each attempt is spaced by `intervalMs` of waiting. */
@@ -60,8 +62,13 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<ServerProce
     SPLADEX_HOST: '127.0.0.1',
   };
   if (opts.env?.SPLADEX_API_KEY === undefined) delete env.SPLADEX_API_KEY;
+  // `launcher` runs in front of node (e.g. unshare); `maxOpenFiles`: a shell lowers RLIMIT_NOFILE, then execs
+  // the command in its place (same pid).
   const argv = [...(opts.launcher ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
-  const child = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    opts.maxOpenFiles === undefined
+      ? spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `ulimit -n ${opts.maxOpenFiles} && exec "$@"`, 'sh', ...argv], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const append = (c: Buffer) => {
     out += c.toString('utf8');

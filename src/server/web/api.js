@@ -47,7 +47,8 @@ export function createApi(options = {}) {
 
   async function request(method, path, body) {
     const headers = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // The server refuses a POST without a JSON content type (415), bodyless ones included.
+    if (body !== undefined || method === 'POST') headers['content-type'] = 'application/json';
     if (apiKey !== '') headers.authorization = `Bearer ${apiKey}`;
     let response;
     try {
