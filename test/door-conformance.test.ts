@@ -145,7 +145,7 @@ describe('every door indexes the same corpus the same way', () => {
       const post = async (path: string, body?: unknown) => {
         const res = await fetch(`${server.url}/v1/collections/conf${path}`, {
           method: 'POST',
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         expect(res.status).toBe(200);

@@ -71,14 +71,14 @@ type Json = any;
 async function json(port: number, method: string, url: string, body?: unknown): Promise<{ status: number; body: Json }> {
   const res = await fetch(`http://127.0.0.1:${port}${url}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: method === 'GET' || method === 'DELETE' ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
 }
 
 beforeAll(async () => {
-  await exec(process.execPath, ['scripts/build.mjs'], { cwd: ROOT });
+  await exec(process.execPath, ['scripts/build.mjs', '--clean'], { cwd: ROOT });
   scratch = await mkdtemp(path.join(tmpdir(), 'spladex-pkg-'));
   // --ignore-scripts: prepack's clean rebuild is not needed right after the build above.
   const { stdout } = await exec(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], { cwd: ROOT, maxBuffer: 16 << 20 });

@@ -43,6 +43,20 @@ export function corruptIndex(file: string, why: string, cause?: unknown): Splade
   return new SpladexError('CORRUPT_INDEX', `corrupt index file ${file}: ${why}`, { cause });
 }
 
+/**
+ * The error for a file that could not be read: CORRUPT_INDEX for what says something about the file (missing,
+ * unreadable bytes), BUSY with Retry-After for a process out of descriptors or memory (EMFILE, ENFILE, ENOMEM,
+ * EAGAIN): those say nothing about the file, and reporting them as corruption would mark a healthy collection
+ * broken (issue 12.6: EMFILE while opening MANIFEST.json answered 500 CORRUPT_INDEX).
+ */
+export function unreadableFile(file: string, err: unknown): SpladexError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM' || code === 'EAGAIN') {
+    return new SpladexError('BUSY', `cannot read ${file} now (${code}); retry later`, { cause: err, retryAfterSeconds: 5 });
+  }
+  return corruptIndex(file, code === 'ENOENT' ? 'file is missing' : `cannot read (${code ?? String(err)})`, err);
+}
+
 export function isSpladexError(e: unknown): e is SpladexError {
   return e instanceof SpladexError;
 }

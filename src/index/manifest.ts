@@ -13,7 +13,7 @@ import { writeAll } from '../core/atomic-file.js';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import type { StoreConfig } from './store-types.js';
-import { asStorageError, corruptIndex } from '../core/errors.js';
+import { asStorageError, corruptIndex, unreadableFile } from '../core/errors.js';
 import { fsyncDir } from './segment-format.js';
 import { parseWalName } from './wal.js';
 
@@ -51,7 +51,7 @@ export async function loadManifest(dir: string): Promise<Manifest | undefined> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw corruptIndex(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw unreadableFile(path, err);
   }
   let parsed: Manifest & { checksum?: string };
   try {

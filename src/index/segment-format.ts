@@ -32,7 +32,7 @@ import { readFileSync } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { basename } from 'node:path';
-import { asStorageError, corruptIndex, type SpladexError } from '../core/errors.js';
+import { asStorageError, corruptIndex, unreadableFile, type SpladexError } from '../core/errors.js';
 import { assert } from '../core/assert.js';
 import { writeAll } from '../core/atomic-file.js';
 
@@ -200,8 +200,7 @@ export function readSectionFileSync(path: string, expectedKind: string): Section
 }
 
 function unreadable(path: string, err: unknown): SpladexError {
-  const code = (err as NodeJS.ErrnoException).code;
-  return corruptIndex(path, code === 'ENOENT' ? 'file is missing' : `cannot read (${code ?? String(err)})`);
+  return unreadableFile(path, err);
 }
 
 /** Verifies and parses a section file's bytes. `path` is only used in error messages. */
