@@ -3,18 +3,22 @@
  * to HTTP status in one table (src/server/error-handler.ts) and the CLI maps them to exit codes. No HTTP here.
  */
 
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'UNAUTHENTICATED'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'BUSY'
-  | 'RATE_LIMITED'
-  | 'CORRUPT_INDEX'
-  | 'STORAGE_FULL'
-  | 'INTERNAL';
+/** Every error code, in one list: the type below and the OpenAPI error envelope's enum (server/route-schemas.ts) come from it. */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'BUSY',
+  'RATE_LIMITED',
+  'CORRUPT_INDEX',
+  'STORAGE_FULL',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class SpladexError extends Error {
   readonly code: ErrorCode;
