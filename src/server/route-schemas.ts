@@ -64,6 +64,48 @@ export function upsertBodySchema(limits: Limits) {
     .strict();
 }
 
+// ---- Example request bodies, one per body route (test/openapi-doc.test.ts parses each with its route's schema). ----
+
+/** PUT /v1/collections/{name}. */
+export const createCollectionExample = {
+  encoder: 'lexical',
+  index: { nPostings: 4000, centroidFraction: 0.1, summaryEnergy: 0.4 },
+  search: { k: 10, queryCut: 10, heapFactor: 0.9 },
+  metadata: { lang: 'keyword', year: 'number' },
+};
+/** POST /v1/collections/{name}/documents (JSON form; NDJSON sends the same documents one per line). */
+export const upsertExample = {
+  documents: [
+    { id: 'doc-1', title: 'Learned sparse retrieval', text: 'SPLADE expands documents into weighted vocabulary terms.', metadata: { lang: 'en', year: 2021 } },
+    { id: 'doc-2', text: 'Seismic prunes posting lists into blocks with summaries.', metadata: { lang: 'en', year: 2024 } },
+  ],
+};
+/** POST /v1/collections/{name}/search. */
+export const searchExample = {
+  query: 'sparse retrieval',
+  k: 5,
+  filter: { must: [{ field: 'lang', eq: 'en' }, { field: 'year', gte: 2020 }] },
+  include: ['title'],
+  explain: true,
+};
+/** POST /v1/collections/{name}/search/batch. */
+export const batchSearchExample = {
+  searches: [
+    { query: 'sparse retrieval', k: 3 },
+    { vector: { seismic: 1.2, blocks: 0.7 }, k: 3 },
+  ],
+};
+/** POST /v1/collections/{name}/optimize (the body is optional; without it documents serve as sample queries). */
+export const optimizeExample = {
+  calibrationQueries: [
+    'sparse retrieval', 'learned sparse', 'posting lists', 'blocks with summaries', 'vocabulary terms', 'weighted terms',
+    'seismic prunes', 'splade expands', 'documents', 'retrieval', 'blocks', 'summaries', 'learned retrieval', 'sparse terms',
+    'posting blocks', 'weighted vocabulary',
+  ].map((query) => ({ query })),
+};
+/** POST /v1/encode. */
+export const encodeExample = { encoder: 'lexical', kind: 'query', texts: ['learned sparse retrieval'] };
+
 // ---- Response shapes: documentation only (responses are serialised with JSON.stringify, see openapi.ts). ----
 
 const d = (description: string) => ({ description });

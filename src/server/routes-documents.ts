@@ -14,6 +14,7 @@ import {
   noContent,
   responses,
   upsertBodySchema,
+  upsertExample,
   upsertResponse,
   type ZodTypeProvider,
 } from './route-schemas.js';
@@ -36,7 +37,7 @@ export function registerDocumentRoutes(fastify: FastifyInstance, service: Server
         summary: 'Upsert a batch of documents (JSON or application/x-ndjson, one document per line)',
         consumes: ['application/json', 'application/x-ndjson'],
         params: collectionParamsSchema,
-        body: upsertBodySchema(limits),
+        body: upsertBodySchema(limits).meta({ examples: [upsertExample] }),
         response: responses({ 200: upsertResponse }),
       },
     },

@@ -8,7 +8,17 @@
 import type { FastifyInstance } from 'fastify';
 import { SpladexError } from '../core/errors.js';
 import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type Limits } from '../config/request-schemas.js';
-import { batchSearchResponse, collectionParamsSchema, encodeResponse, responses, searchResponse, type ZodTypeProvider } from './route-schemas.js';
+import {
+  batchSearchExample,
+  batchSearchResponse,
+  collectionParamsSchema,
+  encodeExample,
+  encodeResponse,
+  responses,
+  searchExample,
+  searchResponse,
+  type ZodTypeProvider,
+} from './route-schemas.js';
 import type { ServerService } from './service-port.js';
 import type { AppMetrics } from './metrics.js';
 
@@ -47,7 +57,7 @@ export function registerSearchRoutes(fastify: FastifyInstance, service: ServerSe
         security,
         summary: 'Top-k search by text, sparse vector and/or dense vector',
         params: collectionParamsSchema,
-        body: searchRequestSchema(limits),
+        body: searchRequestSchema(limits).meta({ examples: [searchExample] }),
         response: responses({ 200: searchResponse }),
       },
     },
@@ -67,7 +77,7 @@ export function registerSearchRoutes(fastify: FastifyInstance, service: ServerSe
         security,
         summary: 'Several searches in one request; results in the same order',
         params: collectionParamsSchema,
-        body: batchSearchSchema(limits),
+        body: batchSearchSchema(limits).meta({ examples: [batchSearchExample] }),
         response: responses({ 200: batchSearchResponse }),
       },
     },
@@ -81,7 +91,7 @@ export function registerSearchRoutes(fastify: FastifyInstance, service: ServerSe
 
   app.post(
     '/v1/encode',
-    { schema: { tags: ['encode'], security, summary: 'Encode texts into sparse vectors', body: EncodeRequestSchema, response: responses({ 200: encodeResponse }) } },
+    { schema: { tags: ['encode'], security, summary: 'Encode texts into sparse vectors', body: EncodeRequestSchema.meta({ examples: [encodeExample] }), response: responses({ 200: encodeResponse }) } },
     async (request) => withDeadline(service.encode(request.body), requestTimeoutMs, 'encode'),
   );
 }
