@@ -85,7 +85,7 @@ describe('OpenAPI document (/docs/json)', () => {
       const op = doc.paths[openApiPath(r.url)][r.method.toLowerCase()] as { requestBody: { content: Record<string, { example?: unknown }> } };
       const example = op.requestBody.content['application/json'].example;
       expect(example, `${r.method} ${r.url}`).toBeDefined();
-      const parsed = (r.schema?.body as z.ZodType).safeParse(example);
+      const parsed = (r.schema as { body: z.ZodType }).body.safeParse(example);
       expect(parsed.error?.issues ?? [], `${r.method} ${r.url}`).toEqual([]);
     }
     // The upsert envelope leaves documents to the service; the example's documents pass the document schema.
