@@ -274,10 +274,10 @@ export type FilterInput = z.infer<typeof FilterSchema>;
 export const HybridSchema = z
   .object({
     method: z.enum(['convex', 'rrf']).default('convex').meta({ description: 'fusion: convex combination of normalised scores, or reciprocal rank fusion; default convex' }),
-    alpha: z.number().min(0).max(1).default(0.5).meta({ description: 'convex weight of the dense score (1 − alpha for sparse); [0, 1], default 0.5' }),
+    alpha: z.number().min(0).max(1).default(0.5).meta({ description: 'convex weight of the sparse score (1 − alpha for dense; not used by rrf); [0, 1], default 0.5' }),
     normalization: z.enum(['minmax', 'zscore', 'none']).default('minmax').meta({ description: 'score normalisation before a convex fusion; default minmax' }),
     rrfK: z.number().min(0).max(10_000).default(60).meta({ description: 'RRF constant k in 1 / (k + rank); 0–10,000, default 60' }),
-    candidates: z.number().int().min(1).max(10_000).default(100).meta({ description: 'candidates taken from each of sparse and dense before fusing; 1–10,000, default 100' }),
+    candidates: z.number().int().min(1).max(10_000).default(100).meta({ description: 'top candidates taken from each of sparse and dense before fusing (raised to k when smaller); 1–10,000, default 100' }),
   })
   .strict();
 export type HybridParams = z.infer<typeof HybridSchema>;
@@ -286,7 +286,7 @@ export const PrfSchema = z
   .object({
     docs: z.number().int().min(1).max(100).default(5).meta({ description: 'top documents of the first pass used as feedback; 1–100, default 5' }),
     terms: z.number().int().min(1).max(1000).default(20).meta({ description: 'expansion terms added to the query; 1–1,000, default 20' }),
-    weight: z.number().min(0).max(10).default(0.5).meta({ description: 'weight of the expansion terms relative to the query; 0–10, default 0.5' }),
+    weight: z.number().min(0).max(10).default(0.5).meta({ description: 'weight of the expansion terms, relative to the query\'s L1 mass; 0–10, default 0.5' }),
   })
   .strict();
 export type PrfParams = z.infer<typeof PrfSchema>;
@@ -294,8 +294,8 @@ export type PrfParams = z.infer<typeof PrfSchema>;
 export const SearchParamsInputSchema = z
   .object({
     queryCut: z.number().int().min(1).max(1024).optional().meta({ description: "largest query terms searched; 1–1,024, default the collection's search.queryCut" }),
-    heapFactor: z.number().gt(0).max(1).optional().meta({ description: "block pruning factor (smaller = faster, lower recall); (0, 1], default the collection's search.heapFactor" }),
-    nKnn: z.number().int().min(0).max(256).optional().meta({ description: 'kNN-graph neighbours of the top hits re-scored (needs index.nKnn > 0); 0–256, default 0' }),
+    heapFactor: z.number().gt(0).max(1).optional().meta({ description: "a block is skipped when its summary score < heapFactor × the k-th score (larger = faster, lower recall); (0, 1], default the collection's search.heapFactor" }),
+    nKnn: z.number().int().min(0).max(256).optional().meta({ description: "kNN-graph neighbours of the top hits re-scored (needs a graph: index.nKnn > 0); 0–256, default the collection's index.nKnn" }),
     exact: z.boolean().optional().meta({ description: 'search exhaustively (exact top-k); default false' }),
     targetRecall: z.number().gt(0).max(1).nullable().optional().meta({ description: "use the calibrated queryCut/heapFactor for this recall@k; (0, 1] or null, default the collection's search.targetRecall" }),
   })
