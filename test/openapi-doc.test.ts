@@ -71,6 +71,20 @@ describe('OpenAPI document (/docs/json)', () => {
     expect(missing).toEqual([]);
   });
 
+  it('documents a success response for every route (a body, or 204 No Content)', () => {
+    const without: string[] = [];
+    for (const [p, ops] of Object.entries(doc.paths)) {
+      for (const [m, op] of Object.entries(ops)) {
+        const responses = (op.responses ?? {}) as Record<string, { content?: Record<string, { schema?: Json }> }>;
+        const ok = Object.entries(responses).filter(([status]) => status.startsWith('2'));
+        if (ok.length === 0 || !ok.every(([status, r]) => status === '204' || Object.values(r.content ?? {}).some((c) => c.schema?.description !== undefined || c.schema?.properties !== undefined))) {
+          without.push(`${m.toUpperCase()} ${p}`);
+        }
+      }
+    }
+    expect(without).toEqual([]);
+  });
+
   it('gives every body route an example that passes the route’s own zod schema', () => {
     const withBody = apiRoutes().filter((r) => isZodSchema(r.schema?.body));
     expect(withBody.map((r) => `${r.method} ${r.url}`).sort()).toEqual([

@@ -232,6 +232,12 @@ export const encodeResponse = z.object({
     .meta(d('one sparse vector per text, same order')),
 });
 
+/** GET /health and GET /ready (200; /ready answers 503 BUSY in the error envelope until ready). */
+export const healthResponse = z.object({ status: z.literal('ok').meta(d('the process serves')) });
+export const readyResponse = z.object({ status: z.literal('ready').meta(d('collections are loaded and encoders warmed')) });
+/** GET /metrics: Prometheus text exposition format. */
+export const metricsResponse = z.string().meta(d('Prometheus text format 0.0.4: request, latency, search, collection and process metrics'));
+
 /** The error envelope (API.md "Errors"); its codes are src/core/errors.ts's `ERROR_CODES`. */
 export const errorEnvelopeSchema = z.object({
   statusCode: z.number().int().meta(d('HTTP status, repeated')),

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { sendError } from './error-handler.js';
 import type { AppMetrics } from './metrics.js';
-import type { ZodTypeProvider } from './route-schemas.js';
+import { errorEnvelopeSchema, healthResponse, metricsResponse, readyResponse, type ZodTypeProvider } from './route-schemas.js';
 import type { ServerService } from './service-port.js';
 
 /** Where the web page lives (written by the web page's owner; optional). */
@@ -47,14 +47,14 @@ async function readOptional(file: string): Promise<Buffer | null> {
 export function registerOpsRoutes(fastify: FastifyInstance, service: ServerService, metrics: AppMetrics, webDir = WEB_DIR): void {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const tags = ['operations'];
-  app.get('/health', { schema: { tags, summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/health', { schema: { tags, summary: 'Liveness', response: { 200: healthResponse } } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { schema: { tags, summary: 'Readiness: 200 once collections are loaded and encoders warmed' } }, async (_request, reply) => {
+  app.get('/ready', { schema: { tags, summary: 'Readiness: 200 once collections are loaded and encoders warmed', response: { 200: readyResponse, 503: errorEnvelopeSchema } } }, async (_request, reply) => {
     if (service.isReady()) return { status: 'ready' };
     return sendError(reply, 503, 'BUSY', 'not ready: collections are loading or encoders warming', 1);
   });
 
-  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics' } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: metricsResponse } } }, async (_request, reply) => {
     const text = await metrics.render();
     return reply.type(metrics.contentType).send(text);
   });
