@@ -18,7 +18,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   app = Fastify({ bodyLimit: 1024 });
-  registerBodyParsers(app);
+  registerBodyParsers(app, DEFAULT_LIMITS);
   registerErrorHandling(app, { maxBodyBytes: 1024, dataDir: '/srv/data' });
   app.get<{ Params: { code: string } }>('/throw/:code', async (request) => {
     const code = request.params.code as ErrorCode;
@@ -142,7 +142,7 @@ describe('body parsers', () => {
     const res = await app.inject({ method: 'POST', url: '/ndjson', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"id":"a"}\r\n{"id":\n' });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/^body line 2: not valid JSON/);
-    expect(() => parseNdjsonDocuments('{}\n\n[1,\n')).toThrow(/^body line 3: not valid JSON/);
+    await expect(parseNdjsonDocuments('{}\n\n[1,\n')).rejects.toThrow(/^body line 3: not valid JSON/);
   });
 
   it('body over the limit → 413', async () => {

@@ -134,7 +134,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return payload;
   });
 
-  registerBodyParsers(app);
+  registerBodyParsers(app, limits);
   registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir });
   registerHostCheck(app, options.allowedHosts);
   registerAuth(app, authGate);
