@@ -45,6 +45,8 @@ export interface FuzzReport {
    * in the client's receive buffer (TCP's lingering-close problem). Not failures; a closure on any other request is.
    */
   closedOverLimit: number;
+  /** The same, on a body whose content type or charset the server refuses from the headers (415). Not failures. */
+  closedRefusedType: number;
   tookMs: number;
 }
 
@@ -366,6 +368,9 @@ function isEnvelope(body: string): boolean {
   }
 }
 
+/** Content types the server may accept (anything else is a 415 decided from the headers alone). */
+const ACCEPTED_TYPE = /^application\/(?:json|x-ndjson)\s*(?:;\s*charset="?utf-?8"?\s*)?$/i;
+
 /** Sends `count` generated requests (seeded) with `concurrency` in flight; returns the tally. Never throws. */
 export async function runFuzz(
   base: string,
@@ -374,7 +379,7 @@ export async function runFuzz(
   const maxBodyBytes = opts.maxBodyBytes ?? 32 * 1024 * 1024;
   const t0 = performance.now();
   const requests = fc.sample(fuzzRequestArb, { numRuns: opts.count, seed: opts.seed });
-  const report: FuzzReport = { requests: 0, byStatus: {}, failures: [], failureCount: 0, badEnvelopes: 0, busy: 0, earlyAnswers: {}, closedOverLimit: 0, tookMs: 0 };
+  const report: FuzzReport = { requests: 0, byStatus: {}, failures: [], failureCount: 0, badEnvelopes: 0, busy: 0, earlyAnswers: {}, closedOverLimit: 0, closedRefusedType: 0, tookMs: 0 };
   let next = 0;
   const worker = async () => {
     while (next < requests.length) {
@@ -382,10 +387,12 @@ export async function runFuzz(
       const answer = await sendRaw(base, req);
       report.requests++;
       const closedOverLimit = answer.status === 0 && req.body !== null && Buffer.byteLength(req.body) > maxBodyBytes && /EPIPE|ECONNRESET|closed without an answer/.test(answer.error ?? '');
-      const key = closedOverLimit ? 'closed-over-limit' : answer.status === 0 ? 'conn-error' : String(answer.status);
+      const closedRefusedType = !closedOverLimit && answer.status === 0 && req.body !== null && !ACCEPTED_TYPE.test(req.contentType ?? '') && /EPIPE|ECONNRESET|closed without an answer/.test(answer.error ?? '');
+      const key = closedOverLimit ? 'closed-over-limit' : closedRefusedType ? 'closed-refused-type' : answer.status === 0 ? 'conn-error' : String(answer.status);
       report.byStatus[key] = (report.byStatus[key] ?? 0) + 1;
       if (answer.early === true) report.earlyAnswers[key] = (report.earlyAnswers[key] ?? 0) + 1;
       if (closedOverLimit) report.closedOverLimit++;
+      else if (closedRefusedType) report.closedRefusedType++;
       else if (answer.status === 503) report.busy++;
       else if (answer.status === 0 || answer.status >= 500) {
         report.failureCount++;
