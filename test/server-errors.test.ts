@@ -44,6 +44,9 @@ describe('error table', () => {
     ['CONFLICT', 409, 'Conflict'],
     ['PAYLOAD_TOO_LARGE', 413, 'Payload Too Large'],
     ['UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported Media Type'],
+    ['REQUEST_TIMEOUT', 408, 'Request Timeout'],
+    ['URI_TOO_LONG', 414, 'URI Too Long'],
+    ['MISDIRECTED_REQUEST', 421, 'Misdirected Request'],
   ];
   it.each(cases)('%s → %i with the envelope', async (code, status, error) => {
     const res = await app.inject({ method: 'GET', url: `/throw/${code}` });
@@ -85,7 +88,7 @@ describe('error table', () => {
   it('every code has a status', () => {
     expect(STATUS_BY_CODE.CORRUPT_INDEX).toBe(500);
     expect(STATUS_BY_CODE.STORAGE_FULL).toBe(507);
-    expect(Object.keys(STATUS_BY_CODE)).toHaveLength(11);
+    expect(Object.keys(STATUS_BY_CODE)).toHaveLength(14);
   });
 
   it('unknown route → 404 envelope', async () => {

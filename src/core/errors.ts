@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'BUSY'
   | 'RATE_LIMITED'
+  | 'REQUEST_TIMEOUT'
+  | 'URI_TOO_LONG'
+  | 'MISDIRECTED_REQUEST'
   | 'CORRUPT_INDEX'
   | 'STORAGE_FULL'
   | 'INTERNAL';
