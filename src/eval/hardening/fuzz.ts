@@ -109,7 +109,11 @@ export function sendOverSocket(base: string, req: FuzzRequest, timeoutMs = 30_00
       socket.write(`${head.join('\r\n')}\r\n\r\n`);
       const chunk = 64 * 1024;
       for (let at = 0; at < body.length; at += chunk) {
-        if (received.length > 0 || socket.destroyed) return;
+        if (socket.destroyed) return;
+        if (received.length > 0) {
+          socket.end();
+          return;
+        }
         if (!socket.write(body.subarray(at, at + chunk))) {
           await new Promise<void>((r) => {
             const done = (): void => {
