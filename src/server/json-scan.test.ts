@@ -19,7 +19,7 @@ const hostileString = fc.oneof(
 const { value: jsonValue } = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, -0, 1e21, -1.5e-7, 12345678901234567890),
+    fc.constantFrom(null, true, false, 0, -0, 1e21, -1.5e-7, 12345678901234567e3),
     fc.double({ noNaN: true, noDefaultInfinity: true }),
     hostileString,
     fc.array(tie('value'), { maxLength: 5 }),
