@@ -64,7 +64,7 @@ export type {
 export type { SealableCollectionStore } from './index/collection-store.js';
 export { buildApp, type AppOptions } from './server/app.js';
 export type { ServerService } from './server/service-port.js';
-export { startServer, StoppedBeforeReady, type RunningServer, type StartOptions } from './main.js';
+export { startServer, StoppedBeforeReady, type RunningServer, type StartOptions } from './server/start-server.js';
 
 function defaultLogger(): Logger {
   return pino({ level: 'warn', base: { service: 'spladex' } });

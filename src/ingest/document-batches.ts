@@ -11,7 +11,7 @@
  * unpacking costs main-thread time; structured-cloning the parsed objects instead costs as much as parsing
  * (12–25 µs/doc vs JSON.parse 18 µs/doc).
  */
-import { readJsonLines } from '../eval/beir-loader.js';
+import { readJsonLines } from './jsonl.js';
 
 /** A line that was not indexed. */
 export interface BadLine {

@@ -14,7 +14,7 @@ import { SpladexError } from '../core/errors.js';
 import { DirLockedError } from '../index/lock.js';
 import { openSpladexService, type SpladexService } from '../search/spladex-service.js';
 import { createHttpClient, createLocalClient, type SpladexClient } from './client.js';
-import { UsageError } from './usage.js';
+import { UsageError } from './usage-error.js';
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 

@@ -1,10 +1,16 @@
 /**
  * Progress display for bulk indexing, on stderr: a cli-progress bar (bytes read as the measure, so the ETA is
  * meaningful without counting lines first; docs and docs/s as payload) when stderr is a terminal, and one plain
- * line every `intervalMs` otherwise (logs, CI). Callers: the `index` command.
+ * line every `intervalMs` otherwise (logs, CI). Callers: the `index` command, the BEIR runner.
  */
 import cliProgress from 'cli-progress';
-import type { CliIo } from './usage.js';
+
+/** Where progress goes (the CLI's `CliIo` fits). */
+export interface ProgressSink {
+  stderr(text: string): void;
+  /** true when stderr is a terminal (progress bar instead of periodic lines). */
+  stderrIsTty: boolean;
+}
 
 /** Receives counts as indexing proceeds. */
 export interface ProgressReporter {
@@ -20,7 +26,7 @@ function rate(docs: number, ms: number): number {
 }
 
 /** A progress bar or periodic lines on `io.stderr`, for an input of `totalBytes`. */
-export function createProgress(io: CliIo, totalBytes: number, label: string, intervalMs = 5000): ProgressReporter {
+export function createProgress(io: ProgressSink, totalBytes: number, label: string, intervalMs = 5000): ProgressReporter {
   const t0 = performance.now();
   if (io.stderrIsTty) {
     const bar = new cliProgress.SingleBar(
