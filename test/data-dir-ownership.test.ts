@@ -25,7 +25,7 @@ import { REPO_ROOT, spawnServer, type ServerProcess } from '../src/eval/hardenin
 import { runCli } from '../src/cli/run-cli.js';
 import { openSpladexService } from '../src/search/spladex-service.js';
 import { buildApp } from '../src/server/app.js';
-import { readLockHolder } from '../src/index/lock.js';
+import { readLockHolder } from '../src/storage/lock.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'spladex-owner-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import fc from 'fast-check';
 import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
 import { denseSimilarity } from '../src/search/dense.js';
-import { matchesFilter } from '../src/index/metadata-index.js';
+import { matchesFilter } from '../src/filter/metadata-index.js';
 import type { FilterInput } from '../src/config/request-schemas.js';
 import { errorOf, startTestServer } from './server-harness.js';
 import { createRng } from '../src/eval/hardening/rng.js';

@@ -13,11 +13,11 @@
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import type { FilterInput } from '../config/request-schemas.js';
 import { bruteForceSearch } from '../index/exact-search.js';
-import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../index/filtered-search.js';
-import { buildMetadataIndex, clearOrds, countBits, evaluateFilter } from '../index/metadata-index.js';
-import { buildSeismicIndex } from '../index/seismic/build.js';
-import { segmentPostings } from '../index/approximate.js';
-import { SeismicSearcher } from '../index/seismic/searcher.js';
+import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
+import { buildMetadataIndex, clearOrds, countBits, evaluateFilter } from '../filter/metadata-index.js';
+import { buildSeismicIndex } from '../seismic/build.js';
+import { segmentPostings } from '../seismic/approximate.js';
+import { SeismicSearcher } from '../seismic/searcher.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries } from './synthetic.js';
 
 /** Collection size, query count and Seismic query knobs of one benchmark run. */

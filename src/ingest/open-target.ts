@@ -11,7 +11,7 @@
 import { pino, type Logger } from 'pino';
 import type { EnvConfig } from '../config/env.js';
 import { SpladexError } from '../core/errors.js';
-import { DirLockedError } from '../index/lock.js';
+import { DirLockedError } from '../storage/lock.js';
 import { openSpladexService, type SpladexService } from '../search/spladex-service.js';
 import { createHttpClient, createLocalClient, type SpladexClient } from './client.js';
 import { UsageError } from './usage-error.js';

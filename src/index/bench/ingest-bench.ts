@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { openCollectionStore } from '../collection-store.js';
-import type { StoreDocument } from '../store-types.js';
+import { openCollectionStore } from '../../storage/collection-store.js';
+import type { StoreDocument } from '../../storage/store-types.js';
 import { IndexBuildConfigSchema } from '../../config/index-config.js';
 
 const { values: args } = parseArgs({
