@@ -11,7 +11,7 @@ import { buildSeismicIndexParallel } from '../src/seismic/build-parallel.js';
 import { SeismicSearcher } from '../src/seismic/searcher.js';
 import { bruteForceBatch, bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher } from '../src/seismic/exact.js';
 import { seismicFromSections, seismicToSections } from '../src/seismic/seismic-index.js';
-import { Rng } from '../src/seismic/rng.js';
+import { Rng } from '../src/core/rng.js';
 import { buildPrunedLists, kthLargest } from '../src/seismic/pruning.js';
 import { energyCut } from '../src/seismic/summaries.js';
 import { calibrate, DEFAULT_CALIBRATION_TARGETS, recallOf, withCalibration } from '../src/seismic/calibrate.js';

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../config/request-schemas.js';
-import { createRng, type Rng } from './hardening/rng.js';
+import { Rng } from '../core/rng.js';
 import { REPO_ROOT, spawnServer } from './hardening/server-process.js';
 
 export interface BoundsBenchOptions {
@@ -124,7 +124,7 @@ function queryText(distinct: number, bytes: number): string {
 
 export async function runBoundsBench(opts: BoundsBenchOptions): Promise<BoundsRow[]> {
   const log = opts.log ?? (() => undefined);
-  const rng = createRng(opts.seed);
+  const rng = new Rng(opts.seed);
   const dir = await mkdtemp(path.join(tmpdir(), 'spladex-bounds-'));
   const dataDir = path.join(dir, 'data');
   try {

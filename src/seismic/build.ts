@@ -14,7 +14,7 @@ import type { ForwardIndex } from '../index/forward-index.js';
 import { buildPrunedLists, type PrunedLists } from './pruning.js';
 import { buildDocHeads, clusterList, ClusterScratch, type DocHeads } from './clustering.js';
 import { GrowU32, SummaryOutput, SummaryWriter } from './summaries.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/rng.js';
 import type { SeismicIndex } from './seismic-index.js';
 import { buildKnnGraph } from './knn.js';
 

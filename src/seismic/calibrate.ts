@@ -19,7 +19,7 @@ import { topTerms } from '../core/sparse-vector.js';
 import type { ForwardIndex } from '../index/forward-index.js';
 import { docVector } from '../index/forward-index.js';
 import { bruteForceBatch, type ExactResult } from './exact.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/rng.js';
 import type { SeismicIndex } from './seismic-index.js';
 import { SeismicSearcher } from './searcher.js';
 

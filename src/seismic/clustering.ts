@@ -11,7 +11,7 @@
  * Callers: build.ts.
  */
 import type { ForwardIndex } from '../index/forward-index.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../core/rng.js';
 
 /** Top-`docCut` terms of every doc, precomputed once per build (doc d at `d·docCut`, `count[d]` valid). */
 export interface DocHeads {

@@ -8,7 +8,7 @@
  * Callers: bench-runner.ts.
  */
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/rng.js';
 
 /** IEEE-754 half-float bits of a finite non-negative float (round to nearest; subnormals flushed to 0). */
 export function toHalfBits(v: number): number {

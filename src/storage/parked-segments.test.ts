@@ -12,7 +12,7 @@ import { openCollectionStore, type SealableCollectionStore } from './collection-
 import type { StoreConfig, StoreDocument, StoreSearchOptions } from './store-types.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { fromIndicesValues, type SparseVector } from '../core/sparse-vector.js';
-import { createRng } from '../eval/hardening/rng.js';
+import { Rng } from '../core/rng.js';
 import { SpladexError } from '../core/errors.js';
 
 const logger = pino({ level: 'silent' });
@@ -44,7 +44,7 @@ async function close(s: SealableCollectionStore): Promise<void> {
   await s.close();
 }
 
-const rng = createRng(7);
+const rng = new Rng(7);
 
 function randomVector(): SparseVector {
   const terms = rng.sample(Array.from({ length: 200 }, (_, t) => t), 3 + rng.int(6));

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { httpJson, httpJsonRetry, mapLimit } from './http.js';
 import { REPO_ROOT, spawnServer, type ServerProcess } from './server-process.js';
-import { createRng, type Rng } from './rng.js';
+import { Rng } from '../../core/rng.js';
 
 export type KillStrategy = 'random' | 'optimize' | 'after-seal';
 
@@ -84,7 +84,7 @@ function idToken(n: number): string {
 /** Runs the whole crash test; returns one result per cycle plus the final check (cycle = cycles). */
 export async function runCrashTest(opts: CrashOptions): Promise<CycleResult[]> {
   const log = opts.log ?? (() => undefined);
-  const rng = createRng(opts.seed);
+  const rng = new Rng(opts.seed);
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'spladex-crash-')));
   const docs = new Map<string, DocState>();
   let nextDoc = 0;

@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { httpJson } from './http.js';
-import { createRng } from './rng.js';
+import { Rng } from '../../core/rng.js';
 import { spawnServer } from './server-process.js';
 
 type BatchState = 'writing' | 'live' | 'replacing' | 'replaced' | 'deleting' | 'deleted';
@@ -72,7 +72,7 @@ function allowed(states: BatchState[], n: number, count: number): boolean {
 }
 
 export async function runMixedTest(opts: MixedOptions): Promise<MixedResult> {
-  const rng = createRng(opts.seed);
+  const rng = new Rng(opts.seed);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-mixed-'));
   const server = await spawnServer({ dataDir, env: { SPLADEX_MEMTABLE_MAX_DOCS: String(opts.memtableMaxDocs) } });
   const r: MixedResult = {

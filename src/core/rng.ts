@@ -2,7 +2,10 @@
  * Seeded pseudo-random numbers for index builds and synthetic data. Same seed ⇒ same sequence on every platform
  * (pure 32-bit integer arithmetic, no Math.random), which is what makes Seismic builds byte-identical for a seed.
  * Generator: sfc32 (small fast counter), seeded through splitmix32 so nearby seeds give unrelated streams.
- * Callers: seismic/build.ts (centroid sampling), eval/synthetic.ts (collections and queries).
+ * The project's one random-number generator: a failing crash, mixed or fuzz run replays with the same seed too
+ * (timing still varies, the choices do not).
+ * Callers: src/seismic/ (centroid sampling, calibration), src/eval/synthetic.ts (collections and queries), the
+ * harnesses in test/support/ and bench/, tests.
  */
 
 /** A seeded sfc32 generator. Not cryptographic. */
@@ -48,6 +51,16 @@ export class Rng {
   /** Uniform integer in [0, n). `n` ≤ 2^32. */
   int(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  /** `k` distinct elements of `items` (k ≤ items.length), in random order (partial Fisher–Yates). */
+  sample<T>(items: readonly T[], k: number): T[] {
+    const copy = items.slice();
+    for (let i = 0; i < k; i++) {
+      const j = i + this.int(copy.length - i);
+      [copy[i], copy[j]] = [copy[j], copy[i]];
+    }
+    return copy.slice(0, k);
   }
 
   /** Standard normal (Box–Muller; one value per call, the pair's second half is discarded). */
