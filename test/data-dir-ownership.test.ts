@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, spawnServer, type ServerProcess } from '../src/eval/hardening/server-process.js';
+import { REPO_ROOT, spawnServer, type ServerProcess } from './support/server-process.js';
 import { runCli } from '../src/cli/run-cli.js';
 import { openSpladexService } from '../src/search/spladex-service.js';
 import { buildApp } from '../src/server/app.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openSpladexService } from '../src/search/spladex-service.js';
-import { pollUntil, spawnServer } from '../src/eval/hardening/server-process.js';
+import { pollUntil, spawnServer } from './support/server-process.js';
 import { Rng } from '../src/core/rng.js';
 
 let dir: string;

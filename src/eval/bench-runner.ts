@@ -5,7 +5,7 @@
  * for a sweep of (queryCut, heapFactor), next to exact brute force and exact term-at-a-time search timed in the same
  * run; finally calibrates `targetRecall: 0.95` on held-out queries and measures it on the test queries. Writes
  * JSON and an SVG recall–latency plot to `--out`. Output lines go through the injected `log` (no console here).
- * Callers: scripts/bench.ts, the CLI's `bench` command.
+ * Callers: bench/bench.ts, the CLI's `bench` command.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { httpJson, httpJsonRetry, mapLimit } from './http.js';
 import { REPO_ROOT, spawnServer, type ServerProcess } from './server-process.js';
-import { Rng } from '../../core/rng.js';
+import { Rng } from '../../src/core/rng.js';
 
 export type KillStrategy = 'random' | 'optimize' | 'after-seal';
 

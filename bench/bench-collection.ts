@@ -1,11 +1,11 @@
 /**
- * `npx tsx scripts/bench-collection.ts --data DIR --collection NAME [--queries 1000] [--seed 1] [--k 10]
+ * `npx tsx bench/bench-collection.ts --data DIR --collection NAME [--queries 1000] [--seed 1] [--k 10]
  * [--target-recall 0.9,0.95]`: recall@10 and latency of a stored vectors-only collection through the service
  * (approximate vs `exact: true`), e.g. one built by `scripts/make-vectors.ts` + `spladex index` + `spladex optimize`.
- * Thin wrapper over src/eval/collection-bench.ts.
+ * Thin wrapper over bench/collection-bench.ts.
  */
 import { parseArgs } from 'node:util';
-import { runCollectionBench } from '../src/eval/collection-bench.js';
+import { runCollectionBench } from './collection-bench.js';
 
 const { values } = parseArgs({
   options: {

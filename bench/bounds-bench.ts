@@ -3,16 +3,16 @@
  * 127.0.0.1 with a 100k-doc lexical collection, `GET /health` is probed every 50 ms; reports the worst probe
  * latency and the server's peak RSS (VmRSS sampled every 50 ms, and VmHWM) per request. The collection is built
  * by the CLI's bulk index into a temp data dir (synthetic Zipf text over a 50k-word vocabulary, seeded).
- * Behind `scripts/bench-bounds.ts`. Target: worst probe ≤ 250 ms, RSS < 1.5 GB.
+ * Behind `bench/bench-bounds.ts`. Target: worst probe ≤ 250 ms, RSS < 1.5 GB.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_LIMITS } from '../config/request-schemas.js';
-import { Rng } from '../core/rng.js';
-import { REPO_ROOT, spawnServer } from './hardening/server-process.js';
+import { DEFAULT_LIMITS } from '../src/config/request-schemas.js';
+import { Rng } from '../src/core/rng.js';
+import { REPO_ROOT, spawnServer } from '../test/support/server-process.js';
 
 export interface BoundsBenchOptions {
   docs: number;

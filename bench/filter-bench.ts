@@ -8,17 +8,17 @@
  *   accepted docs over the forward index (filtered-search.ts),
  * exactly as collection-store.ts runs them per segment (filter evaluation time included in the latency).
  * Recall@10 is against brute force with the same excluded bitset. Bucket of doc d = hash(d) mod 1000, independent
- * of the topic model. Callers: scripts/filter-bench.ts.
+ * of the topic model. Callers: bench/bench-filter.ts.
  */
-import { IndexBuildConfigSchema } from '../config/index-config.js';
-import type { FilterInput } from '../config/request-schemas.js';
-import { bruteForceSearch } from '../index/exact-search.js';
-import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
-import { buildMetadataIndex, clearOrds, countBits, evaluateFilter } from '../filter/metadata-index.js';
-import { buildSeismicIndex } from '../seismic/build.js';
-import { segmentPostings } from '../seismic/approximate.js';
-import { SeismicSearcher } from '../seismic/searcher.js';
-import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries } from './synthetic.js';
+import { IndexBuildConfigSchema } from '../src/config/index-config.js';
+import type { FilterInput } from '../src/config/request-schemas.js';
+import { bruteForceSearch } from '../src/index/exact-search.js';
+import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../src/filter/filtered-search.js';
+import { buildMetadataIndex, clearOrds, countBits, evaluateFilter } from '../src/filter/metadata-index.js';
+import { buildSeismicIndex } from '../src/seismic/build.js';
+import { segmentPostings } from '../src/seismic/approximate.js';
+import { SeismicSearcher } from '../src/seismic/searcher.js';
+import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries } from '../src/eval/synthetic.js';
 
 /** Collection size, query count and Seismic query knobs of one benchmark run. */
 export interface FilterBenchOptions {

@@ -1,5 +1,5 @@
 /**
- * Product-path search benchmark (`scripts/bench-collection.ts`): opens a data dir through the service exactly as
+ * Product-path search benchmark (`bench/bench-collection.ts`): opens a data dir through the service exactly as
  * `npm start` does (open time reported), then runs synthetic queries (the generator of src/eval/synthetic.ts with
  * the seed that made the collection's documents, so queries follow the same topics) against a vectors-only
  * collection: once with `exact: true` as the oracle, then through the approximate path with the collection's
@@ -8,11 +8,11 @@
  * forward index it builds itself; this one measures what a user's collection answers.
  */
 import { pino } from 'pino';
-import type { SparseVector } from '../core/sparse-vector.js';
-import { openSpladexService } from '../search/spladex-service.js';
-import type { SearchRequest } from '../config/request-schemas.js';
-import { latencySummary } from './latency.js';
-import { createSyntheticModel, generateQuery } from './synthetic.js';
+import type { SparseVector } from '../src/core/sparse-vector.js';
+import { openSpladexService } from '../src/search/spladex-service.js';
+import type { SearchRequest } from '../src/config/request-schemas.js';
+import { latencySummary } from '../src/eval/latency.js';
+import { createSyntheticModel, generateQuery } from '../src/eval/synthetic.js';
 
 export interface CollectionBenchOptions {
   dataDir: string;

@@ -6,13 +6,13 @@
  * Models come from scripts/make-fixtures.py --bertbase (weights-stripped graphs + layouts, unpacked under
  * MODELS_DIR/bertbase); random weights are materialised once into MODELS_DIR/bert-base-VARIANT/ (1.3 GB in all, never in git).
  *
- *   npx tsx scripts/bench-encoders.ts [--models-dir /work/models-tmp] [--docs 8] [--queries 30] [--only int8-pooled]
+ *   npx tsx bench/bench-encoders.ts [--models-dir /work/models-tmp] [--docs 8] [--queries 30] [--only int8-pooled]
  */
 import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { writeRandomWeights } from '../src/encoders/bench-weights.js';
+import { writeRandomWeights } from './bench-weights.js';
 import type { SparseEncoder } from '../src/encoders/encoder.js';
 import { loadManifest } from '../src/encoders/manifest.js';
 import { openPipeline } from '../src/encoders/pipeline.js';

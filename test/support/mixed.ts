@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { httpJson } from './http.js';
-import { Rng } from '../../core/rng.js';
+import { Rng } from '../../src/core/rng.js';
 import { spawnServer } from './server-process.js';
 
 type BatchState = 'writing' | 'live' | 'replacing' | 'replaced' | 'deleting' | 'deleted';

@@ -3,7 +3,7 @@
  * model, moves every large initialiser to external data (`weights.bin`) and ships only the graph plus a layout
  * (`*.layout.json`: name, dtype, offset, length, mean, std per tensor), so a 530 MB model travels as 240 KB.
  * This writes a `weights.bin` with values drawn from each tensor's recorded mean/std (normal; ints rounded and
- * clamped), which is all a throughput benchmark needs. Used by scripts/bench-encoders.ts only.
+ * clamped), which is all a throughput benchmark needs. Used by bench/bench-encoders.ts only.
  */
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -1,11 +1,11 @@
 /**
- * Bounded-resources benchmark (issue 12 acceptance 2): `npx tsx scripts/bench-bounds.ts [--docs 100000]
- * [--seed 1] [--max-body-bytes 33554432]`. Thin wrapper over src/eval/bounds-bench.ts; prints the worst /health
+ * Bounded-resources benchmark (issue 12 acceptance 2): `npx tsx bench/bench-bounds.ts [--docs 100000]
+ * [--seed 1] [--max-body-bytes 33554432]`. Thin wrapper over bench/bounds-bench.ts; prints the worst /health
  * probe latency and peak RSS per heaviest accepted request (and two refused ones, for information); exits 1 when,
  * during an accepted request, a probe waited > 250 ms or RSS reached 1.5 GB.
  */
 import { parseArgs } from 'node:util';
-import { formatBoundsTable, runBoundsBench } from '../src/eval/bounds-bench.js';
+import { formatBoundsTable, runBoundsBench } from './bounds-bench.js';
 
 const { values } = parseArgs({
   options: {

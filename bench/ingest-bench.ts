@@ -3,7 +3,7 @@
  * CLI's bulk indexer takes: N pre-encoded SPLADE-like docs (~120 nnz over a 30,522 vocabulary, Zipf-like term
  * popularity) upserted in batches, no seal until the end (optional). Long-running: not part of `npm test`.
  *
- *   npx tsx src/index/bench/ingest-bench.ts [--docs 1000000] [--batch 1000] [--inflight 2] [--seal [--approx]] [--dir DIR]
+ *   npx tsx bench/ingest-bench.ts [--docs 1000000] [--batch 1000] [--inflight 2] [--seal [--approx]] [--dir DIR]
  *
  * Prints docs/s for the ingest alone (vector generation excluded), WAL bytes per doc, and optionally the seal time.
  */
@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { openCollectionStore } from '../../storage/collection-store.js';
-import type { StoreDocument } from '../../storage/store-types.js';
-import { IndexBuildConfigSchema } from '../../config/index-config.js';
+import { openCollectionStore } from '../src/storage/collection-store.js';
+import type { StoreDocument } from '../src/storage/store-types.js';
+import { IndexBuildConfigSchema } from '../src/config/index-config.js';
 
 const { values: args } = parseArgs({
   options: {
