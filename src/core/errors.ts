@@ -3,18 +3,30 @@
  * to HTTP status in one table (src/server/error-handler.ts) and the CLI maps them to exit codes. No HTTP here.
  */
 
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'UNAUTHENTICATED'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'BUSY'
-  | 'RATE_LIMITED'
-  | 'CORRUPT_INDEX'
-  | 'STORAGE_FULL'
-  | 'INTERNAL';
+/**
+ * Every error code, as a runtime list: the worker helper (worker-thread.ts), the HTTP client (src/ingest/client.ts)
+ * and the OpenAPI description check codes against it; `ErrorCode` is derived from it.
+ */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'BUSY',
+  'RATE_LIMITED',
+  'CORRUPT_INDEX',
+  'STORAGE_FULL',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** true when `code` is one of ERROR_CODES (e.g. a code read from a worker message or an HTTP answer). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
 
 export class SpladexError extends Error {
   readonly code: ErrorCode;

@@ -4,7 +4,7 @@
  * or over HTTP to a running server (`--url`, API.md). Errors come back as SpladexError either way, so commands
  * handle them once. Callers: the CLI commands, the bulk indexer, the BEIR runner (local only).
  */
-import { SpladexError, type ErrorCode } from '../core/errors.js';
+import { isErrorCode, SpladexError, type ErrorCode } from '../core/errors.js';
 import type { EncodeRequest, SearchRequest } from '../config/request-schemas.js';
 import type { EncodedVector } from '../search/encode.js';
 import type { CollectionInfo, SearchResponse } from '../search/collection.js';
@@ -52,11 +52,6 @@ export function createLocalClient(service: SpladexService): SpladexClient {
   };
 }
 
-const KNOWN_CODES = new Set<ErrorCode>([
-  'INVALID_ARGUMENT', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE',
-  'BUSY', 'CORRUPT_INDEX', 'STORAGE_FULL', 'INTERNAL',
-]);
-
 /** Options of the HTTP client. */
 export interface HttpClientOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8080`. */
@@ -89,7 +84,7 @@ export function createHttpClient(opts: HttpClientOptions): SpladexClient {
       let message = `${method} ${path}: HTTP ${res.status}`;
       try {
         const err = JSON.parse(text) as { code?: string; message?: string };
-        if (err.code !== undefined && KNOWN_CODES.has(err.code as ErrorCode)) code = err.code as ErrorCode;
+        if (isErrorCode(err.code)) code = err.code;
         if (err.message !== undefined) message = err.message;
       } catch {
         // not JSON: keep the status line
