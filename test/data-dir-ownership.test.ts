@@ -260,7 +260,7 @@ describe('a collection whose store another process holds', () => {
     await seed.close();
 
     const storeDir = path.join(dataDir, 'c1', 'store');
-    const lockModule = path.join(REPO_ROOT, 'src', 'index', 'lock.ts');
+    const lockModule = path.join(REPO_ROOT, 'src', 'storage', 'lock.ts');
     const script = `import { acquireDirLock } from ${JSON.stringify(lockModule)};
       await acquireDirLock(${JSON.stringify(storeDir)}, { role: 'foreign' });
       process.stdout.write('held\\n');
