@@ -30,6 +30,8 @@ try {
   const rss = await readRssBytes(server.pid);
   console.log(`fuzz: ${report.requests} requests in ${(report.tookMs / 1000).toFixed(1)} s (seed ${values.seed}, concurrency ${values.concurrency})`);
   console.log(`status counts: ${JSON.stringify(report.byStatus)}`);
+  console.log(`answered before the body was fully sent (server read Content-Length and answered early; counted above): ${JSON.stringify(report.earlyAnswers)}`);
+  console.log(`closed with no answer received while sending a body over the body limit (refused from Content-Length; not a failure): ${report.closedOverLimit}; the same with a content type the server refuses from the headers (415): ${report.closedRefusedType}`);
   console.log(`5xx other than 503 / connection failures: ${report.failureCount}; 503 BUSY (shed): ${report.busy}; non-envelope error bodies: ${report.badEnvelopes}`);
   console.log(`after the run: server ${alive ? 'alive' : 'DEAD'}, RSS ${rss === null ? '?' : `${(rss / 2 ** 20).toFixed(0)} MiB`}, checks: ${problems.length === 0 ? '/health 200, /ready 200, search 200' : problems.join('; ')}`);
   for (const f of report.failures) console.log(`FAIL ${f.request.method} ${f.request.path} [${f.request.contentType}] ${JSON.stringify(f.request.body)} → ${f.answer.status} ${f.answer.error ?? ''} ${f.answer.body}`);

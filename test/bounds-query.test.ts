@@ -45,22 +45,27 @@ describe('text query terms and token-map keys are capped before the work', () =>
     expect(errorOf(over).message).toContain(`at most ${DEFAULT_LIMITS.maxQueryTerms} distinct terms`);
   });
 
-  it('a token map with 200k keys is refused by its key count', async () => {
+  it('a token map with 200k keys is refused by the body scanner before JSON.parse; 2,000 keys by its schema count', async () => {
     const vector: Record<string, number> = {};
     for (const w of words(200_000)) vector[w] = 1;
     const res = await s.call('POST', '/v1/collections/vec/search', { vector });
     expect(res.statusCode).toBe(400);
-    expect(errorOf(res).message).toBe(`vector: at most ${DEFAULT_LIMITS.maxQueryTerms} terms (got 200000)`);
+    expect(errorOf(res).message).toBe(`vector: at most ${DEFAULT_LIMITS.maxDocTerms} keys in one object (maxDocTerms, the most any field allows); this one has 200000`);
+    const small: Record<string, number> = {};
+    for (const w of words(2000)) small[w] = 1;
+    const res2 = await s.call('POST', '/v1/collections/vec/search', { vector: small });
+    expect(res2.statusCode).toBe(400);
+    expect(errorOf(res2).message).toBe(`vector: at most ${DEFAULT_LIMITS.maxQueryTerms} terms (got 2000)`);
   });
 
-  it('a document token map past maxDocTerms is reported per document, by count', async () => {
+  it('a document token map past maxDocTerms refuses the whole body, naming the document, nothing indexed', async () => {
     const vector: Record<string, number> = {};
     for (const w of words(DEFAULT_LIMITS.maxDocTerms + 1)) vector[w] = 1;
     const res = await s.call('POST', '/v1/collections/vec/documents', { documents: [{ id: 'big', vector }, { id: 'ok', vector: { t: 1 } }] });
-    expect(res.statusCode).toBe(200);
-    const body = res.json();
-    expect(body.indexed).toBe(1);
-    expect(body.errors[0].message).toBe(`documents[0].vector: at most ${DEFAULT_LIMITS.maxDocTerms} terms (got ${DEFAULT_LIMITS.maxDocTerms + 1})`);
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res).message).toBe(`documents[0].vector: at most ${DEFAULT_LIMITS.maxDocTerms} keys in one object (maxDocTerms, the most any field allows); this one has ${DEFAULT_LIMITS.maxDocTerms + 1}`);
+    const got = await s.call('GET', '/v1/collections/vec/documents/ok');
+    expect(got.statusCode).toBe(404);
   });
 
   it('token maps within the cap and {indices, values} still validate as before', async () => {

@@ -5,9 +5,9 @@
  * server still answers /health, /ready and searches. Plus the case fuzzing found: a request line Node's parser
  * rejects gets the envelope and `Connection: close`, so a keep-alive client's next request is not reset.
  */
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { checkAlive, runFuzz, seedFuzzCollections, sendRaw } from './support/fuzz.js';
+import { checkAlive, runFuzz, seedFuzzCollections, sendOverSocket, sendRaw } from './support/fuzz.js';
 import { startTestServer, type TestServer } from './server-harness.js';
 
 let s: TestServer;
@@ -50,5 +50,39 @@ it('a request line the HTTP parser rejects gets the envelope and Connection: clo
     expect(badHead).toEqual({ status: 400, body: '' });
     const good = await sendRaw(base, { method: 'GET', path: '/health', contentType: null, body: null, headers: {} });
     expect(good.status).toBe(200);
+  }
+});
+
+it('a 413 answered from Content-Length before the body was sent read as a write EPIPE (status 0) → the early answer is read and the body stops', async () => {
+  // A server that answers after the request head, as Fastify does for an over-limit Content-Length, and counts
+  // the body bytes that still reach it.
+  let bodyBytes = 0;
+  const server = createServer((socket) => {
+    let head = '';
+    socket.on('data', (d: Buffer) => {
+      if (!head.includes('\r\n\r\n')) {
+        head += d.toString('latin1');
+        if (head.includes('\r\n\r\n')) {
+          bodyBytes += head.length - head.indexOf('\r\n\r\n') - 4;
+          const body = '{"statusCode":413,"code":"PAYLOAD_TOO_LARGE","error":"Payload Too Large","message":"body: larger than the limit"}';
+          socket.end(`HTTP/1.1 413 Payload Too Large\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+        }
+      } else {
+        bodyBytes += d.length;
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const big = 'x'.repeat(64 * 1024 * 1024);
+    const answer = await sendOverSocket(`http://127.0.0.1:${port}`, { method: 'POST', path: '/v1/collections/fz/documents', contentType: 'application/json', body: big, headers: {} });
+    expect(answer.status).toBe(413);
+    expect(answer.early).toBe(true);
+    expect(JSON.parse(answer.body).code).toBe('PAYLOAD_TOO_LARGE');
+    expect(bodyBytes).toBeLessThan(big.length / 2);
+  } finally {
+    server.close();
   }
 });

@@ -34,10 +34,24 @@ describe('body read timeout on a real socket', () => {
     clearInterval(trickle);
     const ms = performance.now() - t0;
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
-    expect(answer).toContain('"code":"INVALID_ARGUMENT"');
+    expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
     expect(ms).toBeGreaterThan(900);
     expect(ms).toBeLessThan(1500);
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
+  });
+});
+
+describe('long request timeouts', () => {
+  it('SPLADEX_REQUEST_TIMEOUT_MS above 300 s failed at startup (headersTimeout > Node default requestTimeout) → serves', async () => {
+    const s = await startTestServer({ requestTimeoutMs: 600_000 });
+    try {
+      await s.app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (s.app.server.address() as net.AddressInfo).port;
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      expect(s.app.server.requestTimeout).toBe(600_000);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -137,6 +137,7 @@ describe('edge hygiene without an API key', () => {
   it('with no API key any Host was answered (DNS rebinding) → 421 in the envelope; loopback names pass', async () => {
     const bad = await s.app.inject({ method: 'GET', url: '/v1/collections', headers: { host: 'evil.example:8080' } });
     expect(bad.statusCode).toBe(421);
+    expect(errorOf(bad).code).toBe('MISDIRECTED_REQUEST');
     expect(errorOf(bad).message).toBe('host: "evil.example:8080" is not an allowed host (SPLADEX_ALLOWED_HOSTS)');
     for (const h of ['localhost', 'localhost:8080', '127.0.0.1:9', '[::1]:8080']) {
       const ok = await s.app.inject({ method: 'GET', url: '/v1/collections', headers: { host: h } });
@@ -176,7 +177,7 @@ describe('edge hygiene without an API key', () => {
     expect(errorOf(bad).code).toBe('INVALID_ARGUMENT');
     const long = await s.app.inject({ method: 'GET', url: `/v1/collections/c/documents/${'x'.repeat(5000)}`, headers: host });
     expect(long.statusCode).toBe(414);
-    expect(errorOf(long).code).toBe('INVALID_ARGUMENT');
+    expect(errorOf(long).code).toBe('URI_TOO_LONG');
   });
 
   it('absolute paths appeared in error bodies (encoders/x.. lookup) → none', async () => {

@@ -18,7 +18,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   app = Fastify({ bodyLimit: 1024 });
-  registerBodyParsers(app);
+  registerBodyParsers(app, DEFAULT_LIMITS);
   registerErrorHandling(app, { maxBodyBytes: 1024, dataDir: '/srv/data' });
   app.get<{ Params: { code: string } }>('/throw/:code', async (request) => {
     const code = request.params.code as ErrorCode;
@@ -44,6 +44,9 @@ describe('error table', () => {
     ['CONFLICT', 409, 'Conflict'],
     ['PAYLOAD_TOO_LARGE', 413, 'Payload Too Large'],
     ['UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported Media Type'],
+    ['REQUEST_TIMEOUT', 408, 'Request Timeout'],
+    ['URI_TOO_LONG', 414, 'URI Too Long'],
+    ['MISDIRECTED_REQUEST', 421, 'Misdirected Request'],
   ];
   it.each(cases)('%s → %i with the envelope', async (code, status, error) => {
     const res = await app.inject({ method: 'GET', url: `/throw/${code}` });
@@ -85,7 +88,7 @@ describe('error table', () => {
   it('every code has a status', () => {
     expect(STATUS_BY_CODE.CORRUPT_INDEX).toBe(500);
     expect(STATUS_BY_CODE.STORAGE_FULL).toBe(507);
-    expect(Object.keys(STATUS_BY_CODE)).toHaveLength(11);
+    expect(Object.keys(STATUS_BY_CODE)).toHaveLength(14);
   });
 
   it('unknown route → 404 envelope', async () => {
@@ -142,7 +145,7 @@ describe('body parsers', () => {
     const res = await app.inject({ method: 'POST', url: '/ndjson', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"id":"a"}\r\n{"id":\n' });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/^body line 2: not valid JSON/);
-    expect(() => parseNdjsonDocuments('{}\n\n[1,\n')).toThrow(/^body line 3: not valid JSON/);
+    await expect(parseNdjsonDocuments('{}\n\n[1,\n')).rejects.toThrow(/^body line 3: not valid JSON/);
   });
 
   it('body over the limit → 413', async () => {

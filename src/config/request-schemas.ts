@@ -149,6 +149,7 @@ function numberArraySchema(kind: 'termId' | 'weight', maxTerms: number) {
       type: 'array',
       items: kind === 'termId' ? { type: 'integer', minimum: 0 } : { type: 'number', minimum: 0 },
       maxItems: maxTerms,
+      description: kind === 'termId' ? `term ids (integers ≥ 0), at most ${maxTerms}` : `weights (finite, ≥ 0), one per term id, at most ${maxTerms}`,
     });
 }
 
@@ -214,12 +215,29 @@ export function documentSchema(limits: Limits) {
     .object({
       id: wellFormedString()
         .min(1, 'must not be empty')
-        .refine((s) => utf8Len(s) <= limits.maxIdBytes, `must be at most ${limits.maxIdBytes} UTF-8 bytes`),
-      title: wellFormedString().refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`).optional(),
-      text: wellFormedString().refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`).optional(),
-      vector: vectorInputSchema(limits.maxDocTerms).optional(),
-      dense: z.array(z.number().refine(Number.isFinite, 'must be finite')).optional(),
-      metadata: z.record(wellFormedString(), metadataValue).optional(),
+        .refine((s) => utf8Len(s) <= limits.maxIdBytes, `must be at most ${limits.maxIdBytes} UTF-8 bytes`)
+        .meta({ description: `document id, 1 to ${limits.maxIdBytes} UTF-8 bytes (also accepted as \`_id\`, or an integer); an existing id is replaced` }),
+      title: wellFormedString()
+        .refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`)
+        .optional()
+        .meta({ description: `title, encoded with the text; at most ${limits.maxTextBytes} UTF-8 bytes` }),
+      text: wellFormedString()
+        .refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`)
+        .optional()
+        .meta({ description: `text to encode and store (also accepted as \`content\`); at most ${limits.maxTextBytes} UTF-8 bytes; text, title or vector is required` }),
+      vector: vectorInputSchema(limits.maxDocTerms)
+        .optional()
+        .meta({ description: `precomputed sparse vector, \`{indices, values}\` or a token map; at most ${limits.maxDocTerms} terms; replaces encoding` }),
+      dense: z
+        .array(z.number().refine(Number.isFinite, 'must be finite'))
+        .optional()
+        .meta({ description: "dense vector of the collection's dense.dim finite numbers (collections with a dense part)" }),
+      metadata: z
+        .record(wellFormedString(), metadataValue)
+        .optional()
+        .meta({
+          description: `metadata: string, finite number, boolean or an array of strings/numbers per key; at most ${limits.maxMetadataKeys} keys and ${limits.maxMetadataBytes} bytes; declared fields are filterable`,
+        }),
     })
     .strict()
     .refine((d) => d.text !== undefined || d.title !== undefined || d.vector !== undefined, {
@@ -232,13 +250,13 @@ export type DocumentInput = z.infer<ReturnType<typeof documentSchema>>;
 const filterValue = z.union([wellFormedString(), z.number(), z.boolean()]);
 export const FilterClauseSchema = z
   .object({
-    field: wellFormedString().min(1),
-    eq: filterValue.optional(),
-    in: z.array(filterValue).min(1).max(10_000).optional(),
-    gt: z.number().optional(),
-    gte: z.number().optional(),
-    lt: z.number().optional(),
-    lte: z.number().optional(),
+    field: wellFormedString().min(1).meta({ description: 'metadata field declared in the collection config' }),
+    eq: filterValue.optional().meta({ description: 'keyword field equals this value' }),
+    in: z.array(filterValue).min(1).max(10_000).optional().meta({ description: 'keyword field equals one of these, 1–10,000 values' }),
+    gt: z.number().optional().meta({ description: 'number field > this' }),
+    gte: z.number().optional().meta({ description: 'number field ≥ this' }),
+    lt: z.number().optional().meta({ description: 'number field < this' }),
+    lte: z.number().optional().meta({ description: 'number field ≤ this' }),
   })
   .strict()
   .refine((c) => c.eq !== undefined || c.in !== undefined || c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined, 'a clause needs one of eq, in, gt, gte, lt, lte');
@@ -246,56 +264,74 @@ export type FilterClause = z.infer<typeof FilterClauseSchema>;
 
 export const FilterSchema = z
   .object({
-    must: z.array(FilterClauseSchema).max(64).optional(),
-    mustNot: z.array(FilterClauseSchema).max(64).optional(),
-    should: z.array(FilterClauseSchema).max(64).optional(),
+    must: z.array(FilterClauseSchema).max(64).optional().meta({ description: 'clauses every hit matches; at most 64' }),
+    mustNot: z.array(FilterClauseSchema).max(64).optional().meta({ description: 'clauses no hit matches; at most 64' }),
+    should: z.array(FilterClauseSchema).max(64).optional().meta({ description: 'clauses of which a hit matches at least one (when given); at most 64' }),
   })
   .strict();
 export type FilterInput = z.infer<typeof FilterSchema>;
 
 export const HybridSchema = z
   .object({
-    method: z.enum(['convex', 'rrf']).default('convex'),
-    alpha: z.number().min(0).max(1).default(0.5),
-    normalization: z.enum(['minmax', 'zscore', 'none']).default('minmax'),
-    rrfK: z.number().min(0).max(10_000).default(60),
-    candidates: z.number().int().min(1).max(10_000).default(100),
+    method: z.enum(['convex', 'rrf']).default('convex').meta({ description: 'fusion: convex combination of normalised scores, or reciprocal rank fusion; default convex' }),
+    alpha: z.number().min(0).max(1).default(0.5).meta({ description: 'convex weight of the sparse score (1 − alpha for dense; not used by rrf); [0, 1], default 0.5' }),
+    normalization: z.enum(['minmax', 'zscore', 'none']).default('minmax').meta({ description: 'score normalisation before a convex fusion; default minmax' }),
+    rrfK: z.number().min(0).max(10_000).default(60).meta({ description: 'RRF constant k in 1 / (k + rank); 0–10,000, default 60' }),
+    candidates: z.number().int().min(1).max(10_000).default(100).meta({ description: 'top candidates taken from each of sparse and dense before fusing (raised to k when smaller); 1–10,000, default 100' }),
   })
   .strict();
 export type HybridParams = z.infer<typeof HybridSchema>;
 
 export const PrfSchema = z
   .object({
-    docs: z.number().int().min(1).max(100).default(5),
-    terms: z.number().int().min(1).max(1000).default(20),
-    weight: z.number().min(0).max(10).default(0.5),
+    docs: z.number().int().min(1).max(100).default(5).meta({ description: 'top documents of the first pass used as feedback; 1–100, default 5' }),
+    terms: z.number().int().min(1).max(1000).default(20).meta({ description: 'expansion terms added to the query; 1–1,000, default 20' }),
+    weight: z.number().min(0).max(10).default(0.5).meta({ description: 'weight of the expansion terms, relative to the query\'s L1 mass; 0–10, default 0.5' }),
   })
   .strict();
 export type PrfParams = z.infer<typeof PrfSchema>;
 
 export const SearchParamsInputSchema = z
   .object({
-    queryCut: z.number().int().min(1).max(1024).optional(),
-    heapFactor: z.number().gt(0).max(1).optional(),
-    nKnn: z.number().int().min(0).max(256).optional(),
-    exact: z.boolean().optional(),
-    targetRecall: z.number().gt(0).max(1).nullable().optional(),
+    queryCut: z.number().int().min(1).max(1024).optional().meta({ description: "largest query terms searched; 1–1,024, default the collection's search.queryCut" }),
+    heapFactor: z.number().gt(0).max(1).optional().meta({ description: "a block is skipped when its summary score < heapFactor × the k-th score (larger = faster, lower recall); (0, 1], default the collection's search.heapFactor" }),
+    nKnn: z.number().int().min(0).max(256).optional().meta({ description: "kNN-graph neighbours of the top hits re-scored (needs a graph: index.nKnn > 0); 0–256, default the collection's index.nKnn" }),
+    exact: z.boolean().optional().meta({ description: 'search exhaustively (exact top-k); default false' }),
+    targetRecall: z.number().gt(0).max(1).nullable().optional().meta({ description: "use the calibrated queryCut/heapFactor for this recall@k; (0, 1] or null, default the collection's search.targetRecall" }),
   })
   .strict();
 
 export function searchRequestSchema(limits: Limits) {
   return z
     .object({
-      query: wellFormedString().min(1, 'must not be empty').max(limits.maxTextBytes).optional(),
-      vector: vectorInputSchema(limits.maxQueryTerms).optional(),
-      dense: z.array(z.number().refine(Number.isFinite, 'must be finite')).optional(),
-      k: z.number().int('must be an integer').min(1, 'must be >= 1').max(limits.maxK, `must be <= ${limits.maxK}`).optional(),
-      filter: FilterSchema.optional(),
-      params: SearchParamsInputSchema.optional(),
-      hybrid: HybridSchema.optional(),
-      prf: PrfSchema.optional(),
-      explain: z.boolean().optional(),
-      include: z.array(z.enum(['title', 'text', 'metadata'])).optional(),
+      query: wellFormedString()
+        .min(1, 'must not be empty')
+        .max(limits.maxTextBytes)
+        .optional()
+        .meta({ description: "query text, encoded by the collection's query encoder; exactly one of query or vector" }),
+      vector: vectorInputSchema(limits.maxQueryTerms)
+        .optional()
+        .meta({ description: `query sparse vector, \`{indices, values}\` or a token map, at most ${limits.maxQueryTerms} terms; exactly one of query or vector` }),
+      dense: z
+        .array(z.number().refine(Number.isFinite, 'must be finite'))
+        .optional()
+        .meta({ description: 'dense query vector (collections with a dense part); alone it makes a dense-only search' }),
+      k: z
+        .number()
+        .int('must be an integer')
+        .min(1, 'must be >= 1')
+        .max(limits.maxK, `must be <= ${limits.maxK}`)
+        .optional()
+        .meta({ description: `hits to return; 1–${limits.maxK}, default the collection's search.k (10)` }),
+      filter: FilterSchema.optional().meta({ description: 'metadata filter on declared fields' }),
+      params: SearchParamsInputSchema.optional().meta({ description: "Seismic search knobs; absent fields take the collection's search defaults" }),
+      hybrid: HybridSchema.optional().meta({ description: 'fusion of sparse and dense scores; applies when a dense query is present' }),
+      prf: PrfSchema.optional().meta({ description: 'pseudo-relevance feedback: expand the query with terms of the top documents, then search again' }),
+      explain: z.boolean().optional().meta({ description: 'add a per-hit score breakdown (`explain`); default false' }),
+      include: z
+        .array(z.enum(['title', 'text', 'metadata']))
+        .optional()
+        .meta({ description: 'stored fields returned with each hit; default none (ids and scores only)' }),
     })
     .strict()
     .refine((r) => !(r.query !== undefined && r.vector !== undefined), { message: 'give exactly one of query or vector', path: ['query'] })
@@ -314,7 +350,13 @@ export type SearchRequest = z.infer<ReturnType<typeof searchRequestSchema>>;
 
 export function batchSearchSchema(limits: Limits) {
   return z
-    .object({ searches: z.array(searchRequestSchema(limits)).min(1).max(limits.maxBatchSearches) })
+    .object({
+      searches: z
+        .array(searchRequestSchema(limits))
+        .min(1)
+        .max(limits.maxBatchSearches)
+        .meta({ description: `search bodies, 1 to ${limits.maxBatchSearches}; answered in the same order` }),
+    })
     .strict()
     .superRefine((b, ctx) => {
       const cost: ResponseCost = { hits: 0, explainTerms: 0, includedHits: 0 };
@@ -335,8 +377,14 @@ export const MAX_CALIBRATION_QUERIES = 1000;
 export function optimizeRequestSchema(limits: Limits) {
   const item = z
     .object({
-      query: wellFormedString().min(1, 'must not be empty').max(limits.maxTextBytes).optional(),
-      vector: vectorInputSchema(limits.maxQueryTerms).optional(),
+      query: wellFormedString()
+        .min(1, 'must not be empty')
+        .max(limits.maxTextBytes)
+        .optional()
+        .meta({ description: "sample query text, encoded by the collection's query encoder; exactly one of query or vector" }),
+      vector: vectorInputSchema(limits.maxQueryTerms)
+        .optional()
+        .meta({ description: 'sample query sparse vector, `{indices, values}` or a token map; exactly one of query or vector' }),
     })
     .strict()
     .refine((q) => (q.query !== undefined) !== (q.vector !== undefined), { message: 'give exactly one of query or vector', path: ['query'] });
@@ -347,7 +395,9 @@ export function optimizeRequestSchema(limits: Limits) {
         .min(MIN_CALIBRATION_QUERIES, `at least ${MIN_CALIBRATION_QUERIES} queries`)
         .max(MAX_CALIBRATION_QUERIES, `at most ${MAX_CALIBRATION_QUERIES} queries`)
         .optional()
-        .describe('sample queries for the recall calibration of targetRecall (instead of documents used as queries)'),
+        .describe(
+          `sample queries for the recall calibration of targetRecall, ${MIN_CALIBRATION_QUERIES}–${MAX_CALIBRATION_QUERIES} (instead of documents used as queries); absent = documents are the sample`,
+        ),
     })
     .strict();
 }
@@ -355,10 +405,14 @@ export type OptimizeRequest = z.infer<ReturnType<typeof optimizeRequestSchema>>;
 
 export const EncodeRequestSchema = z
   .object({
-    encoder: z.string().min(1).default('lexical'),
-    collection: z.string().min(1).optional(),
-    kind: z.enum(['query', 'document']).default('query'),
-    texts: z.array(wellFormedString().max(1024 * 1024)).min(1).max(1000),
+    encoder: z.string().min(1).default('lexical').meta({ description: 'encoder id; default lexical' }),
+    collection: z.string().min(1).optional().meta({ description: "collection whose lexical statistics (and dictionary) the encoder uses" }),
+    kind: z.enum(['query', 'document']).default('query').meta({ description: 'encode as queries or as documents; default query' }),
+    texts: z
+      .array(wellFormedString().max(1024 * 1024))
+      .min(1)
+      .max(1000)
+      .meta({ description: 'texts to encode, 1–1,000, each at most 1,048,576 characters' }),
   })
   .strict();
 export type EncodeRequest = z.infer<typeof EncodeRequestSchema>;

@@ -4,8 +4,9 @@
  */
 
 /**
- * Every error code, as a runtime list: the worker helper (worker-thread.ts), the HTTP client (src/ingest/client.ts)
- * and the OpenAPI description check codes against it; `ErrorCode` is derived from it.
+ * Every error code, as a runtime list: `ErrorCode` is derived from it, the OpenAPI error envelope's enum
+ * (server/route-schemas.ts) comes from it, and the worker helper (worker-thread.ts) and the HTTP client
+ * (src/ingest/client.ts) check codes against it (`isErrorCode`).
  */
 export const ERROR_CODES = [
   'INVALID_ARGUMENT',
@@ -16,6 +17,9 @@ export const ERROR_CODES = [
   'UNSUPPORTED_MEDIA_TYPE',
   'BUSY',
   'RATE_LIMITED',
+  'REQUEST_TIMEOUT',
+  'URI_TOO_LONG',
+  'MISDIRECTED_REQUEST',
   'CORRUPT_INDEX',
   'STORAGE_FULL',
   'INTERNAL',

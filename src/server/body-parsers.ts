@@ -4,12 +4,16 @@
  * line is one document and the result is shaped like the JSON body, `{documents: [...]}`. Anything else → 415.
  *
  * Invariants: a body that is not valid JSON/NDJSON fails here with 400 INVALID_ARGUMENT (naming the line for
- * NDJSON) before any handler runs, so nothing is indexed. JSON keys spelled `__proto__` are refused (prototype
- * poisoning), the same policy as Fastify's default parser. Numbers like `1e999` parse to Infinity and are
- * rejected later by schema validation. Registered by app.ts.
+ * NDJSON) before any handler runs, so nothing is indexed. JSON keys that decode to `__proto__` are refused
+ * (prototype poisoning), the same policy as Fastify's default parser. An object with more keys than any schema
+ * allows is refused before JSON.parse (json-scan.ts); large bodies are parsed in slices that yield to the event
+ * loop. Numbers like `1e999` parse to Infinity and are rejected later by schema validation. Registered by app.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SpladexError } from '../core/errors.js';
+import { TimeSlicer } from '../core/time-slice.js';
+import { DEFAULT_LIMITS, type Limits } from '../config/request-schemas.js';
+import { type JsonScanLimits, parseJsonChunked } from './json-scan.js';
 
 /** Route config flag that allows NDJSON bodies. */
 export interface NdjsonRouteConfig {
@@ -23,80 +27,71 @@ declare module 'fastify' {
   }
 }
 
-// Matches a `__proto__` key, also when its characters are \u-escaped (as secure-json-parse does).
-const PROTO_KEY = /"(?:_|\\u005[Ff])(?:_|\\u005[Ff])(?:p|\\u0070)(?:r|\\u0072)(?:o|\\u006[Ff])(?:t|\\u0074)(?:o|\\u006[Ff])(?:_|\\u005[Ff])(?:_|\\u005[Ff])"\s*:/;
+/** Keys a plain request object (not a token map or metadata) may have; far above any schema's field count. */
+const PLAIN_OBJECT_KEYS = 64;
 
-function parseJsonText(text: string, where: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new SpladexError('INVALID_ARGUMENT', `${where}: not valid JSON (${(e as Error).message})`);
-  }
-  if (PROTO_KEY.test(text)) throw new SpladexError('INVALID_ARGUMENT', `${where}: must not contain a "__proto__" key`);
-  return value;
+/**
+ * The scanner's per-object key limit: the largest key count any request schema allows (document token maps
+ * `maxDocTerms`, query token maps `maxQueryTerms`, metadata `maxMetadataKeys`), so it refuses only objects that
+ * validation would refuse too, but before JSON.parse builds them.
+ */
+export function jsonScanLimitsFor(limits: Pick<Limits, 'maxQueryTerms' | 'maxDocTerms' | 'maxMetadataKeys'>): JsonScanLimits {
+  const candidates: Array<[string, number]> = [
+    ['maxDocTerms', limits.maxDocTerms],
+    ['maxQueryTerms', limits.maxQueryTerms],
+    ['maxMetadataKeys', limits.maxMetadataKeys],
+  ];
+  let best: [string, number] = ['plain objects', PLAIN_OBJECT_KEYS];
+  for (const c of candidates) if (c[1] > best[1]) best = c;
+  return { maxKeysPerObject: best[1], maxKeysName: best[0] };
 }
 
 /** Parses an NDJSON document stream into `{documents}`; blank lines are skipped; throws on the first bad line. */
-export function parseNdjsonDocuments(text: string): { documents: unknown[] } {
+export async function parseNdjsonDocuments(text: string, scanLimits: JsonScanLimits = jsonScanLimitsFor(DEFAULT_LIMITS)): Promise<{ documents: unknown[] }> {
+  return parseNdjsonDocumentsYielding(text, scanLimits);
+}
+
+/**
+ * Parses NDJSON, each line through parseJsonChunked (key-count and `__proto__` checks before JSON.parse), yielding
+ * to the event loop (one shared TimeSlicer) whenever a slice has been used, so a 32 MiB NDJSON upsert does not hold
+ * /health up for the whole parse. One line is one document.
+ */
+export async function parseNdjsonDocumentsYielding(text: string, scanLimits: JsonScanLimits): Promise<{ documents: unknown[] }> {
   const documents: unknown[] = [];
-  const cursor = { start: 0, lineNo: 0 };
-  parseNdjsonLines(text, cursor, documents, Infinity);
+  const slicer = new TimeSlicer();
+  let start = 0;
+  let lineNo = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    const line = text.slice(start, end).trim();
+    if (line !== '') documents.push(await parseJsonChunked(line, { ...scanLimits, where: `body line ${lineNo}`, slicer }));
+    start = end + 1;
+    if (slicer.due()) await slicer.yield();
+  }
   return { documents };
 }
 
-/** Parses lines from `cursor` until the text ends or `untilMs` (performance.now()) has passed. */
-function parseNdjsonLines(text: string, cursor: { start: number; lineNo: number }, documents: unknown[], untilMs: number): void {
-  while (cursor.start <= text.length) {
-    let end = text.indexOf('\n', cursor.start);
-    if (end < 0) end = text.length;
-    cursor.lineNo++;
-    const line = text.slice(cursor.start, end).trim();
-    if (line !== '') documents.push(parseJsonText(line, `body line ${cursor.lineNo}`));
-    cursor.start = end + 1;
-    // Checked every 64 lines: performance.now() costs ~50 ns, a small line ~1 µs to parse.
-    if ((cursor.lineNo & 63) === 0 && performance.now() > untilMs) return;
-  }
-}
-
-/** Time slice of the NDJSON parser before it yields to the event loop, ms. */
-const NDJSON_SLICE_MS = 10;
-
-/**
- * Like `parseNdjsonDocuments`, but yields to the event loop (setImmediate) after each NDJSON_SLICE_MS of parsing,
- * so a 32 MiB NDJSON upsert does not hold /health up for the whole parse (one line is one document and at most
- * one slice plus that line's parse). Same results and errors.
- */
-export async function parseNdjsonDocumentsYielding(text: string): Promise<{ documents: unknown[] }> {
-  const documents: unknown[] = [];
-  const cursor = { start: 0, lineNo: 0 };
-  for (;;) {
-    parseNdjsonLines(text, cursor, documents, performance.now() + NDJSON_SLICE_MS);
-    if (cursor.start > text.length) return { documents };
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+// `text.trim() === ''` would copy a 32 MiB body; this stops at the first non-blank character.
+function isBlankText(text: string): boolean {
+  return !/\S/.test(text);
 }
 
 /** Replaces Fastify's default parsers with the two accepted media types. */
-export function registerBodyParsers(app: FastifyInstance): void {
+export function registerBodyParsers(app: FastifyInstance, limits: Limits): void {
+  const scanLimits = jsonScanLimitsFor(limits);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req: FastifyRequest, body: string | Buffer, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, async (_req: FastifyRequest, body: string | Buffer) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     // An empty body is an absent body (clients often send the header on bodyless POSTs); routes that need a
     // body then answer `body: is required`.
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, parseJsonText(text, 'body'));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
+    if (isBlankText(text)) return undefined;
+    return parseJsonChunked(text, { ...scanLimits, where: 'body' });
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, async (req: FastifyRequest, body: string | Buffer) => {
     const config = req.routeOptions.config as NdjsonRouteConfig;
     if (config.ndjson !== true) throw new SpladexError('UNSUPPORTED_MEDIA_TYPE', 'content-type: application/x-ndjson is only accepted for document upserts');
-    return parseNdjsonDocumentsYielding(typeof body === 'string' ? body : body.toString('utf8'));
+    return parseNdjsonDocumentsYielding(typeof body === 'string' ? body : body.toString('utf8'), scanLimits);
   });
 }

@@ -25,7 +25,7 @@ export function handleClientError(err: Error & { code?: string; rawPacket?: unkn
     status = 431;
     message = 'headers: too large';
   }
-  const body = JSON.stringify(toEnvelope(status, 'INVALID_ARGUMENT', message));
+  const body = JSON.stringify(toEnvelope(status, status === 408 ? 'REQUEST_TIMEOUT' : 'INVALID_ARGUMENT', message));
   // A HEAD answer has no body (a client would read it as garbage after the response).
   const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
   socket.end(

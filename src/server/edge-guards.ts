@@ -35,7 +35,7 @@ export function registerHostCheck(app: FastifyInstance, allowedHosts: readonly s
     const host = request.headers.host;
     if (host !== undefined && allowed.has(hostName(host))) return;
     const shown = host === undefined ? 'missing' : JSON.stringify(host.slice(0, 200));
-    return sendError(reply, 421, 'INVALID_ARGUMENT', `host: ${shown} is not an allowed host (SPLADEX_ALLOWED_HOSTS)`);
+    return sendError(reply, 421, 'MISDIRECTED_REQUEST', `host: ${shown} is not an allowed host (SPLADEX_ALLOWED_HOSTS)`);
   });
 }
 

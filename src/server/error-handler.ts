@@ -27,6 +27,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   BUSY: 503,
   RATE_LIMITED: 429,
+  REQUEST_TIMEOUT: 408,
+  URI_TOO_LONG: 414,
+  MISDIRECTED_REQUEST: 421,
   CORRUPT_INDEX: 500,
   STORAGE_FULL: 507,
   INTERNAL: 500,
@@ -39,6 +42,9 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  408: 'REQUEST_TIMEOUT',
+  414: 'URI_TOO_LONG',
+  421: 'MISDIRECTED_REQUEST',
   429: 'RATE_LIMITED',
   503: 'BUSY',
 };
@@ -131,7 +137,7 @@ export function registerErrorHandling(app: FastifyInstance, options: ErrorHandli
     const code = CODE_BY_STATUS[status];
     if (status >= 400 && status < 500) {
       request.log.debug({ code: err.code, message: err.message }, 'request rejected');
-      // Client errors we have no code for (405, 408, ...) keep their status and read as INVALID_ARGUMENT.
+      // Client errors we have no code for (405, 431, ...) keep their status and read as INVALID_ARGUMENT.
       return sendError(reply, status, code ?? 'INVALID_ARGUMENT', fastifyMessage(err, maxBodyBytes));
     }
     if (status === 503) return sendError(reply, 503, 'BUSY', 'server busy, retry later', 1);

@@ -2,7 +2,9 @@
  * OpenAPI at /docs, generated from the zod schemas that validate requests (route `schema.body`, `params`,
  * `querystring` are zod; `z.toJSONSchema` converts them for @fastify/swagger, input side, so defaults read as
  * optional). Also installs zod as Fastify's validator compiler (see validation.ts) and a plain JSON serializer,
- * since response schemas here are documentation only. Registered by app.ts before the routes.
+ * since response schemas here are documentation only. Registered by app.ts before the routes. Records every
+ * route's schemas as registered (`registeredRoutes`), so a test can hold the document against the app's routes
+ * and each documented example against the zod schema that validates it.
  */
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -11,6 +13,19 @@ import { z } from 'zod';
 import { isZodSchema, safeParseForFastify } from './validation.js';
 
 const PARTS = ['body', 'querystring', 'params', 'headers'] as const;
+
+/** A route as registered: its method, URL (`:param` form) and schema (zod parts), the document's input. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  schema: Record<string, unknown> | undefined;
+}
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** The routes of `app` (the instance given to `registerOpenApi`), auto-added HEAD routes left out. */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
 
 /** zod → JSON Schema for OpenAPI 3.0 documents; refinements and transforms cannot be expressed and are omitted. */
 export function toOpenApiSchema(schema: z.ZodType): Record<string, unknown> {
@@ -21,6 +36,12 @@ export function toOpenApiSchema(schema: z.ZodType): Record<string, unknown> {
 
 /** Installs zod validation and serves the OpenAPI document and UI under /docs. */
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  const routes: RegisteredRoute[] = [];
+  registered.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as Record<string, unknown> | undefined;
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, schema });
+  });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if (!isZodSchema(schema)) return (data: unknown) => ({ value: data });
     // Fastify hands a missing body over as null; zod schemas that allow an absent body use `.optional()`.

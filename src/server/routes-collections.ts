@@ -5,19 +5,28 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { CollectionConfigSchema } from '../config/index-config.js';
-import { optimizeRequestSchema, type OptimizeRequest } from '../config/request-schemas.js';
-import { collectionInfoResponse, collectionListResponse, collectionParamsSchema, noContent, optimizeResponse, responses } from './route-schemas.js';
+import { optimizeRequestSchema } from '../config/request-schemas.js';
+import {
+  collectionInfoResponse,
+  collectionListResponse,
+  collectionParamsSchema,
+  createCollectionExample,
+  noContent,
+  optimizeExample,
+  optimizeResponse,
+  responses,
+  type ZodTypeProvider,
+} from './route-schemas.js';
 import { relativizeMessage } from './error-handler.js';
 import type { ServerService } from './service-port.js';
 
-type NameParams = { name: string };
-
 /** Registers the collection routes. */
-export function registerCollectionRoutes(app: FastifyInstance, service: ServerService, dataDir?: string): void {
+export function registerCollectionRoutes(fastify: FastifyInstance, service: ServerService, dataDir?: string): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const tags = ['collections'];
   const security = [{ bearer: [] }];
 
-  app.put<{ Params: NameParams; Body: unknown }>(
+  app.put(
     '/v1/collections/:name',
     {
       schema: {
@@ -25,7 +34,7 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
         security,
         summary: 'Create a collection (idempotent for an identical config)',
         params: collectionParamsSchema,
-        body: CollectionConfigSchema.optional(),
+        body: CollectionConfigSchema.optional().meta({ description: 'collection config; every field optional (defaults per field)', examples: [createCollectionExample] }),
         response: responses({ 200: collectionInfoResponse, 201: collectionInfoResponse }),
       },
     },
@@ -42,13 +51,13 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
     return list;
   });
 
-  app.get<{ Params: NameParams }>(
+  app.get(
     '/v1/collections/:name',
     { schema: { tags, security, summary: 'A collection with its config and stats', params: collectionParamsSchema, response: responses({ 200: collectionInfoResponse }) } },
     async (request) => service.getCollection(request.params.name),
   );
 
-  app.delete<{ Params: NameParams }>(
+  app.delete(
     '/v1/collections/:name',
     { schema: { tags, security, summary: 'Delete a collection and its data', params: collectionParamsSchema, response: responses({ 204: noContent }) } },
     async (request, reply) => {
@@ -57,7 +66,7 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
     },
   );
 
-  app.post<{ Params: NameParams; Body: OptimizeRequest | undefined }>(
+  app.post(
     '/v1/collections/:name/optimize',
     {
       schema: {
@@ -65,7 +74,9 @@ export function registerCollectionRoutes(app: FastifyInstance, service: ServerSe
         security,
         summary: 'Seal the memtable and merge segments (optionally calibrating targetRecall on sample queries)',
         params: collectionParamsSchema,
-        body: optimizeRequestSchema(service.limits).optional(),
+        body: optimizeRequestSchema(service.limits)
+          .optional()
+          .meta({ description: 'optional: sample queries for the recall calibration', examples: [optimizeExample] }),
         response: responses({ 200: optimizeResponse }),
       },
     },

@@ -14,19 +14,20 @@ import {
   noContent,
   responses,
   upsertBodySchema,
+  upsertExample,
   upsertResponse,
+  type ZodTypeProvider,
 } from './route-schemas.js';
 import type { NdjsonRouteConfig } from './body-parsers.js';
 
-type DocParams = { name: string; id: string };
-
 /** Registers the document routes; `limits` bound the envelope and ids (the service checks each document). */
-export function registerDocumentRoutes(app: FastifyInstance, service: ServerService, limits: Limits): void {
+export function registerDocumentRoutes(fastify: FastifyInstance, service: ServerService, limits: Limits): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const tags = ['documents'];
   const security = [{ bearer: [] }];
   const ndjson: NdjsonRouteConfig = { ndjson: true };
 
-  app.post<{ Params: { name: string }; Body: { documents: unknown[] } }>(
+  app.post(
     '/v1/collections/:name/documents',
     {
       config: ndjson,
@@ -36,14 +37,14 @@ export function registerDocumentRoutes(app: FastifyInstance, service: ServerServ
         summary: 'Upsert a batch of documents (JSON or application/x-ndjson, one document per line)',
         consumes: ['application/json', 'application/x-ndjson'],
         params: collectionParamsSchema,
-        body: upsertBodySchema(limits),
+        body: upsertBodySchema(limits).meta({ examples: [upsertExample] }),
         response: responses({ 200: upsertResponse }),
       },
     },
     async (request) => service.upsertDocuments(request.params.name, request.body.documents),
   );
 
-  app.get<{ Params: DocParams; Querystring: { vector?: string } }>(
+  app.get(
     '/v1/collections/:name/documents/:id',
     {
       schema: {
@@ -61,7 +62,7 @@ export function registerDocumentRoutes(app: FastifyInstance, service: ServerServ
     },
   );
 
-  app.delete<{ Params: DocParams }>(
+  app.delete(
     '/v1/collections/:name/documents/:id',
     { schema: { tags, security, summary: 'Delete a document by id', params: documentParamsSchema(limits), response: responses({ 204: noContent }) } },
     async (request, reply) => {

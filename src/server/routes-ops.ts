@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { sendError } from './error-handler.js';
 import type { AppMetrics } from './metrics.js';
+import { errorEnvelopeSchema, healthResponse, metricsResponse, readyResponse, type ZodTypeProvider } from './route-schemas.js';
 import type { ServerService } from './service-port.js';
 
 /** Where the web page lives (written by the web page's owner; optional). */
@@ -43,16 +44,17 @@ async function readOptional(file: string): Promise<Buffer | null> {
 }
 
 /** Registers /health, /ready, /metrics, / and /web/:file. `webDir` is overridable for tests. */
-export function registerOpsRoutes(app: FastifyInstance, service: ServerService, metrics: AppMetrics, webDir = WEB_DIR): void {
+export function registerOpsRoutes(fastify: FastifyInstance, service: ServerService, metrics: AppMetrics, webDir = WEB_DIR): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const tags = ['operations'];
-  app.get('/health', { schema: { tags, summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/health', { schema: { tags, summary: 'Liveness', response: { 200: healthResponse } } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { schema: { tags, summary: 'Readiness: 200 once collections are loaded and encoders warmed' } }, async (_request, reply) => {
+  app.get('/ready', { schema: { tags, summary: 'Readiness: 200 once collections are loaded and encoders warmed', response: { 200: readyResponse, 503: errorEnvelopeSchema } } }, async (_request, reply) => {
     if (service.isReady()) return { status: 'ready' };
     return sendError(reply, 503, 'BUSY', 'not ready: collections are loading or encoders warming', 1);
   });
 
-  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics' } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: metricsResponse } } }, async (_request, reply) => {
     const text = await metrics.render();
     return reply.type(metrics.contentType).send(text);
   });
@@ -62,7 +64,7 @@ export function registerOpsRoutes(app: FastifyInstance, service: ServerService, 
     return reply.type('text/html; charset=utf-8').send(page ?? PLACEHOLDER_HTML);
   });
 
-  app.get<{ Params: { file: string } }>(
+  app.get(
     '/web/:file',
     { schema: { hide: true, params: z.object({ file: z.string().regex(WEB_FILE_RE, 'must be a plain file name') }) } },
     async (request, reply) => {

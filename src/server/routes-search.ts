@@ -7,8 +7,18 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { SpladexError } from '../core/errors.js';
-import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
-import { batchSearchResponse, collectionParamsSchema, encodeResponse, responses, searchResponse } from './route-schemas.js';
+import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type Limits } from '../config/request-schemas.js';
+import {
+  batchSearchExample,
+  batchSearchResponse,
+  collectionParamsSchema,
+  encodeExample,
+  encodeResponse,
+  responses,
+  searchExample,
+  searchResponse,
+  type ZodTypeProvider,
+} from './route-schemas.js';
 import type { ServerService } from './service-port.js';
 import type { AppMetrics } from './metrics.js';
 
@@ -34,11 +44,12 @@ export interface SearchRouteOptions {
 }
 
 /** Registers search, batch search and encode. */
-export function registerSearchRoutes(app: FastifyInstance, service: ServerService, options: SearchRouteOptions): void {
+export function registerSearchRoutes(fastify: FastifyInstance, service: ServerService, options: SearchRouteOptions): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ bearer: [] }];
   const { metrics, limits, requestTimeoutMs } = options;
 
-  app.post<{ Params: { name: string }; Body: SearchRequest }>(
+  app.post(
     '/v1/collections/:name/search',
     {
       schema: {
@@ -46,7 +57,7 @@ export function registerSearchRoutes(app: FastifyInstance, service: ServerServic
         security,
         summary: 'Top-k search by text, sparse vector and/or dense vector',
         params: collectionParamsSchema,
-        body: searchRequestSchema(limits),
+        body: searchRequestSchema(limits).meta({ examples: [searchExample] }),
         response: responses({ 200: searchResponse }),
       },
     },
@@ -58,7 +69,7 @@ export function registerSearchRoutes(app: FastifyInstance, service: ServerServic
     },
   );
 
-  app.post<{ Params: { name: string }; Body: { searches: SearchRequest[] } }>(
+  app.post(
     '/v1/collections/:name/search/batch',
     {
       schema: {
@@ -66,7 +77,7 @@ export function registerSearchRoutes(app: FastifyInstance, service: ServerServic
         security,
         summary: 'Several searches in one request; results in the same order',
         params: collectionParamsSchema,
-        body: batchSearchSchema(limits),
+        body: batchSearchSchema(limits).meta({ examples: [batchSearchExample] }),
         response: responses({ 200: batchSearchResponse }),
       },
     },
@@ -78,9 +89,9 @@ export function registerSearchRoutes(app: FastifyInstance, service: ServerServic
     },
   );
 
-  app.post<{ Body: EncodeRequest }>(
+  app.post(
     '/v1/encode',
-    { schema: { tags: ['encode'], security, summary: 'Encode texts into sparse vectors', body: EncodeRequestSchema, response: responses({ 200: encodeResponse }) } },
+    { schema: { tags: ['encode'], security, summary: 'Encode texts into sparse vectors', body: EncodeRequestSchema.meta({ examples: [encodeExample] }), response: responses({ 200: encodeResponse }) } },
     async (request) => withDeadline(service.encode(request.body), requestTimeoutMs, 'encode'),
   );
 }

@@ -9,6 +9,7 @@
  * test/api-fuzz.test.ts covers body shapes through `inject`; this file adds the transport and routing layer.
  */
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import fc from 'fast-check';
 
 export interface FuzzRequest {
@@ -23,6 +24,8 @@ export interface FuzzAnswer {
   status: number;
   body: string;
   error?: string;
+  /** The answer arrived before the request body was fully written (sendOverSocket). */
+  early?: boolean;
 }
 
 export interface FuzzReport {
@@ -34,38 +37,108 @@ export interface FuzzReport {
   /** Non-2xx JSON answers that were not the error envelope. */
   badEnvelopes: number;
   busy: number;
+  /** Answers (counted in byStatus) that arrived before the body was fully sent, by status. */
+  earlyAnswers: Record<string, number>;
+  /**
+   * Connections closed with no answer received while sending a body larger than the server's body limit: the
+   * server refuses those from Content-Length (413) and closes, and the reset that follows can discard the answer
+   * in the client's receive buffer (TCP's lingering-close problem). Not failures; a closure on any other request is.
+   */
+  closedOverLimit: number;
+  /** The same, on a body whose content type or charset the server refuses from the headers (415). Not failures. */
+  closedRefusedType: number;
   tookMs: number;
 }
 
 /** Collections the fuzzer expects to exist (see `seedFuzzCollections`). */
 export const FUZZ_COLLECTIONS = ['fz', 'fzv'] as const;
 
+/** Bodies at least this large go over a raw socket (sendOverSocket) so an early answer is read, not lost. */
+const RAW_SOCKET_MIN_BODY_BYTES = 256 * 1024;
+
 /** Sends one raw request; resolves with status 0 and the error on a connection failure (never throws). */
 export function sendRaw(base: string, req: FuzzRequest, timeoutMs = 30_000): Promise<FuzzAnswer> {
+  if (req.body !== null && Buffer.byteLength(req.body) >= RAW_SOCKET_MIN_BODY_BYTES) return sendOverSocket(base, req, timeoutMs);
   const url = new URL(base);
   return new Promise((resolve) => {
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.contentType !== null) headers['content-type'] = req.contentType;
     if (req.body !== null) headers['content-length'] = Buffer.byteLength(req.body);
-    // A server may answer (413) before an over-limit body is fully written and then close the socket, so the
-    // client's write fails with EPIPE: an answer whose head has arrived counts as the answer.
-    let answered: { status: number; chunks: Buffer[] } | null = null;
     const r = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
-      answered = { status: res.statusCode ?? 0, chunks };
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));
     });
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    r.on('error', (err) => {
-      const a = answered as { status: number; chunks: Buffer[] } | null;
-      if (a !== null) resolve({ status: a.status, body: Buffer.concat(a.chunks).toString('utf8') });
-      else resolve({ status: 0, body: '', error: err.message });
-    });
+    r.on('error', (err) => resolve({ status: 0, body: '', error: err.message }));
     if (req.body !== null) r.write(req.body);
     r.end();
   });
+}
+
+/**
+ * Sends a large request over a plain TCP socket, reading while it writes, as a browser does: a server may
+ * answer (413 from Content-Length) before the body is sent and then close, and Node's http client reports the
+ * write's EPIPE/ECONNRESET and drops an answer already received. Here whatever response arrived is parsed and
+ * is the answer (`early: true` when it came before the body was fully written); the body stops being written
+ * once an answer has begun. Only when no response bytes arrived at all is it a connection failure (status 0).
+ */
+export function sendOverSocket(base: string, req: FuzzRequest, timeoutMs = 30_000): Promise<FuzzAnswer> {
+  const url = new URL(base);
+  const body = Buffer.from(req.body ?? '', 'utf8');
+  const head = [`${req.method} ${req.path} HTTP/1.1`, `host: ${url.host}`, 'connection: close', `content-length: ${body.length}`];
+  if (req.contentType !== null) head.push(`content-type: ${req.contentType}`);
+  for (const [k, v] of Object.entries(req.headers)) head.push(`${k}: ${v}`);
+  return new Promise((resolve) => {
+    const received: Buffer[] = [];
+    let sentAll = false;
+    let writeError: string | undefined;
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('error', (err) => {
+      writeError = err.message;
+    });
+    socket.on('close', () => {
+      const answer = parseHttpResponse(Buffer.concat(received));
+      if (answer === null) resolve({ status: 0, body: '', error: writeError ?? 'closed without an answer' });
+      else resolve({ ...answer, early: !sentAll });
+    });
+    socket.on('connect', async () => {
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+      const chunk = 64 * 1024;
+      for (let at = 0; at < body.length; at += chunk) {
+        if (socket.destroyed) return;
+        if (received.length > 0) {
+          socket.end();
+          return;
+        }
+        if (!socket.write(body.subarray(at, at + chunk))) {
+          await new Promise<void>((r) => {
+            const done = (): void => {
+              socket.off('drain', done).off('close', done);
+              r();
+            };
+            socket.on('drain', done).on('close', done);
+          });
+        }
+      }
+      sentAll = true;
+    });
+  });
+}
+
+/** Status and body of an HTTP/1.1 response in `bytes` (Content-Length or up to the close), or null without a head. */
+function parseHttpResponse(bytes: Buffer): { status: number; body: string } | null {
+  const end = bytes.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const headText = bytes.subarray(0, end).toString('latin1');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(headText);
+  if (m === null) return null;
+  const len = /\r\ncontent-length:\s*(\d+)/i.exec(headText);
+  const rest = bytes.subarray(end + 4);
+  return { status: Number(m[1]), body: (len === null ? rest : rest.subarray(0, Number(len[1]))).toString('utf8') };
 }
 
 // ---------------------------------------------------------------- arbitraries
@@ -299,20 +372,32 @@ function isEnvelope(body: string): boolean {
   }
 }
 
+/** Content types the server may accept (anything else is a 415 decided from the headers alone). */
+const ACCEPTED_TYPE = /^application\/(?:json|x-ndjson)\s*(?:;\s*charset="?utf-?8"?\s*)?$/i;
+
 /** Sends `count` generated requests (seeded) with `concurrency` in flight; returns the tally. Never throws. */
-export async function runFuzz(base: string, opts: { count: number; seed: number; concurrency: number; onProgress?: (done: number) => void }): Promise<FuzzReport> {
+export async function runFuzz(
+  base: string,
+  opts: { count: number; seed: number; concurrency: number; maxBodyBytes?: number; onProgress?: (done: number) => void },
+): Promise<FuzzReport> {
+  const maxBodyBytes = opts.maxBodyBytes ?? 32 * 1024 * 1024;
   const t0 = performance.now();
   const requests = fc.sample(fuzzRequestArb, { numRuns: opts.count, seed: opts.seed });
-  const report: FuzzReport = { requests: 0, byStatus: {}, failures: [], failureCount: 0, badEnvelopes: 0, busy: 0, tookMs: 0 };
+  const report: FuzzReport = { requests: 0, byStatus: {}, failures: [], failureCount: 0, badEnvelopes: 0, busy: 0, earlyAnswers: {}, closedOverLimit: 0, closedRefusedType: 0, tookMs: 0 };
   let next = 0;
   const worker = async () => {
     while (next < requests.length) {
       const req = requests[next++];
       const answer = await sendRaw(base, req);
       report.requests++;
-      const key = answer.status === 0 ? 'conn-error' : String(answer.status);
+      const closedOverLimit = answer.status === 0 && req.body !== null && Buffer.byteLength(req.body) > maxBodyBytes && /EPIPE|ECONNRESET|closed without an answer/.test(answer.error ?? '');
+      const closedRefusedType = !closedOverLimit && answer.status === 0 && req.body !== null && !ACCEPTED_TYPE.test(req.contentType ?? '') && /EPIPE|ECONNRESET|closed without an answer/.test(answer.error ?? '');
+      const key = closedOverLimit ? 'closed-over-limit' : closedRefusedType ? 'closed-refused-type' : answer.status === 0 ? 'conn-error' : String(answer.status);
       report.byStatus[key] = (report.byStatus[key] ?? 0) + 1;
-      if (answer.status === 503) report.busy++;
+      if (answer.early === true) report.earlyAnswers[key] = (report.earlyAnswers[key] ?? 0) + 1;
+      if (closedOverLimit) report.closedOverLimit++;
+      else if (closedRefusedType) report.closedRefusedType++;
+      else if (answer.status === 503) report.busy++;
       else if (answer.status === 0 || answer.status >= 500) {
         report.failureCount++;
         if (report.failures.length < 20) report.failures.push({ request: { ...req, body: req.body === null ? null : req.body.slice(0, 300) }, answer: { ...answer, body: answer.body.slice(0, 300) } });
