@@ -1,10 +1,10 @@
 /**
  * Crash test (issue 6): `npx tsx scripts/crash-test.ts [--cycles 30] [--seed 1] [--writers 3] [--memtable 40]
- * [--no-inspect]`. Thin wrapper over src/eval/hardening/crash.ts; prints one row per cycle and exits 1 on any
+ * [--no-inspect]`. Thin wrapper over test/support/crash.ts; prints one row per cycle and exits 1 on any
  * failure.
  */
 import { parseArgs } from 'node:util';
-import { runCrashTest, TABLE_HEADER } from '../src/eval/hardening/crash.js';
+import { runCrashTest, TABLE_HEADER } from '../test/support/crash.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 /**
  * API fuzzing against a real server process (issue 6): `npx tsx scripts/fuzz-api.ts [--count 10000] [--seed 1]
- * [--concurrency 8]`. Thin wrapper over src/eval/hardening/fuzz.ts: starts `node --import tsx src/main.ts` on a
+ * [--concurrency 8]`. Thin wrapper over test/support/fuzz.ts: starts `node --import tsx src/main.ts` on a
  * temp data dir and a free port, seeds collections, sends the generated requests, then checks the process is
  * alive and /health, /ready and a search answer 200. Exits 1 on any 5xx (other than 503), connection failure,
  * non-envelope error body, or a dead server.
@@ -9,8 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkAlive, runFuzz, seedFuzzCollections } from '../src/eval/hardening/fuzz.js';
-import { readRssBytes, spawnServer } from '../src/eval/hardening/server-process.js';
+import { checkAlive, runFuzz, seedFuzzCollections } from '../test/support/fuzz.js';
+import { readRssBytes, spawnServer } from '../test/support/server-process.js';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, concurrency: { type: 'string', default: '8' } } });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));

@@ -1,7 +1,7 @@
 /**
  * Search load test (issue 6): `npx tsx scripts/load-test.ts [--connections 64] [--duration 60] [--early 10] [--warmup 0]
  * [--corpus ../shared/data/scifact/corpus.jsonl] [--queries ../shared/data/scifact/queries.jsonl] [--k 10]`.
- * Thin wrapper over src/eval/hardening/load.ts; prints QPS, latency percentiles, errors, RSS once a second and
+ * Thin wrapper over test/support/load.ts; prints QPS, latency percentiles, errors, RSS once a second and
  * the load average. Exits 0 (PASS) only with zero errors, timeouts and non-2xx answers and RSS growth below 10%
  * both from the early second (--early) to the end (two-point) and from the peak of early±5 s to the peak of the
  * last 10 s (windowed); window means and the highest RSS after --early are printed too. Otherwise it prints FAIL
@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { runLoadTest } from '../src/eval/hardening/load.js';
+import { runLoadTest } from '../test/support/load.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,11 +1,11 @@
 /**
  * Mixed read/write test (issue 6): `npx tsx scripts/mixed-test.ts [--writers 4] [--readers 16] [--duration 60]
- * [--batch 20] [--k 50] [--memtable 2000] [--seed 1]`. Thin wrapper over src/eval/hardening/mixed.ts; exits 1 on
+ * [--batch 20] [--k 50] [--memtable 2000] [--seed 1]`. Thin wrapper over test/support/mixed.ts; exits 1 on
  * any error or a reader seeing a batch partially.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { runMixedTest } from '../src/eval/hardening/mixed.js';
+import { runMixedTest } from '../test/support/mixed.js';
 
 const { values } = parseArgs({
   options: {

@@ -21,8 +21,8 @@ import {
   openCollectionStore as openStore,
   type OpenCollectionStoreOptions,
   type SealableCollectionStore,
-} from './index/collection-store.js';
-import type { StoreConfig } from './index/store-types.js';
+} from './storage/collection-store.js';
+import type { StoreConfig } from './storage/store-types.js';
 import { openSpladexService as openService, type ServiceOptions, type SpladexService } from './search/spladex-service.js';
 
 export { SpladexError, isSpladexError, type ErrorCode } from './core/errors.js';
@@ -60,11 +60,11 @@ export type {
   StoreSearchOptions,
   StoreSearchResult,
   StoreStats,
-} from './index/store-types.js';
-export type { SealableCollectionStore } from './index/collection-store.js';
+} from './storage/store-types.js';
+export type { SealableCollectionStore } from './storage/collection-store.js';
 export { buildApp, type AppOptions } from './server/app.js';
 export type { ServerService } from './server/service-port.js';
-export { startServer, StoppedBeforeReady, type RunningServer, type StartOptions } from './main.js';
+export { startServer, StoppedBeforeReady, type RunningServer, type StartOptions } from './server/start-server.js';
 
 function defaultLogger(): Logger {
   return pino({ level: 'warn', base: { service: 'spladex' } });

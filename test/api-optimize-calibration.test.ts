@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, startTestServer, type TestServer } from './server-harness.js';
-import { createRng } from '../src/eval/hardening/rng.js';
+import { Rng } from '../src/core/rng.js';
 
 const DIM = 500;
-const rng = createRng(11);
+const rng = new Rng(11);
 const TERMS = Array.from({ length: DIM }, (_, t) => t);
 
 function randomVector(): { indices: number[]; values: number[] } {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { startServer, type RunningServer } from '../src/main.js';
+import { startServer, type RunningServer } from '../src/server/start-server.js';
 import { runCli } from '../src/cli/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spladex-cli-'));

@@ -21,11 +21,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, spawnServer, type ServerProcess } from '../src/eval/hardening/server-process.js';
+import { REPO_ROOT, spawnServer, type ServerProcess } from './support/server-process.js';
 import { runCli } from '../src/cli/run-cli.js';
 import { openSpladexService } from '../src/search/spladex-service.js';
 import { buildApp } from '../src/server/app.js';
-import { readLockHolder } from '../src/index/lock.js';
+import { readLockHolder } from '../src/storage/lock.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'spladex-owner-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -260,7 +260,7 @@ describe('a collection whose store another process holds', () => {
     await seed.close();
 
     const storeDir = path.join(dataDir, 'c1', 'store');
-    const lockModule = path.join(REPO_ROOT, 'src', 'index', 'lock.ts');
+    const lockModule = path.join(REPO_ROOT, 'src', 'storage', 'lock.ts');
     const script = `import { acquireDirLock } from ${JSON.stringify(lockModule)};
       await acquireDirLock(${JSON.stringify(storeDir)}, { role: 'foreign' });
       process.stdout.write('held\\n');

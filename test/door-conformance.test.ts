@@ -18,7 +18,7 @@ import { runCli } from '../src/cli/run-cli.js';
 import { runBeir } from '../src/eval/beir-runner.js';
 import { loadQrels, loadQueries } from '../src/eval/beir-loader.js';
 import { readTrecRun } from '../src/eval/trec-run.js';
-import { startServer } from '../src/main.js';
+import { startServer } from '../src/server/start-server.js';
 import { openSpladexService } from '../src/search/spladex-service.js';
 import { startTestServer } from './server-harness.js';
 

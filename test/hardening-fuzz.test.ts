@@ -1,13 +1,13 @@
 /**
  * HTTP-level fuzzing over real sockets (issue 6; the long run is scripts/fuzz-api.ts): generated requests
  * (routes, methods, content types, malformed and edge bodies, odd paths and headers, see
- * src/eval/hardening/fuzz.ts) never get a 5xx or a dropped connection, error answers are the envelope, and the
+ * test/support/fuzz.ts) never get a 5xx or a dropped connection, error answers are the envelope, and the
  * server still answers /health, /ready and searches. Plus the case fuzzing found: a request line Node's parser
  * rejects gets the envelope and `Connection: close`, so a keep-alive client's next request is not reset.
  */
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { checkAlive, runFuzz, seedFuzzCollections, sendOverSocket, sendRaw } from '../src/eval/hardening/fuzz.js';
+import { checkAlive, runFuzz, seedFuzzCollections, sendOverSocket, sendRaw } from './support/fuzz.js';
 import { startTestServer, type TestServer } from './server-harness.js';
 
 let s: TestServer;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServer } from '../src/main.js';
+import { startServer } from '../src/server/start-server.js';
 
 let dataDir: string;
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServer } from '../src/main.js';
+import { startServer } from '../src/server/start-server.js';
 import { openSpladexService } from '../src/search/spladex-service.js';
 
 let dataDir: string;

@@ -10,16 +10,16 @@ import { pino } from 'pino';
 import fc from 'fast-check';
 import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
 import { denseSimilarity } from '../src/search/dense.js';
-import { matchesFilter } from '../src/index/metadata-index.js';
+import { matchesFilter } from '../src/filter/metadata-index.js';
 import type { FilterInput } from '../src/config/request-schemas.js';
 import { errorOf, startTestServer } from './server-harness.js';
-import { createRng } from '../src/eval/hardening/rng.js';
+import { Rng } from '../src/core/rng.js';
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'theta', 'kappa', 'lambda', 'sigma'];
 const LANGS = ['en', 'de', 'fr'];
 
 /** Seeded uniform [0, 1) numbers (mulberry32, shared with the hardening runs). */
-const rng = (seed: number): (() => number) => createRng(seed).next;
+const rng = (seed: number): (() => number) => { const g = new Rng(seed); return () => g.next(); };
 
 interface Doc {
   id: string;

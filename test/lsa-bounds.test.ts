@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openSpladexService } from '../src/search/spladex-service.js';
-import { pollUntil, spawnServer } from '../src/eval/hardening/server-process.js';
-import { createRng } from '../src/eval/hardening/rng.js';
+import { pollUntil, spawnServer } from './support/server-process.js';
+import { Rng } from '../src/core/rng.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -21,7 +21,8 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** `n` texts over a 5,000-word vocabulary: a fit at rank 512 on them takes seconds. */
 function texts(n: number, seed: number): { id: string; text: string }[] {
-  const r = createRng(seed).next;
+  const g = new Rng(seed);
+  const r = () => g.next();
   return Array.from({ length: n }, (_, i) => ({
     id: `d${String(i).padStart(5, '0')}`,
     text: Array.from({ length: 30 }, () => `w${Math.floor(r() * 5000)}x`).join(' ') + (i % 10 === 0 ? ' granite' : ''),

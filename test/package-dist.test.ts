@@ -102,8 +102,8 @@ describe('the packed tarball', () => {
   it('ships dist (JS, declarations, workers, web page, bin) and no sources, tests or fixtures', () => {
     const files = packed.files.map((f) => f.path);
     for (const f of ['dist/lib.js', 'dist/lib.d.ts', 'dist/main.js', 'dist/cli/spladex.js', 'dist/server/web/index.html',
-      'dist/index/seal-worker.js', 'dist/encoders/encode-worker.js', 'dist/encoders/lsa/lsa-fit-worker.js',
-      'dist/index/seismic/build-worker.js', 'package.json', 'README.md', 'LICENSE']) {
+      'dist/segment/seal-worker.js', 'dist/encoders/encode-worker.js', 'dist/encoders/lsa/lsa-fit-worker.js',
+      'dist/seismic/build-worker.js', 'package.json', 'README.md', 'LICENSE']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([]);

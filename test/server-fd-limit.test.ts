@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpJson } from '../src/eval/hardening/http.js';
-import { spawnServer, type ServerProcess } from '../src/eval/hardening/server-process.js';
+import { httpJson } from './support/http.js';
+import { spawnServer, type ServerProcess } from './support/server-process.js';
 
 describe('file descriptors under ulimit -n 200', () => {
   let dataDir: string;

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawnServer, type ServerProcess } from '../src/eval/hardening/server-process.js';
+import { spawnServer, type ServerProcess } from './support/server-process.js';
 
 const MB = 1 << 20;
 let mnt = '';

@@ -8,8 +8,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openCollectionStore } from '../src/index/collection-store.js';
-import type { CollectionStore, StoreConfig, StoreSearchOptions } from '../src/index/store-types.js';
+import { openCollectionStore } from '../src/storage/collection-store.js';
+import type { CollectionStore, StoreConfig, StoreSearchOptions } from '../src/storage/store-types.js';
 import { IndexBuildConfigSchema } from '../src/config/index-config.js';
 
 const logger = pino({ level: 'silent' });

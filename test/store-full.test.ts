@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openCollectionStore } from '../src/index/collection-store.js';
-import type { StoreConfig, StoreDocument, StoreSearchOptions } from '../src/index/store-types.js';
+import { openCollectionStore } from '../src/storage/collection-store.js';
+import type { StoreConfig, StoreDocument, StoreSearchOptions } from '../src/storage/store-types.js';
 import { IndexBuildConfigSchema } from '../src/config/index-config.js';
-import type { TermDictionary } from '../src/index/dictionary.js';
+import type { TermDictionary } from '../src/storage/dictionary.js';
 
 let mnt = '';
 let mounted = false;

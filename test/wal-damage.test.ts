@@ -2,17 +2,17 @@
  * Issue 11.9: WAL damage that would silently drop acknowledged writes is CORRUPT_INDEX naming the file — a
  * deleted current generation, a gap between generations — at the store and through `spladex inspect` (exit 1,
  * one line). Record-level damage (a bad length in a middle record, garbage before valid records) is covered by
- * src/index/wal.test.ts. Real files, real store, the CLI in-process.
+ * src/storage/wal.test.ts. Real files, real store, the CLI in-process.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openCollectionStore } from '../src/index/collection-store.js';
-import type { StoreConfig } from '../src/index/store-types.js';
+import { openCollectionStore } from '../src/storage/collection-store.js';
+import type { StoreConfig } from '../src/storage/store-types.js';
 import { IndexBuildConfigSchema } from '../src/config/index-config.js';
-import { parseWalName, walPath } from '../src/index/wal.js';
+import { parseWalName, walPath } from '../src/storage/wal.js';
 import { runCli } from '../src/cli/run-cli.js';
 
 const logger = pino({ level: 'silent' });

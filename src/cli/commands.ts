@@ -7,10 +7,10 @@ import { statSync } from 'node:fs';
 import type { EnvConfig } from '../config/env.js';
 import { EncodeRequestSchema, type SearchRequest } from '../config/request-schemas.js';
 import { encodeTexts } from '../search/encode.js';
-import { bulkIndex, type BadLine } from './bulk-index.js';
+import { bulkIndex, type BadLine } from '../ingest/bulk-index.js';
 import { readCalibrationQueries } from './calibration-queries.js';
-import { openTarget } from './open-target.js';
-import { createProgress, SILENT_PROGRESS } from './progress.js';
+import { openTarget } from '../ingest/open-target.js';
+import { createProgress, SILENT_PROGRESS } from '../ingest/progress.js';
 import { COMMON_OPTIONS, intOption, parseCommandArgs, positional, UsageError, type CliIo } from './usage.js';
 
 /** Help text per command, printed by `--help`. */

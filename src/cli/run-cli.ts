@@ -2,7 +2,9 @@
  * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | eval | bench`,
  * prints help, and maps failures to exit codes — 0 ok, 1 failure (one line `spladex: error: CODE: message`),
  * 2 usage (`spladex: usage: ...`). Returns null for `serve`, which keeps the process running.
- * Callers: src/cli/main.ts (the process entry) and unit tests.
+ * `serve`, `eval` and `bench` run code that lives above src/cli/ (the server, the evaluation and benchmarks), so
+ * the process entry (src/cli/main.ts, a composition root like src/main.ts) hands them in as `OuterCommands`.
+ * Callers: src/cli/main.ts (the process entry), scripts/beir-eval.ts and tests.
  */
 import { isOutOfSpace, isSpladexError } from '../core/errors.js';
 import { loadEnv, type EnvConfig } from '../config/env.js';
@@ -31,9 +33,24 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`;
 const SERVE_HELP = `spladex serve [--data DIR] [--host HOST] [--port N] [--log-level LEVEL]
   Starts the server; other settings come from SPLADEX_* environment variables (see docs/API.md).`;
 
+/** Commands whose code lives above src/cli/; a missing one answers exit code 2 ("not available"). */
+export interface OuterCommands {
+  /** Starts the server on this environment; resolves 'ready', or 'stopped' when a signal stopped it during the load. */
+  serve?(env: Record<string, string | undefined>): Promise<'ready' | 'stopped'>;
+  /** `spladex eval`: the BEIR runner (src/eval/beir-runner.ts). */
+  eval?(args: string[], env: EnvConfig, io: CliIo): Promise<number>;
+  /** `spladex bench`: the synthetic benchmark; writes report lines through `line`. */
+  bench?(args: string[], line: (text: string) => void): Promise<void>;
+}
+
 type Command = (args: string[], env: EnvConfig, io: CliIo) => Promise<number | null>;
 
-async function serveCommand(args: string[], _env: EnvConfig, io: CliIo, rawEnv: Record<string, string | undefined>): Promise<number | null> {
+async function serveCommand(
+  args: string[],
+  io: CliIo,
+  rawEnv: Record<string, string | undefined>,
+  outer: OuterCommands,
+): Promise<number | null> {
   if (args.includes('--help') || args.includes('-h')) {
     io.stdout(`${SERVE_HELP}\n`);
     return 0;
@@ -50,53 +67,51 @@ async function serveCommand(args: string[], _env: EnvConfig, io: CliIo, rawEnv: 
   if (values.host !== undefined) env.SPLADEX_HOST = values.host;
   if (values.port !== undefined) env.SPLADEX_PORT = String(intOption('port', values.port, 0, 65535));
   if (values['log-level'] !== undefined) env.SPLADEX_LOG_LEVEL = values['log-level'];
-  // Imported lazily: the server pulls in Fastify, which the other commands do not need.
-  const { startServer, StoppedBeforeReady } = await import('../main.js');
-  try {
-    await startServer(env);
-  } catch (err) {
-    // A signal during the start-up load is a clean stop (everything is closed by now), not a failure.
-    if (err instanceof StoppedBeforeReady) return 0;
-    throw err;
-  }
-  return null;
+  if (outer.serve === undefined) throw new UsageError('serve is not available in this entry');
+  // A signal during the start-up load is a clean stop (everything is closed by now), not a failure.
+  return (await outer.serve(env)) === 'stopped' ? 0 : null;
 }
 
-async function evalCommand(args: string[], env: EnvConfig, io: CliIo): Promise<number> {
-  const { runBeirCli } = await import('../eval/beir-runner.js');
-  return runBeirCli(args, env, io);
+async function evalCommand(args: string[], env: EnvConfig, io: CliIo, outer: OuterCommands): Promise<number> {
+  if (outer.eval === undefined) throw new UsageError('eval is not available in this entry');
+  return outer.eval(args, env, io);
 }
 
-async function benchCommand(args: string[], _env: EnvConfig, io: CliIo): Promise<number> {
+async function benchCommand(args: string[], io: CliIo, outer: OuterCommands): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     io.stdout('spladex bench [--docs N] [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON]\n  Same as npm run bench (src/eval/bench-runner.ts).\n');
     return 0;
   }
-  // Imported lazily: the benchmark pulls in the synthetic generator and index builders.
-  const { parseBenchArgs, runBench } = await import('../eval/bench-runner.js');
-  await runBench(parseBenchArgs(args), (line) => io.stdout(`${line}\n`));
+  if (outer.bench === undefined) throw new UsageError('bench is not available in this entry');
+  await outer.bench(args, (line) => io.stdout(`${line}\n`));
   return 0;
 }
 
 /**
  * Runs one CLI invocation. `argv` excludes node and the script; `rawEnv` is the process environment (only
- * parsed through src/config/env.ts). Resolves to the exit code, or null when the process must keep running.
+ * parsed through src/config/env.ts); `outer` the commands from above src/cli/. Resolves to the exit code, or null
+ * when the process must keep running.
  */
-export async function runCli(argv: string[], io: CliIo, rawEnv: Record<string, string | undefined>): Promise<number | null> {
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  rawEnv: Record<string, string | undefined>,
+  outer: OuterCommands = {},
+): Promise<number | null> {
   const [cmd, ...args] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     io.stdout(`${MAIN_HELP}\n`);
     return cmd === undefined ? 2 : 0;
   }
   const commands: Record<string, Command> = {
-    serve: (a, e, o) => serveCommand(a, e, o, rawEnv),
+    serve: (a, _e, o) => serveCommand(a, o, rawEnv, outer),
     index: indexCommand,
     search: searchCommand,
     optimize: optimizeCommand,
     encode: encodeCommand,
     inspect: inspectCommand,
-    eval: evalCommand,
-    bench: benchCommand,
+    eval: (a, e, o) => evalCommand(a, e, o, outer),
+    bench: (a, _e, o) => benchCommand(a, o, outer),
   };
   const known = Object.hasOwn(commands, cmd);
   try {

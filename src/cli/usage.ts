@@ -5,13 +5,9 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-/** A wrong invocation: unknown flag, missing argument, bad number. Maps to exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from '../ingest/usage-error.js';
+
+export { UsageError };
 
 /** Where a command writes. `stdout` is the command's result; `stderr` progress, warnings and errors. */
 export interface CliIo {

@@ -3,7 +3,11 @@
  * to HTTP status in one table (src/server/error-handler.ts) and the CLI maps them to exit codes. No HTTP here.
  */
 
-/** Every error code, in one list: the type below and the OpenAPI error envelope's enum (server/route-schemas.ts) come from it. */
+/**
+ * Every error code, as a runtime list: `ErrorCode` is derived from it, the OpenAPI error envelope's enum
+ * (server/route-schemas.ts) comes from it, and the worker helper (worker-thread.ts) and the HTTP client
+ * (src/ingest/client.ts) check codes against it (`isErrorCode`).
+ */
 export const ERROR_CODES = [
   'INVALID_ARGUMENT',
   'UNAUTHENTICATED',
@@ -22,6 +26,11 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** true when `code` is one of ERROR_CODES (e.g. a code read from a worker message or an HTTP answer). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
 
 export class SpladexError extends Error {
   readonly code: ErrorCode;

@@ -1,7 +1,7 @@
 /**
  * The one way spladex starts a `worker_threads` worker, and the one wire form of an error crossing the thread
- * boundary. Callers: src/encoders/worker-pool.ts, src/index/seal-runner.ts, src/encoders/lsa/lsa-fit-runner.ts,
- * src/index/seismic/build-parallel.ts (and the worker modules beside them, for `toWireError`).
+ * boundary. Callers: src/encoders/worker-pool.ts, src/segment/seal-runner.ts, src/encoders/lsa/lsa-fit-runner.ts,
+ * src/seismic/build-parallel.ts (and the worker modules beside them, for `toWireError`).
  *
  * A worker module is a `.ts` file beside its caller. `workerUrl(import.meta.url, './x-worker')` names the file of
  * the same flavour as the caller: `x-worker.js` when the caller runs compiled (`dist/`, plain `node`, no tsx
@@ -15,28 +15,7 @@
  * reaches the client with its code, and anything else becomes INTERNAL with its message.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { isOutOfSpace, SpladexError, type ErrorCode } from './errors.js';
-
-/**
- * Every code, as a runtime set (a `Record` so the compiler flags a code added to `ErrorCode` but not here). A
- * code the parent does not know arrives as INTERNAL.
- */
-const CODES: Record<ErrorCode, true> = {
-  INVALID_ARGUMENT: true,
-  UNAUTHENTICATED: true,
-  NOT_FOUND: true,
-  CONFLICT: true,
-  PAYLOAD_TOO_LARGE: true,
-  UNSUPPORTED_MEDIA_TYPE: true,
-  BUSY: true,
-  RATE_LIMITED: true,
-  REQUEST_TIMEOUT: true,
-  URI_TOO_LONG: true,
-  MISDIRECTED_REQUEST: true,
-  CORRUPT_INDEX: true,
-  STORAGE_FULL: true,
-  INTERNAL: true,
-};
+import { isErrorCode, isOutOfSpace, SpladexError } from './errors.js';
 
 /** An error as posted between threads (structured-clone safe). */
 export interface WireError {
@@ -76,6 +55,7 @@ export function toWireError(e: unknown): WireError {
 /** Back from the wire: a SpladexError with the code (INTERNAL when unknown or absent) and message. */
 export function fromWireError(w: Partial<WireError> | null | undefined, fallbackMessage: string): SpladexError {
   const raw = w?.code;
-  const code: ErrorCode = raw !== undefined && Object.hasOwn(CODES, raw) ? (raw as ErrorCode) : 'INTERNAL';
+  // A code the parent does not know (ERROR_CODES) arrives as INTERNAL.
+  const code = isErrorCode(raw) ? raw : 'INTERNAL';
   return new SpladexError(code, w?.message ?? fallbackMessage);
 }

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadQrels, loadQueries, readBeirCorpus, readJsonLines, readLines } from './beir-loader.js';
+import { readJsonLines, readLines } from '../ingest/jsonl.js';
+import { loadQrels, loadQueries, readBeirCorpus } from './beir-loader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spladex-beir-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 /**
  * BEIR evaluation end to end (`npm run beir`, `spladex eval`): index a dataset's corpus into a fresh collection
- * through the CLI's bulk indexer (src/cli/bulk-index.ts, the same path as `spladex index`), seal it, run the test
+ * through the bulk indexer (src/ingest/bulk-index.ts, the same path as `spladex index`), seal it, run the test
  * queries (those in qrels/test.tsv) through the search service one at a time, and report nDCG@10, Recall@100,
  * MRR@10 (metrics.ts), latency p50/p99 (wall time per search call, query encoding included) and, unless `exact`,
  * recall@10 of the approximate answers against `exact: true` answers. Writes `<out>/<name>.summary.json` and
@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { EnvConfig } from '../config/env.js';
 import type { SearchRequest } from '../config/request-schemas.js';
-import { bulkIndex } from '../cli/bulk-index.js';
-import type { SpladexClient } from '../cli/client.js';
-import { openTarget } from '../cli/open-target.js';
-import { createProgress, SILENT_PROGRESS } from '../cli/progress.js';
+import { bulkIndex } from '../ingest/bulk-index.js';
+import type { SpladexClient } from '../ingest/client.js';
+import { openTarget } from '../ingest/open-target.js';
+import { createProgress, SILENT_PROGRESS } from '../ingest/progress.js';
 import { intOption, parseCommandArgs, UsageError, type CliIo } from '../cli/usage.js';
 import { notFound } from '../core/errors.js';
 import { loadQrels, loadQueries, type Qrels } from './beir-loader.js';

@@ -5,7 +5,7 @@
  * for a sweep of (queryCut, heapFactor), next to exact brute force and exact term-at-a-time search timed in the same
  * run; finally calibrates `targetRecall: 0.95` on held-out queries and measures it on the test queries. Writes
  * JSON and an SVG recall–latency plot to `--out`. Output lines go through the injected `log` (no console here).
- * Callers: scripts/bench.ts, the CLI's `bench` command.
+ * Callers: bench/bench.ts, the CLI's `bench` command.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,14 +14,14 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import { IndexBuildConfigSchema, type IndexBuildConfig } from '../config/index-config.js';
 import { invalidArgument } from '../core/errors.js';
 import type { ForwardIndex } from '../index/forward-index.js';
-import { buildSeismicIndexParallel } from '../index/seismic/build-parallel.js';
-import { seismicIndexBytes } from '../index/seismic/seismic-index.js';
-import { SeismicSearcher } from '../index/seismic/searcher.js';
-import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../index/seismic/exact.js';
-import { measureValueLayouts } from '../index/seismic/value-layout.js';
-import { segmentPostings } from '../index/approximate.js';
+import { buildSeismicIndexParallel } from '../seismic/build-parallel.js';
+import { seismicIndexBytes } from '../seismic/seismic-index.js';
+import { SeismicSearcher } from '../seismic/searcher.js';
+import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../seismic/exact.js';
+import { measureValueLayouts } from '../seismic/value-layout.js';
+import { segmentPostings } from '../seismic/approximate.js';
 import { latencySummary } from './latency.js';
-import { calibrate, recallOf, sampleDocQueries, withExcluded, type CalibrationQuery } from '../index/seismic/calibrate.js';
+import { calibrate, recallOf, sampleDocQueries, withExcluded, type CalibrationQuery } from '../seismic/calibrate.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery, readVectorsJsonl } from './synthetic.js';
 
 /** Parsed command-line options. */

@@ -22,7 +22,7 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import { fromIndicesValues } from '../core/sparse-vector.js';
 import { invalidArgument } from '../core/errors.js';
 import type { ForwardIndex } from '../index/forward-index.js';
-import { Rng } from '../index/seismic/rng.js';
+import { Rng } from '../core/rng.js';
 
 /** Options of the topic model. Only `seed` is required. */
 export interface SyntheticOptions {

@@ -9,7 +9,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { invalidArgument } from '../core/errors.js';
-import { readLines } from './beir-loader.js';
+import { readLines } from '../ingest/jsonl.js';
 import type { Run, RunHit } from './metrics.js';
 
 /** Escapes an id for a whitespace-separated TREC line (see module comment). */

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { buildForwardIndex } from './forward-index.js';
 import { bruteForceSearch, buildPostingLists, createExactScratch, taatSearch } from './exact-search.js';
 import { TopK } from '../core/top-k.js';
-import { Memtable, bm25Weight } from './memtable.js';
+import { Memtable, bm25Weight } from '../segment/memtable.js';
 import { IdTopK } from './id-top-k.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 

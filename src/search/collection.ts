@@ -1,5 +1,5 @@
 /**
- * One open collection: its persisted config, its store (src/index) and its text binding (encoders). Validates
+ * One open collection: its persisted config, its store (src/storage) and its text binding (encoders). Validates
  * documents one by one through the document model (document-input.ts; so a batch indexes its good documents
  * and reports the bad ones), orchestrates a search
  * (encode → optional PRF → store search → optional dense/hybrid fusion (hybrid.ts) → hydrate → explain) and
@@ -19,7 +19,7 @@ import {
   type OptimizeRequest,
   type SearchRequest,
 } from '../config/request-schemas.js';
-import type { CollectionStore, StoreDocument, StoredFieldSet, StoreHit, StoreSearchOptions, StoreStats } from '../index/store-types.js';
+import type { CollectionStore, StoreDocument, StoredFieldSet, StoreHit, StoreSearchOptions, StoreStats } from '../storage/store-types.js';
 import type { TextBinding } from './text-binding.js';
 import { resolveVector, toTokenMap } from './vector-input.js';
 import { explainHit, type HitExplanation } from './explain.js';

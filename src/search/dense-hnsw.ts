@@ -6,7 +6,9 @@
  * Callers: dense.ts.
  */
 import hnswlib from 'hnswlib-node';
-import type { DenseMetric } from './dense.js';
+
+/** Similarity of a collection's dense part (config `dense.metric`); dense.ts re-exports it. */
+export type DenseMetric = 'cosine' | 'dot' | 'l2';
 
 const { HierarchicalNSW } = hnswlib;
 

@@ -19,8 +19,8 @@
 import type { Logger } from 'pino';
 import { corruptIndex, invalidArgument } from '../core/errors.js';
 import type { DenseConfig } from '../config/index-config.js';
-import type { CollectionStore, StoreDocument } from '../index/store-types.js';
-import { readSectionFile, writeSectionFileAtomic } from '../index/segment-format.js';
+import type { CollectionStore, StoreDocument } from '../storage/store-types.js';
+import { readSectionFile, writeSectionFileAtomic } from '../core/section-file.js';
 import { LSA_MAX_RANK, lsaModelFromArrays, lsaModelToArrays, projectLsa, type LsaModel } from '../encoders/lsa/lsa-encoder.js';
 import { fitAndProjectLsa } from '../encoders/lsa/lsa-fit-runner.js';
 import { DenseTable, type DenseHit } from './dense.js';

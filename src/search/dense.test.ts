@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DenseTable, denseSimilarity } from './dense.js';
-import { createRng } from '../eval/hardening/rng.js';
+import { Rng } from '../core/rng.js';
 
 /** Seeded uniform [0, 1) numbers (mulberry32, shared with the hardening runs). */
-const rng = (seed: number): (() => number) => createRng(seed).next;
+const rng = (seed: number): (() => number) => { const g = new Rng(seed); return () => g.next(); };
 
 function brute(table: DenseTable, vecs: Map<string, Float32Array>, q: Float32Array, k: number, allowed: Set<string> | null = null) {
   return [...vecs.entries()]

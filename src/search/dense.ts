@@ -11,11 +11,10 @@
  * collection rebuilds it at open (store vectors, or LSA projections) and keeps it in step on writes.
  * Callers: collection.ts (hybrid and dense-only search), lsa-binding.ts.
  */
-import { HnswGraph } from './dense-hnsw.js';
+import { type DenseMetric, HnswGraph } from './dense-hnsw.js';
 import { compareIds } from './fusion.js';
 
-/** Similarity of a collection's dense part (config `dense.metric`). */
-export type DenseMetric = 'cosine' | 'dot' | 'l2';
+export type { DenseMetric };
 
 /** Exact similarity of two vectors of equal length (see the file header). */
 export function denseSimilarity(metric: DenseMetric, a: ArrayLike<number>, b: ArrayLike<number>): number {

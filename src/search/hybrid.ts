@@ -9,7 +9,7 @@
  */
 import { dot, type SparseVector } from '../core/sparse-vector.js';
 import type { FilterInput, HybridParams } from '../config/request-schemas.js';
-import type { CollectionStore, StoreSearchOptions } from '../index/store-types.js';
+import type { CollectionStore, StoreSearchOptions } from '../storage/store-types.js';
 import type { DensePart } from './dense-part.js';
 import { fuse, type FusionCandidate } from './fusion.js';
 

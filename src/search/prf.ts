@@ -12,7 +12,7 @@
  */
 import { fromPairs, topTerms, type SparseVector } from '../core/sparse-vector.js';
 import type { PrfParams } from '../config/request-schemas.js';
-import type { StoreHit } from '../index/store-types.js';
+import type { StoreHit } from '../storage/store-types.js';
 import { TimeSlicer } from '../core/time-slice.js';
 
 /** Importance of a term for feedback (e.g. its IDF); 1 when absent. */

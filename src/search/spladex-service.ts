@@ -4,7 +4,7 @@
  *
  * Layout on disk: `<dataDir>/<name>/collection.json` (the user-facing CollectionConfig with a CRC32, written
  * atomically, verified at open: collection-file.ts)
- * and `<dataDir>/<name>/store/` (the storage engine's files, see src/index/collection-store.ts).
+ * and `<dataDir>/<name>/store/` (the storage engine's files, see src/storage/collection-store.ts).
  * A collection directory without collection.json is an interrupted creation and is ignored.
  *
  * Ownership (issue 11.4/11.5): the service holds the OS lock of `<dataDir>/LOCK` from `open()` (or
@@ -22,8 +22,8 @@ import { findIllFormed, ILL_FORMED_MESSAGE } from '../core/well-formed.js';
 import { TimeSlicer } from '../core/time-slice.js';
 import { CollectionConfigSchema, COLLECTION_NAME_RE, type CollectionConfig } from '../config/index-config.js';
 import { DEFAULT_LIMITS, optimizeRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
-import { openCollectionStore } from '../index/collection-store.js';
-import type { StoreConfig } from '../index/store-types.js';
+import { openCollectionStore } from '../storage/collection-store.js';
+import type { StoreConfig } from '../storage/store-types.js';
 import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
 import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
 import { openEncoder } from '../encoders/registry.js';
@@ -32,7 +32,7 @@ import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../confi
 import { encodeTexts } from './encode.js';
 import { checkLsaConfig, openDensePart } from './dense-part.js';
 import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collection-file.js';
-import { acquireDirLock, DirLockedError, type DirLock, type DirLockInfo } from '../index/lock.js';
+import { acquireDirLock, DirLockedError, type DirLock, type DirLockInfo } from '../storage/lock.js';
 import { moveToTrash, readDirOrNull, relativeToDataDir, removeLeftoverTrash, strayContents } from './collection-dirs.js';
 
 export interface ServiceOptions {

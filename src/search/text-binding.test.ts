@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromPairs } from '../core/sparse-vector.js';
 import { bm25Idf } from '../encoders/lexical/lexical-encoder.js';
-import type { Dictionary, TermStats } from '../index/store-types.js';
+import type { Dictionary, TermStats } from '../storage/store-types.js';
 import { lexicalQueryVector } from './text-binding.js';
 
 /** Each occurrence of a term adds its idf once (a repeated query term is a repeated SHOULD clause). */

@@ -1,6 +1,6 @@
 /**
  * How a collection turns text into vectors: the bridge between an encoder (src/encoders) and the collection's
- * store (src/index), which never import each other. Three kinds:
+ * store (src/storage), which never import each other. Three kinds:
  * - `lexical`: terms from the lexical analyzer, ids from the store's growable dictionary; documents are stored
  *   as raw term frequencies (the store applies BM25 saturation), queries are count × live IDF (Lucene's BM25
  *   over one SHOULD clause per query token); query text with more distinct terms than the cap is refused.
@@ -13,7 +13,7 @@ import { invalidArgument } from '../core/errors.js';
 import { TimeSlicer } from '../core/time-slice.js';
 import type { SparseEncoder } from '../encoders/encoder.js';
 import { analyze, analyzeQuery, bm25Idf } from '../encoders/lexical/lexical-encoder.js';
-import type { CollectionStore, Dictionary, TermStats } from '../index/store-types.js';
+import type { CollectionStore, Dictionary, TermStats } from '../storage/store-types.js';
 import type { Vocabulary } from './vector-input.js';
 
 export interface TextBinding {

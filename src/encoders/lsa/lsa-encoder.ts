@@ -7,7 +7,7 @@
  * components. Texts without a known term project to the zero vector.
  *
  * Invariants: a model is immutable; the same texts, options and seed give the same model. No imports from
- * src/index (encoders and index never meet; the search layer feeds texts in and stores what comes out).
+^ * src/storage (encoders and the engine never meet; the search layer feeds texts in and stores what comes out).
  * Callers: src/search/lsa-binding.ts (fit on open/optimize, persist, project), tests.
  */
 import { LexicalAnalyzer } from '../lexical/lexical-encoder.js';

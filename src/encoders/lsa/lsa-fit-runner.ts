@@ -1,7 +1,7 @@
 /**
  * Runs an LSA fit (+ projection of the fitted texts) in a `worker_threads` worker, so the event loop keeps serving
  * while a collection's model is (re)fitted: a SciFact fit is seconds of CPU, and the server sheds requests once
- * the loop lags by 1 s. One short-lived worker per fit (same pattern as src/index/seal-runner.ts). `inline` runs
+ * the loop lags by 1 s. One short-lived worker per fit (same pattern as src/segment/seal-runner.ts). `inline` runs
  * it on the caller's thread (tests, environments without workers).
  * Callers: src/search/dense-part.ts.
  */

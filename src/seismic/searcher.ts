@@ -1,0 +1,248 @@
+/**
+ * Approximate top-k search over a Seismic index (DESIGN.md §4, "Query"). One `SeismicSearcher` per thread: it owns
+ * preallocated scratch (dense query array, epoch-stamped visited array, block score and order arrays, the heap)
+ * and is not re-entrant. The index and forward index are shared read-only.
+ *
+ * Per query: fill the dense query; keep the `queryCut` largest query terms (ties: smaller id), in decreasing weight;
+ * for each, score every block summary of its list against the full query in one pass over the transposed summaries;
+ * visit blocks in decreasing summary score, stopping at the first block with
+ * `summaryScore < heapFactor · kth` once the heap is full (every later block scores lower, so it is skipped too);
+ * score the block's not-yet-visited, not-excluded docs exactly against the dense query (gathered first, then
+ * scored four at a time by `scoreDocs` so their cache misses overlap). With `nKnn > 0` and a
+ * κ-NN graph, the neighbours of the top results are scored too. Scores are float64 sums of float32 products in
+ * the forward index's term order, identical to exact.ts's brute force, so exact and approximate scores compare
+ * bit for bit.
+ */
+import type { SparseVector } from '../core/sparse-vector.js';
+import { TopK } from '../core/top-k.js';
+import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
+import { NO_NEIGHBOUR, tunedParams, type SeismicIndex, type TunedParams } from './seismic-index.js';
+
+/** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
+export interface SeismicSearchOptions {
+  k: number;
+  queryCut: number;
+  heapFactor: number;
+  nKnn: number;
+  excluded: Uint32Array | null;
+}
+
+/** Result: ords best first (ties: ord ascending), their exact scores, and work counters. */
+export interface SeismicSearchResult {
+  ords: Int32Array;
+  scores: Float32Array;
+  docsScored: number;
+  /** Blocks whose docs were evaluated. */
+  blocksScored: number;
+  /** Blocks pruned by the summary test. */
+  blocksSkipped: number;
+}
+
+// Sort keys pack (float32 bits of a non-negative summary score, block index) into one exactly representable f64:
+// bits·2^21 + block < 2^52. Native Float64Array#sort (no comparator) was the cheapest ordering here.
+const BLOCK_BITS = 2097152; // 2^21
+
+/** A reusable searcher over one (forward index, Seismic index) pair. */
+export class SeismicSearcher {
+  private readonly forward: ForwardIndex;
+  private readonly index: SeismicIndex;
+  private readonly qDense: Float32Array;
+  private readonly visited: Uint32Array;
+  private epoch = 0;
+  private readonly blockScores: Float32Array;
+  private readonly sortKeys: Float64Array;
+  private readonly cutTerms = new Uint32Array(1024);
+  private readonly cutWeights = new Float32Array(1024);
+  private readonly heap = new TopK(10);
+  /** A block's (or a κ-NN neighbourhood's) docs still to score, and their scores. */
+  private readonly cand: Uint32Array;
+  private readonly candScores: Float64Array;
+  private readonly f32 = new Float32Array(1);
+  private readonly u32 = new Uint32Array(this.f32.buffer);
+  /** Summary entries read by the last query (cost model for calibration). */
+  lastSummaryEntries = 0;
+
+  constructor(forward: ForwardIndex, index: SeismicIndex) {
+    this.forward = forward;
+    this.index = index;
+    this.qDense = new Float32Array(Math.max(forward.dim, index.dim));
+    this.visited = new Uint32Array(forward.numDocs);
+    let maxBlocks = 1;
+    const lbo = index.listBlockOffsets;
+    for (let t = 0; t < index.dim; t++) maxBlocks = Math.max(maxBlocks, lbo[t + 1] - lbo[t]);
+    if (maxBlocks > BLOCK_BITS) throw new RangeError(`a list has ${maxBlocks} blocks; at most ${BLOCK_BITS} supported`);
+    this.blockScores = new Float32Array(maxBlocks);
+    let maxBlockLen = Math.max(1, index.knnK);
+    const bo = index.blockOffsets;
+    for (let g = 0; g + 1 < bo.length; g++) maxBlockLen = Math.max(maxBlockLen, bo[g + 1] - bo[g]);
+    this.cand = new Uint32Array(maxBlockLen);
+    this.candScores = new Float64Array(maxBlockLen);
+    this.sortKeys = new Float64Array(maxBlocks);
+  }
+
+  /** Calibrated parameters for `targetRecall` (null when the index was built without calibration). */
+  tuned(targetRecall: number): TunedParams | null {
+    return tunedParams(this.index, targetRecall);
+  }
+
+  /** Approximate top-k of `query` (ids < dim; terms beyond the index's dim are ignored). */
+  search(query: SparseVector, opts: SeismicSearchOptions): SeismicSearchResult {
+    const { k, heapFactor, excluded } = opts;
+    const heap = this.heap;
+    heap.reset(k);
+    if (++this.epoch === 0xffffffff) {
+      this.visited.fill(0);
+      this.epoch = 1;
+    }
+    const epoch = this.epoch;
+    const qIds = query.indices;
+    const qVals = query.values;
+    const nq = qIds.length;
+    const qDense = this.qDense;
+    const dim = this.index.dim;
+    for (let i = 0; i < nq; i++) if (qIds[i] < dim) qDense[qIds[i]] = qVals[i];
+
+    const nCut = this.selectCut(query, Math.min(opts.queryCut, this.cutTerms.length));
+    const { listBlockOffsets, blockOffsets, postingDocs, listCompOffsets, compTerms, compEntryOffsets, entryBlocks,
+      entryCodes, summaryMin, summaryStep } = this.index;
+    const forward = this.forward;
+    const cand = this.cand;
+    const candScores = this.candScores;
+    const visited = this.visited;
+    const scores = this.blockScores;
+    const keys = this.sortKeys;
+    const f32 = this.f32;
+    const u32 = this.u32;
+    let docsScored = 0;
+    let blocksScored = 0;
+    let blocksSkipped = 0;
+    let summaryEntries = 0;
+
+    for (let ci = 0; ci < nCut; ci++) {
+      const t = this.cutTerms[ci];
+      const bBase = listBlockOffsets[t];
+      const nb = listBlockOffsets[t + 1] - bBase;
+      if (nb === 0) continue;
+      // --- Score all block summaries of list t against the full query (transposed layout). ---
+      scores.fill(0, 0, nb);
+      let lo = listCompOffsets[t];
+      const ce = listCompOffsets[t + 1];
+      for (let i = 0; i < nq && lo < ce; i++) {
+        const tq = qIds[i];
+        // Lower bound of tq in compTerms[lo..ce): both sides ascending, so lo only moves forward.
+        let hi = ce;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compTerms[mid] < tq) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo === ce || compTerms[lo] !== tq) continue;
+        const w = qVals[i];
+        const es = compEntryOffsets[lo];
+        const ee = compEntryOffsets[lo + 1];
+        summaryEntries += ee - es;
+        for (let e = es; e < ee; e++) {
+          const b = entryBlocks[e];
+          const g = bBase + b;
+          scores[b] += w * (summaryMin[g] + summaryStep[g] * entryCodes[e]);
+        }
+        lo++;
+      }
+      // --- Order the blocks that can still pass the summary test, best first. ---
+      const cutoff = heap.isFull() ? heapFactor * heap.threshold() : -Infinity;
+      let m = 0;
+      for (let b = 0; b < nb; b++) {
+        const sc = scores[b];
+        if (sc < cutoff) continue;
+        f32[0] = sc < 0 ? 0 : sc;
+        keys[m++] = u32[0] * BLOCK_BITS + b;
+      }
+      blocksSkipped += nb - m;
+      const sorted = keys.subarray(0, m).sort();
+      // --- Visit blocks in decreasing summary score. ---
+      for (let j = m - 1; j >= 0; j--) {
+        const key = sorted[j];
+        const b = key % BLOCK_BITS;
+        if (heap.isFull() && scores[b] < heapFactor * heap.threshold()) {
+          blocksSkipped += j + 1;
+          break;
+        }
+        blocksScored++;
+        const g = bBase + b;
+        let nc = 0;
+        for (let p = blockOffsets[g], pe = blockOffsets[g + 1]; p < pe; p++) {
+          const d = postingDocs[p];
+          if (visited[d] === epoch) continue;
+          visited[d] = epoch;
+          if (excluded !== null && ((excluded[d >>> 5] >>> (d & 31)) & 1) === 1) continue;
+          cand[nc++] = d;
+        }
+        // Exact scores, summed as brute force does (exact.ts), so scores match bit for bit.
+        scoreDocs(forward, cand, nc, qDense, candScores);
+        for (let c = 0; c < nc; c++) heap.push(cand[c], candScores[c]);
+        docsScored += nc;
+      }
+    }
+
+    if (opts.nKnn > 0 && this.index.knnK > 0) docsScored += this.expandKnn(Math.min(opts.nKnn, this.index.knnK), excluded, epoch);
+
+    for (let i = 0; i < nq; i++) if (qIds[i] < dim) qDense[qIds[i]] = 0;
+    this.lastSummaryEntries = summaryEntries;
+    const { keys: ords, scores: out } = heap.drain();
+    return { ords, scores: out, docsScored, blocksScored, blocksSkipped };
+  }
+
+  /** Scores the unvisited κ-NN neighbours of the current top results; returns how many docs it scored. */
+  private expandKnn(n: number, excluded: Uint32Array | null, epoch: number): number {
+    const heap = this.heap;
+    const k = heap.capacity;
+    const top = heap.drain();
+    heap.reset(k);
+    for (let i = 0; i < top.keys.length; i++) heap.push(top.keys[i], top.scores[i]);
+    const { knn, knnK } = this.index;
+    const visited = this.visited;
+    const cand = this.cand;
+    let scored = 0;
+    for (let i = 0; i < top.keys.length; i++) {
+      const base = top.keys[i] * knnK;
+      let nc = 0;
+      for (let j = 0; j < n; j++) {
+        const d = knn[base + j];
+        if (d === NO_NEIGHBOUR || visited[d] === epoch) continue;
+        visited[d] = epoch;
+        if (excluded !== null && ((excluded[d >>> 5] >>> (d & 31)) & 1) === 1) continue;
+        cand[nc++] = d;
+      }
+      scoreDocs(this.forward, cand, nc, this.qDense, this.candScores);
+      for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c]);
+      scored += nc;
+    }
+    return scored;
+  }
+
+  /** Writes the `cut` largest query terms (ties: smaller id) into cutTerms, largest first; returns the count. */
+  private selectCut(query: SparseVector, cut: number): number {
+    const ids = query.indices;
+    const vals = query.values;
+    const out = this.cutTerms;
+    const dim = this.index.dim;
+    let m = 0;
+    // Insertion into a small descending buffer: queries have ~40 terms and cut ~10.
+    const wBuf = this.cutWeights;
+    for (let i = 0; i < ids.length; i++) {
+      const t = ids[i];
+      if (t >= dim) continue;
+      const w = vals[i];
+      if (m === cut && !(w > wBuf[m - 1])) continue;
+      let j = m < cut ? m++ : m - 1;
+      while (j > 0 && wBuf[j - 1] < w) {
+        wBuf[j] = wBuf[j - 1];
+        out[j] = out[j - 1];
+        j--;
+      }
+      wBuf[j] = w;
+      out[j] = t;
+    }
+    return m;
+  }
+}

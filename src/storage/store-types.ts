@@ -1,0 +1,145 @@
+/**
+ * Contract of the per-collection storage engine (implemented in collection-store.ts): WAL + memtable + sealed
+ * segments + deletes + id map + collection statistics, over sparse vectors only (no text processing, no
+ * encoders, no HTTP). The search service (src/search) is its only caller besides the CLI's bulk path.
+ *
+ * Invariants: when `upsert`/`delete` resolve, the change is fsynced in the write-ahead log and visible to
+ * `search`/`get`; a batch becomes visible all at once; searches run on a consistent snapshot.
+ */
+import type { SparseVector } from '../core/sparse-vector.js';
+import type { IndexBuildConfig } from '../config/index-config.js';
+import type { FilterInput } from '../config/request-schemas.js';
+import type { DocWeighting, StoreDocument } from '../segment/document-types.js';
+
+export type { DocWeighting, StoreDocument };
+
+export interface StoreConfig {
+  /** Term ids must be < dim. With a growable dictionary this is a generous bound (e.g. 2^31). */
+  dim: number;
+  weighting: DocWeighting;
+  /** true for lexical and `encoder: "none"` collections: the store owns a term dictionary that grows with writes. */
+  growableDictionary: boolean;
+  /** Length of dense vectors when the collection has a dense part. */
+  denseDim?: number;
+  build: IndexBuildConfig;
+  /** Declared metadata fields (filterable). */
+  metadataTypes: Record<string, 'keyword' | 'number'>;
+  /** Seal the memtable into a segment once it holds this many docs. */
+  memtableMaxDocs: number;
+  /** Seal also when the memtable's estimated bytes reach this (memtable.ts `estimateDocBytes`); absent: count only. */
+  memtableMaxBytes?: number;
+}
+
+/** Stored fields of a document, as `getFields` returns them. */
+export interface StoredFields {
+  title?: string;
+  text?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Which stored fields `getFields` decodes. */
+export interface StoredFieldSet {
+  title: boolean;
+  text: boolean;
+  metadata: boolean;
+}
+
+/** Term dictionary for growable-vocabulary collections; additions are logged with the next WAL record. */
+export interface Dictionary {
+  readonly size: number;
+  get(term: string): number | undefined;
+  getOrAdd(term: string): number;
+  term(id: number): string | undefined;
+}
+
+export interface StoreSearchOptions {
+  k: number;
+  exact: boolean;
+  queryCut: number;
+  heapFactor: number;
+  nKnn: number;
+  filter?: FilterInput | null;
+  /** Attach each hit's weighted document vector (for explain and PRF). */
+  withVectors?: boolean;
+}
+
+export interface StoreHit {
+  id: string;
+  score: number;
+  vector?: SparseVector;
+}
+
+export interface StoreSearchResult {
+  hits: StoreHit[];
+  docsScored: number;
+  blocksScored: number;
+  blocksSkipped: number;
+  exact: boolean;
+}
+
+export interface TermStats {
+  numDocs: number;
+  avgdl: number;
+  df(termId: number): number;
+}
+
+export interface StoreStats {
+  documents: number;
+  deleted: number;
+  segments: number;
+  memtableDocuments: number;
+  nnz: number;
+  avgDocTerms: number;
+  bytes: number;
+  estimatedRecall: number | null;
+  /** Parameters chosen by recall calibration, when any. */
+  tuned?: { queryCut: number; heapFactor: number } | null;
+}
+
+export interface OptimizeOptions {
+  /**
+   * Sample queries, as the store's `search` receives them (ids in the collection's vocabulary, query weights), for
+   * the recall calibration of the final build instead of doc-derived ones. Empty or absent: doc-derived.
+   */
+  calibrationQueries?: SparseVector[];
+}
+
+export interface CollectionStore {
+  readonly config: StoreConfig;
+  /** null when the collection's vocabulary is fixed by its encoder. */
+  readonly dictionary: Dictionary | null;
+  /** Inserts or replaces documents (by id). Durable and visible when resolved. */
+  upsert(docs: readonly StoreDocument[]): Promise<void>;
+  /** Deletes by id; resolves to how many existed. Durable when resolved. */
+  delete(ids: readonly string[]): Promise<number>;
+  /** A live document with its *weighted* vector, or undefined. */
+  get(id: string): StoreDocument | undefined;
+  /**
+   * Only the asked stored fields of a live document (no vector, no dense copy), or undefined. Search hydration
+   * uses this: `get` would copy each hit's vector and decode its text when the response shows only titles.
+   */
+  getFields(id: string, want: StoredFieldSet): StoredFields | undefined;
+  search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult;
+  /** Exact dense scores etc. need stored dense vectors: undefined when the doc has none. */
+  getDense(id: string): Float32Array | undefined;
+  /**
+   * Ids of the live documents (one snapshot) that pass `filter` (all live documents when absent or null), in no
+   * particular order. Used by the search layer to rebuild derived dense state (dense tables, LSA fits) and to
+   * restrict dense top-k to a filter. Filter semantics as in `search` (metadata-index.ts).
+   */
+  liveIds(filter?: FilterInput | null): string[];
+  termStats(): TermStats;
+  stats(): StoreStats;
+  /**
+   * Search parameters calibrated at seal time for `targetRecall` (recall@10 vs the exact oracle on the sample
+   * queries given to the last optimize that built the segment, else on held-out documents used as queries), from
+   * the largest segment carrying an approximate index; null when none does.
+   */
+  tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;
+  /**
+   * Seals the memtable and merges all segments into one. With `calibrationQueries` the merged segment's
+   * calibration is computed on them (a single segment is rebuilt for it when large enough for an approximate index).
+   */
+  optimize(opts?: OptimizeOptions): Promise<{ segments: number; tookMs: number }>;
+  close(): Promise<void>;
+}
