@@ -24,5 +24,9 @@ const rows = await runBoundsBench({
 console.log(formatBoundsTable(rows));
 const accepted = rows.filter((r) => r.status === 200);
 const ok = accepted.length === 3 && accepted.every((r) => r.worstProbeMs <= 250 && r.peakRssMiB < 1536 && r.hwmMiB < 1536);
-console.log(ok ? 'PASS (accepted requests: worst probe <= 250 ms, RSS < 1.5 GB)' : 'FAIL (an accepted request: probe > 250 ms or RSS >= 1.5 GB, or not 200)');
+console.log(
+  ok
+    ? 'PASS (accepted requests: worst probe <= 250 ms, RSS < 1.5 GB)'
+    : 'FAIL (an accepted request: probe > 250 ms or RSS >= 1.5 GB, or not 200)',
+);
 process.exit(ok ? 0 : 1);

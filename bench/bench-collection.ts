@@ -18,7 +18,9 @@ const { values } = parseArgs({
   },
 });
 if (values.data === undefined || values.collection === undefined) {
-  process.stderr.write('usage: bench-collection.ts --data DIR --collection NAME [--queries N] [--seed S] [--k K] [--target-recall 0.9,0.95]\n');
+  process.stderr.write(
+    'usage: bench-collection.ts --data DIR --collection NAME [--queries N] [--seed S] [--k K] [--target-recall 0.9,0.95]\n',
+  );
   process.exit(2);
 }
 await runCollectionBench(
@@ -28,7 +30,10 @@ await runCollectionBench(
     queries: Number(values.queries),
     seed: Number(values.seed),
     k: Number(values.k),
-    targetRecalls: values['target-recall'].split(',').filter((s) => s !== '').map(Number),
+    targetRecalls: values['target-recall']
+      .split(',')
+      .filter((s) => s !== '')
+      .map(Number),
   },
   (line) => process.stdout.write(`${line}\n`),
 );

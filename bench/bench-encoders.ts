@@ -47,7 +47,9 @@ async function prepare(variant: string): Promise<string> {
   if ((await stat(weights).catch(() => undefined)) === undefined) {
     const t0 = performance.now();
     const bytes = await writeRandomWeights(path.join(src, `${out}-${prec}.layout.json`), weights);
-    process.stderr.write(`materialised ${variant}: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `materialised ${variant}: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
   }
   return dir;
 }
@@ -79,7 +81,12 @@ interface Row {
 }
 
 /** docs/s (wall) and process CPU ms per doc (all threads; robust to other load on a shared machine). */
-async function throughput(encodersDir: string, name: string, texts: string[], threads: number): Promise<{ docsPerSec: number; cpuMsPerDoc: number }> {
+async function throughput(
+  encodersDir: string,
+  name: string,
+  texts: string[],
+  threads: number,
+): Promise<{ docsPerSec: number; cpuMsPerDoc: number }> {
   const enc = (await openEncoder(encodersDir, name, { logger, threads, queueSize: 64 })) as SparseEncoder;
   try {
     await enc.encode(texts.slice(0, Math.min(2, texts.length)), 'document'); // warm-up
@@ -133,7 +140,14 @@ async function main(): Promise<void> {
 
   // Pool overhead per document: the same pipeline on this thread vs through one worker, alternating runs.
   let overhead:
-    | { plainMsPerDoc: number; poolMsPerDoc: number; overheadPct: number; plainCpuMsPerDoc: number; poolCpuMsPerDoc: number; cpuOverheadPct: number }
+    | {
+        plainMsPerDoc: number;
+        poolMsPerDoc: number;
+        overheadPct: number;
+        plainCpuMsPerDoc: number;
+        poolCpuMsPerDoc: number;
+        cpuOverheadPct: number;
+      }
     | undefined;
   const ov = VARIANTS.includes('int8-pooled') ? 'int8-pooled' : VARIANTS[0];
   if (ov !== undefined) {
@@ -199,7 +213,9 @@ async function main(): Promise<void> {
   const lines = ['| model | pooling | tokens | config | docs/s | wall ms/doc | CPU ms/doc |', '|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const [prec, out] = r.variant.split('-');
-    lines.push(`| BERT-base ${prec} | ${out === 'pooled' ? 'in graph' : 'in TS (logits)'} | ${r.tokens} | ${r.config} | ${r.docsPerSec.toFixed(2)} | ${r.msPerDoc.toFixed(0)} | ${r.cpuMsPerDoc.toFixed(0)} |`);
+    lines.push(
+      `| BERT-base ${prec} | ${out === 'pooled' ? 'in graph' : 'in TS (logits)'} | ${r.tokens} | ${r.config} | ${r.docsPerSec.toFixed(2)} | ${r.msPerDoc.toFixed(0)} | ${r.cpuMsPerDoc.toFixed(0)} |`,
+    );
   }
   lines.push('', '| model | query p50 (12 tokens, 1 worker x 1 thread) |', '|---|---|');
   for (const [v, ms] of Object.entries(queryP50)) lines.push(`| ${v} | ${ms.toFixed(1)} ms |`);
@@ -212,7 +228,10 @@ async function main(): Promise<void> {
         `pool ${overhead.poolCpuMsPerDoc.toFixed(1)} ms/doc, overhead ${overhead.cpuOverheadPct.toFixed(1)}% CPU`,
     );
   }
-  lines.push('', `TS pooling kernel alone (one document, vocab 30522): ${poolMs[128].toFixed(1)} ms at 128 tokens, ${poolMs[256].toFixed(1)} ms at 256 tokens`);
+  lines.push(
+    '',
+    `TS pooling kernel alone (one document, vocab 30522): ${poolMs[128].toFixed(1)} ms at 128 tokens, ${poolMs[256].toFixed(1)} ms at 256 tokens`,
+  );
   process.stdout.write(lines.join('\n') + '\n');
   await mkdir('bench-out', { recursive: true });
   await writeFile('bench-out/encoders.json', JSON.stringify({ rows, queryP50, overhead, poolMs, docs: nDocs }, null, 2));

@@ -5,5 +5,9 @@
 import { runFilterBench } from './filter-bench.js';
 
 const [n, q] = process.argv.slice(2);
-const r = runFilterBench({ numDocs: n ? Number(n) : 1_000_000, numQueries: q ? Number(q) : 200, log: (l) => process.stdout.write(`${l}\n`) });
+const r = runFilterBench({
+  numDocs: n ? Number(n) : 1_000_000,
+  numQueries: q ? Number(q) : 200,
+  log: (l) => process.stdout.write(`${l}\n`),
+});
 process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -78,7 +78,15 @@ async function readStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<num
 }
 
 /** Sends `body` while probing /health every 50 ms and sampling RSS; one row of the table. */
-async function measure(base: string, pid: number, name: string, method: string, route: string, body: string, contentType = 'application/json'): Promise<BoundsRow> {
+async function measure(
+  base: string,
+  pid: number,
+  name: string,
+  method: string,
+  route: string,
+  body: string,
+  contentType = 'application/json',
+): Promise<BoundsRow> {
   let done = false;
   let worst = 0;
   let probes = 0;
@@ -97,7 +105,12 @@ async function measure(base: string, pid: number, name: string, method: string, 
     }
   })();
   const t0 = performance.now();
-  const res = await fetch(`${base}${route}`, { method, headers: { 'content-type': contentType }, body, signal: AbortSignal.timeout(600_000) });
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: { 'content-type': contentType },
+    body,
+    signal: AbortSignal.timeout(600_000),
+  });
   await res.arrayBuffer();
   const tookMs = performance.now() - t0;
   done = true;
@@ -133,10 +146,15 @@ export async function runBoundsBench(opts: BoundsBenchOptions): Promise<BoundsRo
     await writeCorpus(corpus, opts.docs, rng);
     await runCli(['index', 'bench', '--input', corpus, '--data', dataDir, '--optimize', '--quiet'], {});
     log(`built ${opts.docs}-doc collection in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const server = await spawnServer({ dataDir, env: { SPLADEX_LOG_LEVEL: 'info', SPLADEX_MAX_BODY_BYTES: String(opts.maxBodyBytes), SPLADEX_REQUEST_TIMEOUT_MS: '600000' } });
+    const server = await spawnServer({
+      dataDir,
+      env: { SPLADEX_LOG_LEVEL: 'info', SPLADEX_MAX_BODY_BYTES: String(opts.maxBodyBytes), SPLADEX_REQUEST_TIMEOUT_MS: '600000' },
+    });
     const rows: BoundsRow[] = [];
     try {
-      const info = (await (await fetch(`${server.base}/v1/collections/bench`)).json()) as { stats: { documents: number; segments: number } };
+      const info = (await (await fetch(`${server.base}/v1/collections/bench`)).json()) as {
+        stats: { documents: number; segments: number };
+      };
       log(`serving ${info.stats.documents} documents in ${info.stats.segments} segment(s)`);
       const limits = DEFAULT_LIMITS;
       // 1. Maximal upsert: maxDocsPerRequest docs filling the body limit.
@@ -147,25 +165,70 @@ export async function runBoundsBench(opts: BoundsBenchOptions): Promise<BoundsRo
         t = t.slice(0, perDoc);
         docs.push({ id: `u${i}`, text: t });
       }
-      rows.push(await measure(server.base, server.pid, `upsert ${limits.maxDocsPerRequest} docs`, 'POST', '/v1/collections/bench/documents', JSON.stringify({ documents: docs })));
+      rows.push(
+        await measure(
+          server.base,
+          server.pid,
+          `upsert ${limits.maxDocsPerRequest} docs`,
+          'POST',
+          '/v1/collections/bench/documents',
+          JSON.stringify({ documents: docs }),
+        ),
+      );
       log(JSON.stringify(rows.at(-1)));
       // 2. Maximal batch search: maxBatchSearches text queries filling the body limit, each at the term cap.
       const perQuery = Math.floor((opts.maxBodyBytes - 1024) / limits.maxBatchSearches) - 64;
       const q = queryText(limits.maxQueryTerms, perQuery);
       const searches = Array.from({ length: limits.maxBatchSearches }, () => ({ query: q, k: 100 }));
-      rows.push(await measure(server.base, server.pid, `batch ${limits.maxBatchSearches} × ${(q.length / 1024).toFixed(0)} KB queries, k 100`, 'POST', '/v1/collections/bench/search/batch', JSON.stringify({ searches })));
+      rows.push(
+        await measure(
+          server.base,
+          server.pid,
+          `batch ${limits.maxBatchSearches} × ${(q.length / 1024).toFixed(0)} KB queries, k 100`,
+          'POST',
+          '/v1/collections/bench/search/batch',
+          JSON.stringify({ searches }),
+        ),
+      );
       log(JSON.stringify(rows.at(-1)));
       // 3. Maximal text query: maxTextBytes of text over maxQueryTerms distinct words, k = maxK.
       const big = queryText(limits.maxQueryTerms, limits.maxTextBytes - 16);
-      rows.push(await measure(server.base, server.pid, `text query ${(big.length / 2 ** 20).toFixed(2)} MiB, ${limits.maxQueryTerms} terms, k ${limits.maxK}`, 'POST', '/v1/collections/bench/search', JSON.stringify({ query: big, k: limits.maxK })));
+      rows.push(
+        await measure(
+          server.base,
+          server.pid,
+          `text query ${(big.length / 2 ** 20).toFixed(2)} MiB, ${limits.maxQueryTerms} terms, k ${limits.maxK}`,
+          'POST',
+          '/v1/collections/bench/search',
+          JSON.stringify({ query: big, k: limits.maxK }),
+        ),
+      );
       log(JSON.stringify(rows.at(-1)));
       // Refused ones (answered 400 before the work): 140k distinct terms, a 10⁶-key token map.
       const wide = queryText(140_000, 0);
-      rows.push(await measure(server.base, server.pid, 'refused: text query 140k terms', 'POST', '/v1/collections/bench/search', JSON.stringify({ query: wide.slice(0, limits.maxTextBytes - 16) })));
+      rows.push(
+        await measure(
+          server.base,
+          server.pid,
+          'refused: text query 140k terms',
+          'POST',
+          '/v1/collections/bench/search',
+          JSON.stringify({ query: wide.slice(0, limits.maxTextBytes - 16) }),
+        ),
+      );
       log(JSON.stringify(rows.at(-1)));
       const tokens: Record<string, number> = {};
       for (let i = 0; i < 1_000_000; i++) tokens[word(i)] = 1;
-      rows.push(await measure(server.base, server.pid, 'refused: token map 10^6 keys', 'POST', '/v1/collections/bench/search', JSON.stringify({ vector: tokens })));
+      rows.push(
+        await measure(
+          server.base,
+          server.pid,
+          'refused: token map 10^6 keys',
+          'POST',
+          '/v1/collections/bench/search',
+          JSON.stringify({ vector: tokens }),
+        ),
+      );
       log(JSON.stringify(rows.at(-1)));
     } finally {
       server.kill('SIGTERM');
@@ -178,7 +241,9 @@ export async function runBoundsBench(opts: BoundsBenchOptions): Promise<BoundsRo
 }
 
 export function formatBoundsTable(rows: readonly BoundsRow[]): string {
-  const lines = ['request                                            status  body MB  took ms  probes  worst probe ms  peak RSS MiB  VmHWM MiB'];
+  const lines = [
+    'request                                            status  body MB  took ms  probes  worst probe ms  peak RSS MiB  VmHWM MiB',
+  ];
   for (const r of rows) {
     lines.push(
       `${r.name.padEnd(50)} ${String(r.status).padStart(6)} ${(r.requestBytes / 1e6).toFixed(1).padStart(8)} ${r.tookMs.toFixed(0).padStart(8)} ${String(r.probes).padStart(7)} ${r.worstProbeMs.toFixed(0).padStart(15)} ${r.peakRssMiB.toFixed(0).padStart(13)} ${r.hwmMiB.toFixed(0).padStart(10)}`,

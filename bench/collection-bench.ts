@@ -34,7 +34,10 @@ export interface CollectionBenchRow {
 }
 
 /** Runs the benchmark; `log` receives the report lines. */
-export async function runCollectionBench(o: CollectionBenchOptions, log: (line: string) => void): Promise<{ openMs: number; rows: CollectionBenchRow[] }> {
+export async function runCollectionBench(
+  o: CollectionBenchOptions,
+  log: (line: string) => void,
+): Promise<{ openMs: number; rows: CollectionBenchRow[] }> {
   const t0 = performance.now();
   const service = await openSpladexService({ dataDir: o.dataDir, encodersDir: 'encoders', logger: pino({ level: 'error' }) });
   const openMs = performance.now() - t0;
@@ -53,7 +56,10 @@ export async function runCollectionBench(o: CollectionBenchOptions, log: (line: 
       truth.push(new Set(r.hits.map((h) => h.id)));
       exactMs.push(r.took.searchMs);
     }
-    const settings: [string, SearchRequest['params']][] = [['collection defaults', {}], ...o.targetRecalls.map((t): [string, SearchRequest['params']] => [`targetRecall ${t}`, { targetRecall: t }])];
+    const settings: [string, SearchRequest['params']][] = [
+      ['collection defaults', {}],
+      ...o.targetRecalls.map((t): [string, SearchRequest['params']] => [`targetRecall ${t}`, { targetRecall: t }]),
+    ];
     const rows: CollectionBenchRow[] = [];
     const exact = latencySummary(exactMs);
     rows.push({ setting: 'exact: true (oracle)', recall: 1, meanMs: exact.mean, p50Ms: exact.p50, p99Ms: exact.p99, docsScored: 0 });
@@ -72,11 +78,20 @@ export async function runCollectionBench(o: CollectionBenchOptions, log: (line: 
         total += truth[i].size;
       }
       const lat = latencySummary(ms);
-      rows.push({ setting: name, recall: total === 0 ? 1 : hit / total, meanMs: lat.mean, p50Ms: lat.p50, p99Ms: lat.p99, docsScored: scored / queries.length });
+      rows.push({
+        setting: name,
+        recall: total === 0 ? 1 : hit / total,
+        meanMs: lat.mean,
+        p50Ms: lat.p50,
+        p99Ms: lat.p99,
+        docsScored: scored / queries.length,
+      });
     }
     log('setting                    recall@10  mean_ms  p50_ms  p99_ms  docs_scored');
     for (const r of rows) {
-      log(`${r.setting.padEnd(26)} ${r.recall.toFixed(4).padStart(9)} ${r.meanMs.toFixed(3).padStart(8)} ${r.p50Ms.toFixed(3).padStart(7)} ${r.p99Ms.toFixed(3).padStart(7)} ${r.docsScored.toFixed(0).padStart(12)}`);
+      log(
+        `${r.setting.padEnd(26)} ${r.recall.toFixed(4).padStart(9)} ${r.meanMs.toFixed(3).padStart(8)} ${r.p50Ms.toFixed(3).padStart(7)} ${r.p99Ms.toFixed(3).padStart(7)} ${r.docsScored.toFixed(0).padStart(12)}`,
+      );
     }
     return { openMs, rows };
   } finally {

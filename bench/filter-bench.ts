@@ -92,7 +92,8 @@ export function runFilterBench(opts: FilterBenchOptions): { buildMs: number; row
         else {
           excluded = evaluateFilter(md, filter, opts.numDocs);
           accepted = opts.numDocs - countBits(excluded, opts.numDocs);
-          if (accepted <= SELECTIVE_FILTER_MAX_DOCS) ords = filteredExactSearch(forward, q, clearOrds(excluded, opts.numDocs), k, dense).ords;
+          if (accepted <= SELECTIVE_FILTER_MAX_DOCS)
+            ords = filteredExactSearch(forward, q, clearOrds(excluded, opts.numDocs), k, dense).ords;
           else ords = searcher.search(q, { ...params, excluded }).ords;
         }
         const ms = performance.now() - ts;
@@ -115,7 +116,9 @@ export function runFilterBench(opts: FilterBenchOptions): { buildMs: number; row
       p50Ms: pct(sorted, 50),
       p99Ms: pct(sorted, 99),
     };
-    log(`${name}: accepted ${accepted}, recall@10 ${row.recall10.toFixed(4)}, mean ${row.meanMs.toFixed(2)} ms, p50 ${row.p50Ms.toFixed(2)}, p99 ${row.p99Ms.toFixed(2)}`);
+    log(
+      `${name}: accepted ${accepted}, recall@10 ${row.recall10.toFixed(4)}, mean ${row.meanMs.toFixed(2)} ms, p50 ${row.p50Ms.toFixed(2)}, p99 ${row.p99Ms.toFixed(2)}`,
+    );
     rows.push(row);
   }
   return { buildMs, rows };

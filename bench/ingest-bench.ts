@@ -106,15 +106,23 @@ process.stdout.write(
 );
 const q = makeBatch(0, 1)[0].vector;
 const t1 = performance.now();
-const r = store.search({ indices: q.indices.subarray(0, 40), values: q.values.subarray(0, 40) }, { k: 10, exact: true, queryCut: 10, heapFactor: 0.9, nKnn: 0 });
+const r = store.search(
+  { indices: q.indices.subarray(0, 40), values: q.values.subarray(0, 40) },
+  { k: 10, exact: true, queryCut: 10, heapFactor: 0.9, nKnn: 0 },
+);
 process.stdout.write(`memtable exact search (40 query terms): ${(performance.now() - t1).toFixed(1)} ms, ${r.docsScored} docs scored\n`);
 if (args.seal) {
   const t2 = performance.now();
   const o = await store.optimize();
   process.stdout.write(`seal: ${(performance.now() - t2).toFixed(0)} ms, segments ${o.segments}, bytes ${store.stats().bytes}\n`);
   const t3 = performance.now();
-  const r2 = store.search({ indices: q.indices.subarray(0, 40), values: q.values.subarray(0, 40) }, { k: 10, exact: true, queryCut: 10, heapFactor: 0.9, nKnn: 0 });
-  process.stdout.write(`segment exact search: ${(performance.now() - t3).toFixed(1)} ms (same top hit: ${r2.hits[0]?.id === r.hits[0]?.id})\n`);
+  const r2 = store.search(
+    { indices: q.indices.subarray(0, 40), values: q.values.subarray(0, 40) },
+    { k: 10, exact: true, queryCut: 10, heapFactor: 0.9, nKnn: 0 },
+  );
+  process.stdout.write(
+    `segment exact search: ${(performance.now() - t3).toFixed(1)} ms (same top hit: ${r2.hits[0]?.id === r.hits[0]?.id})\n`,
+  );
 }
 await store.close();
 if (args.dir === undefined) rmSync(dir, { recursive: true, force: true });

@@ -35,13 +35,19 @@ const r = await runLoadTest({
   log: (l) => console.log(l),
 });
 const load1 = os.loadavg();
-console.log(`requests ${r.requests}, QPS ${r.qps.toFixed(1)}, latency p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms`);
+console.log(
+  `requests ${r.requests}, QPS ${r.qps.toFixed(1)}, latency p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms`,
+);
 console.log(`errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}, status codes ${JSON.stringify(r.statusCodes)}`);
 const g = r.rss;
 console.log(`RSS MiB each second: ${r.rssSamples.map((s) => s.mib.toFixed(0)).join(' ')}`);
-console.log(`RSS two-point: ${g.earlyMib.toFixed(0)} MiB at ${values.early} s -> ${g.endMib.toFixed(0)} MiB at ${values.duration} s = ${g.twoPointPct.toFixed(1)}%; ` +
+console.log(
+  `RSS two-point: ${g.earlyMib.toFixed(0)} MiB at ${values.early} s -> ${g.endMib.toFixed(0)} MiB at ${values.duration} s = ${g.twoPointPct.toFixed(1)}%; ` +
     `windowed peaks: ${g.earlyPeakMib.toFixed(0)} -> ${g.latePeakMib.toFixed(0)} MiB = ${g.peakPct.toFixed(1)}% (means ${g.earlyMeanMib.toFixed(0)} -> ${g.lateMeanMib.toFixed(0)} MiB = ${g.meanPct.toFixed(1)}%); ` +
-    `highest after ${values.early} s: ${g.runPeakMib.toFixed(0)} MiB = ${g.runPeakPct.toFixed(1)}% (reported only)`);
-console.log(`machine: ${os.cpus().length} cores, load average before ${load0.map((x) => x.toFixed(1)).join('/')}, after ${load1.map((x) => x.toFixed(1)).join('/')}`);
+    `highest after ${values.early} s: ${g.runPeakMib.toFixed(0)} MiB = ${g.runPeakPct.toFixed(1)}% (reported only)`,
+);
+console.log(
+  `machine: ${os.cpus().length} cores, load average before ${load0.map((x) => x.toFixed(1)).join('/')}, after ${load1.map((x) => x.toFixed(1)).join('/')}`,
+);
 console.log(r.ok ? 'PASS' : 'FAIL');
 process.exit(r.ok ? 0 : 1);

@@ -21,7 +21,9 @@ const { values } = parseArgs({
   },
 });
 if (values.out === undefined) {
-  process.stderr.write('usage: make-vectors.ts --docs N --out FILE [--seed S] [--format indices|tokens] | --queries N [--first I] --out FILE\n');
+  process.stderr.write(
+    'usage: make-vectors.ts --docs N --out FILE [--seed S] [--format indices|tokens] | --queries N [--first I] --out FILE\n',
+  );
   process.exit(2);
 }
 if (values.queries !== undefined) {

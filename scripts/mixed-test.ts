@@ -33,9 +33,16 @@ console.log(
   `mixed: ${values.writers} writers, ${values.readers} readers, ${r.tookSec.toFixed(1)} s: ${r.batchesWritten} batches written (${r.docWrites} doc writes), ` +
     `${r.batchesReplaced} replaced, ${r.batchesDeleted} deleted; ${r.searches} searches (${(r.searches / r.tookSec).toFixed(0)}/s)`,
 );
-console.log(`write errors ${r.writeErrors}, read errors ${r.readErrors}, partial batches seen ${r.partialBatchSeen}, violations ${r.violationCount}`);
+console.log(
+  `write errors ${r.writeErrors}, read errors ${r.readErrors}, partial batches seen ${r.partialBatchSeen}, violations ${r.violationCount}`,
+);
 console.log(`at end: ${r.documentsAtEnd} documents (expected ${r.expectedDocumentsAtEnd}), ${r.segmentsAtEnd} segments`);
-console.log(`load average before ${load0.map((x) => x.toFixed(1)).join('/')}, after ${os.loadavg().map((x) => x.toFixed(1)).join('/')}`);
+console.log(
+  `load average before ${load0.map((x) => x.toFixed(1)).join('/')}, after ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join('/')}`,
+);
 for (const v of r.violations) console.log(`VIOLATION ${v}`);
 const ok = r.violationCount === 0 && r.writeErrors === 0 && r.readErrors === 0;
 console.log(ok ? 'PASS' : 'FAIL');

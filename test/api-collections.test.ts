@@ -90,7 +90,12 @@ describe('PUT /v1/collections/:name', () => {
 describe('GET, DELETE, optimize', () => {
   it('lists collections with document counts', async () => {
     await s.call('PUT', '/v1/collections/listed', {});
-    await s.call('POST', '/v1/collections/listed/documents', { documents: [{ id: 'a', text: 'alpha beta' }, { id: 'b', text: 'gamma' }] });
+    await s.call('POST', '/v1/collections/listed/documents', {
+      documents: [
+        { id: 'a', text: 'alpha beta' },
+        { id: 'b', text: 'gamma' },
+      ],
+    });
     const res = await s.call('GET', '/v1/collections');
     expect(res.statusCode).toBe(200);
     const listed = res.json().collections.find((c: { name: string }) => c.name === 'listed');
@@ -120,7 +125,12 @@ describe('GET, DELETE, optimize', () => {
     const stats = (await s.call('GET', '/v1/collections/listed')).json().stats;
     expect(stats).toMatchObject({ documents: 2, segments: 1, memtableDocuments: 0 });
     // An empty JSON body (a common client habit) is fine too.
-    const again = await s.app.inject({ method: 'POST', url: '/v1/collections/listed/optimize', headers: { 'content-type': 'application/json' }, payload: '' });
+    const again = await s.app.inject({
+      method: 'POST',
+      url: '/v1/collections/listed/optimize',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
     expect(again.statusCode).toBe(200);
   });
 

@@ -96,7 +96,11 @@ describe('POST /v1/collections/:name/documents', () => {
       expect(res.statusCode).toBe(400);
       expect(errorOf(res).message).toBe(message);
     }
-    const none = await s.app.inject({ method: 'POST', url: '/v1/collections/docs/documents', headers: { 'content-type': 'application/json' } });
+    const none = await s.app.inject({
+      method: 'POST',
+      url: '/v1/collections/docs/documents',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(none.statusCode).toBe(400);
     expect(errorOf(none).message).toBe('body: is required (object)');
   });
@@ -107,7 +111,9 @@ describe('POST /v1/collections/:name/documents', () => {
     const res = await s.call('POST', '/v1/collections/docs/documents', { documents });
     expect(res.statusCode).toBe(400);
     expect(errorOf(res).message).toBe('documents: at most 5 documents per request');
-    const nd = await s.call('POST', '/v1/collections/docs/documents', documents.map((d) => JSON.stringify(d)).join('\n'), { 'content-type': 'application/x-ndjson' });
+    const nd = await s.call('POST', '/v1/collections/docs/documents', documents.map((d) => JSON.stringify(d)).join('\n'), {
+      'content-type': 'application/x-ndjson',
+    });
     expect(nd.statusCode).toBe(400);
     expect(await docCount('docs')).toBe(before);
   });
@@ -206,7 +212,11 @@ describe('vectors (encoder "none")', () => {
   });
 
   it('NaN is not JSON → 400 for the whole body', async () => {
-    const res = await s.call('POST', '/v1/collections/vecs/documents', '{"documents": [{"id": "nan", "vector": {"indices": [1], "values": [NaN]}}]}');
+    const res = await s.call(
+      'POST',
+      '/v1/collections/vecs/documents',
+      '{"documents": [{"id": "nan", "vector": {"indices": [1], "values": [NaN]}}]}',
+    );
     expect(res.statusCode).toBe(400);
     expect(errorOf(res).message).toMatch(/^body: not valid JSON/);
   });
@@ -233,7 +243,12 @@ describe('GET and DELETE /v1/collections/:name/documents/:id', () => {
 
   it('a 512-byte id is fine, 513 bytes → 400 naming id', async () => {
     const ok = 'é'.repeat(256); // 512 UTF-8 bytes
-    const up = await s.call('POST', '/v1/collections/docs/documents', { documents: [{ id: ok, text: 'long id' }, { id: `${ok}x`, text: 'too long' }] });
+    const up = await s.call('POST', '/v1/collections/docs/documents', {
+      documents: [
+        { id: ok, text: 'long id' },
+        { id: `${ok}x`, text: 'too long' },
+      ],
+    });
     expect(up.json().indexed).toBe(1);
     expect(up.json().errors[0].message).toBe('documents[1].id: must be at most 512 UTF-8 bytes');
     expect((await s.call('GET', `/v1/collections/docs/documents/${encodeURIComponent(ok)}`)).statusCode).toBe(200);

@@ -13,7 +13,12 @@ beforeAll(async () => {
   s = await startTestServer({ limits: { maxDocsPerRequest: 20 } });
   await s.call('PUT', '/v1/collections/lex', {});
   await s.call('PUT', '/v1/collections/vec', { encoder: 'none', dim: 64 });
-  await s.call('POST', '/v1/collections/lex/documents', { documents: [{ id: 'a', text: 'alpha beta' }, { id: 'b', text: 'beta gamma' }] });
+  await s.call('POST', '/v1/collections/lex/documents', {
+    documents: [
+      { id: 'a', text: 'alpha beta' },
+      { id: 'b', text: 'beta gamma' },
+    ],
+  });
   await s.call('POST', '/v1/collections/vec/documents', { documents: [{ id: 'x', vector: { indices: [1, 2], values: [1, 2] } }] });
 });
 afterAll(() => s.close());
@@ -28,18 +33,32 @@ function expectWellFormed(res: { statusCode: number }, ok: number[]) {
 const anyNumber = fc.oneof(fc.integer({ min: -5, max: 70 }), fc.double({ noNaN: true }), fc.constant(1e308), fc.integer());
 const weird = fc.oneof(fc.string(), anyNumber, fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }));
 const indicesValues = fc.record(
-  { indices: fc.array(fc.oneof(fc.integer({ min: -2, max: 70 }), weird), { maxLength: 6 }), values: fc.array(fc.oneof(anyNumber, weird), { maxLength: 6 }) },
+  {
+    indices: fc.array(fc.oneof(fc.integer({ min: -2, max: 70 }), weird), { maxLength: 6 }),
+    values: fc.array(fc.oneof(anyNumber, weird), { maxLength: 6 }),
+  },
   { requiredKeys: [] },
 );
-const tokenMap = fc.dictionary(fc.oneof(fc.constantFrom('alpha', 'beta', 'zzz', ''), fc.string()), fc.oneof(anyNumber, weird), { maxKeys: 4 });
+const tokenMap = fc.dictionary(fc.oneof(fc.constantFrom('alpha', 'beta', 'zzz', ''), fc.string()), fc.oneof(anyNumber, weird), {
+  maxKeys: 4,
+});
 const vector = fc.oneof(indicesValues, tokenMap, weird);
 const searchBody = fc.record(
   {
     query: fc.oneof(fc.constantFrom('alpha', 'beta gamma', ''), weird),
     vector,
     k: fc.oneof(fc.integer({ min: -2, max: 1002 }), weird),
-    params: fc.record({ queryCut: fc.oneof(fc.integer({ min: -1, max: 2000 }), weird), heapFactor: anyNumber, exact: fc.oneof(fc.boolean(), weird) }, { requiredKeys: [] }),
-    filter: fc.oneof(fc.record({ must: fc.array(fc.record({ field: fc.string(), eq: weird }, { requiredKeys: [] }), { maxLength: 2 }) }, { requiredKeys: [] }), weird),
+    params: fc.record(
+      { queryCut: fc.oneof(fc.integer({ min: -1, max: 2000 }), weird), heapFactor: anyNumber, exact: fc.oneof(fc.boolean(), weird) },
+      { requiredKeys: [] },
+    ),
+    filter: fc.oneof(
+      fc.record(
+        { must: fc.array(fc.record({ field: fc.string(), eq: weird }, { requiredKeys: [] }), { maxLength: 2 }) },
+        { requiredKeys: [] },
+      ),
+      weird,
+    ),
     explain: fc.oneof(fc.boolean(), weird),
     include: fc.oneof(fc.array(fc.constantFrom('title', 'text', 'metadata', 'vector')), weird),
     prf: fc.oneof(fc.record({ docs: anyNumber, terms: anyNumber }, { requiredKeys: [] }), weird),
@@ -61,7 +80,7 @@ const documentBody = fc.record(
 /** JSON text in which some finite numbers are rewritten as 1e999 (parses to Infinity). */
 const withInfinities = (v: unknown, bits: number) => {
   let i = 0;
-  return JSON.stringify(v).replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, (m) => ((bits >> i++ % 16) & 1 ? '1e999' : m));
+  return JSON.stringify(v).replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/g, (m) => ((bits >> (i++ % 16)) & 1 ? '1e999' : m));
 };
 
 it('search bodies never cause a 5xx', async () => {
@@ -87,18 +106,23 @@ it('batch search bodies never cause a 5xx', async () => {
 
 it('upsert bodies never cause a 5xx; per-document errors are well-formed', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.oneof(documentBody, weird), { maxLength: 5 }), fc.constantFrom('lex', 'vec'), fc.nat(0xffff), async (documents, name, bits) => {
-      const res = await s.call('POST', `/v1/collections/${name}/documents`, withInfinities({ documents }, bits));
-      expectWellFormed(res, [200]);
-      if (res.statusCode === 200) {
-        const body = res.json();
-        expect(body.indexed + body.errors.length).toBe(documents.length);
-        for (const e of body.errors) {
-          expect(e.code).toBe('INVALID_ARGUMENT');
-          expect(e.message).toMatch(new RegExp(`^documents\\[${e.index}\\]`));
+    fc.asyncProperty(
+      fc.array(fc.oneof(documentBody, weird), { maxLength: 5 }),
+      fc.constantFrom('lex', 'vec'),
+      fc.nat(0xffff),
+      async (documents, name, bits) => {
+        const res = await s.call('POST', `/v1/collections/${name}/documents`, withInfinities({ documents }, bits));
+        expectWellFormed(res, [200]);
+        if (res.statusCode === 200) {
+          const body = res.json();
+          expect(body.indexed + body.errors.length).toBe(documents.length);
+          for (const e of body.errors) {
+            expect(e.code).toBe('INVALID_ARGUMENT');
+            expect(e.message).toMatch(new RegExp(`^documents\\[${e.index}\\]`));
+          }
         }
-      }
-    }),
+      },
+    ),
     { numRuns: RUNS },
   );
 });

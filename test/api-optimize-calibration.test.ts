@@ -90,7 +90,9 @@ describe('optimize with calibrationQueries: 200', () => {
     expect(stats.tuned).not.toBeNull();
     expect(stats.estimatedRecall).toBeGreaterThanOrEqual(0.9);
 
-    const text = await s.call('POST', '/v1/collections/lex/optimize', { calibrationQueries: Array.from({ length: 20 }, () => ({ query: randomText(3) })) });
+    const text = await s.call('POST', '/v1/collections/lex/optimize', {
+      calibrationQueries: Array.from({ length: 20 }, () => ({ query: randomText(3) })),
+    });
     expect(text.statusCode).toBe(200);
     expect((await s.call('GET', '/v1/collections/lex')).json().stats.tuned).not.toBeNull();
     const hits = (await s.call('POST', '/v1/collections/lex/search', { query: 'alpha river' })).json().hits;

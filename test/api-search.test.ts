@@ -138,7 +138,9 @@ describe('POST /v1/collections/:name/search', () => {
 
 describe('POST /v1/collections/:name/search/batch', () => {
   it('answers in the order asked', async () => {
-    const res = await s.call('POST', '/v1/collections/kb/search/batch', { searches: [{ query: 'fish' }, { query: 'birds' }, { query: 'dogs' }] });
+    const res = await s.call('POST', '/v1/collections/kb/search/batch', {
+      searches: [{ query: 'fish' }, { query: 'birds' }, { query: 'dogs' }],
+    });
     expect(res.statusCode).toBe(200);
     const results = res.json().results;
     expect(results.map((r: { hits: { id: string }[] }) => r.hits[0].id)).toEqual(['c', 'd', 'b']);
@@ -151,7 +153,9 @@ describe('POST /v1/collections/:name/search/batch', () => {
     const empty = await s.call('POST', '/v1/collections/kb/search/batch', { searches: [] });
     expect(empty.statusCode).toBe(400);
     expect(errorOf(empty).message).toMatch(/^searches: /);
-    const many = await s.call('POST', '/v1/collections/kb/search/batch', { searches: Array.from({ length: 4 }, () => ({ query: 'fish' })) });
+    const many = await s.call('POST', '/v1/collections/kb/search/batch', {
+      searches: Array.from({ length: 4 }, () => ({ query: 'fish' })),
+    });
     expect(many.statusCode).toBe(400);
     expect(errorOf(many).message).toMatch(/^searches: /);
     const missing = await s.call('POST', '/v1/collections/ghost/search/batch', { searches: [{ query: 'fish' }] });
@@ -161,7 +165,12 @@ describe('POST /v1/collections/:name/search/batch', () => {
 
 describe('POST /v1/encode', () => {
   it('encodes texts with the lexical encoder', async () => {
-    const res = await s.call('POST', '/v1/encode', { encoder: 'lexical', collection: 'kb', kind: 'query', texts: ['cats', 'dogs and cats'] });
+    const res = await s.call('POST', '/v1/encode', {
+      encoder: 'lexical',
+      collection: 'kb',
+      kind: 'query',
+      texts: ['cats', 'dogs and cats'],
+    });
     expect(res.statusCode).toBe(200);
     const vectors = res.json().vectors;
     expect(vectors).toHaveLength(2);

@@ -22,7 +22,10 @@ describe('text query terms and token-map keys are capped before the work', () =>
   beforeAll(async () => {
     s = await startTestServer({});
     await s.call('PUT', '/v1/collections/kb', {});
-    const documents = [{ id: 'a', text: words(50).join(' ') }, { id: 'b', text: 'otters swim' }];
+    const documents = [
+      { id: 'a', text: words(50).join(' ') },
+      { id: 'b', text: 'otters swim' },
+    ];
     expect((await s.call('POST', '/v1/collections/kb/documents', { documents })).json().indexed).toBe(2);
     await s.call('PUT', '/v1/collections/vec', { encoder: 'none', dim: 1000 });
   });
@@ -50,7 +53,9 @@ describe('text query terms and token-map keys are capped before the work', () =>
     for (const w of words(200_000)) vector[w] = 1;
     const res = await s.call('POST', '/v1/collections/vec/search', { vector });
     expect(res.statusCode).toBe(400);
-    expect(errorOf(res).message).toBe(`vector: at most ${DEFAULT_LIMITS.maxDocTerms} keys in one object (maxDocTerms, the most any field allows); this one has 200000`);
+    expect(errorOf(res).message).toBe(
+      `vector: at most ${DEFAULT_LIMITS.maxDocTerms} keys in one object (maxDocTerms, the most any field allows); this one has 200000`,
+    );
     const small: Record<string, number> = {};
     for (const w of words(2000)) small[w] = 1;
     const res2 = await s.call('POST', '/v1/collections/vec/search', { vector: small });
@@ -61,15 +66,24 @@ describe('text query terms and token-map keys are capped before the work', () =>
   it('a document token map past maxDocTerms refuses the whole body, naming the document, nothing indexed', async () => {
     const vector: Record<string, number> = {};
     for (const w of words(DEFAULT_LIMITS.maxDocTerms + 1)) vector[w] = 1;
-    const res = await s.call('POST', '/v1/collections/vec/documents', { documents: [{ id: 'big', vector }, { id: 'ok', vector: { t: 1 } }] });
+    const res = await s.call('POST', '/v1/collections/vec/documents', {
+      documents: [
+        { id: 'big', vector },
+        { id: 'ok', vector: { t: 1 } },
+      ],
+    });
     expect(res.statusCode).toBe(400);
-    expect(errorOf(res).message).toBe(`documents[0].vector: at most ${DEFAULT_LIMITS.maxDocTerms} keys in one object (maxDocTerms, the most any field allows); this one has ${DEFAULT_LIMITS.maxDocTerms + 1}`);
+    expect(errorOf(res).message).toBe(
+      `documents[0].vector: at most ${DEFAULT_LIMITS.maxDocTerms} keys in one object (maxDocTerms, the most any field allows); this one has ${DEFAULT_LIMITS.maxDocTerms + 1}`,
+    );
     const got = await s.call('GET', '/v1/collections/vec/documents/ok');
     expect(got.statusCode).toBe(404);
   });
 
   it('token maps within the cap and {indices, values} still validate as before', async () => {
-    expect((await s.call('POST', '/v1/collections/vec/documents', { documents: [{ id: 'v', vector: { t: 2, u: 1 } }] })).json().indexed).toBe(1);
+    expect(
+      (await s.call('POST', '/v1/collections/vec/documents', { documents: [{ id: 'v', vector: { t: 2, u: 1 } }] })).json().indexed,
+    ).toBe(1);
     expect((await s.call('POST', '/v1/collections/vec/search', { vector: { t: 1 } })).json().hits[0].id).toBe('v');
     const extra = await s.call('POST', '/v1/collections/vec/search', { vector: { indices: [1], values: [1], x: [1] } });
     expect(extra.statusCode).toBe(400);
@@ -115,7 +129,10 @@ describe('big upserts and batches let the event loop run', () => {
 
   it('a 4,000-doc upsert yields during validation and lexical analysis (longest gap < 1/3 of the upsert)', async () => {
     const vocab = words(20_000);
-    const documents = Array.from({ length: 4000 }, (_, i) => ({ id: `d${i}`, text: Array.from({ length: 400 }, (_, j) => vocab[(i * 31 + j * 17) % vocab.length]).join(' ') }));
+    const documents = Array.from({ length: 4000 }, (_, i) => ({
+      id: `d${i}`,
+      text: Array.from({ length: 400 }, (_, j) => vocab[(i * 31 + j * 17) % vocab.length]).join(' '),
+    }));
     const { turns, ms, maxGapMs } = await turnsDuring(() => svc.upsertDocuments('c', documents));
     // Validation and analysis never hold the loop for more than a slice; what remains is the store's append of
     // the whole batch (one WAL record). Without slicing the longest gap was ~all of the upsert.

@@ -35,7 +35,11 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Result> 
 async function cliInProcess(args: string[], env: Record<string, string> = {}): Promise<Result> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false }, { SPLADEX_DATA_DIR: data, ...env });
+  const code = await runCli(
+    args,
+    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false },
+    { SPLADEX_DATA_DIR: data, ...env },
+  );
   return { code: code ?? -1, stdout, stderr };
 }
 
@@ -112,7 +116,10 @@ describe('spladex CLI', () => {
 
   it('optimize --calibration-queries sends JSONL / BEIR query lines; bad files fail with one clear line', async () => {
     const lines = Array.from({ length: 18 }, (_, i) =>
-      JSON.stringify(i % 3 === 0 ? { _id: `q${i}`, text: 'vitamin cats' } : i % 3 === 1 ? { query: 'dogs bark' } : { vector: { vitamin: 1, cat: 0.5 } }));
+      JSON.stringify(
+        i % 3 === 0 ? { _id: `q${i}`, text: 'vitamin cats' } : i % 3 === 1 ? { query: 'dogs bark' } : { vector: { vitamin: 1, cat: 0.5 } },
+      ),
+    );
     const good = join(dir, 'calq.jsonl');
     writeFileSync(good, `${lines.slice(0, 9).join('\n')}\n\n${lines.slice(9).join('\n')}\n`);
     const ok = await cliInProcess(['optimize', 'docs', '--calibration-queries', good]);
@@ -167,7 +174,10 @@ describe('spladex CLI', () => {
       const idx = await cli(['index', 'vec', '--input', vecs, '--url', server.url]);
       expect(idx.stderr).toMatch(/^line 3: INVALID_ARGUMENT: .*vector/m);
       expect(idx.stdout).toMatch(/indexed 2 documents into vec \(created\), 1 skipped/);
-      const info = (await (await fetch(`${server.url}/v1/collections/vec`)).json()) as { config: { encoder: string }; stats: { documents: number } };
+      const info = (await (await fetch(`${server.url}/v1/collections/vec`)).json()) as {
+        config: { encoder: string };
+        stats: { documents: number };
+      };
       expect(info.config.encoder).toBe('none');
       expect(info.stats.documents).toBe(2);
 
@@ -178,7 +188,10 @@ describe('spladex CLI', () => {
       expect(s.stdout).toMatch(/^\s+1\s+\S+\s+d3\s+Dogs$/m);
 
       const queries = join(dir, 'calq-url.jsonl');
-      writeFileSync(queries, `${Array.from({ length: 20 }, (_, i) => JSON.stringify({ _id: String(i), text: 'dogs and cats' })).join('\n')}\n`);
+      writeFileSync(
+        queries,
+        `${Array.from({ length: 20 }, (_, i) => JSON.stringify({ _id: String(i), text: 'dogs and cats' })).join('\n')}\n`,
+      );
       const opt = await cliInProcess(['optimize', 'lex', '--calibration-queries', queries, '--url', server.url]);
       expect(opt).toMatchObject({ code: 0, stderr: '' });
       expect(opt.stdout).toMatch(/optimized lex: 1 segments/);

@@ -87,7 +87,11 @@ function cliProcess(args: string[], dataDir: string): Promise<CliResult> {
 async function cliInProcess(args: string[], dataDir: string): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false }, { SPLADEX_DATA_DIR: dataDir });
+  const code = await runCli(
+    args,
+    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false },
+    { SPLADEX_DATA_DIR: dataDir },
+  );
   return { code: code ?? -1, stdout, stderr };
 }
 
@@ -108,12 +112,20 @@ function treeDigest(dir: string): Record<string, string> {
 async function indexDocs(base: string, name: string, ids: string[]): Promise<void> {
   expect((await fetch(`${base}/v1/collections/${name}`, { method: 'PUT', headers: json, body: '{}' })).status).toBe(201);
   const documents = ids.map((id) => ({ id, text: `granite document ${id}` }));
-  const res = await fetch(`${base}/v1/collections/${name}/documents`, { method: 'POST', headers: json, body: JSON.stringify({ documents }) });
+  const res = await fetch(`${base}/v1/collections/${name}/documents`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ documents }),
+  });
   expect(await res.json()).toEqual({ indexed: ids.length, errors: [] });
 }
 
 async function searchIds(base: string, name: string, query: string): Promise<string[]> {
-  const res = await fetch(`${base}/v1/collections/${name}/search`, { method: 'POST', headers: json, body: JSON.stringify({ query, k: 100 }) });
+  const res = await fetch(`${base}/v1/collections/${name}/search`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ query, k: 100 }),
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { hits: { id: string }[] }).hits.map((h) => h.id).sort();
 }
@@ -141,7 +153,11 @@ describe('a data dir held by a running server', () => {
     expect(r.stdout).not.toContain('indexed');
     expect(readdirSync(dataDir).sort()).toEqual(before);
     // The other local commands that open the store refuse the same way (inspect too: opening replays the WAL).
-    for (const args of [['optimize', 'c1'], ['inspect', 'c1'], ['search', 'c1', 'granite']]) {
+    for (const args of [
+      ['optimize', 'c1'],
+      ['inspect', 'c1'],
+      ['search', 'c1', 'granite'],
+    ]) {
       const local = await cliInProcess(args, dataDir);
       expect(local.code, args.join(' ')).toBe(1);
       expect(local.stderr, args.join(' ')).toContain(`--url ${server.base}`);
@@ -165,7 +181,11 @@ describe('a data dir held by a running server', () => {
     expect(((await put.json()) as { stats: { documents: number } }).stats.documents).toBe(4);
     expect(await searchIds(server.base, 'restored', 'vitamin')).toEqual(['d1', 'd4']);
 
-    const conflict = await fetch(`${server.base}/v1/collections/other-config`, { method: 'PUT', headers: json, body: '{"encoder":"none","dim":10}' });
+    const conflict = await fetch(`${server.base}/v1/collections/other-config`, {
+      method: 'PUT',
+      headers: json,
+      body: '{"encoder":"none","dim":10}',
+    });
     expect(conflict.status).toBe(409);
     expect(((await conflict.json()) as { code: string }).code).toBe('CONFLICT');
     expect(treeDigest(path.join(dataDir, 'other-config'))).toEqual(digest);
@@ -175,7 +195,9 @@ describe('a data dir held by a running server', () => {
     rmSync(path.join(dataDir, 'no-config', 'collection.json'));
     const stray = await fetch(`${server.base}/v1/collections/no-config`, { method: 'PUT', headers: json, body: '{}' });
     expect(stray.status).toBe(409);
-    expect(treeDigest(path.join(dataDir, 'no-config'))).toEqual(Object.fromEntries(Object.entries(digest).filter(([k]) => k !== 'collection.json')));
+    expect(treeDigest(path.join(dataDir, 'no-config'))).toEqual(
+      Object.fromEntries(Object.entries(digest).filter(([k]) => k !== 'collection.json')),
+    );
 
     // An empty directory (an interrupted creation) is taken.
     mkdirSync(path.join(dataDir, 'empty-dir'));
@@ -191,7 +213,11 @@ describe('a data dir held by a running server', () => {
     expect(lines[0]).toContain(dataDir);
     expect(lines[0]).toContain(`process ${server.pid}`);
     // The first still serves c1 and acknowledges writes that stay visible.
-    const res = await fetch(`${server.base}/v1/collections/c1/documents`, { method: 'POST', headers: json, body: JSON.stringify({ documents: [{ id: 'd', text: 'granite four' }] }) });
+    const res = await fetch(`${server.base}/v1/collections/c1/documents`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ documents: [{ id: 'd', text: 'granite four' }] }),
+    });
     expect(await res.json()).toEqual({ indexed: 1, errors: [] });
     expect(await searchIds(server.base, 'c1', 'granite')).toEqual(['a', 'b', 'c', 'd']);
     expect(statSync(path.join(dataDir, 'c1', 'store')).isDirectory()).toBe(true);
@@ -201,7 +227,10 @@ describe('a data dir held by a running server', () => {
 /** Whether this sandbox lets us make pid namespaces; the reason when not. */
 function unshareProblem(): string | null {
   try {
-    const pid = execFileSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', 'echo $$'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    const pid = execFileSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', 'echo $$'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
     return pid === '1' ? null : `unshare ran, but the child is pid ${pid}, not 1`;
   } catch (e) {
     return `unshare --pid --fork --mount-proc is refused here: ${(e as Error).message.split('\n')[0]}`;
@@ -219,7 +248,8 @@ describe.skipIf(noUnshare !== null)(`11.6: container restarts (pid namespaces)${
       await indexDocs(first.base, 'c1', ['a', 'b', 'c']);
       await indexDocs(first.base, 'c2', ['x', 'y']);
       // The server is pid 1 inside its namespace: that is what it wrote as information into the LOCK files.
-      for (const lock of ['LOCK', 'c1/store/LOCK', 'c2/store/LOCK']) expect(readLockHolder(readFileSync(path.join(dataDir, lock), 'utf8'))?.pid, lock).toBe(1);
+      for (const lock of ['LOCK', 'c1/store/LOCK', 'c2/store/LOCK'])
+        expect(readLockHolder(readFileSync(path.join(dataDir, lock), 'utf8'))?.pid, lock).toBe(1);
 
       const refused = await runServerToExit(dataDir, UNSHARE);
       expect(refused.listened).toBe(false);
@@ -233,7 +263,9 @@ describe.skipIf(noUnshare !== null)(`11.6: container restarts (pid namespaces)${
       await first.exited;
 
       second = await spawnServer({ dataDir, launcher: UNSHARE });
-      const list = (await (await fetch(`${second.base}/v1/collections`)).json()) as { collections: { name: string; documents: number; error?: string }[] };
+      const list = (await (await fetch(`${second.base}/v1/collections`)).json()) as {
+        collections: { name: string; documents: number; error?: string }[];
+      };
       expect(list.collections.map((c) => [c.name, c.documents, c.error])).toEqual([
         ['c1', 3, undefined],
         ['c2', 2, undefined],
@@ -265,7 +297,10 @@ describe('a collection whose store another process holds', () => {
       await acquireDirLock(${JSON.stringify(storeDir)}, { role: 'foreign' });
       process.stdout.write('held\\n');
       setInterval(() => {}, 1 << 30);`;
-    const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const holderExited = once(holder, 'exit');
     try {
       let out = '';
@@ -275,7 +310,9 @@ describe('a collection whose store another process holds', () => {
       const service = await openSpladexService({ dataDir, encodersDir: dataDir, logger });
       const app = await buildApp({ service, logger, dataDir });
       try {
-        const list = (await app.inject({ method: 'GET', url: '/v1/collections' })).json() as { collections: { name: string; error?: string }[] };
+        const list = (await app.inject({ method: 'GET', url: '/v1/collections' })).json() as {
+          collections: { name: string; error?: string }[];
+        };
         expect(list.collections).toHaveLength(1);
         const error = String(list.collections[0].error);
         expect(error).toMatch(/^BUSY: /);
@@ -313,7 +350,10 @@ describe('deleting', () => {
       mkdirSync(path.join(dataDir, 'unknown', 'store'), { recursive: true });
       writeFileSync(path.join(dataDir, 'unknown', 'notes.txt'), 'mine');
       await expect(service.deleteCollection('unknown')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      await expect(service.createCollection('unknown', {})).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('notes.txt') });
+      await expect(service.createCollection('unknown', {})).rejects.toMatchObject({
+        code: 'CONFLICT',
+        message: expect.stringContaining('notes.txt'),
+      });
       expect(readFileSync(path.join(dataDir, 'unknown', 'notes.txt'), 'utf8')).toBe('mine');
     } finally {
       await service.close();

@@ -31,15 +31,25 @@ describe('issue 11.1: empty titles drop the text', () => {
   it('a document with title "" is indexed from its text and found, over REST JSON and NDJSON', async () => {
     expect((await docs('lex', [{ id: 'a', title: '', text: 'otters swim fast' }])).json()).toEqual({ indexed: 1, errors: [] });
     const nd = '{"_id":"b","title":"","text":"beavers build dams"}\n';
-    expect((await s.call('POST', '/v1/collections/lex/documents', nd, { 'content-type': 'application/x-ndjson' })).json()).toEqual({ indexed: 1, errors: [] });
+    expect((await s.call('POST', '/v1/collections/lex/documents', nd, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      indexed: 1,
+      errors: [],
+    });
     expect(ids(await s.call('POST', '/v1/collections/lex/search', { query: 'otters' }))).toEqual(['a']);
     expect(ids(await s.call('POST', '/v1/collections/lex/search', { query: 'beavers dams' }))).toEqual(['b']);
     // Absent, not stored as "".
     expect((await s.call('GET', '/v1/collections/lex/documents/a')).json()).toEqual({ id: 'a', text: 'otters swim fast' });
     // A text of "" with a title is the title alone; both empty is no content.
-    const r = (await docs('lex', [{ id: 'c', title: 'herons wade', text: '' }, { id: 'd', title: '', text: '' }])).json();
+    const r = (
+      await docs('lex', [
+        { id: 'c', title: 'herons wade', text: '' },
+        { id: 'd', title: '', text: '' },
+      ])
+    ).json();
     expect(r.indexed).toBe(1);
-    expect(r.errors).toEqual([{ index: 1, id: 'd', code: 'INVALID_ARGUMENT', message: 'documents[1].text: a document needs text (or title) or a vector' }]);
+    expect(r.errors).toEqual([
+      { index: 1, id: 'd', code: 'INVALID_ARGUMENT', message: 'documents[1].text: a document needs text (or title) or a vector' },
+    ]);
     expect(ids(await s.call('POST', '/v1/collections/lex/search', { query: 'herons' }))).toEqual(['c']);
   });
 });
@@ -52,14 +62,27 @@ describe('issue 11.7: lone surrogates corrupt collections', () => {
       const service = await openSpladexService({ dataDir, encodersDir: dataDir, logger: pino({ level: 'silent' }) });
       const app = await buildApp({ service, logger: pino({ level: 'silent' }) });
       const call = (method: string, url: string, body?: unknown) =>
-        app.inject({ method: method as 'GET', url, headers: { 'content-type': 'application/json' }, payload: body === undefined ? undefined : JSON.stringify(body) });
-      return { call, close: async () => { await app.close(); await service.close(); } };
+        app.inject({
+          method: method as 'GET',
+          url,
+          headers: { 'content-type': 'application/json' },
+          payload: body === undefined ? undefined : JSON.stringify(body),
+        });
+      return {
+        call,
+        close: async () => {
+          await app.close();
+          await service.close();
+        },
+      };
     };
     let a = await open();
     await a.call('PUT', '/v1/collections/c', {});
-    const up = (await a.call('POST', '/v1/collections/c/documents', {
-      documents: ['\ud800', '\udbff', '\ufffd', 'ok'].map((id) => ({ id, text: 'same text' })),
-    })).json();
+    const up = (
+      await a.call('POST', '/v1/collections/c/documents', {
+        documents: ['\ud800', '\udbff', '\ufffd', 'ok'].map((id) => ({ id, text: 'same text' })),
+      })
+    ).json();
     expect(up.indexed).toBe(2);
     expect(up.errors.map((e: { message: string }) => e.message)).toEqual([
       'documents[0].id: must be well-formed Unicode (no lone surrogate code units)',
@@ -67,9 +90,15 @@ describe('issue 11.7: lone surrogates corrupt collections', () => {
     ]);
     // Token maps with lone surrogates in a vectors-only collection: refused, so optimize + restart stay healthy.
     await a.call('PUT', '/v1/collections/v', { encoder: 'none', dim: 100 });
-    const vr = (await a.call('POST', '/v1/collections/v/documents', {
-      documents: [{ id: 'x', vector: { '\ud800': 1 } }, { id: 'y', vector: { '\udbff': 2 } }, { id: 'z', vector: { ok: 1 } }],
-    })).json();
+    const vr = (
+      await a.call('POST', '/v1/collections/v/documents', {
+        documents: [
+          { id: 'x', vector: { '\ud800': 1 } },
+          { id: 'y', vector: { '\udbff': 2 } },
+          { id: 'z', vector: { ok: 1 } },
+        ],
+      })
+    ).json();
     expect(vr.indexed).toBe(1);
     expect(vr.errors.map((e: { message: string }) => e.message)).toEqual([
       'documents[0].vector: token "\\ud800" must be well-formed Unicode (no lone surrogate code units)',
@@ -87,12 +116,14 @@ describe('issue 11.7: lone surrogates corrupt collections', () => {
 
   it('title, text, metadata keys and values, query text, filter values and collection strings are refused too', async () => {
     const bad = '\ud83d';
-    const r = (await docs('lex', [
-      { id: 't', title: `x${bad}` },
-      { id: 'u', text: bad },
-      { id: 'm', text: 'ok', metadata: { [bad]: 'v' } },
-      { id: 'n', text: 'ok', metadata: { tags: ['fine', bad] } },
-    ])).json();
+    const r = (
+      await docs('lex', [
+        { id: 't', title: `x${bad}` },
+        { id: 'u', text: bad },
+        { id: 'm', text: 'ok', metadata: { [bad]: 'v' } },
+        { id: 'n', text: 'ok', metadata: { tags: ['fine', bad] } },
+      ])
+    ).json();
     expect(r.indexed).toBe(0);
     expect(r.errors.map((e: { message: string }) => e.message.split(':')[0])).toEqual([
       'documents[0].title',
@@ -119,24 +150,34 @@ describe('issue 11.7: lone surrogates corrupt collections', () => {
 
 describe('issue 11.8: real SPLADE tokens are rejected', () => {
   it('token maps holding the wordpieces "values" and "indices" are token maps; {indices, values} arrays stay the indices form', async () => {
-    const r = (await docs('vec', [
-      { id: 'w1', vector: { values: 1.5, indices: 0.5, otter: 2 } },
-      { id: 'w2', vector: { values: 0.25 } },
-      { id: 'w3', vector: { indices: [1, 2], values: [0.5, 0.5] } },
-    ])).json();
+    const r = (
+      await docs('vec', [
+        { id: 'w1', vector: { values: 1.5, indices: 0.5, otter: 2 } },
+        { id: 'w2', vector: { values: 0.25 } },
+        { id: 'w3', vector: { indices: [1, 2], values: [0.5, 0.5] } },
+      ])
+    ).json();
     expect(r).toEqual({ indexed: 3, errors: [] });
-    expect((await s.call('GET', '/v1/collections/vec/documents/w1?vector=true')).json().vector.tokens).toEqual({ values: 1.5, indices: 0.5, otter: 2 });
+    expect((await s.call('GET', '/v1/collections/vec/documents/w1?vector=true')).json().vector.tokens).toEqual({
+      values: 1.5,
+      indices: 0.5,
+      otter: 2,
+    });
     expect(ids(await s.call('POST', '/v1/collections/vec/search', { vector: { values: 1 } }))).toEqual(['w1', 'w2']);
     const mixed = (await docs('vec', [{ id: 'w4', vector: { indices: [1], values: [1], extra: 1 } }])).json();
     expect(mixed.errors[0].message).toBe('documents[0].vector: unknown field(s) "extra"');
   });
 
   it.skipIf(!existsSync(TOY))('the Seismic toy set (real SPLADE vectors, numeric ids, "content") indexes whole over REST', async () => {
-    const lines = readFileSync(TOY, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(TOY, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const toy = lines.map((l) => JSON.parse(l) as { id: number; content: string; vector: Record<string, number> });
     expect(toy.some((d) => 'values' in d.vector)).toBe(true);
     await s.call('PUT', '/v1/collections/toy', { encoder: 'none', dim: 30522 });
-    const nd = (await s.call('POST', '/v1/collections/toy/documents', `${lines.join('\n')}\n`, { 'content-type': 'application/x-ndjson' })).json();
+    const nd = (
+      await s.call('POST', '/v1/collections/toy/documents', `${lines.join('\n')}\n`, { 'content-type': 'application/x-ndjson' })
+    ).json();
     expect(nd).toEqual({ indexed: toy.length, errors: [] });
     const withValues = toy.find((d) => 'values' in d.vector) as (typeof toy)[number];
     const got = (await s.call('GET', `/v1/collections/toy/documents/${withValues.id}?vector=true`)).json();
@@ -147,12 +188,26 @@ describe('issue 11.8: real SPLADE tokens are rejected', () => {
 
 describe('issue 11.10: the doors disagree', () => {
   it('NDJSON accepts BEIR `_id` lines; integer ids become decimal strings, string ids stay byte for byte', async () => {
-    const nd = ['{"_id":"beir-1","title":"T","text":"kingfishers dive"}', '{"_id":7,"text":"sparrows chirp"}', '{"id":"007","text":"sparrows nest"}'].join('\n');
-    expect((await s.call('POST', '/v1/collections/lex/documents', nd, { 'content-type': 'application/x-ndjson' })).json()).toEqual({ indexed: 3, errors: [] });
+    const nd = [
+      '{"_id":"beir-1","title":"T","text":"kingfishers dive"}',
+      '{"_id":7,"text":"sparrows chirp"}',
+      '{"id":"007","text":"sparrows nest"}',
+    ].join('\n');
+    expect((await s.call('POST', '/v1/collections/lex/documents', nd, { 'content-type': 'application/x-ndjson' })).json()).toEqual({
+      indexed: 3,
+      errors: [],
+    });
     expect((await docs('lex', [{ id: 8, text: 'sparrows fly' }])).json()).toEqual({ indexed: 1, errors: [] });
     expect(ids(await s.call('POST', '/v1/collections/lex/search', { query: 'sparrows' })).sort()).toEqual(['007', '7', '8']);
     expect((await s.call('GET', '/v1/collections/lex/documents/7')).json().id).toBe('7');
-    const r = (await docs('lex', [{ id: 1.5, text: 'x' }, { id: 2 ** 60, text: 'x' }, { _id: 'a', id: 'a', text: 'x' }, { id: 'z', text: 'x', content: 'y' }])).json();
+    const r = (
+      await docs('lex', [
+        { id: 1.5, text: 'x' },
+        { id: 2 ** 60, text: 'x' },
+        { _id: 'a', id: 'a', text: 'x' },
+        { id: 'z', text: 'x', content: 'y' },
+      ])
+    ).json();
     expect(r.errors.map((e: { message: string }) => e.message)).toEqual([
       'documents[0].id: must be a string or an integer',
       'documents[1].id: must be a string or an integer',
@@ -162,7 +217,12 @@ describe('issue 11.10: the doors disagree', () => {
   });
 
   it('unknown fields (`metadta`, `txt`) are rejected, named', async () => {
-    const r = (await docs('lex', [{ id: 'u1', text: 'x', metadta: { y: 1 } }, { id: 'u2', txt: 'x' }])).json();
+    const r = (
+      await docs('lex', [
+        { id: 'u1', text: 'x', metadta: { y: 1 } },
+        { id: 'u2', txt: 'x' },
+      ])
+    ).json();
     expect(r.indexed).toBe(0);
     expect(r.errors.map((e: { message: string }) => e.message)).toEqual([
       'documents[0]: unknown field(s) "metadta"',
@@ -171,12 +231,14 @@ describe('issue 11.10: the doors disagree', () => {
   });
 
   it('metadata values are checked against the declared schema', async () => {
-    const r = (await docs('lex', [
-      { id: 'y1', text: 'x', metadata: { year: '2010' } },
-      { id: 'y2', text: 'x', metadata: { year: [2010, '2011'] } },
-      { id: 'y3', text: 'x', metadata: { lang: { nested: 1 } } },
-      { id: 'y4', text: 'grebes', metadata: { year: 2010, lang: 'en', free: 'any' } },
-    ])).json();
+    const r = (
+      await docs('lex', [
+        { id: 'y1', text: 'x', metadata: { year: '2010' } },
+        { id: 'y2', text: 'x', metadata: { year: [2010, '2011'] } },
+        { id: 'y3', text: 'x', metadata: { lang: { nested: 1 } } },
+        { id: 'y4', text: 'grebes', metadata: { year: 2010, lang: 'en', free: 'any' } },
+      ])
+    ).json();
     expect(r.indexed).toBe(1);
     expect(r.errors.map((e: { message: string }) => e.message)).toEqual([
       'documents[0].metadata.year: expected number, got string (declared "number" in the collection\'s metadata)',
@@ -193,12 +255,14 @@ describe('issue 12.5: metadata is unbounded', () => {
     const many: Record<string, number> = {};
     for (let i = 0; i < 50_000; i++) many[`k${i}`] = i;
     const t0 = performance.now();
-    const r = (await docs('lex', [
-      { id: 'big-keys', text: 'x', metadata: many },
-      { id: 'big-bytes', text: 'x', metadata: { blob: 'a'.repeat(10 * 1024 * 1024) } },
-      { id: 'wide-array', text: 'x', metadata: { tags: new Array(100_000).fill('t') } },
-      { id: 'fits', text: 'x', metadata: { blob: 'a'.repeat(60 * 1024) } },
-    ])).json();
+    const r = (
+      await docs('lex', [
+        { id: 'big-keys', text: 'x', metadata: many },
+        { id: 'big-bytes', text: 'x', metadata: { blob: 'a'.repeat(10 * 1024 * 1024) } },
+        { id: 'wide-array', text: 'x', metadata: { tags: new Array(100_000).fill('t') } },
+        { id: 'fits', text: 'x', metadata: { blob: 'a'.repeat(60 * 1024) } },
+      ])
+    ).json();
     expect(performance.now() - t0).toBeLessThan(30_000);
     expect(r.indexed).toBe(1);
     expect(r.errors.map((e: { message: string }) => e.message)).toEqual([
@@ -220,9 +284,15 @@ describe('issue 12.5: metadata is unbounded', () => {
     const small = await startTestServer({ limits: { maxMetadataKeys: env.maxMetadataKeys, maxMetadataBytes: env.maxMetadataBytes } });
     try {
       await small.call('PUT', '/v1/collections/c', {});
-      const r = (await small.call('POST', '/v1/collections/c/documents', {
-        documents: [{ id: 'a', text: 'x', metadata: { a: 1, b: 2, c: 3 } }, { id: 'b', text: 'x', metadata: { a: 'z'.repeat(101) } }, { id: 'c', text: 'x', metadata: { a: 1, b: 'ok' } }],
-      })).json();
+      const r = (
+        await small.call('POST', '/v1/collections/c/documents', {
+          documents: [
+            { id: 'a', text: 'x', metadata: { a: 1, b: 2, c: 3 } },
+            { id: 'b', text: 'x', metadata: { a: 'z'.repeat(101) } },
+            { id: 'c', text: 'x', metadata: { a: 1, b: 'ok' } },
+          ],
+        })
+      ).json();
       expect(r.indexed).toBe(1);
       expect(r.errors.map((e: { message: string }) => e.message)).toEqual([
         'documents[0].metadata: at most 2 keys per document (SPLADEX_MAX_METADATA_KEYS)',

@@ -201,7 +201,12 @@ function valueInfo(name: string, elemType: number, dims: (string | number)[]): n
 }
 
 function rank4Model(): Buffer {
-  const cast = [...strField(1, 'input_ids'), ...strField(2, 'f'), ...strField(4, 'Cast'), ...bytesField(5, [...strField(1, 'to'), ...intField(3, 1), ...intField(20, 2)])];
+  const cast = [
+    ...strField(1, 'input_ids'),
+    ...strField(2, 'f'),
+    ...strField(4, 'Cast'),
+    ...bytesField(5, [...strField(1, 'to'), ...intField(3, 1), ...intField(20, 2)]),
+  ];
   const unsq = [
     ...strField(1, 'f'),
     ...strField(2, 'out'),
@@ -240,18 +245,27 @@ describe('registry validation at open', () => {
     const dir2 = await copyFixture('bert-splade-logits', 'tampered', (m) => {
       (m.sha256 as Record<string, string>)['tokenizer.json'] = '0'.repeat(64);
     });
-    await expectInvalid(openEncoder(dir2, 'tampered', { logger }), /encoder "tampered": tokenizer\.json has sha256 [0-9a-f]{64}, encoder\.json expects 0{64}/);
+    await expectInvalid(
+      openEncoder(dir2, 'tampered', { logger }),
+      /encoder "tampered": tokenizer\.json has sha256 [0-9a-f]{64}, encoder\.json expects 0{64}/,
+    );
   });
 
   it('refuses a vocabulary size mismatch (tokenizer vs dim, and model output vs dim, the latter from a worker)', async () => {
     const dir = await copyFixture('bert-splade-logits', 'small', (m) => {
       m.dim = 300;
     });
-    await expectInvalid(openEncoder(dir, 'small', { logger, threads: 0 }), /encoder "small": tokenizer\.json: vocabulary size 337 does not match dim 300/);
+    await expectInvalid(
+      openEncoder(dir, 'small', { logger, threads: 0 }),
+      /encoder "small": tokenizer\.json: vocabulary size 337 does not match dim 300/,
+    );
     const dir2 = await copyFixture('bert-splade-logits', 'big', (m) => {
       m.dim = 400;
     });
-    await expectInvalid(openEncoder(dir2, 'big', { logger, threads: 1 }), /encoder "big": model\.onnx: output "logits" has vocabulary size 337 but encoder\.json says dim 400/);
+    await expectInvalid(
+      openEncoder(dir2, 'big', { logger, threads: 1 }),
+      /encoder "big": model\.onnx: output "logits" has vocabulary size 337 but encoder\.json says dim 400/,
+    );
   }, 60_000);
 
   it('refuses an output of unexpected rank and a corrupt model file', async () => {
@@ -259,7 +273,10 @@ describe('registry validation at open', () => {
       m.sha256 = {};
     });
     await writeFile(path.join(dir, 'rank4', 'model.onnx'), rank4Model());
-    await expectInvalid(openEncoder(dir, 'rank4', { logger, threads: 0 }), /encoder "rank4": model\.onnx: output "out" has rank 4, expected 2/);
+    await expectInvalid(
+      openEncoder(dir, 'rank4', { logger, threads: 0 }),
+      /encoder "rank4": model\.onnx: output "out" has rank 4, expected 2/,
+    );
     await writeFile(path.join(dir, 'rank4', 'model.onnx'), Buffer.from('not an onnx model'));
     await expectInvalid(openEncoder(dir, 'rank4', { logger, threads: 0 }), /encoder "rank4": model\.onnx: cannot load ONNX model/);
   });
@@ -270,7 +287,10 @@ describe('registry validation at open', () => {
       m.dim = 32;
       delete m.pooling;
     });
-    await expectInvalid(openEncoder(dir, 'notdense', { logger, threads: 0 }), /output "pooled" has hidden size 337 but encoder\.json says dim 32/);
+    await expectInvalid(
+      openEncoder(dir, 'notdense', { logger, threads: 0 }),
+      /output "pooled" has hidden size 337 but encoder\.json says dim 32/,
+    );
     const dir2 = await copyFixture('bert-splade-pooled', 'noecho', (m) => {
       m.kind = 'echo';
     });

@@ -206,7 +206,10 @@ describe('tokenizers match the Python tokenizers library', () => {
       pushWindows(tok.encodeContent(t), i, m, tok, echo, room, w);
       expect(w[0].ids, JSON.stringify(t).slice(0, 40)).toEqual(ref.tokenIds?.[i]);
       const mask = ref.poolingMasks?.[i] as number[];
-      expect([mask.indexOf(1) === -1 ? w[0].poolStart : mask.indexOf(1), mask.lastIndexOf(1) + 1 || w[0].poolEnd]).toEqual([w[0].poolStart, w[0].poolEnd]);
+      expect([mask.indexOf(1) === -1 ? w[0].poolStart : mask.indexOf(1), mask.lastIndexOf(1) + 1 || w[0].poolEnd]).toEqual([
+        w[0].poolStart,
+        w[0].poolEnd,
+      ]);
     });
     // byte fallback was exercised: some non-ASCII text maps to <0x..> byte tokens (ids 3..258)
     const nonAscii = refs.texts.findIndex((t) => t.includes('😀'));
@@ -215,7 +218,10 @@ describe('tokenizers match the Python tokenizers library', () => {
 
   it('byte-level BPE (GPT-2 style) ids', async () => {
     const tok = await loadTokenizer(path.join(FIXTURES, 'tokenizers', 'bytelevel.json'), 'bytelevel');
-    const want = JSON.parse(await readFile(path.join(FIXTURES, 'tokenizers', 'bytelevel-ids.json'), 'utf8')) as { texts: string[]; ids: number[][] };
+    const want = JSON.parse(await readFile(path.join(FIXTURES, 'tokenizers', 'bytelevel-ids.json'), 'utf8')) as {
+      texts: string[];
+      ids: number[][];
+    };
     want.texts.forEach((t, i) => expect(tok.encodeContent(t), JSON.stringify(t).slice(0, 40)).toEqual(want.ids[i]));
   });
 });

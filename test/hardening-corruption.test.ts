@@ -25,7 +25,12 @@ async function openAt(dataDir: string) {
   const service = await openSpladexService({ dataDir, encodersDir: path.join(root, 'encoders'), logger, memtableMaxDocs: 30 });
   const app = await buildApp({ service, logger, dataDir });
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await app.inject({ method: method as 'GET', url, payload: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      payload: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    });
     return { status: res.statusCode, body: res.body === '' ? null : (res.json() as Record<string, unknown>) };
   };
   return {
@@ -48,7 +53,12 @@ async function until(fn: () => boolean, what: string): Promise<void> {
 }
 
 function docs(from: number, n: number) {
-  return { documents: Array.from({ length: n }, (_, i) => ({ id: `b${from + i}`, text: `broken collection document ${from + i} about quartz and granite` })) };
+  return {
+    documents: Array.from({ length: n }, (_, i) => ({
+      id: `b${from + i}`,
+      text: `broken collection document ${from + i} about quartz and granite`,
+    })),
+  };
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {

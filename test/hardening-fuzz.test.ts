@@ -20,7 +20,11 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 it('generated requests never cause a 5xx or a dropped connection; the server keeps serving', async () => {
-  const report = await runFuzz(base, { count: Number(process.env.FUZZ_HTTP_RUNS ?? 400), seed: Number(process.env.FUZZ_SEED ?? 42), concurrency: 4 });
+  const report = await runFuzz(base, {
+    count: Number(process.env.FUZZ_HTTP_RUNS ?? 400),
+    seed: Number(process.env.FUZZ_SEED ?? 42),
+    concurrency: 4,
+  });
   expect(report.failures).toEqual([]);
   expect(report.badEnvelopes).toBe(0);
   expect(report.busy).toBe(0);
@@ -32,7 +36,9 @@ it('generated requests never cause a 5xx or a dropped connection; the server kee
 it('a request line the HTTP parser rejects gets the envelope and Connection: close', async () => {
   const port = new URL(base).port;
   const raw = await new Promise<string>((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write('GET /v1/collections/\u00fc HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'));
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write('GET /v1/collections/\u00fc HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'),
+    );
     let text = '';
     socket.on('data', (c: Buffer) => (text += c.toString('utf8')));
     socket.on('close', () => resolve(text));
@@ -65,7 +71,9 @@ it('a 413 answered from Content-Length before the body was sent read as a write 
         if (head.includes('\r\n\r\n')) {
           bodyBytes += head.length - head.indexOf('\r\n\r\n') - 4;
           const body = '{"statusCode":413,"code":"PAYLOAD_TOO_LARGE","error":"Payload Too Large","message":"body: larger than the limit"}';
-          socket.end(`HTTP/1.1 413 Payload Too Large\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+          socket.end(
+            `HTTP/1.1 413 Payload Too Large\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+          );
         }
       } else {
         bodyBytes += d.length;
@@ -77,7 +85,13 @@ it('a 413 answered from Content-Length before the body was sent read as a write 
   try {
     const port = (server.address() as AddressInfo).port;
     const big = 'x'.repeat(64 * 1024 * 1024);
-    const answer = await sendOverSocket(`http://127.0.0.1:${port}`, { method: 'POST', path: '/v1/collections/fz/documents', contentType: 'application/json', body: big, headers: {} });
+    const answer = await sendOverSocket(`http://127.0.0.1:${port}`, {
+      method: 'POST',
+      path: '/v1/collections/fz/documents',
+      contentType: 'application/json',
+      body: big,
+      headers: {},
+    });
     expect(answer.status).toBe(413);
     expect(answer.early).toBe(true);
     expect(JSON.parse(answer.body).code).toBe('PAYLOAD_TOO_LARGE');

@@ -34,6 +34,9 @@ it('is off by default', async () => {
   s = await startTestServer();
   for (let i = 0; i < 30; i++) expect((await get('/v1/collections')).statusCode).toBe(200);
   expect(loadEnv({}).rateLimitMax).toBe(0);
-  expect(loadEnv({ SPLADEX_RATE_LIMIT_MAX: '100', SPLADEX_RATE_LIMIT_WINDOW_MS: '1000' })).toMatchObject({ rateLimitMax: 100, rateLimitWindowMs: 1000 });
+  expect(loadEnv({ SPLADEX_RATE_LIMIT_MAX: '100', SPLADEX_RATE_LIMIT_WINDOW_MS: '1000' })).toMatchObject({
+    rateLimitMax: 100,
+    rateLimitWindowMs: 1000,
+  });
   expect(() => loadEnv({ SPLADEX_RATE_LIMIT_MAX: '-1' })).toThrow(/SPLADEX_RATE_LIMIT_MAX/);
 });

@@ -28,18 +28,31 @@ it('answers /health 200, /ready 503 and /v1/* 503 BUSY while collections load, t
   const loadingPort = new Promise<number>((resolve) => (onLoading = resolve));
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.includes('"spladex loading"')) onLoading((JSON.parse(line) as { port: number }).port);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.includes('"spladex loading"')) onLoading((JSON.parse(line) as { port: number }).port);
       done();
     },
   });
-  const started = startServer({ SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1' }, { handleSignals: false, logger: pino({ level: 'info' }, stream) });
+  const started = startServer(
+    { SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1' },
+    { handleSignals: false, logger: pino({ level: 'info' }, stream) },
+  );
   const base = `http://127.0.0.1:${await loadingPort}`;
 
   expect((await fetch(`${base}/health`)).status).toBe(200);
   const ready = await fetch(`${base}/ready`);
   expect(ready.status).toBe(503);
-  for (const [method, url] of [['GET', '/v1/collections'], ['PUT', '/v1/collections/other'], ['POST', '/v1/collections/slow/search'], ['GET', '/v1/nope']]) {
-    const res = await fetch(`${base}${url}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+  for (const [method, url] of [
+    ['GET', '/v1/collections'],
+    ['PUT', '/v1/collections/other'],
+    ['POST', '/v1/collections/slow/search'],
+    ['GET', '/v1/nope'],
+  ]) {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: method === 'GET' ? undefined : '{}',
+    });
     expect(res.status, `${method} ${url}`).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(((await res.json()) as { code: string }).code).toBe('BUSY');

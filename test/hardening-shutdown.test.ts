@@ -31,13 +31,23 @@ async function readBody(res: IncomingMessage): Promise<string> {
 
 it('finishes in-flight searches on close and keeps every acknowledged write', async () => {
   const logger = pino({ level: 'silent' });
-  const server = await startServer({ SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_MEMTABLE_MAX_DOCS: '40' }, { handleSignals: false, logger });
+  const server = await startServer(
+    { SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_MEMTABLE_MAX_DOCS: '40' },
+    { handleSignals: false, logger },
+  );
   const json = { 'content-type': 'application/json' };
   expect((await fetch(`${server.url}/v1/collections/s`, { method: 'PUT', headers: json, body: '{}' })).status).toBe(201);
   let acked = 0;
   for (let b = 0; b < 5; b++) {
-    const documents = Array.from({ length: 25 }, (_, i) => ({ id: `d${b * 25 + i}`, text: `shutdown search document ${b * 25 + i} granite` }));
-    const res = await fetch(`${server.url}/v1/collections/s/documents`, { method: 'POST', headers: json, body: JSON.stringify({ documents }) });
+    const documents = Array.from({ length: 25 }, (_, i) => ({
+      id: `d${b * 25 + i}`,
+      text: `shutdown search document ${b * 25 + i} granite`,
+    }));
+    const res = await fetch(`${server.url}/v1/collections/s/documents`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ documents }),
+    });
     expect(await res.json()).toEqual({ indexed: 25, errors: [] });
     acked += 25;
   }
@@ -53,7 +63,13 @@ it('finishes in-flight searches on close and keeps every acknowledged write', as
     });
   });
   const requests = Array.from({ length: n }, () => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...json, 'content-length': Buffer.byteLength(body) } });
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: { ...json, 'content-length': Buffer.byteLength(body) },
+    });
     const response = once(req, 'response') as Promise<[IncomingMessage]>;
     req.write(body.slice(0, half));
     return { req, response };
@@ -93,9 +109,19 @@ async function sigtermWhileLoading(entry: string[]): Promise<void> {
     const fifo = path.join(dir, 'slow', 'collection.json');
     execFileSync('mkfifo', [fifo]);
 
-    const env: NodeJS.ProcessEnv = { ...process.env, SPLADEX_DATA_DIR: dir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SPLADEX_DATA_DIR: dir,
+      SPLADEX_PORT: '0',
+      SPLADEX_HOST: '127.0.0.1',
+      SPLADEX_LOG_LEVEL: 'info',
+    };
     delete env.SPLADEX_API_KEY;
-    const child = spawn(process.execPath, ['--import', 'tsx', ...entry], { cwd: path.resolve(import.meta.dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     let out = '';
     const loading = new Promise<void>((resolve) => {
@@ -130,6 +156,8 @@ async function sigtermWhileLoading(entry: string[]): Promise<void> {
   }
 }
 
-it('SIGTERM while collections load at start-up (src/main.ts, as npm start): exit code 0, nothing lost', () => sigtermWhileLoading(['src/main.ts']));
+it('SIGTERM while collections load at start-up (src/main.ts, as npm start): exit code 0, nothing lost', () =>
+  sigtermWhileLoading(['src/main.ts']));
 
-it('SIGTERM while collections load at start-up (spladex serve): exit code 0, nothing lost', () => sigtermWhileLoading(['src/cli/main.ts', 'serve']));
+it('SIGTERM while collections load at start-up (spladex serve): exit code 0, nothing lost', () =>
+  sigtermWhileLoading(['src/cli/main.ts', 'serve']));

@@ -19,7 +19,10 @@ const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'theta', 'k
 const LANGS = ['en', 'de', 'fr'];
 
 /** Seeded uniform [0, 1) numbers (mulberry32, shared with the hardening runs). */
-const rng = (seed: number): (() => number) => { const g = new Rng(seed); return () => g.next(); };
+const rng = (seed: number): (() => number) => {
+  const g = new Rng(seed);
+  return () => g.next();
+};
 
 interface Doc {
   id: string;
@@ -44,8 +47,15 @@ const docs = makeDocs(120, 5);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'spladex-hybrid-'));
-  service = await openSpladexService({ dataDir: path.join(dir, 'index'), encodersDir: path.join(dir, 'enc'), logger: pino({ level: 'silent' }) });
-  await service.createCollection('hy', { dense: { dim: 4, metric: 'cosine' }, metadata: { lang: 'keyword', year: 'number', tags: 'keyword' } });
+  service = await openSpladexService({
+    dataDir: path.join(dir, 'index'),
+    encodersDir: path.join(dir, 'enc'),
+    logger: pino({ level: 'silent' }),
+  });
+  await service.createCollection('hy', {
+    dense: { dim: 4, metric: 'cosine' },
+    metadata: { lang: 'keyword', year: 'number', tags: 'keyword' },
+  });
   // Two thirds go into a sealed segment, the rest stay in the memtable; a few deletes on both sides.
   expect((await service.upsertDocuments('hy', docs.slice(0, 80))).errors).toEqual([]);
   await service.upsertDocuments('hy', [{ id: 'gone-1', text: 'alpha beta', dense: [1, 0, 0, 0], metadata: { lang: 'en' } }]);
@@ -77,10 +87,18 @@ function denseOracle(q: number[], k: number, filter?: FilterInput): string[] {
 
 describe('hybrid search', () => {
   it('rejects a dense vector of the wrong length, naming dense', async () => {
-    await expect(service.search('hy', { query: 'alpha', dense: [1, 2] } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^dense: /) });
+    await expect(service.search('hy', { query: 'alpha', dense: [1, 2] } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^dense: /),
+    });
   });
   it('rejects hybrid without a dense query, naming hybrid', async () => {
-    await expect(service.search('hy', { query: 'alpha', hybrid: { alpha: 0.5, method: 'convex', normalization: 'minmax', rrfK: 60, candidates: 100 } } as never)).rejects.toMatchObject({
+    await expect(
+      service.search('hy', {
+        query: 'alpha',
+        hybrid: { alpha: 0.5, method: 'convex', normalization: 'minmax', rrfK: 60, candidates: 100 },
+      } as never),
+    ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
       message: expect.stringMatching(/^hybrid: /),
     });
@@ -114,7 +132,12 @@ describe('hybrid search', () => {
   });
   it('rrf ranks by 1/(60+rank) sums', async () => {
     const q = [0.1, 0.2, 0.3, 0.4];
-    const res = await service.search('hy', { query: 'delta', dense: q, k: 5, hybrid: { method: 'rrf', alpha: 0.5, normalization: 'minmax', rrfK: 60, candidates: 100 } } as never);
+    const res = await service.search('hy', {
+      query: 'delta',
+      dense: q,
+      k: 5,
+      hybrid: { method: 'rrf', alpha: 0.5, normalization: 'minmax', rrfK: 60, candidates: 100 },
+    } as never);
     expect(res.hits.length).toBe(5);
     expect(res.hits[0].score).toBeLessThanOrEqual(2 / 61);
     expect(res.hits[0].score).toBeGreaterThan(1 / 61);
@@ -127,13 +150,20 @@ describe('filters through the service', () => {
     fc.record({ field: fc.constant('year'), gte: fc.integer({ min: 1999, max: 2007 }) }),
     fc.record({ field: fc.constant('tags'), in: fc.constant(['draft'] as string[]) }),
   );
-  const filterArb = fc.record({ must: fc.array(clause, { maxLength: 2 }), mustNot: fc.array(clause, { maxLength: 1 }) }, { requiredKeys: [] });
+  const filterArb = fc.record(
+    { must: fc.array(clause, { maxLength: 2 }), mustNot: fc.array(clause, { maxLength: 1 }) },
+    { requiredKeys: [] },
+  );
   it('filtered sparse and dense search equal brute force with the same filter', async () => {
     await fc.assert(
       fc.asyncProperty(filterArb, fc.constantFrom('alpha', 'beta gamma', 'sigma kappa lambda'), async (filter, query) => {
         const got = await ids({ query, k: 10, filter, params: { exact: true } });
         const all = await ids({ query, k: 1000, params: { exact: true } });
-        const want = all.filter((id) => matchesFilter((docs.find((d) => d.id === id) as Doc).metadata, filter, { lang: 'keyword', year: 'number', tags: 'keyword' })).slice(0, 10);
+        const want = all
+          .filter((id) =>
+            matchesFilter((docs.find((d) => d.id === id) as Doc).metadata, filter, { lang: 'keyword', year: 'number', tags: 'keyword' }),
+          )
+          .slice(0, 10);
         expect(got).toEqual(want);
         const q = [0.2, 0.1, -0.3, 0.4];
         expect(await ids({ dense: q, k: 10, filter })).toEqual(denseOracle(q, 10, filter));
@@ -156,13 +186,20 @@ describe('lsa collections', () => {
       'interest rates inflation central banks markets',
       'stock markets fall when interest rates rise',
     ];
-    await service.upsertDocuments('lsa', texts.map((text, i) => ({ id: `t${i}`, text })));
+    await service.upsertDocuments(
+      'lsa',
+      texts.map((text, i) => ({ id: `t${i}`, text })),
+    );
     // Fitted at optimize (or in the background after writes), never by a query (issue 12.4).
     await service.optimize('lsa');
     const first = await service.search('lsa', { query: texts[4], k: 3, explain: true } as never);
     expect(first.hits[0].id).toBe('t4');
     expect(first.hits[0].explain?.dense).toBeGreaterThan(0.5);
-    const denseOnly = await service.search('lsa', { query: 'sunlight photosynthesis', k: 2, hybrid: { method: 'convex', alpha: 0, normalization: 'minmax', rrfK: 60, candidates: 100 } } as never);
+    const denseOnly = await service.search('lsa', {
+      query: 'sunlight photosynthesis',
+      k: 2,
+      hybrid: { method: 'convex', alpha: 0, normalization: 'minmax', rrfK: 60, candidates: 100 },
+    } as never);
     expect(denseOnly.hits.map((h) => h.id).sort()).toEqual(['t4', 't5']);
     await expect(service.upsertDocuments('lsa', [{ id: 'x', text: 'y', dense: [1, 2, 3, 4, 5, 6, 7, 8] }])).resolves.toMatchObject({
       errors: [{ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^documents\[0\]\.dense: /) }],
@@ -175,18 +212,28 @@ describe('lsa collections', () => {
     await service.upsertDocuments('lsa', [{ id: 't8', text: 'photosynthesis leaves chlorophyll sunlight plants' }]);
     await service.deleteDocument('lsa', 't5');
     await refit;
-    const during = await service.search('lsa', { query: 'chlorophyll leaves', k: 3, hybrid: { method: 'convex', alpha: 0, normalization: 'minmax', rrfK: 60, candidates: 100 } } as never);
+    const during = await service.search('lsa', {
+      query: 'chlorophyll leaves',
+      k: 3,
+      hybrid: { method: 'convex', alpha: 0, normalization: 'minmax', rrfK: 60, candidates: 100 },
+    } as never);
     expect(during.hits.map((h) => h.id)).toContain('t8');
     expect(during.hits.map((h) => h.id)).not.toContain('t5');
     // Reopen: the persisted model (lsa.bin) is loaded and documents are projected again from stored text.
     await service.close();
-    service = await openSpladexService({ dataDir: path.join(dir, 'index'), encodersDir: path.join(dir, 'enc'), logger: pino({ level: 'silent' }) });
+    service = await openSpladexService({
+      dataDir: path.join(dir, 'index'),
+      encodersDir: path.join(dir, 'enc'),
+      logger: pino({ level: 'silent' }),
+    });
     const reopened = await service.search('lsa', { query: texts[2], k: 1, explain: true } as never);
     expect(reopened.hits[0].id).toBe('t2');
     expect(reopened.hits[0].explain?.dense).toBe(after.hits[0].explain?.dense);
   });
   it('refuses unknown dense encoders', async () => {
-    await expect(service.createCollection('bad', { dense: { dim: 8, encoder: 'nope' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(service.createCollection('bad', { dense: { dim: 8, encoder: 'nope' } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });
 
@@ -194,7 +241,9 @@ describe('hybrid over HTTP', () => {
   it('PUT a dense collection, search with hybrid/explain/filter, and the error envelope names the field', async () => {
     const srv = await startTestServer();
     try {
-      expect((await srv.call('PUT', '/v1/collections/h', { dense: { dim: 4, metric: 'dot' }, metadata: { lang: 'keyword' } })).statusCode).toBe(201);
+      expect(
+        (await srv.call('PUT', '/v1/collections/h', { dense: { dim: 4, metric: 'dot' }, metadata: { lang: 'keyword' } })).statusCode,
+      ).toBe(201);
       const docsBody = {
         documents: [
           { id: 'a', text: 'red apple', dense: [1, 0, 0, 0], metadata: { lang: 'en' } },

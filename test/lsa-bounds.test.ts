@@ -37,7 +37,11 @@ function capture(): { logger: Logger; lines: () => Record<string, unknown>[] } {
 
 describe('lsa bounds (issue 12.4)', () => {
   it('"dense":{"dim":8192,"encoder":"lsa"} is refused with a 400 naming dense.dim and the limit', async () => {
-    const service = await openSpladexService({ dataDir: path.join(dir, 'a'), encodersDir: path.join(dir, 'enc'), logger: pino({ level: 'silent' }) });
+    const service = await openSpladexService({
+      dataDir: path.join(dir, 'a'),
+      encodersDir: path.join(dir, 'enc'),
+      logger: pino({ level: 'silent' }),
+    });
     try {
       await expect(service.createCollection('big', { dense: { dim: 8192, encoder: 'lsa' } })).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
@@ -51,13 +55,22 @@ describe('lsa bounds (issue 12.4)', () => {
 
   it('3,000 docs whose fit runs past its budget: sparse search answers at once with a warning, the fit is cancelled and logged', async () => {
     const { logger, lines } = capture();
-    const service = await openSpladexService({ dataDir: path.join(dir, 'b'), encodersDir: path.join(dir, 'enc'), logger, lsaFitTimeoutMs: 100 });
+    const service = await openSpladexService({
+      dataDir: path.join(dir, 'b'),
+      encodersDir: path.join(dir, 'enc'),
+      logger,
+      lsaFitTimeoutMs: 100,
+    });
     try {
       await service.createCollection('lsa', { dense: { dim: 512, encoder: 'lsa' } });
       for (let b = 0; b < 3; b++) await service.upsertDocuments('lsa', texts(3000, 1).slice(b * 1000, (b + 1) * 1000));
       const t0 = performance.now();
       const r = await service.search('lsa', { query: 'granite', k: 5 } as never);
-      const hybrid = await service.search('lsa', { query: 'granite', k: 5, hybrid: { method: 'rrf', alpha: 0.5, normalization: 'minmax', rrfK: 60, candidates: 100 } } as never);
+      const hybrid = await service.search('lsa', {
+        query: 'granite',
+        k: 5,
+        hybrid: { method: 'rrf', alpha: 0.5, normalization: 'minmax', rrfK: 60, candidates: 100 },
+      } as never);
       expect(performance.now() - t0).toBeLessThan(2000);
       expect(r.hits.map((h) => h.id)).toEqual(['d00000', 'd00010', 'd00020', 'd00030', 'd00040']);
       expect(r.warnings).toEqual([expect.stringMatching(/lsa dense model is not fitted yet/)]);
@@ -76,7 +89,11 @@ describe('lsa bounds (issue 12.4)', () => {
   }, 120_000);
 
   it('after a fit at optimize, hybrid queries carry dense scores and no warning', async () => {
-    const service = await openSpladexService({ dataDir: path.join(dir, 'c'), encodersDir: path.join(dir, 'enc'), logger: pino({ level: 'silent' }) });
+    const service = await openSpladexService({
+      dataDir: path.join(dir, 'c'),
+      encodersDir: path.join(dir, 'enc'),
+      logger: pino({ level: 'silent' }),
+    });
     try {
       await service.createCollection('lsa', { dense: { dim: 16, encoder: 'lsa' } });
       await service.upsertDocuments('lsa', texts(200, 2));
@@ -93,9 +110,17 @@ describe('lsa bounds (issue 12.4)', () => {
     const server = await spawnServer({ dataDir: path.join(dir, 'd'), env: { SPLADEX_LSA_FIT_TIMEOUT_MS: '600000' } });
     try {
       const json = { 'content-type': 'application/json' };
-      const put = await fetch(`${server.base}/v1/collections/lsa`, { method: 'PUT', headers: json, body: JSON.stringify({ dense: { dim: 512, encoder: 'lsa' } }) });
+      const put = await fetch(`${server.base}/v1/collections/lsa`, {
+        method: 'PUT',
+        headers: json,
+        body: JSON.stringify({ dense: { dim: 512, encoder: 'lsa' } }),
+      });
       expect(put.status).toBe(201);
-      const res = await fetch(`${server.base}/v1/collections/lsa/documents`, { method: 'POST', headers: json, body: JSON.stringify({ documents: texts(3000, 3) }) });
+      const res = await fetch(`${server.base}/v1/collections/lsa/documents`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ documents: texts(3000, 3) }),
+      });
       expect(res.status).toBe(200);
       expect(await pollUntil(async () => server.output().includes('lsa fit started'), 30_000)).toBe(true);
       server.kill('SIGTERM');

@@ -27,7 +27,8 @@ function undescribed(schema: unknown, at: string, out: string[]): string[] {
   }
   if (s.items !== undefined) undescribed(s.items, `${at}[]`, out);
   if (typeof s.additionalProperties === 'object') undescribed(s.additionalProperties, `${at}{}`, out);
-  for (const k of ['anyOf', 'oneOf', 'allOf']) if (Array.isArray(s[k])) for (const [i, sub] of (s[k] as unknown[]).entries()) undescribed(sub, `${at}|${i}`, out);
+  for (const k of ['anyOf', 'oneOf', 'allOf'])
+    if (Array.isArray(s[k])) for (const [i, sub] of (s[k] as unknown[]).entries()) undescribed(sub, `${at}|${i}`, out);
   return out;
 }
 
@@ -63,7 +64,9 @@ describe('OpenAPI document (/docs/json)', () => {
         }
         const body = op.requestBody as { content: Record<string, { schema: unknown }> } | undefined;
         for (const [type, media] of Object.entries(body?.content ?? {})) undescribed(media.schema, `${where} body(${type})`, missing);
-        for (const [status, res] of Object.entries((op.responses ?? {}) as Record<string, { content?: Record<string, { schema: unknown }> }>)) {
+        for (const [status, res] of Object.entries(
+          (op.responses ?? {}) as Record<string, { content?: Record<string, { schema: unknown }> }>,
+        )) {
           for (const media of Object.values(res.content ?? {})) undescribed(media.schema, `${where} ${status}`, missing);
         }
       }
@@ -77,7 +80,14 @@ describe('OpenAPI document (/docs/json)', () => {
       for (const [m, op] of Object.entries(ops)) {
         const responses = (op.responses ?? {}) as Record<string, { content?: Record<string, { schema?: Json }> }>;
         const ok = Object.entries(responses).filter(([status]) => status.startsWith('2'));
-        if (ok.length === 0 || !ok.every(([status, r]) => status === '204' || Object.values(r.content ?? {}).some((c) => c.schema?.description !== undefined || c.schema?.properties !== undefined))) {
+        if (
+          ok.length === 0 ||
+          !ok.every(
+            ([status, r]) =>
+              status === '204' ||
+              Object.values(r.content ?? {}).some((c) => c.schema?.description !== undefined || c.schema?.properties !== undefined),
+          )
+        ) {
           without.push(`${m.toUpperCase()} ${p}`);
         }
       }
@@ -96,14 +106,18 @@ describe('OpenAPI document (/docs/json)', () => {
       'PUT /v1/collections/:name',
     ]);
     for (const r of withBody) {
-      const op = doc.paths[openApiPath(r.url)][r.method.toLowerCase()] as { requestBody: { content: Record<string, { example?: unknown }> } };
+      const op = doc.paths[openApiPath(r.url)][r.method.toLowerCase()] as {
+        requestBody: { content: Record<string, { example?: unknown }> };
+      };
       const example = op.requestBody.content['application/json'].example;
       expect(example, `${r.method} ${r.url}`).toBeDefined();
       const parsed = (r.schema as { body: z.ZodType }).body.safeParse(example);
       expect(parsed.error?.issues ?? [], `${r.method} ${r.url}`).toEqual([]);
     }
     // The upsert envelope leaves documents to the service; the example's documents pass the document schema.
-    const upsert = doc.paths['/v1/collections/{name}/documents'].post as { requestBody: { content: Record<string, { example: { documents: unknown[] } }> } };
+    const upsert = doc.paths['/v1/collections/{name}/documents'].post as {
+      requestBody: { content: Record<string, { example: { documents: unknown[] } }> };
+    };
     const documents = upsert.requestBody.content['application/json'].example.documents;
     expect(documents.length).toBeGreaterThan(0);
     for (const d of documents) expect(documentSchema(DEFAULT_LIMITS).safeParse(d).error?.issues ?? []).toEqual([]);
@@ -130,7 +144,9 @@ describe('OpenAPI document (/docs/json)', () => {
   });
 
   it('the error envelope lists the codes of core/errors.ts', () => {
-    const search = doc.paths['/v1/collections/{name}/search'].post as { responses: Record<string, { content: Record<string, { schema: Json }> }> };
+    const search = doc.paths['/v1/collections/{name}/search'].post as {
+      responses: Record<string, { content: Record<string, { schema: Json }> }>;
+    };
     const envelope = search.responses['4XX'].content['application/json'].schema as { properties: Record<string, Json> };
     expect(envelope.properties.code.enum).toEqual([...ERROR_CODES]);
     expect(envelope.properties.code.enum).toContain('RATE_LIMITED');

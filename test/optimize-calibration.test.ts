@@ -45,7 +45,9 @@ async function open(dir: string): Promise<SealableCollectionStore> {
 }
 
 function segments(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.startsWith('seg-')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('seg-'))
+    .sort();
 }
 
 function table(s: SealableCollectionStore) {
@@ -76,8 +78,16 @@ describe('optimize with calibration queries', () => {
     // The same calibration, run directly on the written segment's forward index and Seismic index.
     // The segment's kernels speak its local term ids (term-remap.ts), so the queries are translated first.
     const { forward, terms } = parseForward(await readSectionFile(join(dir, seg, SEGMENT_FILES.forward), 'forward'));
-    const index = seismicFromSections(Object.fromEntries((await readSectionFile(join(dir, seg, SEGMENT_FILES.seismic), 'seismic')).sections));
-    const expected = calibrateTable(forward, index, sampleQueries.map((q) => toLocalQuery(terms, q)), DEFAULT_CALIBRATION_TARGETS, 10);
+    const index = seismicFromSections(
+      Object.fromEntries((await readSectionFile(join(dir, seg, SEGMENT_FILES.seismic), 'seismic')).sections),
+    );
+    const expected = calibrateTable(
+      forward,
+      index,
+      sampleQueries.map((q) => toLocalQuery(terms, q)),
+      DEFAULT_CALIBRATION_TARGETS,
+      10,
+    );
     expect(given).toEqual(expected.map((e) => ({ queryCut: e.queryCut, heapFactor: e.heapFactor, estimatedRecall: e.estimatedRecall })));
     // Doc-derived queries are flatter than real ones, so the two tables differ.
     expect(given).not.toEqual(docDerived);

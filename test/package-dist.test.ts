@@ -81,7 +81,10 @@ beforeAll(async () => {
   await exec(process.execPath, ['scripts/build.mjs', '--clean'], { cwd: ROOT });
   scratch = await mkdtemp(path.join(tmpdir(), 'spladex-pkg-'));
   // --ignore-scripts: prepack's clean rebuild is not needed right after the build above.
-  const { stdout } = await exec(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], { cwd: ROOT, maxBuffer: 16 << 20 });
+  const { stdout } = await exec(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], {
+    cwd: ROOT,
+    maxBuffer: 16 << 20,
+  });
   const info = (JSON.parse(stdout) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[])[0];
   packed = info;
   pkgDir = path.join(scratch, 'node_modules', 'spladex');
@@ -101,18 +104,35 @@ afterAll(async () => {
 describe('the packed tarball', () => {
   it('ships dist (JS, declarations, workers, web page, bin) and no sources, tests or fixtures', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/lib.js', 'dist/lib.d.ts', 'dist/main.js', 'dist/cli/spladex.js', 'dist/server/web/index.html',
-      'dist/segment/seal-worker.js', 'dist/encoders/encode-worker.js', 'dist/encoders/lsa/lsa-fit-worker.js',
-      'dist/seismic/build-worker.js', 'package.json', 'README.md', 'LICENSE']) {
+    for (const f of [
+      'dist/lib.js',
+      'dist/lib.d.ts',
+      'dist/main.js',
+      'dist/cli/spladex.js',
+      'dist/server/web/index.html',
+      'dist/segment/seal-worker.js',
+      'dist/encoders/encode-worker.js',
+      'dist/encoders/lsa/lsa-fit-worker.js',
+      'dist/seismic/build-worker.js',
+      'package.json',
+      'README.md',
+      'LICENSE',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([]);
-    expect(files.filter((f) => /\.test\.|\/hardening\/|\.onnx$|\.tsbuildinfo$/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);
+    expect(
+      files.filter((f) => /\.test\.|\/hardening\/|\.onnx$|\.tsbuildinfo$/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+    ).toEqual([]);
     expect(packed.size).toBeLessThan(400_000); // bytes, gzipped (was 4.7 MB with test fixtures)
   });
 
   it('leaves tsx unresolvable in the scratch project', async () => {
-    const r = await exec(process.execPath, ['--input-type=module', '-e', "import('tsx').then(() => console.log('found'), (e) => console.log(e.code))"], { cwd: scratch });
+    const r = await exec(
+      process.execPath,
+      ['--input-type=module', '-e', "import('tsx').then(() => console.log('found'), (e) => console.log(e.code))"],
+      { cwd: scratch },
+    );
     expect(r.stdout.trim()).toBe('ERR_MODULE_NOT_FOUND');
   });
 });
@@ -122,11 +142,15 @@ describe('the bin under plain node', () => {
   let port: number;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [path.join(pkgDir, 'dist/cli/spladex.js'), 'serve', '--port', '0', '--data', path.join(scratch, 'data')], {
-      cwd: scratch,
-      env: { ...process.env, SPLADEX_ENCODERS_DIR: MODELS, SPLADEX_LOG_LEVEL: 'info', NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [path.join(pkgDir, 'dist/cli/spladex.js'), 'serve', '--port', '0', '--data', path.join(scratch, 'data')],
+      {
+        cwd: scratch,
+        env: { ...process.env, SPLADEX_ENCODERS_DIR: MODELS, SPLADEX_LOG_LEVEL: 'info', NODE_OPTIONS: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     port = await waitListening(child);
   }, 60_000);
   afterAll(() => {
@@ -145,9 +169,12 @@ describe('the bin under plain node', () => {
   it('indexes, optimizes (seal and LSA fit workers) and answers an LSA hybrid query', async () => {
     expect((await json(port, 'PUT', '/v1/collections/lsa', { dense: { dim: 4, metric: 'cosine', encoder: 'lsa' } })).status).toBe(201);
     const texts = [
-      'cats purr and chase mice around the house', 'dogs bark at cats and chase them',
-      'quantum computers factor integers with qubits', 'qubits superposition quantum entanglement computers',
-      'plants use sunlight for photosynthesis in leaves', 'chlorophyll leaves sunlight photosynthesis plants',
+      'cats purr and chase mice around the house',
+      'dogs bark at cats and chase them',
+      'quantum computers factor integers with qubits',
+      'qubits superposition quantum entanglement computers',
+      'plants use sunlight for photosynthesis in leaves',
+      'chlorophyll leaves sunlight photosynthesis plants',
     ];
     const up = await json(port, 'POST', '/v1/collections/lsa/documents', { documents: texts.map((text, i) => ({ id: `t${i}`, text })) });
     expect(up.body).toEqual({ indexed: 6, errors: [] });
@@ -161,7 +188,10 @@ describe('the bin under plain node', () => {
 
   it('indexes and searches with an ONNX fixture encoder (encode worker)', async () => {
     expect((await json(port, 'PUT', '/v1/collections/onnx', { encoder: 'bert-splade-pooled' })).status).toBe(201);
-    const docs = [{ id: 'a', text: 'Volcanoes erupt with lava and ash.' }, { id: 'b', text: 'Cooking pasta needs boiling water.' }];
+    const docs = [
+      { id: 'a', text: 'Volcanoes erupt with lava and ash.' },
+      { id: 'b', text: 'Cooking pasta needs boiling water.' },
+    ];
     expect((await json(port, 'POST', '/v1/collections/onnx/documents', { documents: docs })).body).toEqual({ indexed: 2, errors: [] });
     // The fixture model has random weights: assert that the worker encoded (tokens, scores), not a ranking.
     const doc = await json(port, 'GET', '/v1/collections/onnx/documents/a?vector=true');
@@ -183,7 +213,24 @@ describe('the bin under plain node', () => {
 
   it('runs the parallel Seismic build in worker threads (spladex bench --threads 2)', async () => {
     const out = path.join(scratch, 'bench');
-    const r = await exec(process.execPath, [path.join(pkgDir, 'dist/cli/spladex.js'), 'bench', '--docs', '2000', '--queries', '20', '--brute-queries', '5', '--threads', '2', '--out', out], { cwd: scratch, timeout: 120_000 });
+    const r = await exec(
+      process.execPath,
+      [
+        path.join(pkgDir, 'dist/cli/spladex.js'),
+        'bench',
+        '--docs',
+        '2000',
+        '--queries',
+        '20',
+        '--brute-queries',
+        '5',
+        '--threads',
+        '2',
+        '--out',
+        out,
+      ],
+      { cwd: scratch, timeout: 120_000 },
+    );
     expect(r.stdout).toContain('on 2 thread(s)');
     const summary = JSON.parse(await readFile(path.join(out, 'bench-2000.json'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(summary).length).toBeGreaterThan(0);
@@ -206,7 +253,9 @@ describe('the library', () => {
 
   it('type-checks a TypeScript consumer against the exported declarations', async () => {
     await symlink(path.join(ROOT, 'node_modules', '@types'), path.join(scratch, 'node_modules', '@types'), 'dir').catch(() => undefined);
-    await writeFile(path.join(scratch, 'consumer.ts'), `
+    await writeFile(
+      path.join(scratch, 'consumer.ts'),
+      `
 import { openSpladexService, buildApp, startServer, openCollectionStore, SpladexError, type ErrorCode, type SearchResponse, type SparseVector } from 'spladex';
 const service = await openSpladexService({ dataDir: 'd', encodersDir: 'e' });
 const res: SearchResponse = await service.search('c', { query: 'q', k: 3 });
@@ -220,20 +269,35 @@ const server = await startServer({}, { handleSignals: false });
 // @ts-expect-error: hits are objects, not numbers (proves the types are real, not any)
 const wrong: number = res.hits[0];
 export { first, app, code, server, wrong };
-`);
-    await writeFile(path.join(scratch, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], skipLibCheck: true },
-      files: ['consumer.ts'],
-    }));
+`,
+    );
+    await writeFile(
+      path.join(scratch, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+          skipLibCheck: true,
+        },
+        files: ['consumer.ts'],
+      }),
+    );
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: scratch }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
+    const r = await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: scratch }).catch((e: { stdout: string }) => ({
+      stdout: e.stdout,
+      failed: true,
+    }));
     expect(r.stdout).toBe('');
     expect('failed' in r).toBe(false);
   }, 60_000);
 });
 
 describe('npm start', () => {
-  it('runs node dist/main.js, and SIGTERM to npm\'s PID frees the port within 5 s', async () => {
+  it("runs node dist/main.js, and SIGTERM to npm's PID frees the port within 5 s", async () => {
     const data = await mkdtemp(path.join(tmpdir(), 'spladex-start-'));
     try {
       const child = spawn(NPM, ['start'], {

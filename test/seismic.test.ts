@@ -28,7 +28,13 @@ function randomVectors(seed: number, n: number, dim: number, maxTerms: number): 
     const ids = new Set<number>();
     while (ids.size < m) ids.add(rng.int(dim));
     const idx = [...ids];
-    out.push(fromIndicesValues(idx, idx.map(() => 0.05 + 0.95 * rng.next()), dim));
+    out.push(
+      fromIndicesValues(
+        idx,
+        idx.map(() => 0.05 + 0.95 * rng.next()),
+        dim,
+      ),
+    );
   }
   return out;
 }
@@ -45,8 +51,12 @@ describe('Seismic search vs the exact oracle', () => {
   it('returns exactly the brute-force top-k when pruning is off and nothing is skipped', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 80 }), fc.integer({ min: 3, max: 60 }),
-        fc.integer({ min: 1, max: 12 }), fc.constantFrom(0.05, 0.3, 1), fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        fc.integer({ min: 1, max: 80 }),
+        fc.integer({ min: 3, max: 60 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.constantFrom(0.05, 0.3, 1),
+        fc.integer({ min: 0, max: 3 }),
         (seed, n, dim, k, centroidFraction, minClusterSize) => {
           const docs = randomVectors(seed, n, dim, 10);
           const fwd = buildForwardIndex(docs, dim);
@@ -92,27 +102,39 @@ describe('Seismic search vs the exact oracle', () => {
   it('handles an empty collection, a single doc and queries with out-of-range or unmatched terms', () => {
     const empty = buildForwardIndex([], 10);
     const e = buildSeismicIndex(empty, cfg({ nKnn: 2 }));
-    expect(new SeismicSearcher(empty, e).search(fromIndicesValues([1], [1], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 2, excluded: null }).ords.length).toBe(0);
+    expect(
+      new SeismicSearcher(empty, e).search(fromIndicesValues([1], [1], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 2, excluded: null })
+        .ords.length,
+    ).toBe(0);
     const one = buildForwardIndex([fromIndicesValues([2, 7], [0.5, 1], 10)], 10);
     const o = buildSeismicIndex(one, cfg({ nKnn: 2 }));
     const s = new SeismicSearcher(one, o);
-    expect(Array.from(s.search(fromIndicesValues([7], [2], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 2, excluded: null }).ords)).toEqual([0]);
-    expect(s.search(fromIndicesValues([3, 40], [1, 1], 100), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 0, excluded: null }).ords.length).toBe(0);
-    expect(s.search(fromIndicesValues([7], [2], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 0, excluded: bits(1, [0]) }).ords.length).toBe(0);
+    expect(
+      Array.from(s.search(fromIndicesValues([7], [2], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 2, excluded: null }).ords),
+    ).toEqual([0]);
+    expect(
+      s.search(fromIndicesValues([3, 40], [1, 1], 100), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 0, excluded: null }).ords.length,
+    ).toBe(0);
+    expect(
+      s.search(fromIndicesValues([7], [2], 10), { k: 3, queryCut: 5, heapFactor: 0.9, nKnn: 0, excluded: bits(1, [0]) }).ords.length,
+    ).toBe(0);
   });
 
   it('batched brute force equals per-query brute force, exclusions included', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 150 }), (seed, n) => {
-      const fwd = buildForwardIndex(randomVectors(seed, n, 30, 10), 30);
-      const qs = randomVectors(seed + 9, 7, 30, 8);
-      const ex = qs.map((_, i) => (i % 2 === 0 ? (seed + i) % n : -1));
-      const batch = bruteForceBatch(fwd, qs, 5, ex);
-      qs.forEach((q, i) => {
-        const one = bruteForceSearch(fwd, q, 5, ex[i] >= 0 ? bits(n, [ex[i]]) : null);
-        expect(Array.from(batch[i].ords)).toEqual(Array.from(one.ords));
-        expect(Array.from(batch[i].scores)).toEqual(Array.from(one.scores));
-      });
-    }), { numRuns: 40 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 150 }), (seed, n) => {
+        const fwd = buildForwardIndex(randomVectors(seed, n, 30, 10), 30);
+        const qs = randomVectors(seed + 9, 7, 30, 8);
+        const ex = qs.map((_, i) => (i % 2 === 0 ? (seed + i) % n : -1));
+        const batch = bruteForceBatch(fwd, qs, 5, ex);
+        qs.forEach((q, i) => {
+          const one = bruteForceSearch(fwd, q, 5, ex[i] >= 0 ? bits(n, [ex[i]]) : null);
+          expect(Array.from(batch[i].ords)).toEqual(Array.from(one.ords));
+          expect(Array.from(batch[i].scores)).toEqual(Array.from(one.scores));
+        });
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('is deterministic for a seed: byte-identical sections', () => {
@@ -122,8 +144,11 @@ describe('Seismic search vs the exact oracle', () => {
     const b = seismicToSections(buildSeismicIndex(fwd, c));
     expect(Object.keys(a)).toEqual(Object.keys(b));
     for (const name of Object.keys(a)) {
-      expect(Buffer.from(a[name].buffer, a[name].byteOffset, a[name].byteLength)
-        .equals(Buffer.from(b[name].buffer, b[name].byteOffset, b[name].byteLength))).toBe(true);
+      expect(
+        Buffer.from(a[name].buffer, a[name].byteOffset, a[name].byteLength).equals(
+          Buffer.from(b[name].buffer, b[name].byteOffset, b[name].byteLength),
+        ),
+      ).toBe(true);
     }
     const other = seismicToSections(buildSeismicIndex(fwd, { ...c, seed: 10 }));
     expect(Buffer.from(other['seismic.postingDocs'].buffer).equals(Buffer.from(a['seismic.postingDocs'].buffer))).toBe(false);
@@ -135,8 +160,11 @@ describe('Seismic search vs the exact oracle', () => {
     const a = seismicToSections(buildSeismicIndex(fwd, c));
     const b = seismicToSections(await buildSeismicIndexParallel(fwd, c, { threads: 2 }));
     for (const name of Object.keys(a)) {
-      expect(Buffer.from(b[name].buffer, b[name].byteOffset, b[name].byteLength)
-        .equals(Buffer.from(a[name].buffer, a[name].byteOffset, a[name].byteLength))).toBe(true);
+      expect(
+        Buffer.from(b[name].buffer, b[name].byteOffset, b[name].byteLength).equals(
+          Buffer.from(a[name].buffer, a[name].byteOffset, a[name].byteLength),
+        ),
+      ).toBe(true);
     }
   }, 60_000);
 
@@ -197,7 +225,12 @@ describe('Seismic on seeded synthetic data', () => {
     let recall = 0;
     for (const q of queries) {
       const t = taat.search(q, 10);
-      recall += recallOf(s.search(q, { k: 10, queryCut: 10, heapFactor: 0.9, nKnn: 0, excluded: null }).ords, new Set(t.ords), t.ords.length, 10);
+      recall += recallOf(
+        s.search(q, { k: 10, queryCut: 10, heapFactor: 0.9, nKnn: 0, excluded: null }).ords,
+        new Set(t.ords),
+        t.ords.length,
+        10,
+      );
     }
     expect(recall / queries.length).toBeGreaterThanOrEqual(0.95);
 
@@ -208,8 +241,12 @@ describe('Seismic on seeded synthetic data', () => {
     let measured = 0;
     for (const q of queries) {
       const t = taat.search(q, 10);
-      measured += recallOf(s.search(q, { k: 10, queryCut: cal.queryCut, heapFactor: cal.heapFactor, nKnn: 0, excluded: null }).ords,
-        new Set(t.ords), t.ords.length, 10);
+      measured += recallOf(
+        s.search(q, { k: 10, queryCut: cal.queryCut, heapFactor: cal.heapFactor, nKnn: 0, excluded: null }).ords,
+        new Set(t.ords),
+        t.ords.length,
+        10,
+      );
     }
     expect(measured / queries.length).toBeGreaterThanOrEqual(0.86);
   }, 120_000);
@@ -243,12 +280,19 @@ describe('Seismic on real SPLADE vectors (../shared/data/seismic-toy)', () => {
   it.skipIf(!present)('approximate search (all query terms, heapFactor 0.9) equals exact on the toy queries', () => {
     const vocab = new Map<string, number>();
     const load = (file: string): SparseVector[] =>
-      readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => {
-        const vec = (JSON.parse(l) as { vector: Record<string, number> }).vector;
-        const toks = Object.keys(vec);
-        const ids = toks.map((t) => vocab.get(t) ?? (vocab.set(t, vocab.size), vocab.size - 1));
-        return fromIndicesValues(ids, toks.map((t) => vec[t]), 1 << 20);
-      });
+      readFileSync(join(dir, file), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => {
+          const vec = (JSON.parse(l) as { vector: Record<string, number> }).vector;
+          const toks = Object.keys(vec);
+          const ids = toks.map((t) => vocab.get(t) ?? (vocab.set(t, vocab.size), vocab.size - 1));
+          return fromIndicesValues(
+            ids,
+            toks.map((t) => vec[t]),
+            1 << 20,
+          );
+        });
     const docs = load('documents.jsonl');
     const queries = load('queries.jsonl');
     expect(docs.length).toBe(20);
@@ -269,12 +313,14 @@ describe('Seismic on real SPLADE vectors (../shared/data/seismic-toy)', () => {
 
 describe('pruning and summary helpers', () => {
   it('kthLargest matches a sort', () => {
-    fc.assert(fc.property(fc.array(fc.float({ min: 0, max: 1000, noNaN: true }), { minLength: 1, maxLength: 300 }), fc.nat(), (xs, r) => {
-      const a = Float32Array.from(xs);
-      const k = 1 + (r % a.length);
-      const sorted = Float32Array.from(a).sort().reverse();
-      expect(kthLargest(a, a.length, k)).toBe(sorted[k - 1]);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: 0, max: 1000, noNaN: true }), { minLength: 1, maxLength: 300 }), fc.nat(), (xs, r) => {
+        const a = Float32Array.from(xs);
+        const k = 1 + (r % a.length);
+        const sorted = Float32Array.from(a).sort().reverse();
+        expect(kthLargest(a, a.length, k)).toBe(sorted[k - 1]);
+      }),
+    );
   });
 
   it('global threshold keeps the largest entries and caps every list', () => {
@@ -299,21 +345,29 @@ describe('pruning and summary helpers', () => {
   });
 
   it('energyCut keeps the shortest prefix by weight reaching the target', () => {
-    fc.assert(fc.property(fc.array(fc.float({ min: Math.fround(0.01), max: 10, noNaN: true }), { minLength: 1, maxLength: 200 }),
-      fc.double({ min: 0.05, max: 1, noNaN: true }), (xs, alpha) => {
-        const a = Float32Array.from(xs);
-        let total = 0;
-        for (const x of a) total += x;
-        const cut = energyCut(Float32Array.from(a), a.length, alpha * total);
-        const desc = Array.from(a).sort((x, y) => y - x);
-        let acc = 0;
-        let ref = desc[desc.length - 1];
-        for (const x of desc) {
-          acc += x;
-          if (acc >= alpha * total) { ref = x; break; }
-        }
-        expect(cut).toBe(ref);
-      }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ min: Math.fround(0.01), max: 10, noNaN: true }), { minLength: 1, maxLength: 200 }),
+        fc.double({ min: 0.05, max: 1, noNaN: true }),
+        (xs, alpha) => {
+          const a = Float32Array.from(xs);
+          let total = 0;
+          for (const x of a) total += x;
+          const cut = energyCut(Float32Array.from(a), a.length, alpha * total);
+          const desc = Array.from(a).sort((x, y) => y - x);
+          let acc = 0;
+          let ref = desc[desc.length - 1];
+          for (const x of desc) {
+            acc += x;
+            if (acc >= alpha * total) {
+              ref = x;
+              break;
+            }
+          }
+          expect(cut).toBe(ref);
+        },
+      ),
+    );
   });
 });
 

@@ -20,7 +20,9 @@ describe('body read timeout on a real socket', () => {
   it('a trickled body was cut at ~80 s instead of the configured timeout → 408 within 1.5× of 1 s', async () => {
     const socket = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    socket.write('POST /v1/collections/c/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"query":"');
+    socket.write(
+      'POST /v1/collections/c/search HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"query":"',
+    );
     const t0 = performance.now();
     // One byte every 50 ms: the connection is never idle, only slow.
     const trickle = setInterval(() => {

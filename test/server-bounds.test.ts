@@ -13,7 +13,9 @@ import { openSpladexService } from '../src/search/spladex-service.js';
 import { buildApp } from '../src/server/app.js';
 import { errorOf, startTestServer, type TestServer } from './server-harness.js';
 
-const WORDS = 'the of and to in is was for on as with by at from that this are be or an it which has its not but were also can into'.split(' ');
+const WORDS = 'the of and to in is was for on as with by at from that this are be or an it which has its not but were also can into'.split(
+  ' ',
+);
 const fiftyWords = Array.from({ length: 50 }, (_, i) => `${WORDS[i % WORDS.length]}${i}`).join(' ');
 
 describe('search response budget', () => {
@@ -105,7 +107,12 @@ describe('collections budget', () => {
 describe('edge hygiene', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer({ apiKey: 'secret-key', authFailMax: 5, authFailWindowMs: 60_000, allowedHosts: ['localhost', '127.0.0.1', '[::1]'] });
+    s = await startTestServer({
+      apiKey: 'secret-key',
+      authFailMax: 5,
+      authFailWindowMs: 60_000,
+      allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
+    });
   });
   afterAll(() => s.close());
   const auth = { authorization: 'Bearer secret-key', host: 'localhost' };
@@ -150,24 +157,48 @@ describe('edge hygiene without an API key', () => {
     expect(r.statusCode).toBe(415);
     const noBody = await s.app.inject({ method: 'POST', url: '/v1/collections/c/optimize', headers: host });
     expect(noBody.statusCode).toBe(415);
-    const form = await s.app.inject({ method: 'PUT', url: '/v1/collections/z', headers: { ...host, 'content-type': 'text/plain' }, payload: '{}' });
+    const form = await s.app.inject({
+      method: 'PUT',
+      url: '/v1/collections/z',
+      headers: { ...host, 'content-type': 'text/plain' },
+      payload: '{}',
+    });
     expect(form.statusCode).toBe(415);
-    const withType = await s.app.inject({ method: 'POST', url: '/v1/collections/c/optimize', headers: { ...host, 'content-type': 'application/json' } });
+    const withType = await s.app.inject({
+      method: 'POST',
+      url: '/v1/collections/c/optimize',
+      headers: { ...host, 'content-type': 'application/json' },
+    });
     expect(withType.statusCode).toBe(200);
   });
 
   it('a DELETE with a non-JSON body → 415; without a body it is fine', async () => {
-    const r = await s.app.inject({ method: 'DELETE', url: '/v1/collections/c/documents/x', headers: { ...host, 'content-type': 'text/plain' }, payload: 'x' });
+    const r = await s.app.inject({
+      method: 'DELETE',
+      url: '/v1/collections/c/documents/x',
+      headers: { ...host, 'content-type': 'text/plain' },
+      payload: 'x',
+    });
     expect(r.statusCode).toBe(415);
     const ok = await s.app.inject({ method: 'DELETE', url: '/v1/collections/c/documents/x', headers: host });
     expect(ok.statusCode).toBe(404);
   });
 
   it('application/json; charset=utf-16 was parsed as UTF-8 → 415; utf-8 in any case passes', async () => {
-    const r = await s.app.inject({ method: 'POST', url: '/v1/collections/c/search', headers: { ...host, 'content-type': 'application/json; charset=utf-16' }, payload: '{"query":"x"}' });
+    const r = await s.app.inject({
+      method: 'POST',
+      url: '/v1/collections/c/search',
+      headers: { ...host, 'content-type': 'application/json; charset=utf-16' },
+      payload: '{"query":"x"}',
+    });
     expect(r.statusCode).toBe(415);
     expect(errorOf(r).message).toContain('charset');
-    const ok = await s.app.inject({ method: 'POST', url: '/v1/collections/c/search', headers: { ...host, 'content-type': 'application/json; charset=UTF-8' }, payload: '{"query":"x"}' });
+    const ok = await s.app.inject({
+      method: 'POST',
+      url: '/v1/collections/c/search',
+      headers: { ...host, 'content-type': 'application/json; charset=UTF-8' },
+      payload: '{"query":"x"}',
+    });
     expect(ok.statusCode).toBe(200);
   });
 

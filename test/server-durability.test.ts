@@ -21,7 +21,14 @@ interface Started {
 }
 
 function spawnMain(overrides: Record<string, string> = {}): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_LOG_LEVEL: 'info', ...overrides };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SPLADEX_DATA_DIR: dataDir,
+    SPLADEX_PORT: '0',
+    SPLADEX_HOST: '127.0.0.1',
+    SPLADEX_LOG_LEVEL: 'info',
+    ...overrides,
+  };
   delete env.SPLADEX_API_KEY;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);

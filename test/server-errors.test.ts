@@ -64,7 +64,10 @@ describe('error table', () => {
   it('CORRUPT_INDEX → 500 that keeps its code and names the file relative to the data dir', async () => {
     const res = await app.inject({ method: 'GET', url: '/throw/CORRUPT_INDEX' });
     expect(res.statusCode).toBe(500);
-    expect(res.json()).toMatchObject({ code: 'CORRUPT_INDEX', message: 'corrupt index file orders/store/seg-000003.sfx: checksum mismatch' });
+    expect(res.json()).toMatchObject({
+      code: 'CORRUPT_INDEX',
+      message: 'corrupt index file orders/store/seg-000003.sfx: checksum mismatch',
+    });
   });
 
   it('INTERNAL and unknown errors → 500 without internals', async () => {
@@ -107,7 +110,12 @@ describe('body parsers', () => {
   });
 
   it('1e999 parses to Infinity (rejected later by schemas)', async () => {
-    const res = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"w": 1e999}' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"w": 1e999}',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ body: { w: null } }); // JSON.stringify(Infinity) is null
   });
@@ -134,24 +142,49 @@ describe('body parsers', () => {
   });
 
   it('NDJSON only where the route allows it', async () => {
-    const ok = await app.inject({ method: 'POST', url: '/ndjson', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"id":"a"}\n\n{"id":"b"}\n' });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/ndjson',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: '{"id":"a"}\n\n{"id":"b"}\n',
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({ documents: [{ id: 'a' }, { id: 'b' }] });
-    const refused = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"id":"a"}' });
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: '{"id":"a"}',
+    });
     expect(refused.statusCode).toBe(415);
   });
 
   it('a bad NDJSON line → 400 naming the line', async () => {
-    const res = await app.inject({ method: 'POST', url: '/ndjson', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"id":"a"}\r\n{"id":\n' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/ndjson',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: '{"id":"a"}\r\n{"id":\n',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/^body line 2: not valid JSON/);
     await expect(parseNdjsonDocuments('{}\n\n[1,\n')).rejects.toThrow(/^body line 3: not valid JSON/);
   });
 
   it('body over the limit → 413', async () => {
-    const res = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ s: 'x'.repeat(2000) }) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ s: 'x'.repeat(2000) }),
+    });
     expect(res.statusCode).toBe(413);
-    expect(res.json()).toEqual({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', error: 'Payload Too Large', message: 'body: larger than the limit of 1024 bytes' });
+    expect(res.json()).toEqual({
+      statusCode: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      error: 'Payload Too Large',
+      message: 'body: larger than the limit of 1024 bytes',
+    });
   });
 });
 

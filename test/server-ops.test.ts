@@ -26,7 +26,12 @@ describe('health, ready, metrics', () => {
 
   it('GET /metrics reports requests, search latency per collection and collection gauges', async () => {
     await s.call('PUT', '/v1/collections/m1', {});
-    await s.call('POST', '/v1/collections/m1/documents', { documents: [{ id: 'a', text: 'one two' }, { id: 'b', text: 'three' }] });
+    await s.call('POST', '/v1/collections/m1/documents', {
+      documents: [
+        { id: 'a', text: 'one two' },
+        { id: 'b', text: 'three' },
+      ],
+    });
     await s.call('POST', '/v1/collections/m1/search', { query: 'one' });
     await s.call('POST', '/v1/collections/m1/search', { query: 'two' });
     await s.call('GET', '/no/such/route');
@@ -36,7 +41,9 @@ describe('health, ready, metrics', () => {
     const text = res.body;
     expect(text).toContain('spladex_http_requests_total{method="POST",route="/v1/collections/:name/search",status_code="200"} 2');
     expect(text).toContain('spladex_http_requests_total{method="GET",route="unmatched",status_code="404"} 1');
-    expect(text).toMatch(/spladex_http_request_duration_seconds_count\{method="POST",route="\/v1\/collections\/:name\/documents",status_code="200"\} 1/);
+    expect(text).toMatch(
+      /spladex_http_request_duration_seconds_count\{method="POST",route="\/v1\/collections\/:name\/documents",status_code="200"\} 1/,
+    );
     expect(text).toContain('spladex_search_duration_seconds_count{collection="m1",kind="single"} 2');
     expect(text).toContain('spladex_collection_documents{collection="m1"} 2');
     expect(text).toContain('spladex_memtable_documents{collection="m1"} 2');
@@ -51,7 +58,12 @@ describe('health, ready, metrics', () => {
     // Within 5% of what the process reads itself (the scrape and this read are a few ms apart).
     expect(Number(rss?.[1])).toBeGreaterThan(process.memoryUsage.rss() * 0.95 - 1);
     expect(Number(rss?.[1])).toBeLessThan(process.memoryUsage.rss() * 1.05);
-    for (const name of ['process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_gc_duration_seconds']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_gc_duration_seconds',
+    ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
   });
@@ -105,7 +117,12 @@ describe('OpenAPI and the web page', () => {
     expect(searchBody.properties.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 500 });
     expect(searchBody.additionalProperties).toBe(false);
     const searchResponses = doc.paths['/v1/collections/{name}/search'].post.responses;
-    expect(Object.keys(searchResponses['200'].content['application/json'].schema.properties).sort()).toEqual(['hits', 'stats', 'took', 'warnings']);
+    expect(Object.keys(searchResponses['200'].content['application/json'].schema.properties).sort()).toEqual([
+      'hits',
+      'stats',
+      'took',
+      'warnings',
+    ]);
     expect(searchResponses['4XX'].content['application/json'].schema.required).toEqual(['statusCode', 'code', 'error', 'message']);
     const put = doc.paths['/v1/collections/{name}'].put;
     expect(put.parameters[0]).toMatchObject({ name: 'name', in: 'path', required: true });
@@ -113,7 +130,16 @@ describe('OpenAPI and the web page', () => {
     const upsert = doc.paths['/v1/collections/{name}/documents'].post.requestBody.content;
     expect(Object.keys(upsert).sort()).toEqual(['application/json', 'application/x-ndjson']);
     expect(upsert['application/json'].schema.properties.documents.items.properties.id.type).toBe('string');
-    for (const p of ['/health', '/ready', '/metrics', '/v1/collections', '/v1/collections/{name}/optimize', '/v1/collections/{name}/documents/{id}', '/v1/collections/{name}/search/batch', '/v1/encode']) {
+    for (const p of [
+      '/health',
+      '/ready',
+      '/metrics',
+      '/v1/collections',
+      '/v1/collections/{name}/optimize',
+      '/v1/collections/{name}/documents/{id}',
+      '/v1/collections/{name}/search/batch',
+      '/v1/encode',
+    ]) {
       expect(doc.paths, p).toHaveProperty([p]);
     }
   });

@@ -26,10 +26,16 @@ it('finishes in-flight requests, then refuses connections and closes the service
     { SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1' },
     { handleSignals: false, logger },
   );
-  const put = await fetch(`${server.url}/v1/collections/drain`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const put = await fetch(`${server.url}/v1/collections/drain`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   expect(put.status).toBe(201);
 
-  const body = JSON.stringify({ documents: Array.from({ length: 50 }, (_, i) => ({ id: `d${i}`, text: `draining document number ${i}` })) });
+  const body = JSON.stringify({
+    documents: Array.from({ length: 50 }, (_, i) => ({ id: `d${i}`, text: `draining document number ${i}` })),
+  });
   const half = Math.floor(body.length / 2);
   const url = new URL(`${server.url}/v1/collections/drain/documents`);
   const req = httpRequest({

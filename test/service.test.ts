@@ -61,7 +61,12 @@ describe('SpladexService (lexical)', () => {
 
   it('reports bad documents per index and indexes the good ones', async () => {
     await svc.createCollection('docs', {});
-    const r = await svc.upsertDocuments('docs', [{ id: 'ok', text: 'fine text' }, { id: 5.5, text: 'x' }, { id: 'v', vector: { x: 1 } }, { title: 't' }]);
+    const r = await svc.upsertDocuments('docs', [
+      { id: 'ok', text: 'fine text' },
+      { id: 5.5, text: 'x' },
+      { id: 'v', vector: { x: 1 } },
+      { title: 't' },
+    ]);
     expect(r.indexed).toBe(1);
     expect(r.errors.map((e) => e.index)).toEqual([1, 2, 3]);
     expect(r.errors[0].message).toBe('documents[1].id: must be a string or an integer');
@@ -205,7 +210,10 @@ describe('SpladexService batch semantics', () => {
       const hits = (await svc.search('v', parse({ vector: { indices: [2], values: [1] } }))).hits.map((h) => h.id);
       expect(hits).toEqual(['x']);
       await svc.createCollection('lex', {});
-      const t = await svc.upsertDocuments('lex', [{ id: 'a', text: 'first cats' }, { id: 'a', text: 'second dogs' }]);
+      const t = await svc.upsertDocuments('lex', [
+        { id: 'a', text: 'first cats' },
+        { id: 'a', text: 'second dogs' },
+      ]);
       expect(t.indexed).toBe(1);
       expect((await svc.search('lex', parse({ query: 'dogs' }))).hits.map((h) => h.id)).toEqual(['a']);
       expect((await svc.search('lex', parse({ query: 'cats' }))).hits).toEqual([]);

@@ -131,7 +131,9 @@ it('disk full: nothing acknowledged is lost, nothing rejected is visible, writes
   const step = Math.max(1, Math.floor(fill.acked.length / 60));
   for (let i = 0; i < fill.acked.length; i += step) expect(await foundBySearch(second.base, fill.acked[i]), fill.acked[i]).toBe(true);
   for (const id of fill.rejected.flat()) expect(await present(second.base, id), `rejected ${id}`).toBe(false);
-  console.log(`storage-full: ${fill.acked.length} acknowledged docs all present after SIGKILL + restart; ${fill.rejected.flat().length} rejected (507) docs absent`);
+  console.log(
+    `storage-full: ${fill.acked.length} acknowledged docs all present after SIGKILL + restart; ${fill.rejected.flat().length} rejected (507) docs absent`,
+  );
 
   // Grow the volume: the restarted server takes writes again.
   execFileSync('mount', ['-o', 'remount,size=40m', mnt]);

@@ -150,7 +150,10 @@ describe('store durability', () => {
         const bytes = readFileSync(join(dir, rel));
         bytes[at] ^= 0x5a;
         writeFileSync(join(dir, rel), bytes);
-        await expect(open(dir), `${rel} byte ${at}`).rejects.toMatchObject({ code: 'CORRUPT_INDEX', message: expect.stringContaining(rel) });
+        await expect(open(dir), `${rel} byte ${at}`).rejects.toMatchObject({
+          code: 'CORRUPT_INDEX',
+          message: expect.stringContaining(rel),
+        });
       }
       // Truncation.
       const dir = tmp();

@@ -45,7 +45,9 @@ async function sealedPlusWal(dir: string): Promise<number[]> {
   await s.upsert(Array.from({ length: 10 }, (_, i) => vdoc(10 + i)));
   expect(s.stats().documents).toBe(20);
   await s.close();
-  return readdirSync(dir).map(parseWalName).filter((g): g is number => g !== undefined);
+  return readdirSync(dir)
+    .map(parseWalName)
+    .filter((g): g is number => g !== undefined);
 }
 
 describe('missing WAL generations (issue 11.9)', () => {
@@ -81,18 +83,26 @@ describe('spladex inspect on a damaged WAL (issue 11.9)', () => {
     const run = async (args: string[]) => {
       let stdout = '';
       let stderr = '';
-      const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false }, { SPLADEX_DATA_DIR: data });
+      const code = await runCli(
+        args,
+        { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false },
+        { SPLADEX_DATA_DIR: data },
+      );
       return { code, stdout, stderr };
     };
     expect((await run(['index', 'c', '--input', corpus, '--quiet'])).code).toBe(0);
     expect((await run(['inspect', 'c'])).code).toBe(0);
     const store = join(data, 'c', 'store');
-    const wals = readdirSync(store).filter((n) => parseWalName(n) !== undefined).sort();
+    const wals = readdirSync(store)
+      .filter((n) => parseWalName(n) !== undefined)
+      .sort();
     rmSync(join(store, wals[wals.length - 1]));
     const ins = await run(['inspect', 'c']);
     expect(ins.code).toBe(1);
     expect(ins.stdout).toBe('');
-    expect(ins.stderr).toMatch(new RegExp(`^spladex: error: CORRUPT_INDEX: corrupt index file .*c/store/${wals[wals.length - 1]}: missing.*\\n$`));
+    expect(ins.stderr).toMatch(
+      new RegExp(`^spladex: error: CORRUPT_INDEX: corrupt index file .*c/store/${wals[wals.length - 1]}: missing.*\\n$`),
+    );
     expect(ins.stderr.split('\n')).toHaveLength(2);
   }, 120_000);
 });

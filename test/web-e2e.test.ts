@@ -30,8 +30,16 @@ const TIMEOUT_MS = 60_000;
 const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const DOCUMENTS = [
-  { id: 'quake-report', title: 'Earthquake damage report', text: 'The earthquake caused heavy damage: earthquake damage to roads, bridges and houses across the coastal town.' },
-  { id: 'quake-aftershock', title: 'Aftershocks after the earthquake', text: 'Aftershocks shook the region for days after the earthquake; seismologists expect more tremors.' },
+  {
+    id: 'quake-report',
+    title: 'Earthquake damage report',
+    text: 'The earthquake caused heavy damage: earthquake damage to roads, bridges and houses across the coastal town.',
+  },
+  {
+    id: 'quake-aftershock',
+    title: 'Aftershocks after the earthquake',
+    text: 'Aftershocks shook the region for days after the earthquake; seismologists expect more tremors.',
+  },
   { id: 'storm', title: 'Storm damage', text: 'A winter storm caused damage to power lines and trees.' },
   { id: 'insurance', title: 'Insurance claims', text: 'Insurers counted the damage claims from the tremors and the earthquake.' },
   { id: 'football', title: 'Cup final', text: 'The home team won the cup final after extra time.' },
@@ -77,7 +85,9 @@ describe('web page, end to end in headless Chromium', () => {
    */
   async function accessibilityViolations(page: Page, context = 'document'): Promise<string[]> {
     await page.addScriptTag({ path: AXE_SCRIPT });
-    const result = (await page.evaluate(`axe.run(${context}, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`)) as {
+    const result = (await page.evaluate(
+      `axe.run(${context}, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
+    )) as {
       violations: { id: string; nodes: { target: string[] }[] }[];
     };
     return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
@@ -105,7 +115,16 @@ describe('web page, end to end in headless Chromium', () => {
     await mkdir(OUT_DIR, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, TIMEOUT_MS);
 
@@ -116,79 +135,83 @@ describe('web page, end to end in headless Chromium', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }, TIMEOUT_MS);
 
-  it.skipIf(!hasChromium)(`searches, explains, shares the URL and reports errors (skipped when ${CHROMIUM} is absent)`, async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+  it.skipIf(!hasChromium)(
+    `searches, explains, shares the URL and reports errors (skipped when ${CHROMIUM} is absent)`,
+    async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
 
-    // The API needs a key: the page says so in the alert region and asks for it.
-    await page.goto(`${base}/`);
-    await page.locator('#alert').getByText('needs an API key').waitFor();
-    expect(await accessibilityViolations(page, `{ include: ['#key-form', '#alert'] }`)).toEqual([]);
-    await enterKey(page);
-    await page.locator('#collection option[value="news"]').waitFor({ state: 'attached' });
+      // The API needs a key: the page says so in the alert region and asks for it.
+      await page.goto(`${base}/`);
+      await page.locator('#alert').getByText('needs an API key').waitFor();
+      expect(await accessibilityViolations(page, `{ include: ['#key-form', '#alert'] }`)).toEqual([]);
+      await enterKey(page);
+      await page.locator('#collection option[value="news"]').waitFor({ state: 'attached' });
 
-    // Pick the collection: its panel shows the stats.
-    await page.getByLabel('Collection', { exact: true }).selectOption('news');
-    await page.locator('#cp-stats').getByText('Memtable documents').waitFor();
-    expect(await page.locator('#cp-stats').innerText()).toMatch(/Documents\s+6/);
+      // Pick the collection: its panel shows the stats.
+      await page.getByLabel('Collection', { exact: true }).selectOption('news');
+      await page.locator('#cp-stats').getByText('Memtable documents').waitFor();
+      expect(await page.locator('#cp-stats').innerText()).toMatch(/Documents\s+6/);
 
-    // Type a query, submit with Enter: hits with scores, the expected top hit, its term bars, the latency.
-    await page.getByLabel('Query', { exact: true }).fill('earthquake damage');
-    await page.getByLabel('Query', { exact: true }).press('Enter');
-    await waitForHitCount(page, 4);
-    const hits = await shownHits(page);
-    expect(hits[0].title).toContain('Earthquake damage report');
-    expect(hits[0].terms).toEqual(expect.arrayContaining(['earthquak', 'damag']));
-    expect(await page.locator('#status').innerText()).toMatch(/^4 hits in [\d.]+ ms/);
-    expect(await page.locator('#hits > li').first().locator('.score').innerText()).toMatch(/^score \d/);
-    const queryTerms = await page.locator('#qv-terms .term-token').allInnerTexts();
-    expect(queryTerms.sort()).toEqual(['damag', 'earthquak']);
-    expect(await page.locator('#qv-terms .term-bar.expansion').count()).toBe(0);
-    await page.screenshot({ path: path.join(OUT_DIR, 'web-e2e.png') });
+      // Type a query, submit with Enter: hits with scores, the expected top hit, its term bars, the latency.
+      await page.getByLabel('Query', { exact: true }).fill('earthquake damage');
+      await page.getByLabel('Query', { exact: true }).press('Enter');
+      await waitForHitCount(page, 4);
+      const hits = await shownHits(page);
+      expect(hits[0].title).toContain('Earthquake damage report');
+      expect(hits[0].terms).toEqual(expect.arrayContaining(['earthquak', 'damag']));
+      expect(await page.locator('#status').innerText()).toMatch(/^4 hits in [\d.]+ ms/);
+      expect(await page.locator('#hits > li').first().locator('.score').innerText()).toMatch(/^score \d/);
+      const queryTerms = await page.locator('#qv-terms .term-token').allInnerTexts();
+      expect(queryTerms.sort()).toEqual(['damag', 'earthquak']);
+      expect(await page.locator('#qv-terms .term-bar.expansion').count()).toBe(0);
+      await page.screenshot({ path: path.join(OUT_DIR, 'web-e2e.png') });
 
-    // Change k: fewer hits, and the state is in the URL.
-    await page.getByLabel('k (hits)', { exact: true }).fill('2');
-    await page.getByLabel('k (hits)', { exact: true }).press('Enter');
-    await waitForHitCount(page, 2);
-    expect(new URL(page.url()).searchParams.get('k')).toBe('2');
-    expect(new URL(page.url()).searchParams.get('q')).toBe('earthquake damage');
+      // Change k: fewer hits, and the state is in the URL.
+      await page.getByLabel('k (hits)', { exact: true }).fill('2');
+      await page.getByLabel('k (hits)', { exact: true }).press('Enter');
+      await waitForHitCount(page, 2);
+      expect(new URL(page.url()).searchParams.get('k')).toBe('2');
+      expect(new URL(page.url()).searchParams.get('q')).toBe('earthquake damage');
 
-    // The shared URL restores the state on load (the key is memory-only, so it is asked for again).
-    await page.reload();
-    await enterKey(page);
-    await waitForHitCount(page, 2);
-    expect(await page.getByLabel('Query', { exact: true }).inputValue()).toBe('earthquake damage');
-    expect(await page.getByLabel('k (hits)', { exact: true }).inputValue()).toBe('2');
-    expect(await page.getByLabel('Collection', { exact: true }).inputValue()).toBe('news');
+      // The shared URL restores the state on load (the key is memory-only, so it is asked for again).
+      await page.reload();
+      await enterKey(page);
+      await waitForHitCount(page, 2);
+      expect(await page.getByLabel('Query', { exact: true }).inputValue()).toBe('earthquake damage');
+      expect(await page.getByLabel('k (hits)', { exact: true }).inputValue()).toBe('2');
+      expect(await page.getByLabel('Collection', { exact: true }).inputValue()).toBe('news');
 
-    // PRF on: feedback terms from the top hits join the query vector, marked as expansion terms.
-    await page.getByLabel('Query', { exact: true }).fill('earthquake');
-    await page.getByLabel('PRF (feedback)', { exact: true }).check();
-    await page.getByLabel('Query', { exact: true }).press('Enter');
-    await page.locator('#qv-terms .term-bar.expansion').first().waitFor();
-    const expansion = await page.locator('#qv-terms .term-bar.expansion .term-token').allInnerTexts();
-    expect(expansion.length).toBeGreaterThan(0);
-    expect(expansion).not.toContain('earthquak');
-    expect(await page.locator('#qv-terms .term-bar:not(.expansion) .term-token').allInnerTexts()).toEqual(['earthquak']);
-    expect(await accessibilityViolations(page)).toEqual([]);
+      // PRF on: feedback terms from the top hits join the query vector, marked as expansion terms.
+      await page.getByLabel('Query', { exact: true }).fill('earthquake');
+      await page.getByLabel('PRF (feedback)', { exact: true }).check();
+      await page.getByLabel('Query', { exact: true }).press('Enter');
+      await page.locator('#qv-terms .term-bar.expansion').first().waitFor();
+      const expansion = await page.locator('#qv-terms .term-bar.expansion .term-token').allInnerTexts();
+      expect(expansion.length).toBeGreaterThan(0);
+      expect(expansion).not.toContain('earthquak');
+      expect(await page.locator('#qv-terms .term-bar:not(.expansion) .term-token').allInnerTexts()).toEqual(['earthquak']);
+      expect(await accessibilityViolations(page)).toEqual([]);
 
-    // Desktop and narrow layouts, for a person to look at.
-    await page.screenshot({ path: path.join(OUT_DIR, 'web-desktop.png') });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: path.join(OUT_DIR, 'web-narrow.png'), fullPage: true });
-    await page.setViewportSize({ width: 1280, height: 800 });
+      // Desktop and narrow layouts, for a person to look at.
+      await page.screenshot({ path: path.join(OUT_DIR, 'web-desktop.png') });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: path.join(OUT_DIR, 'web-narrow.png'), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 800 });
 
-    // An API error is shown as a readable message in the alert region, never as a stack trace.
-    await page.getByLabel('Collection', { exact: true }).selectOption('scratch');
-    await page.locator('#cp-stats').getByText('scratch').waitFor();
-    await api('DELETE', '/v1/collections/scratch');
-    await page.getByLabel('Query', { exact: true }).fill('anything');
-    await page.getByLabel('Query', { exact: true }).press('Enter');
-    await page.locator('#alert').getByText('NOT_FOUND').waitFor();
-    const alert = await page.locator('#alert').innerText();
-    expect(alert).toMatch(/^Search: collection "scratch" not found \(NOT_FOUND, HTTP 404\)$/);
-    expect(pageErrors).toEqual([]);
-    await page.close();
-  }, TIMEOUT_MS);
+      // An API error is shown as a readable message in the alert region, never as a stack trace.
+      await page.getByLabel('Collection', { exact: true }).selectOption('scratch');
+      await page.locator('#cp-stats').getByText('scratch').waitFor();
+      await api('DELETE', '/v1/collections/scratch');
+      await page.getByLabel('Query', { exact: true }).fill('anything');
+      await page.getByLabel('Query', { exact: true }).press('Enter');
+      await page.locator('#alert').getByText('NOT_FOUND').waitFor();
+      const alert = await page.locator('#alert').innerText();
+      expect(alert).toMatch(/^Search: collection "scratch" not found \(NOT_FOUND, HTTP 404\)$/);
+      expect(pageErrors).toEqual([]);
+      await page.close();
+    },
+    TIMEOUT_MS,
+  );
 });

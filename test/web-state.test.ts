@@ -30,7 +30,11 @@ interface Hit {
 interface TermsModule {
   queryWords(text: string): string[];
   literalTokens(text: string, analyzed: string[], tokens: string[]): Set<string>;
-  searchedQueryTerms(encoded: Record<string, number>, hits: Hit[], literalOf: (tokens: string[]) => Set<string>): { token: string; weight: number; expansion: boolean }[];
+  searchedQueryTerms(
+    encoded: Record<string, number>,
+    hits: Hit[],
+    literalOf: (tokens: string[]) => Set<string>,
+  ): { token: string; weight: number; expansion: boolean }[];
   snippetParts(text: string, query: { words: string[]; stems?: string[] }, maxChars?: number): { text: string; mark: boolean }[];
 }
 
@@ -46,7 +50,16 @@ beforeAll(async () => {
 
 describe('url-state', () => {
   it('round-trips a full state through the query string, canonically', () => {
-    const state: PageState = { collection: 'news', q: 'earthquake & damage', k: 5, exact: true, queryCut: 8, heapFactor: 0.75, prf: true, alpha: 0.3 };
+    const state: PageState = {
+      collection: 'news',
+      q: 'earthquake & damage',
+      k: 5,
+      exact: true,
+      queryCut: 8,
+      heapFactor: 0.75,
+      prf: true,
+      alpha: 0.3,
+    };
     const search = us.formatState(state);
     expect(search).toBe('?collection=news&q=earthquake+%26+damage&k=5&exact=1&queryCut=8&heapFactor=0.75&prf=1&alpha=0.3');
     expect(us.parseState(search)).toEqual(state);
@@ -85,7 +98,11 @@ describe('url-state', () => {
 
 describe('terms: literal vs expansion', () => {
   it('counts query words and their lexical stems as literal, other terms as expansion', () => {
-    const lit = terms.literalTokens('Earthquakes damaged Zürich', ['earthquak', 'damag', 'zurich'], ['earthquak', 'damag', 'zurich', 'tremor', 'earth']);
+    const lit = terms.literalTokens(
+      'Earthquakes damaged Zürich',
+      ['earthquak', 'damag', 'zurich'],
+      ['earthquak', 'damag', 'zurich', 'tremor', 'earth'],
+    );
     expect([...lit].sort()).toEqual(['damag', 'earthquak', 'zurich']);
   });
 
@@ -101,10 +118,19 @@ describe('terms: literal vs expansion', () => {
 
   it('builds the searched vector from the encoding and the explanations (PRF terms added, weights as searched)', () => {
     const hits: Hit[] = [
-      { explain: { terms: [{ token: 'quak', query: 1.5 }, { token: 'shake', query: 0.3 }] } },
+      {
+        explain: {
+          terms: [
+            { token: 'quak', query: 1.5 },
+            { token: 'shake', query: 0.3 },
+          ],
+        },
+      },
       { explain: { terms: [{ token: 'tremor', query: 0.3 }] } },
     ];
-    const out = terms.searchedQueryTerms({ quak: 1.2, coast: 0.4 }, hits, (tokens) => terms.literalTokens('quakes coast', ['quak', 'coast'], tokens));
+    const out = terms.searchedQueryTerms({ quak: 1.2, coast: 0.4 }, hits, (tokens) =>
+      terms.literalTokens('quakes coast', ['quak', 'coast'], tokens),
+    );
     expect(out).toEqual([
       { token: 'quak', weight: 1.5, expansion: false },
       { token: 'coast', weight: 0.4, expansion: false },
@@ -118,7 +144,10 @@ describe('terms: snippet', () => {
   const marked = (parts: { text: string; mark: boolean }[]) => parts.filter((p) => p.mark).map((p) => p.text);
 
   it('marks whole query words and words starting with a stem, at word starts only', () => {
-    const parts = terms.snippetParts('Within the Earthquakes zone, quake in inland', { words: terms.queryWords('in quake'), stems: ['earthquak'] });
+    const parts = terms.snippetParts('Within the Earthquakes zone, quake in inland', {
+      words: terms.queryWords('in quake'),
+      stems: ['earthquak'],
+    });
     expect(marked(parts)).toEqual(['Earthquakes', 'quake', 'in']);
     expect(parts.map((p) => p.text).join('')).toBe('Within the Earthquakes zone, quake in inland');
   });

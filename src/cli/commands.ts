@@ -100,7 +100,18 @@ export async function indexCommand(args: string[], env: EnvConfig, io: CliIo): P
   };
   try {
     const progress = values.quiet ? SILENT_PROGRESS : createProgress(io, totalBytes, `indexing ${collection}`);
-    const r = await bulkIndex({ input: values.input, collection, client, batchSize, maxInFlight, encoder: values.encoder, dim, collectionConfig, progress, onBadLine });
+    const r = await bulkIndex({
+      input: values.input,
+      collection,
+      client,
+      batchSize,
+      maxInFlight,
+      encoder: values.encoder,
+      dim,
+      collectionConfig,
+      progress,
+      onBadLine,
+    });
     if (shown > MAX_SHOWN) io.stderr(`... and ${shown - MAX_SHOWN} more bad lines\n`);
     const secs = r.tookMs / 1000;
     io.stdout(
@@ -144,7 +155,9 @@ export async function searchCommand(args: string[], env: EnvConfig, io: CliIo): 
       io.stdout(`${String(i + 1).padStart(3)}  ${h.score.toFixed(4).padStart(9)}  ${h.id}${title}\n`);
     });
     for (const w of res.warnings) io.stderr(`warning: ${w}\n`);
-    io.stderr(`${res.hits.length} hits in ${res.took.totalMs.toFixed(1)} ms (${res.stats.exact ? 'exact' : 'approximate'}, ${res.stats.docsScored} docs scored)\n`);
+    io.stderr(
+      `${res.hits.length} hits in ${res.took.totalMs.toFixed(1)} ms (${res.stats.exact ? 'exact' : 'approximate'}, ${res.stats.docsScored} docs scored)\n`,
+    );
     return 0;
   } finally {
     await client.close();
@@ -188,7 +201,8 @@ export async function encodeCommand(args: string[], env: EnvConfig, io: CliIo): 
   const req = parsed.data;
   let vectors;
   if (req.collection === undefined && values.url === undefined) {
-    if (req.encoder !== 'lexical') throw new UsageError(`encoder "${req.encoder}" needs --collection or --url (only lexical encodes offline)`);
+    if (req.encoder !== 'lexical')
+      throw new UsageError(`encoder "${req.encoder}" needs --collection or --url (only lexical encodes offline)`);
     vectors = await encodeTexts(req, undefined);
   } else {
     const client = await openTarget(values, env);

@@ -79,7 +79,9 @@ async function evalCommand(args: string[], env: EnvConfig, io: CliIo, outer: Out
 
 async function benchCommand(args: string[], io: CliIo, outer: OuterCommands): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    io.stdout('spladex bench [--docs N] [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON]\n  Same as npm run bench (src/eval/bench-runner.ts).\n');
+    io.stdout(
+      'spladex bench [--docs N] [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON]\n  Same as npm run bench (src/eval/bench-runner.ts).\n',
+    );
     return 0;
   }
   if (outer.bench === undefined) throw new UsageError('bench is not available in this entry');

@@ -6,8 +6,7 @@ import { z } from 'zod';
 import { SpladexError } from '../core/errors.js';
 import { DEFAULT_LIMITS } from './request-schemas.js';
 
-const intFrom = (def: number, min = 0) =>
-  z.coerce.number().int().min(min).default(def);
+const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 export const EnvSchema = z.object({
   SPLADEX_HOST: z.string().min(1).default('127.0.0.1'),
@@ -49,7 +48,10 @@ const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 /** Host names answered by default: loopback names when bound to a loopback address, else any (undefined). */
 export function defaultAllowedHosts(host: string, setting: string | undefined): string[] | undefined {
   if (setting !== undefined && setting.trim() !== '') {
-    const list = setting.split(',').map((h) => h.trim()).filter((h) => h !== '');
+    const list = setting
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== '');
     return list.includes('*') ? undefined : list;
   }
   const loopback = host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);

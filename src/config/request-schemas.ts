@@ -109,7 +109,10 @@ export function responseBudgetMessage(cost: ResponseCost, limits: Limits): strin
   return null;
 }
 
-const finiteWeight = z.number().refine(Number.isFinite, 'must be a finite number').refine((w) => w >= 0, 'must be >= 0');
+const finiteWeight = z
+  .number()
+  .refine(Number.isFinite, 'must be a finite number')
+  .refine((w) => w >= 0, 'must be >= 0');
 
 /**
  * A JSON array of term ids (integers >= 0) or weights (finite, >= 0), checked in one loop with the same messages
@@ -149,7 +152,8 @@ function numberArraySchema(kind: 'termId' | 'weight', maxTerms: number) {
       type: 'array',
       items: kind === 'termId' ? { type: 'integer', minimum: 0 } : { type: 'number', minimum: 0 },
       maxItems: maxTerms,
-      description: kind === 'termId' ? `term ids (integers ≥ 0), at most ${maxTerms}` : `weights (finite, ≥ 0), one per term id, at most ${maxTerms}`,
+      description:
+        kind === 'termId' ? `term ids (integers ≥ 0), at most ${maxTerms}` : `weights (finite, ≥ 0), one per term id, at most ${maxTerms}`,
     });
 }
 
@@ -203,7 +207,12 @@ export function vectorInputSchema(maxTerms: number) {
 }
 export type VectorInput = { indices: number[]; values: number[] } | Record<string, number>;
 
-const metadataValue = z.union([z.string(), z.number().refine(Number.isFinite, 'must be finite'), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
+const metadataValue = z.union([
+  z.string(),
+  z.number().refine(Number.isFinite, 'must be finite'),
+  z.boolean(),
+  z.array(z.union([z.string(), z.number()])),
+]);
 
 /**
  * A document after normalisation (src/search/document-input.ts resolves `_id`/`content`, integer ids and empty
@@ -216,7 +225,9 @@ export function documentSchema(limits: Limits) {
       id: wellFormedString()
         .min(1, 'must not be empty')
         .refine((s) => utf8Len(s) <= limits.maxIdBytes, `must be at most ${limits.maxIdBytes} UTF-8 bytes`)
-        .meta({ description: `document id, 1 to ${limits.maxIdBytes} UTF-8 bytes (also accepted as \`_id\`, or an integer); an existing id is replaced` }),
+        .meta({
+          description: `document id, 1 to ${limits.maxIdBytes} UTF-8 bytes (also accepted as \`_id\`, or an integer); an existing id is replaced`,
+        }),
       title: wellFormedString()
         .refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`)
         .optional()
@@ -224,10 +235,14 @@ export function documentSchema(limits: Limits) {
       text: wellFormedString()
         .refine((s) => utf8Len(s) <= limits.maxTextBytes, `must be at most ${limits.maxTextBytes} bytes`)
         .optional()
-        .meta({ description: `text to encode and store (also accepted as \`content\`); at most ${limits.maxTextBytes} UTF-8 bytes; text, title or vector is required` }),
+        .meta({
+          description: `text to encode and store (also accepted as \`content\`); at most ${limits.maxTextBytes} UTF-8 bytes; text, title or vector is required`,
+        }),
       vector: vectorInputSchema(limits.maxDocTerms)
         .optional()
-        .meta({ description: `precomputed sparse vector, \`{indices, values}\` or a token map; at most ${limits.maxDocTerms} terms; replaces encoding` }),
+        .meta({
+          description: `precomputed sparse vector, \`{indices, values}\` or a token map; at most ${limits.maxDocTerms} terms; replaces encoding`,
+        }),
       dense: z
         .array(z.number().refine(Number.isFinite, 'must be finite'))
         .optional()
@@ -259,45 +274,91 @@ export const FilterClauseSchema = z
     lte: z.number().optional().meta({ description: 'number field ≤ this' }),
   })
   .strict()
-  .refine((c) => c.eq !== undefined || c.in !== undefined || c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined, 'a clause needs one of eq, in, gt, gte, lt, lte');
+  .refine(
+    (c) =>
+      c.eq !== undefined || c.in !== undefined || c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined,
+    'a clause needs one of eq, in, gt, gte, lt, lte',
+  );
 export type FilterClause = z.infer<typeof FilterClauseSchema>;
 
 export const FilterSchema = z
   .object({
     must: z.array(FilterClauseSchema).max(64).optional().meta({ description: 'clauses every hit matches; at most 64' }),
     mustNot: z.array(FilterClauseSchema).max(64).optional().meta({ description: 'clauses no hit matches; at most 64' }),
-    should: z.array(FilterClauseSchema).max(64).optional().meta({ description: 'clauses of which a hit matches at least one (when given); at most 64' }),
+    should: z
+      .array(FilterClauseSchema)
+      .max(64)
+      .optional()
+      .meta({ description: 'clauses of which a hit matches at least one (when given); at most 64' }),
   })
   .strict();
 export type FilterInput = z.infer<typeof FilterSchema>;
 
 export const HybridSchema = z
   .object({
-    method: z.enum(['convex', 'rrf']).default('convex').meta({ description: 'fusion: convex combination of normalised scores, or reciprocal rank fusion; default convex' }),
-    alpha: z.number().min(0).max(1).default(0.5).meta({ description: 'convex weight of the sparse score (1 − alpha for dense; not used by rrf); [0, 1], default 0.5' }),
-    normalization: z.enum(['minmax', 'zscore', 'none']).default('minmax').meta({ description: 'score normalisation before a convex fusion; default minmax' }),
+    method: z
+      .enum(['convex', 'rrf'])
+      .default('convex')
+      .meta({ description: 'fusion: convex combination of normalised scores, or reciprocal rank fusion; default convex' }),
+    alpha: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .meta({ description: 'convex weight of the sparse score (1 − alpha for dense; not used by rrf); [0, 1], default 0.5' }),
+    normalization: z
+      .enum(['minmax', 'zscore', 'none'])
+      .default('minmax')
+      .meta({ description: 'score normalisation before a convex fusion; default minmax' }),
     rrfK: z.number().min(0).max(10_000).default(60).meta({ description: 'RRF constant k in 1 / (k + rank); 0–10,000, default 60' }),
-    candidates: z.number().int().min(1).max(10_000).default(100).meta({ description: 'top candidates taken from each of sparse and dense before fusing (raised to k when smaller); 1–10,000, default 100' }),
+    candidates: z.number().int().min(1).max(10_000).default(100).meta({
+      description: 'top candidates taken from each of sparse and dense before fusing (raised to k when smaller); 1–10,000, default 100',
+    }),
   })
   .strict();
 export type HybridParams = z.infer<typeof HybridSchema>;
 
 export const PrfSchema = z
   .object({
-    docs: z.number().int().min(1).max(100).default(5).meta({ description: 'top documents of the first pass used as feedback; 1–100, default 5' }),
+    docs: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(5)
+      .meta({ description: 'top documents of the first pass used as feedback; 1–100, default 5' }),
     terms: z.number().int().min(1).max(1000).default(20).meta({ description: 'expansion terms added to the query; 1–1,000, default 20' }),
-    weight: z.number().min(0).max(10).default(0.5).meta({ description: 'weight of the expansion terms, relative to the query\'s L1 mass; 0–10, default 0.5' }),
+    weight: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.5)
+      .meta({ description: "weight of the expansion terms, relative to the query's L1 mass; 0–10, default 0.5" }),
   })
   .strict();
 export type PrfParams = z.infer<typeof PrfSchema>;
 
 export const SearchParamsInputSchema = z
   .object({
-    queryCut: z.number().int().min(1).max(1024).optional().meta({ description: "largest query terms searched; 1–1,024, default the collection's search.queryCut" }),
-    heapFactor: z.number().gt(0).max(1).optional().meta({ description: "a block is skipped when its summary score < heapFactor × the k-th score (larger = faster, lower recall); (0, 1], default the collection's search.heapFactor" }),
-    nKnn: z.number().int().min(0).max(256).optional().meta({ description: "kNN-graph neighbours of the top hits re-scored (needs a graph: index.nKnn > 0); 0–256, default the collection's index.nKnn" }),
+    queryCut: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .optional()
+      .meta({ description: "largest query terms searched; 1–1,024, default the collection's search.queryCut" }),
+    heapFactor: z.number().gt(0).max(1).optional().meta({
+      description:
+        "a block is skipped when its summary score < heapFactor × the k-th score (larger = faster, lower recall); (0, 1], default the collection's search.heapFactor",
+    }),
+    nKnn: z.number().int().min(0).max(256).optional().meta({
+      description:
+        "kNN-graph neighbours of the top hits re-scored (needs a graph: index.nKnn > 0); 0–256, default the collection's index.nKnn",
+    }),
     exact: z.boolean().optional().meta({ description: 'search exhaustively (exact top-k); default false' }),
-    targetRecall: z.number().gt(0).max(1).nullable().optional().meta({ description: "use the calibrated queryCut/heapFactor for this recall@k; (0, 1] or null, default the collection's search.targetRecall" }),
+    targetRecall: z.number().gt(0).max(1).nullable().optional().meta({
+      description: "use the calibrated queryCut/heapFactor for this recall@k; (0, 1] or null, default the collection's search.targetRecall",
+    }),
   })
   .strict();
 
@@ -311,7 +372,9 @@ export function searchRequestSchema(limits: Limits) {
         .meta({ description: "query text, encoded by the collection's query encoder; exactly one of query or vector" }),
       vector: vectorInputSchema(limits.maxQueryTerms)
         .optional()
-        .meta({ description: `query sparse vector, \`{indices, values}\` or a token map, at most ${limits.maxQueryTerms} terms; exactly one of query or vector` }),
+        .meta({
+          description: `query sparse vector, \`{indices, values}\` or a token map, at most ${limits.maxQueryTerms} terms; exactly one of query or vector`,
+        }),
       dense: z
         .array(z.number().refine(Number.isFinite, 'must be finite'))
         .optional()
@@ -324,9 +387,13 @@ export function searchRequestSchema(limits: Limits) {
         .optional()
         .meta({ description: `hits to return; 1–${limits.maxK}, default the collection's search.k (10)` }),
       filter: FilterSchema.optional().meta({ description: 'metadata filter on declared fields' }),
-      params: SearchParamsInputSchema.optional().meta({ description: "Seismic search knobs; absent fields take the collection's search defaults" }),
+      params: SearchParamsInputSchema.optional().meta({
+        description: "Seismic search knobs; absent fields take the collection's search defaults",
+      }),
       hybrid: HybridSchema.optional().meta({ description: 'fusion of sparse and dense scores; applies when a dense query is present' }),
-      prf: PrfSchema.optional().meta({ description: 'pseudo-relevance feedback: expand the query with terms of the top documents, then search again' }),
+      prf: PrfSchema.optional().meta({
+        description: 'pseudo-relevance feedback: expand the query with terms of the top documents, then search again',
+      }),
       explain: z.boolean().optional().meta({ description: 'add a per-hit score breakdown (`explain`); default false' }),
       include: z
         .array(z.enum(['title', 'text', 'metadata']))
@@ -387,7 +454,10 @@ export function optimizeRequestSchema(limits: Limits) {
         .meta({ description: 'sample query sparse vector, `{indices, values}` or a token map; exactly one of query or vector' }),
     })
     .strict()
-    .refine((q) => (q.query !== undefined) !== (q.vector !== undefined), { message: 'give exactly one of query or vector', path: ['query'] });
+    .refine((q) => (q.query !== undefined) !== (q.vector !== undefined), {
+      message: 'give exactly one of query or vector',
+      path: ['query'],
+    });
   return z
     .object({
       calibrationQueries: z
@@ -406,7 +476,7 @@ export type OptimizeRequest = z.infer<ReturnType<typeof optimizeRequestSchema>>;
 export const EncodeRequestSchema = z
   .object({
     encoder: z.string().min(1).default('lexical').meta({ description: 'encoder id; default lexical' }),
-    collection: z.string().min(1).optional().meta({ description: "collection whose lexical statistics (and dictionary) the encoder uses" }),
+    collection: z.string().min(1).optional().meta({ description: 'collection whose lexical statistics (and dictionary) the encoder uses' }),
     kind: z.enum(['query', 'document']).default('query').meta({ description: 'encode as queries or as documents; default query' }),
     texts: z
       .array(wellFormedString().max(1024 * 1024))

@@ -102,4 +102,3 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, data: unknown, root
   if (!r.success) throw zodToSpladexError(r.error, root);
   return r.data;
 }
-

@@ -47,7 +47,10 @@ describe('section files', () => {
       const copy = Buffer.from(bytes);
       copy[at] ^= 0x10;
       writeFileSync(path, copy);
-      await expect(readSectionFile(path, 'test'), `byte ${at}`).rejects.toMatchObject({ code: 'CORRUPT_INDEX', message: expect.stringContaining('x.bin') });
+      await expect(readSectionFile(path, 'test'), `byte ${at}`).rejects.toMatchObject({
+        code: 'CORRUPT_INDEX',
+        message: expect.stringContaining('x.bin'),
+      });
     }
   });
 });

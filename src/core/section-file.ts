@@ -45,15 +45,7 @@ const FOOTER_BYTES = 16;
 const NAME_BYTES = 32;
 
 /** A typed array that can live in a section. */
-export type SectionArray =
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | Int32Array
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array;
+export type SectionArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array | Int8Array | Int16Array;
 
 const CTORS = [Uint8Array, Uint16Array, Uint32Array, Int32Array, Float32Array, Float64Array, Int8Array, Int16Array] as const;
 
@@ -133,11 +125,7 @@ export async function writeSectionFile(path: string, kind: string, sections: Rec
 }
 
 /** Writes `path` atomically: temp file, fsync, rename, directory fsync. Returns the file size in bytes. */
-export async function writeSectionFileAtomic(
-  path: string,
-  kind: string,
-  sections: Record<string, ArrayBufferView>,
-): Promise<number> {
+export async function writeSectionFileAtomic(path: string, kind: string, sections: Record<string, ArrayBufferView>): Promise<number> {
   const tmp = `${path}.tmp`;
   let bytes: number;
   try {

@@ -9,7 +9,10 @@ describe('fromIndicesValues', () => {
         const list = presort ? [...ids].sort((a, b) => a - b) : ids;
         const values = list.map((id) => (id % 4 === 0 ? 0 : id / 10));
         const v = fromIndicesValues(list, values, 100);
-        const expected = list.map((id, i) => [id, values[i]] as const).filter(([, w]) => w > 0).sort((a, b) => a[0] - b[0]);
+        const expected = list
+          .map((id, i) => [id, values[i]] as const)
+          .filter(([, w]) => w > 0)
+          .sort((a, b) => a[0] - b[0]);
         expect(Array.from(v.indices)).toEqual(expected.map((e) => e[0]));
         expect(Array.from(v.values)).toEqual(expected.map((e) => Math.fround(e[1])));
       }),

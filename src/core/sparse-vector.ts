@@ -16,12 +16,7 @@ export const EMPTY_VECTOR: SparseVector = { indices: new Uint32Array(0), values:
  * Validates a caller-supplied `{indices, values}` pair: equal lengths, integer ids in `[0, dim)`, no duplicates,
  * finite non-negative weights. Zeros are dropped and ids sorted. Throws INVALID_ARGUMENT naming `field`.
  */
-export function fromIndicesValues(
-  indices: ArrayLike<number>,
-  values: ArrayLike<number>,
-  dim: number,
-  field = 'vector',
-): SparseVector {
+export function fromIndicesValues(indices: ArrayLike<number>, values: ArrayLike<number>, dim: number, field = 'vector'): SparseVector {
   if (indices.length !== values.length) {
     throw invalidArgument(field, `indices has ${indices.length} entries but values has ${values.length}`);
   }
@@ -66,10 +61,7 @@ export function fromIndicesValues(
  * Builds a vector from (id, weight) pairs that may repeat ids; repeated ids are combined with `combine`
  * (sum for term frequencies, max for max-pooling). Weights <= 0 are dropped. Trusted input only.
  */
-export function fromPairs(
-  pairs: Iterable<[number, number]>,
-  combine: 'sum' | 'max' = 'sum',
-): SparseVector {
+export function fromPairs(pairs: Iterable<[number, number]>, combine: 'sum' | 'max' = 'sum'): SparseVector {
   const acc = new Map<number, number>();
   for (const [id, w] of pairs) {
     const prev = acc.get(id);

@@ -5,7 +5,15 @@ import { TopK } from './top-k.js';
 describe('TopK', () => {
   it('keeps the k best, ties by key ascending', () => {
     const t = new TopK(3);
-    for (const [k, s] of [[5, 1], [2, 3], [9, 3], [1, 3], [4, 0.5], [7, 2]] as const) t.push(k, s);
+    for (const [k, s] of [
+      [5, 1],
+      [2, 3],
+      [9, 3],
+      [1, 3],
+      [4, 0.5],
+      [7, 2],
+    ] as const)
+      t.push(k, s);
     const { keys, scores } = t.drain();
     expect(Array.from(keys)).toEqual([1, 2, 9]);
     expect(Array.from(scores)).toEqual([3, 3, 3]);

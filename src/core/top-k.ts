@@ -91,9 +91,7 @@ export class TopK {
   /** Returns the kept entries best first and empties the heap. */
   drain(): { keys: Int32Array; scores: Float32Array } {
     const n = this.size;
-    const order = Array.from({ length: n }, (_, i) => i).sort(
-      (a, b) => this.scores[b] - this.scores[a] || this.keys[a] - this.keys[b],
-    );
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.scores[b] - this.scores[a] || this.keys[a] - this.keys[b]);
     const keys = new Int32Array(n);
     const scores = new Float32Array(n);
     for (let i = 0; i < n; i++) {

@@ -7,7 +7,14 @@ const files = { model: 'model.onnx', tokenizer: 'tokenizer.json' };
 describe('parseManifest', () => {
   it('fills defaults', () => {
     const m = parseManifest({ kind: 'splade', dim: 30522, files }, 'x');
-    expect(m).toMatchObject({ maxLength: 256, zeroSpecialTokens: true, minWeight: 0, chunking: false, intraOpThreads: 1, executionProviders: ['cpu'] });
+    expect(m).toMatchObject({
+      maxLength: 256,
+      zeroSpecialTokens: true,
+      minWeight: 0,
+      chunking: false,
+      intraOpThreads: 1,
+      executionProviders: ['cpu'],
+    });
     expect(poolingOf(m)).toBe('max');
     expect(poolingOf(parseManifest({ kind: 'dense', dim: 384, files }, 'x'))).toBe('mean');
   });

@@ -31,15 +31,17 @@ export const EncoderManifestSchema = z
   .object({
     kind: z.enum(['splade', 'echo', 'idf', 'dense']),
     /** Output dimension: vocabulary size for sparse kinds, embedding size for `dense`. */
-    dim: z.number().int().min(1).max(1 << 24),
+    dim: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 24),
     /** Tokens per model input, special tokens included. */
     maxLength: z.number().int().min(4).max(32_768).default(256),
     pooling: z.enum(['max', 'mean', 'cls']).optional(),
     /** Dense only: L2-normalise the pooled vector. */
     normalize: z.boolean().default(false),
-    files: z
-      .object({ model: FileNameSchema.optional(), tokenizer: FileNameSchema, idf: FileNameSchema.optional() })
-      .strict(),
+    files: z.object({ model: FileNameSchema.optional(), tokenizer: FileNameSchema, idf: FileNameSchema.optional() }).strict(),
     /** sha256 per file name (as written in `files`); every listed file is verified at open. */
     sha256: z.record(z.string(), Sha256Schema).default({}),
     /** Model input names; absent ones are found by introspection (input_ids/attention_mask/token_type_ids, …). */
@@ -74,7 +76,10 @@ export const EncoderManifestSchema = z
     /** Name of a sibling encoder directory (e.g. an `idf` one) used for `encode(…, 'query')`. */
     queryEncoder: z.string().regex(ENCODER_NAME_RE).optional(),
     /** `echo` prompt: `[bos] prefix text separator text`; pooling covers the second copy only. */
-    echo: z.object({ prefix: z.string().default(''), separator: z.string().default('') }).strict().optional(),
+    echo: z
+      .object({ prefix: z.string().default(''), separator: z.string().default('') })
+      .strict()
+      .optional(),
     executionProviders: z.array(z.string().min(1)).min(1).default(['cpu']),
     intraOpThreads: z.number().int().min(1).max(256).default(1),
     interOpThreads: z.number().int().min(1).max(256).default(1),
@@ -131,13 +136,17 @@ export async function loadManifest(dir: string, encoderName: string): Promise<En
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new SpladexError('INVALID_ARGUMENT', `encoder "${encoderName}": cannot read encoder.json (${(e as Error).message})`, { cause: e });
+    throw new SpladexError('INVALID_ARGUMENT', `encoder "${encoderName}": cannot read encoder.json (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new SpladexError('INVALID_ARGUMENT', `encoder "${encoderName}": encoder.json is not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new SpladexError('INVALID_ARGUMENT', `encoder "${encoderName}": encoder.json is not valid JSON (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   return parseManifest(raw, encoderName);
 }

@@ -38,7 +38,8 @@ function taskSize(nTexts: number, taskTexts: number, workers: number): number {
 }
 
 function checkKind(as: EncodeKind): void {
-  if (as !== 'query' && as !== 'document') throw new SpladexError('INVALID_ARGUMENT', `encode kind must be "query" or "document", got "${String(as)}"`);
+  if (as !== 'query' && as !== 'document')
+    throw new SpladexError('INVALID_ARGUMENT', `encode kind must be "query" or "document", got "${String(as)}"`);
 }
 
 function decodeWith(tok: TextTokenizer, termId: number): string {

@@ -145,7 +145,12 @@ export function resolveSignature(model: OnnxModel, m: EncoderManifest, label: st
 }
 
 /** Builds padded feeds for a batch of windows. */
-function buildFeeds(windows: readonly TokenWindow[], batch: readonly number[], sig: ModelSignature, padId: number): { feeds: Record<string, IntFeed>; seqLen: number } {
+function buildFeeds(
+  windows: readonly TokenWindow[],
+  batch: readonly number[],
+  sig: ModelSignature,
+  padId: number,
+): { feeds: Record<string, IntFeed>; seqLen: number } {
   let seqLen = 1;
   for (const i of batch) if (windows[i].ids.length > seqLen) seqLen = windows[i].ids.length;
   const n = batch.length * seqLen;
@@ -207,7 +212,8 @@ async function loadIdf(file: string, tok: TextTokenizer, dim: number, label: str
   const w = new Float32Array(dim);
   let known = 0;
   for (const [token, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw fail(label, `weight of "${token}" must be a finite number >= 0`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw fail(label, `weight of "${token}" must be a finite number >= 0`);
     const id = tok.tokenToId(token);
     if (id !== undefined && id < dim) {
       w[id] = value;
@@ -241,7 +247,11 @@ export async function openPipeline(opts: OpenPipelineOptions): Promise<EncodePip
   }
   const echo = echoPiecesOf(m, tok);
   const room = windowRoom(m, tok, echo);
-  const sparsify: SparsifyOptions = { zeroIds: m.zeroSpecialTokens ? tok.specialIds : new Uint32Array(0), minWeight: 0, maxTerms: Infinity };
+  const sparsify: SparsifyOptions = {
+    zeroIds: m.zeroSpecialTokens ? tok.specialIds : new Uint32Array(0),
+    minWeight: 0,
+    maxTerms: Infinity,
+  };
   const docSparsify: SparsifyOptions = { ...sparsify, minWeight: m.minWeight, maxTerms: m.maxTerms ?? Infinity };
 
   if (m.kind === 'idf') {

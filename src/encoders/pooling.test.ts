@@ -63,8 +63,12 @@ describe('sparsifyRow', () => {
       indices: Uint32Array.from([0, 5, 6]),
       values: Float32Array.from([0.9, 2, 0.7]),
     });
-    expect(sparsifyRow(row.slice(), { zeroIds: new Uint32Array(0), minWeight: 0.1, maxTerms: 5 }).indices).toEqual(Uint32Array.from([0, 1, 3, 5, 6]));
-    expect(sparsifyRow(row.slice(), { zeroIds: new Uint32Array(0), minWeight: 0.1, maxTerms: 4 }).indices).toEqual(Uint32Array.from([0, 1, 5, 6]));
+    expect(sparsifyRow(row.slice(), { zeroIds: new Uint32Array(0), minWeight: 0.1, maxTerms: 5 }).indices).toEqual(
+      Uint32Array.from([0, 1, 3, 5, 6]),
+    );
+    expect(sparsifyRow(row.slice(), { zeroIds: new Uint32Array(0), minWeight: 0.1, maxTerms: 4 }).indices).toEqual(
+      Uint32Array.from([0, 1, 5, 6]),
+    );
   });
 });
 

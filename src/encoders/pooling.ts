@@ -54,13 +54,7 @@ export function maxRowInto(pooled: Float32Array, b: number, vocab: number, acc: 
 }
 
 /** Scatters row `b` of a pooled pair (`[B, K]` ids and weights) into `acc`, max-combining. Ids outside [0, V) are ignored. */
-export function pairRowInto(
-  ids: Float64Array,
-  weights: Float32Array,
-  b: number,
-  k: number,
-  acc: Float32Array,
-): void {
+export function pairRowInto(ids: Float64Array, weights: Float32Array, b: number, k: number, acc: Float32Array): void {
   const base = b * k;
   const v = acc.length;
   for (let t = 0; t < k; t++) {

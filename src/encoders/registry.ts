@@ -18,7 +18,13 @@ import { workerUrl } from '../core/worker-thread.js';
 import type { DenseEncoder, SparseEncoder } from './encoder.js';
 import type { EncodeWorkerData } from './encode-worker.js';
 import { ENCODER_NAME_RE, loadManifest, RESERVED_ENCODER_NAMES, type EncoderManifest } from './manifest.js';
-import { InProcessDenseEncoder, InProcessSparseEncoder, PooledDenseEncoder, PooledSparseEncoder, withQueryEncoder } from './onnx-encoder.js';
+import {
+  InProcessDenseEncoder,
+  InProcessSparseEncoder,
+  PooledDenseEncoder,
+  PooledSparseEncoder,
+  withQueryEncoder,
+} from './onnx-encoder.js';
 import { openPipeline } from './pipeline.js';
 import { loadTokenizer } from './tokenizer.js';
 import { WorkerPool } from './worker-pool.js';
@@ -111,7 +117,8 @@ async function openOne(
       logger: opts.logger,
       name,
     });
-    encoder = manifest.kind === 'dense' ? new PooledDenseEncoder(name, manifest, pool) : new PooledSparseEncoder(name, manifest, tokenizer, pool);
+    encoder =
+      manifest.kind === 'dense' ? new PooledDenseEncoder(name, manifest, pool) : new PooledSparseEncoder(name, manifest, tokenizer, pool);
   }
 
   if (manifest.queryEncoder !== undefined) {
@@ -130,7 +137,13 @@ async function openOne(
     }
   }
   opts.logger.info(
-    { encoder: name, kind: manifest.kind, dim: manifest.dim, threads: manifest.kind === 'idf' ? 0 : (opts.threads ?? 1), ms: Math.round(performance.now() - t0) },
+    {
+      encoder: name,
+      kind: manifest.kind,
+      dim: manifest.dim,
+      threads: manifest.kind === 'idf' ? 0 : (opts.threads ?? 1),
+      ms: Math.round(performance.now() - t0),
+    },
     'encoder opened',
   );
   return encoder;

@@ -39,9 +39,7 @@ export function echoPiecesOf(m: EncoderManifest, tok: TextTokenizer): EchoPieces
 export function windowRoom(m: EncoderManifest, tok: TextTokenizer, echo: EchoPieces): number {
   const specials = tok.prefixIds.length + tok.suffixIds.length;
   const room =
-    m.kind === 'echo'
-      ? Math.floor((m.maxLength - specials - echo.prefix.length - echo.separator.length) / 2)
-      : m.maxLength - specials;
+    m.kind === 'echo' ? Math.floor((m.maxLength - specials - echo.prefix.length - echo.separator.length) / 2) : m.maxLength - specials;
   if (room < 1) {
     throw new SpladexError('INVALID_ARGUMENT', `maxLength ${m.maxLength} leaves no room for text after special tokens and prompt`);
   }

@@ -56,12 +56,8 @@ export function buildTokenizer(json: unknown, label: string): TextTokenizer {
     [...new Set((j.added_tokens ?? []).filter((a) => a.special === true).map((a) => a.id))].sort((a, b) => a - b),
   );
   const encodeContent = (text: string): number[] => tok.encode(text, { add_special_tokens: false }).ids;
-  const { prefixIds, suffixIds } = findSpecialLayout(
-    (t) => tok.encode(t, { add_special_tokens: true }).ids,
-    encodeContent,
-  );
-  const padId =
-    j.padding?.pad_id ?? tok.token_to_id('[PAD]') ?? tok.token_to_id('<pad>') ?? tok.token_to_id('<|pad|>') ?? 0;
+  const { prefixIds, suffixIds } = findSpecialLayout((t) => tok.encode(t, { add_special_tokens: true }).ids, encodeContent);
+  const padId = j.padding?.pad_id ?? tok.token_to_id('[PAD]') ?? tok.token_to_id('<pad>') ?? tok.token_to_id('<|pad|>') ?? 0;
   return {
     vocabSize: maxId + 1,
     specialIds,

@@ -27,7 +27,12 @@ describe('runBeir', () => {
     writeFileSync(join(ds, 'corpus.jsonl'), docs.map(([id, title, text]) => JSON.stringify({ _id: id, title, text })).join('\n'));
     writeFileSync(
       join(ds, 'queries.jsonl'),
-      ['{"_id":"q1","text":"aspirin heart attack"}', '{"_id":"q2","text":"which drug lowers cholesterol"}', '{"_id":"q3","text":"sleep obesity"}', '{"_id":"q9","text":"unjudged"}'].join('\n'),
+      [
+        '{"_id":"q1","text":"aspirin heart attack"}',
+        '{"_id":"q2","text":"which drug lowers cholesterol"}',
+        '{"_id":"q3","text":"sleep obesity"}',
+        '{"_id":"q9","text":"unjudged"}',
+      ].join('\n'),
     );
     writeFileSync(join(ds, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2\nq2\td3\t1\nq3\td2\t1\n');
     let out = '';

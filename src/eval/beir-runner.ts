@@ -81,7 +81,10 @@ export interface BeirSummary {
 
 /** Collection name derived from the dataset folder ("scifact", "limit-small"). */
 export function collectionNameFor(dataset: string): string {
-  const n = basename(resolve(dataset)).toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  const n = basename(resolve(dataset))
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '');
   return (n || 'beir').slice(0, 64);
 }
 
@@ -107,7 +110,10 @@ async function runQueries(
       const res = await client.search(collection, req);
       lat.push(performance.now() - t0);
       if (res.stats.exact) exact++;
-      run.set(qid, res.hits.map((h) => ({ id: h.id, score: h.score })));
+      run.set(
+        qid,
+        res.hits.map((h) => ({ id: h.id, score: h.score })),
+      );
     } catch (e) {
       lat.push(performance.now() - t0);
       run.set(qid, []);
@@ -161,7 +167,9 @@ export async function runBeir(opts: BeirOptions, env: EnvConfig, io: CliIo): Pro
       },
     });
     const opt = await client.optimize(collection);
-    io.stderr(`indexed ${idx.indexed} docs in ${(idx.tookMs / 1000).toFixed(2)} s; optimize ${Math.round(opt.tookMs)} ms, ${opt.segments} segments\n`);
+    io.stderr(
+      `indexed ${idx.indexed} docs in ${(idx.tookMs / 1000).toFixed(2)} s; optimize ${Math.round(opt.tookMs)} ms, ${opt.segments} segments\n`,
+    );
 
     // One warm-up pass over a few queries so the first timed queries do not pay JIT compilation.
     await runQueries(client, collection, queries.slice(0, 20), k, undefined, io);
@@ -243,12 +251,16 @@ export function formatSummary(s: BeirSummary, out: string): string {
     `latency     p50 ${s.main.latencyMs.p50.toFixed(2)} ms, p99 ${s.main.latencyMs.p99.toFixed(2)} ms (${(100 * s.main.exactFraction).toFixed(0)}% answered exactly)`,
   ];
   if (s.approxRecall10 !== null && s.exactRun) {
-    lines.push(`approx/exact recall@10 ${f(s.approxRecall10)} (exact: nDCG@10 ${f(s.exactRun.ndcg10)}, p50 ${s.exactRun.latencyMs.p50.toFixed(2)} ms)`);
+    lines.push(
+      `approx/exact recall@10 ${f(s.approxRecall10)} (exact: nDCG@10 ${f(s.exactRun.ndcg10)}, p50 ${s.exactRun.latencyMs.p50.toFixed(2)} ms)`,
+    );
   }
   if (s.sweep) {
     lines.push('sweep       queryCut heapFactor recall@10 nDCG@10  p50ms   p99ms');
     for (const r of s.sweep) {
-      lines.push(`            ${String(r.queryCut).padStart(8)} ${r.heapFactor.toFixed(1).padStart(10)} ${f(r.recall10).padStart(9)} ${f(r.ndcg10)} ${r.latencyMs.p50.toFixed(2).padStart(6)} ${r.latencyMs.p99.toFixed(2).padStart(7)}`);
+      lines.push(
+        `            ${String(r.queryCut).padStart(8)} ${r.heapFactor.toFixed(1).padStart(10)} ${f(r.recall10).padStart(9)} ${f(r.ndcg10)} ${r.latencyMs.p50.toFixed(2).padStart(6)} ${r.latencyMs.p99.toFixed(2).padStart(7)}`,
+      );
     }
   }
   lines.push(`wrote       ${join(out, `${s.collection}.summary.json`)}, ${join(out, `${s.collection}.run.trec`)}`);

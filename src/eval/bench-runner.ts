@@ -54,7 +54,16 @@ const SWEEP_HEAP = [1.0, 0.9, 0.8, 0.7];
 
 /** Parses `--docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--brute-queries B] [--threads T]`. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { docs: 100_000, queries: 1000, seed: 42, input: null, out: 'bench-out', config: {}, bruteQueries: 50, threads: 2 };
+  const o: BenchOptions = {
+    docs: 100_000,
+    queries: 1000,
+    seed: 42,
+    input: null,
+    out: 'bench-out',
+    config: {},
+    bruteQueries: 50,
+    threads: 2,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -69,10 +78,17 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     else if (a === '--seed') o.seed = num();
     else if (a === '--brute-queries') o.bruteQueries = num();
     else if (a === '--threads') o.threads = Math.max(1, num());
-    else if (a === '--input') { o.input = v; i++; }
-    else if (a === '--out') { o.out = v; i++; }
-    else if (a === '--config') { o.config = JSON.parse(v) as Partial<IndexBuildConfig>; i++; }
-    else throw invalidArgument(a, 'unknown option (expected --docs, --queries, --seed, --input, --out, --config, --brute-queries, --threads)');
+    else if (a === '--input') {
+      o.input = v;
+      i++;
+    } else if (a === '--out') {
+      o.out = v;
+      i++;
+    } else if (a === '--config') {
+      o.config = JSON.parse(v) as Partial<IndexBuildConfig>;
+      i++;
+    } else
+      throw invalidArgument(a, 'unknown option (expected --docs, --queries, --seed, --input, --out, --config, --brute-queries, --threads)');
   }
   return o;
 }
@@ -97,8 +113,10 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     heldOut = Array.from({ length: 128 }, (_, i) => ({ vector: generateQuery(model, opts.queries + i), excludeOrd: -1 }));
   }
   const nnz = forward.offsets[forward.numDocs];
-  log(`forward index: ${forward.numDocs} docs, ${nnz} nnz (${(nnz / Math.max(1, forward.numDocs)).toFixed(1)}/doc), ` +
-    `${(performance.now() - t0).toFixed(0)} ms`);
+  log(
+    `forward index: ${forward.numDocs} docs, ${nnz} nnz (${(nnz / Math.max(1, forward.numDocs)).toFixed(1)}/doc), ` +
+      `${(performance.now() - t0).toFixed(0)} ms`,
+  );
 
   // The paper's nPostings (4000) is for 8.8M docs; unless --config sets it, scale it with the collection exactly
   // as a sealed segment does (approximate.ts `segmentPostings`: 452 at 1M), so the bench measures what the product
@@ -118,9 +136,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const forwardBytes = forward.offsets.byteLength + forward.termIds.byteLength + forward.values.byteLength;
   const indexBytes = seismicIndexBytes(index);
   const rssBytes = process.memoryUsage().rss;
-  log(`build ${(buildMs / 1000).toFixed(1)} s; postings ${index.postingDocs.length}, blocks ${index.summaryMin.length}, ` +
-    `summary entries ${index.entryCodes.length}; index ${mb(indexBytes)} = ${(indexBytes / forwardBytes).toFixed(2)}× forward ` +
-    `${mb(forwardBytes)}; ${(indexBytes / nnz).toFixed(2)} index bytes/nnz, ${(forwardBytes / nnz).toFixed(2)} forward bytes/nnz; RSS ${mb(rssBytes)}`);
+  log(
+    `build ${(buildMs / 1000).toFixed(1)} s; postings ${index.postingDocs.length}, blocks ${index.summaryMin.length}, ` +
+      `summary entries ${index.entryCodes.length}; index ${mb(indexBytes)} = ${(indexBytes / forwardBytes).toFixed(2)}× forward ` +
+      `${mb(forwardBytes)}; ${(indexBytes / nnz).toFixed(2)} index bytes/nnz, ${(forwardBytes / nnz).toFixed(2)} forward bytes/nnz; RSS ${mb(rssBytes)}`,
+  );
 
   log('exact oracle (term-at-a-time over unpruned lists) ...');
   const inv = buildExactInvertedIndex(forward);
@@ -139,19 +159,27 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   for (let i = 0; i < Math.min(opts.bruteQueries, queries.length); i++) {
     const q = queries[i];
     const s = performance.now();
-    const r = withExcluded(excluded, q.excludeOrd, () => bruteForceSearch(forward, q.vector, 10, q.excludeOrd >= 0 ? excluded : null, bruteScratch));
+    const r = withExcluded(excluded, q.excludeOrd, () =>
+      bruteForceSearch(forward, q.vector, 10, q.excludeOrd >= 0 ? excluded : null, bruteScratch),
+    );
     bruteLat.push(performance.now() - s);
     bruteAgree += recallOf(r.ords, new Set(truth[i].ords), truth[i].ords.length, 10);
   }
   const brute = latencySummary(bruteLat);
   const exactTaat = latencySummary(taatLat);
-  log(`brute force: mean ${brute.mean.toFixed(2)} ms, p99 ${brute.p99.toFixed(2)} ms (${bruteLat.length} queries; ` +
-    `agreement with TAAT ${(bruteAgree / Math.max(1, bruteLat.length)).toFixed(4)})`);
+  log(
+    `brute force: mean ${brute.mean.toFixed(2)} ms, p99 ${brute.p99.toFixed(2)} ms (${bruteLat.length} queries; ` +
+      `agreement with TAAT ${(bruteAgree / Math.max(1, bruteLat.length)).toFixed(4)})`,
+  );
   log(`exact TAAT:  mean ${exactTaat.mean.toFixed(2)} ms, p99 ${exactTaat.p99.toFixed(2)} ms (${taatLat.length} queries)`);
 
   const searcher = new SeismicSearcher(forward, index);
   const truthSets = truth.map((t) => new Set(t.ords));
-  log(`load average (1/5/15 min) before the sweep: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);
+  log(
+    `load average (1/5/15 min) before the sweep: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} on ${cpus().length} cores`,
+  );
   const measure = (queryCut: number, heapFactor: number): SweepRow => {
     const lat: number[] = [];
     let recall = 0;
@@ -177,8 +205,10 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     for (const hf of SWEEP_HEAP) {
       const r = measure(qc, hf);
       rows.push(r);
-      log(`${String(qc).padStart(8)} ${hf.toFixed(2).padStart(10)} ${r.recall.toFixed(4).padStart(9)} ${r.meanMs.toFixed(3).padStart(8)} ` +
-        `${r.p99Ms.toFixed(3).padStart(7)} ${r.docsScored.toFixed(0).padStart(12)}`);
+      log(
+        `${String(qc).padStart(8)} ${hf.toFixed(2).padStart(10)} ${r.recall.toFixed(4).padStart(9)} ${r.meanMs.toFixed(3).padStart(8)} ` +
+          `${r.p99Ms.toFixed(3).padStart(7)} ${r.docsScored.toFixed(0).padStart(12)}`,
+      );
     }
   }
   const cheapest = (target: number): SweepRow | null =>
@@ -186,27 +216,52 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const at95 = cheapest(0.95);
   const at90 = cheapest(0.9);
 
-  const layouts = measureValueLayouts(forward, queries.slice(0, 50).map((q) => q.vector));
-  log(`doc scoring, random docs, one at a time: float32 values ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half floats (lookup table) ` +
-    `${layouts.f16NsPerDoc.toFixed(0)} ns/doc (max relative rounding ${layouts.maxRelError.toExponential(1)}); ` +
-    `float32 four in lockstep (the searcher's scoreDocs) ${layouts.lockstepNsPerDoc.toFixed(0)} ns/doc`);
+  const layouts = measureValueLayouts(
+    forward,
+    queries.slice(0, 50).map((q) => q.vector),
+  );
+  log(
+    `doc scoring, random docs, one at a time: float32 values ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half floats (lookup table) ` +
+      `${layouts.f16NsPerDoc.toFixed(0)} ns/doc (max relative rounding ${layouts.maxRelError.toExponential(1)}); ` +
+      `float32 four in lockstep (the searcher's scoreDocs) ${layouts.lockstepNsPerDoc.toFixed(0)} ns/doc`,
+  );
 
   const tc = performance.now();
   const cal = calibrate(forward, index, heldOut, 0.95, 10);
   const calMs = performance.now() - tc;
   const calMeasured = measure(cal.queryCut, cal.heapFactor);
-  log(`calibrate(target 0.95) on ${heldOut.length} held-out queries in ${(calMs / 1000).toFixed(1)} s → queryCut ${cal.queryCut}, ` +
-    `heapFactor ${cal.heapFactor}, estimated ${cal.estimatedRecall.toFixed(4)} (95% lower bound ${cal.recallLowerBound.toFixed(4)}); measured on test queries ${calMeasured.recall.toFixed(4)} ` +
-    `(mean ${calMeasured.meanMs.toFixed(3)} ms)`);
-  if (at95) log(`cheapest recall ≥ 0.95: ${at95.meanMs.toFixed(3)} ms mean → ${(brute.mean / at95.meanMs).toFixed(0)}× faster than brute force`);
+  log(
+    `calibrate(target 0.95) on ${heldOut.length} held-out queries in ${(calMs / 1000).toFixed(1)} s → queryCut ${cal.queryCut}, ` +
+      `heapFactor ${cal.heapFactor}, estimated ${cal.estimatedRecall.toFixed(4)} (95% lower bound ${cal.recallLowerBound.toFixed(4)}); measured on test queries ${calMeasured.recall.toFixed(4)} ` +
+      `(mean ${calMeasured.meanMs.toFixed(3)} ms)`,
+  );
+  if (at95)
+    log(`cheapest recall ≥ 0.95: ${at95.meanMs.toFixed(3)} ms mean → ${(brute.mean / at95.meanMs).toFixed(0)}× faster than brute force`);
   if (at90) log(`cheapest recall ≥ 0.90: ${at90.meanMs.toFixed(3)} ms mean`);
 
   const summary = {
-    docs: forward.numDocs, nnz, queries: queries.length, seed: opts.seed, input: opts.input, config, threads: opts.threads,
-    buildSeconds: buildMs / 1000, forwardBytes, indexBytes, indexToForward: indexBytes / forwardBytes,
-    indexBytesPerNnz: indexBytes / nnz, forwardBytesPerNnz: forwardBytes / nnz, rssBytes,
-    postings: index.postingDocs.length, blocks: index.summaryMin.length, summaryEntries: index.entryCodes.length,
-    bruteForce: brute, exactTaat, sweep: rows, cheapestAt95: at95, cheapestAt90: at90,
+    docs: forward.numDocs,
+    nnz,
+    queries: queries.length,
+    seed: opts.seed,
+    input: opts.input,
+    config,
+    threads: opts.threads,
+    buildSeconds: buildMs / 1000,
+    forwardBytes,
+    indexBytes,
+    indexToForward: indexBytes / forwardBytes,
+    indexBytesPerNnz: indexBytes / nnz,
+    forwardBytesPerNnz: forwardBytes / nnz,
+    rssBytes,
+    postings: index.postingDocs.length,
+    blocks: index.summaryMin.length,
+    summaryEntries: index.entryCodes.length,
+    bruteForce: brute,
+    exactTaat,
+    sweep: rows,
+    cheapestAt95: at95,
+    cheapestAt90: at90,
     speedupVsBruteAt95: at95 ? brute.mean / at95.meanMs : null,
     calibration: { ...cal, seconds: calMs / 1000, measured: calMeasured },
     valueLayouts: layouts,
@@ -269,24 +324,36 @@ function renderSvg(rows: SweepRow[], bruteMs: number, taatMs: number, title: str
     `<text x="15" y="${H / 2}" transform="rotate(-90 15 ${H / 2})" text-anchor="middle">recall@10</text>`,
   ];
   for (let e = Math.ceil(xmin); e <= Math.floor(xmax); e++) {
-    parts.push(`<line x1="${px(10 ** e)}" y1="${H - B}" x2="${px(10 ** e)}" y2="${H - B + 5}" stroke="black"/>`,
-      `<text x="${px(10 ** e)}" y="${H - B + 18}" text-anchor="middle">${10 ** e}</text>`);
+    parts.push(
+      `<line x1="${px(10 ** e)}" y1="${H - B}" x2="${px(10 ** e)}" y2="${H - B + 5}" stroke="black"/>`,
+      `<text x="${px(10 ** e)}" y="${H - B + 18}" text-anchor="middle">${10 ** e}</text>`,
+    );
   }
   for (let y = Math.ceil(ymin * 20) / 20; y <= 1.0001; y += 0.05) {
-    parts.push(`<line x1="${L - 5}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="#eee"/>`,
-      `<text x="${L - 8}" y="${py(y) + 4}" text-anchor="end">${y.toFixed(2)}</text>`);
+    parts.push(
+      `<line x1="${L - 5}" y1="${py(y)}" x2="${W - R}" y2="${py(y)}" stroke="#eee"/>`,
+      `<text x="${L - 8}" y="${py(y) + 4}" text-anchor="end">${y.toFixed(2)}</text>`,
+    );
   }
-  for (const [ms, name] of [[bruteMs, 'brute force'], [taatMs, 'exact TAAT']] as const) {
+  for (const [ms, name] of [
+    [bruteMs, 'brute force'],
+    [taatMs, 'exact TAAT'],
+  ] as const) {
     if (ms <= 0) continue;
-    parts.push(`<line x1="${px(ms)}" y1="${T}" x2="${px(ms)}" y2="${H - B}" stroke="#888" stroke-dasharray="4 3"/>`,
-      `<text x="${px(ms) - 4}" y="${T + 12}" text-anchor="end" fill="#555">${name}</text>`);
+    parts.push(
+      `<line x1="${px(ms)}" y1="${T}" x2="${px(ms)}" y2="${H - B}" stroke="#888" stroke-dasharray="4 3"/>`,
+      `<text x="${px(ms) - 4}" y="${T + 12}" text-anchor="end" fill="#555">${name}</text>`,
+    );
   }
   const cuts = [...new Set(rows.map((r) => r.queryCut))];
   cuts.forEach((qc, i) => {
     const pts = rows.filter((r) => r.queryCut === qc).sort((a, b) => a.meanMs - b.meanMs);
     const c = colors[i % colors.length];
     parts.push(`<polyline fill="none" stroke="${c}" points="${pts.map((r) => `${px(r.meanMs)},${py(r.recall)}`).join(' ')}"/>`);
-    for (const r of pts) parts.push(`<circle cx="${px(r.meanMs)}" cy="${py(r.recall)}" r="3" fill="${c}"><title>queryCut ${qc}, heapFactor ${r.heapFactor}: ${r.recall.toFixed(3)} @ ${r.meanMs.toFixed(3)} ms</title></circle>`);
+    for (const r of pts)
+      parts.push(
+        `<circle cx="${px(r.meanMs)}" cy="${py(r.recall)}" r="3" fill="${c}"><title>queryCut ${qc}, heapFactor ${r.heapFactor}: ${r.recall.toFixed(3)} @ ${r.meanMs.toFixed(3)} ms</title></circle>`,
+      );
     parts.push(`<text x="${W - R - 90}" y="${H - B - 10 - 16 * i}" fill="${c}">queryCut ${qc}</text>`);
   });
   parts.push('</svg>');

@@ -45,7 +45,11 @@ export async function runHybridEval(opts: HybridEvalOptions): Promise<HybridEval
   const alpha = opts.alpha ?? 0.8;
   const k = opts.k ?? 100;
   const dir = mkdtempSync(join(tmpdir(), 'spladex-hybrid-eval-'));
-  const service = await openSpladexService({ dataDir: join(dir, 'index'), encodersDir: join(dir, 'enc'), logger: pino({ level: 'silent' }) });
+  const service = await openSpladexService({
+    dataDir: join(dir, 'index'),
+    encodersDir: join(dir, 'enc'),
+    logger: pino({ level: 'silent' }),
+  });
   try {
     const name = 'ds';
     await service.createCollection(name, { dense: { dim, metric: 'cosine', encoder: 'lsa' } });
@@ -72,7 +76,13 @@ export async function runHybridEval(opts: HybridEvalOptions): Promise<HybridEval
     const qrels = await loadQrels(join(opts.dataset, 'qrels', 'test.tsv'));
     const texts = await loadQueries(join(opts.dataset, 'queries.jsonl'));
     const queries = [...qrels.keys()].filter((q) => texts.has(q)).map((q) => [q, texts.get(q) as string] as const);
-    const hybrid = (a: number): SearchRequest['hybrid'] => ({ method: 'convex', alpha: a, normalization: 'minmax', rrfK: 60, candidates: 100 });
+    const hybrid = (a: number): SearchRequest['hybrid'] => ({
+      method: 'convex',
+      alpha: a,
+      normalization: 'minmax',
+      rrfK: 60,
+      candidates: 100,
+    });
     // The collection's LSA encoder makes every text query hybrid; alpha 1 is exactly the sparse ranking.
     const variants: [string, Partial<SearchRequest>][] = [
       ['sparse (BM25)', { hybrid: hybrid(1) }],
@@ -88,10 +98,19 @@ export async function runHybridEval(opts: HybridEvalOptions): Promise<HybridEval
       const ts = performance.now();
       for (const [qid, text] of queries) {
         const res = await service.search(name, { query: text, k, include: [], ...extra } as SearchRequest);
-        run.set(qid, res.hits.map((h) => ({ id: h.id, score: h.score })));
+        run.set(
+          qid,
+          res.hits.map((h) => ({ id: h.id, score: h.score })),
+        );
       }
       const e = evaluateRun(run, qrels);
-      results.push({ name: vname, ndcg10: e.ndcg10, recall100: e.recall100, mrr10: e.mrr10, meanMs: (performance.now() - ts) / Math.max(1, queries.length) });
+      results.push({
+        name: vname,
+        ndcg10: e.ndcg10,
+        recall100: e.recall100,
+        mrr10: e.mrr10,
+        meanMs: (performance.now() - ts) / Math.max(1, queries.length),
+      });
     }
     return { dataset: opts.dataset, documents, queries: queries.length, indexMs: t1 - t0, optimizeMs: t2 - t1, variants: results };
   } finally {

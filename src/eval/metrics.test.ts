@@ -4,16 +4,43 @@ import type { Qrels } from './beir-loader.js';
 import { evaluateRun, mrrAt, ndcgAt, overlapRecall, rankHits, recallAt, type Run } from './metrics.js';
 
 const qrels: Qrels = new Map([
-  ['q1', new Map([['d1', 2], ['d2', 1], ['d3', 0]])],
+  [
+    'q1',
+    new Map([
+      ['d1', 2],
+      ['d2', 1],
+      ['d3', 0],
+    ]),
+  ],
   ['q2', new Map([['x', 1]])],
   ['q3', new Map([['y', 1]])],
   ['q4', new Map([['a', 1]])],
 ]);
 const run: Run = new Map([
-  ['q1', [{ id: 'd3', score: 3 }, { id: 'd1', score: 2 }, { id: 'd4', score: 1 }, { id: 'd2', score: 0.5 }]],
-  ['q2', [{ id: 'x', score: 1 }, { id: 'q2', score: 9 }]],
+  [
+    'q1',
+    [
+      { id: 'd3', score: 3 },
+      { id: 'd1', score: 2 },
+      { id: 'd4', score: 1 },
+      { id: 'd2', score: 0.5 },
+    ],
+  ],
+  [
+    'q2',
+    [
+      { id: 'x', score: 1 },
+      { id: 'q2', score: 9 },
+    ],
+  ],
   // q3 has no hits at all
-  ['q4', [{ id: 'a', score: 1 }, { id: 'b', score: 1 }]],
+  [
+    'q4',
+    [
+      { id: 'a', score: 1 },
+      { id: 'b', score: 1 },
+    ],
+  ],
   ['q9', [{ id: 'zz', score: 1 }]], // not judged: ignored
 ]);
 
@@ -27,7 +54,7 @@ describe('metrics', () => {
     // DCG = 2/log2(3) + 1/log2(5); IDCG = 2 + 1/log2(3)
     expect(ndcgAt(ranked, qrels.get('q1') as Map<string, number>, 10)).toBeCloseTo(0.6433224083306327, 12);
     // cut at 2: DCG = 2/log2(3); IDCG = 2 + 1/log2(3)
-    expect(ndcgAt(ranked, qrels.get('q1') as Map<string, number>, 2)).toBeCloseTo((2 / Math.log2(3)) / (2 + 1 / Math.log2(3)), 12);
+    expect(ndcgAt(ranked, qrels.get('q1') as Map<string, number>, 2)).toBeCloseTo(2 / Math.log2(3) / (2 + 1 / Math.log2(3)), 12);
   });
   it('Recall@k and MRR@k', () => {
     const ranked = rankHits('q1', run.get('q1') ?? []);
@@ -49,8 +76,26 @@ describe('metrics', () => {
     expect(e.mrr10).toBe(0.5);
   });
   it('overlap recall of an approximate run against the exact one', () => {
-    const exact: Run = new Map([['q', [{ id: 'a', score: 3 }, { id: 'b', score: 2 }]], ['r', [{ id: 'c', score: 1 }]]]);
-    const approx: Run = new Map([['q', [{ id: 'a', score: 3 }, { id: 'z', score: 1 }]], ['r', [{ id: 'c', score: 1 }]]]);
+    const exact: Run = new Map([
+      [
+        'q',
+        [
+          { id: 'a', score: 3 },
+          { id: 'b', score: 2 },
+        ],
+      ],
+      ['r', [{ id: 'c', score: 1 }]],
+    ]);
+    const approx: Run = new Map([
+      [
+        'q',
+        [
+          { id: 'a', score: 3 },
+          { id: 'z', score: 1 },
+        ],
+      ],
+      ['r', [{ id: 'c', score: 1 }]],
+    ]);
     expect(overlapRecall(approx, exact, 10)).toBe(0.75);
   });
 });

@@ -31,9 +31,7 @@ export interface Evaluation {
 
 /** trec_eval order: score descending, then doc id descending; drops hits whose id equals `qid`. */
 export function rankHits(qid: string, hits: readonly RunHit[]): RunHit[] {
-  return hits
-    .filter((h) => h.id !== qid)
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  return hits.filter((h) => h.id !== qid).sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
 /** nDCG@k of hits already in rank order (see module comment). */

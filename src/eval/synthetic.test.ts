@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  buildSyntheticForwardIndex, createSyntheticModel, generateDoc, generateQuery, readVectorsJsonl, syntheticDocs,
+  buildSyntheticForwardIndex,
+  createSyntheticModel,
+  generateDoc,
+  generateQuery,
+  readVectorsJsonl,
+  syntheticDocs,
   writeVectorsJsonl,
 } from './synthetic.js';
 import type { SparseVector } from '../core/sparse-vector.js';
@@ -18,7 +23,10 @@ describe('synthetic SPLADE-like generator', () => {
   const model = createSyntheticModel({ seed: 1 });
 
   it('matches SPLADE-like sizes and concentration', () => {
-    let dn = 0, dc = 0, qn = 0, qc = 0;
+    let dn = 0,
+      dc = 0,
+      qn = 0,
+      qc = 0;
     const N = 400;
     for (let i = 0; i < N; i++) {
       const d = generateDoc(model, i);

@@ -110,9 +110,17 @@ export function createSyntheticModel(opts: SyntheticOptions): SyntheticModel {
     for (let j = 0; j < topicTerms; j++) termCdf[base + j] /= acc;
   }
   return {
-    seed: opts.seed, dim, nTopics, topicTerms,
-    docTerms: opts.docTerms ?? 120, queryTerms: opts.queryTerms ?? 43,
-    popCdf, topicCdf, termIds, strengths, termCdf,
+    seed: opts.seed,
+    dim,
+    nTopics,
+    topicTerms,
+    docTerms: opts.docTerms ?? 120,
+    queryTerms: opts.queryTerms ?? 43,
+    popCdf,
+    topicCdf,
+    termIds,
+    strengths,
+    termCdf,
   };
 }
 
@@ -192,11 +200,7 @@ function generate(model: SyntheticModel, rng: Rng, isQuery: boolean, s: Syntheti
  * Generates documents `0..numDocs-1` straight into a CSR forward index (no per-document objects kept).
  * `onProgress(done)` is called every 65,536 docs.
  */
-export function buildSyntheticForwardIndex(
-  model: SyntheticModel,
-  numDocs: number,
-  onProgress?: (done: number) => void,
-): ForwardIndex {
+export function buildSyntheticForwardIndex(model: SyntheticModel, numDocs: number, onProgress?: (done: number) => void): ForwardIndex {
   const scratch = new SyntheticScratch(model.dim);
   let cap = Math.max(1024, Math.ceil(numDocs * model.docTerms * 1.15));
   let termIds: Uint16Array | Uint32Array = model.dim <= 65536 ? new Uint16Array(cap) : new Uint32Array(cap);

@@ -29,7 +29,10 @@ function ndcgFromFiles(runText: string, qrelsText: string): number {
     const hits = (byQ.get(q) ?? []).filter(([d]) => d !== q).sort((a, b) => b[1] - a[1] || b[0].localeCompare(a[0]));
     let dcg = 0;
     hits.slice(0, 10).forEach(([d], i) => (dcg += (rels.get(d) ?? 0) / Math.log2(i + 2)));
-    const ideal = [...rels.values()].filter((r) => r > 0).sort((a, b) => b - a).slice(0, 10);
+    const ideal = [...rels.values()]
+      .filter((r) => r > 0)
+      .sort((a, b) => b - a)
+      .slice(0, 10);
     let idcg = 0;
     ideal.forEach((r, i) => (idcg += r / Math.log2(i + 2)));
     total += idcg > 0 ? dcg / idcg : 0;
@@ -39,17 +42,31 @@ function ndcgFromFiles(runText: string, qrelsText: string): number {
 
 describe('TREC run files', () => {
   it('formats qid Q0 docid rank score tag', () => {
-    expect(formatTrecLines('q1', [{ id: 'd1', score: 1.5 }, { id: 'd2', score: 0.1 + 0.2 }])).toBe(
-      'q1 Q0 d1 1 1.5 spladex\nq1 Q0 d2 2 0.30000000000000004 spladex\n',
-    );
+    expect(
+      formatTrecLines('q1', [
+        { id: 'd1', score: 1.5 },
+        { id: 'd2', score: 0.1 + 0.2 },
+      ]),
+    ).toBe('q1 Q0 d1 1 1.5 spladex\nq1 Q0 d2 2 0.30000000000000004 spladex\n');
     expect(() => formatTrecLines('q1', [{ id: 'd', score: 1 }], 'my tag')).toThrow(/tag/);
   });
 
   it('escapes ids with whitespace or % and reads them back', async () => {
-    expect(formatTrecLines('query_0', [{ id: 'Geneva Durben', score: 2 }, { id: '100%\tx', score: 1 }])).toBe(
-      'query_0 Q0 Geneva%20Durben 1 2 spladex\nquery_0 Q0 100%25%09x 2 1 spladex\n',
-    );
-    const run: Run = new Map([['q 1', [{ id: 'Geneva Durben', score: 2 }, { id: 'a%20b', score: 1 }]]]);
+    expect(
+      formatTrecLines('query_0', [
+        { id: 'Geneva Durben', score: 2 },
+        { id: '100%\tx', score: 1 },
+      ]),
+    ).toBe('query_0 Q0 Geneva%20Durben 1 2 spladex\nquery_0 Q0 100%25%09x 2 1 spladex\n');
+    const run: Run = new Map([
+      [
+        'q 1',
+        [
+          { id: 'Geneva Durben', score: 2 },
+          { id: 'a%20b', score: 1 },
+        ],
+      ],
+    ]);
     const p = join(dir, 'escaped.trec');
     await writeTrecRun(p, run);
     expect(await readTrecRun(p)).toEqual(run);
@@ -58,7 +75,7 @@ describe('TREC run files', () => {
   it('round-trips exactly and re-scores to the same nDCG@10 independently', async () => {
     // Deterministic pseudo-random run over 30 queries × 40 docs with graded qrels.
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const run: Run = new Map();
     let qrelsText = 'query-id\tcorpus-id\tscore\n';
     for (let q = 0; q < 30; q++) {

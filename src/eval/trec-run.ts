@@ -14,7 +14,9 @@ import type { Run, RunHit } from './metrics.js';
 
 /** Escapes an id for a whitespace-separated TREC line (see module comment). */
 export function escapeTrecId(id: string): string {
-  return /[ \t\n\r\f\v%]/.test(id) ? id.replace(/[ \t\n\r\f\v%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : id;
+  return /[ \t\n\r\f\v%]/.test(id)
+    ? id.replace(/[ \t\n\r\f\v%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+    : id;
 }
 
 /** Inverse of `escapeTrecId`. */

@@ -39,7 +39,14 @@ describe('evaluateFilter', () => {
   it('eq on keyword, range on number, missing fields fail must', () => {
     expect(accepted({ must: [{ field: 'lang', eq: 'en' }] })).toEqual([0, 2, 5]);
     expect(accepted({ must: [{ field: 'year', gte: 2020, lt: 2025 }] })).toEqual([1, 2, 4]);
-    expect(accepted({ must: [{ field: 'lang', eq: 'en' }, { field: 'year', gte: 2020 }] })).toEqual([2]);
+    expect(
+      accepted({
+        must: [
+          { field: 'lang', eq: 'en' },
+          { field: 'year', gte: 2020 },
+        ],
+      }),
+    ).toEqual([2]);
   });
   it('arrays match when any element matches', () => {
     expect(accepted({ must: [{ field: 'tags', eq: 'b' }] })).toEqual([0, 1]);
@@ -52,7 +59,14 @@ describe('evaluateFilter', () => {
     expect(accepted({ mustNot: [{ field: 'year', lt: 2020 }] })).toEqual([1, 2, 3, 5]);
   });
   it('should: at least one when non-empty', () => {
-    expect(accepted({ should: [{ field: 'lang', eq: 'de' }, { field: 'year', gt: 2023 }] })).toEqual([1, 2]);
+    expect(
+      accepted({
+        should: [
+          { field: 'lang', eq: 'de' },
+          { field: 'year', gt: 2023 },
+        ],
+      }),
+    ).toEqual([1, 2]);
     expect(accepted({ should: [] })).toEqual([0, 1, 2, 3, 4, 5]);
     expect(accepted({})).toEqual([0, 1, 2, 3, 4, 5]);
   });
@@ -104,7 +118,11 @@ const clauseArb = fc.oneof(
   fc.record({ field: fc.constant('year'), lt: fc.integer({ min: 1999, max: 2011 }), gt: fc.integer({ min: 1999, max: 2011 }) }),
 );
 const filterArb = fc.record(
-  { must: fc.array(clauseArb, { maxLength: 2 }), mustNot: fc.array(clauseArb, { maxLength: 2 }), should: fc.array(clauseArb, { maxLength: 2 }) },
+  {
+    must: fc.array(clauseArb, { maxLength: 2 }),
+    mustNot: fc.array(clauseArb, { maxLength: 2 }),
+    should: fc.array(clauseArb, { maxLength: 2 }),
+  },
   { requiredKeys: [] },
 );
 const vecArb = fc
@@ -137,8 +155,14 @@ describe('filters against the per-doc oracle', () => {
         fc.integer({ min: 1, max: 10 }),
         (rows, filter, query, k) => {
           const n = rows.length;
-          const f = buildForwardIndex(rows.map((r) => r[1]), 16);
-          const idx = buildMetadataIndex(rows.map((r) => r[0]), types);
+          const f = buildForwardIndex(
+            rows.map((r) => r[1]),
+            16,
+          );
+          const idx = buildMetadataIndex(
+            rows.map((r) => r[0]),
+            types,
+          );
           const excluded = evaluateFilter(idx, filter, n);
           rows.forEach((r, d) => {
             if (r[2]) excluded[d >>> 5] |= 1 << (d & 31);

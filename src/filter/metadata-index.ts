@@ -288,7 +288,8 @@ export function metadataIndexFromSections(file: SectionFile): MetadataIndex {
   for (const { field, values } of schema.keyword) {
     const byValue = new Map<string, OrdBitmap>();
     for (const v of values) {
-      if (b + 1 >= kwOffsets.length || kwOffsets[b + 1] > kwBytes.length || kwOffsets[b] > kwOffsets[b + 1]) throw bad('bitmap offsets out of range');
+      if (b + 1 >= kwOffsets.length || kwOffsets[b + 1] > kwBytes.length || kwOffsets[b] > kwOffsets[b + 1])
+        throw bad('bitmap offsets out of range');
       try {
         byValue.set(v, OrdBitmap.deserialize(kwBytes.subarray(kwOffsets[b], kwOffsets[b + 1])));
       } catch {
@@ -302,7 +303,8 @@ export function metadataIndexFromSections(file: SectionFile): MetadataIndex {
   const numStarts = getSection(file, 'md.numStarts', Float64Array);
   const numValues = getSection(file, 'md.numValues', Float64Array);
   const fields = schema.number;
-  if (numOffsets.length !== fields.length * (numDocs + 1) || numStarts.length !== fields.length + 1) throw bad('numeric sections have wrong lengths');
+  if (numOffsets.length !== fields.length * (numDocs + 1) || numStarts.length !== fields.length + 1)
+    throw bad('numeric sections have wrong lengths');
   const number = new Map<string, NumericColumn>();
   fields.forEach((f, i) => {
     const offsets = numOffsets.subarray(i * (numDocs + 1), (i + 1) * (numDocs + 1));

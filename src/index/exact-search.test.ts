@@ -9,14 +9,12 @@ import type { SparseVector } from '../core/sparse-vector.js';
 
 /** fast-check arbitrary: a sparse vector over [0, dim) with weights from a small set (forces ties). */
 const vectorArb = (dim: number, maxNnz: number) =>
-  fc
-    .uniqueArray(fc.integer({ min: 0, max: dim - 1 }), { minLength: 0, maxLength: maxNnz })
-    .chain((ids) =>
-      fc.array(fc.constantFrom(0.5, 1, 1.5, 2, 0.25, 3.75), { minLength: ids.length, maxLength: ids.length }).map((ws) => {
-        const order = ids.map((_, i) => i).sort((a, b) => ids[a] - ids[b]);
-        return { indices: Uint32Array.from(order, (i) => ids[i]), values: Float32Array.from(order, (i) => ws[i]) } as SparseVector;
-      }),
-    );
+  fc.uniqueArray(fc.integer({ min: 0, max: dim - 1 }), { minLength: 0, maxLength: maxNnz }).chain((ids) =>
+    fc.array(fc.constantFrom(0.5, 1, 1.5, 2, 0.25, 3.75), { minLength: ids.length, maxLength: ids.length }).map((ws) => {
+      const order = ids.map((_, i) => i).sort((a, b) => ids[a] - ids[b]);
+      return { indices: Uint32Array.from(order, (i) => ids[i]), values: Float32Array.from(order, (i) => ws[i]) } as SparseVector;
+    }),
+  );
 
 function bitsetOf(n: number, ords: number[]): Uint32Array {
   const b = new Uint32Array((n + 31) >>> 5);
@@ -34,7 +32,13 @@ describe('exact search kernels', () => {
         fc.array(fc.nat(), { maxLength: 10 }),
         (docs, query, k, del) => {
           const f = buildForwardIndex(docs, 40);
-          const excluded = del.length > 0 ? bitsetOf(docs.length, del.map((d) => d % docs.length)) : null;
+          const excluded =
+            del.length > 0
+              ? bitsetOf(
+                  docs.length,
+                  del.map((d) => d % docs.length),
+                )
+              : null;
           const lists = buildPostingLists(f);
           const top = new TopK(k);
           const scratch = createExactScratch(f.numDocs, lists.numTerms);
@@ -86,7 +90,16 @@ describe('exact search kernels', () => {
           .map((x) => [x[0], x[1]]);
         expect(got).toEqual(all);
       }),
-      { numRuns: 25, examples: [[Array.from({ length: 4200 }, (_, i) => ({ indices: Uint32Array.of(i % 30), values: Float32Array.of(1 + (i % 3)) })), { indices: Uint32Array.of(1, 2), values: Float32Array.of(1, 1) }, 3]] },
+      {
+        numRuns: 25,
+        examples: [
+          [
+            Array.from({ length: 4200 }, (_, i) => ({ indices: Uint32Array.of(i % 30), values: Float32Array.of(1 + (i % 3)) })),
+            { indices: Uint32Array.of(1, 2), values: Float32Array.of(1, 1) },
+            3,
+          ],
+        ],
+      },
     );
   });
 });
@@ -98,7 +111,10 @@ describe('memtable lazy chunk indexes', () => {
     for (let i = 0; i < n; i++) {
       const a = i % 97;
       const b = 97 + ((i * 7) % 31);
-      m.insert({ id: `d${String((i * 7919) % n).padStart(6, '0')}`, vector: { indices: Uint32Array.of(a, b), values: Float32Array.of(1 + (i % 4), 0.5 + (i % 3)) } });
+      m.insert({
+        id: `d${String((i * 7919) % n).padStart(6, '0')}`,
+        vector: { indices: Uint32Array.of(a, b), values: Float32Array.of(1 + (i % 4), 0.5 + (i % 3)) },
+      });
     }
     m.delete('d000123');
     const q = { indices: Uint32Array.of(5, 50, 100, 110), values: Float32Array.of(1, 2, 0.5, 1.5) };

@@ -8,7 +8,12 @@ const DIM = 64;
 /** A sparse vector over [0, DIM): sorted unique ids, positive float32 weights (some docs empty). */
 const vectorArb = fc
   .uniqueArray(fc.integer({ min: 0, max: DIM - 1 }), { maxLength: 20 })
-  .chain((ids) => fc.tuple(fc.constant(ids.sort((a, b) => a - b)), fc.array(fc.float({ min: Math.fround(0.001), max: 100, noNaN: true }), { minLength: ids.length, maxLength: ids.length })))
+  .chain((ids) =>
+    fc.tuple(
+      fc.constant(ids.sort((a, b) => a - b)),
+      fc.array(fc.float({ min: Math.fround(0.001), max: 100, noNaN: true }), { minLength: ids.length, maxLength: ids.length }),
+    ),
+  )
   .map(([ids, vals]): SparseVector => ({ indices: Uint32Array.from(ids), values: Float32Array.from(vals) }));
 
 describe('scoreDocs', () => {

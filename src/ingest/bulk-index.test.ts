@@ -29,7 +29,9 @@ function fakeClient(opts: { exists?: boolean; rejectId?: string } = {}) {
       await new Promise<void>((r) => setImmediate(r));
       inFlight--;
       const errors = docs.flatMap((d, index) =>
-        ((d as { _id?: string; id?: string })._id ?? (d as { id?: string }).id) === opts.rejectId ? [{ index, id: opts.rejectId, code: 'INVALID_ARGUMENT', message: 'nope' }] : [],
+        ((d as { _id?: string; id?: string })._id ?? (d as { id?: string }).id) === opts.rejectId
+          ? [{ index, id: opts.rejectId, code: 'INVALID_ARGUMENT', message: 'nope' }]
+          : [],
       );
       return { indexed: docs.length - errors.length, errors };
     },
@@ -64,7 +66,11 @@ describe('bulkIndex', () => {
     expect(calls.created).toEqual([{ encoder: 'lexical' }]);
     expect(r).toMatchObject({ lines: 25, indexed: 22, failed: 3, created: true });
     // d20 is the 21st document: after 2 bad lines and 1 blank line it sits on line 24.
-    expect(bad.map((b) => [b.line, b.code])).toEqual([[5, 'INVALID_ARGUMENT'], [10, 'INVALID_ARGUMENT'], [24, 'INVALID_ARGUMENT']]);
+    expect(bad.map((b) => [b.line, b.code])).toEqual([
+      [5, 'INVALID_ARGUMENT'],
+      [10, 'INVALID_ARGUMENT'],
+      [24, 'INVALID_ARGUMENT'],
+    ]);
     expect(bad[2].id).toBe('d20');
 
     // Default window: two batches in flight, never more; same results.

@@ -39,7 +39,6 @@ export interface BulkIndexOptions {
   onBadLine?: (bad: BadLine) => void;
 }
 
-
 export interface BulkIndexResult {
   /** Non-blank lines read. */
   lines: number;

@@ -52,4 +52,3 @@ export async function* readDocumentBatches(path: string, batchSize: number): Asy
   }
   if (b.lineCount > 0) yield b;
 }
-

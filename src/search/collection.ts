@@ -129,13 +129,19 @@ export class Collection {
         if (d.metadata !== undefined) doc.metadata = d.metadata;
         if (d.dense !== undefined) {
           if (this.dense !== null && !this.dense.acceptsDocumentVectors) {
-            throw invalidArgument(`${field}.dense`, `dense vectors are computed by the collection's "${this.config.dense?.encoder}" dense encoder`);
+            throw invalidArgument(
+              `${field}.dense`,
+              `dense vectors are computed by the collection's "${this.config.dense?.encoder}" dense encoder`,
+            );
           }
           doc.dense = this.checkDense(d.dense, `${field}.dense`);
         }
         if (d.vector !== undefined) {
           if (!this.binding.acceptsDocumentVectors) {
-            throw invalidArgument(`${field}.vector`, `collection encoder "${this.config.encoder}" computes vectors from text; use encoder "none" for pre-encoded vectors`);
+            throw invalidArgument(
+              `${field}.vector`,
+              `collection encoder "${this.config.encoder}" computes vectors from text; use encoder "none" for pre-encoded vectors`,
+            );
           }
           const r = resolveVector(d.vector, this.binding.vocab, `${field}.vector`, this.binding.kind === 'none');
           if (r.unknown.length > 0) {
@@ -340,7 +346,11 @@ export class Collection {
   }
 
   private checkFilter(filter: NonNullable<SearchRequest['filter']>): void {
-    const groups = [['must', filter.must], ['mustNot', filter.mustNot], ['should', filter.should]] as const;
+    const groups = [
+      ['must', filter.must],
+      ['mustNot', filter.mustNot],
+      ['should', filter.should],
+    ] as const;
     for (const [g, clauses] of groups) {
       (clauses ?? []).forEach((c, i) => {
         // Own properties only: `toString`, `constructor` or `__proto__` must not read as declared fields.

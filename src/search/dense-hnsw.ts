@@ -28,7 +28,12 @@ export class HnswGraph {
   constructor(metric: DenseMetric, dim: number, initialCapacity: number, opts: HnswOptions = {}) {
     this.index = new HierarchicalNSW(metric === 'dot' ? 'ip' : metric, dim);
     this.capacity = Math.max(16, initialCapacity);
-    this.index.initIndex({ maxElements: this.capacity, m: opts.m ?? 16, efConstruction: opts.efConstruction ?? 200, randomSeed: opts.seed ?? 42 });
+    this.index.initIndex({
+      maxElements: this.capacity,
+      m: opts.m ?? 16,
+      efConstruction: opts.efConstruction ?? 200,
+      randomSeed: opts.seed ?? 42,
+    });
   }
 
   /** Number of rows added (deleted ones included). */

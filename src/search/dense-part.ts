@@ -230,7 +230,10 @@ class LsaDensePart implements DensePart {
     this.model = model;
     this.table = table;
     await writeSectionFileAtomic(this.path, 'lsa', lsaModelToArrays(model));
-    this.opts.logger.info({ docs: ids.length, terms: model.terms.length, rank: model.rank, ms: Math.round(performance.now() - t0) }, 'lsa model fitted');
+    this.opts.logger.info(
+      { docs: ids.length, terms: model.terms.length, rank: model.rank, ms: Math.round(performance.now() - t0) },
+      'lsa model fitted',
+    );
   }
 
   /**

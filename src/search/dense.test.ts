@@ -3,7 +3,10 @@ import { DenseTable, denseSimilarity } from './dense.js';
 import { Rng } from '../core/rng.js';
 
 /** Seeded uniform [0, 1) numbers (mulberry32, shared with the hardening runs). */
-const rng = (seed: number): (() => number) => { const g = new Rng(seed); return () => g.next(); };
+const rng = (seed: number): (() => number) => {
+  const g = new Rng(seed);
+  return () => g.next();
+};
 
 function brute(table: DenseTable, vecs: Map<string, Float32Array>, q: Float32Array, k: number, allowed: Set<string> | null = null) {
   return [...vecs.entries()]

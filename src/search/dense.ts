@@ -170,10 +170,13 @@ export class DenseTable {
     if (this.size >= this.hnswMinDocs) {
       this.ensureGraph();
       const g = this.graph as HnswGraph;
-      const accept = allowed === null ? undefined : (r: number) => {
-        const id = this.idOf[r];
-        return id !== null && allowed.has(id);
-      };
+      const accept =
+        allowed === null
+          ? undefined
+          : (r: number) => {
+              const id = this.idOf[r];
+              return id !== null && allowed.has(id);
+            };
       const rows = g.search(query, k, Math.max(this.hnswEf, 2 * k), accept);
       return this.exactRows(query, k, rows);
     }

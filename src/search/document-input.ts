@@ -61,7 +61,8 @@ export function rawDocumentId(raw: unknown): string | undefined {
  * errors (`documents[3]`). Throws INVALID_ARGUMENT naming the field (see the file header for the rules).
  */
 export function normaliseDocument(raw: unknown, field: string, rules: DocumentRules): DocumentInput {
-  if (!isPlainObject(raw)) throw invalidArgument(field, `expected a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw}`);
+  if (!isPlainObject(raw))
+    throw invalidArgument(field, `expected a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw}`);
   if (raw.metadata !== undefined) checkMetadataSize(raw.metadata, `${field}.metadata`, rules.limits);
   const doc: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {

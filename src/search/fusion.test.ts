@@ -139,7 +139,9 @@ describe('fuse properties', () => {
     sparse: fc.float({ min: 0, max: 100, noNaN: true, noDefaultInfinity: true }).map(Math.fround),
     dense: fc.float({ min: -1, max: 1, noNaN: true, noDefaultInfinity: true }),
   });
-  const arb = fc.array(cand, { minLength: 1, maxLength: 30 }).map((cs) => cs.map((c, i) => ({ id: `d${String(i).padStart(2, '0')}`, ...c })));
+  const arb = fc
+    .array(cand, { minLength: 1, maxLength: 30 })
+    .map((cs) => cs.map((c, i) => ({ id: `d${String(i).padStart(2, '0')}`, ...c })));
   const byScore = (key: 'sparse' | 'dense') => (cs: FusionCandidate[]) =>
     [...cs].sort((x, y) => (y[key] as number) - (x[key] as number) || (x.id < y.id ? -1 : 1)).map((c) => c.id);
   it('alpha 1 / 0 reproduce the sparse / dense ranking for every normalisation', () => {

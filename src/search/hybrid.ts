@@ -69,9 +69,10 @@ export async function searchHybrid(input: HybridInput): Promise<HybridResult> {
   const nCand = Math.max(hybrid.candidates, k);
   // Field by field, not `{ ...options, k }`: V8 allocates object-spread clones in the old generation (collection.ts).
   const { exact, queryCut, heapFactor, nKnn, filter } = options;
-  const sparse = sparseQuery.indices.length > 0
-    ? store.search(sparseQuery, { k: nCand, exact, queryCut, heapFactor, nKnn, filter, withVectors })
-    : { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
+  const sparse =
+    sparseQuery.indices.length > 0
+      ? store.search(sparseQuery, { k: nCand, exact, queryCut, heapFactor, nKnn, filter, withVectors })
+      : { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
   const denseTop = await dense.topK(denseQuery, nCand, allowed);
 
   const byId = new Map<string, FusionCandidate & { vector?: SparseVector }>();

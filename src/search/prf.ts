@@ -22,7 +22,12 @@ export type TermImportance = (termId: number) => number;
  * The expanded query. Yields to the event loop between feedback documents once a slice is used (100 feedback
  * docs of 100k terms each are ~0.9 s of accumulation).
  */
-export async function applyPrf(query: SparseVector, hits: readonly StoreHit[], prf: PrfParams, importance?: TermImportance): Promise<SparseVector> {
+export async function applyPrf(
+  query: SparseVector,
+  hits: readonly StoreHit[],
+  prf: PrfParams,
+  importance?: TermImportance,
+): Promise<SparseVector> {
   const fb = hits.slice(0, prf.docs).filter((h) => h.vector && h.vector.indices.length > 0);
   if (fb.length === 0 || prf.weight === 0) return query;
   let qMass = 0;

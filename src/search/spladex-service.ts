@@ -113,7 +113,10 @@ export class SpladexService {
   async open(): Promise<void> {
     await this.lockDataDir();
     const entries = await fs.readdir(this.opts.dataDir, { withFileTypes: true });
-    await removeLeftoverTrash(this.opts.dataDir, entries.map((e) => e.name));
+    await removeLeftoverTrash(
+      this.opts.dataDir,
+      entries.map((e) => e.name),
+    );
     for (const e of entries) {
       if (!e.isDirectory() || !COLLECTION_NAME_RE.test(e.name)) continue;
       let raw: string;
@@ -138,7 +141,10 @@ export class SpladexService {
   /** Remembers why `name` failed to open, its message naming files relative to the data dir. */
   private markBroken(name: string, err: unknown): SpladexError {
     const e = err instanceof SpladexError ? err : new SpladexError('INTERNAL', `collection "${name}" failed to open`, { cause: err });
-    const error = new SpladexError(e.code, relativeToDataDir(e.message, this.opts.dataDir), { cause: err, retryAfterSeconds: e.retryAfterSeconds });
+    const error = new SpladexError(e.code, relativeToDataDir(e.message, this.opts.dataDir), {
+      cause: err,
+      retryAfterSeconds: e.retryAfterSeconds,
+    });
     this.broken.set(name, error);
     this.opts.logger.error({ collection: name, err }, 'collection failed to open');
     return error;
@@ -180,7 +186,13 @@ export class SpladexService {
     else binding = createVectorsOnlyBinding(store);
     const logger = this.opts.logger.child({ collection: name });
     const dense = config.dense
-      ? await openDensePart({ config: config.dense, store, logger, modelPath: path.join(this.collectionDir(name), 'lsa.bin'), fitTimeoutMs: this.opts.lsaFitTimeoutMs })
+      ? await openDensePart({
+          config: config.dense,
+          store,
+          logger,
+          modelPath: path.join(this.collectionDir(name), 'lsa.bin'),
+          fitTimeoutMs: this.opts.lsaFitTimeoutMs,
+        })
       : null;
     return new Collection(name, config, store, binding, this.limits, logger, dense);
   }
@@ -220,7 +232,10 @@ export class SpladexService {
       // Each open collection holds file descriptors (WAL, lock, segment files); the budget keeps the process
       // clear of EMFILE (see docs of SPLADEX_MAX_COLLECTIONS). Broken ones count: their directories exist.
       if (this.collections.size + this.broken.size >= this.limits.maxCollections) {
-        throw new SpladexError('CONFLICT', `collections: at most ${this.limits.maxCollections} collections (SPLADEX_MAX_COLLECTIONS); delete one first`);
+        throw new SpladexError(
+          'CONFLICT',
+          `collections: at most ${this.limits.maxCollections} collections (SPLADEX_MAX_COLLECTIONS); delete one first`,
+        );
       }
       const stray = entries === null ? null : await strayContents(dir, entries);
       if (stray !== null) throw strayConflict(name, stray);
@@ -247,7 +262,10 @@ export class SpladexService {
       this.opts.logger.info({ collection: name }, 'collection opened');
     } catch (err) {
       const error = this.markBroken(name, err);
-      throw new SpladexError('CONFLICT', `collection "${name}" exists on disk but failed to open (${error.code}: ${error.message}); it is not replaced`);
+      throw new SpladexError(
+        'CONFLICT',
+        `collection "${name}" exists on disk but failed to open (${error.code}: ${error.message}); it is not replaced`,
+      );
     }
   }
 
@@ -298,7 +316,10 @@ export class SpladexService {
       if (config.queryEncoder !== undefined && config.queryEncoder !== config.encoder) {
         const q = await this.sparseEncoder(config.queryEncoder, 'queryEncoder');
         if (q.dim !== doc.dim) {
-          throw invalidArgument('queryEncoder', `encoder "${config.queryEncoder}" has vocabulary size ${q.dim}, but "${config.encoder}" has ${doc.dim}`);
+          throw invalidArgument(
+            'queryEncoder',
+            `encoder "${config.queryEncoder}" has vocabulary size ${q.dim}, but "${config.encoder}" has ${doc.dim}`,
+          );
         }
       }
     }
@@ -328,7 +349,8 @@ export class SpladexService {
       const s = c.info().stats;
       out.push({ name: c.name, documents: s.documents, encoder: c.config.encoder, segments: s.segments });
     }
-    for (const [name, err] of this.broken) out.push({ name, documents: 0, encoder: 'unknown', segments: 0, error: `${err.code}: ${err.message}` });
+    for (const [name, err] of this.broken)
+      out.push({ name, documents: 0, encoder: 'unknown', segments: 0, error: `${err.code}: ${err.message}` });
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { collections: out };
   }
@@ -421,7 +443,10 @@ export class SpladexService {
     const collection = req.collection !== undefined ? this.get(req.collection) : undefined;
     if (req.encoder === 'none') throw invalidArgument('encoder', 'encoder "none" does not encode text');
     if (collection && collection.config.encoder !== req.encoder && collection.config.queryEncoder !== req.encoder) {
-      throw invalidArgument('collection', `collection "${collection.name}" uses encoder "${collection.config.encoder}", not "${req.encoder}"`);
+      throw invalidArgument(
+        'collection',
+        `collection "${collection.name}" uses encoder "${collection.config.encoder}", not "${req.encoder}"`,
+      );
     }
     if (req.encoder === 'lexical') return { vectors: await encodeTexts(req, collection) };
     const enc = await this.sparseEncoder(req.encoder, 'encoder');
@@ -477,7 +502,10 @@ export async function openSpladexService(opts: ServiceOptions): Promise<SpladexS
 }
 
 function strayConflict(name: string, why: string): SpladexError {
-  return new SpladexError('CONFLICT', `a directory "${name}" without ${COLLECTION_FILE} is in the data dir and ${why}; it is not replaced (remove or restore it)`);
+  return new SpladexError(
+    'CONFLICT',
+    `a directory "${name}" without ${COLLECTION_FILE} is in the data dir and ${why}; it is not replaced (remove or restore it)`,
+  );
 }
 
 /** JSON with sorted keys, for comparing configs. */

@@ -66,7 +66,12 @@ export interface OpenLiveSegmentOptions {
  * resident; forward.bin and ids.bin when parked: the rest is verified when first used). CORRUPT_INDEX naming
  * the file at fault.
  */
-export async function openLiveSegment(dataDir: string, name: string, deletesFile: string | null, opts: OpenLiveSegmentOptions): Promise<LiveSegment> {
+export async function openLiveSegment(
+  dataDir: string,
+  name: string,
+  deletesFile: string | null,
+  opts: OpenLiveSegmentOptions,
+): Promise<LiveSegment> {
   const dir = join(dataDir, name);
   let resident: SegmentReader | null = null;
   let forward: ForwardIndex;
@@ -125,7 +130,8 @@ export async function openLiveSegment(dataDir: string, name: string, deletesFile
 export function segmentReader(s: LiveSegment): SegmentReader {
   if (s.resident === null) {
     const r = SegmentReader.openSync(s.dir);
-    if (r.numDocs !== s.numDocs) throw corruptIndex(join(s.dir, SEGMENT_FILES.forward), `has ${r.numDocs} docs, was opened with ${s.numDocs}`);
+    if (r.numDocs !== s.numDocs)
+      throw corruptIndex(join(s.dir, SEGMENT_FILES.forward), `has ${r.numDocs} docs, was opened with ${s.numDocs}`);
     s.resident = r;
     s.ids = r.ids; // one copy of the ids
   }

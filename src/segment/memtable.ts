@@ -230,7 +230,14 @@ export class Memtable {
    * Exact search: offers every live doc with a positive score to `top` (payload = payloadBase + slot). `query` is sorted by
    * term id. Returns the number of docs scored.
    */
-  search(query: SparseVector, weighting: DocWeighting, avgdl: number, top: IdTopK, payloadBase = 0, excluded: Uint32Array | null = null): number {
+  search(
+    query: SparseVector,
+    weighting: DocWeighting,
+    avgdl: number,
+    top: IdTopK,
+    payloadBase = 0,
+    excluded: Uint32Array | null = null,
+  ): number {
     this.excluded = excluded;
     let scored = 0;
     // Chunk indexes are built lazily by searches, at most MAX_CHUNK_BUILDS_PER_SEARCH per search; docs of

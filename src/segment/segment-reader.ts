@@ -146,7 +146,12 @@ export class SegmentReader {
     const read = (f: keyof typeof SEGMENT_FILES) => readSectionFileSync(join(dir, SEGMENT_FILES[f]), f);
     const optional = (f: keyof typeof SEGMENT_FILES) => (existsSync(join(dir, SEGMENT_FILES[f])) ? read(f) : null);
     const files = { forward: read('forward'), postings: read('postings'), ids: read('ids'), fields: read('fields') };
-    return SegmentReader.fromFiles(dir, { ...files, dense: optional('dense'), seismic: optional('seismic'), metadata: optional('metadata') });
+    return SegmentReader.fromFiles(dir, {
+      ...files,
+      dense: optional('dense'),
+      seismic: optional('seismic'),
+      metadata: optional('metadata'),
+    });
   }
 
   private static fromFiles(dir: string, files: SegmentFiles): SegmentReader {
@@ -168,7 +173,8 @@ export class SegmentReader {
     const flags = getSection(fields, 'flags', Uint8Array);
     if (flags.length !== numDocs) throw corruptIndex(fields.path, 'flags length disagrees');
     for (const s of ['title', 'text', 'meta']) {
-      if (getSection(fields, `${s}Offsets`, Float64Array).length !== numDocs + 1) throw corruptIndex(fields.path, `${s}Offsets length disagrees`);
+      if (getSection(fields, `${s}Offsets`, Float64Array).length !== numDocs + 1)
+        throw corruptIndex(fields.path, `${s}Offsets length disagrees`);
     }
 
     let sizeBytes = files.forward.sizeBytes + post.sizeBytes + files.ids.sizeBytes + fields.sizeBytes;

@@ -26,7 +26,13 @@ export async function buildSeismicIndexParallel(
   const { lists, heads } = buildPruningPhase(forward, config, report);
   const dim = forward.dim;
   const shared = {
-    forward: { numDocs: forward.numDocs, dim, offsets: share(forward.offsets), termIds: share(forward.termIds), values: share(forward.values) },
+    forward: {
+      numDocs: forward.numDocs,
+      dim,
+      offsets: share(forward.offsets),
+      termIds: share(forward.termIds),
+      values: share(forward.values),
+    },
     lists: { offsets: share(lists.offsets), docs: share(lists.docs) },
     heads: { docCut: heads.docCut, ids: share(heads.ids), vals: share(heads.vals), count: share(heads.count) },
     config,
@@ -49,24 +55,35 @@ export async function buildSeismicIndexParallel(
   const results: ListRangeResult[] = [];
   const workers = Array.from({ length: Math.min(options.threads, nJobs) }, () => spawnWorker(shared));
   try {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      const next = (): void => {
-        const job = queue.shift();
-        if (!job) {
-          resolve();
-          return;
-        }
-        w.postMessage(job);
-      };
-      w.on('message', (r: ListRangeResult) => {
-        results.push(r);
-        report('blocks', results.reduce((s, x) => s + (x.t1 - x.t0), 0), dim);
-        next();
-      });
-      w.on('error', reject);
-      w.on('exit', (code) => { if (code !== 0) reject(new Error(`build worker exited with code ${code}`)); });
-      next();
-    })));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            const next = (): void => {
+              const job = queue.shift();
+              if (!job) {
+                resolve();
+                return;
+              }
+              w.postMessage(job);
+            };
+            w.on('message', (r: ListRangeResult) => {
+              results.push(r);
+              report(
+                'blocks',
+                results.reduce((s, x) => s + (x.t1 - x.t0), 0),
+                dim,
+              );
+              next();
+            });
+            w.on('error', reject);
+            w.on('exit', (code) => {
+              if (code !== 0) reject(new Error(`build worker exited with code ${code}`));
+            });
+            next();
+          }),
+      ),
+    );
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

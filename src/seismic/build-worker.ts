@@ -23,8 +23,16 @@ if (port) {
   port.on('message', (msg: { t0: number; t1: number }) => {
     const r = buildListRange(init.forward, init.lists, init.heads, init.config, msg.t0, msg.t1);
     port.postMessage(r, [
-      r.postingDocs.buffer, r.listBlockCounts.buffer, r.blockEnds.buffer, r.listCompCounts.buffer, r.compTerms.buffer,
-      r.compEntryEnds.buffer, r.entryBlocks.buffer, r.entryCodes.buffer, r.summaryMin.buffer, r.summaryStep.buffer,
+      r.postingDocs.buffer,
+      r.listBlockCounts.buffer,
+      r.blockEnds.buffer,
+      r.listCompCounts.buffer,
+      r.compTerms.buffer,
+      r.compEntryEnds.buffer,
+      r.entryBlocks.buffer,
+      r.entryCodes.buffer,
+      r.summaryMin.buffer,
+      r.summaryStep.buffer,
     ] as ArrayBuffer[]);
   });
 }

@@ -111,9 +111,13 @@ export function buildListRange(
     if (e > s) {
       const outDocs = postingDocs.subarray(s - p0, e - p0);
       const nBlocks = clusterList(
-        forward, heads, lists.docs.subarray(s, e),
+        forward,
+        heads,
+        lists.docs.subarray(s, e),
         { centroidFraction: config.centroidFraction, minClusterSize: config.minClusterSize, rng: Rng.derive(config.seed, t) },
-        cscratch, outDocs, ends,
+        cscratch,
+        outDocs,
+        ends,
       );
       if (nBlocks > maxBlocksPerList) maxBlocksPerList = nBlocks;
       const compsBefore = out.compTerms.n;
@@ -131,10 +135,19 @@ export function buildListRange(
     if (onProgress && (t - t0 + 1) % 2048 === 0) onProgress(t - t0 + 1);
   }
   return {
-    t0, t1, postingDocs, listBlockCounts, blockEnds: blockEnds.toArray(), listCompCounts,
-    compTerms: out.compTerms.toArray(), compEntryEnds: out.compEntryOffsets.toArray().subarray(1),
-    entryBlocks: out.entryBlocks.toArray(), entryCodes: out.entryCodes.slice(0, out.entryBlocks.n),
-    summaryMin: out.summaryMin.toArray(), summaryStep: out.summaryStep.toArray(), maxBlocksPerList,
+    t0,
+    t1,
+    postingDocs,
+    listBlockCounts,
+    blockEnds: blockEnds.toArray(),
+    listCompCounts,
+    compTerms: out.compTerms.toArray(),
+    compEntryEnds: out.compEntryOffsets.toArray().subarray(1),
+    entryBlocks: out.entryBlocks.toArray(),
+    entryCodes: out.entryCodes.slice(0, out.entryBlocks.n),
+    summaryMin: out.summaryMin.toArray(),
+    summaryStep: out.summaryStep.toArray(),
+    maxBlocksPerList,
   };
 }
 
@@ -146,7 +159,11 @@ export function finishIndex(
   report: (phase: BuildProgress['phase'], done: number, total: number) => void,
 ): SeismicIndex {
   const { dim } = forward;
-  let nPost = 0, nBlocks = 0, nComps = 0, nEntries = 0, maxBlocks = 0;
+  let nPost = 0,
+    nBlocks = 0,
+    nComps = 0,
+    nEntries = 0,
+    maxBlocks = 0;
   for (const r of ranges) {
     nPost += r.postingDocs.length;
     nBlocks += r.blockEnds.length;
@@ -164,7 +181,10 @@ export function finishIndex(
   const entryCodes = new Uint8Array(nEntries);
   const summaryMin = new Float32Array(nBlocks);
   const summaryStep = new Float32Array(nBlocks);
-  let p = 0, b = 0, c = 0, e = 0;
+  let p = 0,
+    b = 0,
+    c = 0,
+    e = 0;
   for (const r of [...ranges].sort((x, y) => x.t0 - y.t0)) {
     postingDocs.set(r.postingDocs, p);
     for (let i = 0; i < r.blockEnds.length; i++) blockOffsets[b + 1 + i] = p + r.blockEnds[i];
@@ -174,7 +194,8 @@ export function finishIndex(
     for (let i = 0; i < r.compEntryEnds.length; i++) compEntryOffsets[c + 1 + i] = e + r.compEntryEnds[i];
     entryBlocks.set(r.entryBlocks, e);
     entryCodes.set(r.entryCodes, e);
-    let lb = b, lc = c;
+    let lb = b,
+      lc = c;
     for (let t = r.t0; t < r.t1; t++) {
       lb += r.listBlockCounts[t - r.t0];
       lc += r.listCompCounts[t - r.t0];
@@ -187,8 +208,20 @@ export function finishIndex(
     e += r.entryBlocks.length;
   }
   const index: SeismicIndex = {
-    numDocs: forward.numDocs, dim, listBlockOffsets, blockOffsets, postingDocs, listCompOffsets, compTerms,
-    compEntryOffsets, entryBlocks, entryCodes, summaryMin, summaryStep, knnK: 0, knn: new Uint32Array(0),
+    numDocs: forward.numDocs,
+    dim,
+    listBlockOffsets,
+    blockOffsets,
+    postingDocs,
+    listCompOffsets,
+    compTerms,
+    compEntryOffsets,
+    entryBlocks,
+    entryCodes,
+    summaryMin,
+    summaryStep,
+    knnK: 0,
+    knn: new Uint32Array(0),
   };
   if (config.nKnn > 0 && forward.numDocs > 1) {
     const knn = buildKnnGraph(forward, index, config.nKnn, (done) => report('knn', done, forward.numDocs));

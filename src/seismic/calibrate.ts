@@ -99,13 +99,19 @@ export function calibrateTable(
   k = 10,
   opts: { truth?: readonly ExactResult[]; seed?: number } = {},
 ): CalibrationResult[] {
-  const qs: CalibrationQuery[] = sampleQueries.length > 0
-    ? sampleQueries.map((q) => ('vector' in q ? q : { vector: q, excludeOrd: -1 }))
-    : sampleDocQueries(forward, 64, { seed: opts.seed ?? 1 });
+  const qs: CalibrationQuery[] =
+    sampleQueries.length > 0
+      ? sampleQueries.map((q) => ('vector' in q ? q : { vector: q, excludeOrd: -1 }))
+      : sampleDocQueries(forward, 64, { seed: opts.seed ?? 1 });
   const excluded = new Uint32Array((forward.numDocs + 31) >>> 5);
   const truth: ExactResult[] = opts.truth
     ? [...opts.truth]
-    : bruteForceBatch(forward, qs.map((q) => q.vector), k, qs.map((q) => q.excludeOrd));
+    : bruteForceBatch(
+        forward,
+        qs.map((q) => q.vector),
+        k,
+        qs.map((q) => q.excludeOrd),
+      );
   const searcher = new SeismicSearcher(forward, index);
   const avgNnz = forward.numDocs > 0 ? forward.offsets[forward.numDocs] / forward.numDocs : 0;
   const truthSets = truth.map((t) => new Set(t.ords));
@@ -120,7 +126,8 @@ export function calibrateTable(
       for (let i = 0; i < qs.length; i++) {
         const q = qs[i];
         const r = withExcluded(excluded, q.excludeOrd, () =>
-          searcher.search(q.vector, { k, queryCut, heapFactor, nKnn: 0, excluded: q.excludeOrd >= 0 ? excluded : null }));
+          searcher.search(q.vector, { k, queryCut, heapFactor, nKnn: 0, excluded: q.excludeOrd >= 0 ? excluded : null }),
+        );
         const ri = recallOf(r.ords, truthSets[i], truth[i].ords.length, k);
         recall += ri;
         recallSq += ri * ri;
@@ -130,8 +137,12 @@ export function calibrateTable(
       const mean = recall / n;
       const variance = n > 1 ? Math.max(0, (recallSq - n * mean * mean) / (n - 1)) : 0;
       const res: CalibrationResult = {
-        queryCut, heapFactor, estimatedRecall: mean, recallLowerBound: mean - CONFIDENCE_Z * Math.sqrt(variance / n),
-        cost: cost / n, reached: true,
+        queryCut,
+        heapFactor,
+        estimatedRecall: mean,
+        recallLowerBound: mean - CONFIDENCE_Z * Math.sqrt(variance / n),
+        cost: cost / n,
+        reached: true,
       };
       grid.push(res);
       if (res.recallLowerBound >= maxTarget) break; // lower heapFactors only cost more for this queryCut
@@ -139,8 +150,11 @@ export function calibrateTable(
   }
   let mostAccurate = grid[0];
   for (const g of grid) {
-    if (g.estimatedRecall > mostAccurate.estimatedRecall ||
-      (g.estimatedRecall === mostAccurate.estimatedRecall && g.cost < mostAccurate.cost)) mostAccurate = g;
+    if (
+      g.estimatedRecall > mostAccurate.estimatedRecall ||
+      (g.estimatedRecall === mostAccurate.estimatedRecall && g.cost < mostAccurate.cost)
+    )
+      mostAccurate = g;
   }
   const cheapest = (ok: (g: CalibrationResult) => boolean): CalibrationResult | null => {
     let best: CalibrationResult | null = null;

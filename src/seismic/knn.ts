@@ -11,12 +11,7 @@ import { NO_NEIGHBOUR, type SeismicIndex } from './seismic-index.js';
 import { SeismicSearcher } from './searcher.js';
 
 /** Returns `knn` (u32[numDocs·nKnn], best first, NO_NEIGHBOUR padding) for an index built without one. */
-export function buildKnnGraph(
-  forward: ForwardIndex,
-  index: SeismicIndex,
-  nKnn: number,
-  onProgress?: (done: number) => void,
-): Uint32Array {
+export function buildKnnGraph(forward: ForwardIndex, index: SeismicIndex, nKnn: number, onProgress?: (done: number) => void): Uint32Array {
   const n = forward.numDocs;
   const out = new Uint32Array(n * nKnn).fill(NO_NEIGHBOUR);
   const searcher = new SeismicSearcher(forward, { ...index, knnK: 0, knn: new Uint32Array(0) });

@@ -103,8 +103,18 @@ export class SeismicSearcher {
     for (let i = 0; i < nq; i++) if (qIds[i] < dim) qDense[qIds[i]] = qVals[i];
 
     const nCut = this.selectCut(query, Math.min(opts.queryCut, this.cutTerms.length));
-    const { listBlockOffsets, blockOffsets, postingDocs, listCompOffsets, compTerms, compEntryOffsets, entryBlocks,
-      entryCodes, summaryMin, summaryStep } = this.index;
+    const {
+      listBlockOffsets,
+      blockOffsets,
+      postingDocs,
+      listCompOffsets,
+      compTerms,
+      compEntryOffsets,
+      entryBlocks,
+      entryCodes,
+      summaryMin,
+      summaryStep,
+    } = this.index;
     const forward = this.forward;
     const cand = this.cand;
     const candScores = this.candScores;

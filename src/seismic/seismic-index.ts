@@ -145,8 +145,21 @@ export function seismicFromSections(sections: Record<string, ArrayBufferView>): 
   if (knn.length !== numDocs * knnK) bad('knn length');
   for (let i = 0; i < postingDocs.length; i++) if (postingDocs[i] >= numDocs) bad(`posting ${i} names doc ${postingDocs[i]} ≥ ${numDocs}`);
   return {
-    numDocs, dim, listBlockOffsets, blockOffsets, postingDocs, listCompOffsets, compTerms, compEntryOffsets,
-    entryBlocks, entryCodes, summaryMin, summaryStep, knnK, knn, calibration,
+    numDocs,
+    dim,
+    listBlockOffsets,
+    blockOffsets,
+    postingDocs,
+    listCompOffsets,
+    compTerms,
+    compEntryOffsets,
+    entryBlocks,
+    entryCodes,
+    summaryMin,
+    summaryStep,
+    knnK,
+    knn,
+    calibration,
   };
 }
 

@@ -98,7 +98,14 @@ function score32(offsets: Uint32Array, ids: Uint16Array | Uint32Array, vals: Flo
   return total;
 }
 
-function score16(offsets: Uint32Array, ids: Uint16Array | Uint32Array, v16: Uint16Array, tbl: Float32Array, docs: Uint32Array, q: Float32Array): number {
+function score16(
+  offsets: Uint32Array,
+  ids: Uint16Array | Uint32Array,
+  v16: Uint16Array,
+  tbl: Float32Array,
+  docs: Uint32Array,
+  q: Float32Array,
+): number {
   let total = 0;
   for (let i = 0; i < docs.length; i++) {
     const d = docs[i];

@@ -93,13 +93,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeout: requestTimeoutMs,
     // requestTimeout here too: Node checks headersTimeout <= requestTimeout when the server is created, before
     // Fastify sets requestTimeout, so a timeout above Node's default (300 s) failed at startup.
-    http: { requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(requestTimeoutMs / 10))), headersTimeout: requestTimeoutMs },
+    http: {
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(requestTimeoutMs / 10))),
+      headersTimeout: requestTimeoutMs,
+    },
     frameworkErrors: (err, request, reply) => {
       if (allowedHosts !== undefined && !allowedHosts.has(hostName(request.headers.host ?? ''))) {
         return sendError(reply, 421, 'MISDIRECTED_REQUEST', 'host: not an allowed host (SPLADEX_ALLOWED_HOSTS)');
       }
       if (authGate.deny(request, reply) !== undefined) return;
-      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 414, 'URI_TOO_LONG', 'path: a path parameter is longer than 4096 characters');
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH')
+        return sendError(reply, 414, 'URI_TOO_LONG', 'path: a path parameter is longer than 4096 characters');
       return sendError(reply, 400, 'INVALID_ARGUMENT', 'path: malformed percent-encoding in the URL');
     },
     // Document ids may be 512 UTF-8 bytes, up to 1,536 characters once percent-encoded.

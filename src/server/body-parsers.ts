@@ -47,7 +47,10 @@ export function jsonScanLimitsFor(limits: Pick<Limits, 'maxQueryTerms' | 'maxDoc
 }
 
 /** Parses an NDJSON document stream into `{documents}`; blank lines are skipped; throws on the first bad line. */
-export async function parseNdjsonDocuments(text: string, scanLimits: JsonScanLimits = jsonScanLimitsFor(DEFAULT_LIMITS)): Promise<{ documents: unknown[] }> {
+export async function parseNdjsonDocuments(
+  text: string,
+  scanLimits: JsonScanLimits = jsonScanLimitsFor(DEFAULT_LIMITS),
+): Promise<{ documents: unknown[] }> {
   return parseNdjsonDocumentsYielding(text, scanLimits);
 }
 
@@ -91,7 +94,8 @@ export function registerBodyParsers(app: FastifyInstance, limits: Limits): void 
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, async (req: FastifyRequest, body: string | Buffer) => {
     const config = req.routeOptions.config as NdjsonRouteConfig;
-    if (config.ndjson !== true) throw new SpladexError('UNSUPPORTED_MEDIA_TYPE', 'content-type: application/x-ndjson is only accepted for document upserts');
+    if (config.ndjson !== true)
+      throw new SpladexError('UNSUPPORTED_MEDIA_TYPE', 'content-type: application/x-ndjson is only accepted for document upserts');
     return parseNdjsonDocumentsYielding(typeof body === 'string' ? body : body.toString('utf8'), scanLimits);
   });
 }

@@ -49,7 +49,12 @@ export function parseContentType(header: string): { type: string; charset: strin
   for (let i = 1; i < parts.length; i++) {
     const eq = parts[i].indexOf('=');
     if (eq < 0) continue;
-    if (parts[i].slice(0, eq).trim().toLowerCase() === 'charset') charset = parts[i].slice(eq + 1).trim().replace(/^"|"$/g, '').toLowerCase();
+    if (parts[i].slice(0, eq).trim().toLowerCase() === 'charset')
+      charset = parts[i]
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"|"$/g, '')
+        .toLowerCase();
   }
   return { type, charset };
 }
@@ -67,10 +72,13 @@ export function mediaTypeProblem(request: FastifyRequest): string | null {
   // preflights them anyway; `PUT /v1/collections/x` with no body stays valid).
   const needsType = method === 'POST' || ((method === 'PUT' || method === 'DELETE') && hasBody(request));
   if (header === undefined) {
-    return needsType ? `content-type: required on ${method}; send application/json${method === 'DELETE' ? '' : ' (or application/x-ndjson for documents)'}` : null;
+    return needsType
+      ? `content-type: required on ${method}; send application/json${method === 'DELETE' ? '' : ' (or application/x-ndjson for documents)'}`
+      : null;
   }
   const { type, charset } = parseContentType(header);
-  if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') return `content-type: charset "${charset}" is not supported; send utf-8`;
+  if (charset !== null && charset !== 'utf-8' && charset !== 'utf8')
+    return `content-type: charset "${charset}" is not supported; send utf-8`;
   if (!needsType) return null;
   if (method === 'DELETE' ? type !== 'application/json' : !BODY_TYPES.has(type)) {
     return 'content-type: unsupported; send application/json (or application/x-ndjson for documents)';

@@ -63,11 +63,20 @@ export function toEnvelope(statusCode: number, code: ErrorCode, message: string)
 }
 
 /** Sends an error envelope; BUSY answers carry `Retry-After` (seconds, default 1), RATE_LIMITED ones when given. */
-export function sendError(reply: FastifyReply, statusCode: number, code: ErrorCode, message: string, retryAfterSeconds?: number): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  statusCode: number,
+  code: ErrorCode,
+  message: string,
+  retryAfterSeconds?: number,
+): FastifyReply {
   if (code === 'BUSY' || (code === 'RATE_LIMITED' && retryAfterSeconds !== undefined)) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds ?? 1))));
   }
-  return reply.code(statusCode).type('application/json; charset=utf-8').send(toEnvelope(statusCode, code, message));
+  return reply
+    .code(statusCode)
+    .type('application/json; charset=utf-8')
+    .send(toEnvelope(statusCode, code, message));
 }
 
 /** Messages for Fastify's own client errors, worded like ours (they name the part of the request at fault). */

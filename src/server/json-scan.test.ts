@@ -28,12 +28,17 @@ const { value: jsonValue } = fc.letrec<{ value: unknown }>((tie) => ({
   ),
 }));
 // Top-level objects like request bodies: a few plain members and one or two big arrays.
-const body = fc.dictionary(fc.oneof(fc.constantFrom('documents', 'searches', 'k'), hostileString), fc.oneof(jsonValue, fc.array(jsonValue, { maxLength: 30 })), { maxKeys: 5 });
+const body = fc.dictionary(
+  fc.oneof(fc.constantFrom('documents', 'searches', 'k'), hostileString),
+  fc.oneof(jsonValue, fc.array(jsonValue, { maxLength: 30 })),
+  { maxKeys: 5 },
+);
 const indent = fc.oneof(fc.constant(undefined), fc.constantFrom(0, 1, 2, '\t', ' \n '.replace('\n', '')));
 
 function hasProtoKey(v: unknown): boolean {
   if (Array.isArray(v)) return v.some(hasProtoKey);
-  if (v !== null && typeof v === 'object') return Object.keys(v).some((k) => k === '__proto__' || hasProtoKey((v as Record<string, unknown>)[k]));
+  if (v !== null && typeof v === 'object')
+    return Object.keys(v).some((k) => k === '__proto__' || hasProtoKey((v as Record<string, unknown>)[k]));
   return false;
 }
 
@@ -77,7 +82,11 @@ describe('parseJsonChunked', () => {
   });
 
   it('rejects exactly what JSON.parse rejects, on random corruptions of a valid body', async () => {
-    const edit = fc.record({ at: fc.nat(), op: fc.constantFrom('delete', 'insert', 'replace'), ch: fc.constantFrom('{', '}', '[', ']', ',', ':', '"', '\\', ' ', '1', 'x') });
+    const edit = fc.record({
+      at: fc.nat(),
+      op: fc.constantFrom('delete', 'insert', 'replace'),
+      ch: fc.constantFrom('{', '}', '[', ']', ',', ':', '"', '\\', ' ', '1', 'x'),
+    });
     await fc.assert(
       fc.asyncProperty(body, fc.array(edit, { minLength: 1, maxLength: 3 }), async (value, edits) => {
         let text = JSON.stringify(value);
@@ -93,13 +102,38 @@ describe('parseJsonChunked', () => {
   });
 
   it('pinned: empty arrays and objects, blanks, duplicate keys, top-level non-objects', async () => {
-    for (const text of ['{}', ' { } ', '{"a":[]}', '{"a":[ ]}', '{"a": [ 1 , [2,[3]] , {"b":[]} ] }', '{"a":1,"b":2,"a":3}', '[1,2]', '"x"', '7', '{"a":[1,]}', '{"a":[1]]}', '{"a":[1] 2}', '{"a":1,}', '{,"a":1}', '{"a"::1}', '{"a":1}x', 'x{"a":1}', '{"a":[1}', '{"a":1]', '{"a\\"":"]"}']) {
+    for (const text of [
+      '{}',
+      ' { } ',
+      '{"a":[]}',
+      '{"a":[ ]}',
+      '{"a": [ 1 , [2,[3]] , {"b":[]} ] }',
+      '{"a":1,"b":2,"a":3}',
+      '[1,2]',
+      '"x"',
+      '7',
+      '{"a":[1,]}',
+      '{"a":[1]]}',
+      '{"a":[1] 2}',
+      '{"a":1,}',
+      '{,"a":1}',
+      '{"a"::1}',
+      '{"a":1}x',
+      'x{"a":1}',
+      '{"a":[1}',
+      '{"a":1]',
+      '{"a\\"":"]"}',
+    ]) {
       await expectSameAsJsonParse(text);
     }
   });
 
   it('yields to the event loop while parsing a large body', async () => {
-    const documents = Array.from({ length: 20_000 }, (_, i) => ({ id: `d${i}`, vector: { indices: [i, i + 1, i + 2], values: [0.5, 0.25, 0.125] }, text: 'quote " and \\ and ] }'.repeat(8) }));
+    const documents = Array.from({ length: 20_000 }, (_, i) => ({
+      id: `d${i}`,
+      vector: { indices: [i, i + 1, i + 2], values: [0.5, 0.25, 0.125] },
+      text: 'quote " and \\ and ] }'.repeat(8),
+    }));
     const text = JSON.stringify({ documents });
     let turns = 0;
     let running = true;
@@ -124,7 +158,9 @@ describe('scanJson limits', () => {
     await expect(scanJson(text, limits, 'body', new TimeSlicer())).rejects.toThrow(
       'documents[1].vector: at most 3 keys in one object (maxDocTerms, the most any field allows); this one has 5',
     );
-    await expect(scanJson('{"a":1,"b":2,"c":3,"d":4}', limits, 'body line 4', new TimeSlicer())).rejects.toThrow(/^body line 4: at most 3 keys/);
+    await expect(scanJson('{"a":1,"b":2,"c":3,"d":4}', limits, 'body line 4', new TimeSlicer())).rejects.toThrow(
+      /^body line 4: at most 3 keys/,
+    );
     await expect(scanJson('{"a":{"x":1,"y":2,"z":3},"b":[{"p":1}]}', limits, 'body', new TimeSlicer())).resolves.not.toBeNull();
   });
 

@@ -173,7 +173,19 @@ export async function scanJson(text: string, limits: JsonScanLimits, where: stri
       kinds[depth] = kind;
       counts[depth] = 0;
       if (depth === 1 && kind === 0) {
-        top = { open: i, close: -1, memberStart: [], colon: [], memberEnd: [], arrayOf: [], arrayOpen: [], sepFrom: [], sepTo: [], elemSeps: [], wellFormed: isBlank(text, 0, i) };
+        top = {
+          open: i,
+          close: -1,
+          memberStart: [],
+          colon: [],
+          memberEnd: [],
+          arrayOf: [],
+          arrayOpen: [],
+          sepFrom: [],
+          sepTo: [],
+          elemSeps: [],
+          wellFormed: isBlank(text, 0, i),
+        };
         top.memberStart.push(i);
         colonSinceSep = false;
       } else if (depth === 2 && kind === 1 && top !== null && kinds[1] === 0 && top.colon.length === top.memberStart.length) {
@@ -192,13 +204,17 @@ export async function scanJson(text: string, limits: JsonScanLimits, where: stri
         if (top !== null) top.wellFormed = false;
       } else {
         if (depth === overflowDepth) {
-          throw new SpladexError('INVALID_ARGUMENT', `${overflowPath}: at most ${limits.maxKeysPerObject} keys in one object (${limits.maxKeysName}, the most any field allows); this one has ${counts[depth]}`);
+          throw new SpladexError(
+            'INVALID_ARGUMENT',
+            `${overflowPath}: at most ${limits.maxKeysPerObject} keys in one object (${limits.maxKeysName}, the most any field allows); this one has ${counts[depth]}`,
+          );
         }
         if (depth === 1 && top !== null) {
           if (c !== CLOSE_OBJ) top.wellFormed = false;
           top.close = i;
           top.memberEnd.push(i);
-          if (top.memberEnd.length !== top.colon.length && !(top.colon.length === 0 && isBlank(text, top.open + 1, i))) top.wellFormed = false;
+          if (top.memberEnd.length !== top.colon.length && !(top.colon.length === 0 && isBlank(text, top.open + 1, i)))
+            top.wellFormed = false;
         } else if (depth === 2 && top !== null && kinds[1] === 0 && kinds[2] === 1) {
           const a = top.arrayOf[top.colon.length - 1];
           if (a !== undefined && a >= 0 && top.sepTo[a] === top.elemSeps.length) {
@@ -227,7 +243,8 @@ export async function scanJson(text: string, limits: JsonScanLimits, where: stri
       const k = ++counts[depth];
       keyStart[depth] = lastStrStart;
       keyEnd[depth] = lastStrEnd;
-      if (lastStrStart >= 0 && isProtoKey(text, lastStrStart, lastStrEnd)) throw new SpladexError('INVALID_ARGUMENT', `${where}: must not contain a "__proto__" key`);
+      if (lastStrStart >= 0 && isProtoKey(text, lastStrStart, lastStrEnd))
+        throw new SpladexError('INVALID_ARGUMENT', `${where}: must not contain a "__proto__" key`);
       if (k > limits.maxKeysPerObject && overflowDepth === 0) {
         overflowDepth = depth;
         overflowPath = pathOf(text, depth, kinds, counts, keyStart, keyEnd);
@@ -244,7 +261,10 @@ export async function scanJson(text: string, limits: JsonScanLimits, where: stri
   }
   if (overflowDepth !== 0) {
     // The object never closed (invalid JSON); still refuse on the count seen.
-    throw new SpladexError('INVALID_ARGUMENT', `${overflowPath}: at most ${limits.maxKeysPerObject} keys in one object (${limits.maxKeysName}, the most any field allows); this one has ${counts[overflowDepth]}`);
+    throw new SpladexError(
+      'INVALID_ARGUMENT',
+      `${overflowPath}: at most ${limits.maxKeysPerObject} keys in one object (${limits.maxKeysName}, the most any field allows); this one has ${counts[overflowDepth]}`,
+    );
   }
   if (top !== null && top.close < 0) top.wellFormed = false;
   return top;
@@ -286,7 +306,11 @@ export async function parseJsonChunked(text: string, options: ParseJsonOptions):
   const where = options.where;
   const top = await scanJson(text, options, where, slicer);
   if (top === null || text.length < (options.chunkMinChars ?? CHUNKED_PARSE_MIN_CHARS)) return parseWhole(text, where);
-  if (!top.wellFormed) throw new SpladexError('INVALID_ARGUMENT', `${where}: not valid JSON (a separator or bracket of the top-level object is missing or misplaced)`);
+  if (!top.wellFormed)
+    throw new SpladexError(
+      'INVALID_ARGUMENT',
+      `${where}: not valid JSON (a separator or bracket of the top-level object is missing or misplaced)`,
+    );
   const result: Record<string, unknown> = {};
   for (let m = 0; m < top.colon.length; m++) {
     if (slicer.due()) await slicer.yield();
@@ -302,7 +326,12 @@ export async function parseJsonChunked(text: string, options: ParseJsonOptions):
       const to = top.sepTo[a];
       const close = top.elemSeps[to - 1];
       // Only blanks around the array, and it must be closed by `]` within this member.
-      if (to === from || text.charCodeAt(close) !== CLOSE_ARR || !isBlank(text, top.colon[m] + 1, open) || !isBlank(text, close + 1, top.memberEnd[m])) {
+      if (
+        to === from ||
+        text.charCodeAt(close) !== CLOSE_ARR ||
+        !isBlank(text, top.colon[m] + 1, open) ||
+        !isBlank(text, close + 1, top.memberEnd[m])
+      ) {
         throw new SpladexError('INVALID_ARGUMENT', `${where}: not valid JSON (${key}: the array is not well formed)`);
       }
       const items: unknown[] = [];

@@ -33,6 +33,9 @@ export async function registerRateLimit(app: FastifyInstance, options: RateLimit
     keyGenerator: (request) => request.ip,
     // Thrown by the plugin; the error handler turns it into the envelope (429 RATE_LIMITED).
     errorResponseBuilder: (_request, context) =>
-      new SpladexError('RATE_LIMITED', `rate limit: at most ${context.max} requests per ${options.timeWindowMs} ms from one address; retry in ${context.after}`),
+      new SpladexError(
+        'RATE_LIMITED',
+        `rate limit: at most ${context.max} requests per ${options.timeWindowMs} ms from one address; retry in ${context.after}`,
+      ),
   });
 }

@@ -15,7 +15,12 @@ import { toOpenApiSchema } from './openapi.js';
 
 /** `{name}` of a collection route. */
 export const collectionParamsSchema = z
-  .object({ name: z.string().regex(COLLECTION_NAME_RE, `must match ${COLLECTION_NAME_RE.source}`).meta({ description: 'collection name: 1–64 of a-z 0-9 _ -, starting with a letter or digit' }) })
+  .object({
+    name: z
+      .string()
+      .regex(COLLECTION_NAME_RE, `must match ${COLLECTION_NAME_RE.source}`)
+      .meta({ description: 'collection name: 1–64 of a-z 0-9 _ -, starting with a letter or digit' }),
+  })
   .meta({ description: 'collection name' });
 
 /**
@@ -76,7 +81,12 @@ export const createCollectionExample = {
 /** POST /v1/collections/{name}/documents (JSON form; NDJSON sends the same documents one per line). */
 export const upsertExample = {
   documents: [
-    { id: 'doc-1', title: 'Learned sparse retrieval', text: 'SPLADE expands documents into weighted vocabulary terms.', metadata: { lang: 'en', year: 2021 } },
+    {
+      id: 'doc-1',
+      title: 'Learned sparse retrieval',
+      text: 'SPLADE expands documents into weighted vocabulary terms.',
+      metadata: { lang: 'en', year: 2021 },
+    },
     { id: 'doc-2', text: 'Seismic prunes posting lists into blocks with summaries.', metadata: { lang: 'en', year: 2024 } },
   ],
 };
@@ -84,7 +94,12 @@ export const upsertExample = {
 export const searchExample = {
   query: 'sparse retrieval',
   k: 5,
-  filter: { must: [{ field: 'lang', eq: 'en' }, { field: 'year', gte: 2020 }] },
+  filter: {
+    must: [
+      { field: 'lang', eq: 'en' },
+      { field: 'year', gte: 2020 },
+    ],
+  },
   include: ['title'],
   explain: true,
 };
@@ -98,9 +113,22 @@ export const batchSearchExample = {
 /** POST /v1/collections/{name}/optimize (the body is optional; without it documents serve as sample queries). */
 export const optimizeExample = {
   calibrationQueries: [
-    'sparse retrieval', 'learned sparse', 'posting lists', 'blocks with summaries', 'vocabulary terms', 'weighted terms',
-    'seismic prunes', 'splade expands', 'documents', 'retrieval', 'blocks', 'summaries', 'learned retrieval', 'sparse terms',
-    'posting blocks', 'weighted vocabulary',
+    'sparse retrieval',
+    'learned sparse',
+    'posting lists',
+    'blocks with summaries',
+    'vocabulary terms',
+    'weighted terms',
+    'seismic prunes',
+    'splade expands',
+    'documents',
+    'retrieval',
+    'blocks',
+    'summaries',
+    'learned retrieval',
+    'sparse terms',
+    'posting blocks',
+    'weighted vocabulary',
   ].map((query) => ({ query })),
 };
 /** POST /v1/encode. */
@@ -167,10 +195,7 @@ export const documentResponse = z.object({
   title: z.string().optional().meta(d('stored title, when given at upsert')),
   text: z.string().optional().meta(d('stored text, when given at upsert')),
   metadata: z.record(z.string(), z.unknown()).optional().meta(d('stored metadata, when given at upsert')),
-  vector: z
-    .object({ tokens: tokensMap })
-    .optional()
-    .meta(d('the indexed sparse vector as a token map; only with ?vector=true')),
+  vector: z.object({ tokens: tokensMap }).optional().meta(d('the indexed sparse vector as a token map; only with ?vector=true')),
 });
 const hitSchema = z.looseObject({
   id: z.string().meta(d('document id')),
@@ -215,7 +240,11 @@ export const searchResponse = z.object({
       exact: z.boolean().meta(d('true when every segment was searched exhaustively (exact top-k)')),
     })
     .meta(d('work done')),
-  warnings: z.array(z.string()).meta(d('non-fatal notes (unknown tokens ignored, a query with no term known to the collection, dense index not built yet); usually empty')),
+  warnings: z
+    .array(z.string())
+    .meta(
+      d('non-fatal notes (unknown tokens ignored, a query with no term known to the collection, dense index not built yet); usually empty'),
+    ),
 });
 export const batchSearchResponse = z.object({
   results: z.array(searchResponse).meta(d('one search response per request in `searches`, same order')),

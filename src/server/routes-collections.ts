@@ -34,7 +34,10 @@ export function registerCollectionRoutes(fastify: FastifyInstance, service: Serv
         security,
         summary: 'Create a collection (idempotent for an identical config)',
         params: collectionParamsSchema,
-        body: CollectionConfigSchema.optional().meta({ description: 'collection config; every field optional (defaults per field)', examples: [createCollectionExample] }),
+        body: CollectionConfigSchema.optional().meta({
+          description: 'collection config; every field optional (defaults per field)',
+          examples: [createCollectionExample],
+        }),
         response: responses({ 200: collectionInfoResponse, 201: collectionInfoResponse }),
       },
     },
@@ -44,22 +47,43 @@ export function registerCollectionRoutes(fastify: FastifyInstance, service: Serv
     },
   );
 
-  app.get('/v1/collections', { schema: { tags, security, summary: 'List collections', response: responses({ 200: collectionListResponse }) } }, async () => {
-    const list = service.listCollections();
-    // A collection that failed to open is listed with its error, which may name a file under the data dir.
-    for (const c of list.collections as { error?: unknown }[]) if (typeof c.error === 'string') c.error = relativizeMessage(c.error, dataDir);
-    return list;
-  });
+  app.get(
+    '/v1/collections',
+    { schema: { tags, security, summary: 'List collections', response: responses({ 200: collectionListResponse }) } },
+    async () => {
+      const list = service.listCollections();
+      // A collection that failed to open is listed with its error, which may name a file under the data dir.
+      for (const c of list.collections as { error?: unknown }[])
+        if (typeof c.error === 'string') c.error = relativizeMessage(c.error, dataDir);
+      return list;
+    },
+  );
 
   app.get(
     '/v1/collections/:name',
-    { schema: { tags, security, summary: 'A collection with its config and stats', params: collectionParamsSchema, response: responses({ 200: collectionInfoResponse }) } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'A collection with its config and stats',
+        params: collectionParamsSchema,
+        response: responses({ 200: collectionInfoResponse }),
+      },
+    },
     async (request) => service.getCollection(request.params.name),
   );
 
   app.delete(
     '/v1/collections/:name',
-    { schema: { tags, security, summary: 'Delete a collection and its data', params: collectionParamsSchema, response: responses({ 204: noContent }) } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete a collection and its data',
+        params: collectionParamsSchema,
+        response: responses({ 204: noContent }),
+      },
+    },
     async (request, reply) => {
       await service.deleteCollection(request.params.name);
       return reply.code(204).send();

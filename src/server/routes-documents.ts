@@ -64,7 +64,15 @@ export function registerDocumentRoutes(fastify: FastifyInstance, service: Server
 
   app.delete(
     '/v1/collections/:name/documents/:id',
-    { schema: { tags, security, summary: 'Delete a document by id', params: documentParamsSchema(limits), response: responses({ 204: noContent }) } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete a document by id',
+        params: documentParamsSchema(limits),
+        response: responses({ 204: noContent }),
+      },
+    },
     async (request, reply) => {
       await service.deleteDocument(request.params.name, request.params.id);
       return reply.code(204).send();

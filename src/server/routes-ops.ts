@@ -49,15 +49,29 @@ export function registerOpsRoutes(fastify: FastifyInstance, service: ServerServi
   const tags = ['operations'];
   app.get('/health', { schema: { tags, summary: 'Liveness', response: { 200: healthResponse } } }, async () => ({ status: 'ok' }));
 
-  app.get('/ready', { schema: { tags, summary: 'Readiness: 200 once collections are loaded and encoders warmed', response: { 200: readyResponse, 503: errorEnvelopeSchema } } }, async (_request, reply) => {
-    if (service.isReady()) return { status: 'ready' };
-    return sendError(reply, 503, 'BUSY', 'not ready: collections are loading or encoders warming', 1);
-  });
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags,
+        summary: 'Readiness: 200 once collections are loaded and encoders warmed',
+        response: { 200: readyResponse, 503: errorEnvelopeSchema },
+      },
+    },
+    async (_request, reply) => {
+      if (service.isReady()) return { status: 'ready' };
+      return sendError(reply, 503, 'BUSY', 'not ready: collections are loading or encoders warming', 1);
+    },
+  );
 
-  app.get('/metrics', { schema: { tags, summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: metricsResponse } } }, async (_request, reply) => {
-    const text = await metrics.render();
-    return reply.type(metrics.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    { schema: { tags, summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: metricsResponse } } },
+    async (_request, reply) => {
+      const text = await metrics.render();
+      return reply.type(metrics.contentType).send(text);
+    },
+  );
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
     const page = await readOptional(path.join(webDir, 'index.html'));

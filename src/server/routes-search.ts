@@ -91,7 +91,15 @@ export function registerSearchRoutes(fastify: FastifyInstance, service: ServerSe
 
   app.post(
     '/v1/encode',
-    { schema: { tags: ['encode'], security, summary: 'Encode texts into sparse vectors', body: EncodeRequestSchema.meta({ examples: [encodeExample] }), response: responses({ 200: encodeResponse }) } },
+    {
+      schema: {
+        tags: ['encode'],
+        security,
+        summary: 'Encode texts into sparse vectors',
+        body: EncodeRequestSchema.meta({ examples: [encodeExample] }),
+        response: responses({ 200: encodeResponse }),
+      },
+    },
     async (request) => withDeadline(service.encode(request.body), requestTimeoutMs, 'encode'),
   );
 }

@@ -165,7 +165,10 @@ export async function startServer(env: Record<string, string | undefined>, optio
     await closing;
     throw new StoppedBeforeReady();
   }
-  logger.info({ host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir, auth: config.apiKey !== undefined }, 'spladex listening');
+  logger.info(
+    { host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir, auth: config.apiKey !== undefined },
+    'spladex listening',
+  );
   return { app, url, logger, close };
 }
 

@@ -49,7 +49,11 @@ async function closeStore(s: CollectionStore): Promise<void> {
 
 function vec(pairs: Record<number, number>): SparseVector {
   const ids = Object.keys(pairs).map(Number);
-  return fromIndicesValues(ids, ids.map((i) => pairs[i]), 1 << 30);
+  return fromIndicesValues(
+    ids,
+    ids.map((i) => pairs[i]),
+    1 << 30,
+  );
 }
 
 const opts: StoreSearchOptions = { k: 10, exact: true, queryCut: 10, heapFactor: 0.9, nKnn: 0 };
@@ -194,9 +198,16 @@ describe('seal, reopen, merge', () => {
 
   it('ties are broken by id ascending across memtable and segments', async () => {
     const s = await open(tmp());
-    await s.upsert([{ id: 'm', vector: vec({ 1: 1 }) }, { id: 'b', vector: vec({ 1: 1 }) }]);
+    await s.upsert([
+      { id: 'm', vector: vec({ 1: 1 }) },
+      { id: 'b', vector: vec({ 1: 1 }) },
+    ]);
     await s.optimize();
-    await s.upsert([{ id: 'a', vector: vec({ 1: 1 }) }, { id: 'z', vector: vec({ 1: 1 }) }, { id: 'c', vector: vec({ 1: 1 }) }]);
+    await s.upsert([
+      { id: 'a', vector: vec({ 1: 1 }) },
+      { id: 'z', vector: vec({ 1: 1 }) },
+      { id: 'c', vector: vec({ 1: 1 }) },
+    ]);
     expect(s.search(vec({ 1: 1 }), { ...opts, k: 3 }).hits.map((h) => h.id)).toEqual(['a', 'b', 'c']);
     expect(s.search(vec({ 1: 1 }), { ...opts, k: 10 }).hits.map((h) => h.id)).toEqual(['a', 'b', 'c', 'm', 'z']);
   });
@@ -275,7 +286,10 @@ describe('approximate path', () => {
     const bytes = readFileSync(path);
     bytes[Math.floor(bytes.length / 2)] ^= 1;
     writeFileSync(path, bytes);
-    await expect(open(dir, { build })).rejects.toMatchObject({ code: 'CORRUPT_INDEX', message: expect.stringContaining(`${seg}/seismic.bin`) });
+    await expect(open(dir, { build })).rejects.toMatchObject({
+      code: 'CORRUPT_INDEX',
+      message: expect.stringContaining(`${seg}/seismic.bin`),
+    });
   });
 });
 
@@ -285,7 +299,11 @@ describe('store vs oracle', () => {
       fc.asyncProperty(
         fc.array(
           fc.oneof(
-            fc.record({ op: fc.constant('put' as const), id: fc.integer({ min: 0, max: 40 }), v: fc.dictionary(fc.integer({ min: 0, max: 15 }).map(String), fc.constantFrom(0.5, 1, 2)) }),
+            fc.record({
+              op: fc.constant('put' as const),
+              id: fc.integer({ min: 0, max: 40 }),
+              v: fc.dictionary(fc.integer({ min: 0, max: 15 }).map(String), fc.constantFrom(0.5, 1, 2)),
+            }),
             fc.record({ op: fc.constant('del' as const), id: fc.integer({ min: 0, max: 40 }) }),
             fc.constant({ op: 'seal' as const }),
           ),
@@ -374,7 +392,8 @@ describe('metadata filters', () => {
       { filter: { mustNot: [{ field: 'lang', eq: 'de' }] }, accept: (d: StoreDocument) => d.metadata!.lang !== 'de' }, // broad (5850)
       {
         filter: { must: [{ field: 'year', gte: 2010, lt: 2012 }], should: [{ field: 'lang', in: ['de', 'fr'] }] },
-        accept: (d: StoreDocument) => (d.metadata!.year as number) >= 2010 && (d.metadata!.year as number) < 2012 && d.metadata!.lang === 'de',
+        accept: (d: StoreDocument) =>
+          (d.metadata!.year as number) >= 2010 && (d.metadata!.year as number) < 2012 && d.metadata!.lang === 'de',
       },
       { filter: { must: [{ field: 'tags', eq: 'x' }] }, accept: () => false }, // undeclared field: clause is false
     ];
@@ -471,7 +490,10 @@ describe('bulk loads (deferApproximate) and back-pressure', () => {
     const build = IndexBuildConfigSchema.parse({ approximateThreshold: 100, nPostings: 50 });
     const s = await openCollectionStore({ dir, config: config({ build, memtableMaxDocs: 60 }), logger, deferApproximate: true });
     stores.push(s);
-    const docOf = (i: number): StoreDocument => ({ id: `d${String(i).padStart(4, '0')}`, vector: vec({ [i % 97]: 1 + (i % 5), [100 + (i % 13)]: 0.5 }) });
+    const docOf = (i: number): StoreDocument => ({
+      id: `d${String(i).padStart(4, '0')}`,
+      vector: vec({ [i % 97]: 1 + (i % 5), [100 + (i % 13)]: 0.5 }),
+    });
     let maxMemtable = 0;
     for (let b = 0; b < 20; b++) {
       await s.upsert(Array.from({ length: 25 }, (_, j) => docOf(b * 25 + j)));

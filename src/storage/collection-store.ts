@@ -57,7 +57,15 @@ import { acquireDirLock, type DirLock } from './lock.js';
 import { writeSectionFileAtomic } from '../core/section-file.js';
 import { runJob, type SealMode } from '../segment/seal-runner.js';
 import { memtableColumnar } from '../segment/memtable-snapshot.js';
-import { activeFilter, markDeleted, openLiveSegment, recountLive, segmentExcluded, segmentReader, type LiveSegment } from '../segment/live-segment.js';
+import {
+  activeFilter,
+  markDeleted,
+  openLiveSegment,
+  recountLive,
+  segmentExcluded,
+  segmentReader,
+  type LiveSegment,
+} from '../segment/live-segment.js';
 import { searchView } from './store-search.js';
 import { matchesFilter } from '../filter/metadata-index.js';
 
@@ -149,7 +157,8 @@ class SegmentedStore implements SealableCollectionStore {
       m = { format: 1, walGeneration: 1, nextSegmentId: 1, nextFileGeneration: 1, dictionary: null, segments: [], config: this.config };
       // The WAL first: a manifest must never name a generation that does not exist (a crash in between leaves
       // a WAL without a manifest, which this branch handles again).
-      if (!(await readdir(this.dir)).some((n) => parseWalName(n) === m!.walGeneration)) await (await WalWriter.open(this.dir, m.walGeneration)).close();
+      if (!(await readdir(this.dir)).some((n) => parseWalName(n) === m!.walGeneration))
+        await (await WalWriter.open(this.dir, m.walGeneration)).close();
       await saveManifest(this.dir, m);
     }
     this.manifest = m;
@@ -158,7 +167,8 @@ class SegmentedStore implements SealableCollectionStore {
       this.persistedDictSize = this.dictionary.size;
     }
     // One at a time: a parked open holds a segment's forward index only while counting it.
-    for (const s of m.segments) this.segments.push(await openLiveSegment(this.dir, s.name, s.deletes, { resident: !this.deferApproximate, df: this.df }));
+    for (const s of m.segments)
+      this.segments.push(await openLiveSegment(this.dir, s.name, s.deletes, { resident: !this.deferApproximate, df: this.df }));
     await this.removeUnreferenced();
     const gens = (await readdir(this.dir))
       .map(parseWalName)
@@ -175,7 +185,13 @@ class SegmentedStore implements SealableCollectionStore {
     }
     this.wal = await WalWriter.open(this.dir, gens[gens.length - 1], lastSize);
     this.logger.info(
-      { dir: this.dir, segments: this.segments.length, documents: this.liveDocs(), walRecords: replayed, ms: Math.round(performance.now() - t0) },
+      {
+        dir: this.dir,
+        segments: this.segments.length,
+        documents: this.liveDocs(),
+        walRecords: replayed,
+        ms: Math.round(performance.now() - t0),
+      },
       'collection store opened',
     );
     this.maybeScheduleSeal();
@@ -232,7 +248,10 @@ class SegmentedStore implements SealableCollectionStore {
       throw invalidArgument(`documents[${i}].vector`, `term id ${ix[ix.length - 1]} is not < ${this.config.dim}`);
     }
     if (d.dense !== undefined && d.dense.length !== (this.config.denseDim ?? -1)) {
-      throw invalidArgument(`documents[${i}].dense`, `length ${d.dense.length} does not match the collection's ${this.config.denseDim ?? 'absent'} dense dim`);
+      throw invalidArgument(
+        `documents[${i}].dense`,
+        `length ${d.dense.length} does not match the collection's ${this.config.denseDim ?? 'absent'} dense dim`,
+      );
     }
   }
 
@@ -606,7 +625,10 @@ class SegmentedStore implements SealableCollectionStore {
       this.segments = [...this.segments, seg];
     }
     await this.persist(this.wal.generation);
-    this.logger.info({ dir: this.dir, inputs: inputs.length, docs: seg?.liveDocs ?? 0, ms: Math.round(performance.now() - t0) }, 'segments merged');
+    this.logger.info(
+      { dir: this.dir, inputs: inputs.length, docs: seg?.liveDocs ?? 0, ms: Math.round(performance.now() - t0) },
+      'segments merged',
+    );
   }
 
   /**
@@ -685,11 +707,17 @@ class SegmentedStore implements SealableCollectionStore {
  */
 function checkWalGenerations(dir: string, first: number, gens: readonly number[]): void {
   if (gens.length === 0 || gens[0] !== first) {
-    throw corruptIndex(walPath(dir, first), 'missing: the manifest names this write-ahead log generation as current, and acknowledged writes may be in it');
+    throw corruptIndex(
+      walPath(dir, first),
+      'missing: the manifest names this write-ahead log generation as current, and acknowledged writes may be in it',
+    );
   }
   for (let i = 1; i < gens.length; i++) {
     if (gens[i] !== gens[i - 1] + 1) {
-      throw corruptIndex(walPath(dir, gens[i - 1] + 1), `missing: write-ahead log generations ${gens[i - 1]} and ${gens[i]} exist, with a gap between them`);
+      throw corruptIndex(
+        walPath(dir, gens[i - 1] + 1),
+        `missing: write-ahead log generations ${gens[i - 1]} and ${gens[i]} exist, with a gap between them`,
+      );
     }
   }
 }

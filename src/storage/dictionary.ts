@@ -65,7 +65,8 @@ export class TermDictionary implements Dictionary {
     for (let i = 0; i < terms.length; i++) {
       const id = firstId + i;
       if (id < this.terms.length) {
-        if (this.terms[id] !== terms[i]) throw corruptIndex(file, `dictionary term ${id} is "${terms[i]}" but "${this.terms[id]}" is known`);
+        if (this.terms[id] !== terms[i])
+          throw corruptIndex(file, `dictionary term ${id} is "${terms[i]}" but "${this.terms[id]}" is known`);
       } else {
         this.terms.push(terms[i]);
         this.ids.set(terms[i], id);

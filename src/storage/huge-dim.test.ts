@@ -131,7 +131,15 @@ describe('forward.bin layout 1 (fixture written by the code before per-segment t
   const docs: StoreDocument[] = [];
   for (let i = 0; i < 12; i++) {
     const ids = [3 + i, 100 + (i % 4), 500 + 7 * i, 999 - i];
-    docs.push({ id: `d${String(i).padStart(2, '0')}`, vector: vec(ids, ids.map((t, j) => 1 + ((t * 7 + j) % 5)), 1000), text: `doc ${i}` });
+    docs.push({
+      id: `d${String(i).padStart(2, '0')}`,
+      vector: vec(
+        ids,
+        ids.map((t, j) => 1 + ((t * 7 + j) % 5)),
+        1000,
+      ),
+      text: `doc ${i}`,
+    });
   }
   const queries = [vec([3, 100, 999], [1, 2, 0.5], 1000), vec([101, 514, 990, 5], [0.3, 1, 1, 2], 1000), vec([998], [1], 1000)];
 

@@ -29,7 +29,10 @@ describe('acquireDirLock', () => {
   it('refuses a second lock in the same process, naming this pid; free again after release', async () => {
     const dir = freshDir();
     const lock = await acquireDirLock(dir, { role: 'test' });
-    const err = await acquireDirLock(dir).then(() => null, (e: unknown) => e);
+    const err = await acquireDirLock(dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DirLockedError);
     expect(err).toMatchObject({ code: 'BUSY', dir, holder: { pid: process.pid, role: 'test' } });
     expect((err as Error).message).toContain(`${dir} is locked by process ${process.pid}`);
@@ -48,7 +51,9 @@ describe('acquireDirLock', () => {
       await acquireDirLock(${JSON.stringify(dir)}, { role: 'child' });
       process.stdout.write('held\\n');
       setInterval(() => {}, 1 << 30);`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = once(child, 'exit');
     try {
       let out = '';
@@ -57,7 +62,10 @@ describe('acquireDirLock', () => {
         if (out.includes('held\n')) break;
       }
       expect(out).toContain('held');
-      const err = await acquireDirLock(dir).then(() => null, (e: unknown) => e);
+      const err = await acquireDirLock(dir).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(DirLockedError);
       expect(err).toMatchObject({ code: 'BUSY', holder: { pid: child.pid, role: 'child' } });
       expect((err as Error).message).toContain(`locked by process ${child.pid}`);

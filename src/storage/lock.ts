@@ -66,7 +66,11 @@ export class DirLockedError extends SpladexError {
 
 function describeHolder(h: LockHolder | null): string {
   if (h === null) return 'another process';
-  const where = [h.role, h.host !== undefined ? `on ${h.host}` : undefined, h.startedAt !== undefined ? `started ${h.startedAt}` : undefined];
+  const where = [
+    h.role,
+    h.host !== undefined ? `on ${h.host}` : undefined,
+    h.startedAt !== undefined ? `started ${h.startedAt}` : undefined,
+  ];
   const extra = where.filter((s) => s !== undefined).join(', ');
   return `process ${h.pid}${extra === '' ? '' : ` (${extra})`}`;
 }

@@ -46,7 +46,9 @@ describe('memtable byte limit (issue 12.5)', () => {
     const big = 'x'.repeat(MiB);
     let maxMemtableDocs = 0;
     for (let i = 0; i < 40; i++) {
-      await s.upsert([{ id: `d${String(i).padStart(2, '0')}`, vector: fromIndicesValues([i % 100], [1], 100), metadata: { blob: big, i } }]);
+      await s.upsert([
+        { id: `d${String(i).padStart(2, '0')}`, vector: fromIndicesValues([i % 100], [1], 100), metadata: { blob: big, i } },
+      ]);
       maxMemtableDocs = Math.max(maxMemtableDocs, s.stats().memtableDocuments);
     }
     // Each doc is ~2 MiB estimated (UTF-16), so a seal is due every second doc; a write that finds the new

@@ -47,8 +47,15 @@ async function close(s: SealableCollectionStore): Promise<void> {
 const rng = new Rng(7);
 
 function randomVector(): SparseVector {
-  const terms = rng.sample(Array.from({ length: 200 }, (_, t) => t), 3 + rng.int(6));
-  return fromIndicesValues(terms, terms.map(() => 0.1 + rng.next()), config.dim);
+  const terms = rng.sample(
+    Array.from({ length: 200 }, (_, t) => t),
+    3 + rng.int(6),
+  );
+  return fromIndicesValues(
+    terms,
+    terms.map(() => 0.1 + rng.next()),
+    config.dim,
+  );
 }
 
 const docs: StoreDocument[] = Array.from({ length: 300 }, (_, i) => ({
@@ -148,7 +155,11 @@ describe('parked segments of a bulk load', () => {
   it('optimize builds the approximate index of a single bulk-loaded segment, also when reopened by a server', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spladex-parked-'));
     dirs.push(dir);
-    const oneSegment: StoreConfig = { ...config, memtableMaxDocs: 1000, build: IndexBuildConfigSchema.parse({ approximateThreshold: 100 }) };
+    const oneSegment: StoreConfig = {
+      ...config,
+      memtableMaxDocs: 1000,
+      build: IndexBuildConfigSchema.parse({ approximateThreshold: 100 }),
+    };
     const bulk = await openCollectionStore({ dir, config: oneSegment, logger, sealMode: 'inline', deferApproximate: true });
     stores.push(bulk);
     await load(bulk);

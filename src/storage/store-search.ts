@@ -42,7 +42,14 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
   const accept = (md: Record<string, unknown> | undefined) => filter === null || matchesFilter(md, filter, types);
   result.docsScored += memtable.search(query, config.weighting, avgdl, top, 0, filter === null ? null : memtable.excludedBy(accept));
   if (frozen !== null) {
-    result.docsScored += frozen.search(query, config.weighting, avgdl, top, SOURCE_STRIDE, filter === null ? null : frozen.excludedBy(accept));
+    result.docsScored += frozen.search(
+      query,
+      config.weighting,
+      avgdl,
+      top,
+      SOURCE_STRIDE,
+      filter === null ? null : frozen.excludedBy(accept),
+    );
   }
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i];

@@ -24,9 +24,7 @@
 import type { StoreDocument } from './store-types.js';
 import { assert } from '../core/assert.js';
 
-export type WalRecord =
-  | { kind: 'upsert'; dictFirstId: number; terms: string[]; docs: StoreDocument[] }
-  | { kind: 'delete'; ids: string[] };
+export type WalRecord = { kind: 'upsert'; dictFirstId: number; terms: string[]; docs: StoreDocument[] } | { kind: 'delete'; ids: string[] };
 
 const KIND_UPSERT = 1;
 const KIND_DELETE = 2;

@@ -53,14 +53,19 @@ describe('wal files', () => {
     const dir = tmp();
     const w = await WalWriter.open(dir, 1);
     const applied: number[] = [];
-    const all = Array.from({ length: 50 }, (_, i) => w.append(encodeUpsertRecord([doc(`d${i}`, 1 + (i % 5))], 0, []), () => applied.push(i)));
+    const all = Array.from({ length: 50 }, (_, i) =>
+      w.append(encodeUpsertRecord([doc(`d${i}`, 1 + (i % 5))], 0, []), () => applied.push(i)),
+    );
     await Promise.all(all);
     await w.append(encodeDeleteRecord(['d3']), () => applied.push(-1));
     await w.close();
     expect(applied).toEqual([...Array.from({ length: 50 }, (_, i) => i), -1]);
     const recs = await readAll(walPath(dir, 1));
     expect(recs.length).toBe(51);
-    expect(recs.map((r) => (r.kind === 'upsert' ? r.docs[0].id : `-${r.ids[0]}`))).toEqual([...Array.from({ length: 50 }, (_, i) => `d${i}`), '-d3']);
+    expect(recs.map((r) => (r.kind === 'upsert' ? r.docs[0].id : `-${r.ids[0]}`))).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => `d${i}`),
+      '-d3',
+    ]);
   });
 
   it('truncates a torn tail with a warning and keeps appending after it', async () => {

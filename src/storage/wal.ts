@@ -341,7 +341,7 @@ export async function replayWal(path: string, logger: Logger, onRecord: (r: WalR
         break;
       }
       const payload = await readAt(pos + 8, len);
-      if ((crc32(payload) >>> 0) !== crc) {
+      if (crc32(payload) >>> 0 !== crc) {
         badAt = pos;
         badWhy = 'checksum mismatch';
         break;

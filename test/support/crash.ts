@@ -253,7 +253,14 @@ async function loadAndKill(
   await Promise.all(loops);
 }
 
-async function upsert(server: ServerProcess, batch: DocState[], counters: Counters, inFlight: Set<string>, r: CycleResult, cycle: number): Promise<void> {
+async function upsert(
+  server: ServerProcess,
+  batch: DocState[],
+  counters: Counters,
+  inFlight: Set<string>,
+  r: CycleResult,
+  cycle: number,
+): Promise<void> {
   const body = batch.map((d) => {
     const v = counters.newVersion();
     const text = `crash document ${d.token} version zv${v.toString(36)}k filler words ${v % 7 === 0 ? 'seven' : 'other'}`;
@@ -310,7 +317,12 @@ async function verify(server: ServerProcess, docs: Map<string, DocState>, cycle:
       return;
     }
     const results = (res.body as { results: { hits: { id: string }[] }[] }).results;
-    chunk.forEach((d, j) => seen.set(d.id, results[j].hits.some((h) => h.id === d.id)));
+    chunk.forEach((d, j) =>
+      seen.set(
+        d.id,
+        results[j].hits.some((h) => h.id === d.id),
+      ),
+    );
     r.checkedBySearch += chunk.length;
   }
   // By id: everything touched in the previous cycle, everything uncertain, and a sample of the rest.

@@ -13,7 +13,14 @@ export interface HttpResult {
 }
 
 /** Sends one request; `body` objects go as JSON. Never throws. */
-export async function httpJson(base: string, method: string, path: string, body?: unknown, timeoutMs = 30_000, headers: Record<string, string> = {}): Promise<HttpResult> {
+export async function httpJson(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 30_000,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
   try {
     const res = await fetch(`${base}${path}`, {
       method,

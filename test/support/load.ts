@@ -136,12 +136,15 @@ export async function runLoadTest(opts: LoadOptions): Promise<LoadResult> {
     for (let i = 0; i < docs.length; i += 500) {
       const batch = docs.slice(i, i + 500).map((d) => ({ id: d._id, title: d.title ?? '', text: d.text ?? '' }));
       const res = await httpJson(server.base, 'POST', '/v1/collections/scifact/documents', { documents: batch }, 120_000);
-      if (res.status !== 200 || (res.body as { errors: unknown[] }).errors.length > 0) throw new Error(`index: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      if (res.status !== 200 || (res.body as { errors: unknown[] }).errors.length > 0)
+        throw new Error(`index: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     }
     const opt = await httpJson(server.base, 'POST', '/v1/collections/scifact/optimize', undefined, 300_000);
     if (opt.status !== 200) throw new Error(`optimize: ${opt.status}`);
     const indexSec = (performance.now() - t0) / 1000;
-    log(`indexed ${docs.length} docs (+ optimize) in ${indexSec.toFixed(1)} s; ${queries.length} queries; ${opts.connections} connections for ${opts.durationSec} s`);
+    log(
+      `indexed ${docs.length} docs (+ optimize) in ${indexSec.toFixed(1)} s; ${queries.length} queries; ${opts.connections} connections for ${opts.durationSec} s`,
+    );
 
     const requests = queries.map((q) => ({
       method: 'POST' as const,
@@ -149,7 +152,13 @@ export async function runLoadTest(opts: LoadOptions): Promise<LoadResult> {
       body: JSON.stringify({ query: q.text, k: opts.k }),
     }));
     if (opts.warmupSec > 0) {
-      const w = await autocannon({ url: `${server.base}/v1/collections/scifact/search`, connections: opts.connections, duration: opts.warmupSec, timeout: 10, requests });
+      const w = await autocannon({
+        url: `${server.base}/v1/collections/scifact/search`,
+        connections: opts.connections,
+        duration: opts.warmupSec,
+        timeout: 10,
+        requests,
+      });
       log(`warm-up: ${w.requests.total} requests in ${opts.warmupSec} s, errors ${w.errors}, non-2xx ${w.non2xx} (not counted below)`);
     }
     const rssSamples: RssSample[] = [];
@@ -194,8 +203,12 @@ export async function runLoadTest(opts: LoadOptions): Promise<LoadResult> {
       ok: false,
     };
     r.ok =
-      r.errors === 0 && r.timeouts === 0 && r.non2xx === 0 && server.child.exitCode === null &&
-      r.rss.twoPointPct < MAX_RSS_GROWTH_PCT && r.rss.peakPct < MAX_RSS_GROWTH_PCT;
+      r.errors === 0 &&
+      r.timeouts === 0 &&
+      r.non2xx === 0 &&
+      server.child.exitCode === null &&
+      r.rss.twoPointPct < MAX_RSS_GROWTH_PCT &&
+      r.rss.peakPct < MAX_RSS_GROWTH_PCT;
     return r;
   } finally {
     server.kill('SIGTERM');

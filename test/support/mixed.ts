@@ -126,7 +126,11 @@ export async function runMixedTest(opts: MixedOptions): Promise<MixedResult> {
         const live = mine.filter((b) => b.history[b.history.length - 1] === 'live');
         const p = rng.next();
         if (p < 0.6 || live.length < 3) {
-          const b: Batch = { token: newToken(), ids: Array.from({ length: opts.batchDocs }, (_, i) => `w${w}-b${seq}-${i}`), history: ['writing'] };
+          const b: Batch = {
+            token: newToken(),
+            ids: Array.from({ length: opts.batchDocs }, (_, i) => `w${w}-b${seq}-${i}`),
+            history: ['writing'],
+          };
           seq++;
           batches.push(b);
           mine.push(b);
@@ -192,11 +196,15 @@ export async function runMixedTest(opts: MixedOptions): Promise<MixedResult> {
         const count = byFilter ? hits.length : hits.filter((h) => ids.has(h.id)).length;
         if (!byFilter && hits.length !== count) violation(`search ${b.token}: ${hits.length - count} hits outside the batch`);
         if (count > 0 && count < opts.batchDocs && !states.includes('deleting')) r.partialBatchSeen++;
-        if (!allowed(states, opts.batchDocs, count)) violation(`${byFilter ? 'filter' : 'search'} ${b.token}: ${count} of ${opts.batchDocs} hits, states ${states.join('→')}`);
+        if (!allowed(states, opts.batchDocs, count))
+          violation(`${byFilter ? 'filter' : 'search'} ${b.token}: ${count} of ${opts.batchDocs} hits, states ${states.join('→')}`);
       }
     };
 
-    await Promise.all([...Array.from({ length: opts.writers }, (_, w) => writer(w)), ...Array.from({ length: opts.readers }, () => reader())]);
+    await Promise.all([
+      ...Array.from({ length: opts.writers }, (_, w) => writer(w)),
+      ...Array.from({ length: opts.readers }, () => reader()),
+    ]);
     const info = await httpJson(server.base, 'GET', '/v1/collections/mixed');
     const stats = (info.body as { stats: { documents: number; segments: number } }).stats;
     r.segmentsAtEnd = stats.segments;
@@ -204,7 +212,8 @@ export async function runMixedTest(opts: MixedOptions): Promise<MixedResult> {
     const liveIds = new Set<string>();
     for (const b of batches) if (b.history[b.history.length - 1] === 'live') for (const id of b.ids) liveIds.add(id);
     r.expectedDocumentsAtEnd = liveIds.size;
-    if (r.documentsAtEnd !== r.expectedDocumentsAtEnd) violation(`documents at end ${r.documentsAtEnd}, expected ${r.expectedDocumentsAtEnd}`);
+    if (r.documentsAtEnd !== r.expectedDocumentsAtEnd)
+      violation(`documents at end ${r.documentsAtEnd}, expected ${r.expectedDocumentsAtEnd}`);
     if (server.child.exitCode !== null) violation('server exited');
   } finally {
     r.tookSec = (performance.now() - t0) / 1000;

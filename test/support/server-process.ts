@@ -68,7 +68,11 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<ServerProce
   const child =
     opts.maxOpenFiles === undefined
       ? spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('/bin/sh', ['-c', `ulimit -n ${opts.maxOpenFiles} && exec "$@"`, 'sh', ...argv], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn('/bin/sh', ['-c', `ulimit -n ${opts.maxOpenFiles} && exec "$@"`, 'sh', ...argv], {
+          cwd: REPO_ROOT,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let out = '';
   const append = (c: Buffer) => {
     out += c.toString('utf8');

@@ -22,7 +22,7 @@ describe('bm25', () => {
     expect(bm25DocWeight(1e9, 100, 100)).toBeCloseTo(1.9, 6);
     expect(bm25DocWeight(2, 100, 100)).toBeGreaterThan(bm25DocWeight(1, 100, 100));
   });
-  it('idf is Lucene\'s ln(1 + (N − df + 0.5)/(df + 0.5))', () => {
+  it("idf is Lucene's ln(1 + (N − df + 0.5)/(df + 0.5))", () => {
     expect(bm25Idf(1000, 10)).toBeCloseTo(Math.log(1 + 990.5 / 10.5), 12);
     expect(bm25Idf(5183, 1)).toBeCloseTo(Math.log(1 + 5182.5 / 1.5), 12);
     expect(bm25Idf(10, 10)).toBeCloseTo(Math.log(1 + 0.5 / 10.5), 12);

@@ -4,7 +4,7 @@ import { ENGLISH_STOP_WORDS } from './stopwords.js';
 import { LexicalAnalyzer, analyze, analyzeQuery, bm25Idf, documentText, stripPossessive } from './lexical-encoder.js';
 
 describe('lexical analyzer', () => {
-  it('has Lucene\'s 33 English stopwords', () => {
+  it("has Lucene's 33 English stopwords", () => {
     expect(ENGLISH_STOP_WORDS.size).toBe(33);
     for (const w of ['the', 'a', 'into', 'such', 'will', 'with', 'their']) expect(ENGLISH_STOP_WORDS.has(w)).toBe(true);
     for (const w of ['he', 'she', 'from', 'have', 'we']) expect(ENGLISH_STOP_WORDS.has(w)).toBe(false);
@@ -13,17 +13,30 @@ describe('lexical analyzer', () => {
     expect(stripPossessive("John's")).toBe('John');
     expect(stripPossessive('JOHN’S')).toBe('JOHN');
     expect(stripPossessive("don't")).toBe("don't");
-    expect([...(analyzeQuery("It's the patient's own cells") ?? [])]).toEqual([['patient', 1], ['own', 1], ['cell', 1]]);
+    expect([...(analyzeQuery("It's the patient's own cells") ?? [])]).toEqual([
+      ['patient', 1],
+      ['own', 1],
+      ['cell', 1],
+    ]);
   });
   it('counts stemmed term frequencies in first-occurrence order', () => {
     const tf = analyze('Running runners run; the RUNS ran. Cells, cell and CELLS!');
-    expect([...tf.entries()]).toEqual([['run', 3], ['runner', 1], ['ran', 1], ['cell', 3]]);
+    expect([...tf.entries()]).toEqual([
+      ['run', 3],
+      ['runner', 1],
+      ['ran', 1],
+      ['cell', 3],
+    ]);
   });
   it('keeps numbers as terms and stems them like Lucene', () => {
     expect([...analyze('In 1990s, 3.14% of 1,000 mice').keys()]).toEqual(['1990', '3.14', '1,000', 'mice']);
   });
   it('counts repeated query terms, in first-seen order (Lucene: one SHOULD clause per token)', () => {
-    expect([...(analyzeQuery('Vitamin D deficiency: is vitamin D deficient?') ?? [])]).toEqual([['vitamin', 2], ['d', 2], ['defici', 2]]);
+    expect([...(analyzeQuery('Vitamin D deficiency: is vitamin D deficient?') ?? [])]).toEqual([
+      ['vitamin', 2],
+      ['d', 2],
+      ['defici', 2],
+    ]);
     expect(analyzeQuery('the of and')?.size).toBe(0);
   });
   it('refuses query text past maxTerms distinct terms, however often each repeats', () => {
@@ -53,6 +66,9 @@ describe('lexical analyzer', () => {
     expect(dl).toBe(4);
     const w = (t: number) => (t * 1.9) / (t + 0.9 * (0.6 + (0.4 * 4) / 3));
     const score = idfCell * w(tf.get('cell') ?? 0) + idfGrowth * w(tf.get('growth') ?? 0);
-    expect(score).toBeCloseTo(Math.log(1 + 1.5 / 2.5) * (3.8 / (2 + 0.9 * (0.6 + 1.6 / 3))) + Math.log(1 + 2.5 / 1.5) * (1.9 / (1 + 0.9 * (0.6 + 1.6 / 3))), 10);
+    expect(score).toBeCloseTo(
+      Math.log(1 + 1.5 / 2.5) * (3.8 / (2 + 0.9 * (0.6 + 1.6 / 3))) + Math.log(1 + 2.5 / 1.5) * (1.9 / (1 + 0.9 * (0.6 + 1.6 / 3))),
+      10,
+    );
   });
 });

@@ -152,41 +152,104 @@ class PorterState {
     if (this.k === 0) return;
     switch (String.fromCharCode(this.b[this.k - 1])) {
       case 'a':
-        if (this.ends('ational')) { this.r('ate'); break; }
-        if (this.ends('tional')) { this.r('tion'); break; }
+        if (this.ends('ational')) {
+          this.r('ate');
+          break;
+        }
+        if (this.ends('tional')) {
+          this.r('tion');
+          break;
+        }
         break;
       case 'c':
-        if (this.ends('enci')) { this.r('ence'); break; }
-        if (this.ends('anci')) { this.r('ance'); break; }
+        if (this.ends('enci')) {
+          this.r('ence');
+          break;
+        }
+        if (this.ends('anci')) {
+          this.r('ance');
+          break;
+        }
         break;
       case 'e':
-        if (this.ends('izer')) { this.r('ize'); break; }
+        if (this.ends('izer')) {
+          this.r('ize');
+          break;
+        }
         break;
       case 'l':
-        if (this.ends('bli')) { this.r('ble'); break; }
-        if (this.ends('alli')) { this.r('al'); break; }
-        if (this.ends('entli')) { this.r('ent'); break; }
-        if (this.ends('eli')) { this.r('e'); break; }
-        if (this.ends('ousli')) { this.r('ous'); break; }
+        if (this.ends('bli')) {
+          this.r('ble');
+          break;
+        }
+        if (this.ends('alli')) {
+          this.r('al');
+          break;
+        }
+        if (this.ends('entli')) {
+          this.r('ent');
+          break;
+        }
+        if (this.ends('eli')) {
+          this.r('e');
+          break;
+        }
+        if (this.ends('ousli')) {
+          this.r('ous');
+          break;
+        }
         break;
       case 'o':
-        if (this.ends('ization')) { this.r('ize'); break; }
-        if (this.ends('ation')) { this.r('ate'); break; }
-        if (this.ends('ator')) { this.r('ate'); break; }
+        if (this.ends('ization')) {
+          this.r('ize');
+          break;
+        }
+        if (this.ends('ation')) {
+          this.r('ate');
+          break;
+        }
+        if (this.ends('ator')) {
+          this.r('ate');
+          break;
+        }
         break;
       case 's':
-        if (this.ends('alism')) { this.r('al'); break; }
-        if (this.ends('iveness')) { this.r('ive'); break; }
-        if (this.ends('fulness')) { this.r('ful'); break; }
-        if (this.ends('ousness')) { this.r('ous'); break; }
+        if (this.ends('alism')) {
+          this.r('al');
+          break;
+        }
+        if (this.ends('iveness')) {
+          this.r('ive');
+          break;
+        }
+        if (this.ends('fulness')) {
+          this.r('ful');
+          break;
+        }
+        if (this.ends('ousness')) {
+          this.r('ous');
+          break;
+        }
         break;
       case 't':
-        if (this.ends('aliti')) { this.r('al'); break; }
-        if (this.ends('iviti')) { this.r('ive'); break; }
-        if (this.ends('biliti')) { this.r('ble'); break; }
+        if (this.ends('aliti')) {
+          this.r('al');
+          break;
+        }
+        if (this.ends('iviti')) {
+          this.r('ive');
+          break;
+        }
+        if (this.ends('biliti')) {
+          this.r('ble');
+          break;
+        }
         break;
       case 'g':
-        if (this.ends('logi')) { this.r('log'); break; }
+        if (this.ends('logi')) {
+          this.r('log');
+          break;
+        }
         break;
     }
   }
@@ -195,19 +258,40 @@ class PorterState {
   step4(): void {
     switch (String.fromCharCode(this.b[this.k])) {
       case 'e':
-        if (this.ends('icate')) { this.r('ic'); break; }
-        if (this.ends('ative')) { this.r(''); break; }
-        if (this.ends('alize')) { this.r('al'); break; }
+        if (this.ends('icate')) {
+          this.r('ic');
+          break;
+        }
+        if (this.ends('ative')) {
+          this.r('');
+          break;
+        }
+        if (this.ends('alize')) {
+          this.r('al');
+          break;
+        }
         break;
       case 'i':
-        if (this.ends('iciti')) { this.r('ic'); break; }
+        if (this.ends('iciti')) {
+          this.r('ic');
+          break;
+        }
         break;
       case 'l':
-        if (this.ends('ical')) { this.r('ic'); break; }
-        if (this.ends('ful')) { this.r(''); break; }
+        if (this.ends('ical')) {
+          this.r('ic');
+          break;
+        }
+        if (this.ends('ful')) {
+          this.r('');
+          break;
+        }
         break;
       case 's':
-        if (this.ends('ness')) { this.r(''); break; }
+        if (this.ends('ness')) {
+          this.r('');
+          break;
+        }
         break;
     }
   }
@@ -217,20 +301,42 @@ class PorterState {
     if (this.k === 0) return;
     let matched = false;
     switch (String.fromCharCode(this.b[this.k - 1])) {
-      case 'a': matched = this.ends('al'); break;
-      case 'c': matched = this.ends('ance') || this.ends('ence'); break;
-      case 'e': matched = this.ends('er'); break;
-      case 'i': matched = this.ends('ic'); break;
-      case 'l': matched = this.ends('able') || this.ends('ible'); break;
-      case 'n': matched = this.ends('ant') || this.ends('ement') || this.ends('ment') || this.ends('ent'); break;
+      case 'a':
+        matched = this.ends('al');
+        break;
+      case 'c':
+        matched = this.ends('ance') || this.ends('ence');
+        break;
+      case 'e':
+        matched = this.ends('er');
+        break;
+      case 'i':
+        matched = this.ends('ic');
+        break;
+      case 'l':
+        matched = this.ends('able') || this.ends('ible');
+        break;
+      case 'n':
+        matched = this.ends('ant') || this.ends('ement') || this.ends('ment') || this.ends('ent');
+        break;
       case 'o':
         matched = (this.ends('ion') && this.j >= 0 && (this.b[this.j] === 115 || this.b[this.j] === 116)) || this.ends('ou');
         break;
-      case 's': matched = this.ends('ism'); break;
-      case 't': matched = this.ends('ate') || this.ends('iti'); break;
-      case 'u': matched = this.ends('ous'); break;
-      case 'v': matched = this.ends('ive'); break;
-      case 'z': matched = this.ends('ize'); break;
+      case 's':
+        matched = this.ends('ism');
+        break;
+      case 't':
+        matched = this.ends('ate') || this.ends('iti');
+        break;
+      case 'u':
+        matched = this.ends('ous');
+        break;
+      case 'v':
+        matched = this.ends('ive');
+        break;
+      case 'z':
+        matched = this.ends('ize');
+        break;
     }
     if (matched && this.m() > 1) this.k = this.j;
   }

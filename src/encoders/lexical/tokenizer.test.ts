@@ -13,9 +13,7 @@ describe('tokenize', () => {
     expect(tokenize('covid19 3d IL-6 foo_bar _x_')).toEqual(['covid19', '3d', 'IL', '6', 'foo_bar', '_x_']);
   });
   it('keeps letter.letter and apostrophes inside words, not at the edges', () => {
-    expect(tokenize("U.S.A. e.g. don't 'quoted' O'Neil's John’s")).toEqual([
-      'U.S.A', 'e.g', "don't", 'quoted', "O'Neil's", 'John’s',
-    ]);
+    expect(tokenize("U.S.A. e.g. don't 'quoted' O'Neil's John’s")).toEqual(['U.S.A', 'e.g', "don't", 'quoted', "O'Neil's", 'John’s']);
   });
   it('does not join a letter and a digit across a period', () => {
     expect(tokenize('a.1 1.a v1.2')).toEqual(['a', '1', '1', 'a', 'v1.2']);

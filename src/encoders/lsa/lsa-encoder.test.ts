@@ -69,7 +69,11 @@ describe('LSA encoder', () => {
   it('a query lands near its topic', () => {
     const [q] = projectLsa(model, ['interest rates and inflation']);
     const scores = docs.map((d) => cos(q, d));
-    const top2 = scores.map((s, i) => [s, i]).sort((x, y) => y[0] - x[0]).slice(0, 2).map((x) => x[1]);
+    const top2 = scores
+      .map((s, i) => [s, i])
+      .sort((x, y) => y[0] - x[0])
+      .slice(0, 2)
+      .map((x) => x[1]);
     expect(top2.sort()).toEqual([6, 7]);
   });
 

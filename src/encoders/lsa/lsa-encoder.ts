@@ -102,7 +102,12 @@ export function fitLsa(texts: readonly string[], opts: LsaFitOptions): LsaModel 
   if (n === 0 || terms.length === 0 || nnz === 0) {
     return { dim: opts.dim, rank: 0, numDocs: n, terms, termIndex, idf, projection: new Float32Array(0), sigma: new Float64Array(0) };
   }
-  const svd = randomizedSvd(a, { rank: opts.dim, oversample: opts.oversample ?? 10, powerIterations: opts.powerIterations ?? 3, seed: opts.seed ?? 42 });
+  const svd = randomizedSvd(a, {
+    rank: opts.dim,
+    oversample: opts.oversample ?? 10,
+    powerIterations: opts.powerIterations ?? 3,
+    seed: opts.seed ?? 42,
+  });
   const projection = new Float32Array(terms.length * svd.rank);
   for (let c = 0; c < terms.length; c++) {
     for (let k = 0; k < svd.rank; k++) projection[c * svd.rank + k] = svd.v[c * svd.rank + k] / svd.sigma[k];
@@ -115,7 +120,10 @@ function sampleTexts(texts: readonly string[], max: number, seed: number): reado
   if (texts.length <= max) return texts;
   // Deterministic hash-based selection keeps input order and needs no shuffle buffer.
   const scored = texts.map((_, i) => [hash32(i ^ seed), i] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  const keep = scored.slice(0, max).map((s) => s[1]).sort((x, y) => x - y);
+  const keep = scored
+    .slice(0, max)
+    .map((s) => s[1])
+    .sort((x, y) => x - y);
   return keep.map((i) => texts[i]);
 }
 
@@ -126,7 +134,11 @@ function hash32(x: number): number {
 }
 
 /** The L2-normalised TF-IDF row of an analyzed text (columns ascending). */
-function tfidfRow(tf: Map<string, number>, termIndex: ReadonlyMap<string, number>, idf: Float32Array): { cols: Uint32Array; vals: Float32Array } {
+function tfidfRow(
+  tf: Map<string, number>,
+  termIndex: ReadonlyMap<string, number>,
+  idf: Float32Array,
+): { cols: Uint32Array; vals: Float32Array } {
   const pairs: [number, number][] = [];
   for (const [term, n] of tf) {
     const c = termIndex.get(term);
@@ -189,7 +201,14 @@ export function lsaModelFromArrays(get: (name: string) => ArrayBufferView): LsaM
   const idf = get('lsa.idf') as Float32Array;
   const projection = get('lsa.projection') as Float32Array;
   const sigma = get('lsa.sigma') as Float64Array;
-  if (!Array.isArray(terms) || terms.length !== nTerms || idf.length !== nTerms || projection.length !== nTerms * rank || sigma.length !== rank || rank > dim) {
+  if (
+    !Array.isArray(terms) ||
+    terms.length !== nTerms ||
+    idf.length !== nTerms ||
+    projection.length !== nTerms * rank ||
+    sigma.length !== rank ||
+    rank > dim
+  ) {
     throw new Error('lsa model: inconsistent array lengths');
   }
   const termIndex = new Map<string, number>();

@@ -47,19 +47,25 @@ export async function fitAndProjectLsa(
   let onAbort: (() => void) | undefined;
   try {
     return await new Promise<LsaFitResult>((resolve, reject) => {
-      worker.once('message', (msg: { ok: boolean; arrays?: Record<string, ArrayBufferView>; vectors?: Float32Array; error?: WireError }) => {
-        if (!msg.ok) {
-          reject(fromWireError(msg.error, 'lsa fit failed'));
-          return;
-        }
-        const arrays = msg.arrays as Record<string, ArrayBufferView>;
-        resolve({ model: lsaModelFromArrays((n) => arrays[n]), vectors: msg.vectors as Float32Array });
-      });
+      worker.once(
+        'message',
+        (msg: { ok: boolean; arrays?: Record<string, ArrayBufferView>; vectors?: Float32Array; error?: WireError }) => {
+          if (!msg.ok) {
+            reject(fromWireError(msg.error, 'lsa fit failed'));
+            return;
+          }
+          const arrays = msg.arrays as Record<string, ArrayBufferView>;
+          resolve({ model: lsaModelFromArrays((n) => arrays[n]), vectors: msg.vectors as Float32Array });
+        },
+      );
       worker.once('error', reject);
       worker.once('exit', (c) => reject(new SpladexError('INTERNAL', `lsa fit worker exited with code ${c}`)));
       if (control.timeoutMs !== undefined) {
         const ms = control.timeoutMs;
-        timer = setTimeout(() => reject(new SpladexError('BUSY', `lsa fit cancelled: ran past its ${ms} ms budget (SPLADEX_LSA_FIT_TIMEOUT_MS)`)), ms);
+        timer = setTimeout(
+          () => reject(new SpladexError('BUSY', `lsa fit cancelled: ran past its ${ms} ms budget (SPLADEX_LSA_FIT_TIMEOUT_MS)`)),
+          ms,
+        );
         timer.unref();
       }
       onAbort = () => reject(new SpladexError('BUSY', 'lsa fit cancelled: shutting down'));

@@ -79,7 +79,14 @@ function setKeyFormOpen(open) {
 function fail(context, err, retry) {
   if (err instanceof ApiError && err.status === 401) {
     retryAfterKey = retry;
-    showAlert(context, new ApiError(401, err.code, api.hasKey() ? 'the API key was not accepted; enter it again' : 'this server needs an API key; enter it above'));
+    showAlert(
+      context,
+      new ApiError(
+        401,
+        err.code,
+        api.hasKey() ? 'the API key was not accepted; enter it again' : 'this server needs an API key; enter it above',
+      ),
+    );
     setKeyFormOpen(true);
     return;
   }
@@ -141,7 +148,8 @@ async function loadCollections() {
     if (wanted.collection && ui.collection.value !== wanted.collection) {
       showAlert('Collection', new ApiError(404, 'NOT_FOUND', `collection "${wanted.collection}" does not exist on this server`));
     }
-    if (collections.length === 0) ui.status.textContent = 'This server has no collections yet; create one through the API (PUT /v1/collections/{name}).';
+    if (collections.length === 0)
+      ui.status.textContent = 'This server has no collections yet; create one through the API (PUT /v1/collections/{name}).';
     if (ui.collection.value) {
       await selectCollection(ui.collection.value);
       if (wanted.q && ui.collection.value === wanted.collection) void runSearch(readForm());
@@ -247,7 +255,7 @@ async function runSearch(state) {
     ui.hits.replaceChildren();
     ui.qvTerms.replaceChildren();
     ui.qvEmpty.hidden = false;
-    ui.qvEmpty.textContent = 'Search to see the query\'s weighted terms.';
+    ui.qvEmpty.textContent = "Search to see the query's weighted terms.";
     ui.status.textContent = 'The search failed; see the message above.';
     fail('Search', err, () => runSearch(state));
   } finally {

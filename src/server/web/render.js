@@ -151,7 +151,8 @@ export function renderHits(ol, hits, words, expansionTokens) {
     const meta = el('p', 'hit-meta');
     meta.append(el('span', '', `id ${hit.id}`));
     const ex = hit.explain;
-    if (ex && typeof ex.dense === 'number') meta.append(el('span', '', `sparse ${formatNumber(ex.sparse)} · dense ${formatNumber(ex.dense)}`));
+    if (ex && typeof ex.dense === 'number')
+      meta.append(el('span', '', `sparse ${formatNumber(ex.sparse)} · dense ${formatNumber(ex.dense)}`));
     article.append(meta);
     if (hit.text) article.append(snippet(hit.text, words));
     const terms = ex?.terms ?? [];

@@ -10,12 +10,17 @@
 
 /** Lower-cases and strips accents, the way the lexical analyzer and BERT's uncased tokenizer see words. */
 function fold(s) {
-  return s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return s
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
 }
 
 /** The query's words, folded (letters and digits; everything else separates words). */
 export function queryWords(text) {
-  return fold(text).split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
+  return fold(text)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w !== '');
 }
 
 /**
@@ -112,7 +117,12 @@ export function snippetParts(text, query, maxChars = 220) {
   const folded = fold(text);
   // fold() may change lengths for a few characters (ligatures); only trust positions when lengths agree.
   const aligned = folded.length === text.length;
-  const alternatives = (list) => [...new Set(list.map(fold))].filter((w) => w !== '').map(escapeRegExp).sort((a, b) => b.length - a.length).join('|');
+  const alternatives = (list) =>
+    [...new Set(list.map(fold))]
+      .filter((w) => w !== '')
+      .map(escapeRegExp)
+      .sort((a, b) => b.length - a.length)
+      .join('|');
   const words = aligned ? alternatives(query.words) : '';
   const stems = aligned ? alternatives((query.stems ?? []).filter((t) => t.length >= 3)) : '';
   const branches = [];
