@@ -1,8 +1,8 @@
 // optimize({ calibrationQueries }): the final build's recall calibration is computed on the given sample queries
 // (compared with calibrateTable run directly on the written segment), a single segment is rebuilt for it, and the
 // table survives a reopen. Real files, inline seals.
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -15,15 +15,10 @@ import { parseForward, SEGMENT_FILES } from '../src/segment/segment-reader.js';
 import { toLocalQuery } from '../src/segment/term-remap.js';
 import { seismicFromSections } from '../src/seismic/seismic-index.js';
 import { calibrateTable, DEFAULT_CALIBRATION_TARGETS } from '../src/seismic/calibrate.js';
+import { storeScratch } from './support/store-scratch.js';
 
 const logger = pino({ level: 'silent' });
-const dirs: string[] = [];
-const stores: SealableCollectionStore[] = [];
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { dirs, stores } = storeScratch<SealableCollectionStore>('spladex-calq-');
 
 const DOCS = 3000;
 const model = createSyntheticModel({ seed: 1 });

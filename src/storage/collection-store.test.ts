@@ -1,6 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import fc from 'fast-check';
@@ -8,21 +7,10 @@ import { openCollectionStore } from './collection-store.js';
 import type { CollectionStore, StoreConfig, StoreDocument, StoreSearchOptions } from './store-types.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { fromIndicesValues, type SparseVector } from '../core/sparse-vector.js';
+import { storeScratch } from '../../test/support/store-scratch.js';
 
 const logger = pino({ level: 'silent' });
-const dirs: string[] = [];
-const stores: CollectionStore[] = [];
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'spladex-store-'));
-  dirs.push(d);
-  return d;
-}
+const { stores, tmp } = storeScratch<CollectionStore>('spladex-store-');
 
 function config(over: Partial<StoreConfig> = {}): StoreConfig {
   return {

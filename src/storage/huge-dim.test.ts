@@ -3,9 +3,8 @@
  * seal leaves no `seg-*.tmp` and the store keeps sealing; forward.bin layout 1 (global term ids, written before
  * the remap) is still read, and gives the same answers as layout 2.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openCollectionStore, type SealableCollectionStore } from './collection-store.js';
@@ -13,21 +12,10 @@ import type { CollectionStore, StoreConfig, StoreDocument, StoreSearchOptions } 
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { fromIndicesValues, type SparseVector } from '../core/sparse-vector.js';
 import { readSectionFile } from '../core/section-file.js';
+import { storeScratch } from '../../test/support/store-scratch.js';
 
 const logger = pino({ level: 'silent' });
-const dirs: string[] = [];
-const stores: SealableCollectionStore[] = [];
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'spladex-dim-'));
-  dirs.push(d);
-  return d;
-}
+const { stores, tmp } = storeScratch<SealableCollectionStore>('spladex-dim-');
 
 async function open(dir: string, over: Partial<StoreConfig>): Promise<SealableCollectionStore> {
   const config: StoreConfig = {

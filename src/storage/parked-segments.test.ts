@@ -3,8 +3,8 @@
  * first use. These tests hold a bulk store and a serving store to the same answers through seals, reads, replaces,
  * deletes, a restart and optimize, and show that ingest does not read a parked segment's postings.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -14,15 +14,10 @@ import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { fromIndicesValues, type SparseVector } from '../core/sparse-vector.js';
 import { Rng } from '../core/rng.js';
 import { SpladexError } from '../core/errors.js';
+import { storeScratch } from '../../test/support/store-scratch.js';
 
 const logger = pino({ level: 'silent' });
-const dirs: string[] = [];
-const stores: SealableCollectionStore[] = [];
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { dirs, stores } = storeScratch<SealableCollectionStore>('spladex-parked-');
 
 const config: StoreConfig = {
   dim: 200,
