@@ -432,9 +432,17 @@ export class SpladexService {
     const out: SearchResponse[] = [];
     // 32 text queries of ~1 MB each froze the loop for 24 s: yield between searches once a slice is used.
     const slicer = new TimeSlicer();
-    for (const r of reqs) {
+    for (let i = 0; i < reqs.length; i++) {
       if (slicer.due()) await slicer.yield();
-      out.push(await c.search(r));
+      try {
+        out.push(await c.search(reqs[i]));
+      } catch (err) {
+        // A bad search names its place in the batch (`searches[1].query: …`), as schema errors do.
+        if (err instanceof SpladexError && err.code === 'INVALID_ARGUMENT') {
+          throw new SpladexError('INVALID_ARGUMENT', `searches[${i}].${err.message}`, { cause: err });
+        }
+        throw err;
+      }
     }
     return out;
   }
