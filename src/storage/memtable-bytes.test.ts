@@ -4,10 +4,7 @@
  * a 4 MiB byte limit (and a doc limit never reached) must seal along the way, never holding more than the limit
  * plus one batch. Real files, inline seals; the estimate itself is checked against the document sizes.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { openCollectionStore, type SealableCollectionStore } from './collection-store.js';
 import { estimateDocBytes, Memtable } from '../segment/memtable.js';
@@ -15,34 +12,35 @@ import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { fromIndicesValues } from '../core/sparse-vector.js';
 import { loadEnv } from '../config/env.js';
 
-const dirs: string[] = [];
-const stores: SealableCollectionStore[] = [];
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+import { storeScratch } from '../../test/support/store-scratch.js';
+
+const { stores, tmp } = storeScratch<SealableCollectionStore>('spladex-membytes-');
 
 const MiB = 1024 * 1024;
 
+/** A vectors-only store (dim 100, inline seals) that seals at 4 MiB of estimated bytes, never by count. */
+async function openByteLimitedStore(): Promise<SealableCollectionStore> {
+  const s = await openCollectionStore({
+    dir: tmp(),
+    config: {
+      dim: 100,
+      weighting: { kind: 'none' },
+      growableDictionary: false,
+      build: IndexBuildConfigSchema.parse({}),
+      metadataTypes: {},
+      memtableMaxDocs: 1_000_000,
+      memtableMaxBytes: 4 * MiB,
+    },
+    logger: pino({ level: 'silent' }),
+    sealMode: 'inline',
+  });
+  stores.push(s);
+  return s;
+}
+
 describe('memtable byte limit (issue 12.5)', () => {
   it('40 docs × 1 MB metadata with memtableMaxBytes 4 MiB seal along the way (count limit never reached)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spladex-membytes-'));
-    dirs.push(dir);
-    const s = await openCollectionStore({
-      dir,
-      config: {
-        dim: 100,
-        weighting: { kind: 'none' },
-        growableDictionary: false,
-        build: IndexBuildConfigSchema.parse({}),
-        metadataTypes: {},
-        memtableMaxDocs: 1_000_000,
-        memtableMaxBytes: 4 * MiB,
-      },
-      logger: pino({ level: 'silent' }),
-      sealMode: 'inline',
-    });
-    stores.push(s);
+    const s = await openByteLimitedStore();
     const big = 'x'.repeat(MiB);
     let maxMemtableDocs = 0;
     for (let i = 0; i < 40; i++) {
@@ -60,23 +58,7 @@ describe('memtable byte limit (issue 12.5)', () => {
   });
 
   it('seals without an explicit seal once the estimate reaches the limit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spladex-membytes-'));
-    dirs.push(dir);
-    const s = await openCollectionStore({
-      dir,
-      config: {
-        dim: 100,
-        weighting: { kind: 'none' },
-        growableDictionary: false,
-        build: IndexBuildConfigSchema.parse({}),
-        metadataTypes: {},
-        memtableMaxDocs: 1_000_000,
-        memtableMaxBytes: 4 * MiB,
-      },
-      logger: pino({ level: 'silent' }),
-      sealMode: 'inline',
-    });
-    stores.push(s);
+    const s = await openByteLimitedStore();
     const big = 'y'.repeat(MiB);
     let sawMax = 0;
     for (let i = 0; i < 20; i++) {
