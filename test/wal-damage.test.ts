@@ -4,9 +4,8 @@
  * one line). Record-level damage (a bad length in a middle record, garbage before valid records) is covered by
  * src/storage/wal.test.ts. Real files, real store, the CLI in-process.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { openCollectionStore } from '../src/storage/collection-store.js';
@@ -14,17 +13,10 @@ import type { StoreConfig } from '../src/storage/store-types.js';
 import { IndexBuildConfigSchema } from '../src/config/index-config.js';
 import { parseWalName, walPath } from '../src/storage/wal.js';
 import { runCli } from '../src/cli/run-cli.js';
+import { storeScratch } from './support/store-scratch.js';
 
 const logger = pino({ level: 'silent' });
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'spladex-waldmg-'));
-  dirs.push(d);
-  return d;
-}
+const { tmp } = storeScratch('spladex-waldmg-');
 
 const config: StoreConfig = {
   dim: 1000,
