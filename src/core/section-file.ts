@@ -32,7 +32,7 @@ import { readFileSync } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { basename } from 'node:path';
-import { asStorageError, corruptIndex, unreadableFile, type SpladexError } from './errors.js';
+import { asStorageError, corruptIndex, unreadableFile } from './errors.js';
 import { assert } from './assert.js';
 import { writeAll } from './atomic-file.js';
 
@@ -168,7 +168,7 @@ export async function readSectionFile(path: string, expectedKind: string): Promi
   try {
     buf = await readFile(path);
   } catch (err) {
-    throw unreadable(path, err);
+    throw unreadableFile(path, err);
   }
   return parseSectionFile(buf, path, expectedKind);
 }
@@ -182,13 +182,9 @@ export function readSectionFileSync(path: string, expectedKind: string): Section
   try {
     buf = readFileSync(path);
   } catch (err) {
-    throw unreadable(path, err);
+    throw unreadableFile(path, err);
   }
   return parseSectionFile(buf, path, expectedKind);
-}
-
-function unreadable(path: string, err: unknown): SpladexError {
-  return unreadableFile(path, err);
 }
 
 /** Verifies and parses a section file's bytes. `path` is only used in error messages. */

@@ -133,13 +133,8 @@ export async function writeSegment(p: SegmentBuildParams): Promise<SegmentBuildR
   const tmp = `${p.dir}.tmp`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  try {
-    return await writeSegmentFiles(p, tmp, { order, forward, lists, terms, dl, tf, nnz, calibrationQueries });
-  } catch (err) {
-    // A failed build leaves nothing behind, so the next seal starts clean (issue 12.3: a seg-*.tmp stayed).
-    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw err;
-  }
+  // A failed build's `<dir>.tmp` is removed by seal-runner.ts `runJob`, the one caller, also when a worker dies.
+  return writeSegmentFiles(p, tmp, { order, forward, lists, terms, dl, tf, nnz, calibrationQueries });
 }
 
 interface BuiltForward {
