@@ -13,7 +13,7 @@
  * Registered by app.ts; `sendError` is also used by the auth hook and the not-found handler.
  */
 import { STATUS_CODES } from 'node:http';
-import path from 'node:path';
+import { relativeToDataDir } from '../search/collection-dirs.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSpladexError, type ErrorCode } from '../core/errors.js';
 
@@ -107,9 +107,7 @@ export interface ErrorHandlingOptions {
 
 /** Cuts the absolute data dir out of a message, leaving paths relative to it. */
 export function relativizeMessage(message: string, dataDir: string | undefined): string {
-  if (dataDir === undefined || dataDir === '') return message;
-  const abs = path.resolve(dataDir);
-  return message.split(`${abs}${path.sep}`).join('').split(`${dataDir}${path.sep}`).join('');
+  return dataDir === undefined || dataDir === '' ? message : relativeToDataDir(message, dataDir);
 }
 
 /** True for EMFILE / ENFILE, also as the `cause` (two levels) of a wrapping error. */
