@@ -3,8 +3,9 @@
  * (`GET /api/models/{repo}/revision/{rev}` and `GET /{repo}/resolve/{rev}/{path}`), files larger than
  * `lfsMinBytes` (and every *.onnx) served as LFS — a 302 from the hub to a second server (another port, the
  * "CDN") with X-Linked-Etag (sha256), X-Linked-Size and X-Repo-Commit — and Range requests on both. Repos can be
- * gated (401 without a token, 403 with a wrong one). A test can corrupt one file (one byte flipped in what is
- * sent, the listed sha256 unchanged) or cut one transfer after N bytes (once). Every request is logged with
+ * gated (files: 401 without a token, 403 with a wrong one; metadata stays public, as on the Hub). A test can
+ * corrupt one file (one byte flipped in what is sent, the listed sha256 unchanged) or cut one transfer after N
+ * bytes (once). Every request is logged with
  * whether it carried an Authorization header. Repos are built from directories at run time (`repoFromDir`).
  */
 import { createHash } from 'node:crypto';
@@ -125,7 +126,8 @@ export async function startHubEmulator(): Promise<HubEmulator> {
     const repoId = api?.[1] ?? resolve?.[1];
     const repo = repoId === undefined ? undefined : repos.get(repoId);
     if (repoId === undefined || repo === undefined) return json(res, 404, { error: 'Repository not found' });
-    if (repo.gatedToken !== undefined && auth !== `Bearer ${repo.gatedToken}`) {
+    // Like the Hub: a gated repo's metadata is public, its files need a token of an account that accepted the licence.
+    if (resolve !== null && repo.gatedToken !== undefined && auth !== `Bearer ${repo.gatedToken}`) {
       return json(res, auth === undefined ? 401 : 403, { error: `Access to model ${repoId} is restricted. You must have access to it.` });
     }
     const sha = shaOf(repoId);
