@@ -111,11 +111,10 @@ export const DenseConfigSchema = z
       .max(8192)
       .meta({ description: 'dense vector dimension (the LSA rank for encoder "lsa", at most 512); 1–8,192' }),
     metric: z.enum(['cosine', 'dot', 'l2']).default('cosine').meta({ description: 'dense similarity; default cosine' }),
-    encoder: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'dense encoder id that encodes text (e.g. "lsa"); absent = documents and queries carry `dense` vectors' }),
+    encoder: z.string().min(1).optional().meta({
+      description:
+        'dense encoder that encodes text: "lsa", or an encoder directory of kind dense (ONNX); absent = documents and queries carry `dense` vectors',
+    }),
   })
   .strict();
 export type DenseConfig = z.infer<typeof DenseConfigSchema>;

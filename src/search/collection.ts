@@ -175,6 +175,8 @@ export class Collection {
       last.set(d.id, d);
     }
     if (last.size > 0) {
+      // Dense vectors computed by the collection's dense encoder (an ONNX `dense` model) are stored with the docs.
+      await this.dense?.prepareUpsert?.([...last.values()]);
       await this.store.upsert([...last.values()]);
       this.dense?.afterUpsert([...last.values()]);
     }

@@ -4,6 +4,11 @@
  * for collections with a dense encoder, query encoding. Two kinds:
  * - `stored`: documents bring their own `dense` arrays; the store keeps them (f32 per doc) and this part mirrors
  *   them in a DenseTable (rebuilt from the store at open, kept in step by the collection's writes).
+ * - `model`: an ONNX encoder directory of kind `dense` (src/encoders/registry.ts, run in its worker pool) encodes
+ *   each document's title and text when it is written (`prepareUpsert`, before the store's upsert) and the query
+ *   text at search time. The vectors are then stored like caller-given ones, so a reopen rebuilds the table from
+ *   the store without re-encoding (unlike `lsa`, whose basis changes with each refit). A document without text
+ *   gets no dense vector (sparse search still finds it). The encoder is shared and closed by the service.
  * - `lsa`: dense vectors are derived from text by an LSA model fitted on the collection (src/encoders/lsa).
  *   The model is persisted at `modelPath` (section file kind "lsa": the arrays of `lsaModelToArrays`) and
  *   refitted on `optimize`, and in the background after a write when there is none yet or the collection has
@@ -20,6 +25,7 @@ import type { Logger } from 'pino';
 import { corruptIndex, invalidArgument } from '../core/errors.js';
 import type { DenseConfig } from '../config/index-config.js';
 import type { CollectionStore, StoreDocument } from '../storage/store-types.js';
+import type { DenseEncoder } from '../encoders/encoder.js';
 import { readSectionFile, writeSectionFileAtomic } from '../core/section-file.js';
 import { LSA_MAX_RANK, lsaModelFromArrays, lsaModelToArrays, projectLsa, type LsaModel } from '../encoders/lsa/lsa-encoder.js';
 import { fitAndProjectLsa } from '../encoders/lsa/lsa-fit-runner.js';
@@ -27,7 +33,7 @@ import { DenseTable, type DenseHit } from './dense.js';
 
 /** The dense part of one collection; see the file header. */
 export interface DensePart {
-  readonly kind: 'stored' | 'lsa';
+  readonly kind: 'stored' | 'lsa' | 'model';
   readonly dim: number;
   /** Whether documents may carry `dense` arrays (false when an encoder derives them). */
   readonly acceptsDocumentVectors: boolean;
@@ -39,6 +45,11 @@ export interface DensePart {
   score(query: Float32Array, id: string): number | null;
   /** Top-k live documents by similarity, restricted to `allowed` when given; sorted, ties by id. */
   topK(query: Float32Array, k: number, allowed: ReadonlySet<string> | null): Promise<DenseHit[]>;
+  /**
+   * Sets `dense` on documents about to be written whose vectors this part derives at write time (`model`: encodes
+   * their text); absent for the other kinds. Rejects with the encoder's errors (BUSY when its queue is full).
+   */
+  prepareUpsert?(docs: readonly StoreDocument[]): Promise<void>;
   /** Mirrors documents just written to the store (vectors as given, or derived from text). */
   afterUpsert(docs: readonly StoreDocument[]): void;
   afterDelete(ids: readonly string[]): void;
@@ -61,7 +72,15 @@ export interface DensePartOptions {
   fitMode?: 'worker' | 'inline';
   /** Wall-clock budget of one LSA fit in a worker (default LSA_FIT_TIMEOUT_MS_DEFAULT). */
   fitTimeoutMs?: number;
+  /** The opened ONNX dense encoder named by `config.encoder` (model kind; its dim equals `config.dim`). */
+  encoder?: DenseEncoder;
 }
+
+/**
+ * The dense encoders a collection can name besides ONNX directories of kind `dense` (which the service opens
+ * through the encoder registry and passes as `encoder`).
+ */
+export const BUILTIN_DENSE_ENCODERS: readonly string[] = ['lsa'];
 
 /** Default of SPLADEX_LSA_FIT_TIMEOUT_MS. */
 export const LSA_FIT_TIMEOUT_MS_DEFAULT = 120_000;
@@ -81,24 +100,28 @@ export async function openDensePart(opts: DensePartOptions): Promise<DensePart> 
     part.afterOpen();
     return part;
   }
-  return createStoredDensePart(opts);
+  if (opts.config.encoder !== undefined && opts.encoder === undefined) {
+    throw new Error(`dense encoder "${opts.config.encoder}" was not opened`);
+  }
+  return createStoredDensePart(opts, opts.encoder);
 }
 
 function newTable(opts: DensePartOptions): DenseTable {
   return new DenseTable({ dim: opts.config.dim, metric: opts.config.metric, hnswMinDocs: opts.hnswMinDocs });
 }
 
-function createStoredDensePart(opts: DensePartOptions): DensePart {
+/** The `stored` part, or the `model` part when `encoder` derives the vectors (see the file header). */
+function createStoredDensePart(opts: DensePartOptions, encoder?: DenseEncoder): DensePart {
   const table = newTable(opts);
   for (const id of opts.store.liveIds()) {
     const v = opts.store.getDense(id);
     if (v !== undefined) table.set(id, v);
   }
-  return {
-    kind: 'stored',
+  const part: DensePart = {
+    kind: encoder === undefined ? 'stored' : 'model',
     dim: opts.config.dim,
-    acceptsDocumentVectors: true,
-    encodeQuery: async () => null,
+    acceptsDocumentVectors: encoder === undefined,
+    encodeQuery: async (text) => (encoder === undefined ? null : (await encoder.encode([text], 'query'))[0]),
     pending: null,
     score: (q, id) => table.score(q, id),
     topK: async (q, k, allowed) => table.topK(q, k, allowed),
@@ -116,6 +139,26 @@ function createStoredDensePart(opts: DensePartOptions): DensePart {
     },
     async close() {},
   };
+  if (encoder !== undefined) part.prepareUpsert = (docs) => encodeDocuments(encoder, docs);
+  return part;
+}
+
+/** Sets `dense` on every document with text, from `encoder`'s document encoding of its title and text. */
+async function encodeDocuments(encoder: DenseEncoder, docs: readonly StoreDocument[]): Promise<void> {
+  const withText: StoreDocument[] = [];
+  const texts: string[] = [];
+  for (const d of docs) {
+    const t = docText(d);
+    if (t === '') continue;
+    withText.push(d);
+    texts.push(t);
+  }
+  if (texts.length === 0) return;
+  const vs = await encoder.encode(texts, 'document');
+  // Copies: a pooled encoder's rows are views of one result buffer per task.
+  withText.forEach((d, i) => {
+    d.dense = Float32Array.from(vs[i]);
+  });
 }
 
 class LsaDensePart implements DensePart {
@@ -295,5 +338,5 @@ class LsaDensePart implements DensePart {
 
 function docText(d: { title?: string; text?: string }): string {
   if (d.title && d.text) return `${d.title} ${d.text}`;
-  return d.title ?? d.text ?? '';
+  return d.title || d.text || '';
 }

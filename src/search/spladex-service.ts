@@ -26,11 +26,11 @@ import { openCollectionStore } from '../storage/collection-store.js';
 import type { StoreConfig } from '../storage/store-types.js';
 import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
 import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
-import { openEncoder } from '../encoders/registry.js';
+import { listEncoders, openEncoder } from '../encoders/registry.js';
 import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
 import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import { encodeTexts } from './encode.js';
-import { checkLsaConfig, openDensePart } from './dense-part.js';
+import { BUILTIN_DENSE_ENCODERS, checkLsaConfig, openDensePart } from './dense-part.js';
 import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collection-file.js';
 import { acquireDirLock, DirLockedError, type DirLock, type DirLockInfo } from '../storage/lock.js';
 import { moveToTrash, readDirOrNull, relativeToDataDir, removeLeftoverTrash, strayContents } from './collection-dirs.js';
@@ -164,6 +164,10 @@ export class SpladexService {
       model && config.queryEncoder !== undefined && config.queryEncoder !== config.encoder
         ? await this.sparseEncoder(config.queryEncoder, 'queryEncoder')
         : model;
+    // Opened before the store, so a missing dense encoder leaves nothing open.
+    const denseName = config.dense?.encoder;
+    const denseModel =
+      denseName !== undefined && !BUILTIN_DENSE_ENCODERS.includes(denseName) ? await this.denseEncoder(denseName) : undefined;
     const storeConfig: StoreConfig = {
       dim: model ? model.dim : config.encoder === 'none' ? (config.dim as number) : GROWABLE_DIM,
       weighting: config.encoder === 'lexical' ? { kind: 'bm25', k1: 0.9, b: 0.4 } : { kind: 'none' },
@@ -192,6 +196,7 @@ export class SpladexService {
           logger,
           modelPath: path.join(this.collectionDir(name), 'lsa.bin'),
           fitTimeoutMs: this.opts.lsaFitTimeoutMs,
+          encoder: denseModel,
         })
       : null;
     return new Collection(name, config, store, binding, this.limits, logger, dense);
@@ -323,13 +328,40 @@ export class SpladexService {
         }
       }
     }
-    if (config.dense?.encoder !== undefined && config.dense.encoder !== 'lsa') {
-      throw invalidArgument('dense.encoder', `unknown dense encoder "${config.dense.encoder}" (available: lsa)`);
+    const denseName = config.dense?.encoder;
+    if (denseName !== undefined && config.encoder === 'none') {
+      throw invalidArgument('dense.encoder', `${denseName} encodes query text, which a collection with encoder "none" does not accept`);
     }
-    if (config.dense?.encoder === 'lsa' && config.encoder === 'none') {
-      throw invalidArgument('dense.encoder', 'lsa encodes query text, which a collection with encoder "none" does not accept');
+    if (config.dense !== undefined && denseName !== undefined && !BUILTIN_DENSE_ENCODERS.includes(denseName)) {
+      const enc = await this.denseEncoder(denseName);
+      if (enc.dim !== config.dense.dim) {
+        throw invalidArgument('dense.dim', `dense encoder "${denseName}" gives vectors of dimension ${enc.dim}, not ${config.dense.dim}`);
+      }
     }
     if (config.dense !== undefined) checkLsaConfig(config.dense);
+  }
+
+  /**
+   * Opens (once) the ONNX dense encoder `name` (a collection's `dense.encoder`); INVALID_ARGUMENT naming
+   * `dense.encoder` when there is no such directory (listing the dense encoders there are), when it is a sparse
+   * encoder, or for any problem with its directory.
+   */
+  private async denseEncoder(name: string): Promise<DenseEncoder> {
+    const st = await fs.stat(path.join(this.opts.encodersDir, name)).catch(() => undefined);
+    if (st === undefined || !st.isDirectory()) {
+      const listed = await listEncoders(this.opts.encodersDir);
+      const available = [...BUILTIN_DENSE_ENCODERS, ...listed.filter((e) => e.kind === 'dense').map((e) => e.name)];
+      throw invalidArgument('dense.encoder', `unknown dense encoder "${name}" (available: ${available.join(', ')})`);
+    }
+    let enc: SparseEncoder | DenseEncoder;
+    try {
+      enc = await this.acquireEncoder(name);
+    } catch (e) {
+      if (e instanceof SpladexError) throw invalidArgument('dense.encoder', e.message);
+      throw e;
+    }
+    if (enc.kind !== 'dense') throw invalidArgument('dense.encoder', `encoder "${name}" is a sparse encoder, not a dense one`);
+    return enc;
   }
 
   private async serialise<T>(name: string, fn: () => Promise<T>): Promise<T> {
