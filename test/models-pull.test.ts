@@ -5,7 +5,8 @@
  * The main path runs the real CLI as a child process (`node --import tsx src/cli/main.ts models pull …`); the
  * failure cases and the other layouts run the same CLI in process (runCli), which skips only main.ts. Pulled
  * directories are then used: a collection indexes and searches with them (app.inject), and their vectors are
- * compared with the PyTorch references of the fixtures.
+ * compared with the PyTorch references of the fixtures; the pulled dense encoder is the dense side of a hybrid
+ * search next to the pulled SPLADE encoder.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -379,6 +380,41 @@ describe('layouts', () => {
       for (let i = 0; i < want.length; i++) expect(cosine(got[i], want[i])).toBeGreaterThanOrEqual(0.9999);
     } finally {
       await enc.close();
+    }
+  }, 60_000);
+
+  it('the pulled dense encoder is the dense side of a collection in a hybrid search with the pulled SPLADE encoder', async () => {
+    const want = refs.encoders['bert-dense-mean'].vectors as number[][];
+    const docIdx = [1, 3, 4, 5, 6, 17];
+    const service = await openSpladexService({ dataDir: path.join(root, 'data-hybrid'), encodersDir, logger, encoderThreads: 1 });
+    const app = await buildApp({ service, logger });
+    try {
+      const created = await app.inject({
+        method: 'PUT',
+        url: '/v1/collections/h',
+        payload: { encoder: 'tiny-splade', dense: { dim: 32, metric: 'cosine', encoder: 'tiny-dense' } },
+      });
+      expect(created.statusCode).toBe(201);
+      const documents = docIdx.map((i) => ({ id: `t${i}`, text: refs.texts[i] }));
+      expect((await app.inject({ method: 'POST', url: '/v1/collections/h/documents', payload: { documents } })).json()).toEqual({
+        indexed: docIdx.length,
+        errors: [],
+      });
+      const q = 4;
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/collections/h/search',
+        payload: { query: refs.texts[q], k: docIdx.length, explain: true, hybrid: { candidates: docIdx.length } },
+      });
+      expect(res.statusCode).toBe(200);
+      const hits = res.json().hits as { id: string; explain: { dense: number; sparse: number } }[];
+      expect(hits.length).toBe(docIdx.length);
+      // Every dense score is the cosine of the PyTorch reference vectors; the query's own text ranks first.
+      for (const h of hits) expect(Math.abs(h.explain.dense - cosine(want[q], want[Number(h.id.slice(1))]))).toBeLessThan(1e-4);
+      expect(hits[0].id).toBe(`t${q}`);
+    } finally {
+      await app.close();
+      await service.close();
     }
   }, 60_000);
 

@@ -5,8 +5,8 @@
  * "CDN") with X-Linked-Etag (sha256), X-Linked-Size and X-Repo-Commit — and Range requests on both. Repos can be
  * gated (files: 401 without a token, 403 with a wrong one; metadata stays public, as on the Hub). A test can
  * corrupt one file (one byte flipped in what is sent, the listed sha256 unchanged) or cut one transfer after N
- * bytes (once). Every request is logged with
- * whether it carried an Authorization header. Repos are built from directories at run time (`repoFromDir`).
+ * bytes (once). Every request is logged with whether it carried an Authorization header. Repos are built from
+ * directories at run time (`repoFromDir`).
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
