@@ -191,11 +191,14 @@ const OPENSEARCH_INFERENCE_FREE: HubLayout = {
   plan(v, ctx) {
     const weights = queryWeightsFile(v) as string;
     const queryOut = `${ctx.outDir}-query`;
-    const doc = mlmPlan(OPENSEARCH_INFERENCE_FREE, v, ctx, true, '--kind splade');
     const exportHint = (): string =>
       `${exportCmd(v, ctx, '--kind splade')} and ${exportCmd(v, ctx, '--kind idf', queryOut)}, then create collections with {"encoder": "${ctx.name}", "queryEncoder": "${ctx.name}-query"}`;
+    // Checked before the document plan, whose own message would name only the document export.
     if (findOnnx(v) === undefined) onnxFiles(v, exportHint);
-    const moduleDir = weights.includes('/') ? weights.slice(0, weights.indexOf('/')) : '';
+    const doc = mlmPlan(OPENSEARCH_INFERENCE_FREE, v, ctx, true, '--kind splade');
+    // The query module's own tokenizer when there is one (sentence-transformers `query_0_*` folders), else the repo's.
+    const moduleTok = v.paths.find((p) => /^query_[^/]+\/tokenizer\.json$/.test(p));
+    const moduleDir = weights.includes('/') ? weights.slice(0, weights.indexOf('/')) : (moduleTok?.slice(0, moduleTok.indexOf('/')) ?? '');
     const query: PlannedEncoder = {
       suffix: '-query',
       files: [tokenizerFile(v, moduleDir), { kind: 'idf-from-weights', from: weights, to: 'idf.json' }],
