@@ -125,8 +125,10 @@ export async function pullModel(o: PullOptions): Promise<PullResult> {
 }
 
 async function removeStaleStaging(encodersDir: string, name: string, keep: string): Promise<void> {
+  // Exactly `.pull-NAME-<sha12>`: a prefix test would also match the staging of an encoder named `NAME-x`.
+  const mine = new RegExp(`^\\.pull-${name.replace(/[.]/g, '\\.')}-[0-9a-f]{12}$`);
   for (const e of await readdir(encodersDir)) {
-    if (e.startsWith(`.pull-${name}-`) && path.join(encodersDir, e) !== keep && /^\.pull-.*-[0-9a-f]{12}$/.test(e)) {
+    if (mine.test(e) && path.join(encodersDir, e) !== keep) {
       await rm(path.join(encodersDir, e), { recursive: true, force: true });
     }
   }
