@@ -225,12 +225,17 @@ describe('models pull through the real CLI process', () => {
 });
 
 describe('models pull failures leave no partial directory', () => {
-  it('an unknown repo and an unknown revision answer NOT_FOUND', async () => {
+  it('an unknown repo and an unknown revision answer NOT_FOUND, with or without a token', async () => {
     const r = await cli(['models', 'pull', 'org/nope']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('NOT_FOUND: org/nope: the Hub answered 404 for revision "main" (unknown repo, revision or file)');
+    // Asked without a token the Hub answers 401 RepoNotFound (private repos cannot be probed): still NOT_FOUND.
+    expect(r.stderr).toBe(
+      'spladex: error: NOT_FOUND: org/nope: the Hub answered 401 for revision "main": no such repo (a private repo needs HF_TOKEN)\n',
+    );
+    const withToken = await cli(['models', 'pull', 'org/nope'], { HF_TOKEN: 'hf_x' });
+    expect(withToken.stderr).toBe('spladex: error: NOT_FOUND: org/nope: the Hub answered 404 for revision "main": no such repo\n');
     const rev = await cli(['models', 'pull', 'org/tiny-splade', '--revision', 'v9', '--name', 'x']);
-    expect(rev.stderr).toContain('404 for revision "v9"');
+    expect(rev.stderr).toBe('spladex: error: NOT_FOUND: org/tiny-splade: the Hub answered 404 for revision "v9": no such revision\n');
     expect(await entries()).toEqual(['gated', 'tiny-splade']);
   });
 

@@ -3,7 +3,8 @@
  * (`GET /api/models/{repo}/revision/{rev}` and `GET /{repo}/resolve/{rev}/{path}`), files larger than
  * `lfsMinBytes` (and every *.onnx) served as LFS — a 302 from the hub to a second server (another port, the
  * "CDN") with X-Linked-Etag (sha256), X-Linked-Size and X-Repo-Commit — and Range requests on both. Repos can be
- * gated (files: 401 without a token, 403 with a wrong one; metadata stays public, as on the Hub). A test can
+ * gated (files: 401 without a token, 403 with a wrong one; metadata stays public, as on the Hub), and errors carry
+ * the Hub's X-Error-Code / X-Error-Message (an unknown repo: 401 RepoNotFound without a token, as the Hub answers). A test can
  * corrupt one file (one byte flipped in what is sent, the listed sha256 unchanged) or cut one transfer after N
  * bytes (once). Every request is logged with whether it carried an Authorization header. Repos are built from
  * directories at run time (`repoFromDir`).
@@ -67,8 +68,12 @@ function listen(server: Server): Promise<string> {
   });
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function json(res: ServerResponse, status: number, body: { error?: string } & Record<string, unknown>, errorCode?: string): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    ...(body.error === undefined ? {} : { 'x-error-message': body.error }),
+    ...(errorCode === undefined ? {} : { 'x-error-code': errorCode }),
+  });
   res.end(JSON.stringify(body));
 }
 
@@ -125,14 +130,17 @@ export async function startHubEmulator(): Promise<HubEmulator> {
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const repoId = api?.[1] ?? resolve?.[1];
     const repo = repoId === undefined ? undefined : repos.get(repoId);
-    if (repoId === undefined || repo === undefined) return json(res, 404, { error: 'Repository not found' });
+    // Like the Hub: an unknown repo asked without a token is a 401 (private repos cannot be probed), with a token a 404.
+    if (repoId === undefined || repo === undefined)
+      return json(res, auth === undefined ? 401 : 404, { error: 'Repository not found' }, 'RepoNotFound');
     // Like the Hub: a gated repo's metadata is public, its files need a token of an account that accepted the licence.
     if (resolve !== null && repo.gatedToken !== undefined && auth !== `Bearer ${repo.gatedToken}`) {
-      return json(res, auth === undefined ? 401 : 403, { error: `Access to model ${repoId} is restricted. You must have access to it.` });
+      const error = `Access to model ${repoId} is restricted. You must have access to it and be authenticated to access it.`;
+      return json(res, auth === undefined ? 401 : 403, { error }, 'GatedRepo');
     }
     const sha = shaOf(repoId);
     const rev = decodeURIComponent((api ?? resolve)?.[2] ?? '');
-    if (rev !== 'main' && rev !== sha) return json(res, 404, { error: `Invalid rev id: ${rev}` });
+    if (rev !== 'main' && rev !== sha) return json(res, 404, { error: `Invalid rev id: ${rev}` }, 'RevisionNotFound');
     if (api !== null) {
       const siblings = [...repo.files].map(([p, b]) => ({
         rfilename: p,
@@ -144,7 +152,7 @@ export async function startHubEmulator(): Promise<HubEmulator> {
     }
     const file = (resolve as RegExpExecArray)[3].split('/').map(decodeURIComponent).join('/');
     const body = repo.files.get(file);
-    if (body === undefined) return json(res, 404, { error: 'Entry not found' });
+    if (body === undefined) return json(res, 404, { error: 'Entry not found' }, 'EntryNotFound');
     if (isLfs(file, body)) {
       res.writeHead(302, {
         location: `${cdnUrl}/blobs/${sha256(body)}?key=${encodeURIComponent(`${repoId}/${file}`)}`,

@@ -11,7 +11,7 @@
  * own origin, never to a CDN on another host. A partial `.part` file is resumed with `Range: bytes=N-`; every
  * finished file is checked against its size and, for LFS files, its sha256 (git blob sha1 for the others), then
  * fsynced. Errors: 401/403 → UNAUTHENTICATED naming the repo (accept its licence on the Hub, set HF_TOKEN);
- * 404 → NOT_FOUND (unknown repo, revision or file); a checksum or size mismatch → CORRUPT_INDEX naming the file;
+ * 404, or the Hub's RepoNotFound/RevisionNotFound/EntryNotFound codes → NOT_FOUND; a checksum or size mismatch → CORRUPT_INDEX naming the file;
  * a dropped connection → INTERNAL, with the `.part` kept so the next run resumes. Caller: ./pull.ts.
  */
 import { createHash } from 'node:crypto';
@@ -57,16 +57,33 @@ function authHeaders(conn: HubConnection, url: URL): Record<string, string> {
   return { authorization: `Bearer ${conn.token}` };
 }
 
-function statusError(status: number, repo: string, what: string, conn: HubConnection): SpladexError {
-  if (status === 401 || status === 403) {
+/**
+ * The error for a failed Hub answer. The Hub names the cause in `X-Error-Code` (RepoNotFound, RevisionNotFound,
+ * EntryNotFound, GatedRepo) and `X-Error-Message`; it answers 401, not 404, for an unknown repo asked without a
+ * token (so private repos cannot be probed), hence the "or does not exist" in the bare-401 message.
+ */
+function statusError(res: Response, repo: string, what: string, conn: HubConnection): SpladexError {
+  const code = res.headers.get('x-error-code');
+  const hubMessage = res.headers.get('x-error-message');
+  const said = `the Hub answered ${res.status} for ${what}`;
+  if (code === 'RepoNotFound') {
+    const hint = conn.token === undefined ? ' (a private repo needs HF_TOKEN)' : '';
+    return new SpladexError('NOT_FOUND', `${repo}: ${said}: no such repo${hint}`);
+  }
+  if (code === 'RevisionNotFound') return new SpladexError('NOT_FOUND', `${repo}: ${said}: no such revision`);
+  if (code === 'EntryNotFound') return new SpladexError('NOT_FOUND', `${repo}: ${said}: no such file`);
+  if (hubMessage === 'Invalid credentials in Authorization header') {
+    return new SpladexError('UNAUTHENTICATED', `${repo}: ${said}: HF_TOKEN is not a valid Hub token`);
+  }
+  if (res.status === 401 || res.status === 403) {
     const how =
       conn.token === undefined
-        ? 'it is gated or private: accept its licence on the Hub page with your account, then set HF_TOKEN to an access token'
+        ? 'the repo is gated or private: accept its licence on its Hub page with your account, then set HF_TOKEN to an access token of that account'
         : 'HF_TOKEN was sent but does not grant access: accept the licence on the repo page with the account of that token';
-    return new SpladexError('UNAUTHENTICATED', `${repo}: the Hub answered ${status} for ${what}; ${how}`);
+    return new SpladexError('UNAUTHENTICATED', `${repo}: ${said}; ${how}`);
   }
-  if (status === 404) return new SpladexError('NOT_FOUND', `${repo}: the Hub answered 404 for ${what} (unknown repo, revision or file)`);
-  return new SpladexError('INTERNAL', `${repo}: the Hub answered ${status} for ${what}`);
+  if (res.status === 404) return new SpladexError('NOT_FOUND', `${repo}: ${said} (unknown repo, revision or file)`);
+  return new SpladexError('INTERNAL', `${repo}: ${said}${hubMessage === null ? '' : ` (${hubMessage})`}`);
 }
 
 async function hubFetch(conn: HubConnection, url: URL, headers: Record<string, string>, what: string): Promise<Response> {
@@ -102,7 +119,7 @@ export async function fetchRevision(conn: HubConnection, repo: string, revision:
   const res = await hubFetch(conn, url, { accept: 'application/json' }, what);
   if (!res.ok) {
     await res.body?.cancel();
-    throw statusError(res.status, repo, what, conn);
+    throw statusError(res, repo, what, conn);
   }
   const body = (await res.json().catch(() => undefined)) as
     | { sha?: unknown; siblings?: { rfilename?: unknown; size?: unknown; blobId?: unknown; lfs?: { sha256?: unknown } }[] }
@@ -163,7 +180,7 @@ export async function downloadFile(o: DownloadOptions): Promise<string> {
     await res.body?.cancel();
   } else if (!res.ok) {
     await res.body?.cancel();
-    throw statusError(res.status, o.repo, what, o.conn);
+    throw statusError(res, o.repo, what, o.conn);
   }
   const linkedSha = etagValue(res.headers.get('x-linked-etag'));
   const linkedSize = Number(res.headers.get('x-linked-size') ?? Number.NaN);
