@@ -6,6 +6,8 @@ them; the GPU itself is not used, everything runs on CPU in float32 so reference
 
 Writes, under OUT (argv[1]):
   fixtures.tar.gz   models/<name>/{model.onnx,tokenizer.json,idf.json,encoder.json}, models/references.json,
+                    models/<name>/hf/{config.json,model.safetensors} (the same weights in Hugging Face format,
+                    for scripts/encode-corpus.py's parity test; not listed in encoder.json),
                     models/tokenizers/{bytelevel.json,bytelevel-ids.json}
   bertbase.tar.gz   (optional, argv[2] == "--bertbase") BERT-base-shaped random MLM graphs whose large
                     initialisers are stripped to external data (weights.bin, regenerated locally with random
@@ -394,6 +396,11 @@ def dense_of(sp, dim):
     return v
 
 
+def save_hf(model, d):
+    """Writes the torch model's weights and config next to its ONNX export (d/hf/), fp32 safetensors."""
+    model.save_pretrained(os.path.join(d, "hf"), safe_serialization=True)
+
+
 def write_manifest(d, manifest, files):
     manifest = dict(manifest)
     manifest["sha256"] = {f: sha256(os.path.join(d, f)) for f in files}
@@ -457,6 +464,7 @@ def make_bert_splade():
         tok.save(os.path.join(d, "tokenizer.json"))
         export(wrapper, example, ins, outs, os.path.join(d, "model.onnx"))
         mlm.eval()
+        save_hf(mlm, d)
         write_manifest(d, {"kind": "splade", "dim": V, "maxLength": MAX_LEN, "pooling": "max",
                            "zeroSpecialTokens": True, "files": {"model": "model.onnx", "tokenizer": "tokenizer.json"}},
                        ["model.onnx", "tokenizer.json"])
@@ -571,6 +579,7 @@ def make_mistral():
         tok.save(os.path.join(d, "tokenizer.json"))
         export(wrapper, example, ins, outs, os.path.join(d, "model.onnx"))
         lm.eval()
+        save_hf(lm, d)
         write_manifest(d, {"kind": "echo", "dim": V, "maxLength": MAX_LEN, "pooling": "max",
                            "zeroSpecialTokens": True, "echo": {"prefix": prefix, "separator": sep},
                            "files": {"model": "model.onnx", "tokenizer": "tokenizer.json"}},
@@ -626,6 +635,7 @@ def make_dense(tok):
         tok.save(os.path.join(d, "tokenizer.json"))
         export(wrapper, example, ins, outs, os.path.join(d, "model.onnx"))
         bm.eval()
+        save_hf(bm, d)
         write_manifest(d, {"kind": "dense", "dim": 32, "maxLength": MAX_LEN, "pooling": pooling, "normalize": norm,
                            "files": {"model": "model.onnx", "tokenizer": "tokenizer.json"}},
                        ["model.onnx", "tokenizer.json"])

@@ -103,11 +103,16 @@ describe('a collection with an ONNX dense encoder', () => {
     expect(hits.every((h) => typeof h.explain.dense === 'number' && typeof h.explain.fused === 'number')).toBe(true);
   });
 
-  it('documents may not bring their own dense arrays: the encoder computes them', async () => {
-    const up = await call('POST', '/v1/collections/hy/documents', { documents: [{ id: 'x', text: 'a', dense: new Array(32).fill(0) }] });
-    expect(up.body.indexed).toBe(0);
-    expect(JSON.stringify(up.body.errors)).toContain('documents[0].dense');
-    expect(JSON.stringify(up.body.errors)).toContain('fx-dense');
+  it('a document may bring a pre-encoded dense array (kept as given); the others are encoded', async () => {
+    const given = Array.from({ length: 32 }, (_, i) => (i === 3 ? 1 : 0));
+    const up = await call('POST', '/v1/collections/hy/documents', { documents: [{ id: 'pre', text: 'hello', dense: given }] });
+    expect(up.body).toEqual({ indexed: 1, errors: [] });
+    const res = await call('POST', '/v1/collections/hy/search', { dense: given, k: 1 });
+    expect(res.body.hits).toMatchObject([{ id: 'pre' }]);
+    expect((res.body.hits as { score: number }[])[0].score).toBeCloseTo(1, 6);
+    const wrong = await call('POST', '/v1/collections/hy/documents', { documents: [{ id: 'x', text: 'a', dense: [1, 2] }] });
+    expect(JSON.stringify(wrong.body.errors)).toContain('documents[0].dense: expected 32 values, got 2');
+    await service.deleteDocument('hy', 'pre');
   });
 
   it('a dim other than the manifest, a sparse encoder or an unknown name: 400 naming the field', async () => {

@@ -7,8 +7,9 @@
  * - `model`: an ONNX encoder directory of kind `dense` (src/encoders/registry.ts, run in its worker pool) encodes
  *   each document's title and text when it is written (`prepareUpsert`, before the store's upsert) and the query
  *   text at search time. The vectors are then stored like caller-given ones, so a reopen rebuilds the table from
- *   the store without re-encoding (unlike `lsa`, whose basis changes with each refit). A document without text
- *   gets no dense vector (sparse search still finds it). The encoder is shared and closed by the service.
+ *   the store without re-encoding (unlike `lsa`, whose basis changes with each refit). A document that brings its
+ *   own `dense` array (pre-encoded, e.g. by scripts/encode-corpus.py) keeps it; one without text gets no dense
+ *   vector (sparse search still finds it). The encoder is shared and closed by the service.
  * - `lsa`: dense vectors are derived from text by an LSA model fitted on the collection (src/encoders/lsa).
  *   The model is persisted at `modelPath` (section file kind "lsa": the arrays of `lsaModelToArrays`) and
  *   refitted on `optimize`, and in the background after a write when there is none yet or the collection has
@@ -120,7 +121,8 @@ function createStoredDensePart(opts: DensePartOptions, encoder?: DenseEncoder): 
   const part: DensePart = {
     kind: encoder === undefined ? 'stored' : 'model',
     dim: opts.config.dim,
-    acceptsDocumentVectors: encoder === undefined,
+    // Pre-encoded vectors (scripts/encode-corpus.py) are taken as given; the encoder fills in the others.
+    acceptsDocumentVectors: true,
     encodeQuery: async (text) => (encoder === undefined ? null : (await encoder.encode([text], 'query'))[0]),
     pending: null,
     score: (q, id) => table.score(q, id),
@@ -143,13 +145,13 @@ function createStoredDensePart(opts: DensePartOptions, encoder?: DenseEncoder): 
   return part;
 }
 
-/** Sets `dense` on every document with text, from `encoder`'s document encoding of its title and text. */
+/** Sets `dense` on every document with text and no `dense` yet, from `encoder`'s encoding of its title and text. */
 async function encodeDocuments(encoder: DenseEncoder, docs: readonly StoreDocument[]): Promise<void> {
   const withText: StoreDocument[] = [];
   const texts: string[] = [];
   for (const d of docs) {
     const t = docText(d);
-    if (t === '') continue;
+    if (t === '' || d.dense !== undefined) continue;
     withText.push(d);
     texts.push(t);
   }
