@@ -9,7 +9,7 @@
  * search next to the pulled SPLADE encoder.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -21,7 +21,7 @@ import { openEncoder } from '../src/encoders/registry.js';
 import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
 import { buildApp } from '../src/server/app.js';
 import { compareSparse, cosine, FIXTURES, loadReferences, type RefSparse } from './encoders-helpers.js';
-import { repoFromDir, startHubEmulator, type HubEmulator } from './support/hub-emulator.js';
+import { type EmulatedRepo, repoFromDir, startHubEmulator, type HubEmulator } from './support/hub-emulator.js';
 
 const logger = pino({ level: 'silent' });
 const refs = loadReferences();
@@ -287,6 +287,29 @@ describe('models pull failures leave no partial directory', () => {
       `naver/tiny-no-onnx has no ONNX file (model.onnx, onnx/model.onnx); export it instead: python scripts/export-onnx.py --model naver/tiny-no-onnx --kind splade --keep-special-tokens --out ${path.join(encodersDir, 'tiny-no-onnx')}`,
     );
     expect((await entries()).some((e) => e.includes('no-onnx'))).toBe(false);
+  });
+
+  it('a new commit of the same repo replaces the directory; a directory from elsewhere is a CONFLICT', async () => {
+    const repo = hub.repos.get('org/tiny-splade') as EmulatedRepo;
+    const oldSha = hub.shaOf('org/tiny-splade');
+    repo.files.set('README.md', Buffer.from('# tiny, v2\n'));
+    try {
+      const r = await cli(['models', 'pull', 'org/tiny-splade', '--name', 'resumed']);
+      expect(r.stderr).toBe('');
+      const m = JSON.parse(await readFile(path.join(encodersDir, 'resumed', 'encoder.json'), 'utf8'));
+      expect(m.source.sha).toBe(hub.shaOf('org/tiny-splade'));
+      expect(m.source.sha).not.toBe(oldSha);
+      expect((await entries()).filter((e) => e.startsWith('.'))).toEqual([]);
+    } finally {
+      repo.files.set('README.md', README);
+    }
+    await cp(path.join(FIXTURES, 'bert-splade-logits'), path.join(encodersDir, 'handmade'), { recursive: true });
+    const c = await cli(['models', 'pull', 'org/tiny-splade', '--name', 'handmade']);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toBe(
+      'spladex: error: CONFLICT: encoder "handmade" already exists (not pulled from the Hub); pass --name or run "spladex models rm handmade"\n',
+    );
+    await rm(path.join(encodersDir, 'handmade'), { recursive: true });
   });
 
   it('offline: uses what is present, refuses what is not', async () => {
