@@ -34,6 +34,7 @@ import { checkLsaConfig, openDensePart } from './dense-part.js';
 import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collection-file.js';
 import { acquireDirLock, DirLockedError, type DirLock, type DirLockInfo } from '../storage/lock.js';
 import { moveToTrash, readDirOrNull, relativeToDataDir, removeLeftoverTrash, strayContents } from './collection-dirs.js';
+import { AliasTable } from './aliases.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -84,6 +85,8 @@ export class SpladexService {
   private ready = false;
   private closed = false;
   private dataDirLock: DirLock | null = null;
+  /** Aliases of this data dir (aliases.ts), loaded by `open()`. */
+  private aliases: AliasTable | null = null;
 
   constructor(private readonly opts: ServiceOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -112,6 +115,7 @@ export class SpladexService {
   /** Takes the data dir's lock, then opens every collection found under the data dir. */
   async open(): Promise<void> {
     await this.lockDataDir();
+    this.aliases = await AliasTable.load(this.opts.dataDir);
     const entries = await fs.readdir(this.opts.dataDir, { withFileTypes: true });
     await removeLeftoverTrash(
       this.opts.dataDir,
@@ -197,7 +201,14 @@ export class SpladexService {
     return new Collection(name, config, store, binding, this.limits, logger, dense);
   }
 
+  /** The collection `name` names: a collection, or the target of an alias (every read and write route). */
   private get(name: string): Collection {
+    const own = this.collections.has(name) || this.broken.has(name);
+    return this.getOwn(own ? name : (this.aliases?.resolve(name) ?? name));
+  }
+
+  /** The collection called `name` itself (aliases are not followed). */
+  private getOwn(name: string): Collection {
     const c = this.collections.get(name);
     if (!c) {
       const broken = this.broken.get(name);
@@ -217,6 +228,7 @@ export class SpladexService {
     if (!parsed.success) throw zodToSpladexError(parsed.error);
     const config = parsed.data;
     await this.checkEncoders(config);
+    this.checkNotAlias(name);
     return this.serialise(name, async () => {
       const dir = this.collectionDir(name);
       const entries = this.collections.has(name) ? null : await readDirOrNull(dir);
@@ -247,6 +259,7 @@ export class SpladexService {
         throw strayConflict(name, `its store holds ${documents} documents`);
       }
       await writeFileAtomic(path.join(dir, COLLECTION_FILE), toCollectionFile(config));
+      this.checkNotAlias(name);
       this.collections.set(name, collection);
       this.opts.logger.info({ collection: name, encoder: config.encoder }, 'collection created');
       return { created: true, collection: collection.info() };
@@ -364,6 +377,14 @@ export class SpladexService {
    * the holder otherwise: another process holds it). NOT_FOUND for a directory this service has not seen.
    */
   async deleteCollection(name: string): Promise<void> {
+    this.checkNotAlias(name);
+    const pointing = this.aliases?.aliasesOf(name) ?? [];
+    if (pointing.length > 0) {
+      throw new SpladexError(
+        'CONFLICT',
+        `collection "${name}" is the target of alias(es) ${pointing.map((a) => `"${a}"`).join(', ')}; delete or switch them first`,
+      );
+    }
     if (this.broken.has(name)) {
       await this.serialise(name, async () => {
         if (!this.broken.has(name)) throw notFound(`collection "${name}" not found`);
@@ -388,7 +409,7 @@ export class SpladexService {
       });
       return;
     }
-    const c = this.get(name);
+    const c = this.getOwn(name);
     await this.serialise(name, async () => {
       this.collections.delete(name);
       await c.close();
@@ -466,6 +487,58 @@ export class SpladexService {
         return { indices: Array.from(v.indices), values: Array.from(v.values), tokens };
       }),
     };
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  /** CONFLICT when `name` is an alias (a collection may not take an alias's name, nor be deleted through one). */
+  private checkNotAlias(name: string): void {
+    const target = this.aliases?.resolve(name);
+    if (target !== undefined) {
+      throw new SpladexError('CONFLICT', `name: "${name}" is an alias of collection "${target}" (DELETE /v1/aliases/${name} first)`);
+    }
+  }
+
+  private aliasTable(): AliasTable {
+    if (this.aliases === null) throw new SpladexError('INTERNAL', 'the service is not open');
+    return this.aliases;
+  }
+
+  /** Every alias with its collection, by alias name. */
+  listAliases(): { aliases: { alias: string; collection: string }[] } {
+    return { aliases: this.aliasTable().list() };
+  }
+
+  /**
+   * Points `alias` at `collection` (creating or switching it atomically, durable when it resolves). INVALID_ARGUMENT
+   * for a bad name, CONFLICT when `alias` is a collection's name or `collection` is itself an alias, NOT_FOUND for
+   * an unknown collection. Returns the alias, its collection and the collection it pointed to before (or null).
+   */
+  async putAlias(alias: string, collection: string): Promise<{ alias: string; collection: string; previous: string | null }> {
+    if (!COLLECTION_NAME_RE.test(alias)) throw invalidArgument('alias', `"${alias}" must match ${COLLECTION_NAME_RE.source}`);
+    if (!COLLECTION_NAME_RE.test(collection))
+      throw invalidArgument('collection', `"${collection}" must match ${COLLECTION_NAME_RE.source}`);
+    return this.aliasTable().update((next) => {
+      if (this.collections.has(alias) || this.broken.has(alias)) {
+        throw new SpladexError('CONFLICT', `alias: "${alias}" is the name of a collection; an alias cannot shadow it`);
+      }
+      if (next.has(collection)) {
+        throw new SpladexError('CONFLICT', `collection: "${collection}" is an alias; point an alias at a collection`);
+      }
+      if (!this.collections.has(collection) && !this.broken.has(collection)) throw notFound(`collection "${collection}" not found`);
+      const previous = next.get(alias) ?? null;
+      next.set(alias, collection);
+      this.opts.logger.info({ alias, collection, previous }, 'alias set');
+      return { alias, collection, previous };
+    });
+  }
+
+  /** Removes `alias` (durable when it resolves); NOT_FOUND when there is no such alias. */
+  async deleteAlias(alias: string): Promise<void> {
+    await this.aliasTable().update((next) => {
+      if (!next.delete(alias)) throw notFound(`alias "${alias}" not found`);
+      this.opts.logger.info({ alias }, 'alias deleted');
+    });
   }
 
   metricsSnapshot() {

@@ -27,6 +27,7 @@ import { hostName, registerHostCheck, registerMediaTypeCheck } from './edge-guar
 import { registerErrorHandling, sendError } from './error-handler.js';
 import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { registerAliasRoutes } from './routes-aliases.js';
 import { registerCollectionRoutes } from './routes-collections.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerOpsRoutes } from './routes-ops.js';
@@ -161,6 +162,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   registerOpsRoutes(app, service, metrics, options.webDir);
   registerCollectionRoutes(app, service, options.dataDir);
+  registerAliasRoutes(app, service);
   registerDocumentRoutes(app, service, limits);
   registerSearchRoutes(app, service, { metrics, limits, requestTimeoutMs });
 

@@ -31,6 +31,9 @@ export interface ServerService {
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
   encode(req: EncodeRequest): Promise<unknown>;
+  listAliases(): { aliases: { alias: string; collection: string }[] };
+  putAlias(alias: string, collection: string): Promise<{ alias: string; collection: string; previous: string | null }>;
+  deleteAlias(alias: string): Promise<void>;
   metricsSnapshot(): ServiceMetricsSnapshot;
   close(): Promise<void>;
 }
