@@ -1,5 +1,6 @@
 /**
- * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | eval | bench`,
+ * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | snapshot |
+ * restore | eval | bench`,
  * prints help, and maps failures to exit codes — 0 ok, 1 failure (one line `spladex: error: CODE: message`),
  * 2 usage (`spladex: usage: ...`). Returns null for `serve`, which keeps the process running.
  * `serve`, `eval` and `bench` run code that lives above src/cli/ (the server, the evaluation and benchmarks), so
@@ -8,7 +9,15 @@
  */
 import { isOutOfSpace, isSpladexError } from '../core/errors.js';
 import { loadEnv, type EnvConfig } from '../config/env.js';
-import { encodeCommand, indexCommand, inspectCommand, optimizeCommand, searchCommand } from './commands.js';
+import {
+  encodeCommand,
+  indexCommand,
+  inspectCommand,
+  optimizeCommand,
+  restoreCommand,
+  searchCommand,
+  snapshotCommand,
+} from './commands.js';
 import { UsageError, parseCommandArgs, intOption, type CliIo } from './usage.js';
 
 export const MAIN_HELP = `spladex — learned-sparse-retrieval search server
@@ -22,6 +31,8 @@ commands:
   optimize <collection>         seal the memtable and merge segments [--calibration-queries FILE]
   encode "text"                 show the sparse vector of a text
   inspect <collection>          open, verify checksums, print configuration and statistics
+  snapshot <collection>         snapshot a collection while it serves [--list]
+  restore <collection> <id> --as NEW   restore a snapshot into a new collection (checksums verified)
   eval --dataset DIR            BEIR evaluation (same as npm run beir)
   bench                         synthetic benchmark (same as npm run bench)
 
@@ -112,6 +123,8 @@ export async function runCli(
     optimize: optimizeCommand,
     encode: encodeCommand,
     inspect: inspectCommand,
+    snapshot: snapshotCommand,
+    restore: restoreCommand,
     eval: (a, e, o) => evalCommand(a, e, o, outer),
     bench: (a, _e, o) => benchCommand(a, o, outer),
   };

@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { fsyncDir as fsyncDirOf, writeFileAtomic } from '../core/atomic-file.js';
 import { findIllFormed, ILL_FORMED_MESSAGE } from '../core/well-formed.js';
 import { TimeSlicer } from '../core/time-slice.js';
 import { CollectionConfigSchema, COLLECTION_NAME_RE, type CollectionConfig } from '../config/index-config.js';
@@ -35,6 +35,8 @@ import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collect
 import { acquireDirLock, DirLockedError, type DirLock, type DirLockInfo } from '../storage/lock.js';
 import { moveToTrash, readDirOrNull, relativeToDataDir, removeLeftoverTrash, strayContents } from './collection-dirs.js';
 import { AliasTable } from './aliases.js';
+import type { EngineEvent, EngineObserver } from './engine-events.js';
+import { createSnapshot, listSnapshots, restoreSnapshot, type SnapshotInfo } from './snapshots.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -55,6 +57,8 @@ export interface ServiceOptions {
   bulkLoad?: boolean;
   /** What holds the data dir (`server`, `cli`, …), written into its LOCK file for other processes' messages. */
   role?: string;
+  /** Where snapshots go (SPLADEX_SNAPSHOT_DIR); default `<dataDir>/.snapshots`. */
+  snapshotDir?: string;
 }
 
 export interface CollectionSummary {
@@ -85,6 +89,7 @@ export class SpladexService {
   private ready = false;
   private closed = false;
   private dataDirLock: DirLock | null = null;
+  private readonly observers = new Set<EngineObserver>();
   /** Aliases of this data dir (aliases.ts), loaded by `open()`. */
   private aliases: AliasTable | null = null;
 
@@ -183,6 +188,11 @@ export class SpladexService {
       config: storeConfig,
       logger: this.opts.logger.child({ collection: name }),
       deferApproximate: this.opts.bulkLoad ?? false,
+      observer: {
+        walSync: (seconds) => this.emit({ kind: 'walSync', collection: name, seconds }),
+        seal: (seconds, documents) => this.emit({ kind: 'seal', collection: name, seconds, documents }),
+        merge: (seconds, documents) => this.emit({ kind: 'merge', collection: name, seconds, documents }),
+      },
     });
     let binding: TextBinding;
     if (model && queryModel) binding = createModelBinding(model, queryModel);
@@ -433,7 +443,26 @@ export class SpladexService {
     if (docs.length > this.limits.maxDocsPerRequest) {
       throw invalidArgument('documents', `at most ${this.limits.maxDocsPerRequest} documents per request`);
     }
-    return this.get(name).upsert(docs);
+    const c = this.get(name);
+    const result = await c.upsert(docs);
+    if (result.indexed > 0) this.emit({ kind: 'indexed', collection: c.name, documents: result.indexed });
+    return result;
+  }
+
+  /** Subscribes to engine events (metrics); returns the unsubscribe function. */
+  addObserver(observer: EngineObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const o of this.observers) {
+      try {
+        o(event);
+      } catch {
+        // A metrics subscriber must not break a write.
+      }
+    }
   }
 
   getDocument(name: string, id: string, withVector: boolean): DocumentView {
@@ -487,6 +516,78 @@ export class SpladexService {
         return { indices: Array.from(v.indices), values: Array.from(v.values), tokens };
       }),
     };
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  private get snapshotDir(): string {
+    return this.opts.snapshotDir ?? path.join(this.opts.dataDir, '.snapshots');
+  }
+
+  /**
+   * Snapshots collection `name` (or an alias's target) while it serves (snapshots.ts): every write acknowledged
+   * before the snapshot point is in it, none after. STORAGE_FULL when the snapshot volume fills.
+   */
+  async createSnapshot(name: string): Promise<SnapshotInfo & { tookMs: number }> {
+    const c = this.get(name);
+    const t0 = performance.now();
+    const info = await createSnapshot({
+      snapshotDir: this.snapshotDir,
+      collection: c.name,
+      collectionDir: this.collectionDir(c.name),
+      store: c.store,
+    });
+    const tookMs = performance.now() - t0;
+    this.opts.logger.info({ collection: c.name, snapshot: info.id, documents: info.documents, ms: Math.round(tookMs) }, 'snapshot written');
+    return { ...info, tookMs };
+  }
+
+  /** Snapshots of `name` (an alias's target; a deleted collection's snapshots too), oldest first. */
+  async listSnapshots(name: string): Promise<{ snapshots: SnapshotInfo[] }> {
+    if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
+    return { snapshots: await listSnapshots(this.snapshotDir, this.aliases?.resolve(name) ?? name) };
+  }
+
+  /**
+   * Restores snapshot `snapshot` of `name` into a new collection `as`, verifying every file's sha256 first
+   * (CORRUPT_INDEX naming a damaged one; nothing is created then). CONFLICT when `as` exists (a collection, an
+   * alias or a directory in the data dir); NOT_FOUND for an unknown snapshot.
+   */
+  async restoreSnapshot(
+    name: string,
+    req: { snapshot: string; as: string },
+  ): Promise<{ name: string; snapshot: string; documents: number; verifiedFiles: number }> {
+    if (!COLLECTION_NAME_RE.test(req.as)) throw invalidArgument('as', `"${req.as}" must match ${COLLECTION_NAME_RE.source}`);
+    const source = this.aliases?.resolve(name) ?? name;
+    this.checkNotAlias(req.as);
+    return this.serialise(req.as, async () => {
+      const dir = this.collectionDir(req.as);
+      if (this.collections.has(req.as) || this.broken.has(req.as) || (await readDirOrNull(dir)) !== null) {
+        throw new SpladexError('CONFLICT', `as: collection "${req.as}" exists; restore into a new name`);
+      }
+      if (this.collections.size + this.broken.size >= this.limits.maxCollections) {
+        throw new SpladexError(
+          'CONFLICT',
+          `collections: at most ${this.limits.maxCollections} collections (SPLADEX_MAX_COLLECTIONS); delete one first`,
+        );
+      }
+      // Built under a `.trash-` name: a crash mid-restore leaves only what the next open removes.
+      const tmp = path.join(this.opts.dataDir, `.trash-restore-${req.as}-${process.pid}-${Date.now()}`);
+      let m: Awaited<ReturnType<typeof restoreSnapshot>>;
+      try {
+        m = await restoreSnapshot({ snapshotDir: this.snapshotDir, collection: source, id: req.snapshot, targetDir: tmp });
+        this.checkNotAlias(req.as);
+        await fs.rename(tmp, dir);
+      } catch (err) {
+        await fs.rm(tmp, { recursive: true, force: true });
+        throw err;
+      }
+      await fsyncDirOf(this.opts.dataDir);
+      await this.openFromDisk(req.as);
+      const documents = this.getOwn(req.as).info().stats.documents;
+      this.opts.logger.info({ collection: req.as, from: source, snapshot: req.snapshot, documents }, 'snapshot restored');
+      return { name: req.as, snapshot: req.snapshot, documents, verifiedFiles: m.files.length };
+    });
   }
 
   // ---------------------------------------------------------------- aliases

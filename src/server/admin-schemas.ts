@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { COLLECTION_NAME_RE } from '../config/index-config.js';
+import { SNAPSHOT_ID_RE } from '../search/snapshots.js';
 
 const d = (description: string) => ({ description });
 const nameSchema = (what: string) =>
@@ -31,9 +32,6 @@ export const putAliasResponse = aliasSchema.extend({
   previous: z.string().nullable().meta(d('the collection it pointed to before this switch, null for a new alias')),
 });
 export const aliasListResponse = z.object({ aliases: z.array(aliasSchema).meta(d('every alias, by name')) });
-
-/** A snapshot id: `<UTC time as YYYYMMDDTHHMMSSmmmZ>-<2 hex digits>`. */
-export const SNAPSHOT_ID_RE = /^\d{8}T\d{9}Z-[0-9a-f]{2}$/;
 
 /** POST /v1/collections/{name}/restore body. */
 export const restoreBodySchema = z

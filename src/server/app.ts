@@ -34,6 +34,7 @@ import { registerOpsRoutes } from './routes-ops.js';
 import { registerReadinessGate } from './readiness-gate.js';
 import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { registerSearchRoutes } from './routes-search.js';
+import { registerSnapshotRoutes } from './routes-snapshots.js';
 import type { ServerService } from './service-port.js';
 
 /** Options of `buildApp`. */
@@ -157,12 +158,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerReadinessGate(app, service);
   await registerRateLimit(app, options.rateLimit);
   const metrics = createAppMetrics(service);
+  app.addHook('onClose', async () => metrics.stop());
   registerRequestMetrics(app, metrics);
   await registerOpenApi(app, PKG_VERSION);
 
   registerOpsRoutes(app, service, metrics, options.webDir);
   registerCollectionRoutes(app, service, options.dataDir);
   registerAliasRoutes(app, service);
+  registerSnapshotRoutes(app, service, metrics);
   registerDocumentRoutes(app, service, limits);
   registerSearchRoutes(app, service, { metrics, limits, requestTimeoutMs });
 

@@ -5,6 +5,7 @@
  * Every method throws `SpladexError` (INVALID_ARGUMENT, NOT_FOUND, CONFLICT, BUSY, CORRUPT_INDEX, INTERNAL).
  */
 import type { EncodeRequest, Limits, SearchRequest } from '../config/request-schemas.js';
+import type { EngineObserver } from '../search/engine-events.js';
 
 /** Per-collection numbers that feed the Prometheus gauges. */
 export interface ServiceMetricsSnapshot {
@@ -31,9 +32,14 @@ export interface ServerService {
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
   encode(req: EncodeRequest): Promise<unknown>;
+  createSnapshot(name: string): Promise<{ id: string; tookMs: number }>;
+  listSnapshots(name: string): Promise<{ snapshots: unknown[] }>;
+  restoreSnapshot(name: string, req: { snapshot: string; as: string }): Promise<unknown>;
   listAliases(): { aliases: { alias: string; collection: string }[] };
   putAlias(alias: string, collection: string): Promise<{ alias: string; collection: string; previous: string | null }>;
   deleteAlias(alias: string): Promise<void>;
   metricsSnapshot(): ServiceMetricsSnapshot;
+  /** Subscribes to engine events (documents indexed, WAL syncs, seals, merges); returns the unsubscribe. */
+  addObserver(observer: EngineObserver): () => void;
   close(): Promise<void>;
 }

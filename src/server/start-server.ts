@@ -72,6 +72,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
     role: 'server',
+    snapshotDir: config.snapshotDir,
     limits: {
       maxMetadataKeys: config.maxMetadataKeys,
       maxMetadataBytes: config.maxMetadataBytes,

@@ -6,6 +6,7 @@
  * Invariants: when `upsert`/`delete` resolve, the change is fsynced in the write-ahead log and visible to
  * `search`/`get`; a batch becomes visible all at once; searches run on a consistent snapshot.
  */
+import type { StoreSnapshot } from './store-snapshot.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { FilterInput } from '../config/request-schemas.js';
@@ -141,5 +142,22 @@ export interface CollectionStore {
    * calibration is computed on them (a single segment is rebuilt for it when large enough for an approximate index).
    */
   optimize(opts?: OptimizeOptions): Promise<{ segments: number; tookMs: number }>;
+  /**
+   * Writes a consistent copy of the store into `targetDir` (must not exist) while it keeps serving: after any
+   * seal or merge in flight, the WAL is rotated (the snapshot point: every write acknowledged before it is in
+   * the copy, every later one is not), then the manifest's files are hard-linked and the WAL generations up to
+   * the point copied (store-snapshot.ts). STORAGE_FULL when the volume fills.
+   */
+  snapshot(targetDir: string): Promise<StoreSnapshot>;
   close(): Promise<void>;
+}
+
+/** Timings a store reports as it works (metrics); every callback is optional and must not throw. */
+export interface StoreObserver {
+  /** One WAL group commit (write + fdatasync), seconds. */
+  walSync?(seconds: number): void;
+  /** One memtable seal (segment build + swap + manifest), seconds, and the documents sealed. */
+  seal?(seconds: number, documents: number): void;
+  /** One merge (background or optimize), seconds, and the live documents of the merged segment. */
+  merge?(seconds: number, documents: number): void;
 }
