@@ -19,7 +19,15 @@ import {
   type OptimizeRequest,
   type SearchRequest,
 } from '../config/request-schemas.js';
-import type { CollectionStore, StoreDocument, StoredFieldSet, StoreHit, StoreSearchOptions, StoreStats } from '../storage/store-types.js';
+import type {
+  CollectionStore,
+  StoreCalibration,
+  StoreDocument,
+  StoredFieldSet,
+  StoreHit,
+  StoreSearchOptions,
+  StoreStats,
+} from '../storage/store-types.js';
 import type { TextBinding } from './text-binding.js';
 import { resolveVector, toTokenMap } from './vector-input.js';
 import { explainHit, type HitExplanation } from './explain.js';
@@ -31,8 +39,25 @@ import { findIllFormed, ILL_FORMED_MESSAGE, isWellFormed } from '../core/well-fo
 import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import { TimeSlicer } from '../core/time-slice.js';
 
-/** Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated). */
-export type CollectionStats = Omit<StoreStats, 'tuned'> & { tuned: { queryCut: number; heapFactor: number } | null };
+/**
+ * Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated or no
+ * `search.targetRecall` is set; `calibration` the whole table whether or not a target is set).
+ */
+export type CollectionStats = Omit<StoreStats, 'tuned'> & {
+  tuned: { queryCut: number; heapFactor: number } | null;
+  calibration: StoreCalibration | null;
+};
+
+/** What a search with a recall target used (response `stats.tuned`). */
+export interface SearchTuning {
+  targetRecall: number;
+  queryCut: number;
+  heapFactor: number;
+  /** The calibrated row's measured recall; null when no segment carries a calibration (defaults were used). */
+  estimatedRecall: number | null;
+  /** True when queryCut and heapFactor came from the calibration (false: given in params, or no table). */
+  calibrated: boolean;
+}
 
 export interface CollectionInfo {
   name: string;
@@ -59,7 +84,7 @@ export interface SearchHit {
 export interface SearchResponse {
   hits: SearchHit[];
   took: { totalMs: number; encodeMs: number; searchMs: number };
-  stats: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean };
+  stats: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean; tuned?: SearchTuning };
   warnings: string[];
 }
 
@@ -99,6 +124,7 @@ export class Collection {
         ...s,
         estimatedRecall: tuned ? tuned.estimatedRecall : s.estimatedRecall,
         tuned: tuned ? { queryCut: tuned.queryCut, heapFactor: tuned.heapFactor } : null,
+        calibration: this.store.calibration(),
       },
     };
   }
@@ -332,15 +358,26 @@ export class Collection {
       hits = r.hits.map((h) => this.hydrate(h, include, query as SparseVector, req.explain === true));
     }
     const t2 = performance.now();
+    const stats: SearchResponse['stats'] = {
+      docsScored: result.docsScored,
+      blocksScored: result.blocksScored,
+      blocksSkipped: result.blocksSkipped,
+      exact: result.exact,
+    };
+    if (target != null) {
+      const fromTable = tuned !== null && req.params?.queryCut === undefined && req.params?.heapFactor === undefined;
+      stats.tuned = {
+        targetRecall: target,
+        queryCut: options.queryCut,
+        heapFactor: options.heapFactor,
+        estimatedRecall: tuned?.estimatedRecall ?? null,
+        calibrated: fromTable,
+      };
+    }
     return {
       hits,
       took: { totalMs: round3(performance.now() - t0), encodeMs: round3(t1 - t0), searchMs: round3(t2 - t1) },
-      stats: {
-        docsScored: result.docsScored,
-        blocksScored: result.blocksScored,
-        blocksSkipped: result.blocksSkipped,
-        exact: result.exact,
-      },
+      stats,
       warnings,
     };
   }

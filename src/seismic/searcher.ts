@@ -16,7 +16,7 @@
 import type { SparseVector } from '../core/sparse-vector.js';
 import { TopK } from '../core/top-k.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
-import { NO_NEIGHBOUR, tunedParams, type SeismicIndex, type TunedParams } from './seismic-index.js';
+import { calibrationRows, NO_NEIGHBOUR, tunedParams, type CalibrationRow, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
 /** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
 export interface SeismicSearchOptions {
@@ -83,6 +83,11 @@ export class SeismicSearcher {
   /** Calibrated parameters for `targetRecall` (null when the index was built without calibration). */
   tuned(targetRecall: number): TunedParams | null {
     return tunedParams(this.index, targetRecall);
+  }
+
+  /** The whole calibration table (null when the index was built without calibration). */
+  calibration(): CalibrationRow[] | null {
+    return calibrationRows(this.index);
   }
 
   /** Approximate top-k of `query` (ids < dim; terms beyond the index's dim are ignored). */

@@ -147,7 +147,41 @@ const statsSchema = z
     nnz: z.number().int().meta(d('non-zero term weights over all live documents')),
     avgDocTerms: z.number().meta(d('mean non-zero terms per document')),
     bytes: z.number().int().meta(d('bytes on disk: WAL, manifest, dictionary, delete files and segments')),
-    estimatedRecall: z.number().nullable().meta(d('recall@k measured by the last calibration (0–1), null when never calibrated')),
+    estimatedRecall: z
+      .number()
+      .nullable()
+      .meta(
+        d(
+          'recall@10 the calibration measured for the setting chosen for search.targetRecall (0–1); null when no target is set or nothing was calibrated (see calibration)',
+        ),
+      ),
+    tuned: z
+      .object({
+        queryCut: z.number().int().meta(d('calibrated queryCut for search.targetRecall')),
+        heapFactor: z.number().meta(d('calibrated heapFactor for search.targetRecall')),
+      })
+      .nullable()
+      .meta(d('the setting a search with search.targetRecall uses; null without a target or a calibration')),
+    calibration: z
+      .object({
+        documents: z.number().int().meta(d('live documents of the calibrated segment (the largest one with an approximate index)')),
+        rows: z
+          .array(
+            z.object({
+              targetRecall: z.number().meta(d('recall target of the row')),
+              queryCut: z.number().int().meta(d('cheapest queryCut reaching it (with 95% confidence)')),
+              heapFactor: z.number().meta(d('heapFactor of that setting')),
+              estimatedRecall: z.number().meta(d('mean recall@10 of that setting over the calibration queries')),
+            }),
+          )
+          .meta(d('one row per calibrated target, targets ascending')),
+      })
+      .nullable()
+      .meta(
+        d(
+          'the recall calibration table (seal/optimize time; optimize calibrationQueries), shown whether or not search.targetRecall is set; null when no segment is calibrated',
+        ),
+      ),
   })
   .meta(d('index statistics'));
 
@@ -238,6 +272,18 @@ export const searchResponse = z.object({
       blocksScored: z.number().int().meta(d('index blocks evaluated')),
       blocksSkipped: z.number().int().meta(d('index blocks skipped by their summaries')),
       exact: z.boolean().meta(d('true when every segment was searched exhaustively (exact top-k)')),
+      tuned: z
+        .object({
+          targetRecall: z.number().meta(d('the recall target (params.targetRecall, else search.targetRecall)')),
+          queryCut: z.number().int().meta(d('queryCut used')),
+          heapFactor: z.number().meta(d('heapFactor used')),
+          estimatedRecall: z.number().nullable().meta(d("the calibrated row's measured recall@10; null without a calibration")),
+          calibrated: z
+            .boolean()
+            .meta(d('true when queryCut/heapFactor came from the calibration (false: given in params, or no calibration)')),
+        })
+        .optional()
+        .meta(d('present when a recall target applied: the setting it chose')),
     })
     .meta(d('work done')),
   warnings: z

@@ -42,6 +42,7 @@ import type {
   StoredFieldSet,
   StoreSearchOptions,
   StoreSearchResult,
+  StoreCalibration,
   StoreObserver,
   StoreStats,
   TermStats,
@@ -403,12 +404,24 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null {
+    const best = this.calibratedSegment();
+    return best === null ? null : (segmentReader(best).approximate?.tuned?.(targetRecall) ?? null);
+  }
+
+  calibration(): StoreCalibration | null {
+    const best = this.calibratedSegment();
+    const rows = best === null ? null : (segmentReader(best).approximate?.calibration?.() ?? null);
+    return best === null || rows === null ? null : { documents: best.liveDocs, rows };
+  }
+
+  /** The largest segment with an approximate index (whose table `tunedFor` reads), or null. */
+  private calibratedSegment(): LiveSegment | null {
     let best: LiveSegment | null = null;
     for (const s of this.segments) {
       // Only segments with a Seismic index are opened (a bulk load's deferred seals have none).
       if (s.hasApproximate && segmentReader(s).approximate?.tuned && (best === null || s.liveDocs > best.liveDocs)) best = s;
     }
-    return best === null ? null : (segmentReader(best).approximate?.tuned?.(targetRecall) ?? null);
+    return best;
   }
 
   termStats(): TermStats {

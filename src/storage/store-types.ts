@@ -138,6 +138,11 @@ export interface CollectionStore {
    */
   tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;
   /**
+   * The calibration table `tunedFor` reads (that of the largest calibrated segment) with the live documents of that
+   * segment; null when no segment carries one.
+   */
+  calibration(): StoreCalibration | null;
+  /**
    * Seals the memtable and merges all segments into one. With `calibrationQueries` the merged segment's
    * calibration is computed on them (a single segment is rebuilt for it when large enough for an approximate index).
    */
@@ -160,4 +165,12 @@ export interface StoreObserver {
   seal?(seconds: number, documents: number): void;
   /** One merge (background or optimize), seconds, and the live documents of the merged segment. */
   merge?(seconds: number, documents: number): void;
+}
+
+/** A segment's recall calibration as the API shows it (collection stats `calibration`). */
+export interface StoreCalibration {
+  /** Live documents of the calibrated segment the table comes from. */
+  documents: number;
+  /** Rows by target ascending: the setting chosen for each target and its measured mean recall@10. */
+  rows: { targetRecall: number; queryCut: number; heapFactor: number; estimatedRecall: number }[];
 }
