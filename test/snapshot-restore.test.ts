@@ -10,6 +10,7 @@
  * nothing is created.
  */
 import { appendFile, readdir, rm, unlink } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run-cli.js';
@@ -197,7 +198,19 @@ describe('snapshots', () => {
     expect(errorOf(await s.call('POST', '/v1/collections/nothing/snapshots')).code).toBe('NOT_FOUND');
   });
 
-  it('works through an alias and the CLI (local), into SPLADEX_SNAPSHOT_DIR', async () => {
+  it('two snapshots of one collection at once both complete', async () => {
+    s = await startTestServer();
+    await s.call('PUT', '/v1/collections/c', {});
+    await s.call('POST', '/v1/collections/c/documents', { documents: [{ id: 'a', text: 'common a' }] });
+    const [a, b] = await Promise.all([s.call('POST', '/v1/collections/c/snapshots'), s.call('POST', '/v1/collections/c/snapshots')]);
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    const ids = (await s.call('GET', '/v1/collections/c/snapshots')).json().snapshots.map((x: { id: string }) => x.id);
+    expect(ids.sort()).toEqual([a.json().id, b.json().id].sort());
+    for (const [i, id] of ids.entries())
+      expect((await s.call('POST', '/v1/collections/c/restore', { snapshot: id, as: `r${i}` })).statusCode).toBe(201);
+  });
+
+  it('works through an alias and the CLI (local and --url), into SPLADEX_SNAPSHOT_DIR', async () => {
     s = await startTestServer();
     await s.call('PUT', '/v1/collections/c', {});
     await s.call('POST', '/v1/collections/c/documents', { documents: [{ id: 'a', text: 'common a' }] });
@@ -205,7 +218,19 @@ describe('snapshots', () => {
     const viaAlias = await s.call('POST', '/v1/collections/live/snapshots');
     expect(viaAlias.json().collection).toBe('c');
     expect((await s.call('GET', '/v1/collections/live/snapshots')).json().snapshots).toHaveLength(1);
+    // The CLI over HTTP: snapshot, list, restore through a listening server.
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
     const dataDir = path.join(s.dataDir, 'index');
+    const remote = await cli(['snapshot', 'live', '--url', url], dataDir);
+    expect(remote.code, remote.stderr).toBe(0);
+    const remoteId = JSON.parse(remote.stdout).id as string;
+    expect(JSON.parse((await cli(['snapshot', 'c', '--list', '--url', url], dataDir)).stdout).snapshots).toHaveLength(2);
+    const remoteRestore = await cli(['restore', 'c', remoteId, '--as', 'over-http', '--url', url], dataDir);
+    expect(remoteRestore.code, remoteRestore.stderr).toBe(0);
+    expect(JSON.parse(remoteRestore.stdout)).toMatchObject({ name: 'over-http', documents: 1 });
+    const bad = await cli(['restore', 'c', remoteId, '--as', 'over-http', '--url', url], dataDir);
+    expect([bad.code, bad.stderr]).toEqual([1, 'spladex: error: CONFLICT: as: collection "over-http" exists; restore into a new name\n']);
     await s.app.close();
     await s.service.close();
 

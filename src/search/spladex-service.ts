@@ -531,12 +531,11 @@ export class SpladexService {
   async createSnapshot(name: string): Promise<SnapshotInfo & { tookMs: number }> {
     const c = this.get(name);
     const t0 = performance.now();
-    const info = await createSnapshot({
-      snapshotDir: this.snapshotDir,
-      collection: c.name,
-      collectionDir: this.collectionDir(c.name),
-      store: c.store,
-    });
+    // One snapshot of a collection at a time (each removes the `.tmp-*` a crashed one left); the key cannot be a
+    // collection name, so creates and deletes of the collection are not held up.
+    const info = await this.serialise(`\0snapshot:${c.name}`, () =>
+      createSnapshot({ snapshotDir: this.snapshotDir, collection: c.name, collectionDir: this.collectionDir(c.name), store: c.store }),
+    );
     const tookMs = performance.now() - t0;
     this.opts.logger.info({ collection: c.name, snapshot: info.id, documents: info.documents, ms: Math.round(tookMs) }, 'snapshot written');
     return { ...info, tookMs };
