@@ -66,7 +66,18 @@ describe('scoped keys', () => {
     expect((await s.call('GET', '/v1/collections/c', undefined, RO)).statusCode).toBe(200);
     expect((await s.call('POST', '/v1/encode', { texts: ['otters'] }, RO)).statusCode).toBe(200);
 
+    expect((await s.call('PUT', '/v1/aliases/live', { collection: 'c' }, RW)).statusCode).toBe(200);
+    const snap = await s.call('POST', '/v1/collections/c/snapshots', undefined, RW);
+    expect(snap.statusCode).toBe(201);
+    expect((await s.call('GET', '/v1/aliases', undefined, RO)).statusCode).toBe(200);
+    expect((await s.call('GET', '/v1/collections/c/snapshots', undefined, RO)).statusCode).toBe(200);
+    expect((await s.call('POST', '/v1/collections/live/search', { query: 'otters' }, RO)).statusCode).toBe(200);
+
     const writes: [string, string, unknown][] = [
+      ['PUT', '/v1/aliases/other', { collection: 'c' }],
+      ['DELETE', '/v1/aliases/live', undefined],
+      ['POST', '/v1/collections/c/snapshots', undefined],
+      ['POST', '/v1/collections/c/restore', { snapshot: snap.json().id, as: 'copy' }],
       ['POST', '/v1/collections/c/documents', docs],
       ['DELETE', '/v1/collections/c/documents/a', undefined],
       ['PUT', '/v1/collections/d', {}],
@@ -82,6 +93,8 @@ describe('scoped keys', () => {
     // Nothing was written: the document is still there, no collection d.
     expect((await s.call('GET', '/v1/collections/c/documents/a', undefined, RW)).statusCode).toBe(200);
     expect((await s.call('GET', '/v1/collections/d', undefined, RW)).statusCode).toBe(404);
+    expect((await s.call('GET', '/v1/collections/copy', undefined, RW)).statusCode).toBe(404);
+    expect((await s.call('GET', '/v1/aliases', undefined, RW)).json()).toEqual({ aliases: [{ alias: 'live', collection: 'c' }] });
     // A wrong key is still 401, an unknown route with the read key 404.
     expect((await s.call('GET', '/v1/collections', undefined, { authorization: 'Bearer nope' })).statusCode).toBe(401);
     expect((await s.call('POST', '/v1/nothing-here', {}, RO)).statusCode).toBe(404);
