@@ -208,6 +208,13 @@ describe('snapshots', () => {
     expect(ids.sort()).toEqual([a.json().id, b.json().id].sort());
     for (const [i, id] of ids.entries())
       expect((await s.call('POST', '/v1/collections/c/restore', { snapshot: id, as: `r${i}` })).statusCode).toBe(201);
+    // The snapshots outlive their collection.
+    expect((await s.call('DELETE', '/v1/collections/c')).statusCode).toBe(204);
+    expect((await s.call('GET', '/v1/collections/c/snapshots')).json().snapshots).toHaveLength(2);
+    expect((await s.call('POST', '/v1/collections/c/restore', { snapshot: ids[0], as: 'c' })).json()).toMatchObject({
+      name: 'c',
+      documents: 1,
+    });
   });
 
   it('works through an alias and the CLI (local and --url), into SPLADEX_SNAPSHOT_DIR', async () => {
