@@ -67,6 +67,7 @@ import {
   type LiveSegment,
 } from '../segment/live-segment.js';
 import { searchView } from './store-search.js';
+import { StoreView } from './store-view.js';
 import { matchesFilter } from '../filter/metadata-index.js';
 
 /** The store plus an explicit seal (e.g. the CLI's end of a bulk load, without optimize's full merge). */
@@ -376,6 +377,16 @@ class SegmentedStore implements SealableCollectionStore {
     this.checkOpen();
     const { config, memtable, frozen, segments, segTop } = this;
     return searchView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() }, query, options);
+  }
+
+  snapshot(): StoreView {
+    this.checkOpen();
+    const { config, memtable, frozen, segments, segTop } = this;
+    return new StoreView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() });
+  }
+
+  count(filter?: FilterInput | null): number {
+    return this.snapshot().count(filter);
   }
 
   private liveDocs(): number {

@@ -10,6 +10,7 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { FilterInput } from '../config/request-schemas.js';
 import type { DocWeighting, StoreDocument } from '../segment/document-types.js';
+import type { StoreView } from './store-view.js';
 
 export type { DocWeighting, StoreDocument };
 
@@ -61,12 +62,18 @@ export interface StoreSearchOptions {
   filter?: FilterInput | null;
   /** Attach each hit's weighted document vector (for explain and PRF). */
   withVectors?: boolean;
+  /** Cursor pages: only hits ranking strictly after (score, id) — score lower, or equal with a larger id. */
+  after?: { score: number; id: string } | null;
+  /** Attach these stored fields to each hit, read where the hit was found (point-in-time views use this). */
+  fields?: StoredFieldSet;
 }
 
 export interface StoreHit {
   id: string;
   score: number;
   vector?: SparseVector;
+  /** With `options.fields`. */
+  fields?: StoredFields;
 }
 
 export interface StoreSearchResult {
@@ -128,6 +135,13 @@ export interface CollectionStore {
    * restrict dense top-k to a filter. Filter semantics as in `search` (metadata-index.ts).
    */
   liveIds(filter?: FilterInput | null): string[];
+  /**
+   * A point-in-time view of the live documents (store-view.ts): searches, counts and id-ordered listings of it
+   * see the collection as it is now, whatever is written later. O(segments) to take; hold it as long as needed.
+   */
+  snapshot(): StoreView;
+  /** Live documents passing `filter` (all live documents when absent or null); deleted ones never count. */
+  count(filter?: FilterInput | null): number;
   termStats(): TermStats;
   stats(): StoreStats;
   /**
