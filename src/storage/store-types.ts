@@ -10,7 +10,6 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { FilterInput } from '../config/request-schemas.js';
 import type { DocWeighting, StoreDocument } from '../segment/document-types.js';
-import type { StoreView } from './store-view.js';
 
 export type { DocWeighting, StoreDocument };
 
@@ -84,6 +83,28 @@ export interface StoreSearchResult {
   exact: boolean;
 }
 
+/** Which parts of the documents `StoreSnapshot.list` returns. */
+export interface ListOptions {
+  /** Only ids > this (null: from the start). */
+  after: string | null;
+  limit: number;
+  filter?: FilterInput | null;
+  fields: StoredFieldSet;
+  /** Attach the weighted vector (else an empty one). */
+  vectors: boolean;
+  /** Attach the dense vector, when stored. */
+  dense: boolean;
+}
+
+/** A point-in-time view of a store (store-view.ts): its reads see the collection as of the moment it was taken. */
+export interface StoreSnapshot {
+  search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult;
+  /** Live documents of the view passing `filter` (all when absent). */
+  count(filter?: FilterInput | null): number;
+  /** Up to `limit` live documents with id > `after` passing `filter`, in id order. */
+  list(opts: ListOptions): StoreDocument[];
+}
+
 export interface TermStats {
   numDocs: number;
   avgdl: number;
@@ -139,7 +160,7 @@ export interface CollectionStore {
    * A point-in-time view of the live documents (store-view.ts): searches, counts and id-ordered listings of it
    * see the collection as it is now, whatever is written later. O(segments) to take; hold it as long as needed.
    */
-  snapshot(): StoreView;
+  snapshot(): StoreSnapshot;
   /** Live documents passing `filter` (all live documents when absent or null); deleted ones never count. */
   count(filter?: FilterInput | null): number;
   termStats(): TermStats;

@@ -14,7 +14,7 @@
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { TopK } from '../core/top-k.js';
 import type { FilterInput } from '../config/request-schemas.js';
-import type { StoreConfig, StoreDocument, StoredFieldSet, StoreSearchOptions, StoreSearchResult } from './store-types.js';
+import type { ListOptions, StoreConfig, StoreDocument, StoreSearchOptions, StoreSearchResult, StoreSnapshot } from './store-types.js';
 import type { Memtable, MemtableCut, MemtableView } from '../segment/memtable.js';
 import { activeFilter, deletedAt, segmentExcluded, segmentReader, type LiveSegment } from '../segment/live-segment.js';
 import { countBits, matchesFilter } from '../filter/metadata-index.js';
@@ -37,21 +37,8 @@ interface Listed {
   at: number;
 }
 
-/** Which parts of a listed document to read. */
-export interface ListOptions {
-  /** Only ids > this (null: from the start). */
-  after: string | null;
-  limit: number;
-  filter?: FilterInput | null;
-  fields: StoredFieldSet;
-  /** Attach the weighted vector. */
-  vectors: boolean;
-  /** Attach the dense vector, when stored. */
-  dense: boolean;
-}
-
 /** A point-in-time view (see the file comment). */
-export class StoreView {
+export class StoreView implements StoreSnapshot {
   private readonly parts: StoreViewParts;
   private readonly memCut: MemtableCut;
   private readonly frozenCut: MemtableCut | null;
