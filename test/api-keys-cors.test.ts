@@ -72,6 +72,8 @@ describe('scoped keys', () => {
     expect((await s.call('GET', '/v1/aliases', undefined, RO)).statusCode).toBe(200);
     expect((await s.call('GET', '/v1/collections/c/snapshots', undefined, RO)).statusCode).toBe(200);
     expect((await s.call('POST', '/v1/collections/live/search', { query: 'otters' }, RO)).statusCode).toBe(200);
+    expect((await s.call('POST', '/v1/collections/c/count', {}, RO)).json()).toEqual({ count: 1 });
+    expect((await s.call('GET', '/v1/collections/c/documents?limit=10', undefined, RO)).statusCode).toBe(200);
 
     const writes: [string, string, unknown][] = [
       ['PUT', '/v1/aliases/other', { collection: 'c' }],
@@ -79,6 +81,8 @@ describe('scoped keys', () => {
       ['POST', '/v1/collections/c/snapshots', undefined],
       ['POST', '/v1/collections/c/restore', { snapshot: snap.json().id, as: 'copy' }],
       ['POST', '/v1/collections/c/documents', docs],
+      ['POST', '/v1/collections/c/documents/delete', { ids: ['a'] }],
+      ['PATCH', '/v1/collections/c/documents/a', { metadata: { x: 1 } }],
       ['DELETE', '/v1/collections/c/documents/a', undefined],
       ['PUT', '/v1/collections/d', {}],
       ['DELETE', '/v1/collections/c', undefined],

@@ -48,7 +48,7 @@ describe('OpenAPI document (/docs/json)', () => {
 
   it('documents every route the app registered, and only those', () => {
     const routes = apiRoutes();
-    expect(routes.length).toBe(20);
+    expect(routes.length).toBe(24);
     for (const r of routes) expect(doc.paths[openApiPath(r.url)]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined();
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     expect(documented.sort()).toEqual(routes.map((r) => `${r.method} ${openApiPath(r.url)}`).sort());
@@ -98,7 +98,10 @@ describe('OpenAPI document (/docs/json)', () => {
   it('gives every body route an example that passes the route’s own zod schema', () => {
     const withBody = apiRoutes().filter((r) => isZodSchema(r.schema?.body));
     expect(withBody.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+      'PATCH /v1/collections/:name/documents/:id',
+      'POST /v1/collections/:name/count',
       'POST /v1/collections/:name/documents',
+      'POST /v1/collections/:name/documents/delete',
       'POST /v1/collections/:name/optimize',
       'POST /v1/collections/:name/restore',
       'POST /v1/collections/:name/search',

@@ -48,6 +48,9 @@ export const EnvSchema = z.object({
   SPLADEX_MAX_RESPONSE_HITS: intFrom(DEFAULT_LIMITS.maxResponseHits, 1),
   SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS: intFrom(DEFAULT_LIMITS.maxResponseExplainTerms, 0),
   SPLADEX_MAX_RESPONSE_INCLUDED_HITS: intFrom(DEFAULT_LIMITS.maxResponseIncludedHits, 0),
+  SPLADEX_MAX_RESULT_WINDOW: intFrom(DEFAULT_LIMITS.maxResultWindow, 1),
+  SPLADEX_MAX_CURSORS: intFrom(DEFAULT_LIMITS.maxCursors, 1),
+  SPLADEX_CURSOR_TTL_MS: intFrom(DEFAULT_LIMITS.cursorTtlMs, 1000),
 });
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -133,6 +136,9 @@ export interface EnvConfig {
   maxResponseHits: number;
   maxResponseExplainTerms: number;
   maxResponseIncludedHits: number;
+  maxResultWindow: number;
+  maxCursors: number;
+  cursorTtlMs: number;
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -172,5 +178,8 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     maxResponseHits: e.SPLADEX_MAX_RESPONSE_HITS,
     maxResponseExplainTerms: e.SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS,
     maxResponseIncludedHits: e.SPLADEX_MAX_RESPONSE_INCLUDED_HITS,
+    maxResultWindow: e.SPLADEX_MAX_RESULT_WINDOW,
+    maxCursors: e.SPLADEX_MAX_CURSORS,
+    cursorTtlMs: e.SPLADEX_CURSOR_TTL_MS,
   };
 }

@@ -100,7 +100,7 @@ export async function createSnapshot(opts: CreateSnapshotOptions): Promise<Snaps
   const tmp = path.join(root, `.tmp-${id}`);
   await fs.mkdir(tmp);
   try {
-    const store = await opts.store.snapshot(path.join(tmp, 'store'));
+    const store = await opts.store.writeSnapshot(path.join(tmp, 'store'));
     const files = store.files.map((f) => `store/${f}`);
     await copyDurably(path.join(opts.collectionDir, COLLECTION_FILE), path.join(tmp, COLLECTION_FILE));
     files.push(COLLECTION_FILE);

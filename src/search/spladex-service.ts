@@ -21,10 +21,21 @@ import { fsyncDir as fsyncDirOf, writeFileAtomic } from '../core/atomic-file.js'
 import { findIllFormed, ILL_FORMED_MESSAGE } from '../core/well-formed.js';
 import { TimeSlicer } from '../core/time-slice.js';
 import { CollectionConfigSchema, COLLECTION_NAME_RE, type CollectionConfig } from '../config/index-config.js';
-import { DEFAULT_LIMITS, optimizeRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import {
+  CountRequestSchema,
+  DEFAULT_LIMITS,
+  deleteRequestSchema,
+  optimizeRequestSchema,
+  patchRequestSchema,
+  type EncodeRequest,
+  type Limits,
+  type ScrollRequest,
+  type SearchRequest,
+} from '../config/request-schemas.js';
 import { openCollectionStore } from '../storage/collection-store.js';
 import type { StoreConfig } from '../storage/store-types.js';
 import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
+import type { ScrollPage } from './document-ops.js';
 import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
 import { openEncoder } from '../encoders/registry.js';
 import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
@@ -471,6 +482,29 @@ export class SpladexService {
 
   async deleteDocument(name: string, id: string): Promise<void> {
     return this.get(name).delete(id);
+  }
+
+  /** `body`: `{filter?}` (CountRequestSchema), validated here for the library door. */
+  countDocuments(name: string, body: unknown = {}): { count: number } {
+    const c = this.get(name);
+    return c.count(parseOrThrow(CountRequestSchema, body ?? {}).filter);
+  }
+
+  /** `body`: `{ids}` or `{filter}` (deleteRequestSchema). */
+  async deleteDocuments(name: string, body: unknown): Promise<{ deleted: number }> {
+    const c = this.get(name);
+    return c.deleteMany(parseOrThrow(deleteRequestSchema(this.limits), body));
+  }
+
+  /** `body`: the fields to change (patchRequestSchema); returns the stored document. */
+  async patchDocument(name: string, id: string, body: unknown): Promise<DocumentView> {
+    const c = this.get(name);
+    return c.patch(id, parseOrThrow(patchRequestSchema(this.limits), body));
+  }
+
+  /** One page of documents in id order (API.md "Scroll"). */
+  listDocuments(name: string, req: ScrollRequest): ScrollPage {
+    return this.get(name).scroll(req);
   }
 
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {

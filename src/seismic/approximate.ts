@@ -19,7 +19,14 @@ import { SeismicSearcher } from './searcher.js';
 export interface ApproximateSearcher {
   search(
     query: SparseVector,
-    opts: { k: number; queryCut: number; heapFactor: number; nKnn: number; excluded: Uint32Array | null },
+    opts: {
+      k: number;
+      queryCut: number;
+      heapFactor: number;
+      nKnn: number;
+      excluded: Uint32Array | null;
+      after?: { score: number; ord: number } | null;
+    },
   ): { ords: Int32Array; scores: Float32Array; docsScored: number; blocksScored: number; blocksSkipped: number };
   /** Seal-time calibrated (queryCut, heapFactor) for a recall target; null when the segment carries no table. */
   tuned?(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;

@@ -25,6 +25,8 @@ export interface SeismicSearchOptions {
   heapFactor: number;
   nKnn: number;
   excluded: Uint32Array | null;
+  /** Cursor pages: only docs ranking strictly after (score, ord) are returned (TopK's gate). */
+  after?: { score: number; ord: number } | null;
 }
 
 /** Result: ords best first (ties: ord ascending), their exact scores, and work counters. */
@@ -95,6 +97,8 @@ export class SeismicSearcher {
     const { k, heapFactor, excluded } = opts;
     const heap = this.heap;
     heap.reset(k);
+    if (opts.after != null) heap.setAfter(opts.after.score, opts.after.ord);
+    else heap.clearAfter();
     if (++this.epoch === 0xffffffff) {
       this.visited.fill(0);
       this.epoch = 1;

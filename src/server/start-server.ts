@@ -81,6 +81,9 @@ export async function startServer(env: Record<string, string | undefined>, optio
       maxResponseHits: config.maxResponseHits,
       maxResponseExplainTerms: config.maxResponseExplainTerms,
       maxResponseIncludedHits: config.maxResponseIncludedHits,
+      maxResultWindow: config.maxResultWindow,
+      maxCursors: config.maxCursors,
+      cursorTtlMs: config.cursorTtlMs,
     },
   });
   let app: FastifyInstance;

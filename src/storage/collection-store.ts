@@ -55,7 +55,7 @@ import { DfTable } from '../segment/term-stats.js';
 import { WalWriter, parseWalName, replayWal, walPath } from './wal.js';
 import { encodeDeleteRecord, encodeUpsertRecord, type WalRecord } from './wal-codec.js';
 import { loadManifest, MANIFEST_FILE, removeUnreferencedFiles, saveManifest, type Manifest } from './manifest.js';
-import { writeStoreFiles, type StoreSnapshot } from './store-snapshot.js';
+import { writeStoreFiles, type StoreSnapshotFiles } from './store-snapshot.js';
 import { acquireDirLock, type DirLock } from './lock.js';
 import { writeSectionFileAtomic } from '../core/section-file.js';
 import { runJob, type SealMode } from '../segment/seal-runner.js';
@@ -70,6 +70,7 @@ import {
   type LiveSegment,
 } from '../segment/live-segment.js';
 import { searchView } from './store-search.js';
+import { StoreView } from './store-view.js';
 import { matchesFilter } from '../filter/metadata-index.js';
 
 /** The store plus an explicit seal (e.g. the CLI's end of a bulk load, without optimize's full merge). */
@@ -387,6 +388,16 @@ class SegmentedStore implements SealableCollectionStore {
     return searchView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() }, query, options);
   }
 
+  snapshot(): StoreView {
+    this.checkOpen();
+    const { config, memtable, frozen, segments, segTop } = this;
+    return new StoreView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() });
+  }
+
+  count(filter?: FilterInput | null): number {
+    return this.snapshot().count(filter);
+  }
+
   private liveDocs(): number {
     let n = this.memtable.size + (this.frozen?.size ?? 0);
     for (const s of this.segments) n += s.liveDocs;
@@ -493,7 +504,7 @@ class SegmentedStore implements SealableCollectionStore {
     return { segments: this.segments.length, tookMs: performance.now() - t0 };
   }
 
-  snapshot(targetDir: string): Promise<StoreSnapshot> {
+  writeSnapshot(targetDir: string): Promise<StoreSnapshotFiles> {
     this.checkOpen();
     // Inside the chain: no seal or merge replaces the manifest or removes files while they are linked.
     return this.enqueue(async () => {

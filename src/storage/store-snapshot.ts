@@ -1,5 +1,5 @@
 /**
- * The file side of a store snapshot (collection-store.ts `snapshot()` decides *which* files, inside its seal/merge
+ * The file side of a store snapshot (collection-store.ts `writeSnapshot()` decides *which* files, inside its seal/merge
  * chain, right after a WAL rotation that is the snapshot point): every file the manifest references and every WAL
  * generation from the manifest's up to the point is put into the target directory. Immutable files — segment
  * files, delete bitmaps, the dictionary and MANIFEST.json, which are only ever replaced by rename, never written
@@ -14,7 +14,7 @@ import { asStorageError } from '../core/errors.js';
 import { fsyncDir } from '../core/section-file.js';
 
 /** What a store snapshot holds, for the caller's SNAPSHOT.json. */
-export interface StoreSnapshot {
+export interface StoreSnapshotFiles {
   /** WAL generation the store switched to at the snapshot point (every earlier record is in the snapshot). */
   walGeneration: number;
   /** Live documents at the snapshot point. */
