@@ -79,7 +79,7 @@ export function renderCollectionPanel(dl, info) {
     ['Avg. terms per document', formatNumber(s.avgDocTerms)],
     ['Size on disk', formatBytes(s.bytes)],
     ['Estimated recall', recall],
-    ['Calibration (target: setting, recall)', calibration],
+    ['Calibration', calibration],
     ['Encoder', c.encoder ?? '—'],
     ['Query encoder', c.queryEncoder ?? c.encoder ?? '—'],
     ['Dense part', c.dense ? `${c.dense.dim} dims, ${c.dense.metric}${c.dense.encoder ? `, ${c.dense.encoder}` : ''}` : 'none'],
