@@ -50,6 +50,11 @@ describe('aliases', () => {
     expect(w.json()).toEqual({ indexed: 1, errors: [] });
     expect((await s.call('GET', '/v1/collections/v1/documents/via-alias')).statusCode).toBe(200);
     expect((await s.call('GET', '/v1/collections/v2/documents/via-alias')).statusCode).toBe(404);
+    expect((await s.call('POST', '/v1/collections/live/count', {})).json()).toEqual({ count: 2 });
+    const scroll = await s.call('GET', '/v1/collections/live/documents?limit=10');
+    expect(scroll.json().documents.map((d: { id: string }) => d.id)).toEqual(['v1-a', 'via-alias']);
+    expect((await s.call('PATCH', '/v1/collections/live/documents/via-alias', { metadata: { lang: 'de' } })).statusCode).toBeLessThan(300);
+    expect((await s.call('GET', '/v1/collections/v1/documents/via-alias')).json().metadata).toEqual({ lang: 'de' });
     expect((await s.call('DELETE', '/v1/collections/live/documents/via-alias')).statusCode).toBe(204);
     expect((await s.call('POST', '/v1/collections/live/optimize', {})).statusCode).toBe(200);
 

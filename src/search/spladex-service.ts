@@ -499,7 +499,9 @@ export class SpladexService {
   /** `body`: the fields to change (patchRequestSchema); returns the stored document. */
   async patchDocument(name: string, id: string, body: unknown): Promise<DocumentView> {
     const c = this.get(name);
-    return c.patch(id, parseOrThrow(patchRequestSchema(this.limits), body));
+    const doc = await c.patch(id, parseOrThrow(patchRequestSchema(this.limits), body));
+    this.emit({ kind: 'indexed', collection: c.name, documents: 1 });
+    return doc;
   }
 
   /** One page of documents in id order (API.md "Scroll"). */
