@@ -1,6 +1,7 @@
 /**
- * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | models | eval |
- * bench`, prints help, and maps failures to exit codes — 0 ok, 1 failure (one line `spladex: error: CODE: message`),
+ * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | models | snapshot |
+ * restore | eval | bench`, prints help, and maps failures to exit codes — 0 ok, 1 failure (one line
+ * `spladex: error: CODE: message`),
  * 2 usage (`spladex: usage: ...`). Returns null for `serve`, which keeps the process running.
  * `serve`, `eval` and `bench` run code that lives above src/cli/ (the server, the evaluation and benchmarks), so
  * the process entry (src/cli/main.ts, a composition root like src/main.ts) hands them in as `OuterCommands`.
@@ -9,7 +10,15 @@
 import { isOutOfSpace, isSpladexError } from '../core/errors.js';
 import { loadEnv, type EnvConfig } from '../config/env.js';
 import { loadHubEnv } from '../config/hub-env.js';
-import { encodeCommand, indexCommand, inspectCommand, optimizeCommand, searchCommand } from './commands.js';
+import {
+  encodeCommand,
+  indexCommand,
+  inspectCommand,
+  optimizeCommand,
+  restoreCommand,
+  searchCommand,
+  snapshotCommand,
+} from './commands.js';
 import { modelsCommand } from './models-command.js';
 import { UsageError, parseCommandArgs, intOption, type CliIo } from './usage.js';
 
@@ -25,6 +34,8 @@ commands:
   encode "text"                 show the sparse vector of a text
   inspect <collection>          open, verify checksums, print configuration and statistics
   models pull|list|rm           encoder directories from the Hugging Face Hub (pull org/repo [--name N])
+  snapshot <collection>         snapshot a collection while it serves [--list]
+  restore <collection> <id> --as NEW   restore a snapshot into a new collection (checksums verified)
   eval --dataset DIR            BEIR evaluation (same as npm run beir)
   bench                         synthetic benchmark (same as npm run bench)
 
@@ -116,6 +127,8 @@ export async function runCli(
     encode: encodeCommand,
     inspect: inspectCommand,
     models: (a, e, o) => modelsCommand(a, e, o, loadHubEnv(rawEnv)),
+    snapshot: snapshotCommand,
+    restore: restoreCommand,
     eval: (a, e, o) => evalCommand(a, e, o, outer),
     bench: (a, _e, o) => benchCommand(a, o, outer),
   };

@@ -38,6 +38,15 @@ function fakeClient(opts: { exists?: boolean; rejectId?: string } = {}) {
     async search() {
       throw new SpladexError('INTERNAL', 'unused');
     },
+    async snapshot() {
+      throw new SpladexError('INTERNAL', 'unused');
+    },
+    async listSnapshots() {
+      throw new SpladexError('INTERNAL', 'unused');
+    },
+    async restore() {
+      throw new SpladexError('INTERNAL', 'unused');
+    },
     async optimize() {
       return { segments: 1, tookMs: 0 };
     },

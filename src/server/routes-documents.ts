@@ -1,13 +1,31 @@
 /**
  * Document routes (API.md "Documents"): batch upsert (JSON `{documents}` or NDJSON, ≤ maxDocsPerRequest;
  * each document validated by the service so valid ones are indexed and bad ones reported per index; durable
- * when answered), get by id (`?vector=true` adds the token map), delete by id (204 / 404).
+ * when answered), get by id (`?vector=true` adds the token map), delete by id (204 / 404), count, bulk delete
+ * by ids or filter, PATCH (partial update) and the scroll listing (`GET …/documents`, id order, cursors).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Limits } from '../config/request-schemas.js';
+import { invalidArgument } from '../core/errors.js';
+import {
+  CountRequestSchema,
+  deleteRequestSchema,
+  FilterSchema,
+  MAX_SCROLL_LIMIT,
+  patchRequestSchema,
+  type Limits,
+  type ScrollRequest,
+} from '../config/request-schemas.js';
+import { parseOrThrow } from '../config/zod-errors.js';
 import type { ServerService } from './service-port.js';
 import {
   collectionParamsSchema,
+  countExample,
+  countResponse,
+  deleteExample,
+  deleteResponse,
+  patchExample,
+  scrollQuerySchema,
+  scrollResponse,
   documentParamsSchema,
   documentResponse,
   getDocumentQuerySchema,
@@ -62,6 +80,66 @@ export function registerDocumentRoutes(fastify: FastifyInstance, service: Server
     },
   );
 
+  app.patch(
+    '/v1/collections/:name/documents/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Partial update: merge metadata (null removes a key), replace title/text (re-encoded) or vectors',
+        params: documentParamsSchema(limits),
+        body: patchRequestSchema(limits).meta({ examples: [patchExample] }),
+        response: responses({ 200: documentResponse }),
+      },
+    },
+    async (request) => service.patchDocument(request.params.name, request.params.id, request.body),
+  );
+
+  app.post(
+    '/v1/collections/:name/documents/delete',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete documents by ids or by a metadata filter',
+        params: collectionParamsSchema,
+        body: deleteRequestSchema(limits).meta({ examples: [deleteExample] }),
+        response: responses({ 200: deleteResponse }),
+      },
+    },
+    async (request) => service.deleteDocuments(request.params.name, request.body),
+  );
+
+  app.post(
+    '/v1/collections/:name/count',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Count live documents, optionally those passing a metadata filter',
+        params: collectionParamsSchema,
+        body: CountRequestSchema.meta({ examples: [countExample] }),
+        response: responses({ 200: countResponse }),
+      },
+    },
+    async (request) => service.countDocuments(request.params.name, request.body ?? {}),
+  );
+
+  app.get(
+    '/v1/collections/:name/documents',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'List documents in id order, page by page on a point in time (scroll / export)',
+        params: collectionParamsSchema,
+        querystring: scrollQuerySchema,
+        response: responses({ 200: scrollResponse }),
+      },
+    },
+    async (request) => service.listDocuments(request.params.name, toScrollRequest(request.query)),
+  );
+
   app.delete(
     '/v1/collections/:name/documents/:id',
     {
@@ -78,4 +156,36 @@ export function registerDocumentRoutes(fastify: FastifyInstance, service: Server
       return reply.code(204).send();
     },
   );
+}
+
+/** The scroll query string as a ScrollRequest; INVALID_ARGUMENT naming `querystring.<field>`. */
+function toScrollRequest(q: {
+  limit?: string;
+  cursor?: string;
+  include?: string;
+  vector?: string;
+  filter?: string;
+  format?: 'view' | 'upsert';
+}): ScrollRequest {
+  const req: ScrollRequest = {};
+  if (q.limit !== undefined) {
+    const n = Number(q.limit);
+    if (n < 1 || n > MAX_SCROLL_LIMIT)
+      throw invalidArgument('querystring.limit', `must be from 1 to ${MAX_SCROLL_LIMIT} (documents per page)`);
+    req.limit = n;
+  }
+  if (q.cursor !== undefined) req.cursor = q.cursor;
+  if (q.include !== undefined) req.include = q.include.split(',') as ScrollRequest['include'];
+  if (q.vector !== undefined) req.vector = q.vector === 'true' || q.vector === '1';
+  if (q.format !== undefined) req.format = q.format;
+  if (q.filter !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(q.filter);
+    } catch {
+      throw invalidArgument('querystring.filter', 'must be a JSON filter object (URL-encoded)');
+    }
+    req.filter = parseOrThrow(FilterSchema, json, 'querystring.filter');
+  }
+  return req;
 }

@@ -4,7 +4,8 @@
  * `SpladexService` and the compiler checks it fits. Return values the server only forwards are typed loosely.
  * Every method throws `SpladexError` (INVALID_ARGUMENT, NOT_FOUND, CONFLICT, BUSY, CORRUPT_INDEX, INTERNAL).
  */
-import type { EncodeRequest, Limits, SearchRequest } from '../config/request-schemas.js';
+import type { EncodeRequest, Limits, ScrollRequest, SearchRequest } from '../config/request-schemas.js';
+import type { EngineObserver } from '../search/engine-events.js';
 
 /** Per-collection numbers that feed the Prometheus gauges. */
 export interface ServiceMetricsSnapshot {
@@ -28,9 +29,21 @@ export interface ServerService {
   ): Promise<{ indexed: number; errors: { index: number; id?: string; code: string; message: string }[] }>;
   getDocument(name: string, id: string, withVector: boolean): unknown;
   deleteDocument(name: string, id: string): Promise<void>;
+  countDocuments(name: string, body?: unknown): { count: number };
+  deleteDocuments(name: string, body: unknown): Promise<{ deleted: number }>;
+  patchDocument(name: string, id: string, body: unknown): Promise<unknown>;
+  listDocuments(name: string, req: ScrollRequest): { documents: unknown[]; nextCursor: string | null };
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
   encode(req: EncodeRequest): Promise<unknown>;
+  createSnapshot(name: string): Promise<{ id: string; tookMs: number }>;
+  listSnapshots(name: string): Promise<{ snapshots: unknown[] }>;
+  restoreSnapshot(name: string, req: { snapshot: string; as: string }): Promise<unknown>;
+  listAliases(): { aliases: { alias: string; collection: string }[] };
+  putAlias(alias: string, collection: string): Promise<{ alias: string; collection: string; previous: string | null }>;
+  deleteAlias(alias: string): Promise<void>;
   metricsSnapshot(): ServiceMetricsSnapshot;
+  /** Subscribes to engine events (documents indexed, WAL syncs, seals, merges); returns the unsubscribe. */
+  addObserver(observer: EngineObserver): () => void;
   close(): Promise<void>;
 }

@@ -72,6 +72,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
     role: 'server',
+    snapshotDir: config.snapshotDir,
     limits: {
       maxMetadataKeys: config.maxMetadataKeys,
       maxMetadataBytes: config.maxMetadataBytes,
@@ -80,6 +81,9 @@ export async function startServer(env: Record<string, string | undefined>, optio
       maxResponseHits: config.maxResponseHits,
       maxResponseExplainTerms: config.maxResponseExplainTerms,
       maxResponseIncludedHits: config.maxResponseIncludedHits,
+      maxResultWindow: config.maxResultWindow,
+      maxCursors: config.maxCursors,
+      cursorTtlMs: config.cursorTtlMs,
     },
   });
   let app: FastifyInstance;
@@ -89,7 +93,8 @@ export async function startServer(env: Record<string, string | undefined>, optio
     app = await buildApp({
       service,
       logger,
-      apiKey: config.apiKey,
+      apiKeys: config.apiKeys,
+      corsOrigins: config.corsOrigins,
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS,
@@ -166,7 +171,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     throw new StoppedBeforeReady();
   }
   logger.info(
-    { host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir, auth: config.apiKey !== undefined },
+    { host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir, auth: config.apiKeys.length > 0 },
     'spladex listening',
   );
   return { app, url, logger, close };
