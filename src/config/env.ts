@@ -41,6 +41,15 @@ export const EnvSchema = z.object({
   SPLADEX_MAX_RESPONSE_HITS: intFrom(DEFAULT_LIMITS.maxResponseHits, 1),
   SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS: intFrom(DEFAULT_LIMITS.maxResponseExplainTerms, 0),
   SPLADEX_MAX_RESPONSE_INCLUDED_HITS: intFrom(DEFAULT_LIMITS.maxResponseIncludedHits, 0),
+  /** Cluster mode (docs/CLUSTER.md): comma-separated NATS server URLs; unset = the single process. */
+  SPLADEX_NATS_URL: z.string().optional(),
+  /** This node's name in the cluster (a NATS subject token); default: the host name. */
+  SPLADEX_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (1-64)')
+    .optional(),
+  /** The URL other nodes and clients reach this node's HTTP API at; default: the bound address. */
+  SPLADEX_ADVERTISE_URL: z.string().url().optional(),
 });
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -86,6 +95,25 @@ export interface EnvConfig {
   maxResponseHits: number;
   maxResponseExplainTerms: number;
   maxResponseIncludedHits: number;
+  /** Cluster mode settings; null without SPLADEX_NATS_URL. */
+  cluster: ClusterEnv | null;
+}
+
+export interface ClusterEnv {
+  natsUrls: string[];
+  /** undefined: the host name. */
+  nodeId: string | undefined;
+  /** undefined: the bound address. */
+  advertiseUrl: string | undefined;
+}
+
+function clusterEnv(e: z.infer<typeof EnvSchema>): ClusterEnv | null {
+  const urls = (e.SPLADEX_NATS_URL ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (urls.length === 0) return null;
+  return { natsUrls: urls, nodeId: e.SPLADEX_NODE_ID, advertiseUrl: e.SPLADEX_ADVERTISE_URL };
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -122,5 +150,6 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     maxResponseHits: e.SPLADEX_MAX_RESPONSE_HITS,
     maxResponseExplainTerms: e.SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS,
     maxResponseIncludedHits: e.SPLADEX_MAX_RESPONSE_INCLUDED_HITS,
+    cluster: clusterEnv(e),
   };
 }

@@ -26,6 +26,7 @@ import { hostName, registerHostCheck, registerMediaTypeCheck } from './edge-guar
 import { registerErrorHandling, sendError } from './error-handler.js';
 import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { registerClusterRoutes } from './routes-cluster.js';
 import { registerCollectionRoutes } from './routes-collections.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerOpsRoutes } from './routes-ops.js';
@@ -157,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerCollectionRoutes(app, service, options.dataDir);
   registerDocumentRoutes(app, service, limits);
   registerSearchRoutes(app, service, { metrics, limits, requestTimeoutMs });
+  registerClusterRoutes(app, service);
 
   await app.ready();
   return app;

@@ -61,6 +61,12 @@ export interface StoreSearchOptions {
   filter?: FilterInput | null;
   /** Attach each hit's weighted document vector (for explain and PRF). */
   withVectors?: boolean;
+  /**
+   * bm25 only: the avgdl memtable documents are weighted with instead of this store's own (cluster mode's `dfs`
+   * search passes the collection-wide avgdl so a shard scores as the whole collection would; sealed segments
+   * keep the avgdl baked in at their seal).
+   */
+  avgdl?: number;
 }
 
 export interface StoreHit {
