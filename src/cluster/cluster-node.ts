@@ -464,16 +464,29 @@ export class ClusterNode {
             return {
               shard,
               lastSeq: last,
-              replicas: nodes.map((node) => {
-                const r = state.report(node, local);
-                return {
-                  node,
-                  live: state.isLive(node, now),
-                  applied: r?.applied ?? null,
-                  lag: r === undefined ? null : Math.max(0, last - r.applied),
-                  failed: r?.failed ?? null,
-                };
-              }),
+              replicas: await Promise.all(
+                nodes.map(async (node) => {
+                  const r = state.report(node, local);
+                  // Asked now (the heartbeat's figure is up to HEARTBEAT_MS old); the heartbeat's when it does not answer.
+                  const applied = state.isLive(node, now)
+                    ? await this.need()
+                        .caller.callNode<{ applied: number }>(
+                          node,
+                          { op: 'waitApplied', collection: spec.name, shard, seq: 0, timeoutMs: 0 },
+                          1000,
+                        )
+                        .then((a) => a.applied)
+                        .catch(() => r?.applied ?? null)
+                    : (r?.applied ?? null);
+                  return {
+                    node,
+                    live: state.isLive(node, now),
+                    applied,
+                    lag: applied === null ? null : Math.max(0, last - applied),
+                    failed: r?.failed ?? null,
+                  };
+                }),
+              ),
             };
           }),
         ),

@@ -74,10 +74,28 @@ export async function openNatsLink(servers: string[], name: string, timeoutMs = 
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
   });
-  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  // Right after a NATS node (re)starts, the JetStream API can answer "not enabled" until the meta leader is
+  // known: retry within the deadline.
+  const deadline = Date.now() + timeoutMs;
+  let jsm: JetStreamManager;
+  for (;;) {
+    try {
+      jsm = await jetstreamManager(nc, { timeout: 5000 });
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await nc.close();
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   const js = jetstream(nc, { timeout: 5000 });
   return new Link(nc, js, jsm, servers.length);
 }
+
+/** How long a publish is retried across a stream leader election before the write answers BUSY, ms. */
+const PUBLISH_RETRY_MS = 10_000;
 
 class Link implements NatsLink {
   private readonly subs: Subscription[] = [];
@@ -97,7 +115,7 @@ class Link implements NatsLink {
     try {
       await this.jsm.streams.info(name);
     } catch {
-      await this.jsm.streams.add({ name, subjects, num_replicas: replicas });
+      await retrying(() => this.jsm.streams.add({ name, subjects, num_replicas: replicas }));
     }
   }
 
@@ -111,7 +129,9 @@ class Link implements NatsLink {
 
   async publish(subject: string, data: Uint8Array, msgId: string): Promise<number> {
     try {
-      const ack = await this.js.publish(subject, data, { msgID: msgId, timeout: 5000 });
+      // During a stream leader election the publish finds no responders or times out: retry with the same
+      // message id (JetStream's duplicate window drops a second copy) for up to PUBLISH_RETRY_MS.
+      const ack = await retrying(() => this.js.publish(subject, data, { msgID: msgId, timeout: 2000 }), PUBLISH_RETRY_MS);
       return ack.seq;
     } catch (err) {
       throw new SpladexError('BUSY', `the cluster log did not acknowledge the write (${(err as Error).message}); retry`, {
@@ -150,10 +170,11 @@ class Link implements NatsLink {
   }
 
   async bucket(name: string, opts: { ttlMs?: number; replicas: number }): Promise<KvBucket> {
-    const kv: KV = await new Kvm(this.nc).create(name, { history: 1, replicas: opts.replicas, ttl: opts.ttlMs ?? 0 });
+    // A cluster still forming answers "no suitable peers for placement": retry for a while.
+    const kv: KV = await retrying(() => new Kvm(this.nc).create(name, { history: 1, replicas: opts.replicas, ttl: opts.ttlMs ?? 0 }));
     return {
       async put(key, value) {
-        await kv.put(key, value);
+        await retrying(() => kv.put(key, value), 10_000);
       },
       async create(key, value) {
         try {
@@ -218,5 +239,18 @@ class Link implements NatsLink {
   async close(): Promise<void> {
     for (const s of this.subs) s.unsubscribe();
     await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+/** Runs `fn` until it succeeds or `timeoutMs` passes (then rethrows its last error). */
+async function retrying<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }

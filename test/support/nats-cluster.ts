@@ -109,10 +109,21 @@ export async function startNatsCluster(size = 3, timeoutMs = 30_000): Promise<Na
 
   const waitReady = async (ms = timeoutMs) => {
     const healthy = await pollUntil(async () => {
-      for (const n of running()) {
-        const res = await fetch(`http://127.0.0.1:${n.httpPort}/healthz`);
-        if (res.status !== 200) return false;
+      const up = running();
+      let leaderSeesAll = false;
+      for (const n of up) {
+        if ((await fetch(`http://127.0.0.1:${n.httpPort}/healthz`)).status !== 200) return false;
+        // Every running peer current in the meta group (only the leader lists them), so R3 assets can be placed.
+        const jsz = (await (await fetch(`http://127.0.0.1:${n.httpPort}/jsz`)).json()) as {
+          meta_cluster?: { leader?: string; replicas?: { current: boolean; offline?: boolean }[] };
+        };
+        const meta = jsz.meta_cluster;
+        if (meta?.leader === undefined || meta.leader === '') return false;
+        if (meta.leader === n.name) {
+          leaderSeesAll = (meta.replicas ?? []).filter((r) => r.current && r.offline !== true).length + 1 >= up.length;
+        }
       }
+      if (!leaderSeesAll) return false;
       return true;
     }, ms);
     if (!healthy)
