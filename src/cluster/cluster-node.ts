@@ -92,6 +92,8 @@ export class ClusterNode {
     this.heartbeatTimer = setInterval(() => {
       void this.heartbeat().catch((err: unknown) => this.o.logger.warn({ err }, 'cluster heartbeat failed'));
       this.scheduleReconcile();
+      for (const r of this.replicas.values())
+        void r.checkProgress().catch((err: unknown) => this.o.logger.warn({ err }, 'replica watchdog failed'));
     }, HEARTBEAT_MS);
     await this.reconcileNow();
     this.ready = true;

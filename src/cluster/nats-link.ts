@@ -152,7 +152,8 @@ class Link implements NatsLink {
 
   async consume(stream: string, subject: string, fromSeq: number, onMessage: (m: StreamMessage) => Promise<void>): Promise<ConsumerHandle> {
     const consumer = await this.js.consumers.get(stream, { filter_subjects: subject, opt_start_seq: fromSeq });
-    const messages = await consumer.consume({ max_messages: 64 });
+    // Short pull expiry and heartbeats, so a pull lost with its server is noticed in seconds, not 30 s.
+    const messages = await consumer.consume({ max_messages: 256, expires: 5000, idle_heartbeat: 1000 });
     let stopped = false;
     const done = (async () => {
       for await (const m of messages) {

@@ -19,8 +19,15 @@ import type { Logger } from 'pino';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { SpladexError } from '../core/errors.js';
 import type { SpladexService } from '../search/spladex-service.js';
-import type { ConsumerHandle, NatsLink } from './nats-link.js';
+import type { ConsumerHandle, NatsLink, StreamMessage } from './nats-link.js';
 import type { ShardOp } from './wire.js';
+
+/** Messages queued for one apply at most before the consumer waits. */
+const MAX_QUEUED = 512;
+/** A replica that has applied nothing for this long while its subject has more gets a new consumer, ms. */
+const STALL_MS = 2000;
+/** Documents per store upsert when applying (the service's per-request cap). */
+const MAX_APPLY_DOCS = 10_000;
 
 export interface ShardReplicaOptions {
   link: NatsLink;
@@ -44,6 +51,12 @@ export class ShardReplica {
   /** Why applying stopped (the node restarts the replica at its next reconcile), null while healthy. */
   failed: string | null = null;
   private consumer: ConsumerHandle | null = null;
+  private readonly queue: StreamMessage[] = [];
+  private draining: Promise<void> | null = null;
+  private lastQueued = 0;
+  /** When `applied` last moved (or the watchdog last found nothing to do), ms since the epoch. */
+  private progressMs = Date.now();
+  private checking = false;
   private waiters: { seq: number; resolve: () => void }[] = [];
   private stopped = false;
 
@@ -59,22 +72,92 @@ export class ShardReplica {
     if (created) await fs.rm(this.appliedFile, { force: true });
     else this.applied = await readApplied(this.appliedFile);
     await fs.mkdir(path.dirname(this.appliedFile), { recursive: true });
+    await this.startConsumer();
+    this.o.logger.info({ replica: this.o.localName, applied: this.applied }, 'shard replica consuming');
+  }
+
+  private async startConsumer(): Promise<void> {
+    this.lastQueued = this.applied;
+    this.progressMs = Date.now();
     this.consumer = await this.o.link.consume(this.o.stream, this.o.subject, this.applied + 1, async (m) => {
-      if (this.stopped || this.failed !== null || m.seq <= this.applied) return;
-      try {
-        await this.apply(JSON.parse(Buffer.from(m.data).toString('utf8')) as ShardOp);
-        await writeFileAtomic(this.appliedFile, `${m.seq}\n`);
-      } catch (err) {
-        // Nothing after a failed message may be applied (order is the contract): stop here; a restart resumes at it.
-        this.failed = (err as Error).message;
-        this.o.logger.error({ replica: this.o.localName, seq: m.seq, err }, 'shard replica stopped applying');
+      // A redelivery (after the client recreated the consumer) repeats sequences already queued or applied.
+      if (this.stopped || this.failed !== null || m.seq <= this.lastQueued) return;
+      this.lastQueued = m.seq;
+      this.queue.push(m);
+      this.draining ??= this.drain().finally(() => {
+        this.draining = null;
+      });
+      // Back-pressure: the consumer waits while a full queue is being applied.
+      if (this.queue.length >= MAX_QUEUED) await this.draining;
+    });
+  }
+
+  /**
+   * Watchdog, called by the node every heartbeat: when the shard's subject has messages past `applied` and nothing
+   * was applied for STALL_MS, the consumer is recreated at applied + 1. Seen in the fault run: after a NATS node
+   * was killed, an ordered consumer whose server died stayed silent (the client's own recovery waits for missed
+   * heartbeats), leaving a live replica thousands of messages behind.
+   */
+  async checkProgress(): Promise<void> {
+    if (this.stopped || this.failed !== null || this.checking || this.draining !== null) return;
+    if (Date.now() - this.progressMs < STALL_MS) return;
+    this.checking = true;
+    try {
+      const last = await this.o.link.lastSeq(this.o.stream, this.o.subject);
+      if (last <= this.applied || this.stopped || Date.now() - this.progressMs < STALL_MS) {
+        this.progressMs = Date.now();
         return;
       }
-      this.applied = m.seq;
-      this.pending = m.pending;
-      this.wake();
-    });
-    this.o.logger.info({ replica: this.o.localName, applied: this.applied }, 'shard replica consuming');
+      this.o.logger.warn({ replica: this.o.localName, applied: this.applied, last }, 'shard replica stalled; recreating its consumer');
+      const old = this.consumer;
+      this.consumer = null;
+      await old?.stop().catch(() => undefined);
+      await this.draining;
+      if (!this.stopped) await this.startConsumer();
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /**
+   * Applies everything queued, as few store writes as order allows: consecutive upserts become one upsert (up
+   * to MAX_APPLY_DOCS documents; a later duplicate id wins, as in stream order), then one write of the applied
+   * sequence. Measured on the fault run: one store write and one applied-file write per 20-document message
+   * applied ~30 messages/s on the shared 2-core machine; batching what the consumer has buffered removes that wall.
+   */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.stopped && this.failed === null) {
+      const batch = this.queue.splice(0, this.queue.length);
+      try {
+        let docs: unknown[] = [];
+        const flush = async () => {
+          for (let i = 0; i < docs.length; i += MAX_APPLY_DOCS) await this.apply({ op: 'upsert', docs: docs.slice(i, i + MAX_APPLY_DOCS) });
+          docs = [];
+        };
+        for (const m of batch) {
+          const op = JSON.parse(Buffer.from(m.data).toString('utf8')) as ShardOp;
+          if (op.op === 'upsert') {
+            for (const d of op.docs) docs.push(d);
+          } else {
+            await flush();
+            await this.apply(op);
+          }
+        }
+        await flush();
+        const last = batch[batch.length - 1];
+        await writeFileAtomic(this.appliedFile, `${last.seq}\n`);
+        this.applied = last.seq;
+        this.pending = last.pending;
+        this.progressMs = Date.now();
+        this.wake();
+      } catch (err) {
+        // Nothing after a failed message may be applied (order is the contract): stop here; a restart resumes at
+        // the first message of the failed batch (re-applying a prefix is harmless, see the file header).
+        this.failed = (err as Error).message;
+        this.o.logger.error({ replica: this.o.localName, fromSeq: batch[0].seq, err }, 'shard replica stopped applying');
+        this.queue.length = 0;
+      }
+    }
   }
 
   private async apply(op: ShardOp): Promise<void> {
@@ -126,6 +209,7 @@ export class ShardReplica {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.consumer?.stop();
+    await this.draining;
     this.consumer = null;
   }
 

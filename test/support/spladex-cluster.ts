@@ -21,7 +21,8 @@ export interface SpladexCluster {
   nodes: SpladexNode[];
   kill9(i: number): Promise<void>;
   restart(i: number): Promise<void>;
-  stop(): Promise<void>;
+  /** Kills every node; removes the data dirs unless `removeDirs` is false (a later `stop()` removes them). */
+  stop(removeDirs?: boolean): Promise<void>;
 }
 
 /** Starts `size` cluster nodes on `natsUrl` and resolves once every one answers /health. */
@@ -54,10 +55,10 @@ export async function startSpladexCluster(natsUrl: string, size = 3, env: Record
     async restart(i) {
       await start(nodes[i]);
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
+    async stop(removeDirs = true) {
       await Promise.all(nodes.map((_n, i) => cluster.kill9(i)));
+      if (!removeDirs || stopped) return;
+      stopped = true;
       rmSync(root, { recursive: true, force: true });
     },
   };
