@@ -16,6 +16,8 @@ import { fromBytes, toBytes } from './wire.js';
 export const HEARTBEAT_MS = 500;
 export const DEAD_AFTER_MS = 2500;
 const MEMBER_TTL_MS = 60_000;
+/** A members watch without an event for this long (3 of this node's own heartbeats) is recreated, ms. */
+const WATCH_STALL_MS = 1500;
 
 /** A replica as its host reports it in the heartbeat. */
 export interface ReplicaReport {
@@ -49,6 +51,8 @@ export class ClusterState {
   readonly members = new Map<string, { record: MemberRecord; seenMs: number }>();
   readonly collections = new Map<string, CollectionSpec>();
   private handles: ConsumerHandle[] = [];
+  private lastMemberEventMs = Date.now();
+  private restarting = false;
 
   private constructor(
     readonly memberBucket: KvBucket,
@@ -61,21 +65,46 @@ export class ClusterState {
     const memberBucket = await link.bucket('spladex_members', { ttlMs: MEMBER_TTL_MS, replicas });
     const catalog = await link.bucket('spladex_collections', { replicas });
     const state = new ClusterState(memberBucket, catalog, onChange);
-    state.handles.push(
-      await memberBucket.watch((e) => {
-        if (e.value === null) state.members.delete(e.key);
-        else state.members.set(e.key, { record: fromBytes<MemberRecord>(e.value), seenMs: Date.now() });
-        state.onChange();
-      }),
-    );
-    state.handles.push(
-      await catalog.watch((e) => {
-        if (e.value === null) state.collections.delete(e.key);
-        else state.collections.set(e.key, fromBytes<CollectionSpec>(e.value));
-        state.onChange();
-      }),
-    );
+    await state.startWatches();
     return state;
+  }
+
+  private async startWatches(): Promise<void> {
+    this.lastMemberEventMs = Date.now();
+    this.handles.push(
+      await this.memberBucket.watch((e) => {
+        this.lastMemberEventMs = Date.now();
+        if (e.value === null) this.members.delete(e.key);
+        else this.members.set(e.key, { record: fromBytes<MemberRecord>(e.value), seenMs: Date.now() });
+        this.onChange();
+      }),
+    );
+    this.handles.push(
+      await this.catalog.watch((e) => {
+        if (e.value === null) this.collections.delete(e.key);
+        else this.collections.set(e.key, fromBytes<CollectionSpec>(e.value));
+        this.onChange();
+      }),
+    );
+  }
+
+  /**
+   * Watchdog, called every heartbeat: this node's own heartbeat is a member event every HEARTBEAT_MS, so a members
+   * watch silent for WATCH_STALL_MS has lost its server; both watches are recreated (they replay current values).
+   * Seen in the fault run: after a NATS node was killed, the watches stayed silent, every member looked dead and
+   * searches answered "no live replica" until the end of the run.
+   */
+  async checkWatches(): Promise<void> {
+    if (this.restarting || Date.now() - this.lastMemberEventMs < WATCH_STALL_MS) return;
+    this.restarting = true;
+    try {
+      const old = this.handles;
+      this.handles = [];
+      for (const h of old) await h.stop().catch(() => undefined);
+      await this.startWatches();
+    } finally {
+      this.restarting = false;
+    }
   }
 
   isLive(node: string, now = Date.now()): boolean {

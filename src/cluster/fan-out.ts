@@ -25,18 +25,24 @@ export class ShardCaller {
     private readonly state: ClusterState,
   ) {}
 
-  /** Live replicas of `shard`, best first; placement members not reporting the replica come last. */
+  /**
+   * Replicas of `shard`, best first: live ones reporting the replica healthy, then by fewest requests in flight
+   * from here and the host's reported load, then placement order; members not seen live come last but are still
+   * tried (a request to a dead node fails at once with "no responders"). Why not skip them: seen in the fault
+   * run, while a NATS node restarted the heartbeats of live nodes were not written for seconds, and skipping
+   * "dead" members answered "no live replica" although the replica was serving.
+   */
   candidates(spec: CollectionSpec, shard: number): string[] {
     const local = localName(spec.name, shard);
-    const nodes = spec.placement[shard].filter((n) => this.state.isLive(n));
     const score = (n: string) => {
+      const live = this.state.isLive(n) ? 0 : 1;
       const r = this.state.report(n, local);
       const healthy = r !== undefined && r.failed === null ? 0 : 1;
-      return [healthy, this.inflight.get(n) ?? 0, this.state.members.get(n)?.record.inflight ?? 0];
+      return [live, healthy, this.inflight.get(n) ?? 0, this.state.members.get(n)?.record.inflight ?? 0];
     };
-    return nodes
+    return spec.placement[shard]
       .map((n, i) => ({ n, i, s: score(n) }))
-      .sort((a, b) => a.s[0] - b.s[0] || a.s[1] - b.s[1] || a.s[2] - b.s[2] || a.i - b.i)
+      .sort((a, b) => a.s[0] - b.s[0] || a.s[1] - b.s[1] || a.s[2] - b.s[2] || a.s[3] - b.s[3] || a.i - b.i)
       .map((x) => x.n);
   }
 

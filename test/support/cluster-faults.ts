@@ -108,9 +108,10 @@ export async function runFaults(o: FaultOptions): Promise<FaultReport> {
             searchErrors++;
             if (searchErrors % 50 === 1) log(`search error ${r.status} from ${target.id}: ${JSON.stringify(r.body).slice(0, 300)}`);
           }
-        } catch {
+        } catch (err) {
           searches++;
           searchErrors++;
+          if (searchErrors % 50 === 1) log(`search failed on ${target.id}: ${(err as Error).message}`);
         }
       }
     };

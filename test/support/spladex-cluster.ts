@@ -32,15 +32,19 @@ export async function startSpladexCluster(natsUrl: string, size = 3, env: Record
   for (let i = 0; i < size; i++) nodes.push({ id: `s${i}`, dataDir: path.join(root, `s${i}`), proc: null, base: '' });
   const start = async (n: SpladexNode) => {
     // /ready waits for every shard to have a live replica; a restarted node is wanted up before that.
-    n.proc = await spawnServer({
+    const proc = await spawnServer({
       dataDir: n.dataDir,
       waitReady: false,
       env: { SPLADEX_LOG_LEVEL: 'info', ...env, SPLADEX_NATS_URL: natsUrl, SPLADEX_NODE_ID: n.id },
     });
-    n.base = n.proc.base;
-    const proc = n.proc;
     const up = await pollUntil(async () => (await fetch(`${proc.base}/v1/cluster`)).status === 200, 30_000);
-    if (!up) throw new Error(`node ${n.id} did not join:\n${proc.output().slice(-3000)}`);
+    if (!up) {
+      proc.kill('SIGKILL');
+      throw new Error(`node ${n.id} did not join:\n${proc.output().slice(-3000)}`);
+    }
+    // Only now does the node count as up (a load balancer would not route to it before either).
+    n.proc = proc;
+    n.base = proc.base;
   };
   let stopped = false;
   const cluster: SpladexCluster = {
