@@ -83,7 +83,11 @@ for m in nats:
     check("-js" in cmd and "--routes" in cmd and "--cluster_name" in cmd, f"compose {m}: needs -js, --routes, --cluster_name")
 check(len(ids) == 3 and len(data_vols) == 3, "compose: spladex node ids and data volumes must be distinct")
 for v in data_vols | {v for m in nats for v in services[m]["volumes"]}:
-    check(v.split(":")[0] in (compose.get("volumes") or {}), f"compose: volume {v} not declared")
+    src = v.split(":")[0]
+    if src.startswith("./"):
+        check((root / src).exists(), f"compose: bind source {src} missing")
+    else:
+        check(src in (compose.get("volumes") or {}), f"compose: volume {v} not declared")
 
 if errors:
     print("\n".join(errors))
