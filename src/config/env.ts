@@ -51,6 +51,15 @@ export const EnvSchema = z.object({
   SPLADEX_MAX_RESULT_WINDOW: intFrom(DEFAULT_LIMITS.maxResultWindow, 1),
   SPLADEX_MAX_CURSORS: intFrom(DEFAULT_LIMITS.maxCursors, 1),
   SPLADEX_CURSOR_TTL_MS: intFrom(DEFAULT_LIMITS.cursorTtlMs, 1000),
+  /** Cluster mode (docs/CLUSTER.md): comma-separated NATS server URLs; unset = the single process. */
+  SPLADEX_NATS_URL: z.string().optional(),
+  /** This node's name in the cluster (a NATS subject token); default: the host name. */
+  SPLADEX_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (1-64)')
+    .optional(),
+  /** The URL other nodes and clients reach this node's HTTP API at; default: the bound address. */
+  SPLADEX_ADVERTISE_URL: z.string().url().optional(),
 });
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -139,6 +148,25 @@ export interface EnvConfig {
   maxResultWindow: number;
   maxCursors: number;
   cursorTtlMs: number;
+  /** Cluster mode settings; null without SPLADEX_NATS_URL. */
+  cluster: ClusterEnv | null;
+}
+
+export interface ClusterEnv {
+  natsUrls: string[];
+  /** undefined: the host name. */
+  nodeId: string | undefined;
+  /** undefined: the bound address. */
+  advertiseUrl: string | undefined;
+}
+
+function clusterEnv(e: z.infer<typeof EnvSchema>): ClusterEnv | null {
+  const urls = (e.SPLADEX_NATS_URL ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (urls.length === 0) return null;
+  return { natsUrls: urls, nodeId: e.SPLADEX_NODE_ID, advertiseUrl: e.SPLADEX_ADVERTISE_URL };
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -181,5 +209,6 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     maxResultWindow: e.SPLADEX_MAX_RESULT_WINDOW,
     maxCursors: e.SPLADEX_MAX_CURSORS,
     cursorTtlMs: e.SPLADEX_CURSOR_TTL_MS,
+    cluster: clusterEnv(e),
   };
 }

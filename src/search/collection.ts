@@ -102,6 +102,16 @@ export interface SearchResponse {
   total?: { value: number; relation: 'eq' | 'gte' };
 }
 
+/**
+ * What a caller above the service may fix for one search instead of the collection's own statistics (cluster
+ * mode's `dfs` search, src/cluster): the query vector, already weighted with collection-wide IDF, and the
+ * collection-wide avgdl memtable documents are weighted with.
+ */
+export interface SearchOverrides {
+  queryVector?: SparseVector;
+  avgdl?: number;
+}
+
 export interface DocumentView {
   id: string;
   title?: string;
@@ -333,14 +343,16 @@ export class Collection {
     return this.binding.encodeQuery(text, { maxTerms: this.limits.maxQueryTerms, field });
   }
 
-  async search(req: SearchRequest): Promise<SearchResponse> {
+  async search(req: SearchRequest, overrides: SearchOverrides = {}): Promise<SearchResponse> {
     const t0 = performance.now();
     if (req.searchAfter !== undefined) return this.searchAfter(req, req.searchAfter, t0);
     const warnings: string[] = [];
     // Dense query: given, or encoded from the query text by the collection's dense encoder (e.g. lsa).
     let denseQuery: Float32Array | null = req.dense !== undefined ? this.checkDense(req.dense, 'dense') : null;
     let query: SparseVector | null;
-    if (req.vector !== undefined) {
+    if (overrides.queryVector !== undefined) {
+      query = overrides.queryVector;
+    } else if (req.vector !== undefined) {
       const r = resolveVector(req.vector, this.binding.vocab, 'vector');
       if (r.unknown.length > 0) warnings.push(`unknown tokens ignored: ${r.unknown.join(', ')}`);
       query = r.vector;
@@ -388,6 +400,7 @@ export class Collection {
       filter: req.filter ?? null,
       withVectors: req.explain === true,
     };
+    if (overrides.avgdl !== undefined) options.avgdl = overrides.avgdl;
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
       const first = this.store.search(query, withK(options, Math.max(k, req.prf.docs), true));
@@ -593,7 +606,17 @@ export class Collection {
 
 /** `options` with another k and withVectors (a copy, see the comment in `search` for why not a spread). */
 function withK(o: StoreSearchOptions, k: number, withVectors: boolean): StoreSearchOptions {
-  return { k, exact: o.exact, queryCut: o.queryCut, heapFactor: o.heapFactor, nKnn: o.nKnn, filter: o.filter, withVectors };
+  const out: StoreSearchOptions = {
+    k,
+    exact: o.exact,
+    queryCut: o.queryCut,
+    heapFactor: o.heapFactor,
+    nKnn: o.nKnn,
+    filter: o.filter,
+    withVectors,
+  };
+  if (o.avgdl !== undefined) out.avgdl = o.avgdl;
+  return out;
 }
 
 /** The fields a hit needs read: those shown plus those highlighted. */

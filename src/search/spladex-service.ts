@@ -253,6 +253,7 @@ export class SpladexService {
     const parsed = safeParseWithMessages(CollectionConfigSchema, body ?? {});
     if (!parsed.success) throw zodToSpladexError(parsed.error);
     const config = parsed.data;
+    if (config.cluster !== undefined) throw invalidArgument('cluster', 'only in cluster mode (SPLADEX_NATS_URL, docs/CLUSTER.md)');
     await this.checkEncoders(config);
     this.checkNotAlias(name);
     return this.serialise(name, async () => {
@@ -419,6 +420,14 @@ export class SpladexService {
       out.push({ name, documents: 0, encoder: 'unknown', segments: 0, error: `${err.code}: ${err.message}` });
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { collections: out };
+  }
+
+  /**
+   * The open collection itself, for a caller that orchestrates above the service (cluster mode's shard
+   * replicas, src/cluster). Throws what every operation on `name` throws (NOT_FOUND, a broken collection's error).
+   */
+  openCollectionHandle(name: string): Collection {
+    return this.get(name);
   }
 
   getCollection(name: string): CollectionInfo {

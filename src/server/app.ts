@@ -28,6 +28,7 @@ import { registerErrorHandling, sendError } from './error-handler.js';
 import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerAliasRoutes } from './routes-aliases.js';
+import { registerClusterRoutes } from './routes-cluster.js';
 import { registerCollectionRoutes } from './routes-collections.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerOpsRoutes } from './routes-ops.js';
@@ -168,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerSnapshotRoutes(app, service, metrics);
   registerDocumentRoutes(app, service, limits);
   registerSearchRoutes(app, service, { metrics, limits, requestTimeoutMs });
+  registerClusterRoutes(app, service);
 
   await app.ready();
   return app;

@@ -5,6 +5,7 @@
  * by ids or filter, PATCH (partial update) and the scroll listing (`GET …/documents`, id order, cursors).
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { invalidArgument } from '../core/errors.js';
 import {
   CountRequestSchema,
@@ -38,6 +39,18 @@ import {
 } from './route-schemas.js';
 import type { NdjsonRouteConfig } from './body-parsers.js';
 
+/**
+ * `?refresh=wait_for` on writes: in cluster mode the answer waits until every live replica of the touched shards
+ * has applied the write (docs/CLUSTER.md); a single process's writes are visible when answered, so it is a no-op.
+ */
+const writeQuerySchema = z
+  .object({ refresh: z.enum(['wait_for', 'false']).optional().describe('wait_for: answer once every live replica applied the write') })
+  .strict();
+
+function writeOptions(q: { refresh?: 'wait_for' | 'false' }) {
+  return q.refresh === 'wait_for' ? { refresh: 'wait_for' as const } : undefined;
+}
+
 /** Registers the document routes; `limits` bound the envelope and ids (the service checks each document). */
 export function registerDocumentRoutes(fastify: FastifyInstance, service: ServerService, limits: Limits): void {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -55,11 +68,17 @@ export function registerDocumentRoutes(fastify: FastifyInstance, service: Server
         summary: 'Upsert a batch of documents (JSON or application/x-ndjson, one document per line)',
         consumes: ['application/json', 'application/x-ndjson'],
         params: collectionParamsSchema,
+        querystring: writeQuerySchema,
         body: upsertBodySchema(limits).meta({ examples: [upsertExample] }),
         response: responses({ 200: upsertResponse }),
       },
     },
-    async (request) => service.upsertDocuments(request.params.name, request.body.documents),
+    async (request) => {
+      const options = writeOptions(request.query);
+      return options === undefined
+        ? service.upsertDocuments(request.params.name, request.body.documents)
+        : service.upsertDocuments(request.params.name, request.body.documents, options);
+    },
   );
 
   app.get(
@@ -148,11 +167,14 @@ export function registerDocumentRoutes(fastify: FastifyInstance, service: Server
         security,
         summary: 'Delete a document by id',
         params: documentParamsSchema(limits),
+        querystring: writeQuerySchema,
         response: responses({ 204: noContent }),
       },
     },
     async (request, reply) => {
-      await service.deleteDocument(request.params.name, request.params.id);
+      const options = writeOptions(request.query);
+      if (options === undefined) await service.deleteDocument(request.params.name, request.params.id);
+      else await service.deleteDocument(request.params.name, request.params.id, options);
       return reply.code(204).send();
     },
   );

@@ -385,7 +385,7 @@ class SegmentedStore implements SealableCollectionStore {
   search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult {
     this.checkOpen();
     const { config, memtable, frozen, segments, segTop } = this;
-    return searchView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() }, query, options);
+    return searchView({ config, memtable, frozen, segments, segTop, avgdl: options.avgdl ?? this.avgdl() }, query, options);
   }
 
   snapshot(): StoreView {

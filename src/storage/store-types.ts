@@ -66,6 +66,12 @@ export interface StoreSearchOptions {
   after?: { score: number; id: string } | null;
   /** Attach these stored fields to each hit, read where the hit was found (point-in-time views use this). */
   fields?: StoredFieldSet;
+  /**
+   * bm25 only: the avgdl memtable documents are weighted with instead of this store's own (cluster mode's `dfs`
+   * search passes the collection-wide avgdl so a shard scores as the whole collection would; sealed segments
+   * keep the avgdl baked in at their seal).
+   */
+  avgdl?: number;
 }
 
 export interface StoreHit {
