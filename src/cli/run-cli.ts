@@ -9,6 +9,7 @@
 import { isOutOfSpace, isSpladexError } from '../core/errors.js';
 import { loadEnv, type EnvConfig } from '../config/env.js';
 import { encodeCommand, indexCommand, inspectCommand, optimizeCommand, searchCommand } from './commands.js';
+import { exportCommand } from './export-command.js';
 import { UsageError, parseCommandArgs, intOption, type CliIo } from './usage.js';
 
 export const MAIN_HELP = `spladex — learned-sparse-retrieval search server
@@ -22,6 +23,7 @@ commands:
   optimize <collection>         seal the memtable and merge segments [--calibration-queries FILE]
   encode "text"                 show the sparse vector of a text
   inspect <collection>          open, verify checksums, print configuration and statistics
+  export <collection> --out F   write the documents as JSONL that "spladex index" reads back
   eval --dataset DIR            BEIR evaluation (same as npm run beir)
   bench                         synthetic benchmark (same as npm run bench)
 
@@ -112,6 +114,7 @@ export async function runCli(
     optimize: optimizeCommand,
     encode: encodeCommand,
     inspect: inspectCommand,
+    export: exportCommand,
     eval: (a, e, o) => evalCommand(a, e, o, outer),
     bench: (a, _e, o) => benchCommand(a, o, outer),
   };

@@ -5,7 +5,7 @@
  * handle them once. Callers: the CLI commands, the bulk indexer, the BEIR runner (local only).
  */
 import { isErrorCode, SpladexError, type ErrorCode } from '../core/errors.js';
-import type { EncodeRequest, SearchRequest } from '../config/request-schemas.js';
+import type { EncodeRequest, ScrollRequest, SearchRequest } from '../config/request-schemas.js';
 import type { EncodedVector } from '../search/encode.js';
 import type { CollectionInfo, SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
@@ -26,6 +26,8 @@ export interface SpladexClient {
   /** `body`: optimize's request body (API.md; `{calibrationQueries}`), validated by the service or server. */
   optimize(name: string, body?: { calibrationQueries: unknown[] }): Promise<{ segments: number; tookMs: number }>;
   encode(req: EncodeRequest): Promise<{ vectors: EncodedVector[] }>;
+  /** One page of documents in id order (API.md "Scroll"): `GET …/documents` or the service's `listDocuments`. */
+  listDocuments(name: string, req: ScrollRequest): Promise<{ documents: Record<string, unknown>[]; nextCursor: string | null }>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export function createLocalClient(service: SpladexService): SpladexClient {
     search: (name, req) => service.search(name, req),
     optimize: (name, body) => service.optimize(name, body),
     encode: (req) => service.encode(req),
+    listDocuments: async (name, req) => service.listDocuments(name, req),
     close: () => service.close(),
   };
 }
@@ -123,6 +126,22 @@ export function createHttpClient(opts: HttpClientOptions): SpladexClient {
     },
     async encode(req) {
       return (await call<{ vectors: EncodedVector[] }>('POST', '/v1/encode', req)).data;
+    },
+    async listDocuments(name, req) {
+      const q = new URLSearchParams();
+      if (req.limit !== undefined) q.set('limit', String(req.limit));
+      if (req.cursor !== undefined) q.set('cursor', req.cursor);
+      if (req.include !== undefined) q.set('include', req.include.join(','));
+      if (req.vector !== undefined) q.set('vector', String(req.vector));
+      if (req.filter !== undefined) q.set('filter', JSON.stringify(req.filter));
+      if (req.format !== undefined) q.set('format', req.format);
+      const qs = q.toString();
+      return (
+        await call<{ documents: Record<string, unknown>[]; nextCursor: string | null }>(
+          'GET',
+          `${coll(name)}/documents${qs === '' ? '' : `?${qs}`}`,
+        )
+      ).data;
     },
     async close() {},
   };

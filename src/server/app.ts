@@ -24,6 +24,7 @@ import { registerBodyParsers } from './body-parsers.js';
 import { handleClientError } from './client-error.js';
 import { hostName, registerHostCheck, registerMediaTypeCheck } from './edge-guards.js';
 import { registerErrorHandling, sendError } from './error-handler.js';
+import { collectRoutes } from './method-not-allowed.js';
 import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerCollectionRoutes } from './routes-collections.js';
@@ -142,7 +143,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerBodyParsers(app, limits);
-  registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir });
+  // Before any route: the 405 answer needs the table of every route (method-not-allowed.ts).
+  const routes = collectRoutes(app);
+  registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir, routes });
   registerHostCheck(app, options.allowedHosts);
   registerAuth(app, authGate);
   registerMediaTypeCheck(app);
