@@ -1,5 +1,5 @@
 /**
- * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | eval | bench`,
+ * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | export | eval | bench`,
  * prints help, and maps failures to exit codes — 0 ok, 1 failure (one line `spladex: error: CODE: message`),
  * 2 usage (`spladex: usage: ...`). Returns null for `serve`, which keeps the process running.
  * `serve`, `eval` and `bench` run code that lives above src/cli/ (the server, the evaluation and benchmarks), so
