@@ -137,6 +137,34 @@ describe('offset and cursor pages', () => {
   });
 });
 
+describe('paging across merges and hybrid searches', () => {
+  it('a cursor keeps paging its point in time after optimize merged (and removed) the segments it read', async () => {
+    const body = { ...Q, k: 40 };
+    const all = (await search({ ...body, k: 1000 })).hits;
+    const first = await search(body);
+    await s.call('POST', '/v1/collections/p/documents/delete', { ids: all.slice(0, 30).map((h) => h.id) });
+    expect((await s.call('POST', '/v1/collections/p/optimize')).statusCode).toBe(200);
+    const pages = await allPages(first, body);
+    expect(pages.map(key)).toEqual(all.map(key));
+  });
+
+  it('hybrid searches page by offset (no cursor)', async () => {
+    await s.call('PUT', '/v1/collections/hy', { encoder: 'none', dim: 16, dense: { dim: 2, metric: 'dot' } });
+    const documents = Array.from({ length: 60 }, (_, i) => ({ ...doc(i), metadata: undefined, dense: [i % 7, (i * 3) % 5] }));
+    await s.call('POST', '/v1/collections/hy/documents', { documents });
+    const body = { vector: Q.vector, dense: [1, 0.5], hybrid: { method: 'rrf' }, params: { exact: true } };
+    const all = (await s.call('POST', '/v1/collections/hy/search', { ...body, k: 40 })).json() as Page;
+    const pages: Hit[] = [];
+    for (let offset = 0; offset < 40; offset += 10) {
+      const p = (await s.call('POST', '/v1/collections/hy/search', { ...body, k: 10, offset, trackTotal: true })).json() as Page;
+      expect(p.nextCursor).toBeNull();
+      expect(p.total?.relation).toBe('gte');
+      pages.push(...p.hits);
+    }
+    expect(pages.map(key)).toEqual(all.hits.map(key));
+  });
+});
+
 describe('paging errors', () => {
   it('offset + k beyond the result window → 400 naming the fields and the limit', async () => {
     const res = await s.call('POST', '/v1/collections/p/search', { ...Q, k: 10, offset: 9995 });

@@ -138,15 +138,20 @@ describe('OpenAPI document (/docs/json)', () => {
       'POST /v1/collections/{name}/search/batch',
       'POST /v1/encode',
       'PUT /v1/aliases/{alias}',
+      'POST /v1/collections/{name}/count',
+      'PATCH /v1/collections/{name}/documents/{id}',
+      'POST /v1/collections/{name}/documents/delete',
     ];
     for (const route of order) {
       const [method, p] = route.split(' ');
       const op = doc.paths[p][method.toLowerCase()] as { requestBody: { content: Record<string, { example: unknown }> } };
-      const url = p.replace('{name}', 'docs-example').replace('{alias}', 'docs-alias');
+      const url = p.replace('{name}', 'docs-example').replace('{alias}', 'docs-alias').replace('{id}', 'doc-1');
       const res = await s.call(method, url, op.requestBody.content['application/json'].example);
       expect(res.statusCode, `${route}: ${res.body}`).toBeLessThan(300);
       if (route.endsWith('/documents')) expect(res.json()).toEqual({ indexed: 2, errors: [] });
       if (route.endsWith('/search')) expect(res.json().hits.length).toBeGreaterThan(0);
+      if (route.endsWith('/count')) expect(res.json()).toEqual({ count: 2 });
+      if (route.endsWith('/delete')) expect(res.json()).toEqual({ deleted: 2 });
     }
   });
 

@@ -1,6 +1,6 @@
 /**
- * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | models | snapshot |
- * restore | eval | bench`, prints help, and maps failures to exit codes — 0 ok, 1 failure (one line
+ * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | export | models |
+ * snapshot | restore | eval | bench`, prints help, and maps failures to exit codes — 0 ok, 1 failure (one line
  * `spladex: error: CODE: message`),
  * 2 usage (`spladex: usage: ...`). Returns null for `serve`, which keeps the process running.
  * `serve`, `eval` and `bench` run code that lives above src/cli/ (the server, the evaluation and benchmarks), so
@@ -20,6 +20,7 @@ import {
   snapshotCommand,
 } from './commands.js';
 import { modelsCommand } from './models-command.js';
+import { exportCommand } from './export-command.js';
 import { UsageError, parseCommandArgs, intOption, type CliIo } from './usage.js';
 
 export const MAIN_HELP = `spladex — learned-sparse-retrieval search server
@@ -33,6 +34,7 @@ commands:
   optimize <collection>         seal the memtable and merge segments [--calibration-queries FILE]
   encode "text"                 show the sparse vector of a text
   inspect <collection>          open, verify checksums, print configuration and statistics
+  export <collection> --out F   write the documents as JSONL that "spladex index" reads back
   models pull|list|rm           encoder directories from the Hugging Face Hub (pull org/repo [--name N])
   snapshot <collection>         snapshot a collection while it serves [--list]
   restore <collection> <id> --as NEW   restore a snapshot into a new collection (checksums verified)
@@ -126,6 +128,7 @@ export async function runCli(
     optimize: optimizeCommand,
     encode: encodeCommand,
     inspect: inspectCommand,
+    export: exportCommand,
     models: (a, e, o) => modelsCommand(a, e, o, loadHubEnv(rawEnv)),
     snapshot: snapshotCommand,
     restore: restoreCommand,

@@ -53,6 +53,9 @@ function fakeClient(opts: { exists?: boolean; rejectId?: string } = {}) {
     async encode() {
       return { vectors: [] };
     },
+    async listDocuments() {
+      return { documents: [], nextCursor: null };
+    },
     async close() {},
   };
   return { client, calls };

@@ -5,7 +5,7 @@
  * handle them once. Callers: the CLI commands, the bulk indexer, the BEIR runner (local only).
  */
 import { isErrorCode, SpladexError, type ErrorCode } from '../core/errors.js';
-import type { EncodeRequest, SearchRequest } from '../config/request-schemas.js';
+import type { EncodeRequest, ScrollRequest, SearchRequest } from '../config/request-schemas.js';
 import type { EncodedVector } from '../search/encode.js';
 import type { CollectionInfo, SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
@@ -32,6 +32,8 @@ export interface SpladexClient {
   listSnapshots(name: string): Promise<{ snapshots: SnapshotInfo[] }>;
   /** Restores snapshot `req.snapshot` of `name` into the new collection `req.as`, verifying every checksum. */
   restore(name: string, req: { snapshot: string; as: string }): Promise<RestoreResult>;
+  /** One page of documents in id order (API.md "Scroll"): `GET …/documents` or the service's `listDocuments`. */
+  listDocuments(name: string, req: ScrollRequest): Promise<{ documents: Record<string, unknown>[]; nextCursor: string | null }>;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export function createLocalClient(service: SpladexService): SpladexClient {
     snapshot: (name) => service.createSnapshot(name),
     listSnapshots: (name) => service.listSnapshots(name),
     restore: (name, req) => service.restoreSnapshot(name, req),
+    listDocuments: async (name, req) => service.listDocuments(name, req),
     close: () => service.close(),
   };
 }
@@ -149,6 +152,22 @@ export function createHttpClient(opts: HttpClientOptions): SpladexClient {
     },
     async restore(name, req) {
       return (await call<RestoreResult>('POST', `${coll(name)}/restore`, req)).data;
+    },
+    async listDocuments(name, req) {
+      const q = new URLSearchParams();
+      if (req.limit !== undefined) q.set('limit', String(req.limit));
+      if (req.cursor !== undefined) q.set('cursor', req.cursor);
+      if (req.include !== undefined) q.set('include', req.include.join(','));
+      if (req.vector !== undefined) q.set('vector', String(req.vector));
+      if (req.filter !== undefined) q.set('filter', JSON.stringify(req.filter));
+      if (req.format !== undefined) q.set('format', req.format);
+      const qs = q.toString();
+      return (
+        await call<{ documents: Record<string, unknown>[]; nextCursor: string | null }>(
+          'GET',
+          `${coll(name)}/documents${qs === '' ? '' : `?${qs}`}`,
+        )
+      ).data;
     },
     async close() {},
   };

@@ -6,7 +6,6 @@
  * renders documents.
  * Called by SpladexService only.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { EMPTY_VECTOR, type SparseVector } from '../core/sparse-vector.js';
@@ -35,7 +34,7 @@ import type {
 } from '../storage/store-types.js';
 import type { TextBinding } from './text-binding.js';
 import { resolveVector, toTokenMap } from './vector-input.js';
-import { explainHit, type HitExplanation } from './explain.js';
+import { explainHit } from './explain.js';
 import { applyPrf } from './prf.js';
 import type { DensePart } from './dense-part.js';
 import { searchHybrid } from './hybrid.js';
@@ -43,8 +42,17 @@ import { normaliseDocument, rawDocumentId, type DocumentRules } from './document
 import { findIllFormed, ILL_FORMED_MESSAGE, isWellFormed } from '../core/well-formed.js';
 import { TimeSlicer } from '../core/time-slice.js';
 import { CursorRegistry, type CollectionCursor } from './cursors.js';
-import { highlightFragments } from './highlight.js';
 import { wordMatcher } from './word-match.js';
+import {
+  fetchedFields,
+  highlightHit,
+  pageResponse,
+  searchFingerprint,
+  storedFieldSet,
+  type SearchHit,
+  type SearchResponse,
+  type SearchTuning,
+} from './search-page.js';
 import { countDocuments, deleteDocuments, patchDocument, scrollPage, type DocumentOpsContext, type ScrollPage } from './document-ops.js';
 
 /**
@@ -55,17 +63,6 @@ export type CollectionStats = Omit<StoreStats, 'tuned'> & {
   tuned: { queryCut: number; heapFactor: number } | null;
   calibration: StoreCalibration | null;
 };
-
-/** What a search with a recall target used (response `stats.tuned`). */
-export interface SearchTuning {
-  targetRecall: number;
-  queryCut: number;
-  heapFactor: number;
-  /** The calibrated row's measured recall; null when no segment carries a calibration (defaults were used). */
-  estimatedRecall: number | null;
-  /** True when queryCut and heapFactor came from the calibration (false: given in params, or no table). */
-  calibrated: boolean;
-}
 
 export interface CollectionInfo {
   name: string;
@@ -80,27 +77,7 @@ export interface DocError {
   message: string;
 }
 
-export interface SearchHit {
-  id: string;
-  score: number;
-  title?: string;
-  text?: string;
-  metadata?: Record<string, unknown>;
-  explain?: HitExplanation;
-  /** Fragments per highlighted field (only fields with a matched word), with `highlight`. */
-  highlight?: Record<string, string[]>;
-}
-
-export interface SearchResponse {
-  hits: SearchHit[];
-  took: { totalMs: number; encodeMs: number; searchMs: number };
-  stats: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean; tuned?: SearchTuning };
-  warnings: string[];
-  /** `searchAfter` for the next page; null when this page is not full (the last) or the search is hybrid/dense. */
-  nextCursor: string | null;
-  /** With `trackTotal`: matching documents, exactly ("eq") or a lower bound ("gte"). */
-  total?: { value: number; relation: 'eq' | 'gte' };
-}
+export type { SearchHit, SearchResponse, SearchTuning } from './search-page.js';
 
 /**
  * What a caller above the service may fix for one search instead of the collection's own statistics (cluster
@@ -442,7 +419,7 @@ export class Collection {
       hits = page.map((h) => this.hydrate(h, req, shown, sparse));
     }
     const t2 = performance.now();
-    return this.response(hits, result, req, {
+    return pageResponse(hits, result, req, {
       nextCursor,
       warnings,
       times: [t0, t1, t2],
@@ -466,35 +443,6 @@ export class Collection {
       estimatedRecall: tuned?.estimatedRecall ?? null,
       calibrated: tuned !== null && req.params?.queryCut === undefined && req.params?.heapFactor === undefined,
     };
-  }
-
-  /** The response of a page (`times`: start, encoded, searched). */
-  private response(
-    hits: SearchHit[],
-    result: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean },
-    req: SearchRequest,
-    page: { nextCursor: string | null; warnings: string[]; times: [number, number, number]; totalExact: boolean; tuned?: SearchTuning },
-  ): SearchResponse {
-    const { nextCursor, warnings, times } = page;
-    const [t0, t1, t2] = times;
-    const stats: SearchResponse['stats'] = {
-      docsScored: result.docsScored,
-      blocksScored: result.blocksScored,
-      blocksSkipped: result.blocksSkipped,
-      exact: result.exact,
-    };
-    if (page.tuned !== undefined) stats.tuned = page.tuned;
-    const out: SearchResponse = {
-      hits,
-      took: { totalMs: round3(performance.now() - t0), encodeMs: round3(t1 - t0), searchMs: round3(t2 - t1) },
-      stats,
-      warnings,
-      nextCursor,
-    };
-    // Exact searches score every document sharing a term with the query (that passes the filter): docsScored is
-    // the number of matches. An approximate one skips blocks, so what it scored is a lower bound.
-    if (req.trackTotal === true) out.total = { value: result.docsScored, relation: page.totalExact ? 'eq' : 'gte' };
-    return out;
   }
 
   /** Pins the store's current view for the pages after `last` (see cursors.ts); returns the page's nextCursor. */
@@ -537,7 +485,7 @@ export class Collection {
     const last = r.hits[r.hits.length - 1];
     const nextCursor = r.hits.length === k ? this.cursors.sign(['s', p[1], last.score, last.id]) : null;
     const hits = r.hits.map((h) => this.hydrate(h, req, shown, ctx.query));
-    return this.response(hits, r, req, {
+    return pageResponse(hits, r, req, {
       nextCursor,
       warnings: [],
       times: [t0, t1, performance.now()],
@@ -580,16 +528,7 @@ export class Collection {
         if (shown.title && d.title !== undefined) hit.title = d.title;
         if (shown.text && d.text !== undefined) hit.text = d.text;
         if (shown.metadata && d.metadata !== undefined) hit.metadata = d.metadata;
-        if (req.highlight !== undefined) {
-          const matches = wordMatcher(this.binding, query);
-          const highlight: Record<string, string[]> = {};
-          for (const f of req.highlight.fields) {
-            const text = d[f];
-            const frags = text === undefined ? [] : highlightFragments(text, matches, req.highlight);
-            if (frags.length > 0) highlight[f] = frags;
-          }
-          hit.highlight = highlight;
-        }
+        if (req.highlight !== undefined) hit.highlight = highlightHit(d, req.highlight, wordMatcher(this.binding, query));
       }
     }
     if (req.explain === true && h.vector) hit.explain = explainHit(query, h.vector, h.score, this.binding.vocab);
@@ -619,36 +558,8 @@ function withK(o: StoreSearchOptions, k: number, withVectors: boolean): StoreSea
   return out;
 }
 
-/** The fields a hit needs read: those shown plus those highlighted. */
-function fetchedFields(shown: StoredFieldSet, highlighted: readonly ('title' | 'text')[] | undefined): StoredFieldSet {
-  if (highlighted === undefined) return shown;
-  return {
-    title: shown.title || highlighted.includes('title'),
-    text: shown.text || highlighted.includes('text'),
-    metadata: shown.metadata,
-  };
-}
-
-/** What a cursor's later pages must repeat from the first: everything that decides the ranking. */
-function searchFingerprint(req: SearchRequest): string {
-  const parts = [req.query, req.vector, req.dense, req.filter, req.params, req.prf, req.hybrid];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
-}
-
-/** The stored fields a search shows (`include`, default titles only). */
-function storedFieldSet(include: readonly string[] | undefined): StoredFieldSet {
-  if (include === undefined) return TITLE_ONLY;
-  return { title: include.includes('title'), text: include.includes('text'), metadata: include.includes('metadata') };
-}
-
-const TITLE_ONLY: StoredFieldSet = Object.freeze({ title: true, text: false, metadata: false });
-
 /** The text a document is encoded from: title and text, either of which may be absent or empty. */
 export function joinTitleText(title: string | undefined, text: string | undefined): string {
   if (title && text) return `${title} ${text}`;
   return title || text || '';
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

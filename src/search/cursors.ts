@@ -59,7 +59,11 @@ export class CursorRegistry<T> {
   /** Registers `state`; returns its context id. Drops expired contexts, then the least recently used over `max`. */
   open(state: T): number {
     const now = this.now();
-    for (const [id, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(id);
+    // Map order is last use, and every use sets now + ttl: expired entries are a prefix (O(expired), not O(size)).
+    for (const [id, e] of this.entries) {
+      if (e.expiresAt > now) break;
+      this.entries.delete(id);
+    }
     while (this.entries.size >= this.max) {
       const oldest = this.entries.keys().next().value as number;
       this.entries.delete(oldest);

@@ -5,7 +5,8 @@
  *   query term (`Quakes` matches a query for `quake`);
  * - `model` (a vocabulary of word pieces): the word is split as WordPiece does — longest known prefix, then
  *   `##` continuations, on the folded word; SentencePiece/BPE spellings `▁word` and `Ġword` are tried first —
- *   and matches when any piece carries weight; a word the vocabulary cannot split matches when it is a token;
+ *   and matches when its first piece carries weight, or all its pieces do (a shared suffix piece such as `##s`
+ *   alone does not make `clouds` match `volcanoes`); a word that is itself a token matches when that token does;
  * - `none` (vectors only): the folded word is one of the query's tokens.
  * Callers: collection.ts.
  */
@@ -41,7 +42,7 @@ export function wordMatcher(binding: TextBinding, query: SparseVector): (word: s
     const w = foldWord(word);
     for (const whole of [`\u2581${w}`, `\u0120${w}`, word, w]) if (vocab.lookup(whole) !== undefined) return has(whole);
     const pieces = wordPieces(w, (t) => vocab.lookup(t) !== undefined);
-    return pieces?.some(has) === true;
+    return pieces !== null && (has(pieces[0]) || pieces.every(has));
   };
 }
 

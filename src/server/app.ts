@@ -25,6 +25,7 @@ import { handleClientError } from './client-error.js';
 import { registerCors } from './cors.js';
 import { hostName, registerHostCheck, registerMediaTypeCheck } from './edge-guards.js';
 import { registerErrorHandling, sendError } from './error-handler.js';
+import { collectRoutes } from './method-not-allowed.js';
 import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerAliasRoutes } from './routes-aliases.js';
@@ -150,7 +151,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerBodyParsers(app, limits);
-  registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir });
+  // Before any route: the 405 answer needs the table of every route (method-not-allowed.ts).
+  const routes = collectRoutes(app);
+  registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir, routes });
   registerHostCheck(app, options.allowedHosts);
   await registerCors(app, options.corsOrigins);
   registerAuth(app, authGate);
