@@ -300,7 +300,7 @@ export class Collection {
     };
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
-      const first = this.store.search(query, withK(options, Math.max(k, req.prf.docs), true));
+      const first = await this.store.searchAsync(query, withK(options, Math.max(k, req.prf.docs), true));
       query = await applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
     }
     if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
@@ -327,7 +327,7 @@ export class Collection {
         return hit;
       });
     } else {
-      const r = this.store.search(query as SparseVector, options);
+      const r = await this.store.searchAsync(query as SparseVector, options);
       result = r;
       hits = r.hits.map((h) => this.hydrate(h, include, query as SparseVector, req.explain === true));
     }

@@ -23,6 +23,7 @@ import { TimeSlicer } from '../core/time-slice.js';
 import { CollectionConfigSchema, COLLECTION_NAME_RE, type CollectionConfig } from '../config/index-config.js';
 import { DEFAULT_LIMITS, optimizeRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
 import { openCollectionStore } from '../storage/collection-store.js';
+import { SearchPool, type SearchPoolStats } from '../segment/search-pool.js';
 import type { StoreConfig } from '../storage/store-types.js';
 import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
 import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
@@ -47,6 +48,15 @@ export interface ServiceOptions {
   lsaFitTimeoutMs?: number;
   encoderThreads?: number;
   encoderQueue?: number;
+  /**
+   * Search worker threads over sealed segments (src/segment/search-pool.ts), shared by every collection; 1 or
+   * absent: searches run on the event-loop thread (SPLADEX_SEARCH_THREADS).
+   */
+  searchThreads?: number;
+  /** Queries one search worker may hold before searches answer BUSY (SPLADEX_SEARCH_QUEUE, default 64). */
+  searchQueue?: number;
+  /** A search worker that does not answer a query in this many ms is replaced (default 30 s). */
+  searchTimeoutMs?: number;
   /**
    * Bulk loading (the CLI's `index` into a data dir): seals build exact-only segments and `optimize` builds the
    * approximate index once on the merged segment. A serving process leaves this off.
@@ -84,9 +94,26 @@ export class SpladexService {
   private ready = false;
   private closed = false;
   private dataDirLock: DirLock | null = null;
+  /** Shared by every collection's store; null for one search thread (workers start on the first search). */
+  private readonly searchPool: SearchPool | null;
 
   constructor(private readonly opts: ServiceOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const threads = opts.searchThreads ?? 1;
+    this.searchPool =
+      threads > 1 && opts.bulkLoad !== true
+        ? new SearchPool({
+            threads,
+            maxQueuePerThread: opts.searchQueue ?? 64,
+            jobTimeoutMs: opts.searchTimeoutMs ?? 30_000,
+            logger: opts.logger.child({ component: 'search-pool' }),
+          })
+        : null;
+  }
+
+  /** The search pool's counters (threads, queries in flight, shared segments), or null without a pool. */
+  searchPoolStats(): SearchPoolStats | null {
+    return this.searchPool?.stats() ?? null;
   }
 
   /**
@@ -179,6 +206,7 @@ export class SpladexService {
       config: storeConfig,
       logger: this.opts.logger.child({ collection: name }),
       deferApproximate: this.opts.bulkLoad ?? false,
+      searchPool: this.searchPool,
     });
     let binding: TextBinding;
     if (model && queryModel) binding = createModelBinding(model, queryModel);
@@ -430,19 +458,24 @@ export class SpladexService {
   async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
     const c = this.get(name);
     const out: SearchResponse[] = [];
+    // With a search pool, up to two searches per worker are in flight at once, so the queries of one batch
+    // spread over every core; without one, one at a time (each is synchronous then). Answers keep the order
+    // asked, and a failure is the first failing search in that order, as when they ran one by one.
+    const window = this.searchPool === null ? 1 : 2 * this.searchPool.threads;
+    const running: Array<Promise<SearchResponse>> = [];
     // 32 text queries of ~1 MB each froze the loop for 24 s: yield between searches once a slice is used.
     const slicer = new TimeSlicer();
+    let next = 0;
     for (let i = 0; i < reqs.length; i++) {
-      if (slicer.due()) await slicer.yield();
-      try {
-        out.push(await c.search(reqs[i]));
-      } catch (err) {
-        // A bad search names its place in the batch (`searches[1].query: …`), as schema errors do.
-        if (err instanceof SpladexError && err.code === 'INVALID_ARGUMENT') {
-          throw new SpladexError('INVALID_ARGUMENT', `searches[${i}].${err.message}`, { cause: err });
-        }
-        throw err;
+      while (next < reqs.length && next < i + window) {
+        if (slicer.due()) await slicer.yield();
+        const p = c.search(reqs[next]);
+        // Awaited below, in order; one failing before its turn (or after an earlier failure) is not unhandled.
+        p.catch(() => undefined);
+        running.push(p);
+        next++;
       }
+      out.push(await batchEntry(running[i], i));
     }
     return out;
   }
@@ -490,6 +523,7 @@ export class SpladexService {
     this.closed = true;
     for (const c of this.collections.values()) await c.close();
     this.collections.clear();
+    await this.searchPool?.close();
     const encoders = await Promise.allSettled([...this.encoders.values()]);
     for (const r of encoders) if (r.status === 'fulfilled') await r.value.close();
     this.encoders.clear();
@@ -507,6 +541,18 @@ export async function openSpladexService(opts: ServiceOptions): Promise<SpladexS
     throw err;
   }
   return s;
+}
+
+/** Search `i` of a batch: an INVALID_ARGUMENT names its place (`searches[1].query: …`), as schema errors do. */
+async function batchEntry(p: Promise<SearchResponse>, i: number): Promise<SearchResponse> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof SpladexError && err.code === 'INVALID_ARGUMENT') {
+      throw new SpladexError('INVALID_ARGUMENT', `searches[${i}].${err.message}`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 function strayConflict(name: string, why: string): SpladexError {

@@ -12,7 +12,7 @@
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { DocWeighting, StoreDocument } from './document-types.js';
-import { IdTopK } from '../index/id-top-k.js';
+import type { IdTopK } from '../index/id-top-k.js';
 
 const CHUNK_DOCS = 2048;
 const DENSE_TERM_LIMIT = 1 << 24;

@@ -66,7 +66,8 @@ import {
   segmentReader,
   type LiveSegment,
 } from '../segment/live-segment.js';
-import { searchView } from './store-search.js';
+import { searchView, searchViewPooled } from './store-search.js';
+import type { SearchPool } from '../segment/search-pool.js';
 import { matchesFilter } from '../filter/metadata-index.js';
 
 /** The store plus an explicit seal (e.g. the CLI's end of a bulk load, without optimize's full merge). */
@@ -87,6 +88,11 @@ export interface OpenCollectionStoreOptions {
    * `optimize()` builds the approximate index once, on the merged segment. Off for a serving store.
    */
   deferApproximate?: boolean;
+  /**
+   * Search worker pool (src/segment/search-pool.ts, one per service) that `searchAsync` hands resident segments
+   * to; absent or null: every search runs on the caller's thread.
+   */
+  searchPool?: SearchPool | null;
 }
 
 /** Segment count at which a background merge starts, and how many of the smallest segments it merges. */
@@ -137,6 +143,7 @@ class SegmentedStore implements SealableCollectionStore {
   private closed = false;
   private persistedDictSize = 0;
   private readonly segTop = new TopK(10);
+  private readonly searchPool: SearchPool | null;
 
   constructor(opts: OpenCollectionStoreOptions, lock: DirLock) {
     this.config = opts.config;
@@ -144,6 +151,7 @@ class SegmentedStore implements SealableCollectionStore {
     this.logger = opts.logger;
     this.sealMode = opts.sealMode ?? 'worker';
     this.deferApproximate = opts.deferApproximate ?? false;
+    this.searchPool = opts.searchPool ?? null;
     this.lock = lock;
     this.dictionary = opts.config.growableDictionary ? new TermDictionary() : null;
   }
@@ -376,6 +384,14 @@ class SegmentedStore implements SealableCollectionStore {
     this.checkOpen();
     const { config, memtable, frozen, segments, segTop } = this;
     return searchView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() }, query, options);
+  }
+
+  searchAsync(query: SparseVector, options: StoreSearchOptions): Promise<StoreSearchResult> {
+    this.checkOpen();
+    const { config, memtable, frozen, segments, segTop, searchPool } = this;
+    const view = { config, memtable, frozen, segments, segTop, avgdl: this.avgdl() };
+    if (searchPool === null) return Promise.resolve(searchView(view, query, options));
+    return searchViewPooled(view, query, options, searchPool);
   }
 
   private liveDocs(): number {
@@ -612,6 +628,7 @@ class SegmentedStore implements SealableCollectionStore {
       for (const o of s.deleted.toArray()) if (!before.has(o)) carried.push(s.ids.idAt(o));
     });
     this.segments = this.segments.filter((s) => !inputs.includes(s));
+    for (const s of inputs) this.searchPool?.forget(s);
     if (seg !== null) {
       for (const id of carried) {
         const ord = seg.ids.ordOf(id);
@@ -691,6 +708,7 @@ class SegmentedStore implements SealableCollectionStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const s of this.segments) this.searchPool?.forget(s);
     try {
       await this.chain;
       await this.wal.close();

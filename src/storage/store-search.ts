@@ -2,19 +2,24 @@
  * Search over one consistent view of a collection store: the memtable, the frozen memtable being sealed (if
  * any) and the sealed segments. Each source produces its own top-k (exact memtable search; per segment the
  * selective-filter kernel, the approximate Seismic searcher, or exact term-at-a-time), merged into the global
- * top-k by score descending, then id ascending. Synchronous: the caller's view cannot change mid-search.
+ * top-k by score descending, then id ascending. `searchView` is synchronous: the view cannot change mid-search.
  * Hit payloads encode (source, ord/slot) as `source · 2^32 + ord` (source 0 memtable, 1 frozen, 2+i segment i)
- * so vectors can be attached after the merge. Callers: collection-store.ts.
+ * so vectors can be attached after the merge. With a search pool (src/segment/search-pool.ts) the resident
+ * segments are searched in worker threads by the same per-segment function (segment-search.ts) and merged here
+ * the same way; the merge is order-free (score desc, id asc), so 1 and N threads give the same hits and scores.
+ * Callers: collection-store.ts.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { TopK } from '../core/top-k.js';
 import type { StoreConfig, StoreHit, StoreSearchOptions, StoreSearchResult } from './store-types.js';
+import type { FilterInput } from '../config/request-schemas.js';
 import { IdTopK } from '../index/id-top-k.js';
 import type { Memtable } from '../segment/memtable.js';
-import { createExactScratch, taatSearch } from '../index/exact-search.js';
-import { clearOrds, countBits, matchesFilter } from '../filter/metadata-index.js';
-import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
-import { activeFilter, segmentExcluded, segmentReader, type LiveSegment } from '../segment/live-segment.js';
+import { matchesFilter } from '../filter/metadata-index.js';
+import { activeFilter, segmentReader, type LiveSegment } from '../segment/live-segment.js';
+import type { SegmentReader } from '../segment/segment-reader.js';
+import { searchSegment, type SegmentPartResult, type SegmentSearchOptions } from '../segment/segment-search.js';
+import type { SearchPool } from '../segment/search-pool.js';
 
 const SOURCE_STRIDE = 2 ** 32;
 
@@ -30,14 +35,84 @@ export interface SearchView {
   segTop: TopK;
 }
 
-/** Runs one search over `view` (see the file comment). */
+/** Runs one search over `view` on this thread (see the file comment). */
 export function searchView(view: SearchView, query: SparseVector, options: StoreSearchOptions): StoreSearchResult {
-  const { config, memtable, frozen, segments, avgdl, segTop } = view;
   const filter = activeFilter(options.filter);
-  const k = options.k;
-  const top = new IdTopK(k);
-  const result: StoreSearchResult = { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
-  if (k <= 0 || query.indices.length === 0) return result;
+  const top = new IdTopK(options.k);
+  const result = emptyResult();
+  if (options.k <= 0 || query.indices.length === 0) return result;
+  searchMemtables(view, query, options, filter, top, result);
+  const segOptions = segmentOptions(options, filter);
+  const { segments } = view;
+  for (let i = 0; i < segments.length; i++) {
+    if (segments[i].liveDocs > 0) searchHere(view, i, query, segOptions, top, result);
+  }
+  return finish(view, top, result, options);
+}
+
+/**
+ * `searchView` with the resident segments searched by `pool`'s workers (possibly several at once), the memtables
+ * and any parked segment on this thread meanwhile. The view (memtables, segment list, delete bitsets) is taken
+ * synchronously before the first await, so the result is the one `searchView` gives at the call, bit for bit.
+ * Throws BUSY when the pool's queues are full.
+ */
+export async function searchViewPooled(
+  view: SearchView,
+  query: SparseVector,
+  options: StoreSearchOptions,
+  pool: SearchPool,
+): Promise<StoreSearchResult> {
+  const filter = activeFilter(options.filter);
+  const top = new IdTopK(options.k);
+  const result = emptyResult();
+  if (options.k <= 0 || query.indices.length === 0) return result;
+  const segOptions = segmentOptions(options, filter);
+  const { segments } = view;
+  const pooled: number[] = [];
+  const here: number[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (s.liveDocs === 0) continue;
+    (s.resident !== null ? pooled : here).push(i);
+  }
+  const pending =
+    pooled.length > 0
+      ? pool.search(
+          pooled.map((i) => segments[i]),
+          query,
+          segOptions,
+        )
+      : null;
+  searchMemtables(view, query, options, filter, top, result);
+  for (const i of here) searchHere(view, i, query, segOptions, top, result);
+  if (pending !== null) {
+    const parts = await pending;
+    for (let j = 0; j < pooled.length; j++) {
+      const part = parts[j];
+      if (part !== null) pushPart(top, segmentReader(segments[pooled[j]]), pooled[j], part, result);
+    }
+  }
+  return finish(view, top, result, options);
+}
+
+function emptyResult(): StoreSearchResult {
+  return { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
+}
+
+function segmentOptions(options: StoreSearchOptions, filter: FilterInput | null): SegmentSearchOptions {
+  return { k: options.k, exact: options.exact, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, filter };
+}
+
+/** The memtable and the frozen one, searched exactly into `top`. */
+function searchMemtables(
+  view: SearchView,
+  query: SparseVector,
+  options: StoreSearchOptions,
+  filter: FilterInput | null,
+  top: IdTopK,
+  result: StoreSearchResult,
+): void {
+  const { config, memtable, frozen, avgdl } = view;
   const types = config.metadataTypes;
   const accept = (md: Record<string, unknown> | undefined) => filter === null || matchesFilter(md, filter, types);
   result.docsScored += memtable.search(query, config.weighting, avgdl, top, 0, filter === null ? null : memtable.excludedBy(accept));
@@ -51,43 +126,35 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
       filter === null ? null : frozen.excludedBy(accept),
     );
   }
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i];
-    if (s.liveDocs === 0) continue;
-    const base = (i + 2) * SOURCE_STRIDE;
-    const reader = segmentReader(s);
-    const n = reader.numDocs;
-    // The segment's kernels speak its local term ids (term-remap.ts); terms it lacks match none of its docs.
-    const local = reader.localQuery(query);
-    if (local.indices.length === 0) continue;
-    const excluded = filter === null ? s.bitset : segmentExcluded(s, filter);
-    if (s.scratch === null) s.scratch = createExactScratch(n, reader.postings.numTerms);
-    if (filter !== null && excluded !== null) {
-      const accepted = n - countBits(excluded, n);
-      if (accepted === 0) continue;
-      if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
-        // Selective filter: score exactly the accepted docs (exact, and cheaper than any traversal).
-        const r = filteredExactSearch(reader.forward, local, clearOrds(excluded, n), k, s.scratch.dense, segTop);
-        result.docsScored += r.docsScored;
-        for (let j = 0; j < r.ords.length; j++) top.push(reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
-        continue;
-      }
-    }
-    const approx = reader.approximate;
-    if (!options.exact && approx !== null) {
-      const r = approx.search(local, { k, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, excluded });
-      result.docsScored += r.docsScored;
-      result.blocksScored += r.blocksScored;
-      result.blocksSkipped += r.blocksSkipped;
-      result.exact = false;
-      for (let j = 0; j < r.ords.length; j++) top.push(reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
-      continue;
-    }
-    segTop.reset(k);
-    result.docsScored += taatSearch(reader.postings, local, excluded, s.scratch, segTop);
-    const { keys, scores } = segTop.drain();
-    for (let j = 0; j < keys.length; j++) top.push(reader.idAt(keys[j]), scores[j], base + keys[j]);
-  }
+}
+
+/** Segment `i` of the view searched on this thread (segment-search.ts, the same function the workers run). */
+function searchHere(
+  view: SearchView,
+  i: number,
+  query: SparseVector,
+  options: SegmentSearchOptions,
+  top: IdTopK,
+  result: StoreSearchResult,
+): void {
+  const s = view.segments[i];
+  const reader = segmentReader(s);
+  if (s.search === null) s.search = { kernels: reader, scratch: null };
+  const part = searchSegment(s.search, query, s.bitset, options, view.segTop);
+  if (part !== null) pushPart(top, reader, i, part, result);
+}
+
+function pushPart(top: IdTopK, reader: SegmentReader, i: number, part: SegmentPartResult, result: StoreSearchResult): void {
+  const base = (i + 2) * SOURCE_STRIDE;
+  result.docsScored += part.docsScored;
+  result.blocksScored += part.blocksScored;
+  result.blocksSkipped += part.blocksSkipped;
+  if (part.approximate) result.exact = false;
+  const { ords, scores } = part;
+  for (let j = 0; j < ords.length; j++) top.push(reader.idAt(ords[j]), scores[j], base + ords[j]);
+}
+
+function finish(view: SearchView, top: IdTopK, result: StoreSearchResult, options: StoreSearchOptions): StoreSearchResult {
   result.hits = top.sorted().map((h) => {
     const hit: StoreHit = { id: h.id, score: h.score };
     if (options.withVectors === true) hit.vector = vectorOf(view, h.payload);
