@@ -41,7 +41,7 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
   const top = new IdTopK(options.k);
   const result = emptyResult();
   if (options.k <= 0 || query.indices.length === 0) return result;
-  searchMemtables(view, query, options, filter, top, result);
+  searchMemtables(view, query, filter, top, result);
   const segOptions = segmentOptions(options, filter);
   const { segments } = view;
   for (let i = 0; i < segments.length; i++) {
@@ -83,7 +83,7 @@ export async function searchViewPooled(
           segOptions,
         )
       : null;
-  searchMemtables(view, query, options, filter, top, result);
+  searchMemtables(view, query, filter, top, result);
   for (const i of here) searchHere(view, i, query, segOptions, top, result);
   if (pending !== null) {
     const parts = await pending;
@@ -104,14 +104,7 @@ function segmentOptions(options: StoreSearchOptions, filter: FilterInput | null)
 }
 
 /** The memtable and the frozen one, searched exactly into `top`. */
-function searchMemtables(
-  view: SearchView,
-  query: SparseVector,
-  options: StoreSearchOptions,
-  filter: FilterInput | null,
-  top: IdTopK,
-  result: StoreSearchResult,
-): void {
+function searchMemtables(view: SearchView, query: SparseVector, filter: FilterInput | null, top: IdTopK, result: StoreSearchResult): void {
   const { config, memtable, frozen, avgdl } = view;
   const types = config.metadataTypes;
   const accept = (md: Record<string, unknown> | undefined) => filter === null || matchesFilter(md, filter, types);
