@@ -1,7 +1,9 @@
 /**
  * Search throughput by search-thread count (issue 14, "Every core"), over real HTTP against the real server
  * process: `npx tsx bench/bench-threads.ts [--docs 200000] [--threads 1,2] [--batch 64] [--batch-sec 10]
- * [--connections 64] [--duration 10] [--queries 1000] [--k 10] [--data DIR]`. Prints one table row per thread count.
+ * [--connections 64] [--duration 10] [--queries 1000] [--k 10] [--data DIR] [--dist DIR]`. Prints one table row per
+ * thread count. `--dist DIR` runs the server and the CLI from built `DIR/main.js` and `DIR/cli/main.js` instead of
+ * the sources through tsx.
  *
  * The collection is synthetic (src/eval/synthetic.ts, seed 1: `d0..d<docs-1>` vectors-only), bulk-indexed once
  * with `spladex index` into `--data` (default /tmp/spladex-bench-threads-<docs>; kept, so re-runs only measure)
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '1000' },
     k: { type: 'string', default: '10' },
     data: { type: 'string' },
+    dist: { type: 'string' },
   },
 });
 const numDocs = Number(values.docs);
@@ -42,6 +45,8 @@ const dataDir = values.data ?? path.join(os.tmpdir(), `spladex-bench-threads-${n
 const batchSize = Number(values.batch);
 const k = Number(values.k);
 const COLLECTION = 'syn';
+const serverEntry = values.dist === undefined ? undefined : [path.resolve(values.dist, 'main.js')];
+const cliEntry = values.dist === undefined ? ['--import', 'tsx', 'src/cli/main.ts'] : [path.resolve(values.dist, 'cli', 'main.js')];
 
 await ensureCollection();
 const model = createSyntheticModel({ seed: 1 });
@@ -54,7 +59,11 @@ const rows: string[] = [];
 let batchBase = 0;
 let connBase = 0;
 for (const threads of values.threads.split(',').map(Number)) {
-  const server = await spawnServer({ dataDir, env: { SPLADEX_SEARCH_THREADS: String(threads), SPLADEX_LOG_LEVEL: 'info' } });
+  const server = await spawnServer({
+    dataDir,
+    entry: serverEntry,
+    env: { SPLADEX_SEARCH_THREADS: String(threads), SPLADEX_LOG_LEVEL: 'info' },
+  });
   try {
     await batchQps(server.base, 2); // warm-up: workers started, segment opened in each
     const batch = await batchQps(server.base, Number(values['batch-sec']));
@@ -70,8 +79,12 @@ for (const threads of values.threads.split(',').map(Number)) {
     await server.exited;
   }
 }
-console.log(`\n${numDocs} synthetic docs (${dataDir}), ${bodies.length} queries, k ${k}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
-console.log(`| threads | batch QPS (${batchSize}/request) | vs 1st | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`);
+console.log(
+  `\n${numDocs} synthetic docs (${dataDir}), ${bodies.length} queries, k ${k}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+);
+console.log(
+  `| threads | batch QPS (${batchSize}/request) | vs 1st | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`,
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 
@@ -83,7 +96,7 @@ async function ensureCollection(): Promise<void> {
   const input = `${dataDir}.jsonl`;
   const t0 = performance.now();
   await writeVectorsJsonl(input, syntheticDocs(createSyntheticModel({ seed: 1 }), numDocs), { format: 'indices' });
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'index', COLLECTION, '--input', input, '--data', dataDir, '--optimize'], {
+  const r = spawnSync(process.execPath, [...cliEntry, 'index', COLLECTION, '--input', input, '--data', dataDir, '--optimize'], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
   });

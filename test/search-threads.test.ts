@@ -15,6 +15,7 @@ import { fromIndicesValues, type SparseVector } from '../src/core/sparse-vector.
 import { Rng } from '../src/core/rng.js';
 import { SearchPool } from '../src/segment/search-pool.js';
 import { storeScratch } from './support/store-scratch.js';
+import { errorOf, startTestServer, type TestServer } from './server-harness.js';
 
 const logger = pino({ level: 'silent' });
 const { stores, tmp } = storeScratch<{ close(): Promise<void> }>('spladex-threads-');
@@ -156,5 +157,65 @@ describe('search worker pool', () => {
     });
     expect(pool.stats()).toMatchObject({ replaced: 1, inFlight: 0 });
     for (const { q, o } of all.slice(0, 6)) expect(await s.searchAsync(q, o)).toEqual(s.search(q, o));
+  });
+});
+
+describe('batch search through the API with 1 and 2 search threads', () => {
+  it('answers the same hits and scores in the same order, and names the first failing search', async () => {
+    const servers: TestServer[] = [];
+    try {
+      for (const searchThreads of [1, 2]) {
+        const s = await startTestServer({ memtableMaxDocs: 1500, searchThreads });
+        servers.push(s);
+        const put = await s.call('PUT', '/v1/collections/v', {
+          encoder: 'none',
+          dim: 1000,
+          index: { approximateThreshold: 200 },
+          metadata: { lang: 'keyword' },
+        });
+        expect(put.statusCode).toBe(201);
+        const rng = new Rng(3);
+        for (let from = 0; from < 4000; from += 1000) {
+          const documents = docs(1000, from, rng).map((d) => ({
+            id: d.id,
+            vector: { indices: Array.from(d.vector.indices), values: Array.from(d.vector.values) },
+            metadata: { lang: d.metadata?.lang },
+          }));
+          expect((await s.call('POST', '/v1/collections/v/documents', { documents })).json().indexed).toBe(1000);
+          // One sealed approximate segment under 3000 memtable-then-segment docs, the last 1000 in the memtable.
+          if (from === 2000) expect((await s.call('POST', '/v1/collections/v/optimize')).statusCode).toBe(200);
+        }
+      }
+      const rng = new Rng(11);
+      const searches = Array.from({ length: 40 }, (_, i) => {
+        const q = randomVector(rng);
+        return {
+          vector: { indices: Array.from(q.indices), values: Array.from(q.values) },
+          k: 10,
+          params: { exact: i % 2 === 0 },
+          filter: i % 3 === 0 ? { mustNot: [{ field: 'lang', eq: 'de' }] } : undefined,
+        };
+      });
+      const answers = [];
+      for (const s of servers) {
+        const res = await s.call('POST', '/v1/collections/v/search/batch', { searches });
+        expect(res.statusCode).toBe(200);
+        answers.push(res.json().results.map((r: { hits: unknown; stats: unknown }) => ({ hits: r.hits, stats: r.stats })));
+      }
+      expect(answers[0]).toHaveLength(40);
+      expect(answers[1]).toEqual(answers[0]);
+      expect(servers[1].service.searchPoolStats()).toMatchObject({ threads: 2, inFlight: 0 });
+      expect(servers[1].service.searchPoolStats()?.segments).toBe(1);
+      expect(answers[0].some((a: { stats: { exact: boolean } }) => !a.stats.exact)).toBe(true);
+      // Searches 5 and 9 are bad (k past the collection's documents is fine; an undeclared filter field is not).
+      const bad = searches.map((q, i) => (i === 5 || i === 9 ? { ...q, filter: { must: [{ field: 'nope', eq: 'x' }] } } : q));
+      for (const s of servers) {
+        const res = await s.call('POST', '/v1/collections/v/search/batch', { searches: bad });
+        expect(res.statusCode).toBe(400);
+        expect(errorOf(res).message).toMatch(/^searches\[5\]\.filter/);
+      }
+    } finally {
+      for (const s of servers) await s.close();
+    }
   });
 });

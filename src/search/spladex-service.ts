@@ -457,26 +457,35 @@ export class SpladexService {
 
   async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
     const c = this.get(name);
-    const out: SearchResponse[] = [];
-    // With a search pool, up to two searches per worker are in flight at once, so the queries of one batch
-    // spread over every core; without one, one at a time (each is synchronous then). Answers keep the order
-    // asked, and a failure is the first failing search in that order, as when they ran one by one.
-    const window = this.searchPool === null ? 1 : 2 * this.searchPool.threads;
-    const running: Array<Promise<SearchResponse>> = [];
+    // With a search pool, `lanes` searches are in flight at once (4 per worker: a worker always has the next
+    // query queued while the event loop merges and hydrates the last), each lane taking the next search as its
+    // own finishes, so a slow one holds no other back; without a pool, one lane: one search at a time, as
+    // before. Answers keep the order asked; a failure stops the lanes and the batch fails with the first failing
+    // search in that order, as when they ran one by one.
+    const lanes = this.searchPool === null ? 1 : 4 * this.searchPool.threads;
+    const out: SearchResponse[] = new Array(reqs.length);
+    // The lowest failing index so far (-1: none).
+    const failed = { at: -1, err: undefined as unknown };
+    let next = 0;
     // 32 text queries of ~1 MB each froze the loop for 24 s: yield between searches once a slice is used.
     const slicer = new TimeSlicer();
-    let next = 0;
-    for (let i = 0; i < reqs.length; i++) {
-      while (next < reqs.length && next < i + window) {
+    const lane = async (): Promise<void> => {
+      while (failed.at < 0 && next < reqs.length) {
         if (slicer.due()) await slicer.yield();
-        const p = c.search(reqs[next]);
-        // Awaited below, in order; one failing before its turn (or after an earlier failure) is not unhandled.
-        p.catch(() => undefined);
-        running.push(p);
-        next++;
+        if (failed.at >= 0 || next >= reqs.length) return;
+        const i = next++;
+        try {
+          out[i] = await c.search(reqs[i]);
+        } catch (err) {
+          if (failed.at < 0 || i < failed.at) {
+            failed.at = i;
+            failed.err = err;
+          }
+        }
       }
-      out.push(await batchEntry(running[i], i));
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(lanes, reqs.length) }, lane));
+    if (failed.at >= 0) throw batchError(failed.err, failed.at);
     return out;
   }
 
@@ -543,16 +552,12 @@ export async function openSpladexService(opts: ServiceOptions): Promise<SpladexS
   return s;
 }
 
-/** Search `i` of a batch: an INVALID_ARGUMENT names its place (`searches[1].query: …`), as schema errors do. */
-async function batchEntry(p: Promise<SearchResponse>, i: number): Promise<SearchResponse> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof SpladexError && err.code === 'INVALID_ARGUMENT') {
-      throw new SpladexError('INVALID_ARGUMENT', `searches[${i}].${err.message}`, { cause: err });
-    }
-    throw err;
+/** The error of search `i` of a batch: an INVALID_ARGUMENT names its place (`searches[1].query: …`), as schema errors do. */
+function batchError(err: unknown, i: number): unknown {
+  if (err instanceof SpladexError && err.code === 'INVALID_ARGUMENT') {
+    return new SpladexError('INVALID_ARGUMENT', `searches[${i}].${err.message}`, { cause: err });
   }
+  return err;
 }
 
 function strayConflict(name: string, why: string): SpladexError {
