@@ -1,6 +1,6 @@
 /**
  * Search throughput by search-thread count (issue 14, "Every core"), over real HTTP against the real server
- * process: `npx tsx bench/bench-threads.ts [--docs 200000] [--threads 1,2] [--batch 64] [--batch-sec 10]
+ * process: `npx tsx bench/bench-threads.ts [--docs 200000] [--threads 1,2] [--batch 256] [--batch-sec 10]
  * [--connections 64] [--duration 10] [--queries 1000] [--k 10] [--data DIR] [--dist DIR]`. Prints one table row per
  * thread count. `--dist DIR` runs the server and the CLI from built `DIR/main.js` and `DIR/cli/main.js` instead of
  * the sources through tsx.
@@ -30,7 +30,7 @@ const { values } = parseArgs({
   options: {
     docs: { type: 'string', default: '200000' },
     threads: { type: 'string', default: '1,2' },
-    batch: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '256' },
     'batch-sec': { type: 'string', default: '10' },
     connections: { type: 'string', default: '64' },
     duration: { type: 'string', default: '10' },
