@@ -25,18 +25,21 @@ export interface TestServer {
 export interface TestServerOptions extends Partial<Omit<AppOptions, 'service' | 'limits'>> {
   limits?: Partial<Limits>;
   memtableMaxDocs?: number;
+  /** Search worker threads (ServiceOptions.searchThreads; default 1). */
+  searchThreads?: number;
 }
 
 /** Opens a real service in a temp dir and builds an app around it. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-server-test-'));
-  const { limits, memtableMaxDocs, logger = pino({ level: 'silent' }), ...appOptions } = options;
+  const { limits, memtableMaxDocs, searchThreads, logger = pino({ level: 'silent' }), ...appOptions } = options;
   const service = await openSpladexService({
     dataDir: path.join(dataDir, 'index'),
     encodersDir: path.join(dataDir, 'encoders'),
     logger,
     limits,
     memtableMaxDocs,
+    searchThreads,
   });
   const app = await buildApp({ service, logger, ...appOptions });
   let closed = false;

@@ -2,6 +2,7 @@
  * The only reader of `process.env`: parses the `SPLADEX_*` variables into a typed, validated `EnvConfig`.
  * Callers pass `process.env` (or a test's object) in; nothing else in src/ reads the environment.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SpladexError } from '../core/errors.js';
@@ -25,6 +26,10 @@ export const EnvSchema = z.object({
   SPLADEX_MAX_BODY_BYTES: intFrom(32 * 1024 * 1024, 1024),
   SPLADEX_ENCODER_THREADS: intFrom(1, 1),
   SPLADEX_ENCODER_QUEUE: intFrom(64, 1),
+  /** Search worker threads over sealed segments: 0 (default) = one per available core, 1 = search on the event loop. */
+  SPLADEX_SEARCH_THREADS: intFrom(0, 0),
+  /** Queries one search worker may hold before searches answer 503 BUSY. */
+  SPLADEX_SEARCH_QUEUE: intFrom(64, 1),
   SPLADEX_REQUEST_TIMEOUT_MS: intFrom(30_000, 100),
   SPLADEX_MEMTABLE_MAX_DOCS: intFrom(50_000, 1),
   /** The memtable also seals at this many estimated bytes (text, metadata, vectors): default 256 MiB. */
@@ -127,6 +132,9 @@ export interface EnvConfig {
   maxBodyBytes: number;
   encoderThreads: number;
   encoderQueue: number;
+  /** Search worker threads (≥ 1; 1 = no pool). */
+  searchThreads: number;
+  searchQueue: number;
   requestTimeoutMs: number;
   memtableMaxDocs: number;
   memtableMaxBytes: number;
@@ -190,6 +198,8 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     maxBodyBytes: e.SPLADEX_MAX_BODY_BYTES,
     encoderThreads: e.SPLADEX_ENCODER_THREADS,
     encoderQueue: e.SPLADEX_ENCODER_QUEUE,
+    searchThreads: e.SPLADEX_SEARCH_THREADS === 0 ? availableParallelism() : e.SPLADEX_SEARCH_THREADS,
+    searchQueue: e.SPLADEX_SEARCH_QUEUE,
     requestTimeoutMs: e.SPLADEX_REQUEST_TIMEOUT_MS,
     memtableMaxDocs: e.SPLADEX_MEMTABLE_MAX_DOCS,
     memtableMaxBytes: e.SPLADEX_MEMTABLE_MAX_BYTES,

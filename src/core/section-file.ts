@@ -28,7 +28,7 @@
  * directory is renamed at the end. Callers: segment-writer.ts, segment-reader.ts, collection-store.ts
  * (deletes, dictionary) and src/seismic/ (its `seismic` file).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { basename } from 'node:path';
@@ -162,11 +162,20 @@ export interface SectionFile {
   readonly sections: Map<string, SectionArray>;
 }
 
+/** Options of `readSectionFile`. */
+export interface ReadSectionOptions {
+  /**
+   * Read the bytes into a `SharedArrayBuffer`, so every section is a view other threads can be handed without a
+   * copy (segment files: the search workers of src/segment/search-pool.ts view the same memory).
+   */
+  shared?: boolean;
+}
+
 /** Reads and verifies a section file. Throws CORRUPT_INDEX naming the file on any failed check or a wrong kind. */
-export async function readSectionFile(path: string, expectedKind: string): Promise<SectionFile> {
+export async function readSectionFile(path: string, expectedKind: string, options: ReadSectionOptions = {}): Promise<SectionFile> {
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = options.shared === true ? await readShared(path) : await readFile(path);
   } catch (err) {
     throw unreadableFile(path, err);
   }
@@ -177,14 +186,50 @@ export async function readSectionFile(path: string, expectedKind: string): Promi
  * readSectionFile, blocking: for a parked segment opened on first use inside a synchronous search or get
  * (live-segment.ts). Same checks and errors.
  */
-export function readSectionFileSync(path: string, expectedKind: string): SectionFile {
+export function readSectionFileSync(path: string, expectedKind: string, options: ReadSectionOptions = {}): SectionFile {
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = options.shared === true ? readSharedSync(path) : readFileSync(path);
   } catch (err) {
     throw unreadableFile(path, err);
   }
   return parseSectionFile(buf, path, expectedKind);
+}
+
+/** The whole file in a fresh SharedArrayBuffer (offset 0, so every 8-aligned section stays aligned). */
+async function readShared(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.from(new SharedArrayBuffer(size));
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await fh.read(buf, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    // A file cut short while being read parses as truncated.
+    return buf.subarray(0, at);
+  } finally {
+    await fh.close();
+  }
+}
+
+function readSharedSync(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.from(new SharedArrayBuffer(size));
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, buf, at, size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return buf.subarray(0, at);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Verifies and parses a section file's bytes. `path` is only used in error messages. */

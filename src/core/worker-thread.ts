@@ -1,7 +1,8 @@
 /**
  * The one way spladex starts a `worker_threads` worker, and the one wire form of an error crossing the thread
- * boundary. Callers: src/encoders/worker-pool.ts, src/segment/seal-runner.ts, src/encoders/lsa/lsa-fit-runner.ts,
- * src/seismic/build-parallel.ts (and the worker modules beside them, for `toWireError`).
+ * boundary. Callers: src/encoders/worker-pool.ts, src/segment/seal-runner.ts, src/segment/search-pool.ts,
+ * src/encoders/lsa/lsa-fit-runner.ts, src/seismic/build-parallel.ts (and the worker modules beside them, for
+ * `toWireError`).
  *
  * A worker module is a `.ts` file beside its caller. `workerUrl(import.meta.url, './x-worker')` names the file of
  * the same flavour as the caller: `x-worker.js` when the caller runs compiled (`dist/`, plain `node`, no tsx

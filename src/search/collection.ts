@@ -30,6 +30,7 @@ import type {
   StoredFieldSet,
   StoreHit,
   StoreSearchOptions,
+  StoreSnapshot,
   StoreStats,
 } from '../storage/store-types.js';
 import type { TextBinding } from './text-binding.js';
@@ -380,7 +381,7 @@ export class Collection {
     if (overrides.avgdl !== undefined) options.avgdl = overrides.avgdl;
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
-      const first = this.store.search(query, withK(options, Math.max(k, req.prf.docs), true));
+      const first = await this.store.searchAsync(query, withK(options, Math.max(k, req.prf.docs), true));
       query = await applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
     }
     if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
@@ -411,11 +412,13 @@ export class Collection {
       // Hybrid pages continue by offset only: the dense part has no point-in-time view.
     } else {
       const sparse = query as SparseVector;
-      const r = this.store.search(sparse, options);
+      // Taken in the same tick as the search's own view (searchAsync reads the state before its first await), so
+      // a cursor pins exactly the state this page was computed on.
+      const pinned = this.store.snapshot();
+      const r = await this.store.searchAsync(sparse, options);
       result = r;
       const page = r.hits.slice(offset);
-      // Synchronously after the search (no await in between): the view is the state this page was computed on.
-      if (page.length === k) nextCursor = this.openSearchCursor(req, sparse, options, page[page.length - 1]);
+      if (page.length === k) nextCursor = this.openSearchCursor(req, sparse, options, page[page.length - 1], pinned);
       hits = page.map((h) => this.hydrate(h, req, shown, sparse));
     }
     const t2 = performance.now();
@@ -446,8 +449,14 @@ export class Collection {
   }
 
   /** Pins the store's current view for the pages after `last` (see cursors.ts); returns the page's nextCursor. */
-  private openSearchCursor(req: SearchRequest, query: SparseVector, options: StoreSearchOptions, last: StoreHit): string {
-    const id = this.cursors.open({ kind: 'search', view: this.store.snapshot(), query, options, fingerprint: searchFingerprint(req) });
+  private openSearchCursor(
+    req: SearchRequest,
+    query: SparseVector,
+    options: StoreSearchOptions,
+    last: StoreHit,
+    view: StoreSnapshot,
+  ): string {
+    const id = this.cursors.open({ kind: 'search', view, query, options, fingerprint: searchFingerprint(req) });
     return this.cursors.sign(['s', id, last.score, last.id]);
   }
 

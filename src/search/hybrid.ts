@@ -71,7 +71,7 @@ export async function searchHybrid(input: HybridInput): Promise<HybridResult> {
   const { exact, queryCut, heapFactor, nKnn, filter } = options;
   const sparse =
     sparseQuery.indices.length > 0
-      ? store.search(sparseQuery, { k: nCand, exact, queryCut, heapFactor, nKnn, filter, withVectors })
+      ? await store.searchAsync(sparseQuery, { k: nCand, exact, queryCut, heapFactor, nKnn, filter, withVectors })
       : { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
   const denseTop = await dense.topK(denseQuery, nCand, allowed);
 

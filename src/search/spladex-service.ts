@@ -33,6 +33,7 @@ import {
   type SearchRequest,
 } from '../config/request-schemas.js';
 import { openCollectionStore } from '../storage/collection-store.js';
+import { SearchPool, type SearchPoolStats } from '../segment/search-pool.js';
 import type { StoreConfig } from '../storage/store-types.js';
 import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
 import type { ScrollPage } from './document-ops.js';
@@ -61,6 +62,15 @@ export interface ServiceOptions {
   lsaFitTimeoutMs?: number;
   encoderThreads?: number;
   encoderQueue?: number;
+  /**
+   * Search worker threads over sealed segments (src/segment/search-pool.ts), shared by every collection; 1 or
+   * absent: searches run on the event-loop thread (SPLADEX_SEARCH_THREADS).
+   */
+  searchThreads?: number;
+  /** Queries one search worker may hold before searches answer BUSY (SPLADEX_SEARCH_QUEUE, default 64). */
+  searchQueue?: number;
+  /** A search worker that does not answer a query in this many ms is replaced (default 30 s). */
+  searchTimeoutMs?: number;
   /**
    * Bulk loading (the CLI's `index` into a data dir): seals build exact-only segments and `optimize` builds the
    * approximate index once on the merged segment. A serving process leaves this off.
@@ -103,9 +113,26 @@ export class SpladexService {
   private readonly observers = new Set<EngineObserver>();
   /** Aliases of this data dir (aliases.ts), loaded by `open()`. */
   private aliases: AliasTable | null = null;
+  /** Shared by every collection's store; null for one search thread (workers start on the first search). */
+  private readonly searchPool: SearchPool | null;
 
   constructor(private readonly opts: ServiceOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const threads = opts.searchThreads ?? 1;
+    this.searchPool =
+      threads > 1 && opts.bulkLoad !== true
+        ? new SearchPool({
+            threads,
+            maxQueuePerThread: opts.searchQueue ?? 64,
+            jobTimeoutMs: opts.searchTimeoutMs ?? 30_000,
+            logger: opts.logger.child({ component: 'search-pool' }),
+          })
+        : null;
+  }
+
+  /** The search pool's counters (threads, queries in flight, shared segments), or null without a pool. */
+  searchPoolStats(): SearchPoolStats | null {
+    return this.searchPool?.stats() ?? null;
   }
 
   /**
@@ -208,6 +235,7 @@ export class SpladexService {
         seal: (seconds, documents) => this.emit({ kind: 'seal', collection: name, seconds, documents }),
         merge: (seconds, documents) => this.emit({ kind: 'merge', collection: name, seconds, documents }),
       },
+      searchPool: this.searchPool,
     });
     let binding: TextBinding;
     if (model && queryModel) binding = createModelBinding(model, queryModel);
@@ -556,21 +584,35 @@ export class SpladexService {
 
   async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
     const c = this.get(name);
-    const out: SearchResponse[] = [];
+    // With a search pool, `lanes` searches are in flight at once (4 per worker: a worker always has the next
+    // query queued while the event loop merges and hydrates the last), each lane taking the next search as its
+    // own finishes, so a slow one holds no other back; without a pool, one lane: one search at a time, as
+    // before. Answers keep the order asked; a failure stops the lanes and the batch fails with the first failing
+    // search in that order, as when they ran one by one.
+    const lanes = this.searchPool === null ? 1 : 4 * this.searchPool.threads;
+    const out: SearchResponse[] = new Array(reqs.length);
+    // The lowest failing index so far (-1: none).
+    const failed = { at: -1, err: undefined as unknown };
+    let next = 0;
     // 32 text queries of ~1 MB each froze the loop for 24 s: yield between searches once a slice is used.
     const slicer = new TimeSlicer();
-    for (let i = 0; i < reqs.length; i++) {
-      if (slicer.due()) await slicer.yield();
-      try {
-        out.push(await c.search(reqs[i]));
-      } catch (err) {
-        // A bad search names its place in the batch (`searches[1].query: …`), as schema errors do.
-        if (err instanceof SpladexError && err.code === 'INVALID_ARGUMENT') {
-          throw new SpladexError('INVALID_ARGUMENT', `searches[${i}].${err.message}`, { cause: err });
+    const lane = async (): Promise<void> => {
+      while (failed.at < 0 && next < reqs.length) {
+        if (slicer.due()) await slicer.yield();
+        if (failed.at >= 0 || next >= reqs.length) return;
+        const i = next++;
+        try {
+          out[i] = await c.search(reqs[i]);
+        } catch (err) {
+          if (failed.at < 0 || i < failed.at) {
+            failed.at = i;
+            failed.err = err;
+          }
         }
-        throw err;
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(lanes, reqs.length) }, lane));
+    if (failed.at >= 0) throw batchError(failed.err, failed.at);
     return out;
   }
 
@@ -740,6 +782,7 @@ export class SpladexService {
     this.closed = true;
     for (const c of this.collections.values()) await c.close();
     this.collections.clear();
+    await this.searchPool?.close();
     const encoders = await Promise.allSettled([...this.encoders.values()]);
     for (const r of encoders) if (r.status === 'fulfilled') await r.value.close();
     this.encoders.clear();
@@ -757,6 +800,14 @@ export async function openSpladexService(opts: ServiceOptions): Promise<SpladexS
     throw err;
   }
   return s;
+}
+
+/** The error of search `i` of a batch: an INVALID_ARGUMENT names its place (`searches[1].query: …`), as schema errors do. */
+function batchError(err: unknown, i: number): unknown {
+  if (err instanceof SpladexError && err.code === 'INVALID_ARGUMENT') {
+    return new SpladexError('INVALID_ARGUMENT', `searches[${i}].${err.message}`, { cause: err });
+  }
+  return err;
 }
 
 function strayConflict(name: string, why: string): SpladexError {

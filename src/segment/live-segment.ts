@@ -24,13 +24,13 @@ import { join } from 'node:path';
 import type { FilterInput } from '../config/request-schemas.js';
 import { corruptIndex } from '../core/errors.js';
 import { OrdBitmap } from '../filter/bitmap.js';
-import type { ExactScratch } from '../index/exact-search.js';
 import type { ForwardIndex } from '../index/forward-index.js';
 import { evaluateFilter } from '../filter/metadata-index.js';
 import { getSection, readSectionFile } from '../core/section-file.js';
 import { toGlobalIds } from './term-remap.js';
 import { parseForward, parseIds, SEGMENT_FILES, SegmentReader, type SegmentIds } from './segment-reader.js';
 import type { DfTable } from './term-stats.js';
+import type { SegmentSearchState } from './segment-search.js';
 
 /** A segment plus its mutable delete state. */
 export interface LiveSegment {
@@ -58,7 +58,13 @@ export interface LiveSegment {
   liveDocs: number;
   liveSumDl: number;
   liveNnz: number;
-  scratch: ExactScratch | null;
+  /** Main-thread search state (kernels = the resident reader, exact scratch); null until first searched. */
+  search: SegmentSearchState | null;
+  /**
+   * Whether `bitset` has been handed to a search worker for a query (`publishedDeletes`): it is then frozen, and
+   * `markDeleted` writes into a copy instead, so a query in flight keeps the deletes it was dispatched with.
+   */
+  bitsetPublished: boolean;
 }
 
 export interface OpenLiveSegmentOptions {
@@ -129,7 +135,8 @@ export async function openLiveSegment(
     liveDocs: 0,
     liveSumDl: 0,
     liveNnz: 0,
-    scratch: null,
+    search: null,
+    bitsetPublished: false,
   };
   countLive(s, forward, terms, dl, opts.df);
   return s;
@@ -191,6 +198,11 @@ export function markDeleted(s: LiveSegment, ord: number): void {
   const f = r.forward;
   s.deleted.add(ord);
   if (s.bitset === null) s.bitset = new Uint32Array((s.numDocs + 31) >>> 5);
+  else if (s.bitsetPublished) {
+    // Copy on write: a worker may still be reading the published array for a query dispatched before this delete.
+    s.bitset = s.bitset.slice();
+    s.bitsetPublished = false;
+  }
   s.bitset[ord >>> 5] |= 1 << (ord & 31);
   s.deletesDirty = true;
   if (s.deleteCount === s.deleteLog.length) {
@@ -202,6 +214,24 @@ export function markDeleted(s: LiveSegment, ord: number): void {
   s.liveDocs--;
   s.liveSumDl -= r.dl[ord];
   s.liveNnz -= f.offsets[ord + 1] - f.offsets[ord];
+}
+
+/**
+ * The delete bitset to hand a search worker for one query (null: nothing deleted): a SharedArrayBuffer view,
+ * frozen from now on (`markDeleted` copies on write). Copied into shared memory once per change of the deletes.
+ */
+export function publishedDeletes(s: LiveSegment): Uint32Array | null {
+  const b = s.bitset;
+  if (b === null) return null;
+  if (!s.bitsetPublished) {
+    if (!(b.buffer instanceof SharedArrayBuffer)) {
+      const shared = new Uint32Array(new SharedArrayBuffer(b.byteLength));
+      shared.set(b);
+      s.bitset = shared;
+    }
+    s.bitsetPublished = true;
+  }
+  return s.bitset;
 }
 
 /** The filter when it has any clause, else null (an empty filter accepts everything). */

@@ -87,6 +87,7 @@ export class SegmentReader {
   /** External ids in ord order (ascending). */
   readonly ids: SegmentIds;
   private readonly fields: SectionFile;
+  private readonly kernelFiles: KernelFiles;
   private readonly dense: { has: Uint8Array; vectors: Float32Array } | null;
 
   private constructor(init: {
@@ -103,7 +104,9 @@ export class SegmentReader {
     approximate: ApproximateSearcher | null;
     metadata: MetadataIndex | null;
     sizeBytes: number;
+    kernelFiles: KernelFiles;
   }) {
+    this.kernelFiles = init.kernelFiles;
     this.dir = init.dir;
     this.name = basename(init.dir);
     this.forward = init.forward;
@@ -124,7 +127,7 @@ export class SegmentReader {
 
   /** Opens and verifies segment directory `dir`. Throws CORRUPT_INDEX naming the file at fault. */
   static async open(dir: string): Promise<SegmentReader> {
-    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFile(join(dir, SEGMENT_FILES[f]), f);
+    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFile(join(dir, SEGMENT_FILES[f]), f, SHARED);
     const optional = async (f: keyof typeof SEGMENT_FILES) => ((await exists(join(dir, SEGMENT_FILES[f]))) ? read(f) : null);
     const [forward, postings, ids, fields, dense, seismic, metadata] = await Promise.all([
       read('forward'),
@@ -143,7 +146,7 @@ export class SegmentReader {
    * synchronous search or get needs. Same checks and errors.
    */
   static openSync(dir: string): SegmentReader {
-    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFileSync(join(dir, SEGMENT_FILES[f]), f);
+    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFileSync(join(dir, SEGMENT_FILES[f]), f, SHARED);
     const optional = (f: keyof typeof SEGMENT_FILES) => (existsSync(join(dir, SEGMENT_FILES[f])) ? read(f) : null);
     const files = { forward: read('forward'), postings: read('postings'), ids: read('ids'), fields: read('fields') };
     return SegmentReader.fromFiles(dir, {
@@ -155,19 +158,9 @@ export class SegmentReader {
   }
 
   private static fromFiles(dir: string, files: SegmentFiles): SegmentReader {
-    const { forward, terms, avgdl, dl, tf } = parseForward(files.forward);
-    const { numDocs, dim } = forward;
-    const nnz = forward.termIds.length;
+    const { forward, terms, avgdl, dl, tf, postings, approximate, metadata } = segmentKernelsFromFiles(files);
+    const { numDocs } = forward;
     const post = files.postings;
-    const postings: PostingLists = {
-      numTerms: dim,
-      offsets: getSection(post, 'offsets', Uint32Array),
-      docs: getSection(post, 'docs', Uint32Array),
-      values: getSection(post, 'values', Float32Array),
-    };
-    if (postings.offsets.length !== dim + 1 || postings.offsets[dim] !== nnz || postings.docs.length !== nnz) {
-      throw corruptIndex(post.path, 'posting lists do not match the forward index');
-    }
     const ids = parseIds(files.ids, numDocs);
     const fields = files.fields;
     const flags = getSection(fields, 'flags', Uint8Array);
@@ -188,22 +181,33 @@ export class SegmentReader {
       dense = { has, vectors, dim: d };
       sizeBytes += df.sizeBytes;
     }
-    let approximate: ApproximateSearcher | null = null;
-    if (files.seismic !== null) {
-      sizeBytes += files.seismic.sizeBytes;
-      try {
-        approximate = openApproximateSearcher(forward, files.seismic.sections);
-      } catch (err) {
-        throw corruptIndex(files.seismic.path, (err as Error).message);
-      }
-    }
-    let metadata: MetadataIndex | null = null;
-    if (files.metadata !== null) {
-      metadata = metadataIndexFromSections(files.metadata);
-      if (metadata.numDocs !== numDocs) throw corruptIndex(files.metadata.path, `covers ${metadata.numDocs} docs, segment has ${numDocs}`);
-      sizeBytes += files.metadata.sizeBytes;
-    }
-    return new SegmentReader({ dir, forward, terms, postings, avgdl, dl, tf, ids, fields, dense, approximate, metadata, sizeBytes });
+    if (files.seismic !== null) sizeBytes += files.seismic.sizeBytes;
+    if (files.metadata !== null) sizeBytes += files.metadata.sizeBytes;
+    const kernelFiles = { forward: files.forward, postings: post, seismic: files.seismic, metadata: files.metadata };
+    return new SegmentReader({
+      dir,
+      forward,
+      terms,
+      postings,
+      avgdl,
+      dl,
+      tf,
+      ids,
+      fields,
+      dense,
+      approximate,
+      metadata,
+      sizeBytes,
+      kernelFiles,
+    });
+  }
+
+  /**
+   * The segment's parsed files, every section a view over a SharedArrayBuffer (open and openSync read them so),
+   * for a search worker to rebuild the kernels from with `segmentKernelsFromFiles` without copying a byte.
+   */
+  sharedFiles(): KernelFiles {
+    return this.kernelFiles;
   }
 
   /** External id of `ord`. */
@@ -314,8 +318,14 @@ export class SegmentIds {
   }
 }
 
+/** The files the search kernels are built from (a worker is handed only these). */
+export type KernelFiles = Pick<SegmentFiles, 'forward' | 'postings' | 'seismic' | 'metadata'>;
+
+/** Segment files are read into SharedArrayBuffers (see `sharedFiles`). */
+const SHARED = { shared: true } as const;
+
 /** The section files of a segment directory (null: optional file absent). */
-interface SegmentFiles {
+export interface SegmentFiles {
   forward: SectionFile;
   postings: SectionFile;
   ids: SectionFile;
@@ -323,6 +333,56 @@ interface SegmentFiles {
   dense: SectionFile | null;
   seismic: SectionFile | null;
   metadata: SectionFile | null;
+}
+
+/**
+ * What a search of one segment reads (store-search.ts, segment-search.ts): the forward index, local term map,
+ * exact postings, the approximate searcher (with its own per-thread scratch) and the filter index. Built from
+ * the files by `segmentKernelsFromFiles`, on the main thread inside SegmentReader and in each search worker.
+ */
+export interface SegmentKernels {
+  forward: ForwardIndex;
+  terms: Uint32Array | null;
+  avgdl: number;
+  dl: Float64Array;
+  tf: Float32Array | null;
+  postings: PostingLists;
+  approximate: ApproximateSearcher | null;
+  metadata: MetadataIndex | null;
+}
+
+/**
+ * The search kernels over a segment's parsed files (views, nothing copied unless a section loader copies).
+ * CORRUPT_INDEX naming the file when forward, postings, seismic or metadata sections disagree.
+ */
+export function segmentKernelsFromFiles(files: KernelFiles): SegmentKernels {
+  const { forward, terms, avgdl, dl, tf } = parseForward(files.forward);
+  const { numDocs, dim } = forward;
+  const nnz = forward.termIds.length;
+  const post = files.postings;
+  const postings: PostingLists = {
+    numTerms: dim,
+    offsets: getSection(post, 'offsets', Uint32Array),
+    docs: getSection(post, 'docs', Uint32Array),
+    values: getSection(post, 'values', Float32Array),
+  };
+  if (postings.offsets.length !== dim + 1 || postings.offsets[dim] !== nnz || postings.docs.length !== nnz) {
+    throw corruptIndex(post.path, 'posting lists do not match the forward index');
+  }
+  let approximate: ApproximateSearcher | null = null;
+  if (files.seismic !== null) {
+    try {
+      approximate = openApproximateSearcher(forward, files.seismic.sections);
+    } catch (err) {
+      throw corruptIndex(files.seismic.path, (err as Error).message);
+    }
+  }
+  let metadata: MetadataIndex | null = null;
+  if (files.metadata !== null) {
+    metadata = metadataIndexFromSections(files.metadata);
+    if (metadata.numDocs !== numDocs) throw corruptIndex(files.metadata.path, `covers ${metadata.numDocs} docs, segment has ${numDocs}`);
+  }
+  return { forward, terms, avgdl, dl, tf, postings, approximate, metadata };
 }
 
 /** The forward index and per-doc columns of a parsed `forward.bin`; CORRUPT_INDEX when its sections disagree. */

@@ -77,6 +77,9 @@ export async function startServer(env: Record<string, string | undefined>, optio
     lsaFitTimeoutMs: config.lsaFitTimeoutMs,
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
+    searchThreads: config.searchThreads,
+    searchQueue: config.searchQueue,
+    searchTimeoutMs: config.requestTimeoutMs,
     role: 'server',
     snapshotDir: config.snapshotDir,
     limits: {

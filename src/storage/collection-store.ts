@@ -69,8 +69,9 @@ import {
   segmentReader,
   type LiveSegment,
 } from '../segment/live-segment.js';
-import { searchView } from './store-search.js';
+import { searchView, searchViewPooled, type SearchView } from './store-search.js';
 import { StoreView } from './store-view.js';
+import type { SearchPool } from '../segment/search-pool.js';
 import { matchesFilter } from '../filter/metadata-index.js';
 
 /** The store plus an explicit seal (e.g. the CLI's end of a bulk load, without optimize's full merge). */
@@ -93,6 +94,11 @@ export interface OpenCollectionStoreOptions {
   deferApproximate?: boolean;
   /** Timings for metrics (WAL syncs, seals, merges). */
   observer?: StoreObserver;
+  /**
+   * Search worker pool (src/segment/search-pool.ts, one per service) that `searchAsync` hands resident segments
+   * to; absent or null: every search runs on the caller's thread.
+   */
+  searchPool?: SearchPool | null;
 }
 
 /** Segment count at which a background merge starts, and how many of the smallest segments it merges. */
@@ -144,6 +150,7 @@ class SegmentedStore implements SealableCollectionStore {
   private closed = false;
   private persistedDictSize = 0;
   private readonly segTop = new TopK(10);
+  private readonly searchPool: SearchPool | null;
 
   constructor(opts: OpenCollectionStoreOptions, lock: DirLock) {
     this.config = opts.config;
@@ -151,6 +158,7 @@ class SegmentedStore implements SealableCollectionStore {
     this.logger = opts.logger;
     this.sealMode = opts.sealMode ?? 'worker';
     this.deferApproximate = opts.deferApproximate ?? false;
+    this.searchPool = opts.searchPool ?? null;
     this.lock = lock;
     this.observer = opts.observer ?? {};
     this.dictionary = opts.config.growableDictionary ? new TermDictionary() : null;
@@ -383,9 +391,7 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult {
-    this.checkOpen();
-    const { config, memtable, frozen, segments, segTop } = this;
-    return searchView({ config, memtable, frozen, segments, segTop, avgdl: options.avgdl ?? this.avgdl() }, query, options);
+    return searchView(this.liveView(options), query, options);
   }
 
   snapshot(): StoreView {
@@ -396,6 +402,19 @@ class SegmentedStore implements SealableCollectionStore {
 
   count(filter?: FilterInput | null): number {
     return this.snapshot().count(filter);
+  }
+
+  searchAsync(query: SparseVector, options: StoreSearchOptions): Promise<StoreSearchResult> {
+    const view = this.liveView(options);
+    if (this.searchPool === null) return Promise.resolve(searchView(view, query, options));
+    return searchViewPooled(view, query, options, this.searchPool);
+  }
+
+  /** The live state a search reads (avgdl: the caller's, cluster mode's `dfs`, else this store's). */
+  private liveView(options: StoreSearchOptions): SearchView {
+    this.checkOpen();
+    const { config, memtable, frozen, segments, segTop } = this;
+    return { config, memtable, frozen, segments, segTop, avgdl: options.avgdl ?? this.avgdl() };
   }
 
   private liveDocs(): number {
@@ -670,6 +689,7 @@ class SegmentedStore implements SealableCollectionStore {
       for (const o of s.deleted.toArray()) if (!before.has(o)) carried.push(s.ids.idAt(o));
     });
     this.segments = this.segments.filter((s) => !inputs.includes(s));
+    for (const s of inputs) this.searchPool?.forget(s);
     if (seg !== null) {
       for (const id of carried) {
         const ord = seg.ids.ordOf(id);
@@ -750,6 +770,7 @@ class SegmentedStore implements SealableCollectionStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const s of this.segments) this.searchPool?.forget(s);
     try {
       await this.chain;
       await this.wal.close();

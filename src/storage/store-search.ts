@@ -1,23 +1,30 @@
 /**
  * Search over one consistent view of a collection store: the memtable, the frozen memtable being sealed (if
  * any) and the sealed segments. Each source produces its own top-k (exact memtable search; per segment the
- * selective-filter kernel, the approximate Seismic searcher, or exact term-at-a-time), merged into the global
- * top-k by score descending, then id ascending. Synchronous: the caller's view cannot change mid-search.
- * Hit payloads encode (source, ord/slot) as `source · 2^32 + ord` (source 0 memtable, 1 frozen, 2+i segment i)
- * so vectors (and, for point-in-time views, stored fields) can be attached after the merge. A view may be a point
- * in time (store-view.ts): then the memtables are searched through their `MemtableView` and each segment through
- * its deleted bitset of that moment. `options.after` gates every collector (TopK/IdTopK `setAfter`) so a cursor
- * page is the next k after (score, id) of the same ranking. Callers: collection-store.ts, store-view.ts.
+ * selective-filter kernel, the approximate Seismic searcher, or exact term-at-a-time, in segment-search.ts),
+ * merged into the global top-k by score descending, then id ascending. `searchView` is synchronous: the view
+ * cannot change mid-search. Hit payloads encode (source, ord/slot) as `source · 2^32 + ord` (source 0 memtable,
+ * 1 frozen, 2+i segment i) so vectors (and stored fields) can be attached after the merge.
+ *
+ * A view may be a point in time (store-view.ts): then the memtables are searched through their `MemtableView` and
+ * each segment through its deleted bitset of that moment; `options.after` gates every collector (TopK/IdTopK
+ * `setAfter`) so a cursor page is the next k after (score, id) of the same ranking. With a search pool
+ * (src/segment/search-pool.ts) the resident segments of a live-state search are searched in worker threads by the
+ * same per-segment function and merged here the same way; the merge is order-free (score desc, id asc), so 1 and
+ * N threads give the same hits and scores. Point-in-time and cursor searches run on this thread.
+ * Callers: collection-store.ts, store-view.ts.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { TopK } from '../core/top-k.js';
 import type { StoreConfig, StoredFields, StoredFieldSet, StoreHit, StoreSearchOptions, StoreSearchResult } from './store-types.js';
+import type { FilterInput } from '../config/request-schemas.js';
 import { IdTopK } from '../index/id-top-k.js';
 import type { Memtable, MemtableView } from '../segment/memtable.js';
-import { createExactScratch, taatSearch } from '../index/exact-search.js';
-import { clearOrds, countBits, matchesFilter } from '../filter/metadata-index.js';
-import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
-import { activeFilter, segmentExcluded, segmentReader, type LiveSegment } from '../segment/live-segment.js';
+import { matchesFilter } from '../filter/metadata-index.js';
+import { activeFilter, segmentReader, type LiveSegment } from '../segment/live-segment.js';
+import type { SegmentReader } from '../segment/segment-reader.js';
+import { searchSegment, type SegmentPartResult, type SegmentSearchOptions } from '../segment/segment-search.js';
+import type { SearchPool } from '../segment/search-pool.js';
 
 const SOURCE_STRIDE = 2 ** 32;
 
@@ -43,19 +50,90 @@ export interface PointInTime {
   segLive: number[];
 }
 
-/** Runs one search over `view` (see the file comment). */
+/** Runs one search over `view` on this thread (see the file comment). */
 export function searchView(view: SearchView, query: SparseVector, options: StoreSearchOptions): StoreSearchResult {
-  const { config, memtable, frozen, segments, avgdl, segTop } = view;
   const filter = activeFilter(options.filter);
-  const k = options.k;
-  const top = new IdTopK(k);
-  const result: StoreSearchResult = { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
-  if (k <= 0 || query.indices.length === 0) return result;
+  const top = new IdTopK(options.k);
+  const result = emptyResult();
+  if (options.k <= 0 || query.indices.length === 0) return result;
+  const after = options.after ?? null;
+  if (after !== null) top.setAfter(after.score, after.id);
+  searchMemtables(view, query, filter, top, result);
+  const segOptions = segmentOptions(options, filter);
+  try {
+    for (let i = 0; i < view.segments.length; i++) {
+      if (liveDocsOf(view, i) > 0) searchHere(view, i, query, segOptions, after, top, result);
+    }
+  } finally {
+    view.segTop.clearAfter();
+  }
+  return finish(view, top, result, options);
+}
+
+/**
+ * `searchView` with the resident segments searched by `pool`'s workers (possibly several at once), the memtables
+ * and any parked segment on this thread meanwhile. The view (memtables, segment list, delete bitsets) is taken
+ * synchronously before the first await, so the result is the one `searchView` gives at the call, bit for bit.
+ * A point-in-time view or a cursor page goes to `searchView`. Throws BUSY when the pool's queues are full.
+ */
+export async function searchViewPooled(
+  view: SearchView,
+  query: SparseVector,
+  options: StoreSearchOptions,
+  pool: SearchPool,
+): Promise<StoreSearchResult> {
+  if (view.pit !== undefined || (options.after ?? null) !== null) return searchView(view, query, options);
+  const filter = activeFilter(options.filter);
+  const top = new IdTopK(options.k);
+  const result = emptyResult();
+  if (options.k <= 0 || query.indices.length === 0) return result;
+  const segOptions = segmentOptions(options, filter);
+  const { segments } = view;
+  const pooled: number[] = [];
+  const here: number[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (s.liveDocs === 0) continue;
+    (s.resident !== null ? pooled : here).push(i);
+  }
+  const pending =
+    pooled.length > 0
+      ? pool.search(
+          pooled.map((i) => segments[i]),
+          query,
+          segOptions,
+        )
+      : null;
+  searchMemtables(view, query, filter, top, result);
+  for (const i of here) searchHere(view, i, query, segOptions, null, top, result);
+  if (pending !== null) {
+    const parts = await pending;
+    for (let j = 0; j < pooled.length; j++) {
+      const part = parts[j];
+      if (part !== null) pushPart(top, segmentReader(segments[pooled[j]]), pooled[j], part, result);
+    }
+  }
+  return finish(view, top, result, options);
+}
+
+function emptyResult(): StoreSearchResult {
+  return { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
+}
+
+function segmentOptions(options: StoreSearchOptions, filter: FilterInput | null): SegmentSearchOptions {
+  return { k: options.k, exact: options.exact, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, filter };
+}
+
+function liveDocsOf(view: SearchView, i: number): number {
+  return view.pit === undefined ? view.segments[i].liveDocs : view.pit.segLive[i];
+}
+
+/** The memtable and the frozen one (through their point-in-time views, if any), searched exactly into `top`. */
+function searchMemtables(view: SearchView, query: SparseVector, filter: FilterInput | null, top: IdTopK, result: StoreSearchResult): void {
+  const { config, memtable, frozen, avgdl } = view;
   const types = config.metadataTypes;
   const accept = (md: Record<string, unknown> | undefined) => filter === null || matchesFilter(md, filter, types);
   const pit = view.pit ?? null;
-  const after = options.after ?? null;
-  if (after !== null) top.setAfter(after.score, after.id);
   const memView = pit === null ? null : pit.memtable;
   result.docsScored += memtable.search(
     query,
@@ -78,11 +156,42 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
       frozenView,
     );
   }
-  try {
-    for (let i = 0; i < segments.length; i++) searchSegment(view, i, query, options, filter, top, result);
-  } finally {
-    segTop.clearAfter();
-  }
+}
+
+/**
+ * Segment `i` of the view searched on this thread (segment-search.ts, the same function the workers run), with
+ * its deletes as of the view and the cursor gate mapped to its ords (ords are in id order, so "id > after.id" is
+ * "ord ≥ the first ord after it").
+ */
+function searchHere(
+  view: SearchView,
+  i: number,
+  query: SparseVector,
+  options: SegmentSearchOptions,
+  after: { score: number; id: string } | null,
+  top: IdTopK,
+  result: StoreSearchResult,
+): void {
+  const s = view.segments[i];
+  const reader = segmentReader(s);
+  if (s.search === null) s.search = { kernels: reader, scratch: null };
+  const deleted = view.pit === undefined ? s.bitset : view.pit.segDeleted[i];
+  const segAfter = after === null ? null : { score: after.score, ord: reader.ids.firstOrdAfter(after.id) - 1 };
+  const part = searchSegment(s.search, query, deleted, { ...options, after: segAfter }, view.segTop);
+  if (part !== null) pushPart(top, reader, i, part, result);
+}
+
+function pushPart(top: IdTopK, reader: SegmentReader, i: number, part: SegmentPartResult, result: StoreSearchResult): void {
+  const base = (i + 2) * SOURCE_STRIDE;
+  result.docsScored += part.docsScored;
+  result.blocksScored += part.blocksScored;
+  result.blocksSkipped += part.blocksSkipped;
+  if (part.approximate) result.exact = false;
+  const { ords, scores } = part;
+  for (let j = 0; j < ords.length; j++) top.push(reader.idAt(ords[j]), scores[j], base + ords[j]);
+}
+
+function finish(view: SearchView, top: IdTopK, result: StoreSearchResult, options: StoreSearchOptions): StoreSearchResult {
   result.hits = top.sorted().map((h) => {
     const hit: StoreHit = { id: h.id, score: h.score };
     if (options.withVectors === true) hit.vector = vectorOf(view, h.payload);
@@ -90,69 +199,6 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
     return hit;
   });
   return result;
-}
-
-/** Searches segment `i` of `view` into `top` (see the file comment). */
-function searchSegment(
-  view: SearchView,
-  i: number,
-  query: SparseVector,
-  options: StoreSearchOptions,
-  filter: ReturnType<typeof activeFilter>,
-  top: IdTopK,
-  result: StoreSearchResult,
-): void {
-  const { segments, segTop } = view;
-  const k = options.k;
-  const pit = view.pit ?? null;
-  const after = options.after ?? null;
-  const s = segments[i];
-  const deleted = pit === null ? s.bitset : pit.segDeleted[i];
-  if ((pit === null ? s.liveDocs : pit.segLive[i]) === 0) return;
-  const base = (i + 2) * SOURCE_STRIDE;
-  const reader = segmentReader(s);
-  const n = reader.numDocs;
-  // The segment's kernels speak its local term ids (term-remap.ts); terms it lacks match none of its docs.
-  const local = reader.localQuery(query);
-  if (local.indices.length === 0) return;
-  // Ords are in id order, so "id > after.id" is "ord ≥ the first ord after it" (TopK's gate is on ords).
-  const afterOrd = after === null ? -1 : reader.ids.firstOrdAfter(after.id) - 1;
-  if (after !== null) segTop.setAfter(after.score, afterOrd);
-  else segTop.clearAfter();
-  const excluded = filter === null ? deleted : segmentExcluded(s, filter, deleted);
-  if (s.scratch === null) s.scratch = createExactScratch(n, reader.postings.numTerms);
-  if (filter !== null && excluded !== null) {
-    const accepted = n - countBits(excluded, n);
-    if (accepted === 0) return;
-    if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
-      // Selective filter: score exactly the accepted docs (exact, and cheaper than any traversal).
-      const r = filteredExactSearch(reader.forward, local, clearOrds(excluded, n), k, s.scratch.dense, segTop);
-      result.docsScored += r.docsScored;
-      for (let j = 0; j < r.ords.length; j++) top.push(reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
-      return;
-    }
-  }
-  const approx = reader.approximate;
-  if (!options.exact && approx !== null) {
-    const r = approx.search(local, {
-      k,
-      queryCut: options.queryCut,
-      heapFactor: options.heapFactor,
-      nKnn: options.nKnn,
-      excluded,
-      after: after === null ? null : { score: after.score, ord: afterOrd },
-    });
-    result.docsScored += r.docsScored;
-    result.blocksScored += r.blocksScored;
-    result.blocksSkipped += r.blocksSkipped;
-    result.exact = false;
-    for (let j = 0; j < r.ords.length; j++) top.push(reader.idAt(r.ords[j]), r.scores[j], base + r.ords[j]);
-    return;
-  }
-  segTop.reset(k);
-  result.docsScored += taatSearch(reader.postings, local, excluded, s.scratch, segTop);
-  const { keys, scores } = segTop.drain();
-  for (let j = 0; j < keys.length; j++) top.push(reader.idAt(keys[j]), scores[j], base + keys[j]);
 }
 
 /** The stored fields behind a hit payload, as of the view (memtable slots and segment ords never change). */

@@ -155,6 +155,12 @@ export interface CollectionStore {
    */
   getFields(id: string, want: StoredFieldSet): StoredFields | undefined;
   search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult;
+  /**
+   * `search`, with the sealed segments searched by the store's search worker pool when it has one (else the same
+   * synchronous search); the same hits and scores either way, on the view current at the call. BUSY when the
+   * pool's queues are full.
+   */
+  searchAsync(query: SparseVector, options: StoreSearchOptions): Promise<StoreSearchResult>;
   /** Exact dense scores etc. need stored dense vectors: undefined when the doc has none. */
   getDense(id: string): Float32Array | undefined;
   /**

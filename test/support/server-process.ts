@@ -37,6 +37,8 @@ export interface SpawnServerOptions {
   launcher?: string[];
   /** Run under `ulimit -n <maxOpenFiles>` (file-descriptor tests). */
   maxOpenFiles?: number;
+  /** The server's entry as node arguments (default `--import tsx src/main.ts`; e.g. a built `dist/main.js`). */
+  entry?: string[];
 }
 
 /** Polls `fn` until it returns true or `timeoutMs` passes; each attempt is spaced by `intervalMs` of waiting. */
@@ -64,7 +66,7 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<ServerProce
   if (opts.env?.SPLADEX_API_KEY === undefined) delete env.SPLADEX_API_KEY;
   // `launcher` runs in front of node (e.g. unshare); `maxOpenFiles`: a shell lowers RLIMIT_NOFILE, then execs
   // the command in its place (same pid).
-  const argv = [...(opts.launcher ?? []), process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const argv = [...(opts.launcher ?? []), process.execPath, ...(opts.entry ?? ['--import', 'tsx', 'src/main.ts'])];
   const child =
     opts.maxOpenFiles === undefined
       ? spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,0 +1,134 @@
+/**
+ * Search throughput by search-thread count (issue 14, "Every core"), over real HTTP against the real server
+ * process: `npx tsx bench/bench-threads.ts [--docs 200000] [--threads 1,2] [--batch 256] [--batch-sec 10]
+ * [--connections 64] [--duration 10] [--queries 1000] [--k 10] [--data DIR] [--dist DIR]`. Prints one table row per
+ * thread count. `--dist DIR` runs the server and the CLI from built `DIR/main.js` and `DIR/cli/main.js` instead of
+ * the sources through tsx.
+ *
+ * The collection is synthetic (src/eval/synthetic.ts, seed 1: `d0..d<docs-1>` vectors-only), bulk-indexed once
+ * with `spladex index` into `--data` (default /tmp/spladex-bench-threads-<docs>; kept, so re-runs only measure)
+ * and optimized into one approximate segment. For each thread count the server starts with
+ * `SPLADEX_SEARCH_THREADS=<n>` and answers, after a warm-up pass:
+ * - batch: one client sending `POST /search/batch` of `--batch` pre-encoded query vectors back to back for
+ *   `--batch-sec` seconds; QPS = queries answered per second;
+ * - concurrent: autocannon with `--connections` connections on `POST /search` (one query each, cycling through
+ *   the queries) for `--duration` seconds; QPS, p50/p99 latency and non-2xx answers.
+ * Run it under `flock /tmp/bench.lock` on a shared machine; other load on the cores shows in the numbers.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { createSyntheticModel, generateQuery, syntheticDocs, writeVectorsJsonl } from '../src/eval/synthetic.js';
+import { httpJson } from '../test/support/http.js';
+import { REPO_ROOT, spawnServer } from '../test/support/server-process.js';
+
+const { values } = parseArgs({
+  options: {
+    docs: { type: 'string', default: '200000' },
+    threads: { type: 'string', default: '1,2' },
+    batch: { type: 'string', default: '256' },
+    'batch-sec': { type: 'string', default: '10' },
+    connections: { type: 'string', default: '64' },
+    duration: { type: 'string', default: '10' },
+    queries: { type: 'string', default: '1000' },
+    k: { type: 'string', default: '10' },
+    data: { type: 'string' },
+    dist: { type: 'string' },
+  },
+});
+const numDocs = Number(values.docs);
+const dataDir = values.data ?? path.join(os.tmpdir(), `spladex-bench-threads-${numDocs}`);
+const batchSize = Number(values.batch);
+const k = Number(values.k);
+const COLLECTION = 'syn';
+const serverEntry = values.dist === undefined ? undefined : [path.resolve(values.dist, 'main.js')];
+const cliEntry = values.dist === undefined ? ['--import', 'tsx', 'src/cli/main.ts'] : [path.resolve(values.dist, 'cli', 'main.js')];
+
+await ensureCollection();
+const model = createSyntheticModel({ seed: 1 });
+const bodies = Array.from({ length: Number(values.queries) }, (_, i) => {
+  const q = generateQuery(model, i);
+  return { vector: { indices: Array.from(q.indices), values: Array.from(q.values) }, k };
+});
+
+const rows: string[] = [];
+let batchBase = 0;
+let connBase = 0;
+for (const threads of values.threads.split(',').map(Number)) {
+  const server = await spawnServer({
+    dataDir,
+    entry: serverEntry,
+    env: { SPLADEX_SEARCH_THREADS: String(threads), SPLADEX_LOG_LEVEL: 'info' },
+  });
+  try {
+    await batchQps(server.base, 2); // warm-up: workers started, segment opened in each
+    const batch = await batchQps(server.base, Number(values['batch-sec']));
+    const conc = await concurrentQps(server.base);
+    if (batchBase === 0) batchBase = batch;
+    if (connBase === 0) connBase = conc.qps;
+    rows.push(
+      `| ${threads} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${conc.qps.toFixed(0)} | ${(conc.qps / connBase).toFixed(2)}× | ` +
+        `${conc.p50} / ${conc.p99} | ${conc.bad} |`,
+    );
+  } finally {
+    server.kill('SIGTERM');
+    await server.exited;
+  }
+}
+console.log(
+  `\n${numDocs} synthetic docs (${dataDir}), ${bodies.length} queries, k ${k}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+);
+console.log(
+  `| threads | batch QPS (${batchSize}/request) | vs 1st | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`,
+);
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);
+
+/** Bulk-indexes the synthetic collection once (make-vectors + `spladex index`, as a user would). */
+async function ensureCollection(): Promise<void> {
+  const marker = path.join(dataDir, '.bench-threads-built');
+  if (existsSync(marker)) return;
+  await rm(dataDir, { recursive: true, force: true });
+  const input = `${dataDir}.jsonl`;
+  const t0 = performance.now();
+  await writeVectorsJsonl(input, syntheticDocs(createSyntheticModel({ seed: 1 }), numDocs), { format: 'indices' });
+  const r = spawnSync(process.execPath, [...cliEntry, 'index', COLLECTION, '--input', input, '--data', dataDir, '--optimize'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error(`spladex index exited with ${r.status}`);
+  await rm(input, { force: true });
+  writeFileSync(marker, `${new Date().toISOString()}\n`);
+  console.log(`indexed ${numDocs} docs in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+/** Queries per second answered through back-to-back batch requests for `seconds`. */
+async function batchQps(base: string, seconds: number): Promise<number> {
+  let answered = 0;
+  let at = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    const searches = [];
+    for (let i = 0; i < batchSize; i++) searches.push(bodies[(at + i) % bodies.length]);
+    at = (at + batchSize) % bodies.length;
+    const res = await httpJson(base, 'POST', `/v1/collections/${COLLECTION}/search/batch`, { searches }, 120_000);
+    if (res.status !== 200) throw new Error(`batch search: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    answered += searches.length;
+  }
+  return answered / ((performance.now() - t0) / 1000);
+}
+
+async function concurrentQps(base: string): Promise<{ qps: number; p50: number; p99: number; bad: number }> {
+  const r = await autocannon({
+    url: `${base}/v1/collections/${COLLECTION}/search`,
+    connections: Number(values.connections),
+    duration: Number(values.duration),
+    timeout: 10,
+    requests: bodies.map((b) => ({ method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) })),
+  });
+  return { qps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.errors + r.timeouts + r.non2xx };
+}

@@ -1,0 +1,264 @@
+/**
+ * The search worker pool: `threads` worker threads (search-worker.ts) that search sealed segments for the store
+ * (storage/store-search.ts `searchViewPooled`), so concurrent searches and the queries of a batch run on every
+ * core. One pool per service, shared by its collections; created only for threads ≥ 2 (1 = every search on the
+ * event-loop thread, as before).
+ *
+ * Sharing, zero copies: a resident segment's files are read into SharedArrayBuffers (segment-reader.ts
+ * `sharedFiles`); the first query that sends a segment to a worker posts those section views first (`open`), and
+ * the worker rebuilds the kernels over the same memory with `segmentKernelsFromFiles` — whatever arrays the
+ * segment and Seismic formats define, without this file knowing them. The delete bitset goes with every query as
+ * the frozen SharedArrayBuffer copy of live-segment.ts `publishedDeletes`, so a worker applies exactly the deletes
+ * the main thread saw when it dispatched the query, even if more arrive before the worker gets to it.
+ *
+ * Lifetimes without races: each worker handles its messages in order, and a query's messages are posted
+ * synchronously at dispatch with the view of that instant; `forget` (a segment left the store: merge, close)
+ * posts `drop` after them, so a worker never frees a segment a queued query still reads, and no later query names
+ * it. Memory is never unmapped under a reader: the arrays live as long as any thread references them.
+ *
+ * Bounded: a query goes to the least-loaded worker (several idle workers split a multi-segment query between
+ * them); a worker holds at most `maxQueuePerThread` queries, beyond which `search` throws BUSY (503 with
+ * Retry-After), as the encoder pool does. A query unanswered after `jobTimeoutMs` fails with BUSY and its worker
+ * is terminated; a worker that exits or crashes fails its queries with INTERNAL, is logged and is replaced.
+ */
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { SparseVector } from '../core/sparse-vector.js';
+import { SpladexError } from '../core/errors.js';
+import { fromWireError, startWorker, workerUrl, type WireError } from '../core/worker-thread.js';
+import { publishedDeletes, segmentReader, type LiveSegment } from './live-segment.js';
+import type { SegmentPartResult, SegmentSearchOptions } from './segment-search.js';
+import type { SearchWorkerRequest } from './search-worker.js';
+
+/** Pool settings. */
+export interface SearchPoolOptions {
+  /** Worker threads, ≥ 1 (the service creates a pool only for ≥ 2). */
+  threads: number;
+  /** Queries one worker may hold (running + queued) before `search` answers BUSY, ≥ 1. */
+  maxQueuePerThread: number;
+  /** A query a worker has not answered in this many ms fails with BUSY and the worker is replaced. */
+  jobTimeoutMs: number;
+  logger: Logger;
+}
+
+/** Counters for tests and metrics. */
+export interface SearchPoolStats {
+  threads: number;
+  /** Queries posted and not yet answered, all workers. */
+  inFlight: number;
+  /** Segments the pool has handed to workers and not forgotten. */
+  segments: number;
+  /** Workers replaced after a crash or a timeout. */
+  replaced: number;
+}
+
+interface Job {
+  resolve: (parts: Array<SegmentPartResult | null>) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  jobs: Map<number, Job>;
+  /** Set once the pool terminates it on purpose (timeout, close): its exit is then not a crash. */
+  ending: boolean;
+}
+
+interface Handle {
+  id: number;
+  /** Workers that have this segment open. */
+  openOn: Set<Slot>;
+}
+
+type WorkerReply = { job: number; parts: Array<SegmentPartResult | null> } | { job: number; error: WireError };
+
+/** See the file comment. Workers start on the first search. */
+export class SearchPool {
+  private readonly slots: Array<Slot | null>;
+  private readonly handles = new Map<LiveSegment, Handle>();
+  private nextSegment = 1;
+  private nextJob = 1;
+  private replaced = 0;
+  private closed = false;
+
+  constructor(private readonly opts: SearchPoolOptions) {
+    this.slots = Array.from({ length: Math.max(1, opts.threads) }, () => null);
+  }
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Searches `segments` (resident, live docs > 0) for `query` in the workers; resolves to one result per segment,
+   * in order (null: nothing of it matches). Everything the workers read is fixed synchronously, before this
+   * returns. Throws BUSY when every worker is full, INTERNAL when the pool is closed.
+   */
+  search(segments: readonly LiveSegment[], query: SparseVector, options: SegmentSearchOptions): Promise<Array<SegmentPartResult | null>> {
+    if (this.closed) throw new SpladexError('INTERNAL', 'the search pool is closed');
+    const groups = this.assign(segments);
+    const deletes = segments.map((s) => publishedDeletes(s));
+    const out: Array<SegmentPartResult | null> = new Array(segments.length).fill(null);
+    const pending = groups.map(({ slot, members }) => {
+      const parts = members.map((i) => ({ seg: this.openOn(slot, segments[i]), deletes: deletes[i] }));
+      return this.post(slot, query, options, parts).then((r) => {
+        for (let j = 0; j < members.length; j++) out[members[j]] = r[j];
+      });
+    });
+    return Promise.all(pending).then(() => out);
+  }
+
+  /** The store no longer searches `segment`: workers drop it after the queries already posted to them. */
+  forget(segment: LiveSegment): void {
+    const h = this.handles.get(segment);
+    if (h === undefined) return;
+    this.handles.delete(segment);
+    for (const slot of h.openOn) this.send(slot, { type: 'drop', seg: h.id });
+  }
+
+  stats(): SearchPoolStats {
+    let inFlight = 0;
+    for (const s of this.slots) inFlight += s?.jobs.size ?? 0;
+    return { threads: this.slots.length, inFlight, segments: this.handles.size, replaced: this.replaced };
+  }
+
+  /** Ends worker `index` the way a crash would (its queries fail with INTERNAL, a new worker takes its place). */
+  async terminateWorker(index: number): Promise<void> {
+    await this.slots[index]?.worker.terminate();
+  }
+
+  /** Fails queries still in flight with INTERNAL and ends every worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const ends: Promise<number>[] = [];
+    for (const slot of this.slots) {
+      if (slot === null) continue;
+      slot.ending = true;
+      this.failAll(slot, new SpladexError('INTERNAL', 'the search pool closed before the search finished'));
+      ends.push(slot.worker.terminate());
+    }
+    this.handles.clear();
+    await Promise.all(ends);
+  }
+
+  /** Which worker searches which segments: split over idle workers, else all to the least-loaded one. */
+  private assign(segments: readonly LiveSegment[]): Array<{ slot: Slot; members: number[] }> {
+    const slots = this.slots.map((_, i) => this.slotAt(i));
+    const idle = slots.filter((s) => s.jobs.size === 0);
+    if (segments.length >= 2 && idle.length >= 2) {
+      // Largest segments first, each to the group with the fewest docs so far.
+      const groups = idle.slice(0, Math.min(idle.length, segments.length)).map((slot) => ({ slot, members: [] as number[], docs: 0 }));
+      const order = segments.map((_, i) => i).sort((a, b) => segments[b].liveDocs - segments[a].liveDocs || a - b);
+      for (const i of order) {
+        let g = groups[0];
+        for (const x of groups) if (x.docs < g.docs) g = x;
+        g.members.push(i);
+        g.docs += segments[i].liveDocs;
+      }
+      for (const g of groups) g.members.sort((a, b) => a - b);
+      return groups.filter((g) => g.members.length > 0);
+    }
+    let best = slots[0];
+    for (const s of slots) if (s.jobs.size < best.jobs.size) best = s;
+    if (best.jobs.size >= this.opts.maxQueuePerThread) {
+      throw new SpladexError('BUSY', `search workers busy (${this.opts.maxQueuePerThread} queries queued on each); retry later`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    return [{ slot: best, members: segments.map((_, i) => i) }];
+  }
+
+  /** The segment's id on `slot`, posting `open` (its shared section views) the first time. */
+  private openOn(slot: Slot, segment: LiveSegment): number {
+    let h = this.handles.get(segment);
+    if (h === undefined) {
+      h = { id: this.nextSegment++, openOn: new Set() };
+      this.handles.set(segment, h);
+    }
+    if (!h.openOn.has(slot)) {
+      this.send(slot, { type: 'open', seg: h.id, files: segmentReader(segment).sharedFiles() });
+      h.openOn.add(slot);
+    }
+    return h.id;
+  }
+
+  private post(
+    slot: Slot,
+    query: SparseVector,
+    options: SegmentSearchOptions,
+    parts: Array<{ seg: number; deletes: Uint32Array | null }>,
+  ): Promise<Array<SegmentPartResult | null>> {
+    const job = this.nextJob++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.timedOut(slot, job), this.opts.jobTimeoutMs);
+      timer.unref();
+      slot.jobs.set(job, { resolve, reject, timer });
+      if (slot.jobs.size === 1) slot.worker.ref();
+      this.send(slot, { type: 'search', job, query, options, parts });
+    });
+  }
+
+  private send(slot: Slot, m: SearchWorkerRequest): void {
+    slot.worker.postMessage(m);
+  }
+
+  private slotAt(i: number): Slot {
+    const existing = this.slots[i];
+    if (existing !== null) return existing;
+    const worker = startWorker(workerUrl(import.meta.url, './search-worker'), { name: `spladex-search-${i}` });
+    const slot: Slot = { index: i, worker, jobs: new Map(), ending: false };
+    worker.on('message', (r: WorkerReply) => {
+      const j = slot.jobs.get(r.job);
+      if (j === undefined) return;
+      slot.jobs.delete(r.job);
+      clearTimeout(j.timer);
+      if (slot.jobs.size === 0) slot.worker.unref();
+      if ('error' in r) j.reject(fromWireError(r.error, 'search worker failed'));
+      else j.resolve(r.parts);
+    });
+    worker.on('error', (err) => this.opts.logger.error({ err, worker: i }, 'search worker failed'));
+    worker.on('exit', (code) => this.exited(slot, code));
+    // An idle pool must not keep the process alive (`post` refs a worker while it holds queries).
+    worker.unref();
+    this.slots[i] = slot;
+    return slot;
+  }
+
+  private timedOut(slot: Slot, job: number): void {
+    const j = slot.jobs.get(job);
+    if (j === undefined) return;
+    slot.jobs.delete(job);
+    j.reject(
+      new SpladexError('BUSY', `search: no answer from a search worker within ${this.opts.jobTimeoutMs} ms`, { retryAfterSeconds: 1 }),
+    );
+    this.opts.logger.error({ worker: slot.index, timeoutMs: this.opts.jobTimeoutMs }, 'search worker timed out; replacing it');
+    this.retire(slot, new SpladexError('BUSY', 'search: its search worker timed out and was replaced', { retryAfterSeconds: 1 }));
+    void slot.worker.terminate();
+  }
+
+  private exited(slot: Slot, code: number): void {
+    if (slot.ending) return;
+    this.opts.logger.error({ worker: slot.index, code, inFlight: slot.jobs.size }, 'search worker exited; replacing it');
+    this.retire(slot, new SpladexError('INTERNAL', `a search worker exited (code ${code}) during the search; it was replaced`));
+  }
+
+  /** Takes `slot` out: its queries fail with `err`, its segments are reopened on its successor when needed. */
+  private retire(slot: Slot, err: SpladexError): void {
+    slot.ending = true;
+    this.failAll(slot, err);
+    for (const h of this.handles.values()) h.openOn.delete(slot);
+    if (this.slots[slot.index] === slot) this.slots[slot.index] = null;
+    this.replaced++;
+  }
+
+  private failAll(slot: Slot, err: Error): void {
+    for (const j of slot.jobs.values()) {
+      clearTimeout(j.timer);
+      j.reject(err);
+    }
+    slot.jobs.clear();
+  }
+}

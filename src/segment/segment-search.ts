@@ -1,0 +1,118 @@
+/**
+ * The search of one sealed segment, as one function both threads run: store-search.ts on the main thread (one
+ * search thread, or a segment not handed to the pool) and search-worker.ts in each search worker. Same kernels,
+ * same inputs, same code ⇒ the same ords and scores bit for bit, so the merged top-k does not depend on which
+ * thread searched which segment.
+ *
+ * Per segment: the query is translated to the segment's local term ids (term-remap.ts; terms it lacks match none
+ * of its docs); a filter becomes an excluded bitset (docs failing it, OR deleted); a selective filter scores the
+ * accepted docs directly (filtered-search.ts), otherwise the Seismic searcher runs (`exact: false` and the
+ * segment has one) or exact term-at-a-time search. `deletes` is the delete bitset the caller took for this query
+ * (never mutated afterwards: live-segment.ts `publishedDeletes` copies on write), so a worker sees exactly the
+ * deletes the main thread saw when it dispatched the query.
+ */
+import type { FilterInput } from '../config/request-schemas.js';
+import type { SparseVector } from '../core/sparse-vector.js';
+import type { TopK } from '../core/top-k.js';
+import { clearOrds, countBits, evaluateFilter } from '../filter/metadata-index.js';
+import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
+import { createExactScratch, taatSearch, type ExactScratch } from '../index/exact-search.js';
+import { toLocalQuery } from './term-remap.js';
+import type { SegmentKernels } from './segment-reader.js';
+
+/** Per-query knobs of a segment search (the store's search options minus what only the merge needs). */
+export interface SegmentSearchOptions {
+  k: number;
+  exact: boolean;
+  queryCut: number;
+  heapFactor: number;
+  nKnn: number;
+  /** An active filter (at least one clause), or null. */
+  filter: FilterInput | null;
+  /**
+   * Cursor pages (store-view.ts): only hits ranking after (score, ord) — ords are in id order, so the caller maps
+   * the cursor's id to this segment's ord. Absent or null: no gate.
+   */
+  after?: { score: number; ord: number } | null;
+}
+
+/** One segment's top-k: ords best first (ties: ord ascending) and their scores, plus work counters. */
+export interface SegmentPartResult {
+  ords: Int32Array;
+  scores: Float32Array;
+  docsScored: number;
+  blocksScored: number;
+  blocksSkipped: number;
+  /** Whether the Seismic searcher answered (the merged result is then not exact). */
+  approximate: boolean;
+}
+
+/** A segment's per-thread search state: its kernels and lazily allocated exact-search scratch. */
+export interface SegmentSearchState {
+  kernels: SegmentKernels;
+  scratch: ExactScratch | null;
+}
+
+/**
+ * Searches one segment (see the file comment); null when nothing of it can match (no shared term, or a filter
+ * that accepts none of its docs). `segTop` is the thread's reusable collector.
+ */
+export function searchSegment(
+  state: SegmentSearchState,
+  query: SparseVector,
+  deletes: Uint32Array | null,
+  options: SegmentSearchOptions,
+  segTop: TopK,
+): SegmentPartResult | null {
+  const { kernels } = state;
+  const n = kernels.forward.numDocs;
+  const local = toLocalQuery(kernels.terms, query);
+  if (local.indices.length === 0) return null;
+  const { filter, k } = options;
+  const after = options.after ?? null;
+  if (after !== null) segTop.setAfter(after.score, after.ord);
+  else segTop.clearAfter();
+  const excluded = filter === null ? deletes : excludedBy(kernels, filter, deletes);
+  if (state.scratch === null) state.scratch = createExactScratch(n, kernels.postings.numTerms);
+  if (filter !== null && excluded !== null) {
+    const accepted = n - countBits(excluded, n);
+    if (accepted === 0) return null;
+    if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
+      // Selective filter: score exactly the accepted docs (exact, and cheaper than any traversal).
+      const r = filteredExactSearch(kernels.forward, local, clearOrds(excluded, n), k, state.scratch.dense, segTop);
+      return { ords: r.ords, scores: r.scores, docsScored: r.docsScored, blocksScored: 0, blocksSkipped: 0, approximate: false };
+    }
+  }
+  const approx = kernels.approximate;
+  if (!options.exact && approx !== null) {
+    const r = approx.search(local, {
+      k,
+      queryCut: options.queryCut,
+      heapFactor: options.heapFactor,
+      nKnn: options.nKnn,
+      excluded,
+      after,
+    });
+    return {
+      ords: r.ords,
+      scores: r.scores,
+      docsScored: r.docsScored,
+      blocksScored: r.blocksScored,
+      blocksSkipped: r.blocksSkipped,
+      approximate: true,
+    };
+  }
+  segTop.reset(k);
+  const docsScored = taatSearch(kernels.postings, local, excluded, state.scratch, segTop);
+  const { keys, scores } = segTop.drain();
+  return { ords: keys, scores, docsScored, blocksScored: 0, blocksSkipped: 0, approximate: false };
+}
+
+/** Docs failing `filter`, OR deleted: a fresh bitset (live-segment.ts `segmentExcluded` over the kernels). */
+export function excludedBy(kernels: SegmentKernels, filter: FilterInput, deletes: Uint32Array | null): Uint32Array {
+  const n = kernels.forward.numDocs;
+  const md = kernels.metadata ?? { numDocs: n, keyword: new Map(), number: new Map() };
+  const x = evaluateFilter(md, filter, n);
+  if (deletes !== null) for (let w = 0; w < x.length; w++) x[w] |= deletes[w];
+  return x;
+}

@@ -1,0 +1,221 @@
+/**
+ * Search worker pool (src/segment/search-pool.ts) against the one-thread search: the same store answers every
+ * query through `search` (all on this thread, as with SPLADEX_SEARCH_THREADS=1) and through `searchAsync` with a
+ * 2-worker pool, and the hits and scores must be identical — exact and approximate, unfiltered, selective and
+ * broad filters, deletes, after a merge. Also: a query keeps the deletes of its dispatch, a full pool answers
+ * BUSY, a crashed worker fails its queries (never hangs them) and is replaced, merged-away segments are dropped.
+ */
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { openCollectionStore } from '../src/storage/collection-store.js';
+import type { CollectionStore, StoreConfig, StoreDocument, StoreSearchOptions } from '../src/storage/store-types.js';
+import { IndexBuildConfigSchema } from '../src/config/index-config.js';
+import type { FilterInput } from '../src/config/request-schemas.js';
+import { fromIndicesValues, type SparseVector } from '../src/core/sparse-vector.js';
+import { Rng } from '../src/core/rng.js';
+import { SearchPool } from '../src/segment/search-pool.js';
+import { storeScratch } from './support/store-scratch.js';
+import { errorOf, startTestServer, type TestServer } from './server-harness.js';
+
+const logger = pino({ level: 'silent' });
+const { stores, tmp } = storeScratch<{ close(): Promise<void> }>('spladex-threads-');
+
+function config(): StoreConfig {
+  return {
+    dim: 1000,
+    weighting: { kind: 'none' },
+    growableDictionary: false,
+    build: IndexBuildConfigSchema.parse({ approximateThreshold: 200, nPostings: 60 }),
+    metadataTypes: { lang: 'keyword', year: 'number' },
+    memtableMaxDocs: 7000,
+  };
+}
+
+function randomVector(rng: Rng): SparseVector {
+  const pairs = new Map<number, number>();
+  const nnz = 2 + (rng.nextU32() % 14);
+  for (let j = 0; j < nnz; j++) {
+    const a = rng.nextU32() / 2 ** 32;
+    const b = rng.nextU32() / 2 ** 32;
+    pairs.set(Math.floor(a * b * 300), 0.25 + (rng.nextU32() % 16) / 4);
+  }
+  const ids = [...pairs.keys()].sort((x, y) => x - y);
+  return fromIndicesValues(
+    ids,
+    ids.map((i) => pairs.get(i) as number),
+    1000,
+  );
+}
+
+function docs(n: number, from: number, rng: Rng): StoreDocument[] {
+  return Array.from({ length: n }, (_, j) => {
+    const i = from + j;
+    return {
+      id: `d${String(i).padStart(6, '0')}`,
+      vector: randomVector(rng),
+      metadata: { lang: i % 10 === 0 ? 'de' : 'en', year: 2000 + (i % 30) },
+    };
+  });
+}
+
+/** A store with two sealed approximate segments (7000 and 3000 docs), 500 memtable docs and some deletes. */
+async function buildStore(pool: SearchPool): Promise<CollectionStore & { seal(): Promise<void> }> {
+  const s = await openCollectionStore({ dir: tmp(), config: config(), logger, sealMode: 'inline', searchPool: pool });
+  stores.push(s);
+  const rng = new Rng(7);
+  await s.upsert(docs(7000, 0, rng));
+  await s.upsert(docs(3000, 7000, rng));
+  await s.seal();
+  await s.upsert(docs(500, 10_000, rng));
+  await s.delete(Array.from({ length: 60 }, (_, i) => `d${String(i * 163).padStart(6, '0')}`));
+  return s;
+}
+
+function newPool(over: { maxQueuePerThread?: number } = {}): SearchPool {
+  const pool = new SearchPool({ threads: 2, maxQueuePerThread: over.maxQueuePerThread ?? 64, jobTimeoutMs: 60_000, logger });
+  stores.push(pool);
+  return pool;
+}
+
+const base: StoreSearchOptions = { k: 10, exact: false, queryCut: 8, heapFactor: 0.8, nKnn: 0 };
+const FILTERS: Array<FilterInput | null> = [
+  null,
+  { must: [{ field: 'lang', eq: 'de' }] }, // selective in every segment
+  { mustNot: [{ field: 'lang', eq: 'de' }] }, // broad: the approximate path under an excluded bitset
+  { must: [{ field: 'year', gte: 2010, lt: 2020 }] },
+];
+
+function cases(): Array<{ q: SparseVector; o: StoreSearchOptions }> {
+  const rng = new Rng(99);
+  const out: Array<{ q: SparseVector; o: StoreSearchOptions }> = [];
+  for (let i = 0; i < 12; i++) {
+    const q = randomVector(rng);
+    for (const exact of [false, true]) for (const filter of FILTERS) out.push({ q, o: { ...base, k: 5 + (i % 3) * 5, exact, filter } });
+  }
+  return out;
+}
+
+describe('search worker pool', () => {
+  it('answers with the same hits and scores as one thread (exact, approximate, filters, deletes, after a merge)', async () => {
+    const pool = newPool();
+    const s = await buildStore(pool);
+    const all = cases();
+    let approx = 0;
+    for (const { q, o } of all) {
+      const one = s.search(q, o);
+      const two = await s.searchAsync(q, o);
+      expect(two, JSON.stringify(o)).toEqual(one);
+      if (!one.exact) approx++;
+    }
+    expect(approx).toBeGreaterThan(20);
+    expect(pool.stats().segments).toBe(2);
+    // Concurrent queries (each to the least-loaded worker rather than split) give the same answers.
+    const many = await Promise.all(all.map(({ q, o }) => s.searchAsync(q, o)));
+    many.forEach((r, i) => expect(r).toEqual(s.search(all[i].q, all[i].o)));
+    // A merge replaces both segments: the workers drop them and open the merged one.
+    await s.optimize();
+    for (const { q, o } of all.slice(0, 16)) expect(await s.searchAsync(q, o)).toEqual(s.search(q, o));
+    expect(pool.stats().segments).toBe(1);
+  });
+
+  it('a query keeps the deletes it was dispatched with; later queries see the new ones', async () => {
+    const pool = newPool();
+    const s = await buildStore(pool);
+    const { q, o } = cases()[0];
+    const before = s.search(q, o);
+    const victims = before.hits.slice(0, 3).map((h) => h.id);
+    const inFlight = Array.from({ length: 24 }, () => s.searchAsync(q, o));
+    await s.delete(victims);
+    for (const r of await Promise.all(inFlight)) expect(r).toEqual(before);
+    const after = await s.searchAsync(q, o);
+    expect(after).toEqual(s.search(q, o));
+    for (const id of victims) expect(after.hits.map((h) => h.id)).not.toContain(id);
+  });
+
+  it('a full pool answers BUSY instead of queueing without bound', async () => {
+    const pool = newPool({ maxQueuePerThread: 1 });
+    const s = await buildStore(pool);
+    const { q, o } = cases()[0];
+    // Both workers idle: the two segments split over them, one query each; the next finds every queue full.
+    const first = s.searchAsync(q, o);
+    await expect(s.searchAsync(q, o)).rejects.toMatchObject({ code: 'BUSY' });
+    expect(await first).toEqual(s.search(q, o));
+    expect(await s.searchAsync(q, o)).toEqual(s.search(q, o));
+  });
+
+  it('a crashed worker fails its queries with INTERNAL, never hangs them, and is replaced', async () => {
+    const pool = newPool();
+    const s = await buildStore(pool);
+    const all = cases().slice(0, 24);
+    await s.searchAsync(all[0].q, all[0].o); // workers started, segments open
+    const inFlight = all.map(({ q, o }) => s.searchAsync(q, o));
+    await pool.terminateWorker(0);
+    const settled = await Promise.allSettled(inFlight);
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') expect(r.value).toEqual(s.search(all[i].q, all[i].o));
+      else expect(r.reason).toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('search worker exited') });
+    });
+    expect(pool.stats()).toMatchObject({ replaced: 1, inFlight: 0 });
+    for (const { q, o } of all.slice(0, 6)) expect(await s.searchAsync(q, o)).toEqual(s.search(q, o));
+  });
+});
+
+describe('batch search through the API with 1 and 2 search threads', () => {
+  it('answers the same hits and scores in the same order, and names the first failing search', async () => {
+    const servers: TestServer[] = [];
+    try {
+      for (const searchThreads of [1, 2]) {
+        const s = await startTestServer({ memtableMaxDocs: 1500, searchThreads });
+        servers.push(s);
+        const put = await s.call('PUT', '/v1/collections/v', {
+          encoder: 'none',
+          dim: 1000,
+          index: { approximateThreshold: 200 },
+          metadata: { lang: 'keyword' },
+        });
+        expect(put.statusCode).toBe(201);
+        const rng = new Rng(3);
+        for (let from = 0; from < 4000; from += 1000) {
+          const documents = docs(1000, from, rng).map((d) => ({
+            id: d.id,
+            vector: { indices: Array.from(d.vector.indices), values: Array.from(d.vector.values) },
+            metadata: { lang: d.metadata?.lang },
+          }));
+          expect((await s.call('POST', '/v1/collections/v/documents', { documents })).json().indexed).toBe(1000);
+          // One sealed approximate segment under 3000 memtable-then-segment docs, the last 1000 in the memtable.
+          if (from === 2000) expect((await s.call('POST', '/v1/collections/v/optimize')).statusCode).toBe(200);
+        }
+      }
+      const rng = new Rng(11);
+      const searches = Array.from({ length: 40 }, (_, i) => {
+        const q = randomVector(rng);
+        return {
+          vector: { indices: Array.from(q.indices), values: Array.from(q.values) },
+          k: 10,
+          params: { exact: i % 2 === 0 },
+          filter: i % 3 === 0 ? { mustNot: [{ field: 'lang', eq: 'de' }] } : undefined,
+        };
+      });
+      const answers = [];
+      for (const s of servers) {
+        const res = await s.call('POST', '/v1/collections/v/search/batch', { searches });
+        expect(res.statusCode).toBe(200);
+        answers.push(res.json().results.map((r: { hits: unknown; stats: unknown }) => ({ hits: r.hits, stats: r.stats })));
+      }
+      expect(answers[0]).toHaveLength(40);
+      expect(answers[1]).toEqual(answers[0]);
+      expect(servers[1].service.searchPoolStats()).toMatchObject({ threads: 2, inFlight: 0 });
+      expect(servers[1].service.searchPoolStats()?.segments).toBe(1);
+      expect(answers[0].some((a: { stats: { exact: boolean } }) => !a.stats.exact)).toBe(true);
+      // Searches 5 and 9 are bad (k past the collection's documents is fine; an undeclared filter field is not).
+      const bad = searches.map((q, i) => (i === 5 || i === 9 ? { ...q, filter: { must: [{ field: 'nope', eq: 'x' }] } } : q));
+      for (const s of servers) {
+        const res = await s.call('POST', '/v1/collections/v/search/batch', { searches: bad });
+        expect(res.statusCode).toBe(400);
+        expect(errorOf(res).message).toMatch(/^searches\[5\]\.filter/);
+      }
+    } finally {
+      for (const s of servers) await s.close();
+    }
+  });
+});
