@@ -1,6 +1,6 @@
 /**
  * The dependency rule between src/ folders (STYLE.md, ARCHITECTURE.md), checked by `npm run lint:deps`:
- *   core ← config ← {encoders, engine} ← search ← {server, ingest ← cli} ← main (src/main.ts, src/lib.ts, src/cli/main.ts)
+ *   core ← config ← {encoders, engine} ← search ← {server, cluster, ingest ← cli} ← main (src/main.ts, src/lib.ts, src/cli/main.ts)
  *   engine, bottom up: index (kernels) ← {filter, seismic} ← segment ← storage; it never imports encoders, and
  *   encoders never import it.
  *   eval (BEIR, the bench runner, synthetic data) above everything; bench/ and test/ are outside src/ and free;
@@ -25,6 +25,8 @@ const MAY_IMPORT = {
   ingest: [...ENGINE, 'encoders', 'search'],
   server: [...ENGINE, 'encoders', 'search'],
   cli: [...ENGINE, 'encoders', 'search', 'ingest'],
+  // Cluster mode (NATS JetStream): above the search service, beside server; only the composition root imports it.
+  cluster: [...ENGINE, 'encoders', 'search'],
 };
 
 module.exports = {
@@ -55,7 +57,7 @@ module.exports = {
       name: 'tests-not-in-eval',
       comment: 'unit tests of the engine do not depend on the evaluation code (move shared helpers to test support)',
       severity: 'error',
-      from: { path: '^src/(core|config|encoders|index|filter|seismic|segment|storage|search|server|cli|ingest)/.*\\.test\\.ts$' },
+      from: { path: '^src/(core|config|encoders|index|filter|seismic|segment|storage|search|server|cli|ingest|cluster)/.*\\.test\\.ts$' },
       to: { path: '^src/eval/' },
     },
   ],

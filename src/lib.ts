@@ -36,9 +36,18 @@ export {
   type SearchDefaults,
 } from './config/index-config.js';
 export {
+  CountRequestSchema,
   DEFAULT_LIMITS,
+  deleteRequestSchema,
   EncodeRequestSchema,
+  HighlightSchema,
+  patchRequestSchema,
   searchRequestSchema,
+  type CountRequest,
+  type DeleteRequest,
+  type HighlightParams,
+  type PatchRequest,
+  type ScrollRequest,
   type DocumentInput,
   type EncodeRequest,
   type FilterInput,
@@ -50,9 +59,12 @@ export {
 } from './config/request-schemas.js';
 export { loadEnv, type EnvConfig } from './config/env.js';
 export type { CollectionInfo, DocError, DocumentView, SearchHit, SearchResponse } from './search/collection.js';
+export type { ScrollPage } from './search/document-ops.js';
 export type { CollectionSummary, ServiceOptions, SpladexService } from './search/spladex-service.js';
 export type {
   CollectionStore,
+  ListOptions,
+  StoreSnapshot,
   DocWeighting,
   StoreConfig,
   StoreDocument,

@@ -1,10 +1,11 @@
 /**
  * Composition root and process entry of the server (`npm start`, `node dist/main.js`, the Docker image): calls
  * `startServer` (src/server/start-server.ts) with the process environment and turns a failed start into one
- * JSON line on stderr and exit code 1. A signal during the start-up load is a clean stop (exit 0).
+ * JSON line on stderr and exit code 1. With SPLADEX_NATS_URL it wraps the service into a cluster node (src/cluster). A signal during the start-up load is a clean stop (exit 0).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ClusterNode } from './cluster/cluster-node.js';
 import { StoppedBeforeReady, startServer } from './server/start-server.js';
 
 function isEntryModule(): boolean {
@@ -18,7 +19,8 @@ function isEntryModule(): boolean {
 }
 
 if (isEntryModule()) {
-  startServer(process.env).catch((err: unknown) => {
+  // SPLADEX_NATS_URL turns the process into a cluster node (docs/CLUSTER.md); without it, the single process.
+  startServer(process.env, { clusterNode: (parts) => new ClusterNode(parts) }).catch((err: unknown) => {
     // Stopped by a signal while loading: everything is closed; exit with the shutdown's code (0).
     if (err instanceof StoppedBeforeReady) return;
     // The logger may not exist yet (bad environment), so the one failure line goes to stderr as JSON.

@@ -63,6 +63,14 @@ describe('model-backed collections over REST', () => {
     expect((exact.body.hits as { id: string }[]).map((h) => h.id)).toEqual(hits.map((h) => h.id));
   });
 
+  it('highlighting in a WordPiece collection marks the words whose pieces carry query weight', async () => {
+    const res = await call('POST', '/v1/collections/splade/search', { query: 'lava volcanoes', k: 1, highlight: { fragmentSize: 200 } });
+    expect(res.status).toBe(200);
+    const hit = (res.body.hits as { id: string; highlight: { text: string[] } }[])[0];
+    expect(hit.id).toBe('q2');
+    expect(hit.highlight.text).toEqual(['<em>Volcanoes</em> erupt with <em>lava</em> and ash clouds.']);
+  });
+
   it('echo (Mistral-style) collection indexes and searches', async () => {
     expect((await call('PUT', '/v1/collections/echo', { encoder: 'mistral-echo-pooled' })).status).toBe(201);
     const up = await call('POST', '/v1/collections/echo/documents', { documents: DOCS });

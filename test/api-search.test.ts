@@ -37,7 +37,8 @@ describe('POST /v1/collections/:name/search', () => {
     expect(body.hits.map((h: { id: string }) => h.id)).toEqual(['a', 'b']);
     expect(body.hits[0].score).toBeGreaterThan(body.hits[1].score);
     expect(body.hits[0].title).toBe('Cats');
-    expect(Object.keys(body).sort()).toEqual(['hits', 'stats', 'took', 'warnings']);
+    expect(Object.keys(body).sort()).toEqual(['hits', 'nextCursor', 'stats', 'took', 'warnings']);
+    expect(body.nextCursor).toBeNull(); // 2 hits < k: the last page
     expect(Object.keys(body.took).sort()).toEqual(['encodeMs', 'searchMs', 'totalMs']);
     expect(Object.keys(body.stats).sort()).toEqual(['blocksScored', 'blocksSkipped', 'docsScored', 'exact']);
     expect(body.warnings).toEqual([]);

@@ -48,7 +48,7 @@ describe('OpenAPI document (/docs/json)', () => {
 
   it('documents every route the app registered, and only those', () => {
     const routes = apiRoutes();
-    expect(routes.length).toBe(14);
+    expect(routes.length).toBe(24);
     for (const r of routes) expect(doc.paths[openApiPath(r.url)]?.[r.method.toLowerCase()], `${r.method} ${r.url}`).toBeDefined();
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     expect(documented.sort()).toEqual(routes.map((r) => `${r.method} ${openApiPath(r.url)}`).sort());
@@ -98,11 +98,16 @@ describe('OpenAPI document (/docs/json)', () => {
   it('gives every body route an example that passes the route’s own zod schema', () => {
     const withBody = apiRoutes().filter((r) => isZodSchema(r.schema?.body));
     expect(withBody.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+      'PATCH /v1/collections/:name/documents/:id',
+      'POST /v1/collections/:name/count',
       'POST /v1/collections/:name/documents',
+      'POST /v1/collections/:name/documents/delete',
       'POST /v1/collections/:name/optimize',
+      'POST /v1/collections/:name/restore',
       'POST /v1/collections/:name/search',
       'POST /v1/collections/:name/search/batch',
       'POST /v1/encode',
+      'PUT /v1/aliases/:alias',
       'PUT /v1/collections/:name',
     ]);
     for (const r of withBody) {
@@ -132,14 +137,21 @@ describe('OpenAPI document (/docs/json)', () => {
       'POST /v1/collections/{name}/search',
       'POST /v1/collections/{name}/search/batch',
       'POST /v1/encode',
+      'PUT /v1/aliases/{alias}',
+      'POST /v1/collections/{name}/count',
+      'PATCH /v1/collections/{name}/documents/{id}',
+      'POST /v1/collections/{name}/documents/delete',
     ];
     for (const route of order) {
       const [method, p] = route.split(' ');
       const op = doc.paths[p][method.toLowerCase()] as { requestBody: { content: Record<string, { example: unknown }> } };
-      const res = await s.call(method, p.replace('{name}', 'docs-example'), op.requestBody.content['application/json'].example);
+      const url = p.replace('{name}', 'docs-example').replace('{alias}', 'docs-alias').replace('{id}', 'doc-1');
+      const res = await s.call(method, url, op.requestBody.content['application/json'].example);
       expect(res.statusCode, `${route}: ${res.body}`).toBeLessThan(300);
       if (route.endsWith('/documents')) expect(res.json()).toEqual({ indexed: 2, errors: [] });
       if (route.endsWith('/search')) expect(res.json().hits.length).toBeGreaterThan(0);
+      if (route.endsWith('/count')) expect(res.json()).toEqual({ count: 2 });
+      if (route.endsWith('/delete')) expect(res.json()).toEqual({ deleted: 2 });
     }
   });
 

@@ -91,7 +91,9 @@ describe('error table', () => {
   it('every code has a status', () => {
     expect(STATUS_BY_CODE.CORRUPT_INDEX).toBe(500);
     expect(STATUS_BY_CODE.STORAGE_FULL).toBe(507);
-    expect(Object.keys(STATUS_BY_CODE)).toHaveLength(14);
+    expect(STATUS_BY_CODE.FORBIDDEN).toBe(403);
+    expect(STATUS_BY_CODE.METHOD_NOT_ALLOWED).toBe(405);
+    expect(Object.keys(STATUS_BY_CODE)).toHaveLength(16);
   });
 
   it('unknown route → 404 envelope', async () => {

@@ -119,8 +119,10 @@ describe('OpenAPI and the web page', () => {
     const searchResponses = doc.paths['/v1/collections/{name}/search'].post.responses;
     expect(Object.keys(searchResponses['200'].content['application/json'].schema.properties).sort()).toEqual([
       'hits',
+      'nextCursor',
       'stats',
       'took',
+      'total',
       'warnings',
     ]);
     expect(searchResponses['4XX'].content['application/json'].schema.required).toEqual(['statusCode', 'code', 'error', 'message']);

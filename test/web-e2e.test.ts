@@ -3,7 +3,8 @@
  * playwright-core): the real service on a temp data dir, the real app with an API key, listening on a free
  * port; documents are indexed through the REST API. The page is driven like a person would: enter the key after
  * the 401 prompt, pick the collection, type a query, read the top hit and its term bars, change k, reload the
- * shared URL, turn PRF on and see expansion terms, and read an API error in the alert region; axe-core checks
+ * shared URL, turn PRF on and see expansion terms, filter on a keyword and on a number field, page to the next and
+ * previous page, set targetRecall and read the setting it chose, and read an API error in the alert region; axe-core checks
  * the page for WCAG 2.1 A/AA violations (labels, contrast, ARIA) on the way. Screenshots go to
  * test-output/ (gitignored): web-e2e.png, web-desktop.png (1280×800), web-narrow.png (390×844).
  * Skipped, with that reason in its name, only when /usr/bin/chromium is absent (.ci/run installs it).
@@ -34,16 +35,28 @@ const DOCUMENTS = [
     id: 'quake-report',
     title: 'Earthquake damage report',
     text: 'The earthquake caused heavy damage: earthquake damage to roads, bridges and houses across the coastal town.',
+    metadata: { lang: 'en', year: 2021 },
   },
   {
     id: 'quake-aftershock',
     title: 'Aftershocks after the earthquake',
     text: 'Aftershocks shook the region for days after the earthquake; seismologists expect more tremors.',
+    metadata: { lang: 'de', year: 2022 },
   },
-  { id: 'storm', title: 'Storm damage', text: 'A winter storm caused damage to power lines and trees.' },
-  { id: 'insurance', title: 'Insurance claims', text: 'Insurers counted the damage claims from the tremors and the earthquake.' },
-  { id: 'football', title: 'Cup final', text: 'The home team won the cup final after extra time.' },
-  { id: 'recipe', title: 'Bread recipe', text: 'Flour, water, salt and yeast make a simple bread.' },
+  {
+    id: 'storm',
+    title: 'Storm damage',
+    text: 'A winter storm caused damage to power lines and trees.',
+    metadata: { lang: 'en', year: 2020 },
+  },
+  {
+    id: 'insurance',
+    title: 'Insurance claims',
+    text: 'Insurers counted the damage claims from the tremors and the earthquake.',
+    metadata: { lang: 'de', year: 2023 },
+  },
+  { id: 'football', title: 'Cup final', text: 'The home team won the cup final after extra time.', metadata: { lang: 'en', year: 2019 } },
+  { id: 'recipe', title: 'Bread recipe', text: 'Flour, water, salt and yeast make a simple bread.', metadata: { lang: 'en', year: 2018 } },
 ];
 
 describe('web page, end to end in headless Chromium', () => {
@@ -72,6 +85,9 @@ describe('web page, end to end in headless Chromium', () => {
       })),
     );
   }
+
+  /** Hit titles without their rank. */
+  const titlesOf = (hits: { title: string }[]) => hits.map((h) => h.title.replace(/^\d+\.\s*/, ''));
 
   async function waitForHitCount(page: Page, n: number): Promise<void> {
     // A string predicate runs in the page (the tests' tsconfig has no DOM types).
@@ -108,7 +124,7 @@ describe('web page, end to end in headless Chromium', () => {
     app = await buildApp({ service, logger, apiKey: API_KEY });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    await api('PUT', '/v1/collections/news', {});
+    await api('PUT', '/v1/collections/news', { metadata: { lang: 'keyword', year: 'number' } });
     await api('PUT', '/v1/collections/scratch', {});
     const indexed = (await (await api('POST', '/v1/collections/news/documents', { documents: DOCUMENTS })).json()) as { indexed: number };
     expect(indexed.indexed).toBe(DOCUMENTS.length);
@@ -159,6 +175,7 @@ describe('web page, end to end in headless Chromium', () => {
       await page.getByLabel('Query', { exact: true }).press('Enter');
       await waitForHitCount(page, 4);
       const hits = await shownHits(page);
+      const all4 = titlesOf(hits);
       expect(hits[0].title).toContain('Earthquake damage report');
       expect(hits[0].terms).toEqual(expect.arrayContaining(['earthquak', 'damag']));
       expect(await page.locator('#status').innerText()).toMatch(/^4 hits in [\d.]+ ms/);
@@ -192,6 +209,57 @@ describe('web page, end to end in headless Chromium', () => {
       expect(expansion.length).toBeGreaterThan(0);
       expect(expansion).not.toContain('earthquak');
       expect(await page.locator('#qv-terms .term-bar:not(.expansion) .term-token').allInnerTexts()).toEqual(['earthquak']);
+      expect(await accessibilityViolations(page)).toEqual([]);
+
+      // Filters on the declared metadata fields: a keyword value, then a number bound; the URL keeps them.
+      await page.getByLabel('PRF (feedback)', { exact: true }).uncheck();
+      await page.getByLabel('Query', { exact: true }).fill('earthquake damage');
+      await page.getByLabel('k (hits)', { exact: true }).fill('10');
+      await page.getByLabel('lang', { exact: true }).fill('de');
+      await page.getByLabel('Query', { exact: true }).press('Enter');
+      await page.waitForFunction(`new URL(location.href).searchParams.get('f.lang') === 'de'`);
+      await waitForHitCount(page, 2);
+      expect(titlesOf(await shownHits(page)).sort()).toEqual(['Aftershocks after the earthquake', 'Insurance claims']);
+      await page.getByLabel('lang', { exact: true }).fill('');
+      await page.getByLabel('year ≥', { exact: true }).fill('2021');
+      await page.getByLabel('year ≤', { exact: true }).fill('2022');
+      await page.getByLabel('Query', { exact: true }).press('Enter');
+      await page.waitForFunction(`new URL(location.href).searchParams.get('f.year.lte') === '2022'`);
+      await waitForHitCount(page, 2);
+      expect(titlesOf(await shownHits(page)).sort()).toEqual(['Aftershocks after the earthquake', 'Earthquake damage report']);
+      await page.getByLabel('year ≥', { exact: true }).fill('');
+      await page.getByLabel('year ≤', { exact: true }).fill('');
+
+      // Pages of 2: the next page holds hits 3–4 of the same ranking, the previous page hits 1–2 again.
+      await page.getByLabel('k (hits)', { exact: true }).fill('2');
+      await page.getByLabel('Query', { exact: true }).press('Enter');
+      await page.waitForFunction(
+        `!new URL(location.href).searchParams.has('f.year.gte') && new URL(location.href).searchParams.get('k') === '2'`,
+      );
+      await waitForHitCount(page, 2);
+      const page1 = titlesOf(await shownHits(page));
+      expect(page1[0]).toContain('Earthquake damage report');
+      expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await page.locator('#page-info').getByText('Page 2').waitFor();
+      await waitForHitCount(page, 2);
+      const page2 = titlesOf(await shownHits(page));
+      expect(new URL(page.url()).searchParams.get('page')).toBe('2');
+      expect(await page.locator('#hits > li .rank').allInnerTexts()).toEqual(['3.', '4.']);
+      expect(page2.filter((t) => page1.includes(t))).toEqual([]);
+      expect([...page1, ...page2].sort()).toEqual(all4.sort());
+      await page.getByRole('button', { name: 'Previous page' }).click();
+      await page.locator('#page-info').getByText('Page 1').waitFor();
+      expect(titlesOf(await shownHits(page))).toEqual(page1);
+
+      // targetRecall: the status line says which setting the search used (no calibration on 6 documents).
+      await page.getByLabel('targetRecall', { exact: true }).fill('0.9');
+      await page.getByLabel('targetRecall', { exact: true }).press('Enter');
+      await page.locator('#status').getByText('targetRecall 0.9').waitFor();
+      expect(await page.locator('#status').innerText()).toMatch(
+        /targetRecall 0\.9: queryCut 10, heapFactor 0\.9 \(not calibrated: defaults\)/,
+      );
+      expect(new URL(page.url()).searchParams.get('targetRecall')).toBe('0.9');
       expect(await accessibilityViolations(page)).toEqual([]);
 
       // Desktop and narrow layouts, for a person to look at.

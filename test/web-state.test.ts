@@ -17,12 +17,22 @@ interface PageState {
   heapFactor: number | null;
   prf: boolean;
   alpha: number | null;
+  page: number;
+  targetRecall: number | null;
+  prfDocs: number | null;
+  prfTerms: number | null;
+  prfWeight: number | null;
+  filters: Record<string, { value?: string; gte?: number; lte?: number }>;
 }
 interface UrlStateModule {
   emptyState(): PageState;
   parseState(search: string): PageState;
   formatState(state: PageState): string;
-  toSearchBody(state: PageState, hasDense: boolean): Record<string, unknown>;
+  toSearchBody(
+    state: PageState,
+    hasDense: boolean,
+    context?: { metadata?: Record<string, string>; defaultK?: number },
+  ): Record<string, unknown>;
 }
 interface Hit {
   explain?: { terms?: { token: string; query: number }[] };
@@ -51,6 +61,7 @@ beforeAll(async () => {
 describe('url-state', () => {
   it('round-trips a full state through the query string, canonically', () => {
     const state: PageState = {
+      ...us.emptyState(),
       collection: 'news',
       q: 'earthquake & damage',
       k: 5,
@@ -64,6 +75,63 @@ describe('url-state', () => {
     expect(search).toBe('?collection=news&q=earthquake+%26+damage&k=5&exact=1&queryCut=8&heapFactor=0.75&prf=1&alpha=0.3');
     expect(us.parseState(search)).toEqual(state);
     expect(us.formatState(us.parseState(search))).toBe(search);
+  });
+
+  it('round-trips page, targetRecall, PRF parameters and filters, filters by field name', () => {
+    const state: PageState = {
+      ...us.emptyState(),
+      collection: 'news',
+      q: 'quake',
+      k: 5,
+      page: 3,
+      targetRecall: 0.9,
+      prf: true,
+      prfDocs: 3,
+      prfTerms: 10,
+      prfWeight: 0.25,
+      filters: { year: { gte: 2020, lte: 2024.5 }, lang: { value: 'en,de' } },
+    };
+    const search = us.formatState(state);
+    expect(search).toBe(
+      '?collection=news&q=quake&k=5&page=3&targetRecall=0.9&prf=1&prfDocs=3&prfTerms=10&prfWeight=0.25&f.lang=en%2Cde&f.year.gte=2020&f.year.lte=2024.5',
+    );
+    expect(us.parseState(search)).toEqual(state);
+    expect(us.formatState(us.parseState(search))).toBe(search);
+    // Bad values are dropped; page 1 is not written.
+    expect(us.parseState('?page=0&targetRecall=0&prfDocs=101&prfWeight=11&f.year.gte=x&f.=1&f.lang=%20')).toEqual(us.emptyState());
+    expect(us.formatState({ ...us.emptyState(), q: 'x', page: 1 })).toBe('?q=x');
+  });
+
+  it('builds filters for declared fields, offset for a page, targetRecall and PRF parameters', () => {
+    const metadata = { lang: 'keyword', year: 'number' };
+    const state: PageState = {
+      ...us.emptyState(),
+      q: 'quake',
+      page: 3,
+      targetRecall: 0.8,
+      prf: true,
+      prfTerms: 7,
+      filters: { lang: { value: ' en , de ' }, year: { gte: 2020 }, undeclared: { value: 'x' }, tag: { value: 'solo' } },
+    };
+    expect(us.toSearchBody(state, false, { metadata: { ...metadata, tag: 'keyword' }, defaultK: 4 })).toEqual({
+      query: 'quake',
+      explain: true,
+      include: ['title', 'text'],
+      offset: 8,
+      filter: {
+        must: [
+          { field: 'lang', in: ['en', 'de'] },
+          { field: 'tag', eq: 'solo' },
+          { field: 'year', gte: 2020 },
+        ],
+      },
+      params: { targetRecall: 0.8 },
+      prf: { terms: 7 },
+    });
+    // k is the page size when set; no filter at all without declared fields.
+    const body = us.toSearchBody({ ...state, k: 10 }, false, {});
+    expect(body.offset).toBe(20);
+    expect(body).not.toHaveProperty('filter');
   });
 
   it('writes nothing for the empty state and reads an empty string as it', () => {

@@ -40,6 +40,12 @@ export const COMMAND_HELP: Record<string, string> = {
   encode: `spladex encode [--encoder lexical] [--collection NAME] [--document] "text" ...
   Prints the sparse vector of each text as JSON ({indices, values, tokens}). Query encoding by default.
   With --collection the collection's dictionary and statistics are used (opens --data or --url).`,
+  snapshot: `spladex snapshot <collection> [--list] [--data DIR | --url URL]
+  Makes a consistent snapshot of the collection (in SPLADEX_SNAPSHOT_DIR, default <data dir>/.snapshots) and prints
+  it as JSON ({id, documents, walGeneration, files, bytes, ...}); --list prints the existing snapshots instead.`,
+  restore: `spladex restore <collection> <snapshot-id> --as NEW [--data DIR | --url URL]
+  Verifies every file of the snapshot (sha256) and restores it into the new collection NEW; prints
+  {name, snapshot, documents, verifiedFiles}. A damaged snapshot fails with CORRUPT_INDEX naming the file.`,
   inspect: `spladex inspect <collection> [--data DIR | --url URL]
   Opens the collection (verifying every segment checksum) and prints its configuration and statistics as JSON.`,
 };
@@ -229,6 +235,37 @@ export async function inspectCommand(args: string[], env: EnvConfig, io: CliIo):
       return 1;
     }
     io.stdout(`${JSON.stringify(info, null, 2)}\n`);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+/** `spladex snapshot`. */
+export async function snapshotCommand(args: string[], env: EnvConfig, io: CliIo): Promise<number> {
+  if (wantsHelp(args, io, 'snapshot')) return 0;
+  const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, list: { type: 'boolean' } });
+  const collection = positional(positionals, 0, 'collection name');
+  const client = await openTarget(values, env);
+  try {
+    const out = values.list ? await client.listSnapshots(collection) : await client.snapshot(collection);
+    io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+/** `spladex restore`. */
+export async function restoreCommand(args: string[], env: EnvConfig, io: CliIo): Promise<number> {
+  if (wantsHelp(args, io, 'restore')) return 0;
+  const { values, positionals } = parseCommandArgs(args, { ...COMMON_OPTIONS, as: { type: 'string' } });
+  const collection = positional(positionals, 0, 'collection name');
+  const snapshot = positional(positionals, 1, 'snapshot id');
+  if (values.as === undefined || values.as === '') throw new UsageError('missing --as NEW (the collection to restore into)');
+  const client = await openTarget(values, env);
+  try {
+    io.stdout(`${JSON.stringify(await client.restore(collection, { snapshot, as: values.as }), null, 2)}\n`);
     return 0;
   } finally {
     await client.close();

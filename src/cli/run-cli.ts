@@ -1,6 +1,7 @@
 /**
- * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | eval | bench`,
- * prints help, and maps failures to exit codes — 0 ok, 1 failure (one line `spladex: error: CODE: message`),
+ * The `spladex` command line: dispatches `serve | index | search | optimize | encode | inspect | export | models |
+ * snapshot | restore | eval | bench`, prints help, and maps failures to exit codes — 0 ok, 1 failure (one line
+ * `spladex: error: CODE: message`),
  * 2 usage (`spladex: usage: ...`). Returns null for `serve`, which keeps the process running.
  * `serve`, `eval` and `bench` run code that lives above src/cli/ (the server, the evaluation and benchmarks), so
  * the process entry (src/cli/main.ts, a composition root like src/main.ts) hands them in as `OuterCommands`.
@@ -8,7 +9,18 @@
  */
 import { isOutOfSpace, isSpladexError } from '../core/errors.js';
 import { loadEnv, type EnvConfig } from '../config/env.js';
-import { encodeCommand, indexCommand, inspectCommand, optimizeCommand, searchCommand } from './commands.js';
+import { loadHubEnv } from '../config/hub-env.js';
+import {
+  encodeCommand,
+  indexCommand,
+  inspectCommand,
+  optimizeCommand,
+  restoreCommand,
+  searchCommand,
+  snapshotCommand,
+} from './commands.js';
+import { modelsCommand } from './models-command.js';
+import { exportCommand } from './export-command.js';
 import { UsageError, parseCommandArgs, intOption, type CliIo } from './usage.js';
 
 export const MAIN_HELP = `spladex — learned-sparse-retrieval search server
@@ -22,6 +34,10 @@ commands:
   optimize <collection>         seal the memtable and merge segments [--calibration-queries FILE]
   encode "text"                 show the sparse vector of a text
   inspect <collection>          open, verify checksums, print configuration and statistics
+  export <collection> --out F   write the documents as JSONL that "spladex index" reads back
+  models pull|list|rm           encoder directories from the Hugging Face Hub (pull org/repo [--name N])
+  snapshot <collection>         snapshot a collection while it serves [--list]
+  restore <collection> <id> --as NEW   restore a snapshot into a new collection (checksums verified)
   eval --dataset DIR            BEIR evaluation (same as npm run beir)
   bench                         synthetic benchmark (same as npm run bench)
 
@@ -112,6 +128,10 @@ export async function runCli(
     optimize: optimizeCommand,
     encode: encodeCommand,
     inspect: inspectCommand,
+    export: exportCommand,
+    models: (a, e, o) => modelsCommand(a, e, o, loadHubEnv(rawEnv)),
+    snapshot: snapshotCommand,
+    restore: restoreCommand,
     eval: (a, e, o) => evalCommand(a, e, o, outer),
     bench: (a, _e, o) => benchCommand(a, o, outer),
   };

@@ -2,6 +2,7 @@
  * The only reader of `process.env`: parses the `SPLADEX_*` variables into a typed, validated `EnvConfig`.
  * Callers pass `process.env` (or a test's object) in; nothing else in src/ reads the environment.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import { SpladexError } from '../core/errors.js';
 import { DEFAULT_LIMITS } from './request-schemas.js';
@@ -15,6 +16,12 @@ export const EnvSchema = z.object({
   SPLADEX_ENCODERS_DIR: z.string().min(1).default('./encoders'),
   SPLADEX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SPLADEX_API_KEY: z.string().min(1).optional(),
+  /** Scoped keys: comma-separated `ro:KEY` (read-only) and `rw:KEY` (read-write) entries (parseApiKeys). */
+  SPLADEX_API_KEYS: z.string().optional(),
+  /** Comma-separated origins allowed by CORS (`*` = any); unset or empty = CORS off. */
+  SPLADEX_CORS_ORIGINS: z.string().optional(),
+  /** Where snapshots are written; default `<SPLADEX_DATA_DIR>/.snapshots`. */
+  SPLADEX_SNAPSHOT_DIR: z.string().min(1).optional(),
   SPLADEX_MAX_BODY_BYTES: intFrom(32 * 1024 * 1024, 1024),
   SPLADEX_ENCODER_THREADS: intFrom(1, 1),
   SPLADEX_ENCODER_QUEUE: intFrom(64, 1),
@@ -41,6 +48,18 @@ export const EnvSchema = z.object({
   SPLADEX_MAX_RESPONSE_HITS: intFrom(DEFAULT_LIMITS.maxResponseHits, 1),
   SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS: intFrom(DEFAULT_LIMITS.maxResponseExplainTerms, 0),
   SPLADEX_MAX_RESPONSE_INCLUDED_HITS: intFrom(DEFAULT_LIMITS.maxResponseIncludedHits, 0),
+  SPLADEX_MAX_RESULT_WINDOW: intFrom(DEFAULT_LIMITS.maxResultWindow, 1),
+  SPLADEX_MAX_CURSORS: intFrom(DEFAULT_LIMITS.maxCursors, 1),
+  SPLADEX_CURSOR_TTL_MS: intFrom(DEFAULT_LIMITS.cursorTtlMs, 1000),
+  /** Cluster mode (docs/CLUSTER.md): comma-separated NATS server URLs; unset = the single process. */
+  SPLADEX_NATS_URL: z.string().optional(),
+  /** This node's name in the cluster (a NATS subject token); default: the host name. */
+  SPLADEX_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (1-64)')
+    .optional(),
+  /** The URL other nodes and clients reach this node's HTTP API at; default: the bound address. */
+  SPLADEX_ADVERTISE_URL: z.string().url().optional(),
 });
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -58,6 +77,41 @@ export function defaultAllowedHosts(host: string, setting: string | undefined): 
   return loopback ? [...LOOPBACK_HOSTS, host.includes(':') ? `[${host}]` : host] : undefined;
 }
 
+/** One API key and what it may do: `read` (searches and reads) or `write` (everything). */
+export interface ApiKey {
+  key: string;
+  scope: 'read' | 'write';
+}
+
+/**
+ * Parses `SPLADEX_API_KEYS` (`ro:KEY1,rw:KEY2`; whitespace around entries ignored) plus the single
+ * `SPLADEX_API_KEY` (read-write). INVALID_ARGUMENT naming the variable for an entry without `ro:`/`rw:` or with
+ * an empty key (the key itself is never echoed).
+ */
+export function parseApiKeys(keys: string | undefined, single: string | undefined): ApiKey[] {
+  const out: ApiKey[] = single === undefined ? [] : [{ key: single, scope: 'write' }];
+  if (keys === undefined) return out;
+  const entries = keys.split(',').map((e) => e.trim());
+  entries.forEach((e, i) => {
+    if (e === '') return;
+    const m = /^(ro|rw):(.+)$/.exec(e);
+    if (m === null) {
+      throw new SpladexError('INVALID_ARGUMENT', `SPLADEX_API_KEYS: entry ${i + 1} must be "ro:<key>" or "rw:<key>"`);
+    }
+    out.push({ key: m[2], scope: m[1] === 'ro' ? 'read' : 'write' });
+  });
+  return out;
+}
+
+/** Comma-separated list → entries (trimmed, empty ones dropped); undefined when nothing is left. */
+function listOf(setting: string | undefined): string[] | undefined {
+  const list = (setting ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return list.length === 0 ? undefined : list;
+}
+
 export interface EnvConfig {
   host: string;
   port: number;
@@ -65,6 +119,11 @@ export interface EnvConfig {
   encodersDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   apiKey: string | undefined;
+  /** Every accepted key with its scope (SPLADEX_API_KEY is read-write); empty = no auth. */
+  apiKeys: ApiKey[];
+  /** Allowed CORS origins (`*` = any); undefined = CORS off. */
+  corsOrigins: string[] | undefined;
+  snapshotDir: string;
   maxBodyBytes: number;
   encoderThreads: number;
   encoderQueue: number;
@@ -86,6 +145,28 @@ export interface EnvConfig {
   maxResponseHits: number;
   maxResponseExplainTerms: number;
   maxResponseIncludedHits: number;
+  maxResultWindow: number;
+  maxCursors: number;
+  cursorTtlMs: number;
+  /** Cluster mode settings; null without SPLADEX_NATS_URL. */
+  cluster: ClusterEnv | null;
+}
+
+export interface ClusterEnv {
+  natsUrls: string[];
+  /** undefined: the host name. */
+  nodeId: string | undefined;
+  /** undefined: the bound address. */
+  advertiseUrl: string | undefined;
+}
+
+function clusterEnv(e: z.infer<typeof EnvSchema>): ClusterEnv | null {
+  const urls = (e.SPLADEX_NATS_URL ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (urls.length === 0) return null;
+  return { natsUrls: urls, nodeId: e.SPLADEX_NODE_ID, advertiseUrl: e.SPLADEX_ADVERTISE_URL };
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */
@@ -103,6 +184,9 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     encodersDir: e.SPLADEX_ENCODERS_DIR,
     logLevel: e.SPLADEX_LOG_LEVEL,
     apiKey: e.SPLADEX_API_KEY,
+    apiKeys: parseApiKeys(e.SPLADEX_API_KEYS, e.SPLADEX_API_KEY),
+    corsOrigins: listOf(e.SPLADEX_CORS_ORIGINS),
+    snapshotDir: e.SPLADEX_SNAPSHOT_DIR ?? join(e.SPLADEX_DATA_DIR, '.snapshots'),
     maxBodyBytes: e.SPLADEX_MAX_BODY_BYTES,
     encoderThreads: e.SPLADEX_ENCODER_THREADS,
     encoderQueue: e.SPLADEX_ENCODER_QUEUE,
@@ -122,5 +206,9 @@ export function loadEnv(env: Record<string, string | undefined>): EnvConfig {
     maxResponseHits: e.SPLADEX_MAX_RESPONSE_HITS,
     maxResponseExplainTerms: e.SPLADEX_MAX_RESPONSE_EXPLAIN_TERMS,
     maxResponseIncludedHits: e.SPLADEX_MAX_RESPONSE_INCLUDED_HITS,
+    maxResultWindow: e.SPLADEX_MAX_RESULT_WINDOW,
+    maxCursors: e.SPLADEX_MAX_CURSORS,
+    cursorTtlMs: e.SPLADEX_CURSOR_TTL_MS,
+    cluster: clusterEnv(e),
   };
 }

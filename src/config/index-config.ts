@@ -121,6 +121,25 @@ export type DenseConfig = z.infer<typeof DenseConfigSchema>;
 
 export const MetadataTypeSchema = z.enum(['keyword', 'number']);
 
+/** Cluster mode's placement of a collection (docs/CLUSTER.md); refused by a single process. */
+export const ClusterConfigSchema = z
+  .object({
+    shards: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(1)
+      .meta({ description: 'shards: a document goes to shard fnv1a32(id) mod shards; 1–256, default 1' }),
+    replicas: z.number().int().min(1).max(16).default(1).meta({ description: 'replicas per shard, on distinct nodes; 1–16, default 1' }),
+    stats: z.enum(['dfs', 'shard']).default('dfs').meta({
+      description:
+        'lexical scoring statistics: dfs gathers document frequencies from every shard first (equals one process), shard uses each shard’s own',
+    }),
+  })
+  .strict();
+export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
+
 export const CollectionConfigSchema = z
   .object({
     encoder: z
@@ -146,6 +165,9 @@ export const CollectionConfigSchema = z
     }),
     metadata: z.record(z.string().min(1).max(128), MetadataTypeSchema).default({}).meta({
       description: 'filterable metadata fields: name (1–128 chars) → "keyword" or "number"; undeclared fields are stored, not filterable',
+    }),
+    cluster: ClusterConfigSchema.optional().meta({
+      description: 'cluster mode only (SPLADEX_NATS_URL): shards, replicas and lexical statistics',
     }),
   })
   .strict();

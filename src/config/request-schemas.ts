@@ -27,6 +27,12 @@ export interface Limits {
   maxResponseIncludedHits: number;
   /** Collections one data dir may hold (each holds open files: WAL, segments, lock). */
   maxCollections: number;
+  /** Largest `offset + k` of a search (SPLADEX_MAX_RESULT_WINDOW); deeper pages take `searchAfter`. */
+  maxResultWindow: number;
+  /** Open cursors (search and scroll points in time) per collection (SPLADEX_MAX_CURSORS); the least recently used goes first. */
+  maxCursors: number;
+  /** A cursor's point in time expires this long after its last use, ms (SPLADEX_CURSOR_TTL_MS). */
+  cursorTtlMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -43,7 +49,16 @@ export const DEFAULT_LIMITS: Limits = {
   maxResponseExplainTerms: 200_000,
   maxResponseIncludedHits: 10_000,
   maxCollections: 100,
+  maxResultWindow: 10_000,
+  maxCursors: 1000,
+  cursorTtlMs: 300_000,
 };
+
+/** Documents per scroll page (`GET …/documents?limit=`), and ids per bulk delete. */
+export const MAX_SCROLL_LIMIT = 1000;
+export const DEFAULT_SCROLL_LIMIT = 100;
+/** Characters of a cursor token (they are ~100; anything longer is not one of ours). */
+export const MAX_CURSOR_CHARS = 2048;
 
 /** A string that is well-formed UTF-16 (see core/well-formed.ts for why lone surrogates are refused). */
 const wellFormedString = () => z.string().refine(isWellFormed, ILL_FORMED_MESSAGE);
@@ -78,6 +93,7 @@ export interface BudgetedSearch {
   explain?: boolean;
   include?: readonly string[];
   prf?: { terms: number };
+  highlight?: unknown;
 }
 
 /** What a set of searches would put in one response, in the units of the three response budgets. */
@@ -92,7 +108,8 @@ export function addResponseCost(cost: ResponseCost, r: BudgetedSearch, limits: L
   const k = r.k ?? DEFAULT_K;
   cost.hits += k;
   if (r.explain === true) cost.explainTerms += k * explainTermsEstimate(r, limits);
-  if (r.include !== undefined && (r.include.includes('text') || r.include.includes('metadata'))) cost.includedHits += k;
+  const included = r.include !== undefined && (r.include.includes('text') || r.include.includes('metadata'));
+  if (included || r.highlight !== undefined) cost.includedHits += k;
 }
 
 /** The message for the first budget `cost` exceeds, or null when it fits. */
@@ -338,6 +355,42 @@ export const PrfSchema = z
   .strict();
 export type PrfParams = z.infer<typeof PrfSchema>;
 
+export const HighlightSchema = z
+  .object({
+    fields: z
+      .array(z.enum(['title', 'text']))
+      .min(1)
+      .max(2)
+      .default(['text'])
+      .meta({ description: "stored fields to highlight ('title', 'text'); default ['text']" }),
+    fragmentSize: z
+      .number()
+      .int()
+      .min(20)
+      .max(2000)
+      .default(150)
+      .meta({ description: 'characters per fragment (a fragment is cut at word boundaries); 20–2,000, default 150' }),
+    numberOfFragments: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(3)
+      .meta({ description: 'fragments per field, those with the most distinct matched words first; 1–20, default 3' }),
+    preTag: z
+      .string()
+      .max(64)
+      .default('<em>')
+      .meta({ description: "inserted before a matched word; at most 64 characters, default '<em>'" }),
+    postTag: z
+      .string()
+      .max(64)
+      .default('</em>')
+      .meta({ description: "inserted after a matched word; at most 64 characters, default '</em>'" }),
+  })
+  .strict();
+export type HighlightParams = z.infer<typeof HighlightSchema>;
+
 export const SearchParamsInputSchema = z
   .object({
     queryCut: z
@@ -399,6 +452,27 @@ export function searchRequestSchema(limits: Limits) {
         .array(z.enum(['title', 'text', 'metadata']))
         .optional()
         .meta({ description: 'stored fields returned with each hit; default none (ids and scores only)' }),
+      offset: z
+        .number()
+        .int('must be an integer')
+        .min(0, 'must be >= 0')
+        .optional()
+        .meta({
+          description: `hits to skip (paging): the response holds hits offset … offset + k − 1 of the ranking; offset + k ≤ ${limits.maxResultWindow} (SPLADEX_MAX_RESULT_WINDOW); default 0`,
+        }),
+      searchAfter: z
+        .string()
+        .min(1, 'must not be empty')
+        .max(MAX_CURSOR_CHARS, `must be at most ${MAX_CURSOR_CHARS} characters`)
+        .optional()
+        .meta({
+          description:
+            'the `nextCursor` of the previous page: the next k hits of the same search on the point in time the first page pinned (send the same query, vector, filter, params and prf)',
+        }),
+      trackTotal: z.boolean().optional().meta({
+        description: 'add `total: {value, relation}`: matching documents, exact ("eq") for exact searches, a lower bound ("gte") otherwise',
+      }),
+      highlight: HighlightSchema.optional().meta({ description: "fragments of the stored fields with the query's matching words marked" }),
     })
     .strict()
     .refine((r) => !(r.query !== undefined && r.vector !== undefined), { message: 'give exactly one of query or vector', path: ['query'] })
@@ -407,6 +481,21 @@ export function searchRequestSchema(limits: Limits) {
       path: ['query'],
     })
     .superRefine((r, ctx) => {
+      const window = (r.offset ?? 0) + (r.k ?? DEFAULT_K);
+      if (r.offset !== undefined && r.offset > 0 && r.searchAfter !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'cannot be combined with searchAfter (a cursor already says where the page starts)',
+          path: ['offset'],
+        });
+      }
+      if (window > limits.maxResultWindow) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `offset + k = ${window} is more than the result window of ${limits.maxResultWindow} (SPLADEX_MAX_RESULT_WINDOW); page deeper with searchAfter (nextCursor)`,
+          path: ['offset'],
+        });
+      }
       const cost: ResponseCost = { hits: 0, explainTerms: 0, includedHits: 0 };
       addResponseCost(cost, r, limits);
       const message = responseBudgetMessage(cost, limits);
@@ -488,3 +577,69 @@ export const EncodeRequestSchema = z
 export type EncodeRequest = z.infer<typeof EncodeRequestSchema>;
 
 export const CreateCollectionSchema = CollectionConfigSchema;
+
+/** Body of `POST /v1/collections/{name}/count`. */
+export const CountRequestSchema = z
+  .object({ filter: FilterSchema.optional().meta({ description: 'count only the documents passing this metadata filter' }) })
+  .strict();
+export type CountRequest = z.infer<typeof CountRequestSchema>;
+
+/** Body of `POST /v1/collections/{name}/documents/delete`: exactly one of `ids` / `filter`. */
+export function deleteRequestSchema(limits: Limits) {
+  return z
+    .object({
+      ids: z
+        .array(
+          wellFormedString()
+            .min(1, 'must not be empty')
+            .refine((s) => Buffer.byteLength(s, 'utf8') <= limits.maxIdBytes, `must be at most ${limits.maxIdBytes} UTF-8 bytes`),
+        )
+        .min(1, 'must not be empty')
+        .max(limits.maxDocsPerRequest, `at most ${limits.maxDocsPerRequest} ids per request (SPLADEX_MAX_DOCS_PER_REQUEST)`)
+        .optional()
+        .meta({ description: `ids to delete, 1 to ${limits.maxDocsPerRequest}; absent ones are skipped (not counted)` }),
+      filter: FilterSchema.optional().meta({ description: 'delete every live document passing this metadata filter' }),
+    })
+    .strict()
+    .refine((r) => (r.ids !== undefined) !== (r.filter !== undefined), { message: 'give exactly one of ids or filter', path: ['ids'] });
+}
+export type DeleteRequest = z.infer<ReturnType<typeof deleteRequestSchema>>;
+
+const metadataPatchValue = z.union([wellFormedString(), z.number(), z.boolean(), z.array(z.union([wellFormedString(), z.number()]))]);
+
+/** Body of `PATCH /v1/collections/{name}/documents/{id}`: the fields to change; the rest is kept. */
+export function patchRequestSchema(limits: Limits) {
+  return z
+    .object({
+      title: wellFormedString().max(limits.maxTextBytes).nullable().optional().meta({ description: 'new title; null removes it' }),
+      text: wellFormedString().max(limits.maxTextBytes).nullable().optional().meta({ description: 'new text; null removes it' }),
+      metadata: z
+        .record(z.string(), metadataPatchValue.nullable())
+        .optional()
+        .meta({ description: 'merged into the stored metadata key by key; a null value removes that key' }),
+      vector: vectorInputSchema(limits.maxDocTerms)
+        .optional()
+        .meta({ description: 'new sparse vector (collections that take document vectors)' }),
+      dense: z
+        .array(z.number().refine(Number.isFinite, 'must be finite'))
+        .optional()
+        .meta({ description: 'new dense vector (collections with a dense part that takes document vectors)' }),
+    })
+    .strict();
+}
+export type PatchRequest = z.infer<ReturnType<typeof patchRequestSchema>>;
+
+/** A scroll page request (`GET /v1/collections/{name}/documents`, parsed from its query string; the library takes it as is). */
+export interface ScrollRequest {
+  /** Documents per page, 1 to MAX_SCROLL_LIMIT (default DEFAULT_SCROLL_LIMIT). */
+  limit?: number;
+  /** The previous page's `nextCursor`. */
+  cursor?: string;
+  /** Stored fields shown (default all three). */
+  include?: ('title' | 'text' | 'metadata')[];
+  /** Add each document's vector. */
+  vector?: boolean;
+  filter?: FilterInput;
+  /** `view`: as `GET …/documents/{id}`; `upsert`: the upsert body form, which `spladex index` reads back. */
+  format?: 'view' | 'upsert';
+}

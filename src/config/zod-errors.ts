@@ -4,7 +4,7 @@
  * token map) the branch the caller meant is reported instead of zod's bare "Invalid input". Shared by the server
  * (request validation) and the search service (per-document validation inside a batch).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { SpladexError } from '../core/errors.js';
 
 type Issue = z.core.$ZodIssue;

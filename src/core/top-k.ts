@@ -5,6 +5,10 @@
  *
  * The heap root is the worst kept entry (lowest score; among equal scores the largest key), so `threshold()` is
  * the k-th best score once the heap is full. Reuse one instance per query via `reset(k)`.
+ *
+ * `setAfter(score, key)` gates the heap for cursor pages (API.md "Paging"): only candidates ranking strictly after
+ * (score, key) are kept, so a kernel returns the next k of its ranking without collecting the pages before. The
+ * gate survives `reset` (kernels reset internally); the caller clears it with `clearAfter`.
  */
 
 export class TopK {
@@ -12,6 +16,9 @@ export class TopK {
   private scores: Float32Array;
   private size = 0;
   private k: number;
+  /** Gate (see the file comment): +Infinity = none, since no float32 score exceeds it. */
+  private afterScore = Number.POSITIVE_INFINITY;
+  private afterKey = -1;
 
   constructor(k: number) {
     this.k = k;
@@ -33,6 +40,17 @@ export class TopK {
     return this.size;
   }
 
+  /** Keeps only candidates ranking strictly after (score, key): score lower, or equal with a larger key. */
+  setAfter(score: number, key: number): void {
+    this.afterScore = Math.fround(score);
+    this.afterKey = key;
+  }
+
+  clearAfter(): void {
+    this.afterScore = Number.POSITIVE_INFINITY;
+    this.afterKey = -1;
+  }
+
   get capacity(): number {
     return this.k;
   }
@@ -50,6 +68,7 @@ export class TopK {
   push(key: number, score: number): boolean {
     if (this.k === 0) return false;
     const s = Math.fround(score);
+    if (s > this.afterScore || (s === this.afterScore && key <= this.afterKey)) return false;
     if (this.size < this.k) {
       let i = this.size++;
       // sift up

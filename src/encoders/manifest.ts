@@ -2,7 +2,7 @@
  * `encoders/NAME/encoder.json`: the zod-validated manifest of an ONNX (or inference-free) encoder directory.
  * It names the files (with their sha256), the kind (`splade` | `echo` | `idf` | `dense`), the sequence budget
  * (`maxLength`, `chunking`), the pooling, optional input/output name overrides, special-token handling, document
- * pruning and the ONNX Runtime session options. Called by the registry (src/encoders/registry.ts) at collection
+ * pruning, the ONNX Runtime session options and, for pulled directories, their Hub `source`. Called by the registry (src/encoders/registry.ts) at collection
  * creation and by the encode worker; everything here is pure except `loadManifest`, which reads one file.
  *
  * Invariants after parsing: `files.model` is present for every kind except `idf`; `files.idf` is present for
@@ -78,6 +78,18 @@ export const EncoderManifestSchema = z
     /** `echo` prompt: `[bos] prefix text separator text`; pooling covers the second copy only. */
     echo: z
       .object({ prefix: z.string().default(''), separator: z.string().default('') })
+      .strict()
+      .optional(),
+    /** Where `spladex models pull` got the directory from (absent for hand-made or exported directories). */
+    source: z
+      .object({
+        repo: z.string().min(1).max(256),
+        /** The revision asked for (branch, tag or commit) and the commit it resolved to. */
+        revision: z.string().min(1).max(256),
+        sha: z.string().regex(/^[0-9a-f]{40}$/),
+        /** The row of src/encoders/hub/hub-layouts.ts that recognised the repo. */
+        layout: z.string().min(1).max(64),
+      })
       .strict()
       .optional(),
     executionProviders: z.array(z.string().min(1)).min(1).default(['cpu']),

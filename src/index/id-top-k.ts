@@ -3,6 +3,8 @@
  * (JavaScript string order, i.e. UTF-16 code units — the same order segments use to assign ords). Used where
  * keys are not ords in id order: the memtable (slots are in arrival order) and the merge of per-source results.
  * Scores are rounded to float32 like TopK's, so equal scores compare equal wherever they were computed.
+ * `setAfter(score, id)` keeps only candidates ranking strictly after (score, id), for cursor pages (TopK has the
+ * same gate over ords).
  */
 
 /** Min-heap on (score, id); the root is the worst kept entry. */
@@ -12,8 +14,18 @@ export class IdTopK {
   private readonly ids: string[] = [];
   private readonly payloads: number[] = [];
 
+  /** Gate: null = none. */
+  private afterScore = Number.POSITIVE_INFINITY;
+  private afterId: string | null = null;
+
   constructor(k: number) {
     this.k = k;
+  }
+
+  /** Keeps only candidates ranking strictly after (score, id): score lower, or equal with a larger id. */
+  setAfter(score: number, id: string): void {
+    this.afterScore = Math.fround(score);
+    this.afterId = id;
   }
 
   get length(): number {
@@ -29,6 +41,7 @@ export class IdTopK {
   push(id: string, score: number, payload = 0): boolean {
     if (this.k <= 0) return false;
     const s = Math.fround(score);
+    if (this.afterId !== null && (s > this.afterScore || (s === this.afterScore && id <= this.afterId))) return false;
     const n = this.ids.length;
     if (n < this.k) {
       this.scores.push(s);

@@ -38,11 +38,23 @@ function fakeClient(opts: { exists?: boolean; rejectId?: string } = {}) {
     async search() {
       throw new SpladexError('INTERNAL', 'unused');
     },
+    async snapshot() {
+      throw new SpladexError('INTERNAL', 'unused');
+    },
+    async listSnapshots() {
+      throw new SpladexError('INTERNAL', 'unused');
+    },
+    async restore() {
+      throw new SpladexError('INTERNAL', 'unused');
+    },
     async optimize() {
       return { segments: 1, tookMs: 0 };
     },
     async encode() {
       return { vectors: [] };
+    },
+    async listDocuments() {
+      return { documents: [], nextCursor: null };
     },
     async close() {},
   };

@@ -5,10 +5,11 @@
  * handle them once. Callers: the CLI commands, the bulk indexer, the BEIR runner (local only).
  */
 import { isErrorCode, SpladexError, type ErrorCode } from '../core/errors.js';
-import type { EncodeRequest, SearchRequest } from '../config/request-schemas.js';
+import type { EncodeRequest, ScrollRequest, SearchRequest } from '../config/request-schemas.js';
 import type { EncodedVector } from '../search/encode.js';
 import type { CollectionInfo, SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
+import type { SnapshotInfo } from '../search/snapshots.js';
 
 /** Result of a document batch: per-document errors refer to positions in the batch. */
 export interface UpsertResult {
@@ -26,7 +27,22 @@ export interface SpladexClient {
   /** `body`: optimize's request body (API.md; `{calibrationQueries}`), validated by the service or server. */
   optimize(name: string, body?: { calibrationQueries: unknown[] }): Promise<{ segments: number; tookMs: number }>;
   encode(req: EncodeRequest): Promise<{ vectors: EncodedVector[] }>;
+  /** Snapshots a collection (API.md "Snapshots"). */
+  snapshot(name: string): Promise<SnapshotInfo>;
+  listSnapshots(name: string): Promise<{ snapshots: SnapshotInfo[] }>;
+  /** Restores snapshot `req.snapshot` of `name` into the new collection `req.as`, verifying every checksum. */
+  restore(name: string, req: { snapshot: string; as: string }): Promise<RestoreResult>;
+  /** One page of documents in id order (API.md "Scroll"): `GET …/documents` or the service's `listDocuments`. */
+  listDocuments(name: string, req: ScrollRequest): Promise<{ documents: Record<string, unknown>[]; nextCursor: string | null }>;
   close(): Promise<void>;
+}
+
+/** What a restore answers. */
+export interface RestoreResult {
+  name: string;
+  snapshot: string;
+  documents: number;
+  verifiedFiles: number;
 }
 
 /** Client over an open service. `close` closes the service (flushes logs, releases locks). */
@@ -48,6 +64,10 @@ export function createLocalClient(service: SpladexService): SpladexClient {
     search: (name, req) => service.search(name, req),
     optimize: (name, body) => service.optimize(name, body),
     encode: (req) => service.encode(req),
+    snapshot: (name) => service.createSnapshot(name),
+    listSnapshots: (name) => service.listSnapshots(name),
+    restore: (name, req) => service.restoreSnapshot(name, req),
+    listDocuments: async (name, req) => service.listDocuments(name, req),
     close: () => service.close(),
   };
 }
@@ -123,6 +143,31 @@ export function createHttpClient(opts: HttpClientOptions): SpladexClient {
     },
     async encode(req) {
       return (await call<{ vectors: EncodedVector[] }>('POST', '/v1/encode', req)).data;
+    },
+    async snapshot(name) {
+      return (await call<SnapshotInfo>('POST', `${coll(name)}/snapshots`)).data;
+    },
+    async listSnapshots(name) {
+      return (await call<{ snapshots: SnapshotInfo[] }>('GET', `${coll(name)}/snapshots`)).data;
+    },
+    async restore(name, req) {
+      return (await call<RestoreResult>('POST', `${coll(name)}/restore`, req)).data;
+    },
+    async listDocuments(name, req) {
+      const q = new URLSearchParams();
+      if (req.limit !== undefined) q.set('limit', String(req.limit));
+      if (req.cursor !== undefined) q.set('cursor', req.cursor);
+      if (req.include !== undefined) q.set('include', req.include.join(','));
+      if (req.vector !== undefined) q.set('vector', String(req.vector));
+      if (req.filter !== undefined) q.set('filter', JSON.stringify(req.filter));
+      if (req.format !== undefined) q.set('format', req.format);
+      const qs = q.toString();
+      return (
+        await call<{ documents: Record<string, unknown>[]; nextCursor: string | null }>(
+          'GET',
+          `${coll(name)}/documents${qs === '' ? '' : `?${qs}`}`,
+        )
+      ).data;
     },
     async close() {},
   };

@@ -57,6 +57,7 @@ export async function openTarget(
       limits: { maxMetadataKeys: env.maxMetadataKeys, maxMetadataBytes: env.maxMetadataBytes },
       bulkLoad: extra.bulkLoad ?? false,
       role: 'cli',
+      snapshotDir: env.snapshotDir,
     });
   } catch (err) {
     if (err instanceof DirLockedError) throw heldDataDir(dataDir, err);

@@ -1,7 +1,8 @@
 /**
  * Progress display for bulk indexing, on stderr: a cli-progress bar (bytes read as the measure, so the ETA is
  * meaningful without counting lines first; docs and docs/s as payload) when stderr is a terminal, and one plain
- * line every `intervalMs` otherwise (logs, CI). Callers: the `index` command, the BEIR runner.
+ * line every `intervalMs` otherwise (logs, CI); and a byte bar for downloads, silent off a terminal. Callers: the
+ * `index` command, the BEIR runner, `models pull`.
  */
 import cliProgress from 'cli-progress';
 
@@ -60,5 +61,41 @@ export function createProgress(io: ProgressSink, totalBytes: number, label: stri
       io.stderr(`${label}: ${docs} docs, ${pct.toFixed(1)}%, ${rate(docs, now - t0)} docs/s\n`);
     },
     stop() {},
+  };
+}
+
+/** Byte progress of downloads (`spladex models pull`). */
+export interface ByteProgress {
+  start(totalBytes: number): void;
+  update(bytes: number): void;
+  stop(): void;
+}
+
+/** A cli-progress bar of MB downloaded when stderr is a terminal; nothing otherwise (logs and pipes stay quiet). */
+export function createByteProgress(io: ProgressSink, label: string): ByteProgress {
+  if (!io.stderrIsTty) return { start() {}, update() {}, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} {bar} {percentage}% | {mb}/{totalMb} MB | ETA {eta_formatted}`,
+      hideCursor: true,
+      etaBuffer: 50,
+      fps: 5,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let total = 1;
+  const mb = (b: number) => (b / 1e6).toFixed(1);
+  return {
+    start(totalBytes) {
+      total = Math.max(1, totalBytes);
+      bar.start(total, 0, { mb: mb(0), totalMb: mb(totalBytes) });
+    },
+    update(bytes) {
+      bar.update(Math.min(bytes, total), { mb: mb(bytes) });
+    },
+    stop() {
+      bar.stop();
+    },
   };
 }

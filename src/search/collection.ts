@@ -18,21 +18,51 @@ import {
   type Limits,
   type OptimizeRequest,
   type SearchRequest,
+  type DeleteRequest,
+  type FilterInput,
+  type PatchRequest,
+  type ScrollRequest,
 } from '../config/request-schemas.js';
-import type { CollectionStore, StoreDocument, StoredFieldSet, StoreHit, StoreSearchOptions, StoreStats } from '../storage/store-types.js';
+import type {
+  CollectionStore,
+  StoreCalibration,
+  StoreDocument,
+  StoredFieldSet,
+  StoreHit,
+  StoreSearchOptions,
+  StoreStats,
+} from '../storage/store-types.js';
 import type { TextBinding } from './text-binding.js';
 import { resolveVector, toTokenMap } from './vector-input.js';
-import { explainHit, type HitExplanation } from './explain.js';
+import { explainHit } from './explain.js';
 import { applyPrf } from './prf.js';
 import type { DensePart } from './dense-part.js';
 import { searchHybrid } from './hybrid.js';
 import { normaliseDocument, rawDocumentId, type DocumentRules } from './document-input.js';
 import { findIllFormed, ILL_FORMED_MESSAGE, isWellFormed } from '../core/well-formed.js';
-import { safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import { TimeSlicer } from '../core/time-slice.js';
+import { CursorRegistry, type CollectionCursor } from './cursors.js';
+import { wordMatcher } from './word-match.js';
+import {
+  fetchedFields,
+  highlightHit,
+  pageResponse,
+  searchFingerprint,
+  storedFieldSet,
+  type SearchHit,
+  type SearchResponse,
+  type SearchTuning,
+} from './search-page.js';
+import { countDocuments, deleteDocuments, patchDocument, scrollPage, type DocumentOpsContext, type ScrollPage } from './document-ops.js';
 
-/** Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated). */
-export type CollectionStats = Omit<StoreStats, 'tuned'> & { tuned: { queryCut: number; heapFactor: number } | null };
+/**
+ * Store statistics as the API shows them (`tuned` always present, null when nothing was calibrated or no
+ * `search.targetRecall` is set; `calibration` the whole table whether or not a target is set).
+ */
+export type CollectionStats = Omit<StoreStats, 'tuned'> & {
+  tuned: { queryCut: number; heapFactor: number } | null;
+  calibration: StoreCalibration | null;
+};
 
 export interface CollectionInfo {
   name: string;
@@ -47,20 +77,16 @@ export interface DocError {
   message: string;
 }
 
-export interface SearchHit {
-  id: string;
-  score: number;
-  title?: string;
-  text?: string;
-  metadata?: Record<string, unknown>;
-  explain?: HitExplanation;
-}
+export type { SearchHit, SearchResponse, SearchTuning } from './search-page.js';
 
-export interface SearchResponse {
-  hits: SearchHit[];
-  took: { totalMs: number; encodeMs: number; searchMs: number };
-  stats: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean };
-  warnings: string[];
+/**
+ * What a caller above the service may fix for one search instead of the collection's own statistics (cluster
+ * mode's `dfs` search, src/cluster): the query vector, already weighted with collection-wide IDF, and the
+ * collection-wide avgdl memtable documents are weighted with.
+ */
+export interface SearchOverrides {
+  queryVector?: SparseVector;
+  avgdl?: number;
 }
 
 export interface DocumentView {
@@ -74,6 +100,8 @@ export interface DocumentView {
 export class Collection {
   /** The document model's rules for this collection (document-input.ts). */
   private readonly docRules: DocumentRules;
+  /** Open search and scroll cursors (cursors.ts). */
+  private readonly cursors: CursorRegistry<CollectionCursor>;
 
   constructor(
     readonly name: string,
@@ -86,6 +114,7 @@ export class Collection {
     readonly dense: DensePart | null = null,
   ) {
     this.docRules = { schema: documentSchema(limits), limits, metadataTypes: config.metadata };
+    this.cursors = new CursorRegistry({ ttlMs: limits.cursorTtlMs, max: limits.maxCursors });
   }
 
   info(): CollectionInfo {
@@ -99,6 +128,7 @@ export class Collection {
         ...s,
         estimatedRecall: tuned ? tuned.estimatedRecall : s.estimatedRecall,
         tuned: tuned ? { queryCut: tuned.queryCut, heapFactor: tuned.heapFactor } : null,
+        calibration: this.store.calibration(),
       },
     };
   }
@@ -201,6 +231,41 @@ export class Collection {
     return view;
   }
 
+  /** The document operations' view of this collection (document-ops.ts). */
+  private get ops(): DocumentOpsContext {
+    return {
+      name: this.name,
+      config: this.config,
+      store: this.store,
+      binding: this.binding,
+      dense: this.dense,
+      limits: this.limits,
+      checkFilter: (f) => this.checkFilter(f),
+      upsert: (raw) => this.upsert(raw),
+    };
+  }
+
+  /** Live documents passing `filter` (all when absent). */
+  count(filter?: FilterInput): { count: number } {
+    return countDocuments(this.ops, filter);
+  }
+
+  /** Deletes by ids or by filter (document-ops.ts); durable when resolved. */
+  deleteMany(req: DeleteRequest): Promise<{ deleted: number }> {
+    return deleteDocuments(this.ops, req);
+  }
+
+  /** Partial update of one document (document-ops.ts); returns the stored document. */
+  async patch(id: string, patch: PatchRequest): Promise<DocumentView> {
+    await patchDocument(this.ops, id, patch);
+    return this.get(id, false);
+  }
+
+  /** One scroll page in id order on a point in time (document-ops.ts). */
+  scroll(req: ScrollRequest): ScrollPage {
+    return scrollPage(this.ops, this.cursors, req);
+  }
+
   async delete(id: string): Promise<void> {
     const n = await this.store.delete([id]);
     if (n === 0) throw notFound(`document "${id}" not found in collection "${this.name}"`);
@@ -255,13 +320,16 @@ export class Collection {
     return this.binding.encodeQuery(text, { maxTerms: this.limits.maxQueryTerms, field });
   }
 
-  async search(req: SearchRequest): Promise<SearchResponse> {
+  async search(req: SearchRequest, overrides: SearchOverrides = {}): Promise<SearchResponse> {
     const t0 = performance.now();
+    if (req.searchAfter !== undefined) return this.searchAfter(req, req.searchAfter, t0);
     const warnings: string[] = [];
     // Dense query: given, or encoded from the query text by the collection's dense encoder (e.g. lsa).
     let denseQuery: Float32Array | null = req.dense !== undefined ? this.checkDense(req.dense, 'dense') : null;
     let query: SparseVector | null;
-    if (req.vector !== undefined) {
+    if (overrides.queryVector !== undefined) {
+      query = overrides.queryVector;
+    } else if (req.vector !== undefined) {
       const r = resolveVector(req.vector, this.binding.vocab, 'vector');
       if (r.unknown.length > 0) warnings.push(`unknown tokens ignored: ${r.unknown.join(', ')}`);
       query = r.vector;
@@ -286,13 +354,22 @@ export class Collection {
     }
     const t1 = performance.now();
     const k = req.k ?? this.config.search.k;
+    const offset = req.offset ?? 0;
+    // A library caller skips the request schema: the window holds for every door.
+    if (offset + k > this.limits.maxResultWindow) {
+      throw invalidArgument(
+        'offset',
+        `offset + k = ${offset + k} is more than the result window of ${this.limits.maxResultWindow} (SPLADEX_MAX_RESULT_WINDOW); page deeper with searchAfter (nextCursor)`,
+      );
+    }
     const target = req.params?.targetRecall ?? this.config.search.targetRecall;
     // Parameters calibrated at seal time for the recall target; explicit params still win.
     const tuned = target != null ? this.store.tunedFor(target) : null;
     // Options objects are built field by field, not with `{ ...base, … }`: V8 (Node 20) allocates object-spread
     // clones directly in the old generation, ~250 B of old-space garbage per search (measured; see zod-errors.ts).
+    // The store collects offset + k hits; the page is the last k of them.
     const options: StoreSearchOptions = {
-      k,
+      k: offset + k,
       exact: req.params?.exact ?? false,
       queryCut: req.params?.queryCut ?? tuned?.queryCut ?? this.config.search.queryCut,
       heapFactor: req.params?.heapFactor ?? tuned?.heapFactor ?? this.config.search.heapFactor,
@@ -300,15 +377,18 @@ export class Collection {
       filter: req.filter ?? null,
       withVectors: req.explain === true,
     };
+    if (overrides.avgdl !== undefined) options.avgdl = overrides.avgdl;
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
       const first = this.store.search(query, withK(options, Math.max(k, req.prf.docs), true));
       query = await applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
     }
     if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
-    const include = storedFieldSet(req.include);
+    const shown = storedFieldSet(req.include);
     let result: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean };
     let hits: SearchHit[];
+    let nextCursor: string | null = null;
+    const hybrid = denseQuery !== null && this.dense !== null;
     if (denseQuery !== null && this.dense !== null) {
       const r = await searchHybrid({
         store: this.store,
@@ -319,8 +399,8 @@ export class Collection {
         hybrid: req.hybrid ?? HybridSchema.parse({}),
       });
       result = r;
-      hits = r.hits.map((h) => {
-        const hit = this.hydrate({ id: h.id, score: h.sparse, vector: h.vector }, include, query ?? EMPTY_VECTOR, req.explain === true);
+      hits = r.hits.slice(offset).map((h) => {
+        const hit = this.hydrate({ id: h.id, score: h.sparse, vector: h.vector }, req, shown, query ?? EMPTY_VECTOR);
         hit.score = h.score;
         if (hit.explain) {
           if (h.dense !== null) hit.explain.dense = h.dense;
@@ -328,23 +408,90 @@ export class Collection {
         }
         return hit;
       });
+      // Hybrid pages continue by offset only: the dense part has no point-in-time view.
     } else {
-      const r = this.store.search(query as SparseVector, options);
+      const sparse = query as SparseVector;
+      const r = this.store.search(sparse, options);
       result = r;
-      hits = r.hits.map((h) => this.hydrate(h, include, query as SparseVector, req.explain === true));
+      const page = r.hits.slice(offset);
+      // Synchronously after the search (no await in between): the view is the state this page was computed on.
+      if (page.length === k) nextCursor = this.openSearchCursor(req, sparse, options, page[page.length - 1]);
+      hits = page.map((h) => this.hydrate(h, req, shown, sparse));
     }
     const t2 = performance.now();
-    return {
-      hits,
-      took: { totalMs: round3(performance.now() - t0), encodeMs: round3(t1 - t0), searchMs: round3(t2 - t1) },
-      stats: {
-        docsScored: result.docsScored,
-        blocksScored: result.blocksScored,
-        blocksSkipped: result.blocksSkipped,
-        exact: result.exact,
-      },
+    return pageResponse(hits, result, req, {
+      nextCursor,
       warnings,
+      times: [t0, t1, t2],
+      totalExact: result.exact && !hybrid,
+      tuned: this.tuning(req, options),
+    });
+  }
+
+  /**
+   * What a search with a recall target used (response `stats.tuned`), undefined without a target: the
+   * queryCut/heapFactor of `options`, from the calibration unless `params` gave them.
+   */
+  private tuning(req: SearchRequest, options: StoreSearchOptions): SearchTuning | undefined {
+    const target = req.params?.targetRecall ?? this.config.search.targetRecall;
+    if (target == null) return undefined;
+    const tuned = this.store.tunedFor(target);
+    return {
+      targetRecall: target,
+      queryCut: options.queryCut,
+      heapFactor: options.heapFactor,
+      estimatedRecall: tuned?.estimatedRecall ?? null,
+      calibrated: tuned !== null && req.params?.queryCut === undefined && req.params?.heapFactor === undefined,
     };
+  }
+
+  /** Pins the store's current view for the pages after `last` (see cursors.ts); returns the page's nextCursor. */
+  private openSearchCursor(req: SearchRequest, query: SparseVector, options: StoreSearchOptions, last: StoreHit): string {
+    const id = this.cursors.open({ kind: 'search', view: this.store.snapshot(), query, options, fingerprint: searchFingerprint(req) });
+    return this.cursors.sign(['s', id, last.score, last.id]);
+  }
+
+  /** The page after a `searchAfter` cursor, on the view the first page pinned (API.md "Paging"). */
+  private searchAfter(req: SearchRequest, token: string, t0: number): SearchResponse {
+    const field = 'searchAfter';
+    const p = this.cursors.verify(token, field);
+    if (p.length !== 4 || p[0] !== 's' || typeof p[1] !== 'number' || typeof p[2] !== 'number' || typeof p[3] !== 'string') {
+      throw invalidArgument(field, 'not a search cursor (a documents scroll cursor goes to GET …/documents?cursor=)');
+    }
+    const ctx = this.cursors.use(p[1], field);
+    if (ctx.kind !== 'search') throw invalidArgument(field, 'not a search cursor');
+    if (ctx.fingerprint !== searchFingerprint(req)) {
+      throw invalidArgument(
+        field,
+        'belongs to another search: send the query, vector, dense, filter, params, prf and hybrid of its first page',
+      );
+    }
+    const k = req.k ?? this.config.search.k;
+    const shown = storedFieldSet(req.include);
+    const o = ctx.options;
+    const options: StoreSearchOptions = {
+      k,
+      exact: o.exact,
+      queryCut: o.queryCut,
+      heapFactor: o.heapFactor,
+      nKnn: o.nKnn,
+      filter: o.filter,
+      withVectors: req.explain === true,
+      after: { score: p[2], id: p[3] },
+      fields: fetchedFields(shown, req.highlight?.fields),
+    };
+    const t1 = performance.now();
+    const r = ctx.view.search(ctx.query, options);
+    const last = r.hits[r.hits.length - 1];
+    const nextCursor = r.hits.length === k ? this.cursors.sign(['s', p[1], last.score, last.id]) : null;
+    const hits = r.hits.map((h) => this.hydrate(h, req, shown, ctx.query));
+    return pageResponse(hits, r, req, {
+      nextCursor,
+      warnings: [],
+      times: [t0, t1, performance.now()],
+      totalExact: r.exact,
+      tuned: this.tuning(req, options),
+    });
   }
 
   private checkFilter(filter: NonNullable<SearchRequest['filter']>): void {
@@ -366,23 +513,30 @@ export class Collection {
     }
   }
 
-  private hydrate(h: StoreHit, include: StoredFieldSet, query: SparseVector, explain: boolean): SearchHit {
+  /**
+   * A hit with the stored fields `shown`, its explanation and its highlight fragments. Fields come with the hit
+   * when it was found in a point-in-time view (`h.fields`), else from the live store.
+   */
+  private hydrate(h: StoreHit, req: SearchRequest, shown: StoredFieldSet, query: SparseVector): SearchHit {
     const hit: SearchHit = { id: h.id, score: h.score };
-    if (include.title || include.text || include.metadata) {
-      // Only the shown fields: a full `store.get` copied every hit's vector and decoded its text, ~40% of the
+    const want = fetchedFields(shown, req.highlight?.fields);
+    if (want.title || want.text || want.metadata) {
+      // Only the asked fields: a full `store.get` copied every hit's vector and decoded its text, ~40% of the
       // bytes a title-only search allocated (SciFact, measured with the sampling heap profiler).
-      const d = this.store.getFields(h.id, include);
+      const d = h.fields ?? this.store.getFields(h.id, want);
       if (d) {
-        if (d.title !== undefined) hit.title = d.title;
-        if (d.text !== undefined) hit.text = d.text;
-        if (d.metadata !== undefined) hit.metadata = d.metadata;
+        if (shown.title && d.title !== undefined) hit.title = d.title;
+        if (shown.text && d.text !== undefined) hit.text = d.text;
+        if (shown.metadata && d.metadata !== undefined) hit.metadata = d.metadata;
+        if (req.highlight !== undefined) hit.highlight = highlightHit(d, req.highlight, wordMatcher(this.binding, query));
       }
     }
-    if (explain && h.vector) hit.explain = explainHit(query, h.vector, h.score, this.binding.vocab);
+    if (req.explain === true && h.vector) hit.explain = explainHit(query, h.vector, h.score, this.binding.vocab);
     return hit;
   }
 
   async close(): Promise<void> {
+    this.cursors.clear();
     await this.dense?.close();
     await this.store.close();
     this.logger.debug({ collection: this.name }, 'collection closed');
@@ -391,23 +545,21 @@ export class Collection {
 
 /** `options` with another k and withVectors (a copy, see the comment in `search` for why not a spread). */
 function withK(o: StoreSearchOptions, k: number, withVectors: boolean): StoreSearchOptions {
-  return { k, exact: o.exact, queryCut: o.queryCut, heapFactor: o.heapFactor, nKnn: o.nKnn, filter: o.filter, withVectors };
+  const out: StoreSearchOptions = {
+    k,
+    exact: o.exact,
+    queryCut: o.queryCut,
+    heapFactor: o.heapFactor,
+    nKnn: o.nKnn,
+    filter: o.filter,
+    withVectors,
+  };
+  if (o.avgdl !== undefined) out.avgdl = o.avgdl;
+  return out;
 }
-
-/** The stored fields a search shows (`include`, default titles only). */
-function storedFieldSet(include: readonly string[] | undefined): StoredFieldSet {
-  if (include === undefined) return TITLE_ONLY;
-  return { title: include.includes('title'), text: include.includes('text'), metadata: include.includes('metadata') };
-}
-
-const TITLE_ONLY: StoredFieldSet = Object.freeze({ title: true, text: false, metadata: false });
 
 /** The text a document is encoded from: title and text, either of which may be absent or empty. */
 export function joinTitleText(title: string | undefined, text: string | undefined): string {
   if (title && text) return `${title} ${text}`;
   return title || text || '';
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

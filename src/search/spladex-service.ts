@@ -17,14 +17,25 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { fsyncDir as fsyncDirOf, writeFileAtomic } from '../core/atomic-file.js';
 import { findIllFormed, ILL_FORMED_MESSAGE } from '../core/well-formed.js';
 import { TimeSlicer } from '../core/time-slice.js';
 import { CollectionConfigSchema, COLLECTION_NAME_RE, type CollectionConfig } from '../config/index-config.js';
-import { DEFAULT_LIMITS, optimizeRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import {
+  CountRequestSchema,
+  DEFAULT_LIMITS,
+  deleteRequestSchema,
+  optimizeRequestSchema,
+  patchRequestSchema,
+  type EncodeRequest,
+  type Limits,
+  type ScrollRequest,
+  type SearchRequest,
+} from '../config/request-schemas.js';
 import { openCollectionStore } from '../storage/collection-store.js';
 import type { StoreConfig } from '../storage/store-types.js';
 import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
+import type { ScrollPage } from './document-ops.js';
 import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
 import { listEncoders, openEncoder } from '../encoders/registry.js';
 import type { DenseEncoder, SparseEncoder } from '../encoders/encoder.js';
@@ -34,6 +45,9 @@ import { BUILTIN_DENSE_ENCODERS, checkLsaConfig, openDensePart } from './dense-p
 import { COLLECTION_FILE, fromCollectionFile, toCollectionFile } from './collection-file.js';
 import { acquireDirLock, DirLockedError, type DirLock, type DirLockInfo } from '../storage/lock.js';
 import { moveToTrash, readDirOrNull, relativeToDataDir, removeLeftoverTrash, strayContents } from './collection-dirs.js';
+import { AliasTable } from './aliases.js';
+import type { EngineEvent, EngineObserver } from './engine-events.js';
+import { createSnapshot, listSnapshots, restoreSnapshot, type SnapshotInfo } from './snapshots.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -54,6 +68,8 @@ export interface ServiceOptions {
   bulkLoad?: boolean;
   /** What holds the data dir (`server`, `cli`, …), written into its LOCK file for other processes' messages. */
   role?: string;
+  /** Where snapshots go (SPLADEX_SNAPSHOT_DIR); default `<dataDir>/.snapshots`. */
+  snapshotDir?: string;
 }
 
 export interface CollectionSummary {
@@ -84,6 +100,9 @@ export class SpladexService {
   private ready = false;
   private closed = false;
   private dataDirLock: DirLock | null = null;
+  private readonly observers = new Set<EngineObserver>();
+  /** Aliases of this data dir (aliases.ts), loaded by `open()`. */
+  private aliases: AliasTable | null = null;
 
   constructor(private readonly opts: ServiceOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -112,6 +131,7 @@ export class SpladexService {
   /** Takes the data dir's lock, then opens every collection found under the data dir. */
   async open(): Promise<void> {
     await this.lockDataDir();
+    this.aliases = await AliasTable.load(this.opts.dataDir);
     const entries = await fs.readdir(this.opts.dataDir, { withFileTypes: true });
     await removeLeftoverTrash(
       this.opts.dataDir,
@@ -183,6 +203,11 @@ export class SpladexService {
       config: storeConfig,
       logger: this.opts.logger.child({ collection: name }),
       deferApproximate: this.opts.bulkLoad ?? false,
+      observer: {
+        walSync: (seconds) => this.emit({ kind: 'walSync', collection: name, seconds }),
+        seal: (seconds, documents) => this.emit({ kind: 'seal', collection: name, seconds, documents }),
+        merge: (seconds, documents) => this.emit({ kind: 'merge', collection: name, seconds, documents }),
+      },
     });
     let binding: TextBinding;
     if (model && queryModel) binding = createModelBinding(model, queryModel);
@@ -202,7 +227,14 @@ export class SpladexService {
     return new Collection(name, config, store, binding, this.limits, logger, dense);
   }
 
+  /** The collection `name` names: a collection, or the target of an alias (every read and write route). */
   private get(name: string): Collection {
+    const own = this.collections.has(name) || this.broken.has(name);
+    return this.getOwn(own ? name : (this.aliases?.resolve(name) ?? name));
+  }
+
+  /** The collection called `name` itself (aliases are not followed). */
+  private getOwn(name: string): Collection {
     const c = this.collections.get(name);
     if (!c) {
       const broken = this.broken.get(name);
@@ -221,7 +253,9 @@ export class SpladexService {
     const parsed = safeParseWithMessages(CollectionConfigSchema, body ?? {});
     if (!parsed.success) throw zodToSpladexError(parsed.error);
     const config = parsed.data;
+    if (config.cluster !== undefined) throw invalidArgument('cluster', 'only in cluster mode (SPLADEX_NATS_URL, docs/CLUSTER.md)');
     await this.checkEncoders(config);
+    this.checkNotAlias(name);
     return this.serialise(name, async () => {
       const dir = this.collectionDir(name);
       const entries = this.collections.has(name) ? null : await readDirOrNull(dir);
@@ -252,6 +286,7 @@ export class SpladexService {
         throw strayConflict(name, `its store holds ${documents} documents`);
       }
       await writeFileAtomic(path.join(dir, COLLECTION_FILE), toCollectionFile(config));
+      this.checkNotAlias(name);
       this.collections.set(name, collection);
       this.opts.logger.info({ collection: name, encoder: config.encoder }, 'collection created');
       return { created: true, collection: collection.info() };
@@ -387,6 +422,14 @@ export class SpladexService {
     return { collections: out };
   }
 
+  /**
+   * The open collection itself, for a caller that orchestrates above the service (cluster mode's shard
+   * replicas, src/cluster). Throws what every operation on `name` throws (NOT_FOUND, a broken collection's error).
+   */
+  openCollectionHandle(name: string): Collection {
+    return this.get(name);
+  }
+
   getCollection(name: string): CollectionInfo {
     return this.get(name).info();
   }
@@ -396,6 +439,14 @@ export class SpladexService {
    * the holder otherwise: another process holds it). NOT_FOUND for a directory this service has not seen.
    */
   async deleteCollection(name: string): Promise<void> {
+    this.checkNotAlias(name);
+    const pointing = this.aliases?.aliasesOf(name) ?? [];
+    if (pointing.length > 0) {
+      throw new SpladexError(
+        'CONFLICT',
+        `collection "${name}" is the target of alias(es) ${pointing.map((a) => `"${a}"`).join(', ')}; delete or switch them first`,
+      );
+    }
     if (this.broken.has(name)) {
       await this.serialise(name, async () => {
         if (!this.broken.has(name)) throw notFound(`collection "${name}" not found`);
@@ -420,7 +471,7 @@ export class SpladexService {
       });
       return;
     }
-    const c = this.get(name);
+    const c = this.getOwn(name);
     await this.serialise(name, async () => {
       this.collections.delete(name);
       await c.close();
@@ -444,7 +495,26 @@ export class SpladexService {
     if (docs.length > this.limits.maxDocsPerRequest) {
       throw invalidArgument('documents', `at most ${this.limits.maxDocsPerRequest} documents per request`);
     }
-    return this.get(name).upsert(docs);
+    const c = this.get(name);
+    const result = await c.upsert(docs);
+    if (result.indexed > 0) this.emit({ kind: 'indexed', collection: c.name, documents: result.indexed });
+    return result;
+  }
+
+  /** Subscribes to engine events (metrics); returns the unsubscribe function. */
+  addObserver(observer: EngineObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const o of this.observers) {
+      try {
+        o(event);
+      } catch {
+        // A metrics subscriber must not break a write.
+      }
+    }
   }
 
   getDocument(name: string, id: string, withVector: boolean): DocumentView {
@@ -453,6 +523,31 @@ export class SpladexService {
 
   async deleteDocument(name: string, id: string): Promise<void> {
     return this.get(name).delete(id);
+  }
+
+  /** `body`: `{filter?}` (CountRequestSchema), validated here for the library door. */
+  countDocuments(name: string, body: unknown = {}): { count: number } {
+    const c = this.get(name);
+    return c.count(parseOrThrow(CountRequestSchema, body ?? {}).filter);
+  }
+
+  /** `body`: `{ids}` or `{filter}` (deleteRequestSchema). */
+  async deleteDocuments(name: string, body: unknown): Promise<{ deleted: number }> {
+    const c = this.get(name);
+    return c.deleteMany(parseOrThrow(deleteRequestSchema(this.limits), body));
+  }
+
+  /** `body`: the fields to change (patchRequestSchema); returns the stored document. */
+  async patchDocument(name: string, id: string, body: unknown): Promise<DocumentView> {
+    const c = this.get(name);
+    const doc = await c.patch(id, parseOrThrow(patchRequestSchema(this.limits), body));
+    this.emit({ kind: 'indexed', collection: c.name, documents: 1 });
+    return doc;
+  }
+
+  /** One page of documents in id order (API.md "Scroll"). */
+  listDocuments(name: string, req: ScrollRequest): ScrollPage {
+    return this.get(name).scroll(req);
   }
 
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {
@@ -498,6 +593,129 @@ export class SpladexService {
         return { indices: Array.from(v.indices), values: Array.from(v.values), tokens };
       }),
     };
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  private get snapshotDir(): string {
+    return this.opts.snapshotDir ?? path.join(this.opts.dataDir, '.snapshots');
+  }
+
+  /**
+   * Snapshots collection `name` (or an alias's target) while it serves (snapshots.ts): every write acknowledged
+   * before the snapshot point is in it, none after. STORAGE_FULL when the snapshot volume fills.
+   */
+  async createSnapshot(name: string): Promise<SnapshotInfo & { tookMs: number }> {
+    const c = this.get(name);
+    const t0 = performance.now();
+    // One snapshot of a collection at a time (each removes the `.tmp-*` a crashed one left); the key cannot be a
+    // collection name, so creates and deletes of the collection are not held up.
+    const info = await this.serialise(`\0snapshot:${c.name}`, () =>
+      createSnapshot({ snapshotDir: this.snapshotDir, collection: c.name, collectionDir: this.collectionDir(c.name), store: c.store }),
+    );
+    const tookMs = performance.now() - t0;
+    this.opts.logger.info({ collection: c.name, snapshot: info.id, documents: info.documents, ms: Math.round(tookMs) }, 'snapshot written');
+    return { ...info, tookMs };
+  }
+
+  /** Snapshots of `name` (an alias's target; a deleted collection's snapshots too), oldest first. */
+  async listSnapshots(name: string): Promise<{ snapshots: SnapshotInfo[] }> {
+    if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
+    return { snapshots: await listSnapshots(this.snapshotDir, this.aliases?.resolve(name) ?? name) };
+  }
+
+  /**
+   * Restores snapshot `snapshot` of `name` into a new collection `as`, verifying every file's sha256 first
+   * (CORRUPT_INDEX naming a damaged one; nothing is created then). CONFLICT when `as` exists (a collection, an
+   * alias or a directory in the data dir); NOT_FOUND for an unknown snapshot.
+   */
+  async restoreSnapshot(
+    name: string,
+    req: { snapshot: string; as: string },
+  ): Promise<{ name: string; snapshot: string; documents: number; verifiedFiles: number }> {
+    if (!COLLECTION_NAME_RE.test(req.as)) throw invalidArgument('as', `"${req.as}" must match ${COLLECTION_NAME_RE.source}`);
+    const source = this.aliases?.resolve(name) ?? name;
+    this.checkNotAlias(req.as);
+    return this.serialise(req.as, async () => {
+      const dir = this.collectionDir(req.as);
+      if (this.collections.has(req.as) || this.broken.has(req.as) || (await readDirOrNull(dir)) !== null) {
+        throw new SpladexError('CONFLICT', `as: collection "${req.as}" exists; restore into a new name`);
+      }
+      if (this.collections.size + this.broken.size >= this.limits.maxCollections) {
+        throw new SpladexError(
+          'CONFLICT',
+          `collections: at most ${this.limits.maxCollections} collections (SPLADEX_MAX_COLLECTIONS); delete one first`,
+        );
+      }
+      // Built under a `.trash-` name: a crash mid-restore leaves only what the next open removes.
+      const tmp = path.join(this.opts.dataDir, `.trash-restore-${req.as}-${process.pid}-${Date.now()}`);
+      let m: Awaited<ReturnType<typeof restoreSnapshot>>;
+      try {
+        m = await restoreSnapshot({ snapshotDir: this.snapshotDir, collection: source, id: req.snapshot, targetDir: tmp });
+        this.checkNotAlias(req.as);
+        await fs.rename(tmp, dir);
+      } catch (err) {
+        await fs.rm(tmp, { recursive: true, force: true });
+        throw err;
+      }
+      await fsyncDirOf(this.opts.dataDir);
+      await this.openFromDisk(req.as);
+      const documents = this.getOwn(req.as).info().stats.documents;
+      this.opts.logger.info({ collection: req.as, from: source, snapshot: req.snapshot, documents }, 'snapshot restored');
+      return { name: req.as, snapshot: req.snapshot, documents, verifiedFiles: m.files.length };
+    });
+  }
+
+  // ---------------------------------------------------------------- aliases
+
+  /** CONFLICT when `name` is an alias (a collection may not take an alias's name, nor be deleted through one). */
+  private checkNotAlias(name: string): void {
+    const target = this.aliases?.resolve(name);
+    if (target !== undefined) {
+      throw new SpladexError('CONFLICT', `name: "${name}" is an alias of collection "${target}" (DELETE /v1/aliases/${name} first)`);
+    }
+  }
+
+  private aliasTable(): AliasTable {
+    if (this.aliases === null) throw new SpladexError('INTERNAL', 'the service is not open');
+    return this.aliases;
+  }
+
+  /** Every alias with its collection, by alias name. */
+  listAliases(): { aliases: { alias: string; collection: string }[] } {
+    return { aliases: this.aliasTable().list() };
+  }
+
+  /**
+   * Points `alias` at `collection` (creating or switching it atomically, durable when it resolves). INVALID_ARGUMENT
+   * for a bad name, CONFLICT when `alias` is a collection's name or `collection` is itself an alias, NOT_FOUND for
+   * an unknown collection. Returns the alias, its collection and the collection it pointed to before (or null).
+   */
+  async putAlias(alias: string, collection: string): Promise<{ alias: string; collection: string; previous: string | null }> {
+    if (!COLLECTION_NAME_RE.test(alias)) throw invalidArgument('alias', `"${alias}" must match ${COLLECTION_NAME_RE.source}`);
+    if (!COLLECTION_NAME_RE.test(collection))
+      throw invalidArgument('collection', `"${collection}" must match ${COLLECTION_NAME_RE.source}`);
+    return this.aliasTable().update((next) => {
+      if (this.collections.has(alias) || this.broken.has(alias)) {
+        throw new SpladexError('CONFLICT', `alias: "${alias}" is the name of a collection; an alias cannot shadow it`);
+      }
+      if (next.has(collection)) {
+        throw new SpladexError('CONFLICT', `collection: "${collection}" is an alias; point an alias at a collection`);
+      }
+      if (!this.collections.has(collection) && !this.broken.has(collection)) throw notFound(`collection "${collection}" not found`);
+      const previous = next.get(alias) ?? null;
+      next.set(alias, collection);
+      this.opts.logger.info({ alias, collection, previous }, 'alias set');
+      return { alias, collection, previous };
+    });
+  }
+
+  /** Removes `alias` (durable when it resolves); NOT_FOUND when there is no such alias. */
+  async deleteAlias(alias: string): Promise<void> {
+    await this.aliasTable().update((next) => {
+      if (!next.delete(alias)) throw notFound(`alias "${alias}" not found`);
+      this.opts.logger.info({ alias }, 'alias deleted');
+    });
   }
 
   metricsSnapshot() {

@@ -11,6 +11,10 @@
  * goes through `segmentReader`, which reads the whole segment synchronously on first use (a few hundred ms per
  * 200k docs) and keeps it resident from then on.
  *
+ * Point in time: a segment's deleted set only grows (`markDeleted`; a merge makes a new segment), and each
+ * delete is logged in order, so the deletes as of some moment are (the bitset now) minus (the ords logged since):
+ * `deletedAt` rebuilds them for a point-in-time view (storage/store-view.ts).
+ *
  * Delete files are section files (kind "deletes") with one section `roaring`: the portable roaring bytes of the
  * deleted ords.
  */
@@ -48,6 +52,9 @@ export interface LiveSegment {
   deletesFile: string | null;
   /** Deletes changed since `deletesFile` was written. */
   deletesDirty: boolean;
+  /** Ords deleted since the segment opened, in order (`deleteCount` of them; see the file comment). */
+  deleteLog: Int32Array;
+  deleteCount: number;
   liveDocs: number;
   liveSumDl: number;
   liveNnz: number;
@@ -117,6 +124,8 @@ export async function openLiveSegment(
     bitset: deleted.size > 0 ? deleted.toDenseBitset(numDocs) : null,
     deletesFile,
     deletesDirty: false,
+    deleteLog: new Int32Array(16),
+    deleteCount: 0,
     liveDocs: 0,
     liveSumDl: 0,
     liveNnz: 0,
@@ -184,6 +193,12 @@ export function markDeleted(s: LiveSegment, ord: number): void {
   if (s.bitset === null) s.bitset = new Uint32Array((s.numDocs + 31) >>> 5);
   s.bitset[ord >>> 5] |= 1 << (ord & 31);
   s.deletesDirty = true;
+  if (s.deleteCount === s.deleteLog.length) {
+    const grown = new Int32Array(s.deleteLog.length * 2);
+    grown.set(s.deleteLog);
+    s.deleteLog = grown;
+  }
+  s.deleteLog[s.deleteCount++] = ord;
   s.liveDocs--;
   s.liveSumDl -= r.dl[ord];
   s.liveNnz -= f.offsets[ord + 1] - f.offsets[ord];
@@ -195,11 +210,25 @@ export function activeFilter(f: FilterInput | null | undefined): FilterInput | n
   return (f.must?.length ?? 0) > 0 || (f.mustNot?.length ?? 0) > 0 || (f.should?.length ?? 0) > 0 ? f : null;
 }
 
-/** Excluded bitset of a segment for `filter`: docs failing it, OR deleted. A fresh array. */
-export function segmentExcluded(s: LiveSegment, filter: FilterInput): Uint32Array {
+/**
+ * The deleted bitset of `s` as it was when `deleteCount` deletes were logged: the live one (null: none) while
+ * nothing was deleted since — valid for one synchronous use — else a fresh copy without the later deletes.
+ */
+export function deletedAt(s: LiveSegment, deleteCount: number): { bitset: Uint32Array | null; stable: boolean } {
+  if (s.deleteCount === deleteCount || s.bitset === null) return { bitset: s.bitset, stable: false };
+  const bitset = s.bitset.slice();
+  for (let i = deleteCount; i < s.deleteCount; i++) {
+    const o = s.deleteLog[i];
+    bitset[o >>> 5] &= ~(1 << (o & 31));
+  }
+  return { bitset, stable: true };
+}
+
+/** Excluded bitset of a segment for `filter`: docs failing it, OR deleted (`deleted`, default the live bitset). A fresh array. */
+export function segmentExcluded(s: LiveSegment, filter: FilterInput, deleted: Uint32Array | null = s.bitset): Uint32Array {
   const n = s.numDocs;
   const md = segmentReader(s).metadata ?? { numDocs: n, keyword: new Map(), number: new Map() };
   const x = evaluateFilter(md, filter, n);
-  if (s.bitset !== null) for (let w = 0; w < x.length; w++) x[w] |= s.bitset[w];
+  if (deleted !== null) for (let w = 0; w < x.length; w++) x[w] |= deleted[w];
   return x;
 }

@@ -8,11 +8,15 @@
  * Invariants: an id is live in at most one slot; deleted slots stay in the arrays (bit set in `deleted`) until
  * the memtable is sealed and dropped. Per doc the score is Σ over common terms, in ascending term id order, of
  * q·w with w rounded to float32 and the sum in float64 — bit-identical to searching a segment sealed with the
- * same avgdl. Callers: collection-store.ts (writes, search, seal snapshots).
+ * same avgdl. Callers: collection-store.ts (writes, search, seal snapshots), store-view.ts (point-in-time views).
+ *
+ * Point in time: slots are only appended and deleted bits only set, so the memtable as it was at some moment is
+ * (its slot count then, the deletes logged since) — `cut()` records both in O(1), and `search`/`excludedBy` take
+ * a `MemtableView` (slot limit + the deleted bitset of that moment, `deletedAt`) instead of the live state.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { DocWeighting, StoreDocument } from './document-types.js';
-import { IdTopK } from '../index/id-top-k.js';
+import type { IdTopK } from '../index/id-top-k.js';
 
 const CHUNK_DOCS = 2048;
 const DENSE_TERM_LIMIT = 1 << 24;
@@ -25,6 +29,20 @@ interface Chunk {
   /** Slot minus the chunk's first slot. */
   local: Uint16Array;
   vals: Float32Array;
+}
+
+/** A memtable as of one moment: `cut()` at that moment, then `deletedAt(cut)` when first searched. */
+export interface MemtableCut {
+  /** Slots that existed. */
+  slots: number;
+  /** Deletes logged by then. */
+  deletes: number;
+}
+
+/** What a search of a cut reads: the slot limit and the deleted bitset of that moment. */
+export interface MemtableView {
+  slots: number;
+  deleted: Uint32Array;
 }
 
 /** Stored fields of a memtable doc. */
@@ -78,6 +96,12 @@ export class Memtable {
   private values = new Float32Array(1 << 16);
   private dls = new Float64Array(1024);
   private deleted = new Uint32Array(32);
+  /** Slots in the order they were deleted (see the file comment). */
+  private deleteLog = new Int32Array(64);
+  private deleteCount = 0;
+  /** The search in progress: its slot limit and deleted bitset (the live ones, or a view's). */
+  private limit = 0;
+  private dead: Uint32Array = this.deleted;
   private readonly slotOf = new Map<string, number>();
   private chunks: Chunk[] = [];
   private acc = new Float64Array(CHUNK_DOCS);
@@ -152,10 +176,40 @@ export class Memtable {
     if (slot === undefined) return false;
     this.slotOf.delete(id);
     this.deleted[slot >>> 5] |= 1 << (slot & 31);
+    if (this.deleteCount === this.deleteLog.length) {
+      const grown = new Int32Array(this.deleteLog.length * 2);
+      grown.set(this.deleteLog);
+      this.deleteLog = grown;
+    }
+    this.deleteLog[this.deleteCount++] = slot;
     this.liveDocs--;
     this.liveSumDl -= this.dls[slot];
     this.liveNnz -= this.offsets[slot + 1] - this.offsets[slot];
     return true;
+  }
+
+  /** This moment, for a point-in-time view (O(1); see the file comment). */
+  cut(): MemtableCut {
+    return { slots: this.ids.length, deletes: this.deleteCount };
+  }
+
+  /**
+   * The view of `cut`: the live deleted bitset while nothing was deleted since (valid for one synchronous search),
+   * else a copy with the later deletes cleared (stable: the caller may keep it).
+   */
+  viewOf(cut: MemtableCut): { view: MemtableView; stable: boolean } {
+    if (this.deleteCount === cut.deletes) return { view: { slots: cut.slots, deleted: this.deleted }, stable: false };
+    const deleted = this.deleted.slice(0, (cut.slots + 31) >>> 5);
+    for (let i = cut.deletes; i < this.deleteCount; i++) {
+      const slot = this.deleteLog[i];
+      if (slot < cut.slots) deleted[slot >>> 5] &= ~(1 << (slot & 31));
+    }
+    return { view: { slots: cut.slots, deleted }, stable: true };
+  }
+
+  /** Whether `slot` is live in `view`. */
+  liveIn(view: MemtableView, slot: number): boolean {
+    return slot < view.slots && (view.deleted[slot >>> 5] & (1 << (slot & 31))) === 0;
   }
 
   /** The live slot of `id`, or undefined. */
@@ -205,9 +259,15 @@ export class Memtable {
     return x !== null && (x[slot >>> 5] & (1 << (slot & 31))) !== 0;
   }
 
-  /** Dense bitset over slots of the live docs whose metadata fails `accept` (for filtered searches). */
-  excludedBy(accept: (metadata: Record<string, unknown> | undefined) => boolean): Uint32Array {
+  /** Dense bitset over slots of the live docs (of `view` when given) whose metadata fails `accept` (for filtered searches). */
+  excludedBy(accept: (metadata: Record<string, unknown> | undefined) => boolean, view: MemtableView | null = null): Uint32Array {
     const out = new Uint32Array((this.ids.length + 31) >>> 5);
+    if (view !== null) {
+      for (let slot = 0; slot < view.slots; slot++) {
+        if (this.liveIn(view, slot) && !accept(this.fields[slot].metadata)) out[slot >>> 5] |= 1 << (slot & 31);
+      }
+      return out;
+    }
     for (const slot of this.slotOf.values()) {
       if (!accept(this.fields[slot].metadata)) out[slot >>> 5] |= 1 << (slot & 31);
     }
@@ -237,8 +297,11 @@ export class Memtable {
     top: IdTopK,
     payloadBase = 0,
     excluded: Uint32Array | null = null,
+    view: MemtableView | null = null,
   ): number {
     this.excluded = excluded;
+    this.limit = view === null ? this.ids.length : view.slots;
+    this.dead = view === null ? this.deleted : view.deleted;
     let scored = 0;
     // Chunk indexes are built lazily by searches, at most MAX_CHUNK_BUILDS_PER_SEARCH per search; docs of
     // chunks not built yet are scored by a merge walk. A bulk load sealed before any search (the CLI path) never
@@ -250,8 +313,8 @@ export class Memtable {
     }
     for (let c = 0; c < this.chunks.length; c++) scored += this.searchChunk(c, query, weighting, avgdl, top, payloadBase);
     const tailStart = this.chunks.length * CHUNK_DOCS;
-    for (let slot = tailStart; slot < this.ids.length; slot++) {
-      if (!this.isLive(slot) || this.isExcluded(slot)) continue;
+    for (let slot = tailStart; slot < this.limit; slot++) {
+      if (!this.searchable(slot)) continue;
       const s = this.dotSlot(slot, query, weighting, avgdl);
       if (s >= 0) {
         scored++;
@@ -259,6 +322,11 @@ export class Memtable {
       }
     }
     return scored;
+  }
+
+  /** Whether the search in progress sees `slot`: below its limit, live in its deleted bitset, not excluded. */
+  private searchable(slot: number): boolean {
+    return slot < this.limit && (this.dead[slot >>> 5] & (1 << (slot & 31))) === 0 && !this.isExcluded(slot);
   }
 
   /** Score of `slot` (merge walk, ascending term order), or -1 when it shares no term with the query. */
@@ -332,7 +400,7 @@ export class Memtable {
         if (seen[l] === 0) continue;
         seen[l] = 0;
         const slot = base + l;
-        if (!this.isLive(slot) || this.isExcluded(slot)) continue;
+        if (!this.searchable(slot)) continue;
         scored++;
         top.push(this.ids[slot], acc[l], payloadBase + slot);
       }

@@ -285,6 +285,19 @@ export class SegmentIds {
     return this.ids[ord];
   }
 
+  /** The first ord whose id is > `id` (`size` when none): ords below it hold ids ≤ `id`. */
+  firstOrdAfter(id: string): number {
+    const ids = this.ids;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid] <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Ord of `id`, or -1. */
   ordOf(id: string): number {
     const ids = this.ids;

@@ -12,17 +12,26 @@ import type { ForwardIndex } from '../index/forward-index.js';
 import type { SectionArray } from '../core/section-file.js';
 import { buildSeismicIndex } from './build.js';
 import { withCalibration } from './calibrate.js';
-import { seismicFromSections, seismicToSections } from './seismic-index.js';
+import { seismicFromSections, seismicToSections, type CalibrationRow } from './seismic-index.js';
 import { SeismicSearcher } from './searcher.js';
 
 /** What the store needs from an approximate per-segment searcher (SeismicSearcher's shape). */
 export interface ApproximateSearcher {
   search(
     query: SparseVector,
-    opts: { k: number; queryCut: number; heapFactor: number; nKnn: number; excluded: Uint32Array | null },
+    opts: {
+      k: number;
+      queryCut: number;
+      heapFactor: number;
+      nKnn: number;
+      excluded: Uint32Array | null;
+      after?: { score: number; ord: number } | null;
+    },
   ): { ords: Int32Array; scores: Float32Array; docsScored: number; blocksScored: number; blocksSkipped: number };
   /** Seal-time calibrated (queryCut, heapFactor) for a recall target; null when the segment carries no table. */
   tuned?(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;
+  /** The segment's whole calibration table, targets ascending; null when it carries none. */
+  calibration?(): CalibrationRow[] | null;
 }
 
 /**

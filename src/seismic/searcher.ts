@@ -16,7 +16,7 @@
 import type { SparseVector } from '../core/sparse-vector.js';
 import { TopK } from '../core/top-k.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
-import { NO_NEIGHBOUR, tunedParams, type SeismicIndex, type TunedParams } from './seismic-index.js';
+import { calibrationRows, NO_NEIGHBOUR, tunedParams, type CalibrationRow, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
 /** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
 export interface SeismicSearchOptions {
@@ -25,6 +25,8 @@ export interface SeismicSearchOptions {
   heapFactor: number;
   nKnn: number;
   excluded: Uint32Array | null;
+  /** Cursor pages: only docs ranking strictly after (score, ord) are returned (TopK's gate). */
+  after?: { score: number; ord: number } | null;
 }
 
 /** Result: ords best first (ties: ord ascending), their exact scores, and work counters. */
@@ -85,11 +87,18 @@ export class SeismicSearcher {
     return tunedParams(this.index, targetRecall);
   }
 
+  /** The whole calibration table (null when the index was built without calibration). */
+  calibration(): CalibrationRow[] | null {
+    return calibrationRows(this.index);
+  }
+
   /** Approximate top-k of `query` (ids < dim; terms beyond the index's dim are ignored). */
   search(query: SparseVector, opts: SeismicSearchOptions): SeismicSearchResult {
     const { k, heapFactor, excluded } = opts;
     const heap = this.heap;
     heap.reset(k);
+    if (opts.after != null) heap.setAfter(opts.after.score, opts.after.ord);
+    else heap.clearAfter();
     if (++this.epoch === 0xffffffff) {
       this.visited.fill(0);
       this.epoch = 1;

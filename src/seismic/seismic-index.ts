@@ -78,6 +78,25 @@ export function tunedParams(index: SeismicIndex, targetRecall: number): TunedPar
   return { queryCut: t[r * 4 + 1], heapFactor: t[r * 4 + 2], estimatedRecall: t[r * 4 + 3] };
 }
 
+/** One row of a calibration table: the setting chosen for `targetRecall` and the recall it measured. */
+export interface CalibrationRow {
+  targetRecall: number;
+  queryCut: number;
+  heapFactor: number;
+  /** Mean recall@10 of the setting over the calibration's sample queries. */
+  estimatedRecall: number;
+}
+
+/** Every row of the index's calibration table, targets ascending; null when the index carries none. */
+export function calibrationRows(index: SeismicIndex): CalibrationRow[] | null {
+  const t = index.calibration;
+  if (!t || t.length < 4) return null;
+  const out: CalibrationRow[] = [];
+  for (let r = 0; r + 3 < t.length; r += 4)
+    out.push({ targetRecall: t[r], queryCut: t[r + 1], heapFactor: t[r + 2], estimatedRecall: t[r + 3] });
+  return out;
+}
+
 /** Total bytes of every array of the index. */
 export function seismicIndexBytes(index: SeismicIndex): number {
   let n = 0;

@@ -9,7 +9,7 @@
  * and the run time of read-only routes (503 BUSY past it, see routes-search.ts). Node only checks the request
  * deadline every `connectionsCheckingInterval` (default 30 s), so a trickled body was cut at ~80 s with a 30 s
  * limit; the interval is set to a tenth of the limit (at most 1 s), so it is honoured within ~10%.
- * Hook order on each request: Host check, auth (with failed-auth throttling), media type, back-pressure,
+ * Hook order on each request: Host check, CORS (a preflight is answered here), auth (with failed-auth throttling), media type, back-pressure,
  * readiness, rate limit. Requests the router rejects (a malformed `%zz` path, a parameter over maxParamLength)
  * pass the Host and auth checks first too, then answer 400 / 414 in the envelope.
  */
@@ -22,16 +22,21 @@ import { createAuthGate, registerAuth, type AuthGate } from './auth.js';
 import { registerBackPressure } from './back-pressure.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { handleClientError } from './client-error.js';
+import { registerCors } from './cors.js';
 import { hostName, registerHostCheck, registerMediaTypeCheck } from './edge-guards.js';
 import { registerErrorHandling, sendError } from './error-handler.js';
+import { collectRoutes } from './method-not-allowed.js';
 import { createAppMetrics, registerRequestMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { registerAliasRoutes } from './routes-aliases.js';
+import { registerClusterRoutes } from './routes-cluster.js';
 import { registerCollectionRoutes } from './routes-collections.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerOpsRoutes } from './routes-ops.js';
 import { registerReadinessGate } from './readiness-gate.js';
 import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { registerSearchRoutes } from './routes-search.js';
+import { registerSnapshotRoutes } from './routes-snapshots.js';
 import type { ServerService } from './service-port.js';
 
 /** Options of `buildApp`. */
@@ -40,6 +45,10 @@ export interface AppOptions {
   logger: Logger;
   /** When set, `/v1/*` needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** Scoped keys (SPLADEX_API_KEYS, plus SPLADEX_API_KEY as read-write); used instead of `apiKey` when given. */
+  apiKeys?: readonly { key: string; scope: 'read' | 'write' }[];
+  /** Origins answered with CORS headers (`*` = any); undefined = CORS off (cors.ts). */
+  corsOrigins?: readonly string[];
   /** Overrides of `service.limits` for request validation (tests use small ones); the service applies its own. */
   limits?: Partial<Limits>;
   /** Largest accepted request body in bytes (API.md: 32 MiB). */
@@ -81,7 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const service = options.service;
   const limits: Limits = { ...DEFAULT_LIMITS, ...service.limits, ...options.limits };
 
-  const authGate: AuthGate = createAuthGate(options.apiKey, {
+  const authGate: AuthGate = createAuthGate(options.apiKeys ?? options.apiKey, {
     failMax: options.authFailMax ?? 10,
     failWindowMs: options.authFailWindowMs ?? 60_000,
   });
@@ -142,21 +151,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerBodyParsers(app, limits);
-  registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir });
+  // Before any route: the 405 answer needs the table of every route (method-not-allowed.ts).
+  const routes = collectRoutes(app);
+  registerErrorHandling(app, { maxBodyBytes, dataDir: options.dataDir, routes });
   registerHostCheck(app, options.allowedHosts);
+  await registerCors(app, options.corsOrigins);
   registerAuth(app, authGate);
   registerMediaTypeCheck(app);
   registerBackPressure(app, options.maxEventLoopDelayMs ?? 0);
   registerReadinessGate(app, service);
   await registerRateLimit(app, options.rateLimit);
   const metrics = createAppMetrics(service);
+  app.addHook('onClose', async () => metrics.stop());
   registerRequestMetrics(app, metrics);
   await registerOpenApi(app, PKG_VERSION);
 
   registerOpsRoutes(app, service, metrics, options.webDir);
   registerCollectionRoutes(app, service, options.dataDir);
+  registerAliasRoutes(app, service);
+  registerSnapshotRoutes(app, service, metrics);
   registerDocumentRoutes(app, service, limits);
   registerSearchRoutes(app, service, { metrics, limits, requestTimeoutMs });
+  registerClusterRoutes(app, service);
 
   await app.ready();
   return app;

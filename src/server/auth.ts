@@ -10,6 +10,11 @@
  * (MAX_TRACKED_ADDRESSES; expired entries go first, then the oldest), so a spray of addresses cannot grow memory.
  * Registered by app.ts; `AuthGate.deny` is also called for requests the router rejects (app.ts frameworkErrors),
  * so a malformed /v1 URL answers 401 before 400.
+ *
+ * Scoped keys (SPLADEX_API_KEYS): a `read` key may call the read routes only (every GET, and the POSTs of
+ * READ_POST_ROUTES: search, batch search, count, encode); anything else answers 403 FORBIDDEN. The presented key's
+ * digest is compared with every configured digest, without stopping at a match, so the position of the matching
+ * key does not leak either.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -23,10 +28,41 @@ function digest(s: string): Buffer {
 
 /** True when `header` is `Bearer <apiKey>` (scheme case-insensitive), compared in constant time. */
 export function checkBearer(header: string | undefined, apiKeyDigest: Buffer): boolean {
-  if (header === undefined) return false;
+  return matchBearer(header, [{ digest: apiKeyDigest, scope: 'write' }]) !== null;
+}
+
+/** A configured key, as its SHA-256 digest, with its scope. */
+interface KeyDigest {
+  digest: Buffer;
+  scope: ApiKeyScope;
+}
+
+/** What a key may do: `read` (searches and reads) or `write` (everything). */
+export type ApiKeyScope = 'read' | 'write';
+
+/** The scope of the key `header` carries (`Bearer <key>`), or null; every digest is compared (constant time). */
+function matchBearer(header: string | undefined, keys: readonly KeyDigest[]): ApiKeyScope | null {
+  if (header === undefined) return null;
   const m = /^Bearer[ \t]+(.+)$/i.exec(header.trim());
-  if (m === null) return false;
-  return timingSafeEqual(digest(m[1]), apiKeyDigest);
+  if (m === null) return null;
+  const presented = digest(m[1]);
+  let scope: ApiKeyScope | null = null;
+  for (const k of keys) if (timingSafeEqual(presented, k.digest) && scope !== 'write') scope = k.scope;
+  return scope;
+}
+
+/** POST routes a read-only key may call (route patterns); every GET and HEAD is a read too. */
+const READ_POST_ROUTES = new Set([
+  '/v1/collections/:name/search',
+  '/v1/collections/:name/search/batch',
+  '/v1/collections/:name/count',
+  '/v1/encode',
+]);
+
+/** True when `method` on the route pattern `route` only reads (what a read-only key may do). */
+export function isReadRoute(method: string, route: string | undefined): boolean {
+  if (method === 'GET' || method === 'HEAD') return true;
+  return method === 'POST' && route !== undefined && READ_POST_ROUTES.has(route);
 }
 
 function isProtected(path: string): boolean {
@@ -49,10 +85,16 @@ interface Failures {
   windowEndsAt: number;
 }
 
-/** Builds the gate; `deny` never answers when `apiKey` is undefined or empty. */
-export function createAuthGate(apiKey: string | undefined, throttle: AuthThrottleOptions): AuthGate {
-  if (apiKey === undefined || apiKey === '') return { deny: () => undefined };
-  const keyDigest = digest(apiKey);
+/**
+ * Builds the gate from one read-write key or a list of scoped keys; `deny` never answers when no key is set.
+ */
+export function createAuthGate(
+  apiKeys: string | readonly { key: string; scope: ApiKeyScope }[] | undefined,
+  throttle: AuthThrottleOptions,
+): AuthGate {
+  const list = typeof apiKeys === 'string' ? [{ key: apiKeys, scope: 'write' as const }] : (apiKeys ?? []);
+  const keys: KeyDigest[] = list.filter((k) => k.key !== '').map((k) => ({ digest: digest(k.key), scope: k.scope }));
+  if (keys.length === 0) return { deny: () => undefined };
   const failures = new Map<string, Failures>();
 
   const recordFailure = (ip: string, now: number): void => {
@@ -83,7 +125,17 @@ export function createAuthGate(apiKey: string | undefined, throttle: AuthThrottl
           (f.windowEndsAt - now) / 1000,
         );
       }
-      if (checkBearer(request.headers.authorization, keyDigest)) return undefined;
+      const scope = matchBearer(request.headers.authorization, keys);
+      if (scope === 'write') return undefined;
+      if (scope === 'read') {
+        if (request.is404 || isReadRoute(request.method, request.routeOptions.url)) return undefined;
+        return sendError(
+          reply,
+          403,
+          'FORBIDDEN',
+          `authorization: this API key is read-only; ${request.method} ${request.routeOptions.url} writes`,
+        );
+      }
       recordFailure(request.ip, now);
       reply.header('www-authenticate', 'Bearer');
       return sendError(reply, 401, 'UNAUTHENTICATED', 'authorization: a valid "Bearer <api key>" header is required');

@@ -70,7 +70,7 @@ export function mediaTypeProblem(request: FastifyRequest): string | null {
   const header = request.headers['content-type'];
   // POST always (a bodyless cross-site POST is a simple request too); PUT and DELETE only with a body (a browser
   // preflights them anyway; `PUT /v1/collections/x` with no body stays valid).
-  const needsType = method === 'POST' || ((method === 'PUT' || method === 'DELETE') && hasBody(request));
+  const needsType = method === 'POST' || method === 'PATCH' || ((method === 'PUT' || method === 'DELETE') && hasBody(request));
   if (header === undefined) {
     return needsType
       ? `content-type: required on ${method}; send application/json${method === 'DELETE' ? '' : ' (or application/x-ndjson for documents)'}`

@@ -16,11 +16,13 @@ import { STATUS_CODES } from 'node:http';
 import { relativeToDataDir } from '../search/collection-dirs.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSpladexError, type ErrorCode } from '../core/errors.js';
+import type { RouteTable } from './method-not-allowed.js';
 
 /** HTTP status for each error code. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   INVALID_ARGUMENT: 400,
   UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -30,6 +32,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   REQUEST_TIMEOUT: 408,
   URI_TOO_LONG: 414,
   MISDIRECTED_REQUEST: 421,
+  METHOD_NOT_ALLOWED: 405,
   CORRUPT_INDEX: 500,
   STORAGE_FULL: 507,
   INTERNAL: 500,
@@ -38,7 +41,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'INVALID_ARGUMENT',
   401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
@@ -103,6 +108,8 @@ export interface ErrorHandlingOptions {
   maxBodyBytes: number;
   /** When set, `<dataDir>/` is removed from CORRUPT_INDEX messages. */
   dataDir?: string;
+  /** The app's routes, for 405 on a known path with another method (absent: always 404). */
+  routes?: RouteTable;
 }
 
 /** Cuts the absolute data dir out of a message, leaving paths relative to it. */
@@ -144,7 +151,7 @@ export function registerErrorHandling(app: FastifyInstance, options: ErrorHandli
     const code = CODE_BY_STATUS[status];
     if (status >= 400 && status < 500) {
       request.log.debug({ code: err.code, message: err.message }, 'request rejected');
-      // Client errors we have no code for (405, 431, ...) keep their status and read as INVALID_ARGUMENT.
+      // Client errors we have no code for (431, ...) keep their status and read as INVALID_ARGUMENT.
       return sendError(reply, status, code ?? 'INVALID_ARGUMENT', fastifyMessage(err, maxBodyBytes));
     }
     if (status === 503) return sendError(reply, 503, 'BUSY', 'server busy, retry later', 1);
@@ -152,7 +159,18 @@ export function registerErrorHandling(app: FastifyInstance, options: ErrorHandli
     return sendError(reply, 500, 'INTERNAL', `internal error (request id ${request.id})`);
   });
 
-  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) =>
-    sendError(reply, 404, 'NOT_FOUND', `route ${request.method} ${request.url.split('?')[0]} not found`),
-  );
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0];
+    const allowed = options.routes?.allowedMethods(path) ?? [];
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(
+        reply,
+        405,
+        'METHOD_NOT_ALLOWED',
+        `method: ${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+      );
+    }
+    return sendError(reply, 404, 'NOT_FOUND', `route ${request.method} ${path} not found`);
+  });
 }

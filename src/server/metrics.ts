@@ -8,6 +8,9 @@
  * module-level registry (prom-client's collectors install a GC observer and an event-loop monitor that are never
  * released, so one set per app would pile up in processes that build many apps) and appended to every app's
  * exposition.
+ * Engine metrics (documents indexed, WAL fsync latency, seal and merge durations) come from the service's
+ * engine events (search/engine-events.ts), subscribed here and unsubscribed when the app closes; snapshot
+ * durations from routes-snapshots.ts.
  * Created by app.ts; routes-search.ts calls `observeSearch`; routes-ops.ts serves `render()` at GET /metrics.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,6 +20,10 @@ import type { ServerService } from './service-port.js';
 /** The metrics of one app. */
 export interface AppMetrics {
   readonly registry: Registry;
+  /** Records one snapshot's duration (`kind`: `create` or `restore`). */
+  observeSnapshot(kind: 'create' | 'restore', seconds: number): void;
+  /** Stops the engine subscription (app close). */
+  stop(): void;
   /** Records one search request's latency (`kind`: `single` or `batch`). */
   observeSearch(collection: string, kind: 'single' | 'batch', seconds: number): void;
   /** Prometheus text exposition. */
@@ -28,6 +35,8 @@ export interface AppMetrics {
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seals, merges and snapshots take from milliseconds (a few docs) to minutes (millions). */
+const SLOW_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 let processRegistry: Registry | null = null;
 
@@ -64,6 +73,46 @@ export function createAppMetrics(service: ServerService): AppMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const indexed = new Counter({
+    name: 'spladex_documents_indexed_total',
+    help: 'Documents indexed (durable upserts) by collection',
+    labelNames: ['collection'] as const,
+    registers: [registry],
+  });
+  const walSync = new Histogram({
+    name: 'spladex_wal_fsync_duration_seconds',
+    help: 'Write-ahead log group commits (write + fdatasync) by collection',
+    labelNames: ['collection'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const seal = new Histogram({
+    name: 'spladex_seal_duration_seconds',
+    help: 'Memtable seals (segment build, swap, manifest) by collection',
+    labelNames: ['collection'] as const,
+    buckets: SLOW_BUCKETS,
+    registers: [registry],
+  });
+  const merge = new Histogram({
+    name: 'spladex_merge_duration_seconds',
+    help: 'Segment merges (background and optimize) by collection',
+    labelNames: ['collection'] as const,
+    buckets: SLOW_BUCKETS,
+    registers: [registry],
+  });
+  const snapshot = new Histogram({
+    name: 'spladex_snapshot_duration_seconds',
+    help: 'Snapshots made (create) and restored (restore), successful ones',
+    labelNames: ['kind'] as const,
+    buckets: SLOW_BUCKETS,
+    registers: [registry],
+  });
+  const stop = service.addObserver((e) => {
+    if (e.kind === 'indexed') indexed.inc({ collection: e.collection }, e.documents);
+    else if (e.kind === 'walSync') walSync.observe({ collection: e.collection }, e.seconds);
+    else if (e.kind === 'seal') seal.observe({ collection: e.collection }, e.seconds);
+    else merge.observe({ collection: e.collection }, e.seconds);
+  });
   // Each gauge asks the service for a fresh snapshot: it is a cheap in-memory read, and separate reads keep each
   // gauge correct when read on its own (registry.getSingleMetric(...).get()).
   type CollectionNumbers = { documents: number; memtableDocuments: number; segments: number };
@@ -93,6 +142,10 @@ export function createAppMetrics(service: ServerService): AppMetrics {
   return {
     registry,
     contentType: registry.contentType,
+    observeSnapshot(kind, seconds) {
+      snapshot.observe({ kind }, seconds);
+    },
+    stop,
     observeSearch(collection, kind, seconds) {
       search.observe({ collection, kind }, seconds);
     },

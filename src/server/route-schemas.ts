@@ -10,7 +10,7 @@ import type { FastifyTypeProvider } from 'fastify';
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/errors.js';
 import { COLLECTION_NAME_RE } from '../config/index-config.js';
-import { documentSchema, type Limits } from '../config/request-schemas.js';
+import { documentSchema, MAX_CURSOR_CHARS, MAX_SCROLL_LIMIT, DEFAULT_SCROLL_LIMIT, type Limits } from '../config/request-schemas.js';
 import { toOpenApiSchema } from './openapi.js';
 
 /** `{name}` of a collection route. */
@@ -48,6 +48,32 @@ export function documentParamsSchema(limits: Limits) {
 /** `?vector=true` on GET document. */
 export const getDocumentQuerySchema = z
   .object({ vector: z.enum(['true', 'false', '1', '0']).optional().describe('include the document vector as a token map') })
+  .strict();
+
+/** Query string of `GET /v1/collections/{name}/documents` (scroll); the route turns it into a ScrollRequest. */
+export const scrollQuerySchema = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^[0-9]{1,9}$/, 'must be an integer')
+      .optional()
+      .describe(`documents per page, 1–${MAX_SCROLL_LIMIT}; default ${DEFAULT_SCROLL_LIMIT}`),
+    cursor: z.string().min(1).max(MAX_CURSOR_CHARS).optional().describe("the previous page's nextCursor (same filter)"),
+    include: z
+      .string()
+      .regex(/^(title|text|metadata)(,(title|text|metadata))*$/, 'must be a comma-separated list of title, text, metadata')
+      .optional()
+      .describe('stored fields shown, comma-separated (default title,text,metadata)'),
+    vector: z
+      .enum(['true', 'false', '1', '0'])
+      .optional()
+      .describe('add each document vector (a token map; with format=upsert the upsert form)'),
+    filter: z.string().max(1_000_000).optional().describe('a metadata filter as JSON (the search `filter` object), URL-encoded'),
+    format: z
+      .enum(['view', 'upsert'])
+      .optional()
+      .describe('view (default): as GET …/documents/{id}; upsert: the upsert body form with vectors where the collection takes them'),
+  })
   .strict();
 
 /**
@@ -103,6 +129,12 @@ export const searchExample = {
   include: ['title'],
   explain: true,
 };
+/** POST /v1/collections/{name}/count. */
+export const countExample = { filter: { must: [{ field: 'lang', eq: 'en' }] } };
+/** POST /v1/collections/{name}/documents/delete. */
+export const deleteExample = { ids: ['doc-1', 'doc-2'] };
+/** PATCH /v1/collections/{name}/documents/{id}. */
+export const patchExample = { metadata: { year: 2022, draft: null } };
 /** POST /v1/collections/{name}/search/batch. */
 export const batchSearchExample = {
   searches: [
@@ -147,7 +179,41 @@ const statsSchema = z
     nnz: z.number().int().meta(d('non-zero term weights over all live documents')),
     avgDocTerms: z.number().meta(d('mean non-zero terms per document')),
     bytes: z.number().int().meta(d('bytes on disk: WAL, manifest, dictionary, delete files and segments')),
-    estimatedRecall: z.number().nullable().meta(d('recall@k measured by the last calibration (0–1), null when never calibrated')),
+    estimatedRecall: z
+      .number()
+      .nullable()
+      .meta(
+        d(
+          'recall@10 the calibration measured for the setting chosen for search.targetRecall (0–1); null when no target is set or nothing was calibrated (see calibration)',
+        ),
+      ),
+    tuned: z
+      .object({
+        queryCut: z.number().int().meta(d('calibrated queryCut for search.targetRecall')),
+        heapFactor: z.number().meta(d('calibrated heapFactor for search.targetRecall')),
+      })
+      .nullable()
+      .meta(d('the setting a search with search.targetRecall uses; null without a target or a calibration')),
+    calibration: z
+      .object({
+        documents: z.number().int().meta(d('live documents of the calibrated segment (the largest one with an approximate index)')),
+        rows: z
+          .array(
+            z.object({
+              targetRecall: z.number().meta(d('recall target of the row')),
+              queryCut: z.number().int().meta(d('cheapest queryCut reaching it (with 95% confidence)')),
+              heapFactor: z.number().meta(d('heapFactor of that setting')),
+              estimatedRecall: z.number().meta(d('mean recall@10 of that setting over the calibration queries')),
+            }),
+          )
+          .meta(d('one row per calibrated target, targets ascending')),
+      })
+      .nullable()
+      .meta(
+        d(
+          'the recall calibration table (seal/optimize time; optimize calibrationQueries), shown whether or not search.targetRecall is set; null when no segment is calibrated',
+        ),
+      ),
   })
   .meta(d('index statistics'));
 
@@ -197,6 +263,14 @@ export const documentResponse = z.object({
   metadata: z.record(z.string(), z.unknown()).optional().meta(d('stored metadata, when given at upsert')),
   vector: z.object({ tokens: tokensMap }).optional().meta(d('the indexed sparse vector as a token map; only with ?vector=true')),
 });
+export const countResponse = z.object({ count: z.number().int().meta(d('live documents passing the filter (deleted ones never count)')) });
+export const deleteResponse = z.object({
+  deleted: z.number().int().meta(d('live documents deleted by this request (absent ids are not counted)')),
+});
+export const scrollResponse = z.object({
+  documents: z.array(z.looseObject({ id: z.string().meta(d('document id')) })).meta(d('at most limit documents, ids ascending')),
+  nextCursor: z.string().nullable().meta(d('send as `cursor` for the next page, on the same point in time; null on the last page')),
+});
 const hitSchema = z.looseObject({
   id: z.string().meta(d('document id')),
   score: z.number().meta(d('relevance score (sparse dot product, or the fused score of a hybrid search)')),
@@ -222,6 +296,10 @@ const hitSchema = z.looseObject({
     })
     .optional()
     .meta(d('score breakdown; only with `explain: true`')),
+  highlight: z
+    .record(z.string(), z.array(z.string()))
+    .optional()
+    .meta(d('with `highlight`: per field with a matched word, fragments with the matched words between the tags, the rest HTML-escaped')),
 });
 export const searchResponse = z.object({
   hits: z.array(hitSchema).meta(d('at most k hits, sorted by score descending, ties by id ascending')),
@@ -238,6 +316,18 @@ export const searchResponse = z.object({
       blocksScored: z.number().int().meta(d('index blocks evaluated')),
       blocksSkipped: z.number().int().meta(d('index blocks skipped by their summaries')),
       exact: z.boolean().meta(d('true when every segment was searched exhaustively (exact top-k)')),
+      tuned: z
+        .object({
+          targetRecall: z.number().meta(d('the recall target (params.targetRecall, else search.targetRecall)')),
+          queryCut: z.number().int().meta(d('queryCut used')),
+          heapFactor: z.number().meta(d('heapFactor used')),
+          estimatedRecall: z.number().nullable().meta(d("the calibrated row's measured recall@10; null without a calibration")),
+          calibrated: z
+            .boolean()
+            .meta(d('true when queryCut/heapFactor came from the calibration (false: given in params, or no calibration)')),
+        })
+        .optional()
+        .meta(d('present when a recall target applied: the setting it chose')),
     })
     .meta(d('work done')),
   warnings: z
@@ -245,6 +335,21 @@ export const searchResponse = z.object({
     .meta(
       d('non-fatal notes (unknown tokens ignored, a query with no term known to the collection, dense index not built yet); usually empty'),
     ),
+  nextCursor: z
+    .string()
+    .nullable()
+    .meta(
+      d(
+        'send as `searchAfter` for the next page (same search, same point in time); null when this page is the last or the search is hybrid or dense',
+      ),
+    ),
+  total: z
+    .object({
+      value: z.number().int().meta(d('matching documents: sharing a term with the query and passing the filter')),
+      relation: z.enum(['eq', 'gte']).meta(d('"eq": exact (an exact search); "gte": a lower bound (an approximate or hybrid search)')),
+    })
+    .optional()
+    .meta(d('only with `trackTotal: true`')),
 });
 export const batchSearchResponse = z.object({
   results: z.array(searchResponse).meta(d('one search response per request in `searches`, same order')),

@@ -51,7 +51,7 @@ export function registerCollectionRoutes(fastify: FastifyInstance, service: Serv
     '/v1/collections',
     { schema: { tags, security, summary: 'List collections', response: responses({ 200: collectionListResponse }) } },
     async () => {
-      const list = service.listCollections();
+      const list = await service.listCollections();
       // A collection that failed to open is listed with its error, which may name a file under the data dir.
       for (const c of list.collections as { error?: unknown }[])
         if (typeof c.error === 'string') c.error = relativizeMessage(c.error, dataDir);

@@ -59,7 +59,8 @@ export function registerOpsRoutes(fastify: FastifyInstance, service: ServerServi
       },
     },
     async (_request, reply) => {
-      if (service.isReady()) return { status: 'ready' };
+      if (service.isReady() && (service.clusterReady?.() ?? true)) return { status: 'ready' };
+      if (service.isReady()) return sendError(reply, 503, 'BUSY', 'not ready: a shard has no live replica (see GET /v1/cluster)', 1);
       return sendError(reply, 503, 'BUSY', 'not ready: collections are loading or encoders warming', 1);
     },
   );

@@ -4,7 +4,8 @@
  * `SpladexService` and the compiler checks it fits. Return values the server only forwards are typed loosely.
  * Every method throws `SpladexError` (INVALID_ARGUMENT, NOT_FOUND, CONFLICT, BUSY, CORRUPT_INDEX, INTERNAL).
  */
-import type { EncodeRequest, Limits, SearchRequest } from '../config/request-schemas.js';
+import type { EncodeRequest, Limits, ScrollRequest, SearchRequest } from '../config/request-schemas.js';
+import type { EngineObserver } from '../search/engine-events.js';
 
 /** Per-collection numbers that feed the Prometheus gauges. */
 export interface ServiceMetricsSnapshot {
@@ -12,12 +13,17 @@ export interface ServiceMetricsSnapshot {
   encoderQueueDepth: number;
 }
 
+/** Per-write options from the query string (`?refresh=wait_for`: answer once every live replica applied it). */
+export interface WriteOptions {
+  refresh?: 'wait_for';
+}
+
 /** What the server needs from the search service. */
 export interface ServerService {
   readonly limits: Limits;
   isReady(): boolean;
   createCollection(name: string, body: unknown): Promise<{ created: boolean; collection: unknown }>;
-  listCollections(): { collections: unknown[] };
+  listCollections(): { collections: unknown[] } | Promise<{ collections: unknown[] }>;
   getCollection(name: string): unknown;
   deleteCollection(name: string): Promise<void>;
   /** `body`: optimize's validated request body (`optimizeRequestSchema`), or undefined when none was sent. */
@@ -25,12 +31,39 @@ export interface ServerService {
   upsertDocuments(
     name: string,
     docs: unknown[],
+    options?: WriteOptions,
   ): Promise<{ indexed: number; errors: { index: number; id?: string; code: string; message: string }[] }>;
   getDocument(name: string, id: string, withVector: boolean): unknown;
-  deleteDocument(name: string, id: string): Promise<void>;
+  deleteDocument(name: string, id: string, options?: WriteOptions): Promise<void>;
+  countDocuments(name: string, body?: unknown): { count: number };
+  deleteDocuments(name: string, body: unknown): Promise<{ deleted: number }>;
+  patchDocument(name: string, id: string, body: unknown): Promise<unknown>;
+  listDocuments(name: string, req: ScrollRequest): { documents: unknown[]; nextCursor: string | null };
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
   encode(req: EncodeRequest): Promise<unknown>;
+  createSnapshot(name: string): Promise<{ id: string; tookMs: number }>;
+  listSnapshots(name: string): Promise<{ snapshots: unknown[] }>;
+  restoreSnapshot(name: string, req: { snapshot: string; as: string }): Promise<unknown>;
+  listAliases(): { aliases: { alias: string; collection: string }[] };
+  putAlias(alias: string, collection: string): Promise<{ alias: string; collection: string; previous: string | null }>;
+  deleteAlias(alias: string): Promise<void>;
   metricsSnapshot(): ServiceMetricsSnapshot;
+  /** Subscribes to engine events (documents indexed, WAL syncs, seals, merges); returns the unsubscribe. */
+  addObserver(observer: EngineObserver): () => void;
   close(): Promise<void>;
+  /** Cluster mode only (src/cluster): members, shard map, replica lag, health for `GET /v1/cluster`. */
+  clusterInfo?(): Promise<unknown>;
+  /** Cluster mode only: whether every shard has a live replica (`/ready` is 503 otherwise). */
+  clusterReady?(): boolean;
+}
+
+/**
+ * A service `startServer` runs: the server's port plus the lifecycle start-server.ts drives (lock the data dir,
+ * say who holds it, open). `SpladexService` is one; cluster mode's node (src/cluster) wraps one.
+ */
+export interface HostedService extends ServerService {
+  lockDataDir(): Promise<void>;
+  describeOwner(info: { url: string }): Promise<void>;
+  open(): Promise<void>;
 }

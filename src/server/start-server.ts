@@ -19,10 +19,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { loadEnv } from '../config/env.js';
+import { loadEnv, type ClusterEnv } from '../config/env.js';
 import { SpladexError } from '../core/errors.js';
 import { SpladexService } from '../search/spladex-service.js';
 import { buildApp } from './app.js';
+import type { HostedService } from './service-port.js';
 
 /** Event-loop lag above which /v1 requests are shed with 503 BUSY: a loop this late is already failing them. */
 const MAX_EVENT_LOOP_DELAY_MS = 1000;
@@ -53,6 +54,11 @@ export interface StartOptions {
   handleSignals?: boolean;
   /** Logger to use instead of a new pino logger at `SPLADEX_LOG_LEVEL` on stdout. */
   logger?: Logger;
+  /**
+   * Cluster mode (SPLADEX_NATS_URL set): wraps the local service into a cluster node. Passed by the composition
+   * roots (src/main.ts, src/cli/main.ts) so src/server never imports src/cluster.
+   */
+  clusterNode?: (parts: { local: SpladexService; cluster: ClusterEnv; logger: Logger; dataDir: string }) => HostedService;
 }
 
 /**
@@ -62,7 +68,7 @@ export interface StartOptions {
 export async function startServer(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<RunningServer> {
   const config = loadEnv(env);
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'spladex' } });
-  const service = new SpladexService({
+  const local = new SpladexService({
     dataDir: config.dataDir,
     encodersDir: config.encodersDir,
     logger,
@@ -72,6 +78,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     encoderThreads: config.encoderThreads,
     encoderQueue: config.encoderQueue,
     role: 'server',
+    snapshotDir: config.snapshotDir,
     limits: {
       maxMetadataKeys: config.maxMetadataKeys,
       maxMetadataBytes: config.maxMetadataBytes,
@@ -80,8 +87,17 @@ export async function startServer(env: Record<string, string | undefined>, optio
       maxResponseHits: config.maxResponseHits,
       maxResponseExplainTerms: config.maxResponseExplainTerms,
       maxResponseIncludedHits: config.maxResponseIncludedHits,
+      maxResultWindow: config.maxResultWindow,
+      maxCursors: config.maxCursors,
+      cursorTtlMs: config.cursorTtlMs,
     },
   });
+  let service: HostedService = local;
+  if (config.cluster !== null) {
+    if (options.clusterNode === undefined)
+      throw new SpladexError('INVALID_ARGUMENT', 'SPLADEX_NATS_URL: cluster mode is not available here');
+    service = options.clusterNode({ local, cluster: config.cluster, logger, dataDir: config.dataDir });
+  }
   let app: FastifyInstance;
   let url: string;
   try {
@@ -89,7 +105,8 @@ export async function startServer(env: Record<string, string | undefined>, optio
     app = await buildApp({
       service,
       logger,
-      apiKey: config.apiKey,
+      apiKeys: config.apiKeys,
+      corsOrigins: config.corsOrigins,
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       maxEventLoopDelayMs: MAX_EVENT_LOOP_DELAY_MS,
@@ -166,7 +183,7 @@ export async function startServer(env: Record<string, string | undefined>, optio
     throw new StoppedBeforeReady();
   }
   logger.info(
-    { host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir, auth: config.apiKey !== undefined },
+    { host: config.host, port: boundPort(app, config.port), dataDir: config.dataDir, auth: config.apiKeys.length > 0 },
     'spladex listening',
   );
   return { app, url, logger, close };

@@ -29,7 +29,7 @@
  *   become excluded bitsets (metadata-index.ts), selective ones are scored directly (filtered-search.ts).
  */
 import { mkdir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { FilterInput } from '../config/request-schemas.js';
@@ -42,6 +42,8 @@ import type {
   StoredFieldSet,
   StoreSearchOptions,
   StoreSearchResult,
+  StoreCalibration,
+  StoreObserver,
   StoreStats,
   TermStats,
 } from './store-types.js';
@@ -52,7 +54,8 @@ import { TermDictionary } from './dictionary.js';
 import { DfTable } from '../segment/term-stats.js';
 import { WalWriter, parseWalName, replayWal, walPath } from './wal.js';
 import { encodeDeleteRecord, encodeUpsertRecord, type WalRecord } from './wal-codec.js';
-import { loadManifest, removeUnreferencedFiles, saveManifest, type Manifest } from './manifest.js';
+import { loadManifest, MANIFEST_FILE, removeUnreferencedFiles, saveManifest, type Manifest } from './manifest.js';
+import { writeStoreFiles, type StoreSnapshotFiles } from './store-snapshot.js';
 import { acquireDirLock, type DirLock } from './lock.js';
 import { writeSectionFileAtomic } from '../core/section-file.js';
 import { runJob, type SealMode } from '../segment/seal-runner.js';
@@ -67,6 +70,7 @@ import {
   type LiveSegment,
 } from '../segment/live-segment.js';
 import { searchView } from './store-search.js';
+import { StoreView } from './store-view.js';
 import { matchesFilter } from '../filter/metadata-index.js';
 
 /** The store plus an explicit seal (e.g. the CLI's end of a bulk load, without optimize's full merge). */
@@ -87,6 +91,8 @@ export interface OpenCollectionStoreOptions {
    * `optimize()` builds the approximate index once, on the merged segment. Off for a serving store.
    */
   deferApproximate?: boolean;
+  /** Timings for metrics (WAL syncs, seals, merges). */
+  observer?: StoreObserver;
 }
 
 /** Segment count at which a background merge starts, and how many of the smallest segments it merges. */
@@ -123,6 +129,7 @@ class SegmentedStore implements SealableCollectionStore {
   private readonly sealMode: SealMode;
   private readonly deferApproximate: boolean;
   private readonly lock: DirLock;
+  private readonly observer: StoreObserver;
   private memtable = new Memtable();
   private frozen: Memtable | null = null;
   /** WAL generation that starts right after the frozen memtable's records. */
@@ -145,6 +152,7 @@ class SegmentedStore implements SealableCollectionStore {
     this.sealMode = opts.sealMode ?? 'worker';
     this.deferApproximate = opts.deferApproximate ?? false;
     this.lock = lock;
+    this.observer = opts.observer ?? {};
     this.dictionary = opts.config.growableDictionary ? new TermDictionary() : null;
   }
 
@@ -184,6 +192,8 @@ class SegmentedStore implements SealableCollectionStore {
       lastSize = r.sizeBytes;
     }
     this.wal = await WalWriter.open(this.dir, gens[gens.length - 1], lastSize);
+    const walSync = this.observer.walSync;
+    if (walSync !== undefined) this.wal.onSync = (seconds) => walSync(seconds);
     this.logger.info(
       {
         dir: this.dir,
@@ -375,7 +385,17 @@ class SegmentedStore implements SealableCollectionStore {
   search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult {
     this.checkOpen();
     const { config, memtable, frozen, segments, segTop } = this;
-    return searchView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() }, query, options);
+    return searchView({ config, memtable, frozen, segments, segTop, avgdl: options.avgdl ?? this.avgdl() }, query, options);
+  }
+
+  snapshot(): StoreView {
+    this.checkOpen();
+    const { config, memtable, frozen, segments, segTop } = this;
+    return new StoreView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() });
+  }
+
+  count(filter?: FilterInput | null): number {
+    return this.snapshot().count(filter);
   }
 
   private liveDocs(): number {
@@ -395,12 +415,24 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null {
+    const best = this.calibratedSegment();
+    return best === null ? null : (segmentReader(best).approximate?.tuned?.(targetRecall) ?? null);
+  }
+
+  calibration(): StoreCalibration | null {
+    const best = this.calibratedSegment();
+    const rows = best === null ? null : (segmentReader(best).approximate?.calibration?.() ?? null);
+    return best === null || rows === null ? null : { documents: best.liveDocs, rows };
+  }
+
+  /** The largest segment with an approximate index (whose table `tunedFor` reads), or null. */
+  private calibratedSegment(): LiveSegment | null {
     let best: LiveSegment | null = null;
     for (const s of this.segments) {
       // Only segments with a Seismic index are opened (a bulk load's deferred seals have none).
       if (s.hasApproximate && segmentReader(s).approximate?.tuned && (best === null || s.liveDocs > best.liveDocs)) best = s;
     }
-    return best === null ? null : (segmentReader(best).approximate?.tuned?.(targetRecall) ?? null);
+    return best;
   }
 
   termStats(): TermStats {
@@ -472,6 +504,31 @@ class SegmentedStore implements SealableCollectionStore {
     return { segments: this.segments.length, tookMs: performance.now() - t0 };
   }
 
+  writeSnapshot(targetDir: string): Promise<StoreSnapshotFiles> {
+    this.checkOpen();
+    // Inside the chain: no seal or merge replaces the manifest or removes files while they are linked.
+    return this.enqueue(async () => {
+      const point = this.wal.generation + 1;
+      let documents = 0;
+      let at = '';
+      // The rotation runs after every earlier append is durable and applied, and before any later one is:
+      // generations below `point` hold exactly the writes acknowledged before it.
+      await this.wal.rotate(point, () => {
+        documents = this.liveDocs();
+        at = new Date().toISOString();
+      });
+      const m = this.manifest;
+      const linked = [MANIFEST_FILE, ...m.segments.map((s) => s.name)];
+      for (const s of m.segments) if (s.deletes !== null) linked.push(s.deletes);
+      if (m.dictionary !== null) linked.push(m.dictionary);
+      const wal: string[] = [];
+      for (let g = m.walGeneration; g < point; g++) wal.push(basename(walPath(this.dir, g)));
+      const files = await writeStoreFiles(this.dir, targetDir, linked, wal);
+      this.logger.info({ dir: this.dir, walGeneration: point, documents, files: files.length }, 'store snapshot written');
+      return { walGeneration: point, documents, at, files };
+    });
+  }
+
   async seal(): Promise<void> {
     this.checkOpen();
     await this.enqueue(async () => {
@@ -532,6 +589,7 @@ class SegmentedStore implements SealableCollectionStore {
     }
     this.frozen = null;
     await this.persist(newGen);
+    this.observer.seal?.((performance.now() - t0) / 1000, seg?.numDocs ?? 0);
     this.logger.info(
       { dir: this.dir, segment: seg?.name ?? null, docs: seg?.numDocs ?? 0, ms: Math.round(performance.now() - t0) },
       'memtable sealed',
@@ -625,6 +683,7 @@ class SegmentedStore implements SealableCollectionStore {
       this.segments = [...this.segments, seg];
     }
     await this.persist(this.wal.generation);
+    this.observer.merge?.((performance.now() - t0) / 1000, seg?.liveDocs ?? 0);
     this.logger.info(
       { dir: this.dir, inputs: inputs.length, docs: seg?.liveDocs ?? 0, ms: Math.round(performance.now() - t0) },
       'segments merged',

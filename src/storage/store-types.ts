@@ -6,6 +6,7 @@
  * Invariants: when `upsert`/`delete` resolve, the change is fsynced in the write-ahead log and visible to
  * `search`/`get`; a batch becomes visible all at once; searches run on a consistent snapshot.
  */
+import type { StoreSnapshotFiles } from './store-snapshot.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { FilterInput } from '../config/request-schemas.js';
@@ -61,12 +62,24 @@ export interface StoreSearchOptions {
   filter?: FilterInput | null;
   /** Attach each hit's weighted document vector (for explain and PRF). */
   withVectors?: boolean;
+  /** Cursor pages: only hits ranking strictly after (score, id) — score lower, or equal with a larger id. */
+  after?: { score: number; id: string } | null;
+  /** Attach these stored fields to each hit, read where the hit was found (point-in-time views use this). */
+  fields?: StoredFieldSet;
+  /**
+   * bm25 only: the avgdl memtable documents are weighted with instead of this store's own (cluster mode's `dfs`
+   * search passes the collection-wide avgdl so a shard scores as the whole collection would; sealed segments
+   * keep the avgdl baked in at their seal).
+   */
+  avgdl?: number;
 }
 
 export interface StoreHit {
   id: string;
   score: number;
   vector?: SparseVector;
+  /** With `options.fields`. */
+  fields?: StoredFields;
 }
 
 export interface StoreSearchResult {
@@ -75,6 +88,28 @@ export interface StoreSearchResult {
   blocksScored: number;
   blocksSkipped: number;
   exact: boolean;
+}
+
+/** Which parts of the documents `StoreSnapshot.list` returns. */
+export interface ListOptions {
+  /** Only ids > this (null: from the start). */
+  after: string | null;
+  limit: number;
+  filter?: FilterInput | null;
+  fields: StoredFieldSet;
+  /** Attach the weighted vector (else an empty one). */
+  vectors: boolean;
+  /** Attach the dense vector, when stored. */
+  dense: boolean;
+}
+
+/** A point-in-time view of a store (store-view.ts): its reads see the collection as of the moment it was taken. */
+export interface StoreSnapshot {
+  search(query: SparseVector, options: StoreSearchOptions): StoreSearchResult;
+  /** Live documents of the view passing `filter` (all when absent). */
+  count(filter?: FilterInput | null): number;
+  /** Up to `limit` live documents with id > `after` passing `filter`, in id order. */
+  list(opts: ListOptions): StoreDocument[];
 }
 
 export interface TermStats {
@@ -128,6 +163,13 @@ export interface CollectionStore {
    * restrict dense top-k to a filter. Filter semantics as in `search` (metadata-index.ts).
    */
   liveIds(filter?: FilterInput | null): string[];
+  /**
+   * A point-in-time view of the live documents (store-view.ts): searches, counts and id-ordered listings of it
+   * see the collection as it is now, whatever is written later. O(segments) to take; hold it as long as needed.
+   */
+  snapshot(): StoreSnapshot;
+  /** Live documents passing `filter` (all live documents when absent or null); deleted ones never count. */
+  count(filter?: FilterInput | null): number;
   termStats(): TermStats;
   stats(): StoreStats;
   /**
@@ -137,9 +179,39 @@ export interface CollectionStore {
    */
   tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;
   /**
+   * The calibration table `tunedFor` reads (that of the largest calibrated segment) with the live documents of that
+   * segment; null when no segment carries one.
+   */
+  calibration(): StoreCalibration | null;
+  /**
    * Seals the memtable and merges all segments into one. With `calibrationQueries` the merged segment's
    * calibration is computed on them (a single segment is rebuilt for it when large enough for an approximate index).
    */
   optimize(opts?: OptimizeOptions): Promise<{ segments: number; tookMs: number }>;
+  /**
+   * Writes a consistent copy of the store into `targetDir` (must not exist) while it keeps serving: after any
+   * seal or merge in flight, the WAL is rotated (the snapshot point: every write acknowledged before it is in
+   * the copy, every later one is not), then the manifest's files are hard-linked and the WAL generations up to
+   * the point copied (store-snapshot.ts). STORAGE_FULL when the volume fills.
+   */
+  writeSnapshot(targetDir: string): Promise<StoreSnapshotFiles>;
   close(): Promise<void>;
+}
+
+/** Timings a store reports as it works (metrics); every callback is optional and must not throw. */
+export interface StoreObserver {
+  /** One WAL group commit (write + fdatasync), seconds. */
+  walSync?(seconds: number): void;
+  /** One memtable seal (segment build + swap + manifest), seconds, and the documents sealed. */
+  seal?(seconds: number, documents: number): void;
+  /** One merge (background or optimize), seconds, and the live documents of the merged segment. */
+  merge?(seconds: number, documents: number): void;
+}
+
+/** A segment's recall calibration as the API shows it (collection stats `calibration`). */
+export interface StoreCalibration {
+  /** Live documents of the calibrated segment the table comes from. */
+  documents: number;
+  /** Rows by target ascending: the setting chosen for each target and its measured mean recall@10. */
+  rows: { targetRecall: number; queryCut: number; heapFactor: number; estimatedRecall: number }[];
 }

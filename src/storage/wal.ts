@@ -66,6 +66,8 @@ export class WalWriter {
   private flushing = false;
   private failed: unknown = null;
   private sizeBytes: number;
+  /** Called with each group commit's write + fdatasync time, seconds (metrics; set by the store). */
+  onSync: ((seconds: number) => void) | null = null;
 
   private constructor(dir: string, gen: number, fh: FileHandle, sizeBytes: number) {
     this.dir = dir;
@@ -208,8 +210,10 @@ export class WalWriter {
     if (batch.length === 0) return false;
     const start = this.sizeBytes;
     try {
+      const t0 = performance.now();
       const bytes = await writeAll(this.fh, parts, start);
       await this.fh.datasync();
+      this.onSync?.((performance.now() - t0) / 1000);
       this.sizeBytes = start + bytes;
       return true;
     } catch (err) {

@@ -62,7 +62,14 @@ export function renderCollectionOptions(select, collections, selected, emptyText
 export function renderCollectionPanel(dl, info) {
   const s = info.stats ?? {};
   const c = info.config ?? {};
-  const recall = typeof s.estimatedRecall === 'number' ? `${(s.estimatedRecall * 100).toFixed(1)} %` : 'not calibrated';
+  const recall = typeof s.estimatedRecall === 'number' ? `${(s.estimatedRecall * 100).toFixed(1)} %` : 'no target set';
+  const rowsOf = s.calibration?.rows ?? [];
+  const calibration =
+    rowsOf.length === 0
+      ? 'not calibrated'
+      : rowsOf
+          .map((r) => `${r.targetRecall}: queryCut ${r.queryCut}, heapFactor ${r.heapFactor} (${(r.estimatedRecall * 100).toFixed(1)} %)`)
+          .join('; ');
   const rows = [
     ['Name', info.name],
     ['Documents', formatNumber(s.documents)],
@@ -72,6 +79,7 @@ export function renderCollectionPanel(dl, info) {
     ['Avg. terms per document', formatNumber(s.avgDocTerms)],
     ['Size on disk', formatBytes(s.bytes)],
     ['Estimated recall', recall],
+    ['Calibration', calibration],
     ['Encoder', c.encoder ?? '—'],
     ['Query encoder', c.queryEncoder ?? c.encoder ?? '—'],
     ['Dense part', c.dense ? `${c.dense.dim} dims, ${c.dense.metric}${c.dense.encoder ? `, ${c.dense.encoder}` : ''}` : 'none'],
@@ -82,6 +90,42 @@ export function renderCollectionPanel(dl, info) {
     const row = el('div', 'stat');
     row.append(el('dt', '', term), el('dd', '', String(value)));
     dl.append(row);
+  }
+}
+
+/**
+ * The filter controls for the declared metadata fields (`metadata`: field → `keyword` | `number`): a text field
+ * `f.<field>` per keyword field, a min/max pair `f.<field>.gte` / `f.<field>.lte` per number field, named so the
+ * form's values read back through parseState.
+ */
+export function renderFilterFields(container, metadata) {
+  container.replaceChildren();
+  for (const field of Object.keys(metadata).sort()) {
+    const inputs =
+      metadata[field] === 'number'
+        ? [
+            ['gte', `${field} ≥`],
+            ['lte', `${field} ≤`],
+          ]
+        : [[null, field]];
+    for (const [bound, label] of inputs) {
+      const wrap = el('div', 'field small');
+      const input = document.createElement('input');
+      input.id = `filter-${field}${bound ? `-${bound}` : ''}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      input.name = `f.${field}${bound ? `.${bound}` : ''}`;
+      if (bound) {
+        input.type = 'number';
+        input.step = 'any';
+        input.inputMode = 'decimal';
+      } else {
+        input.type = 'text';
+        input.autocomplete = 'off';
+      }
+      const lab = el('label', '', label);
+      lab.htmlFor = input.id;
+      wrap.append(lab, input);
+      container.append(wrap);
+    }
   }
 }
 
@@ -133,10 +177,13 @@ function snippet(text, words) {
  * @param {object[]} hits search hits (with explain)
  * @param {{words: string[], stems?: string[]}} words what the snippet highlights (see snippetParts)
  * @param {Set<string>} expansionTokens tokens of the query vector that are expansion terms
+ * @param {number} [firstRank] hits before this page (ranks start after them)
  */
-export function renderHits(ol, hits, words, expansionTokens) {
+export function renderHits(ol, hits, words, expansionTokens, firstRank = 0) {
   ol.replaceChildren();
-  hits.forEach((hit, i) => {
+  ol.start = firstRank + 1;
+  hits.forEach((hit, n) => {
+    const i = firstRank + n;
     const li = el('li', 'hit');
     const article = el('article');
     const headingId = `hit-${i + 1}-title`;

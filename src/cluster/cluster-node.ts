@@ -1,0 +1,594 @@
+/**
+ * A spladex cluster node (SPLADEX_NATS_URL set): the server's service port (src/server/service-port.ts) over the
+ * cluster, wrapping the node's ordinary SpladexService, which holds the shard replicas this node hosts as local
+ * collections (`<collection>_s<shard>`, shard-replica.ts). Any node accepts any request:
+ * - collections live in the catalog bucket (cluster-state.ts); creating one creates its JetStream stream
+ *   (replicas min(3, NATS servers)) and stores the placement computed over the live members (placement.ts);
+ * - writes go through write-path.ts to the stream and are answered after JetStream's ack
+ *   (`?refresh=wait_for`: after every live replica of the touched shards applied them);
+ * - reads fan out to one live replica per shard (fan-out.ts) and merge; lexical collections with
+ *   `cluster.stats: "dfs"` (the default) gather document frequencies from every shard first (dfs-search.ts).
+ * Each node answers shard requests for its replicas on `spladex.rpc.<node>` (shard-rpc.ts) and heartbeats its
+ * membership every HEARTBEAT_MS. Built by src/main.ts through startServer's `clusterNode` option.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
+import { ClusterConfigSchema, COLLECTION_NAME_RE, CollectionConfigSchema } from '../config/index-config.js';
+import type { ClusterEnv } from '../config/env.js';
+import type { EncodeRequest, Limits, SearchRequest } from '../config/request-schemas.js';
+import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
+import type { SearchResponse } from '../search/collection.js';
+import type { SpladexService } from '../search/spladex-service.js';
+import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
+import { mergeResponses, ShardCaller } from './fan-out.js';
+import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
+import { placeReplicas, shardOf } from './placement.js';
+import { ShardReplica } from './shard-replica.js';
+import { serveShardRequests } from './shard-rpc.js';
+import { documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
+import { localName, rpcSubject, shardSubject, streamName, type GlobalStats, type ShardOp, type ShardTermStats, toBytes } from './wire.js';
+
+/** Cluster collection names leave room for the `_s<shard>` suffix of local replica names (64 chars at most). */
+const MAX_CLUSTER_NAME = 58;
+/** How long `?refresh=wait_for` waits for the replicas, ms. */
+const WAIT_FOR_MS = 15_000;
+/** How long creation waits for every live placed replica to open, ms. */
+const CREATE_WAIT_MS = 15_000;
+
+export interface ClusterNodeOptions {
+  local: SpladexService;
+  cluster: ClusterEnv;
+  logger: Logger;
+  dataDir: string;
+}
+
+export class ClusterNode {
+  readonly limits: Limits;
+  readonly nodeId: string;
+  private link: NatsLink | null = null;
+  private state: ClusterState | null = null;
+  private caller: ShardCaller | null = null;
+  private readonly replicas = new Map<string, ShardReplica>();
+  private rpc: ConsumerHandle | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private url = '';
+  private readonly startedMs = Date.now();
+  private ready = false;
+  private closed = false;
+  /** Shard requests being answered by this node now (reported in the heartbeat). */
+  inflight = 0;
+  private reconciling: Promise<void> = Promise.resolve();
+  private reconcileAgain = false;
+
+  constructor(private readonly o: ClusterNodeOptions) {
+    this.limits = o.local.limits;
+    this.nodeId =
+      o.cluster.nodeId ??
+      hostname()
+        .replace(/[^A-Za-z0-9_-]/g, '_')
+        .slice(0, 64);
+  }
+
+  // ---- lifecycle (start-server.ts) ----
+
+  lockDataDir(): Promise<void> {
+    return this.o.local.lockDataDir();
+  }
+
+  async describeOwner(info: { url: string }): Promise<void> {
+    this.url = this.o.cluster.advertiseUrl ?? info.url;
+    await this.o.local.describeOwner(info);
+  }
+
+  /** Opens the local replicas' collections, joins the cluster, starts the replicas placed here. */
+  async open(): Promise<void> {
+    await this.o.local.open();
+    this.link = await openNatsLink(this.o.cluster.natsUrls, `spladex-${this.nodeId}`);
+    this.state = await ClusterState.open(this.link, () => this.scheduleReconcile());
+    this.caller = new ShardCaller(this.link, this.state);
+    this.rpc = serveShardRequests({ link: this.link, subject: rpcSubject(this.nodeId), node: this, local: this.o.local });
+    await this.heartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      void this.heartbeat().catch((err: unknown) => this.o.logger.warn({ err }, 'cluster heartbeat failed'));
+      this.scheduleReconcile();
+      for (const r of this.replicas.values())
+        void r.checkProgress().catch((err: unknown) => this.o.logger.warn({ err }, 'replica watchdog failed'));
+    }, HEARTBEAT_MS);
+    await this.reconcileNow();
+    this.ready = true;
+    this.o.logger.info({ node: this.nodeId, url: this.url, nats: this.o.cluster.natsUrls }, 'cluster node joined');
+  }
+
+  isReady(): boolean {
+    return this.ready && !this.closed;
+  }
+
+  /** Every shard of every collection has a live replica that is applying its stream. */
+  clusterReady(): boolean {
+    if (!this.isReady() || this.state === null) return false;
+    for (const spec of this.state.collections.values()) {
+      for (let s = 0; s < spec.cluster.shards; s++) {
+        const local = localName(spec.name, s);
+        if (!spec.placement[s].some((n) => this.state?.report(n, local)?.failed === null)) return false;
+      }
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    await this.reconciling.catch(() => undefined);
+    await this.rpc?.stop();
+    for (const r of this.replicas.values()) await r.stop();
+    this.replicas.clear();
+    await this.state?.close();
+    await this.link?.close();
+    await this.o.local.close();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.state === null || this.closed) return;
+    const replicas: Record<string, ReplicaReport> = {};
+    for (const [name, r] of this.replicas) replicas[name] = { applied: r.applied, pending: r.pending, failed: r.failed };
+    await this.state.heartbeat({ node: this.nodeId, url: this.url, startedMs: this.startedMs, inflight: this.inflight, replicas });
+  }
+
+  // ---- replicas hosted here ----
+
+  /** The replica `local` if this node hosts it and it is applying; BUSY otherwise (the caller fails over). */
+  replica(local: string): ShardReplica {
+    const r = this.replicas.get(local);
+    if (r === undefined || r.failed !== null) throw new SpladexError('BUSY', `node ${this.nodeId} does not serve replica ${local}`);
+    return r;
+  }
+
+  private scheduleReconcile(): void {
+    if (this.closed || this.state === null) return;
+    this.reconcileAgain = true;
+    this.reconciling = this.reconciling.then(async () => {
+      if (!this.reconcileAgain) return;
+      this.reconcileAgain = false;
+      await this.reconcileNow().catch((err: unknown) => this.o.logger.warn({ err }, 'cluster reconcile failed'));
+    });
+  }
+
+  /** Starts the replicas placed here, restarts failed ones, drops those of deleted collections. */
+  private async reconcileNow(): Promise<void> {
+    const state = this.state;
+    const link = this.link;
+    if (state === null || link === null || this.closed) return;
+    const wanted = new Map<string, { spec: CollectionSpec; shard: number }>();
+    for (const spec of state.collections.values()) {
+      spec.placement.forEach((nodes, shard) => {
+        if (nodes.includes(this.nodeId)) wanted.set(localName(spec.name, shard), { spec, shard });
+      });
+    }
+    for (const [name, r] of this.replicas) {
+      if (wanted.has(name) && r.failed === null) continue;
+      this.replicas.delete(name);
+      if (wanted.has(name)) await r.stop();
+      else {
+        await r.destroy();
+        this.o.logger.info({ replica: name }, 'shard replica removed (collection deleted)');
+      }
+    }
+    for (const [name, { spec, shard }] of wanted) {
+      if (this.replicas.has(name) || this.closed) continue;
+      const r = new ShardReplica({
+        link,
+        local: this.o.local,
+        dataDir: this.o.dataDir,
+        stream: streamName(spec.name),
+        subject: shardSubject(spec.name, shard),
+        localName: name,
+        config: spec.config,
+        logger: this.o.logger,
+      });
+      try {
+        await r.start();
+        this.replicas.set(name, r);
+      } catch (err) {
+        this.o.logger.warn({ replica: name, err }, 'shard replica failed to start; retrying at the next heartbeat');
+        await r.stop();
+      }
+    }
+    // Local collections of this node's kind (`<c>_s<n>`) whose cluster collection is gone: deleted while down.
+    for (const c of this.o.local.listCollections().collections) {
+      const m = /^(.+)_s(\d+)$/.exec(c.name);
+      if (m !== null && !state.collections.has(m[1]) && !this.replicas.has(c.name)) {
+        await this.o.local.deleteCollection(c.name).catch(() => undefined);
+      }
+    }
+  }
+
+  // ---- the service port ----
+
+  private need(): { state: ClusterState; link: NatsLink; caller: ShardCaller } {
+    if (this.state === null || this.link === null || this.caller === null) throw new SpladexError('BUSY', 'not joined to the cluster yet');
+    return { state: this.state, link: this.link, caller: this.caller };
+  }
+
+  private spec(name: string): CollectionSpec {
+    const spec = this.need().state.collections.get(name);
+    if (spec === undefined) {
+      if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
+      throw notFound(`collection "${name}" not found`);
+    }
+    return spec;
+  }
+
+  async createCollection(name: string, body: unknown): Promise<{ created: boolean; collection: unknown }> {
+    const { state, link } = this.need();
+    if (!COLLECTION_NAME_RE.test(name) || name.length > MAX_CLUSTER_NAME) {
+      throw invalidArgument(
+        'name',
+        `"${name}" must match ${COLLECTION_NAME_RE.source} with at most ${MAX_CLUSTER_NAME} characters in cluster mode`,
+      );
+    }
+    const raw = (body ?? {}) as Record<string, unknown>;
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidArgument('body', 'must be an object');
+    const { cluster: clusterRaw, ...rest } = raw;
+    const cluster = parseOrThrow(ClusterConfigSchema, clusterRaw ?? {});
+    const parsed = safeParseWithMessages(CollectionConfigSchema, rest);
+    if (!parsed.success) throw zodToSpladexError(parsed.error);
+    const config = parsed.data as unknown as Record<string, unknown>;
+    const existing = state.collections.get(name) ?? null;
+    if (existing !== null) return this.sameOrConflict(existing, config, cluster);
+    const members = state.liveMembers().map((m) => m.node);
+    const spec: CollectionSpec = {
+      name,
+      config,
+      encoder: parsed.data.encoder,
+      cluster,
+      placement: placeReplicas(name, cluster.shards, cluster.replicas, members),
+      createdMs: Date.now(),
+    };
+    await link.ensureStream(streamName(name), [`spladex.docs.${name}.*`], Math.min(3, link.serverCount));
+    if (!(await state.catalog.create(name, toBytes(spec)))) {
+      const raced = state.collections.get(name);
+      if (raced !== undefined) return this.sameOrConflict(raced, config, cluster);
+      throw new SpladexError('CONFLICT', `collection "${name}" is being created by another node; retry`);
+    }
+    state.collections.set(name, spec);
+    this.scheduleReconcile();
+    await this.waitOpened(spec);
+    this.o.logger.info(
+      { collection: name, shards: cluster.shards, replicas: cluster.replicas, placement: spec.placement },
+      'cluster collection created',
+    );
+    return { created: true, collection: await this.getCollection(name) };
+  }
+
+  private async sameOrConflict(existing: CollectionSpec, config: Record<string, unknown>, cluster: unknown) {
+    if (stableJson(existing.config) === stableJson(config) && stableJson(existing.cluster) === stableJson(cluster)) {
+      return { created: false, collection: await this.getCollection(existing.name) };
+    }
+    throw new SpladexError('CONFLICT', `collection "${existing.name}" exists with another configuration`);
+  }
+
+  /** Polls (deadline CREATE_WAIT_MS) until every live placed replica answers; BUSY naming the first that does not. */
+  private async waitOpened(spec: CollectionSpec): Promise<void> {
+    const { state, caller } = this.need();
+    const deadline = Date.now() + CREATE_WAIT_MS;
+    for (let s = 0; s < spec.cluster.shards; s++) {
+      for (const node of spec.placement[s]) {
+        for (;;) {
+          if (!state.isLive(node)) break;
+          try {
+            await caller.callNode(node, { op: 'info', collection: spec.name, shard: s }, 1000);
+            break;
+          } catch (err) {
+            if (Date.now() > deadline)
+              throw new SpladexError('BUSY', `replica ${localName(spec.name, s)} on ${node} did not open (${(err as Error).message})`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      }
+    }
+  }
+
+  async listCollections(): Promise<{ collections: unknown[] }> {
+    const { state } = this.need();
+    const out: unknown[] = [];
+    for (const spec of [...state.collections.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const info = await this.getCollection(spec.name).catch(() => null);
+      const stats = (info as { stats?: { documents: number; segments: number } } | null)?.stats;
+      out.push({ name: spec.name, documents: stats?.documents ?? 0, encoder: spec.encoder, segments: stats?.segments ?? 0 });
+    }
+    return { collections: out };
+  }
+
+  /** `{name, config, stats}` with stats summed over one replica per shard, plus `cluster` (placement). */
+  async getCollection(name: string): Promise<unknown> {
+    const spec = this.spec(name);
+    const { caller } = this.need();
+    const parts = await Promise.all(
+      spec.placement.map((_n, shard) =>
+        caller.call<{ stats: Record<string, number | null> }>(spec, { op: 'info', collection: name, shard }),
+      ),
+    );
+    const stats: Record<string, number | null> = {};
+    for (const key of ['documents', 'deleted', 'segments', 'memtableDocuments', 'nnz', 'bytes']) {
+      stats[key] = parts.reduce((a, p) => a + Number(p.stats[key] ?? 0), 0);
+    }
+    const docs = stats.documents as number;
+    stats.avgDocTerms =
+      docs > 0 ? parts.reduce((a, p) => a + Number(p.stats.avgDocTerms ?? 0) * Number(p.stats.documents ?? 0), 0) / docs : 0;
+    stats.estimatedRecall = parts.every((p) => p.stats.estimatedRecall != null)
+      ? Math.min(...parts.map((p) => Number(p.stats.estimatedRecall)))
+      : null;
+    return { name, config: { ...spec.config, cluster: spec.cluster }, stats, cluster: { placement: spec.placement } };
+  }
+
+  async deleteCollection(name: string): Promise<void> {
+    this.spec(name);
+    const { state, link } = this.need();
+    await state.catalog.delete(name);
+    state.collections.delete(name);
+    await link.deleteStream(streamName(name));
+    this.scheduleReconcile();
+    this.o.logger.info({ collection: name }, 'cluster collection deleted');
+  }
+
+  /** Optimizes every live replica of every shard; segments summed over one replica per shard. */
+  async optimize(name: string, body?: unknown): Promise<{ segments: number; tookMs: number }> {
+    const spec = this.spec(name);
+    const { state, caller } = this.need();
+    const t0 = performance.now();
+    const perShard = await Promise.all(
+      spec.placement.map(async (nodes, shard) => {
+        const live = nodes.filter((n) => state.isLive(n));
+        const rs = await Promise.all(
+          live.map((n) => caller.callNode<{ segments: number }>(n, { op: 'optimize', collection: name, shard, body }, 10 * 60_000)),
+        );
+        return rs[0]?.segments ?? 0;
+      }),
+    );
+    return { segments: perShard.reduce((a, b) => a + b, 0), tookMs: Math.round((performance.now() - t0) * 1000) / 1000 };
+  }
+
+  async upsertDocuments(name: string, docs: unknown[], options?: { refresh?: 'wait_for' }) {
+    const spec = this.spec(name);
+    if (docs.length > this.limits.maxDocsPerRequest) {
+      throw invalidArgument('documents', `at most ${this.limits.maxDocsPerRequest} documents per request`);
+    }
+    const { rules, config } = documentRules(spec, this.limits);
+    const batch = routeBatch(docs, spec, rules, config);
+    const messages = new Map<number, Uint8Array[]>();
+    for (const [shard, list] of batch.byShard) messages.set(shard, toMessages(list));
+    const seqs = await publishShards(this.need().link, name, messages);
+    if (options?.refresh === 'wait_for') await this.waitApplied(spec, seqs);
+    return { indexed: batch.distinctIds, errors: batch.errors };
+  }
+
+  /** Waits until every live placed replica of each shard in `seqs` has applied its sequence. */
+  private async waitApplied(spec: CollectionSpec, seqs: Map<number, number>): Promise<void> {
+    const { state, caller } = this.need();
+    await Promise.all(
+      [...seqs].flatMap(([shard, seq]) =>
+        spec.placement[shard]
+          .filter((n) => state.isLive(n))
+          .map((n) =>
+            caller
+              .callNode(n, { op: 'waitApplied', collection: spec.name, shard, seq, timeoutMs: WAIT_FOR_MS }, WAIT_FOR_MS + 1000)
+              .catch((err: unknown) => {
+                // A replica that died meanwhile no longer counts (Elasticsearch's wait_for does the same).
+                if (state.isLive(n)) throw err;
+              }),
+          ),
+      ),
+    );
+  }
+
+  async getDocument(name: string, id: string, withVector: boolean): Promise<unknown> {
+    const spec = this.spec(name);
+    return this.need().caller.call(spec, { op: 'get', collection: name, shard: shardOf(id, spec.cluster.shards), id, withVector });
+  }
+
+  async deleteDocument(name: string, id: string, options?: { refresh?: 'wait_for' }): Promise<void> {
+    await this.getDocument(name, id, false);
+    const spec = this.spec(name);
+    const shard = shardOf(id, spec.cluster.shards);
+    const op: ShardOp = { op: 'delete', ids: [id] };
+    const seqs = await publishShards(this.need().link, name, new Map([[shard, [toBytes(op)]]]));
+    if (options?.refresh === 'wait_for') await this.waitApplied(spec, seqs);
+  }
+
+  async search(name: string, req: SearchRequest): Promise<SearchResponse> {
+    const spec = this.spec(name);
+    const { caller } = this.need();
+    const t0 = performance.now();
+    const shards = spec.placement.map((_n, shard) => shard);
+    let stats: GlobalStats | undefined;
+    if (spec.encoder === 'lexical' && spec.cluster.stats === 'dfs' && req.query !== undefined && req.vector === undefined) {
+      const parts = await Promise.all(
+        shards.map((shard) => caller.call<ShardTermStats>(spec, { op: 'termStats', collection: name, shard, query: req.query as string })),
+      );
+      stats = sumTermStats(parts);
+    }
+    if (req.searchAfter !== undefined) throw notInCluster('searchAfter');
+    // A page at `offset` is hits offset … offset + k − 1 of the merged ranking: every shard sends its best offset + k.
+    const offset = req.offset ?? 0;
+    const k = req.k ?? CollectionConfigSchema.parse(spec.config).search.k;
+    const shardReq: SearchRequest = { ...req, offset: undefined, k: offset + k };
+    const parts = await Promise.all(
+      shards.map((shard) => caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats })),
+    );
+    const merged = mergeResponses(parts, offset + k, performance.now() - t0);
+    const total = req.trackTotal === true ? sumTotals(parts) : undefined;
+    return { ...merged, hits: merged.hits.slice(offset), ...(total === undefined ? {} : { total }) };
+  }
+
+  async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
+    const out: SearchResponse[] = [];
+    for (let i = 0; i < reqs.length; i++) {
+      try {
+        out.push(await this.search(name, reqs[i]));
+      } catch (err) {
+        if (err instanceof SpladexError && err.code === 'INVALID_ARGUMENT') {
+          throw new SpladexError('INVALID_ARGUMENT', `searches[${i}].${err.message}`, { cause: err });
+        }
+        throw err;
+      }
+    }
+    return out;
+  }
+
+  /** Encoding runs on this node's encoders; a cluster collection's lexical statistics are not consulted. */
+  encode(req: EncodeRequest): Promise<unknown> {
+    if (req.collection !== undefined) {
+      throw invalidArgument('collection', 'not supported in cluster mode: encode without a collection');
+    }
+    return this.o.local.encode(req);
+  }
+
+  metricsSnapshot() {
+    return this.o.local.metricsSnapshot();
+  }
+
+  // ---- single-process features a cluster node does not offer yet (docs/CLUSTER.md "Not yet in cluster mode") ----
+
+  countDocuments(_name: string): never {
+    throw notInCluster('POST /v1/collections/{name}/count');
+  }
+
+  deleteDocuments(_name: string): Promise<never> {
+    return Promise.reject(notInCluster('POST /v1/collections/{name}/documents/delete'));
+  }
+
+  patchDocument(_name: string): Promise<never> {
+    return Promise.reject(notInCluster('PATCH /v1/collections/{name}/documents/{id}'));
+  }
+
+  listDocuments(_name: string): never {
+    throw notInCluster('GET /v1/collections/{name}/documents');
+  }
+
+  createSnapshot(_name: string): Promise<never> {
+    return Promise.reject(notInCluster('snapshots'));
+  }
+
+  listSnapshots(_name: string): Promise<never> {
+    return Promise.reject(notInCluster('snapshots'));
+  }
+
+  restoreSnapshot(_name: string): Promise<never> {
+    return Promise.reject(notInCluster('restore'));
+  }
+
+  listAliases(): { aliases: { alias: string; collection: string }[] } {
+    return { aliases: [] };
+  }
+
+  putAlias(_alias: string): Promise<never> {
+    return Promise.reject(notInCluster('aliases'));
+  }
+
+  deleteAlias(_alias: string): Promise<never> {
+    return Promise.reject(notInCluster('aliases'));
+  }
+
+  addObserver(observer: Parameters<SpladexService['addObserver']>[0]): () => void {
+    return this.o.local.addObserver(observer);
+  }
+
+  /** GET /v1/cluster. */
+  async clusterInfo(): Promise<unknown> {
+    const { state, link } = this.need();
+    const now = Date.now();
+    const members = [...state.members.entries()].map(([node, m]) => ({
+      node,
+      url: m.record.url,
+      live: state.isLive(node, now),
+      heartbeatAgeMs: now - m.seenMs,
+      inflight: m.record.inflight,
+    }));
+    const collections = await Promise.all(
+      [...state.collections.values()].map(async (spec) => ({
+        name: spec.name,
+        shards: spec.cluster.shards,
+        replicas: spec.cluster.replicas,
+        stats: spec.cluster.stats,
+        shardMap: await Promise.all(
+          spec.placement.map(async (nodes, shard) => {
+            const last = await link.lastSeq(streamName(spec.name), shardSubject(spec.name, shard));
+            const local = localName(spec.name, shard);
+            return {
+              shard,
+              lastSeq: last,
+              replicas: await Promise.all(
+                nodes.map(async (node) => {
+                  const r = state.report(node, local);
+                  // Asked now (the heartbeat's figure is up to HEARTBEAT_MS old); the heartbeat's when it does not answer.
+                  const applied = state.isLive(node, now)
+                    ? await this.need()
+                        .caller.callNode<{ applied: number }>(
+                          node,
+                          { op: 'waitApplied', collection: spec.name, shard, seq: 0, timeoutMs: 0 },
+                          1000,
+                        )
+                        .then((a) => a.applied)
+                        .catch(() => r?.applied ?? null)
+                    : (r?.applied ?? null);
+                  return {
+                    node,
+                    live: state.isLive(node, now),
+                    applied,
+                    lag: applied === null ? null : Math.max(0, last - applied),
+                    failed: r?.failed ?? null,
+                  };
+                }),
+              ),
+            };
+          }),
+        ),
+      })),
+    );
+    return {
+      node: this.nodeId,
+      health: this.clusterReady() ? 'ok' : 'degraded',
+      members,
+      collections,
+      failovers: this.caller?.failovers ?? 0,
+    };
+  }
+}
+
+function sumTermStats(parts: readonly ShardTermStats[]): GlobalStats {
+  let numDocs = 0;
+  let sumDl = 0;
+  const df: Record<string, number> = {};
+  for (const p of parts) {
+    numDocs += p.numDocs;
+    sumDl += p.sumDl;
+    for (const [t, n] of Object.entries(p.df)) df[t] = (df[t] ?? 0) + n;
+  }
+  return { numDocs, avgdl: numDocs > 0 ? sumDl / numDocs : 0, df };
+}
+
+/** JSON with sorted keys, for comparing configs. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : val,
+  );
+}
+
+function notInCluster(what: string): SpladexError {
+  return new SpladexError('INVALID_ARGUMENT', `${what}: not supported in cluster mode yet (docs/CLUSTER.md)`);
+}
+
+/** The shards' `total`s added up: exact only when every shard's is exact. */
+function sumTotals(parts: readonly SearchResponse[]): { value: number; relation: 'eq' | 'gte' } {
+  let value = 0;
+  let relation: 'eq' | 'gte' = 'eq';
+  for (const p of parts) {
+    value += p.total?.value ?? 0;
+    if (p.total === undefined || p.total.relation === 'gte') relation = 'gte';
+  }
+  return { value, relation };
+}
