@@ -5,7 +5,7 @@
  * and id-form vectors, stored dense vectors), each holding sealed segments, a memtable, replaced and deleted
  * documents. Through the data dir, and through `--url` against a real listening server.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -161,4 +161,16 @@ describe('export → index round trip', () => {
       await service.close();
     }
   }, 120_000);
+
+  it('usage and unknown-collection errors', async () => {
+    const a = io();
+    expect(await runCli(['export', 'lex', '--data', join(dir, 'data')], a.io, {})).toBe(2);
+    expect(a.stderr()).toMatch(/^spladex: usage: --out FILE is required/);
+    const b = io();
+    expect(await runCli(['export', 'nope', '--out', join(dir, 'x.jsonl'), '--data', join(dir, 'data')], b.io, {})).toBe(1);
+    expect(b.stderr()).toMatch(/^spladex: error: NOT_FOUND: /);
+    expect(existsSync(join(dir, 'x.jsonl'))).toBe(false);
+    const c = io();
+    expect(await runCli(['export', 'lex', '--out', join(dir, 'x.jsonl'), '--page', '5000', '--data', join(dir, 'data')], c.io, {})).toBe(2);
+  });
 });

@@ -124,7 +124,8 @@ describe('the packed tarball', () => {
     expect(
       files.filter((f) => /\.test\.|\/hardening\/|\.onnx$|\.tsbuildinfo$/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
     ).toEqual([]);
-    expect(packed.size).toBeLessThan(400_000); // bytes, gzipped (was 4.7 MB with test fixtures)
+    // bytes, gzipped: code only (410 KB with cluster mode and the Hub client; it was 4.7 MB with test fixtures)
+    expect(packed.size).toBeLessThan(600_000);
   });
 
   it('leaves tsx unresolvable in the scratch project', async () => {

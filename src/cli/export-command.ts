@@ -43,19 +43,21 @@ export async function exportCommand(args: string[], env: EnvConfig, io: CliIo): 
   }
   const limit = intOption('page', values.page, 1, MAX_SCROLL_LIMIT) ?? 500;
   const client = await openTarget(values, env);
-  const fd = openSync(out, 'w');
+  // The file is opened after the first page arrived: an unknown collection leaves no empty file behind.
+  let fd: number | null = null;
   let n = 0;
   try {
     let cursor: string | undefined;
     for (;;) {
       const page = await client.listDocuments(collection, { limit, cursor, filter, format: 'upsert' });
+      if (fd === null) fd = openSync(out, 'w');
       if (page.documents.length > 0) writeSync(fd, `${page.documents.map((d) => JSON.stringify(d)).join('\n')}\n`);
       n += page.documents.length;
       if (page.nextCursor === null) break;
       cursor = page.nextCursor;
     }
   } finally {
-    closeSync(fd);
+    if (fd !== null) closeSync(fd);
     await client.close();
   }
   io.stderr(`exported ${n} documents of ${collection} to ${out}\n`);
