@@ -12,6 +12,10 @@ onnxruntime (for the check and for --quantize).
   python scripts/export-onnx.py --model PATH --kind echo --echo-prefix "Passage:" --echo-separator "Passage again:" --out encoders/echo
   # dense (mean pooling + L2 normalisation in the graph)
   python scripts/export-onnx.py --model BAAI/bge-small-en-v1.5 --kind dense --pooling cls --normalize --out encoders/bge-small
+  # OpenSearch inference-free model: the doc-side MLM to OUT (kind splade, queryEncoder OUT-query) and the
+  # query side, token weights from query_token_weights.txt (a sentence-transformers module folder) or idf.json,
+  # to OUT-query (kind idf: tokenizer.json + idf.json, no model)
+  python scripts/export-onnx.py --model opensearch-project/opensearch-neural-sparse-encoding-doc-v3-distill --kind idf --out encoders/os-doc-v3
   # keep the raw [B,S,V] logits output instead (pooling in TypeScript; slower, for comparison)
   python scripts/export-onnx.py ... --logits
 
@@ -22,6 +26,7 @@ Models over 2 GB are written with external data next to model.onnx (only model.o
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -206,6 +211,77 @@ def export(args, model_id, out):
     print(f"{out}: wrote encoder.json (kind {args.kind}, dim {dim})")
 
 
+def find_query_weights(model_dir, given):
+    """The query-side token weights of an inference-free repo: `given`, else idf.json at the top, else the first
+    query_token_weights.txt in a module folder (sentence-transformers SparseStaticEmbedding) or at the top."""
+    if given:
+        return given
+    if os.path.isfile(os.path.join(model_dir, "idf.json")):
+        return os.path.join(model_dir, "idf.json")
+    for root, dirs, files in sorted(os.walk(model_dir)):
+        dirs.sort()
+        if "query_token_weights.txt" in files:
+            return os.path.join(root, "query_token_weights.txt")
+    sys.exit(f"{model_dir}: no idf.json or query_token_weights.txt (pass --query-weights FILE)")
+
+
+def read_query_weights(path):
+    """{token: weight} from idf.json or from `token<TAB>weight` lines (what the `idf` encoder's idf.json holds)."""
+    if path.endswith(".json"):
+        with open(path, encoding="utf8") as f:
+            w = json.load(f)
+    else:
+        w = {}
+        with open(path, encoding="utf8") as f:
+            for n, line in enumerate(f, start=1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                token, sep, value = line.rpartition("\t")
+                if not sep:
+                    sys.exit(f"{path}:{n}: expected token<TAB>weight")
+                w[token] = float(value)
+    bad = [t for t, v in w.items() if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0]
+    if bad:
+        sys.exit(f"{path}: weights must be finite numbers >= 0 (e.g. {bad[0]!r})")
+    return w
+
+
+def export_idf(args):
+    """--kind idf: doc-side SPLADE export to OUT with queryEncoder OUT-query, and the idf query encoder there."""
+    model_dir = args.model
+    if not os.path.isdir(model_dir):
+        from huggingface_hub import snapshot_download
+        model_dir = snapshot_download(args.model)
+    weights = read_query_weights(find_query_weights(model_dir, args.query_weights))
+    doc = argparse.Namespace(**{**vars(args), "kind": "splade"})
+    export(doc, model_dir, args.out)
+    qname = os.path.basename(os.path.normpath(args.out)) + "-query"
+    qdir = os.path.join(os.path.dirname(os.path.normpath(args.out)), qname)
+    os.makedirs(qdir, exist_ok=True)
+    with open(os.path.join(args.out, "encoder.json")) as f:
+        dm = json.load(f)
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(os.path.join(args.out, "tokenizer.json"))
+    known = {t: v for t, v in weights.items() if tok.token_to_id(t) is not None}
+    with open(os.path.join(qdir, "tokenizer.json"), "w", encoding="utf8") as f:
+        f.write(open(os.path.join(args.out, "tokenizer.json"), encoding="utf8").read())
+    with open(os.path.join(qdir, "idf.json"), "w", encoding="utf8") as f:
+        json.dump(known, f, ensure_ascii=False)
+    qm = {"kind": "idf", "dim": dm["dim"], "maxLength": args.max_length, "zeroSpecialTokens": dm["zeroSpecialTokens"],
+          "files": {"tokenizer": "tokenizer.json", "idf": "idf.json"}}
+    qm["sha256"] = {f: sha256(os.path.join(qdir, f)) for f in ("tokenizer.json", "idf.json")}
+    with open(os.path.join(qdir, "encoder.json"), "w") as f:
+        json.dump(qm, f, indent=2)
+        f.write("\n")
+    dm["queryEncoder"] = qname
+    with open(os.path.join(args.out, "encoder.json"), "w") as f:
+        json.dump(dm, f, indent=2)
+        f.write("\n")
+    print(f"{qdir}: wrote the idf query encoder ({len(known)} of {len(weights)} weighted tokens in the vocabulary); "
+          f"{args.out}/encoder.json names it as queryEncoder")
+
+
 def self_test(outdir):
     """Builds tiny random checkpoints locally (no download) and exports each kind."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
@@ -244,7 +320,9 @@ def self_test(outdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", help="Hugging Face id or local checkpoint directory")
-    ap.add_argument("--kind", choices=["splade", "echo", "dense"], default="splade")
+    ap.add_argument("--kind", choices=["splade", "echo", "dense", "idf"], default="splade",
+                    help="idf: inference-free (doc-side splade export + idf query encoder OUT-query)")
+    ap.add_argument("--query-weights", help="--kind idf: idf.json or query_token_weights.txt (default: found in the repo)")
     ap.add_argument("--out", help="output encoder directory (e.g. encoders/NAME)")
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--logits", action="store_true", help="export raw logits [B,S,V] (pooling in TypeScript)")
@@ -261,7 +339,10 @@ def main():
         return
     if not args.model or not args.out:
         ap.error("--model and --out are required")
-    export(args, args.model, args.out)
+    if args.kind == "idf":
+        export_idf(args)
+    else:
+        export(args, args.model, args.out)
 
 
 if __name__ == "__main__":
