@@ -6,6 +6,7 @@
  * total document length; the coordinator sums them and sends them back, and the shard builds the query vector with
  * the collection-wide IDF and weights its memtable documents with the collection-wide avgdl, so scores are the
  * single process's (documents in sealed segments keep the avgdl baked in at their seal, docs/CLUSTER.md).
+ * `count` and `liveIds` serve count and bulk delete (the coordinator publishes the deletes of the live ids).
  * Started by cluster-node.ts.
  */
 import { invalidArgument } from '../core/errors.js';
@@ -56,12 +57,25 @@ async function answer(o: ShardRpcOptions, r: ShardRequest): Promise<unknown> {
       return { applied: replica.applied };
     case 'optimize':
       return o.local.optimize(local, r.body);
+    case 'count':
+      return o.local.countDocuments(local, r.filter === undefined ? {} : { filter: r.filter });
+    case 'liveIds':
+      return liveIds(o.local, local, r.ids, r.filter);
     case 'termStats':
       return termStats(o.local, local, r.query);
     case 'search':
       if (r.stats === undefined || r.req.query === undefined) return o.local.search(local, r.req);
       return dfsSearch(o.local, local, r.req, r.stats);
   }
+}
+
+/** Of `ids`, those live on this replica; without ids, the live ids passing `filter` (bulk delete). */
+function liveIds(local: SpladexService, name: string, ids: string[] | undefined, filter: unknown): string[] {
+  const collection = local.openCollectionHandle(name);
+  if (ids !== undefined) return ids.filter((id) => collection.store.get(id) !== undefined);
+  // The filter is checked by the shard's collection (its metadata types), as in one process.
+  collection.count(filter as never);
+  return collection.store.liveIds(filter as never);
 }
 
 function queryCounts(local: SpladexService, text: string): Map<string, number> {

@@ -25,7 +25,9 @@ export type ShardRequest =
   | { op: 'get'; collection: string; shard: number; id: string; withVector: boolean }
   | { op: 'info'; collection: string; shard: number }
   | { op: 'waitApplied'; collection: string; shard: number; seq: number; timeoutMs: number }
-  | { op: 'optimize'; collection: string; shard: number; body?: unknown };
+  | { op: 'optimize'; collection: string; shard: number; body?: unknown }
+  | { op: 'count'; collection: string; shard: number; filter?: unknown }
+  | { op: 'liveIds'; collection: string; shard: number; ids?: string[]; filter?: unknown };
 
 /** Per-shard lexical statistics of the `termStats` request. */
 export interface ShardTermStats {
