@@ -204,6 +204,23 @@ describe.skipIf(!natsServerAvailable())('cluster mode: results equal one process
     }
   });
 
+  it('PRF builds its expanded query from the merged first round of every shard: exact search equals one process', async () => {
+    let changed = 0;
+    for (const [qi, q] of queries.entries()) {
+      const prf = { docs: 5, terms: 20, weight: 0.5 };
+      const req = { vector: q, k: 10, params: { exact: true }, prf };
+      const want = (await single.search('vec', req as never)) as { hits: { id: string; score: number }[] };
+      const got = await callJson(base(qi), 'POST', '/v1/collections/vec/search', req);
+      expect(got.status, JSON.stringify(got.body)).toBe(200);
+      expect(hitsOf(got.body), `query ${qi}`).toEqual(hitsOf(want));
+      const plain = (await single.search('vec', { vector: q, k: 10, params: { exact: true } } as never)) as { hits: { id: string }[] };
+      if (JSON.stringify(plain.hits.map((h) => h.id)) !== JSON.stringify(want.hits.map((h) => h.id))) changed++;
+    }
+    // Feedback changed the ranking of some queries (the comparison is not one of unexpanded searches).
+    process.stdout.write(`prf changed the top 10 of ${changed}/${queries.length} queries\n`);
+    expect(changed).toBeGreaterThan(0);
+  });
+
   it('count and bulk delete by ids and by filter equal one process; deletes go through the stream', async () => {
     const config = { encoder: 'none', dim: DIM, metadata: { tag: 'keyword' } };
     expect((await callJson(base(0), 'PUT', '/v1/collections/meta', { ...config, cluster: { shards: 2, replicas: 2 } })).status).toBe(201);

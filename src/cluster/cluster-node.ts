@@ -24,6 +24,7 @@ import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } f
 import { mergeResponses, ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
 import { placeReplicas, shardOf } from './placement.js';
+import { prfSecondRound, prfThroughFanOut } from './prf-fan-out.js';
 import { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
@@ -450,6 +451,19 @@ export class ClusterNode {
 
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {
     const spec = this.spec(name);
+    if (prfThroughFanOut(spec, req)) {
+      const t0 = performance.now();
+      const second = await prfSecondRound(spec, this.need().caller, req, (r) => this.searchRound(spec, r));
+      const out = await this.searchRound(spec, second);
+      out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
+      return out;
+    }
+    return this.searchRound(spec, req);
+  }
+
+  /** One fan-out round: (dfs statistics,) every shard's best offset + k, merged. */
+  private async searchRound(spec: CollectionSpec, req: SearchRequest): Promise<SearchResponse> {
+    const name = spec.name;
     const { caller } = this.need();
     const t0 = performance.now();
     const shards = spec.placement.map((_n, shard) => shard);
