@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { ClusterConfigSchema, COLLECTION_NAME_RE, CollectionConfigSchema } from '../config/index-config.js';
 import type { ClusterEnv } from '../config/env.js';
-import type { EncodeRequest, Limits, SearchRequest } from '../config/request-schemas.js';
+import { CountRequestSchema, deleteRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
 import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import type { SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
@@ -24,9 +24,10 @@ import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } f
 import { mergeResponses, ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
 import { placeReplicas, shardOf } from './placement.js';
+import { prfSecondRound, prfThroughFanOut } from './prf-fan-out.js';
 import { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
-import { documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
+import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
 import { localName, rpcSubject, shardSubject, streamName, type GlobalStats, type ShardOp, type ShardTermStats, toBytes } from './wire.js';
 
 /** Cluster collection names leave room for the `_s<shard>` suffix of local replica names (64 chars at most). */
@@ -397,8 +398,72 @@ export class ClusterNode {
     if (options?.refresh === 'wait_for') await this.waitApplied(spec, seqs);
   }
 
+  /** Live documents (passing `filter`) summed over one replica per shard. */
+  async countDocuments(name: string, body: unknown = {}): Promise<{ count: number }> {
+    const spec = this.spec(name);
+    const { filter } = parseOrThrow(CountRequestSchema, body ?? {});
+    const parts = await Promise.all(
+      spec.placement.map((_n, shard) => this.need().caller.call<{ count: number }>(spec, { op: 'count', collection: name, shard, filter })),
+    );
+    return { count: parts.reduce((a, p) => a + p.count, 0) };
+  }
+
+  /**
+   * Bulk delete: each shard's replica names which of the ids (or which ids passing the filter) it holds live; those
+   * are published to the shard's stream as delete messages, answered after JetStream's ack like every write.
+   * `deleted` counts the ids live when asked (a concurrent write may change that before the deletes apply).
+   */
+  async deleteDocuments(name: string, body: unknown, options?: { refresh?: 'wait_for' }): Promise<{ deleted: number }> {
+    const spec = this.spec(name);
+    const { caller, link } = this.need();
+    const req = parseOrThrow(deleteRequestSchema(this.limits), body);
+    if ((req.ids === undefined) === (req.filter === undefined)) throw invalidArgument('ids', 'give exactly one of ids or filter');
+    const byShard = new Map<number, string[]>();
+    for (const id of new Set(req.ids ?? [])) {
+      const shard = shardOf(id, spec.cluster.shards);
+      let list = byShard.get(shard);
+      if (list === undefined) byShard.set(shard, (list = []));
+      list.push(id);
+    }
+    const shards = req.ids !== undefined ? [...byShard.keys()] : spec.placement.map((_n, shard) => shard);
+    const live = await Promise.all(
+      shards.map(async (shard) => {
+        const ids = await caller.call<string[]>(spec, {
+          op: 'liveIds',
+          collection: name,
+          shard,
+          ids: byShard.get(shard),
+          filter: req.filter,
+        });
+        return [shard, ids] as const;
+      }),
+    );
+    const messages = new Map<number, Uint8Array[]>();
+    let deleted = 0;
+    for (const [shard, ids] of live) {
+      deleted += ids.length;
+      if (ids.length > 0) messages.set(shard, deleteMessages(ids, this.limits.maxDocsPerRequest));
+    }
+    const seqs = await publishShards(link, name, messages);
+    if (options?.refresh === 'wait_for') await this.waitApplied(spec, seqs);
+    return { deleted };
+  }
+
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {
     const spec = this.spec(name);
+    if (prfThroughFanOut(spec, req)) {
+      const t0 = performance.now();
+      const second = await prfSecondRound(spec, this.need().caller, req, (r) => this.searchRound(spec, r));
+      const out = await this.searchRound(spec, second);
+      out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
+      return out;
+    }
+    return this.searchRound(spec, req);
+  }
+
+  /** One fan-out round: (dfs statistics,) every shard's best offset + k, merged. */
+  private async searchRound(spec: CollectionSpec, req: SearchRequest): Promise<SearchResponse> {
+    const name = spec.name;
     const { caller } = this.need();
     const t0 = performance.now();
     const shards = spec.placement.map((_n, shard) => shard);
@@ -450,14 +515,6 @@ export class ClusterNode {
   }
 
   // ---- single-process features a cluster node does not offer yet (docs/CLUSTER.md "Not yet in cluster mode") ----
-
-  countDocuments(_name: string): never {
-    throw notInCluster('POST /v1/collections/{name}/count');
-  }
-
-  deleteDocuments(_name: string): Promise<never> {
-    return Promise.reject(notInCluster('POST /v1/collections/{name}/documents/delete'));
-  }
 
   patchDocument(_name: string): Promise<never> {
     return Promise.reject(notInCluster('PATCH /v1/collections/{name}/documents/{id}'));

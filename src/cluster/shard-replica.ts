@@ -169,13 +169,8 @@ export class ShardReplica {
       }
       return;
     }
-    for (const id of op.ids) {
-      try {
-        await this.o.local.deleteDocument(this.o.localName, id);
-      } catch (err) {
-        if (!(err instanceof SpladexError && err.code === 'NOT_FOUND')) throw err;
-      }
-    }
+    // One durable store delete per message (absent ids are skipped), not one per id.
+    if (op.ids.length > 0) await this.o.local.deleteDocuments(this.o.localName, { ids: op.ids });
   }
 
   /** Resolves once `seq` is applied; BUSY after `timeoutMs`. */

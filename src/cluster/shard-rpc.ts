@@ -6,16 +6,29 @@
  * total document length; the coordinator sums them and sends them back, and the shard builds the query vector with
  * the collection-wide IDF and weights its memtable documents with the collection-wide avgdl, so scores are the
  * single process's (documents in sealed segments keep the avgdl baked in at their seal, docs/CLUSTER.md).
+ * `prfInput` serves cluster-wide PRF (prf-fan-out.ts); `count` and `liveIds` serve count and bulk delete (the coordinator publishes the deletes of the live ids).
  * Started by cluster-node.ts.
  */
 import { invalidArgument } from '../core/errors.js';
 import type { SearchRequest } from '../config/request-schemas.js';
 import { analyzeQuery } from '../encoders/lexical/lexical-encoder.js';
+import type { SparseVector } from '../core/sparse-vector.js';
 import type { SpladexService } from '../search/spladex-service.js';
+import { resolveVector } from '../search/vector-input.js';
 import { lexicalQueryVector } from '../search/text-binding.js';
 import type { ConsumerHandle, NatsLink } from './nats-link.js';
 import type { ShardReplica } from './shard-replica.js';
-import { errorReply, fromBytes, type GlobalStats, localName, okReply, type ShardRequest, type ShardTermStats } from './wire.js';
+import {
+  errorReply,
+  fromBytes,
+  type GlobalStats,
+  localName,
+  okReply,
+  type PlainVector,
+  type PrfInput,
+  type ShardRequest,
+  type ShardTermStats,
+} from './wire.js';
 
 /** What the handlers need of the node. */
 export interface ShardHost {
@@ -56,12 +69,47 @@ async function answer(o: ShardRpcOptions, r: ShardRequest): Promise<unknown> {
       return { applied: replica.applied };
     case 'optimize':
       return o.local.optimize(local, r.body);
+    case 'count':
+      return o.local.countDocuments(local, r.filter === undefined ? {} : { filter: r.filter });
+    case 'liveIds':
+      return liveIds(o.local, local, r.ids, r.filter);
+    case 'prfInput':
+      return prfInput(o.local, local, r.req, r.ids);
     case 'termStats':
       return termStats(o.local, local, r.query);
     case 'search':
       if (r.stats === undefined || r.req.query === undefined) return o.local.search(local, r.req);
       return dfsSearch(o.local, local, r.req, r.stats);
   }
+}
+
+/** Of `ids`, those live on this replica; without ids, the live ids passing `filter` (bulk delete). */
+function liveIds(local: SpladexService, name: string, ids: string[] | undefined, filter: unknown): string[] {
+  const collection = local.openCollectionHandle(name);
+  if (ids !== undefined) return ids.filter((id) => collection.store.get(id) !== undefined);
+  // The filter is checked by the shard's collection (its metadata types), as in one process.
+  collection.count(filter as never);
+  return collection.store.liveIds(filter as never);
+}
+
+/** The query vector (resolved or encoded as the collection's search does) and the stored vectors of `ids`. */
+async function prfInput(local: SpladexService, name: string, req: SearchRequest, ids: string[]): Promise<PrfInput> {
+  const c = local.openCollectionHandle(name);
+  let query: SparseVector | null = null;
+  if (req.vector !== undefined) query = resolveVector(req.vector, c.binding.vocab, 'vector').vector;
+  else if (req.query !== undefined)
+    query = await c.binding.encodeQuery(req.query, { maxTerms: local.limits.maxQueryTerms, field: 'query' });
+  return {
+    query: query === null ? null : plain(query),
+    vectors: ids.map((id) => {
+      const d = c.store.get(id);
+      return d === undefined ? null : plain(d.vector);
+    }),
+  };
+}
+
+function plain(v: SparseVector): PlainVector {
+  return { indices: Array.from(v.indices), values: Array.from(v.values) };
 }
 
 function queryCounts(local: SpladexService, text: string): Map<string, number> {

@@ -25,7 +25,22 @@ export type ShardRequest =
   | { op: 'get'; collection: string; shard: number; id: string; withVector: boolean }
   | { op: 'info'; collection: string; shard: number }
   | { op: 'waitApplied'; collection: string; shard: number; seq: number; timeoutMs: number }
-  | { op: 'optimize'; collection: string; shard: number; body?: unknown };
+  | { op: 'optimize'; collection: string; shard: number; body?: unknown }
+  | { op: 'count'; collection: string; shard: number; filter?: unknown }
+  | { op: 'liveIds'; collection: string; shard: number; ids?: string[]; filter?: unknown }
+  | { op: 'prfInput'; collection: string; shard: number; req: SearchRequest; ids: string[] };
+
+/** A sparse vector as JSON. */
+export interface PlainVector {
+  indices: number[];
+  values: number[];
+}
+
+/** The answer to `prfInput`: the query vector as the shard resolves it, and the vectors of `ids` (null: absent). */
+export interface PrfInput {
+  query: PlainVector | null;
+  vectors: (PlainVector | null)[];
+}
 
 /** Per-shard lexical statistics of the `termStats` request. */
 export interface ShardTermStats {

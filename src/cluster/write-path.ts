@@ -95,6 +95,25 @@ export function toMessages(docs: readonly unknown[]): Uint8Array[] {
   return out;
 }
 
+/** Cuts ids into delete messages of at most `maxIds` ids and MAX_MESSAGE_BYTES each (the replica's one store delete). */
+export function deleteMessages(ids: readonly string[], maxIds: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let cur: string[] = [];
+  let bytes = 0;
+  for (const id of ids) {
+    const n = Buffer.byteLength(JSON.stringify(id)) + 1;
+    if (cur.length > 0 && (cur.length >= maxIds || bytes + n > MAX_MESSAGE_BYTES)) {
+      out.push(toBytes({ op: 'delete', ids: cur } satisfies ShardOp));
+      cur = [];
+      bytes = 32;
+    }
+    cur.push(id);
+    bytes += n;
+  }
+  if (cur.length > 0) out.push(toBytes({ op: 'delete', ids: cur } satisfies ShardOp));
+  return out;
+}
+
 /** Publishes the messages of each shard (in order per shard) and resolves with the last acked sequence per shard. */
 export async function publishShards(link: NatsLink, collection: string, messages: Map<number, Uint8Array[]>): Promise<Map<number, number>> {
   const lastSeq = new Map<number, number>();

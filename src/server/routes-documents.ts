@@ -122,11 +122,17 @@ export function registerDocumentRoutes(fastify: FastifyInstance, service: Server
         security,
         summary: 'Delete documents by ids or by a metadata filter',
         params: collectionParamsSchema,
+        querystring: writeQuerySchema,
         body: deleteRequestSchema(limits).meta({ examples: [deleteExample] }),
         response: responses({ 200: deleteResponse }),
       },
     },
-    async (request) => service.deleteDocuments(request.params.name, request.body),
+    async (request) => {
+      const options = writeOptions(request.query);
+      return options === undefined
+        ? service.deleteDocuments(request.params.name, request.body)
+        : service.deleteDocuments(request.params.name, request.body, options);
+    },
   );
 
   app.post(

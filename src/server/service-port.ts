@@ -35,8 +35,8 @@ export interface ServerService {
   ): Promise<{ indexed: number; errors: { index: number; id?: string; code: string; message: string }[] }>;
   getDocument(name: string, id: string, withVector: boolean): unknown;
   deleteDocument(name: string, id: string, options?: WriteOptions): Promise<void>;
-  countDocuments(name: string, body?: unknown): { count: number };
-  deleteDocuments(name: string, body: unknown): Promise<{ deleted: number }>;
+  countDocuments(name: string, body?: unknown): { count: number } | Promise<{ count: number }>;
+  deleteDocuments(name: string, body: unknown, options?: WriteOptions): Promise<{ deleted: number }>;
   patchDocument(name: string, id: string, body: unknown): Promise<unknown>;
   listDocuments(name: string, req: ScrollRequest): { documents: unknown[]; nextCursor: string | null };
   search(name: string, req: SearchRequest): Promise<unknown>;
