@@ -287,6 +287,7 @@ export class Collection {
     const target = req.params?.targetRecall ?? this.config.search.targetRecall;
     // Parameters calibrated at seal time for the recall target; explicit params still win.
     const tuned = target != null ? this.store.tunedFor(target) : null;
+    const include = storedFieldSet(req.include);
     // Options objects are built field by field, not with `{ ...base, … }`: V8 (Node 20) allocates object-spread
     // clones directly in the old generation, ~250 B of old-space garbage per search (measured; see zod-errors.ts).
     const options: StoreSearchOptions = {
@@ -297,6 +298,8 @@ export class Collection {
       nKnn: req.params?.nKnn ?? this.config.index.nKnn,
       filter: req.filter ?? null,
       withVectors: req.explain === true,
+      // The store reads the shown fields of its hits while it still holds their source and ord (no id lookup).
+      fields: include.title || include.text || include.metadata ? include : null,
     };
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
@@ -304,7 +307,6 @@ export class Collection {
       query = await applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
     }
     if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
-    const include = storedFieldSet(req.include);
     let result: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean };
     let hits: SearchHit[];
     if (denseQuery !== null && this.dense !== null) {
@@ -368,8 +370,9 @@ export class Collection {
     const hit: SearchHit = { id: h.id, score: h.score };
     if (include.title || include.text || include.metadata) {
       // Only the shown fields: a full `store.get` copied every hit's vector and decoded its text, ~40% of the
-      // bytes a title-only search allocated (SciFact, measured with the sampling heap profiler).
-      const d = this.store.getFields(h.id, include);
+      // bytes a title-only search allocated (SciFact, measured with the sampling heap profiler). Hits of the store
+      // search carry them already; hybrid hits found only by the dense part are looked up by id.
+      const d = h.fields ?? this.store.getFields(h.id, include);
       if (d) {
         if (d.title !== undefined) hit.title = d.title;
         if (d.text !== undefined) hit.text = d.text;
@@ -389,7 +392,7 @@ export class Collection {
 
 /** `options` with another k and withVectors (a copy, see the comment in `search` for why not a spread). */
 function withK(o: StoreSearchOptions, k: number, withVectors: boolean): StoreSearchOptions {
-  return { k, exact: o.exact, queryCut: o.queryCut, heapFactor: o.heapFactor, nKnn: o.nKnn, filter: o.filter, withVectors };
+  return { k, exact: o.exact, queryCut: o.queryCut, heapFactor: o.heapFactor, nKnn: o.nKnn, filter: o.filter, withVectors, fields: null };
 }
 
 /** The stored fields a search shows (`include`, default titles only). */

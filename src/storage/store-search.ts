@@ -8,7 +8,7 @@
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { TopK } from '../core/top-k.js';
-import type { StoreConfig, StoreHit, StoreSearchOptions, StoreSearchResult } from './store-types.js';
+import type { StoreConfig, StoredFields, StoredFieldSet, StoreHit, StoreSearchOptions, StoreSearchResult } from './store-types.js';
 import { IdTopK } from '../index/id-top-k.js';
 import type { Memtable } from '../segment/memtable.js';
 import { createExactScratch, taatSearch } from '../index/exact-search.js';
@@ -88,12 +88,30 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
     const { keys, scores } = segTop.drain();
     for (let j = 0; j < keys.length; j++) top.push(reader.idAt(keys[j]), scores[j], base + keys[j]);
   }
+  const fields = options.fields ?? null;
   result.hits = top.sorted().map((h) => {
     const hit: StoreHit = { id: h.id, score: h.score };
     if (options.withVectors === true) hit.vector = vectorOf(view, h.payload);
+    if (fields !== null) hit.fields = fieldsOf(view, h.payload, fields);
     return hit;
   });
   return result;
+}
+
+/** The stored fields `want` of the doc behind a hit payload. */
+function fieldsOf(view: SearchView, payload: number, want: StoredFieldSet): StoredFields {
+  const src = Math.floor(payload / SOURCE_STRIDE);
+  const at = payload - src * SOURCE_STRIDE;
+  if (src <= 1) {
+    const m = src === 0 ? view.memtable : (view.frozen as Memtable);
+    const f = m.fieldsOf(at);
+    const out: StoredFields = {};
+    if (want.title && f.title !== undefined) out.title = f.title;
+    if (want.text && f.text !== undefined) out.text = f.text;
+    if (want.metadata && f.metadata !== undefined) out.metadata = f.metadata;
+    return out;
+  }
+  return segmentReader(view.segments[src - 2]).fieldsOf(at, (want.title ? 1 : 0) | (want.text ? 2 : 0) | (want.metadata ? 4 : 0));
 }
 
 /** The weighted vector behind a hit payload. */
