@@ -82,7 +82,7 @@ describe('runBench on user files', () => {
     ]);
     const summary = (await runBench(opts, (l) => lines.push(l))) as { sweep: { recall: number; p50Ms: number }[]; queries: number };
     expect(summary.queries).toBe(15);
-    expect(lines.some((l) => l.startsWith('build parameters: nPostings 100, centroidFraction 0.1, summaryEnergy 0.4'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('build parameters: nPostings 160, centroidFraction 0.1, summaryEnergy 0.4'))).toBe(true);
     expect(lines.some((l) => l.includes('the exact oracle here reaches recall@10 1.0000 against it'))).toBe(true);
     expect(lines).toContain('queryCut heapFactor recall@10  mean_ms   p50_ms  p99_ms  docs_scored');
     expect(summary.sweep).toHaveLength(32);

@@ -234,7 +234,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       .map((x) => x.toFixed(2))
       .join(' ')} on ${cpus().length} cores`,
   );
-  const measure = (queryCut: number, heapFactor: number): SweepRow => {
+  const measure = (queryCut: number, heapFactor: number, with_: SeismicSearcher = searcher): SweepRow => {
     const lat: number[] = [];
     let recall = 0;
     let docs = 0;
@@ -243,7 +243,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       const ex = q.excludeOrd >= 0 ? excluded : null;
       if (ex) ex[q.excludeOrd >>> 5] |= 1 << (q.excludeOrd & 31);
       const s = performance.now();
-      const r = searcher.search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
+      const r = with_.search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
       lat.push(performance.now() - s);
       if (ex) ex[q.excludeOrd >>> 5] &= ~(1 << (q.excludeOrd & 31));
       recall += recallOf(r.ords, truthSets[i], truth[i].ords.length, 10);
@@ -277,6 +277,20 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     rows.filter((r) => r.recall >= target).sort((a, b) => a.meanMs - b.meanMs)[0] ?? null;
   const at95 = cheapest(0.95);
   const at90 = cheapest(0.9);
+  // The quantised-bound candidate filter (quantised-rows.ts) against exact scoring of every candidate, same run.
+  const plain = new SeismicSearcher(forward, index, null);
+  const boundAb: { queryCut: number; heapFactor: number; withBoundMs: number; exactOnlyMs: number }[] = [];
+  for (const r of [at90, at95]) {
+    if (r === null) continue;
+    measure(r.queryCut, r.heapFactor, plain);
+    const a = measure(r.queryCut, r.heapFactor);
+    const b = measure(r.queryCut, r.heapFactor, plain);
+    boundAb.push({ queryCut: r.queryCut, heapFactor: r.heapFactor, withBoundMs: a.meanMs, exactOnlyMs: b.meanMs });
+    log(
+      `qc ${r.queryCut} hf ${r.heapFactor}: candidate bound filter ${a.meanMs.toFixed(3)} ms mean, exact scoring of every ` +
+        `candidate ${b.meanMs.toFixed(3)} ms (recall ${a.recall.toFixed(4)} / ${b.recall.toFixed(4)})`,
+    );
+  }
 
   const layouts = measureValueLayouts(
     forward,
@@ -329,6 +343,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     speedupVsBruteAt95: at95 ? brute.mean / at95.meanMs : null,
     calibration: { ...cal, seconds: calMs / 1000, measured: calMeasured },
     valueLayouts: layouts,
+    boundFilter: boundAb,
     node: process.version,
     loadAverageAtEnd: loadavg(),
   };

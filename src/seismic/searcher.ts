@@ -16,6 +16,7 @@
 import type { SparseVector } from '../core/sparse-vector.js';
 import { TopK } from '../core/top-k.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
+import { boundDocs, buildQuantisedRows, type QuantisedRows } from './quantised-rows.js';
 import { NO_NEIGHBOUR, tunedParams, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
 /** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
@@ -45,6 +46,13 @@ const BLOCK_BITS = 2097152; // 2^21
 const MERGE_RATIO = 32;
 /** Block orders of at most this many keys are insertion-sorted in place. */
 const SMALL_SORT = 24;
+/** A bound must be below root / BOUND_SLACK to reject a doc (float rounding margin, far above 2^-23). */
+const BOUND_SLACK = 1 + 1e-5;
+
+function nonNegative(vals: Float32Array): boolean {
+  for (let i = 0; i < vals.length; i++) if (!(vals[i] >= 0)) return false;
+  return true;
+}
 
 /** A reusable searcher over one (forward index, Seismic index) pair. */
 export class SeismicSearcher {
@@ -68,10 +76,18 @@ export class SeismicSearcher {
   private readonly u32 = new Uint32Array(this.f32.buffer);
   /** Summary entries read by the last query (cost model for calibration). */
   lastSummaryEntries = 0;
+  /** Docs of the last query that passed the quantised bound and were scored exactly. */
+  lastExactScored = 0;
+  private readonly rows: QuantisedRows | null;
 
-  constructor(forward: ForwardIndex, index: SeismicIndex) {
+  /**
+   * `rows`: quantised rows of `forward` (quantised-rows.ts) shared by the searchers of one segment; undefined
+   * builds them here, null scores every candidate exactly.
+   */
+  constructor(forward: ForwardIndex, index: SeismicIndex, rows?: QuantisedRows | null) {
     this.forward = forward;
     this.index = index;
+    this.rows = rows === undefined ? buildQuantisedRows(forward) : rows;
     this.qDense = new Float32Array(Math.max(forward.dim, index.dim));
     this.visited = new Uint32Array(forward.numDocs);
     let maxBlocks = 1;
@@ -138,6 +154,9 @@ export class SeismicSearcher {
     let blocksScored = 0;
     let blocksSkipped = 0;
     let summaryEntries = 0;
+    let exactRescored = 0;
+    const qr = this.rows !== null && nonNegative(qVals) ? this.rows : null;
+    const offsets = forward.offsets;
 
     for (let ci = 0; ci < nCut; ci++) {
       const t = this.cutTerms[ci];
@@ -233,10 +252,21 @@ export class SeismicSearcher {
           if (excluded !== null && ((excluded[d >>> 5] >>> (d & 31)) & 1) === 1) continue;
           cand[nc++] = d;
         }
+        docsScored += nc;
+        if (qr !== null && heap.isFull() && heap.threshold() > 0) {
+          // Upper bounds from the quantised rows first; only docs whose bound reaches the heap's root can enter
+          // it, and only those are scored exactly (the root only rises inside the block, so this is safe). The
+          // slack keeps float rounding of the bound from rejecting a doc whose float32 score equals the root.
+          boundDocs(offsets, qr, cand, nc, qDense, candScores);
+          const root = heap.threshold();
+          let np = 0;
+          for (let c = 0; c < nc; c++) if (candScores[c] * BOUND_SLACK >= root) cand[np++] = cand[c];
+          nc = np;
+          exactRescored += np;
+        }
         // Exact scores, summed as brute force does (exact.ts), so scores match bit for bit.
         scoreDocs(forward, cand, nc, qDense, candScores);
         for (let c = 0; c < nc; c++) heap.push(cand[c], candScores[c]);
-        docsScored += nc;
       }
     }
 
@@ -244,6 +274,7 @@ export class SeismicSearcher {
 
     for (let i = 0; i < nq; i++) if (qIds[i] < dim) qDense[qIds[i]] = 0;
     this.lastSummaryEntries = summaryEntries;
+    this.lastExactScored = exactRescored;
     const { keys: ords, scores: out } = heap.drain();
     return { ords, scores: out, docsScored, blocksScored, blocksSkipped };
   }
