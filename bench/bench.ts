@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- --docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--threads T]`: thin wrapper over
- * src/eval/bench-runner.ts (all logic lives there). Prints progress and the recall–latency table to stdout.
+ * `npm run bench -- --docs N [--queries Q|FILE] [--gt FILE] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--threads T]`:
+ * thin wrapper over src/eval/bench-runner.ts (all logic lives there; file formats in src/eval/bench-input.ts). Prints
+ * the build parameters, progress and the qc × hf recall–latency table to stdout.
  */
 import { parseBenchArgs, runBench } from '../src/eval/bench-runner.js';
 

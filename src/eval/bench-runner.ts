@@ -3,8 +3,10 @@
  * a JSONL file of pre-encoded vectors) and a Seismic index, then reports build time, bytes per nonzero, index vs
  * forward-index bytes, resident memory, and recall@10 against exact search with mean and p99 single-thread latency
  * for a sweep of (queryCut, heapFactor), next to exact brute force and exact term-at-a-time search timed in the same
- * run; finally calibrates `targetRecall: 0.95` on held-out queries and measures it on the test queries. Writes
- * JSON and an SVG recall–latency plot to `--out`. Output lines go through the injected `log` (no console here).
+ * run; finally calibrates `targetRecall: 0.95` on held-out queries and measures it on the test queries. With
+ * `--input FILE --queries FILE [--gt FILE]` (Seismic-style JSONL, bench-input.ts) it runs the user's documents and
+ * queries, against their ground truth when given (else the exact oracle), so the qc × hf table compares with their
+ * own Seismic runs; the build parameters are printed first. Writes JSON and an SVG recall–latency plot to `--out`. Output lines go through the injected `log` (no console here).
  * Callers: bench/bench.ts, the CLI's `bench` command.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,17 +19,23 @@ import type { ForwardIndex } from '../index/forward-index.js';
 import { buildSeismicIndexParallel } from '../seismic/build-parallel.js';
 import { seismicIndexBytes } from '../seismic/seismic-index.js';
 import { SeismicSearcher } from '../seismic/searcher.js';
+import { buildQuantisedRows } from '../seismic/quantised-rows.js';
 import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../seismic/exact.js';
 import { measureValueLayouts } from '../seismic/value-layout.js';
 import { segmentPostings } from '../seismic/approximate.js';
 import { latencySummary } from './latency.js';
 import { calibrate, recallOf, sampleDocQueries, withExcluded, type CalibrationQuery } from '../seismic/calibrate.js';
-import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery, readVectorsJsonl } from './synthetic.js';
+import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery } from './synthetic.js';
+import { readBenchDocs, readBenchQueries, readGroundTruth, truthOrds, type BenchDocs } from './bench-input.js';
 
 /** Parsed command-line options. */
 export interface BenchOptions {
   docs: number;
   queries: number;
+  /** Query vectors (JSONL, bench-input.ts) instead of synthetic or doc-sampled queries. */
+  queriesFile: string | null;
+  /** Ground truth for `queriesFile` (bench-input.ts formats); null = the exact oracle computed here. */
+  gt: string | null;
   seed: number;
   input: string | null;
   out: string;
@@ -45,6 +53,7 @@ export interface SweepRow {
   heapFactor: number;
   recall: number;
   meanMs: number;
+  p50Ms: number;
   p99Ms: number;
   docsScored: number;
 }
@@ -52,11 +61,17 @@ export interface SweepRow {
 const SWEEP_CUTS = [1, 2, 3, 5, 8, 10, 15, 20];
 const SWEEP_HEAP = [1.0, 0.9, 0.8, 0.7];
 
-/** Parses `--docs N [--queries Q] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--brute-queries B] [--threads T]`. */
+/**
+ * Parses `--docs N [--queries Q|FILE] [--gt FILE] [--seed S] [--input FILE] [--out DIR] [--config JSON]
+ * [--brute-queries B] [--threads T]`. `--queries` takes a count or a JSONL file of query vectors (needs
+ * `--input`); `--gt` needs a queries file. Throws INVALID_ARGUMENT on anything else.
+ */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const o: BenchOptions = {
     docs: 100_000,
     queries: 1000,
+    queriesFile: null,
+    gt: null,
     seed: 42,
     input: null,
     out: 'bench-out',
@@ -73,23 +88,36 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       i++;
       return n;
     };
+    const str = (): string => {
+      if (v === undefined || v.startsWith('--')) throw invalidArgument(a, 'expected a value');
+      i++;
+      return v;
+    };
     if (a === '--docs') o.docs = num();
-    else if (a === '--queries') o.queries = num();
+    else if (a === '--queries') {
+      if (v !== undefined && /^\d+$/.test(v)) o.queries = num();
+      else o.queriesFile = str();
+    } else if (a === '--gt') o.gt = str();
     else if (a === '--seed') o.seed = num();
     else if (a === '--brute-queries') o.bruteQueries = num();
     else if (a === '--threads') o.threads = Math.max(1, num());
-    else if (a === '--input') {
-      o.input = v;
-      i++;
-    } else if (a === '--out') {
-      o.out = v;
-      i++;
-    } else if (a === '--config') {
-      o.config = JSON.parse(v) as Partial<IndexBuildConfig>;
-      i++;
+    else if (a === '--input') o.input = str();
+    else if (a === '--out') o.out = str();
+    else if (a === '--config') {
+      const text = str();
+      try {
+        o.config = JSON.parse(text) as Partial<IndexBuildConfig>;
+      } catch {
+        throw invalidArgument(a, `not valid JSON: ${text}`);
+      }
     } else
-      throw invalidArgument(a, 'unknown option (expected --docs, --queries, --seed, --input, --out, --config, --brute-queries, --threads)');
+      throw invalidArgument(
+        a,
+        'unknown option (expected --docs, --queries, --gt, --seed, --input, --out, --config, --brute-queries, --threads)',
+      );
   }
+  if (o.queriesFile !== null && o.input === null) throw invalidArgument('--queries', 'a queries file needs --input (the documents)');
+  if (o.gt !== null && o.queriesFile === null) throw invalidArgument('--gt', 'ground truth needs --queries FILE');
   return o;
 }
 
@@ -99,12 +127,22 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   let forward: ForwardIndex;
   let queries: CalibrationQuery[];
   let heldOut: CalibrationQuery[];
+  let userQueries: { ids: string[]; vectors: SparseVector[] } | null = null;
+  let userDocs: BenchDocs | null = null;
   if (opts.input) {
     log(`reading ${opts.input} ...`);
-    forward = await readForwardIndex(opts.input, opts.docs, log);
-    const all = sampleDocQueries(forward, opts.queries + 128, { seed: opts.seed });
-    queries = all.slice(0, opts.queries);
-    heldOut = all.slice(opts.queries);
+    userDocs = await readBenchDocs(opts.input, opts.docs, log);
+    forward = userDocs.forward;
+    if (opts.queriesFile) {
+      userQueries = await readBenchQueries(opts.queriesFile, userDocs);
+      log(`read ${userQueries.vectors.length} queries from ${opts.queriesFile}`);
+      queries = userQueries.vectors.map((vector) => ({ vector, excludeOrd: -1 }));
+      heldOut = sampleDocQueries(forward, 128, { seed: opts.seed });
+    } else {
+      const all = sampleDocQueries(forward, opts.queries + 128, { seed: opts.seed });
+      queries = all.slice(0, opts.queries);
+      heldOut = all.slice(opts.queries);
+    }
   } else {
     log(`generating ${opts.docs} synthetic docs (seed ${opts.seed}) ...`);
     const model = createSyntheticModel({ seed: opts.seed });
@@ -126,6 +164,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     nPostings: segmentPostings(defaults.nPostings, forward.numDocs),
     ...opts.config,
   });
+  log(
+    `build parameters: nPostings ${config.nPostings}, centroidFraction ${config.centroidFraction}, summaryEnergy ` +
+      `${config.summaryEnergy}, maxFraction ${config.maxFraction}, docCut ${config.docCut}, minClusterSize ` +
+      `${config.minClusterSize}, nKnn ${config.nKnn}, seed ${config.seed}`,
+  );
   log(`building Seismic index ${JSON.stringify(config)} on ${opts.threads} thread(s) ...`);
   const tb = performance.now();
   const index = await buildSeismicIndexParallel(forward, config, {
@@ -147,12 +190,24 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const taat = new ExactTaatSearcher(inv);
   const excluded = new Uint32Array((forward.numDocs + 31) >>> 5);
   const taatLat: number[] = [];
-  const truth: ExactResult[] = queries.map((q) => {
+  const exactTruth: ExactResult[] = queries.map((q) => {
     const s = performance.now();
     const r = withExcluded(excluded, q.excludeOrd, () => taat.search(q.vector, 10, q.excludeOrd >= 0 ? excluded : null));
     taatLat.push(performance.now() - s);
     return r;
   });
+  // Recall is measured against the user's ground truth when given, else against the exact oracle.
+  const truth: { ords: Int32Array }[] =
+    opts.gt !== null && userQueries !== null && userDocs !== null
+      ? truthOrds(userQueries.ids, await readGroundTruth(opts.gt), userDocs.ids, 10).map((ords) => ({ ords }))
+      : exactTruth;
+  if (opts.gt !== null) {
+    let agree = 0;
+    for (let i = 0; i < queries.length; i++) {
+      agree += recallOf(exactTruth[i].ords, new Set(truth[i].ords), truth[i].ords.length, 10);
+    }
+    log(`ground truth ${opts.gt}: the exact oracle here reaches recall@10 ${(agree / Math.max(1, queries.length)).toFixed(4)} against it`);
+  }
   const bruteLat: number[] = [];
   const bruteScratch = { qDense: new Float32Array(forward.dim), heap: new (await import('../core/top-k.js')).TopK(10) };
   let bruteAgree = 0;
@@ -163,7 +218,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       bruteForceSearch(forward, q.vector, 10, q.excludeOrd >= 0 ? excluded : null, bruteScratch),
     );
     bruteLat.push(performance.now() - s);
-    bruteAgree += recallOf(r.ords, new Set(truth[i].ords), truth[i].ords.length, 10);
+    bruteAgree += recallOf(r.ords, new Set(exactTruth[i].ords), exactTruth[i].ords.length, 10);
   }
   const brute = latencySummary(bruteLat);
   const exactTaat = latencySummary(taatLat);
@@ -180,7 +235,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       .map((x) => x.toFixed(2))
       .join(' ')} on ${cpus().length} cores`,
   );
-  const measure = (queryCut: number, heapFactor: number): SweepRow => {
+  const measure = (queryCut: number, heapFactor: number, with_: SeismicSearcher = searcher): SweepRow => {
     const lat: number[] = [];
     let recall = 0;
     let docs = 0;
@@ -189,24 +244,32 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       const ex = q.excludeOrd >= 0 ? excluded : null;
       if (ex) ex[q.excludeOrd >>> 5] |= 1 << (q.excludeOrd & 31);
       const s = performance.now();
-      const r = searcher.search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
+      const r = with_.search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
       lat.push(performance.now() - s);
       if (ex) ex[q.excludeOrd >>> 5] &= ~(1 << (q.excludeOrd & 31));
       recall += recallOf(r.ords, truthSets[i], truth[i].ords.length, 10);
       docs += r.docsScored;
     }
     const st = latencySummary(lat);
-    return { queryCut, heapFactor, recall: recall / queries.length, meanMs: st.mean, p99Ms: st.p99, docsScored: docs / queries.length };
+    return {
+      queryCut,
+      heapFactor,
+      recall: recall / queries.length,
+      meanMs: st.mean,
+      p50Ms: st.p50,
+      p99Ms: st.p99,
+      docsScored: docs / queries.length,
+    };
   };
   measure(10, 0.9); // warm-up (JIT, caches)
   const rows: SweepRow[] = [];
-  log('queryCut heapFactor recall@10  mean_ms  p99_ms  docs_scored');
+  log('queryCut heapFactor recall@10  mean_ms   p50_ms  p99_ms  docs_scored');
   for (const qc of SWEEP_CUTS) {
     for (const hf of SWEEP_HEAP) {
       const r = measure(qc, hf);
       rows.push(r);
       log(
-        `${String(qc).padStart(8)} ${hf.toFixed(2).padStart(10)} ${r.recall.toFixed(4).padStart(9)} ${r.meanMs.toFixed(3).padStart(8)} ` +
+        `${String(qc).padStart(8)} ${hf.toFixed(2).padStart(10)} ${r.recall.toFixed(4).padStart(9)} ${r.meanMs.toFixed(3).padStart(8)} ${r.p50Ms.toFixed(3).padStart(8)} ` +
           `${r.p99Ms.toFixed(3).padStart(7)} ${r.docsScored.toFixed(0).padStart(12)}`,
       );
     }
@@ -215,6 +278,21 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     rows.filter((r) => r.recall >= target).sort((a, b) => a.meanMs - b.meanMs)[0] ?? null;
   const at95 = cheapest(0.95);
   const at90 = cheapest(0.9);
+  // The quantised-bound candidate filter (quantised-rows.ts, off in the product) against exact scoring of every
+  // candidate, same run.
+  const bounded = new SeismicSearcher(forward, index, buildQuantisedRows(forward));
+  const boundAb: { queryCut: number; heapFactor: number; withBoundMs: number; exactOnlyMs: number }[] = [];
+  for (const r of [at90, at95]) {
+    if (r === null) continue;
+    measure(r.queryCut, r.heapFactor, bounded);
+    const a = measure(r.queryCut, r.heapFactor, bounded);
+    const b = measure(r.queryCut, r.heapFactor);
+    boundAb.push({ queryCut: r.queryCut, heapFactor: r.heapFactor, withBoundMs: a.meanMs, exactOnlyMs: b.meanMs });
+    log(
+      `qc ${r.queryCut} hf ${r.heapFactor}: candidate bound filter ${a.meanMs.toFixed(3)} ms mean, exact scoring of every ` +
+        `candidate ${b.meanMs.toFixed(3)} ms (recall ${a.recall.toFixed(4)} / ${b.recall.toFixed(4)})`,
+    );
+  }
 
   const layouts = measureValueLayouts(
     forward,
@@ -245,6 +323,8 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     queries: queries.length,
     seed: opts.seed,
     input: opts.input,
+    queriesFile: opts.queriesFile,
+    groundTruth: opts.gt,
     config,
     threads: opts.threads,
     buildSeconds: buildMs / 1000,
@@ -265,6 +345,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     speedupVsBruteAt95: at95 ? brute.mean / at95.meanMs : null,
     calibration: { ...cal, seconds: calMs / 1000, measured: calMeasured },
     valueLayouts: layouts,
+    boundFilter: boundAb,
     node: process.version,
     loadAverageAtEnd: loadavg(),
   };
@@ -274,25 +355,6 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   writeFileSync(`${base}.svg`, renderSvg(rows, brute.mean, exactTaat.mean, `${forward.numDocs} docs`));
   log(`wrote ${base}.json and ${base}.svg`);
   return summary;
-}
-
-async function readForwardIndex(path: string, maxDocs: number, log: (l: string) => void): Promise<ForwardIndex> {
-  const dict = new Map<string, number>();
-  const vecs: SparseVector[] = [];
-  const lookup = (tok: string): number => {
-    let id = dict.get(tok);
-    if (id === undefined) dict.set(tok, (id = dict.size));
-    return id;
-  };
-  for await (const item of readVectorsJsonl(path, { dim: 1 << 30, lookup })) {
-    vecs.push(item.vector);
-    if (vecs.length % 100_000 === 0) log(`  read ${vecs.length} docs`);
-    if (maxDocs > 0 && vecs.length >= maxDocs) break;
-  }
-  let dim = dict.size;
-  for (const v of vecs) if (v.indices.length > 0) dim = Math.max(dim, v.indices[v.indices.length - 1] + 1);
-  const { buildForwardIndex } = await import('../index/forward-index.js');
-  return buildForwardIndex(vecs, dim);
 }
 
 function mb(bytes: number): string {

@@ -366,6 +366,8 @@ export class Collection {
     const target = req.params?.targetRecall ?? this.config.search.targetRecall;
     // Parameters calibrated at seal time for the recall target; explicit params still win.
     const tuned = target != null ? this.store.tunedFor(target) : null;
+    const shown = storedFieldSet(req.include);
+    const want = fetchedFields(shown, req.highlight?.fields);
     // Options objects are built field by field, not with `{ ...base, … }`: V8 (Node 20) allocates object-spread
     // clones directly in the old generation, ~250 B of old-space garbage per search (measured; see zod-errors.ts).
     // The store collects offset + k hits; the page is the last k of them.
@@ -377,6 +379,9 @@ export class Collection {
       nKnn: req.params?.nKnn ?? this.config.index.nKnn,
       filter: req.filter ?? null,
       withVectors: req.explain === true,
+      // The store reads the shown (and highlighted) fields of its hits while it still holds their source and ord
+      // (no id lookup).
+      fields: want.title || want.text || want.metadata ? want : null,
     };
     if (overrides.avgdl !== undefined) options.avgdl = overrides.avgdl;
     if (req.filter) this.checkFilter(req.filter);
@@ -385,7 +390,6 @@ export class Collection {
       query = await applyPrf(query, first.hits, req.prf, this.binding.feedbackImportance?.());
     }
     if (query !== null && query.indices.length === 0) warnings.push('the query has no terms known to this collection');
-    const shown = storedFieldSet(req.include);
     let result: { docsScored: number; blocksScored: number; blocksSkipped: number; exact: boolean };
     let hits: SearchHit[];
     let nextCursor: string | null = null;
@@ -531,7 +535,8 @@ export class Collection {
     const want = fetchedFields(shown, req.highlight?.fields);
     if (want.title || want.text || want.metadata) {
       // Only the asked fields: a full `store.get` copied every hit's vector and decoded its text, ~40% of the
-      // bytes a title-only search allocated (SciFact, measured with the sampling heap profiler).
+      // bytes a title-only search allocated (SciFact, measured with the sampling heap profiler). Hits of the store
+      // search carry them already; hybrid hits found only by the dense part are looked up by id.
       const d = h.fields ?? this.store.getFields(h.id, want);
       if (d) {
         if (shown.title && d.title !== undefined) hit.title = d.title;
@@ -562,6 +567,7 @@ function withK(o: StoreSearchOptions, k: number, withVectors: boolean): StoreSea
     nKnn: o.nKnn,
     filter: o.filter,
     withVectors,
+    fields: null,
   };
   if (o.avgdl !== undefined) out.avgdl = o.avgdl;
   return out;

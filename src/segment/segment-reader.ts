@@ -42,7 +42,7 @@ import { corruptIndex } from '../core/errors.js';
 import { getOptionalSection, getSection, readSectionFile, readSectionFileSync, type SectionFile } from '../core/section-file.js';
 import { openApproximateSearcher, type ApproximateSearcher } from '../seismic/approximate.js';
 import { metadataIndexFromSections, type MetadataIndex } from '../filter/metadata-index.js';
-import { toGlobalIds, toLocalQuery } from './term-remap.js';
+import { buildLocalMap, toGlobalIds, toLocalQuery } from './term-remap.js';
 
 /** File names inside a segment directory. */
 export const SEGMENT_FILES = {
@@ -74,6 +74,8 @@ export class SegmentReader {
   readonly forward: ForwardIndex;
   /** Local id → collection term id (ascending); null for layout-1 segments, whose ids are the collection's. */
   readonly terms: Uint32Array | null;
+  /** Collection id → local id table for `localQuery`, built by its first call (undefined: not yet). */
+  private localMap: Int32Array | null | undefined = undefined;
   readonly postings: PostingLists;
   /** avgdl baked into the weights (bm25). */
   readonly avgdl: number;
@@ -247,7 +249,8 @@ export class SegmentReader {
 
   /** `query` (collection term ids) in this segment's local ids, for the kernels; absent terms dropped. */
   localQuery(query: SparseVector): SparseVector {
-    return toLocalQuery(this.terms, query);
+    if (this.localMap === undefined) this.localMap = this.terms === null ? null : buildLocalMap(this.terms);
+    return toLocalQuery(this.terms, query, this.localMap);
   }
 
   /** Collection term ids of `ord`'s entries (a fresh array). */

@@ -17,7 +17,7 @@ import type { TopK } from '../core/top-k.js';
 import { clearOrds, countBits, evaluateFilter } from '../filter/metadata-index.js';
 import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
 import { createExactScratch, taatSearch, type ExactScratch } from '../index/exact-search.js';
-import { toLocalQuery } from './term-remap.js';
+import { buildLocalMap, toLocalQuery } from './term-remap.js';
 import type { SegmentKernels } from './segment-reader.js';
 
 /** Per-query knobs of a segment search (the store's search options minus what only the merge needs). */
@@ -51,6 +51,8 @@ export interface SegmentPartResult {
 export interface SegmentSearchState {
   kernels: SegmentKernels;
   scratch: ExactScratch | null;
+  /** Collection → local term id table (term-remap.ts `buildLocalMap`; null: binary search), built on first use. */
+  localMap?: Int32Array | null;
 }
 
 /**
@@ -66,7 +68,8 @@ export function searchSegment(
 ): SegmentPartResult | null {
   const { kernels } = state;
   const n = kernels.forward.numDocs;
-  const local = toLocalQuery(kernels.terms, query);
+  if (state.localMap === undefined) state.localMap = kernels.terms === null ? null : buildLocalMap(kernels.terms);
+  const local = toLocalQuery(kernels.terms, query, state.localMap);
   if (local.indices.length === 0) return null;
   const { filter, k } = options;
   const after = options.after ?? null;

@@ -51,21 +51,48 @@ export function localId(terms: Uint32Array, t: number): number {
 }
 
 /**
- * The query in the segment's local ids, keeping only the terms the segment has (others match no doc of it);
- * ascending like the input. `terms === null` (layout 1): the query itself. Cost: one binary search per query
- * term (≤ 1,024 × ~17 steps), small next to any list traversal.
+ * A dense collection-id → local-id table (-1: the segment lacks the term) when the largest term id is within a
+ * small multiple of the segment's term count (model and lexical vocabularies: 30,522 entries, 122 KB), else null
+ * (huge `dim` of a vectors-only collection: queries keep the binary search).
  */
-export function toLocalQuery(terms: Uint32Array | null, q: SparseVector): SparseVector {
+export function buildLocalMap(terms: Uint32Array): Int32Array | null {
+  const maxTerm = terms.length > 0 ? terms[terms.length - 1] : 0;
+  if (maxTerm >= 4 * terms.length + 65536) return null;
+  const map = new Int32Array(maxTerm + 1).fill(-1);
+  for (let l = 0; l < terms.length; l++) map[terms[l]] = l;
+  return map;
+}
+
+/**
+ * The query in the segment's local ids, keeping only the terms the segment has (others match no doc of it);
+ * ascending like the input. `terms === null` (layout 1): the query itself. With `map` (buildLocalMap) one table
+ * read per query term; without, one binary search per term (≤ 1,024 × ~17 steps). The table took the remap of a
+ * 43-term query from ~5 µs to ~1 µs on a 50k-doc segment (bench/bench-fixed-cost.ts).
+ */
+export function toLocalQuery(terms: Uint32Array | null, q: SparseVector, map: Int32Array | null = null): SparseVector {
   if (terms === null) return q;
   const n = q.indices.length;
   const ids = new Uint32Array(n);
   const vals = new Float32Array(n);
+  const qi = q.indices;
+  const qv = q.values;
   let m = 0;
-  for (let j = 0; j < n; j++) {
-    const l = localId(terms, q.indices[j]);
-    if (l < 0) continue;
-    ids[m] = l;
-    vals[m++] = q.values[j];
+  if (map !== null) {
+    const top = map.length;
+    for (let j = 0; j < n; j++) {
+      const t = qi[j];
+      const l = t < top ? map[t] : -1;
+      if (l < 0) continue;
+      ids[m] = l;
+      vals[m++] = qv[j];
+    }
+  } else {
+    for (let j = 0; j < n; j++) {
+      const l = localId(terms, qi[j]);
+      if (l < 0) continue;
+      ids[m] = l;
+      vals[m++] = qv[j];
+    }
   }
   return { indices: ids.subarray(0, m), values: vals.subarray(0, m) };
 }

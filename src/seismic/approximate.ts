@@ -51,13 +51,26 @@ export function buildApproximateSections(
 
 /** Collection size the paper's default nPostings (4000) was chosen for (MS MARCO passages). */
 const PAPER_DOCS = 8_841_823;
-const MIN_POSTINGS = 100;
+/**
+ * Smallest per-list budget of a segment: OpenSearch's per-segment Seismic (neural-search,
+ * `DEFAULT_POSTING_MINIMUM_LENGTH`) uses 160, with lists pruned "nearly linear with the dataset size" above it.
+ */
+const MIN_POSTINGS = 160;
 
 /**
- * Posting-list budget of one segment: the configured `nPostings` is the paper's, sized for 8.8M docs; a segment
- * keeps the same fraction of its own size (at least MIN_POSTINGS, at most the configured value). Without this a
- * 50k-doc segment keeps every posting and builds summaries for tiny blocks: measured on a 20k-doc synthetic
- * segment, an index 14x the forward index. `npm run bench` and the filter bench use this function too (452 at 1M).
+ * Posting-list budget (Seismic λ) of one segment. The rule, for every segment size:
+ * - λ_segment = min(λ, max(160, λ · N / 8,841,823)): the configured λ is the paper's, chosen for MS MARCO's 8.8M
+ *   passages; a segment of N docs keeps the same fraction of its postings (4000 → 452 at 1M), never fewer than
+ *   160 per list (OpenSearch's per-segment Seismic: max(160, 0.0005·N), the same line within 10%), never more
+ *   than configured. The per-list cap stays maxFraction·λ_segment, as in the reference.
+ * - centroidFraction (β) is not scaled: blocks per list = β · (list length), as in the Rust reference
+ *   (`n_centroids = centroid_fraction · posting_list.len()`) and OpenSearch (constant cluster ratio 0.1), so
+ *   blocks keep ~1/β docs at every segment size. summaryEnergy (α) is not scaled either.
+ * Why not the reference's unscaled λ: at 50k synthetic docs an unscaled 4000 keeps every posting and builds an
+ * index 10.9× the forward index (λ 100: 4.1×); at equal recall it was not faster (`npm run bench -- --docs 50000`:
+ * cheapest recall ≥ 0.95 at 0.104 ms unscaled, 0.091 ms at λ 100), while at equal (qc, hf) its recall is higher
+ * (qc 3 / hf 0.9: 0.994 vs 0.985; qc 1: 0.892 vs 0.839; λ 301: 0.992 / 0.874). The 160 floor narrows that gap
+ * for the mid segments (20k–350k docs) where it was widest. `npm run bench` and the filter bench use this too.
  */
 export function segmentPostings(nPostings: number, numDocs: number): number {
   return Math.min(nPostings, Math.max(MIN_POSTINGS, Math.round((nPostings * numDocs) / PAPER_DOCS)));

@@ -192,10 +192,11 @@ function pushPart(top: IdTopK, reader: SegmentReader, i: number, part: SegmentPa
 }
 
 function finish(view: SearchView, top: IdTopK, result: StoreSearchResult, options: StoreSearchOptions): StoreSearchResult {
+  const fields = options.fields ?? null;
   result.hits = top.sorted().map((h) => {
     const hit: StoreHit = { id: h.id, score: h.score };
     if (options.withVectors === true) hit.vector = vectorOf(view, h.payload);
-    if (options.fields !== undefined) hit.fields = fieldsOf(view, h.payload, options.fields);
+    if (fields !== null) hit.fields = fieldsOf(view, h.payload, fields);
     return hit;
   });
   return result;
