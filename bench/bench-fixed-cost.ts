@@ -101,6 +101,7 @@ async function run(svc: SpladexService): Promise<void> {
     ['service.search: took.encodeMs', () => undefined],
     ['resolveVector (vector building)', (i) => time(() => resolveVector(bodies[i], collection.binding.vocab as never, 'vector'))],
     ['store.search (all sources, no hydration)', (i) => time(() => collection.store.search(queries[i], options))],
+    ["store.snapshot() (a cursor's point in time)", () => time(() => collection.store.snapshot())],
     ['memtable.search (empty)', (i) => time(() => store.memtable.search(queries[i], store.config.weighting, 0, top, 0, null))],
     ['reader.localQuery (term remap)', (i) => time(() => reader.localQuery(queries[i]))],
     ['Seismic kernel (searcher.search)', (i) => time(() => approx.search(locals[i], kernelOpts))],

@@ -460,7 +460,7 @@ export class Collection {
     last: StoreHit,
     view: StoreSnapshot,
   ): string {
-    const id = this.cursors.open({ kind: 'search', view, query, options, fingerprint: searchFingerprint(req) });
+    const id = this.cursors.open({ kind: 'search', view, query, options, firstPage: req });
     return this.cursors.sign(['s', id, last.score, last.id]);
   }
 
@@ -473,7 +473,7 @@ export class Collection {
     }
     const ctx = this.cursors.use(p[1], field);
     if (ctx.kind !== 'search') throw invalidArgument(field, 'not a search cursor');
-    if (ctx.fingerprint !== searchFingerprint(req)) {
+    if (searchFingerprint(ctx.firstPage) !== searchFingerprint(req)) {
       throw invalidArgument(
         field,
         'belongs to another search: send the query, vector, dense, filter, params, prf and hybrid of its first page',

@@ -11,6 +11,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { invalidArgument } from '../core/errors.js';
+import type { SearchRequest } from '../config/request-schemas.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { StoreSearchOptions, StoreSnapshot } from '../storage/store-types.js';
 
@@ -19,7 +20,17 @@ import type { StoreSearchOptions, StoreSnapshot } from '../storage/store-types.j
  * fields of its first page), or a scroll's view and filter fingerprint.
  */
 export type CollectionCursor =
-  | { kind: 'search'; view: StoreSnapshot; query: SparseVector; options: StoreSearchOptions; fingerprint: string }
+  | {
+      kind: 'search';
+      view: StoreSnapshot;
+      query: SparseVector;
+      options: StoreSearchOptions;
+      /**
+       * The first page's request; its fingerprint (search-page.ts) is computed only when a later page comes —
+       * hashing it for every full page cost ~10 µs of a ~60 µs search, for cursors that are mostly never used.
+       */
+      firstPage: SearchRequest;
+    }
   | { kind: 'scroll'; view: StoreSnapshot; fingerprint: string };
 
 export interface CursorRegistryOptions {
