@@ -13,21 +13,11 @@ import type { SectionArray } from '../core/section-file.js';
 import { buildSeismicIndex } from './build.js';
 import { withCalibration } from './calibrate.js';
 import { seismicFromSections, seismicToSections, type CalibrationRow } from './seismic-index.js';
-import { SeismicSearcher } from './searcher.js';
+import { SeismicSearcher, type SeismicSearchOptions, type SeismicSearchResult } from './searcher.js';
 
 /** What the store needs from an approximate per-segment searcher (SeismicSearcher's shape). */
 export interface ApproximateSearcher {
-  search(
-    query: SparseVector,
-    opts: {
-      k: number;
-      queryCut: number;
-      heapFactor: number;
-      nKnn: number;
-      excluded: Uint32Array | null;
-      after?: { score: number; ord: number } | null;
-    },
-  ): { ords: Int32Array; scores: Float32Array; docsScored: number; blocksScored: number; blocksSkipped: number };
+  search(query: SparseVector, opts: SeismicSearchOptions): SeismicSearchResult;
   /** Seal-time calibrated (queryCut, heapFactor) for a recall target; null when the segment carries no table. */
   tuned?(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null;
   /** The segment's whole calibration table, targets ascending; null when it carries none. */

@@ -12,23 +12,15 @@
  * search/collection.ts.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
-import type { TopK } from '../core/top-k.js';
 import type { FilterInput } from '../config/request-schemas.js';
-import type { ListOptions, StoreConfig, StoreDocument, StoreSearchOptions, StoreSearchResult, StoreSnapshot } from './store-types.js';
+import type { ListOptions, StoreDocument, StoreSearchOptions, StoreSearchResult, StoreSnapshot } from './store-types.js';
 import type { Memtable, MemtableCut, MemtableView } from '../segment/memtable.js';
-import { activeFilter, deletedAt, segmentExcluded, segmentReader, type LiveSegment } from '../segment/live-segment.js';
+import { activeFilter, deletedAt, segmentExcluded, segmentReader } from '../segment/live-segment.js';
 import { countBits, matchesFilter } from '../filter/metadata-index.js';
-import { searchView, type PointInTime } from './store-search.js';
+import { searchView, type PointInTime, type SearchView } from './store-search.js';
 
 /** What a view pins, as the store hands it over at one moment. */
-export interface StoreViewParts {
-  config: StoreConfig;
-  memtable: Memtable;
-  frozen: Memtable | null;
-  segments: readonly LiveSegment[];
-  avgdl: number;
-  segTop: TopK;
-}
+export type StoreViewParts = Omit<SearchView, 'pit'>;
 
 /** One listed document and where it lives (source 0 memtable, 1 frozen, 2+i segment i). */
 interface Listed {
