@@ -8,17 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { startServer, type RunningServer } from '../src/server/start-server.js';
-import { runCli } from '../src/cli/run-cli.js';
+import { runCliCaptured, type CliResult } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spladex-cli-'));
 const data = join(dir, 'data');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve) => {
@@ -32,15 +28,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Result> 
 }
 
 /** The same CLI in this process (no spawn: ~3 s each on a loaded 2-core box); exercises everything but main.ts. */
-async function cliInProcess(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    args,
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false },
-    { SPLADEX_DATA_DIR: data, ...env },
-  );
-  return { code: code ?? -1, stdout, stderr };
+function cliInProcess(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return runCliCaptured(args, { SPLADEX_DATA_DIR: data, ...env });
 }
 
 const docs = [

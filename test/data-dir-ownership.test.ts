@@ -22,7 +22,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, spawnServer, type ServerProcess } from './support/server-process.js';
-import { runCli } from '../src/cli/run-cli.js';
+import { runCliCaptured, type CliResult } from './support/cli.js';
 import { openSpladexService } from '../src/search/spladex-service.js';
 import { buildApp } from '../src/server/app.js';
 import { readLockHolder } from '../src/storage/lock.js';
@@ -67,12 +67,6 @@ async function runServerToExit(dataDir: string, launcher: string[] = []): Promis
   return { code, output, listened };
 }
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function cliProcess(args: string[], dataDir: string): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
@@ -84,15 +78,8 @@ function cliProcess(args: string[], dataDir: string): Promise<CliResult> {
   });
 }
 
-async function cliInProcess(args: string[], dataDir: string): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    args,
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false },
-    { SPLADEX_DATA_DIR: dataDir },
-  );
-  return { code: code ?? -1, stdout, stderr };
+function cliInProcess(args: string[], dataDir: string): Promise<CliResult> {
+  return runCliCaptured(args, { SPLADEX_DATA_DIR: dataDir });
 }
 
 /** sha256 of every file under `dir` except LOCK (its holder information changes with every open). */

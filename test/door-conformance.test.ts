@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../src/config/env.js';
 import { runCli } from '../src/cli/run-cli.js';
+import { silentCliIo } from './support/cli.js';
 import { runBeir } from '../src/eval/beir-runner.js';
 import { loadQrels, loadQueries } from '../src/eval/beir-loader.js';
 import { readTrecRun } from '../src/eval/trec-run.js';
@@ -26,11 +27,6 @@ const DATA = process.env.SPLADEX_SHARED_DATA ?? join(process.cwd(), '..', 'share
 const SCIFACT = join(DATA, 'scifact');
 const dir = mkdtempSync(join(tmpdir(), 'spladex-doors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const silentIo = () => {
-  let stderr = '';
-  return { io: { stdout: () => {}, stderr: (t: string) => void (stderr += t), stderrIsTty: false }, stderr: () => stderr };
-};
 
 /** Writes the derived dataset (corpus, queries, qrels) and returns the corpus lines and the bad line numbers. */
 function buildDataset(): { lines: string[]; badLines: number[] } {
@@ -88,7 +84,7 @@ describe('every door indexes the same corpus the same way', () => {
       const doors = new Map<string, Top10>();
 
       // The BEIR runner: its run file is the reference.
-      const beir = silentIo();
+      const beir = silentCliIo();
       const out = join(dir, 'beir-out');
       const summary = await runBeir({ dataset: ds, out, exact: true, logLevel: 'silent' }, loadEnv({}), beir.io);
       expect(summary.documents).toBe(expectedDocs);
@@ -131,7 +127,7 @@ describe('every door indexes the same corpus the same way', () => {
 
       // The CLI into a data dir; searched through a service opened on that dir afterwards.
       const local = join(dir, 'cli-local');
-      const cliLocal = silentIo();
+      const cliLocal = silentCliIo();
       // Exit 1: some lines were skipped (the two with unknown fields).
       expect(await runCli(['index', 'conf', '--input', corpus], cliLocal.io, { SPLADEX_DATA_DIR: local })).toBe(1);
       expect(cliLocal.stderr()).toMatch(/^line 101: INVALID_ARGUMENT: unknown field\(s\) "metadta" \(id typo-1\)$/m);
@@ -151,7 +147,7 @@ describe('every door indexes the same corpus the same way', () => {
         { handleSignals: false, logger: pino({ level: 'silent' }) },
       );
       try {
-        const cliUrl = silentIo();
+        const cliUrl = silentCliIo();
         expect(await runCli(['index', 'conf', '--input', corpus, '--url', server.url], cliUrl.io, {})).toBe(1);
         expect(cliUrl.stderr()).toMatch(/^line 101: INVALID_ARGUMENT: unknown field\(s\) "metadta" \(id typo-1\)$/m);
         expect(cliUrl.stderr()).toMatch(/^line 2001: INVALID_ARGUMENT: unknown field\(s\) "txt" \(id typo-2\)$/m);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run-cli.js';
+import { silentCliIo } from './support/cli.js';
 import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
 import { startServer } from '../src/server/start-server.js';
 
@@ -19,11 +20,6 @@ const DATA = process.env.SPLADEX_SHARED_DATA ?? join(process.cwd(), '..', 'share
 const TOY = join(DATA, 'seismic-toy', 'documents.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'spladex-door-strings-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const silentIo = () => {
-  let stderr = '';
-  return { io: { stdout: () => {}, stderr: (t: string) => void (stderr += t), stderrIsTty: false }, stderr: () => stderr };
-};
 
 // Raw JSONL: the escapes are JSON's, so JSON.parse yields lone surrogates, as a user's file would.
 const SURROGATE_LINES = [
@@ -67,11 +63,11 @@ function expectSurrogateLinesRefused(stderr: string): void {
 describe('lone surrogates (11.7) and "values"/"indices" wordpieces (11.8) through the CLI and the library', () => {
   it('CLI into a data dir', async () => {
     const data = join(dir, 'local');
-    const lex = silentIo();
+    const lex = silentCliIo();
     expect(await runCli(['index', 'lex', '--input', surrogateFile], lex.io, { SPLADEX_DATA_DIR: data })).toBe(1);
     expectSurrogateLinesRefused(lex.stderr());
     if (toy.length > 0) {
-      const t = silentIo();
+      const t = silentCliIo();
       expect(await runCli(['index', 'toy', '--input', TOY, '--dim', '30522'], t.io, { SPLADEX_DATA_DIR: data })).toBe(0);
     }
     const service = await openSpladexService({ dataDir: data, encodersDir: join(dir, 'encoders'), logger: pino({ level: 'silent' }) });
@@ -88,11 +84,11 @@ describe('lone surrogates (11.7) and "values"/"indices" wordpieces (11.8) throug
       { handleSignals: false, logger: pino({ level: 'silent' }) },
     );
     try {
-      const lex = silentIo();
+      const lex = silentCliIo();
       expect(await runCli(['index', 'lex', '--input', surrogateFile, '--url', server.url], lex.io, {})).toBe(1);
       expectSurrogateLinesRefused(lex.stderr());
       if (toy.length > 0) {
-        const t = silentIo();
+        const t = silentCliIo();
         expect(await runCli(['index', 'toy', '--input', TOY, '--dim', '30522', '--url', server.url], t.io, {})).toBe(0);
       }
       const res = await fetch(`${server.url}/v1/collections/lex/search`, {

@@ -11,17 +11,13 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run-cli.js';
+import { silentCliIo } from './support/cli.js';
 import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
 import { startServer } from '../src/server/start-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spladex-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const logger = pino({ level: 'silent' });
-
-const io = () => {
-  let stderr = '';
-  return { io: { stdout: () => {}, stderr: (t: string) => void (stderr += t), stderrIsTty: false }, stderr: () => stderr };
-};
 
 const WORDS = 'otter river stone fish swim bank reed willow heron pike trout moss fern pebble current eddy'.split(' ');
 const LEX = { encoder: 'lexical', metadata: { lang: 'keyword', year: 'number' } };
@@ -106,11 +102,11 @@ describe('export → index round trip', () => {
     // Local: export, create the targets with the same configuration, index the files back.
     for (const name of ['lex', 'vec']) {
       const out = join(dir, `${name}.jsonl`);
-      const e = io();
+      const e = silentCliIo();
       expect(await runCli(['export', name, '--out', out, '--data', data, '--page', '64'], e.io, {}), e.stderr()).toBe(0);
       expect(e.stderr()).toMatch(new RegExp(`^exported 298 documents of ${name}`));
       expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(298);
-      const ix = io();
+      const ix = silentCliIo();
       const cfg = JSON.stringify(name === 'lex' ? LEX : VEC);
       expect(await runCli(['index', `${name}2`, '--input', out, '--data', data, '--config', cfg, '--quiet'], ix.io, {}), ix.stderr()).toBe(
         0,
@@ -125,7 +121,7 @@ describe('export → index round trip', () => {
     try {
       for (const name of ['lex', 'vec']) {
         const out = join(dir, `${name}-url.jsonl`);
-        const e = io();
+        const e = silentCliIo();
         expect(await runCli(['export', name, '--out', out, '--url', server.url], e.io, {}), e.stderr()).toBe(0);
         expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(dir, `${name}.jsonl`), 'utf8'));
         const put = await fetch(`${server.url}/v1/collections/${name}3`, {
@@ -134,7 +130,7 @@ describe('export → index round trip', () => {
           body: JSON.stringify(name === 'lex' ? LEX : VEC),
         });
         expect(put.status).toBe(201);
-        const ix = io();
+        const ix = silentCliIo();
         expect(await runCli(['index', `${name}3`, '--input', out, '--url', server.url, '--quiet'], ix.io, {}), ix.stderr()).toBe(0);
       }
     } finally {
@@ -163,14 +159,14 @@ describe('export → index round trip', () => {
   }, 120_000);
 
   it('usage and unknown-collection errors', async () => {
-    const a = io();
+    const a = silentCliIo();
     expect(await runCli(['export', 'lex', '--data', join(dir, 'data')], a.io, {})).toBe(2);
     expect(a.stderr()).toMatch(/^spladex: usage: --out FILE is required/);
-    const b = io();
+    const b = silentCliIo();
     expect(await runCli(['export', 'nope', '--out', join(dir, 'x.jsonl'), '--data', join(dir, 'data')], b.io, {})).toBe(1);
     expect(b.stderr()).toMatch(/^spladex: error: NOT_FOUND: /);
     expect(existsSync(join(dir, 'x.jsonl'))).toBe(false);
-    const c = io();
+    const c = silentCliIo();
     expect(await runCli(['export', 'lex', '--out', join(dir, 'x.jsonl'), '--page', '5000', '--data', join(dir, 'data')], c.io, {})).toBe(2);
   });
 });

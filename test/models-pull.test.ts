@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run-cli.js';
+import { runCliCaptured, type CliResult } from './support/cli.js';
 import type { DenseEncoder, SparseEncoder } from '../src/encoders/encoder.js';
 import { openEncoder } from '../src/encoders/registry.js';
 import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
@@ -26,11 +26,7 @@ import { type EmulatedRepo, repoFromDir, startHubEmulator, type HubEmulator } fr
 const logger = pino({ level: 'silent' });
 const refs = loadReferences();
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 let hub: HubEmulator;
 let root: string;
@@ -49,15 +45,8 @@ function cliProcess(args: string[], env: Record<string, string> = {}): Promise<R
   });
 }
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    args,
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false },
-    { ...baseEnv(), ...env },
-  );
-  return { code: code ?? -1, stdout, stderr };
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return runCliCaptured(args, { ...baseEnv(), ...env });
 }
 
 const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== undefined;

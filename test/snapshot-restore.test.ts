@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run-cli.js';
+import { runCliCaptured, type CliResult } from './support/cli.js';
 import { errorOf, startTestServer, type TestServer } from './server-harness.js';
 
 let s: TestServer | undefined;
@@ -49,15 +50,8 @@ async function allIds(t: TestServer, name: string): Promise<string[]> {
     .sort();
 }
 
-async function cli(args: string[], dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(
-    args,
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false },
-    { SPLADEX_DATA_DIR: dataDir },
-  );
-  return { code: code ?? -1, stdout, stderr };
+function cli(args: string[], dataDir: string): Promise<CliResult> {
+  return runCliCaptured(args, { SPLADEX_DATA_DIR: dataDir });
 }
 
 describe('snapshots', () => {

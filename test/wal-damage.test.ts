@@ -12,7 +12,7 @@ import { openCollectionStore } from '../src/storage/collection-store.js';
 import type { StoreConfig } from '../src/storage/store-types.js';
 import { IndexBuildConfigSchema } from '../src/config/index-config.js';
 import { parseWalName, walPath } from '../src/storage/wal.js';
-import { runCli } from '../src/cli/run-cli.js';
+import { runCliCaptured } from './support/cli.js';
 import { storeScratch } from './support/store-scratch.js';
 
 const logger = pino({ level: 'silent' });
@@ -72,16 +72,7 @@ describe('spladex inspect on a damaged WAL (issue 11.9)', () => {
     const data = tmp();
     const corpus = join(data, 'docs.jsonl');
     writeFileSync(corpus, ['a', 'b', 'c'].map((id) => JSON.stringify({ _id: id, text: `otters ${id} swim` })).join('\n'));
-    const run = async (args: string[]) => {
-      let stdout = '';
-      let stderr = '';
-      const code = await runCli(
-        args,
-        { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTty: false },
-        { SPLADEX_DATA_DIR: data },
-      );
-      return { code, stdout, stderr };
-    };
+    const run = (args: string[]) => runCliCaptured(args, { SPLADEX_DATA_DIR: data });
     expect((await run(['index', 'c', '--input', corpus, '--quiet'])).code).toBe(0);
     expect((await run(['inspect', 'c'])).code).toBe(0);
     const store = join(data, 'c', 'store');
