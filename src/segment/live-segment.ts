@@ -30,6 +30,7 @@ import { getSection, readSectionFile } from '../core/section-file.js';
 import { toGlobalIds } from './term-remap.js';
 import { parseForward, parseIds, SEGMENT_FILES, SegmentReader, type SegmentIds } from './segment-reader.js';
 import type { DfTable } from './term-stats.js';
+import { grow } from './memtable.js';
 import type { SegmentSearchState } from './segment-search.js';
 
 /** A segment plus its mutable delete state. */
@@ -205,11 +206,7 @@ export function markDeleted(s: LiveSegment, ord: number): void {
   }
   s.bitset[ord >>> 5] |= 1 << (ord & 31);
   s.deletesDirty = true;
-  if (s.deleteCount === s.deleteLog.length) {
-    const grown = new Int32Array(s.deleteLog.length * 2);
-    grown.set(s.deleteLog);
-    s.deleteLog = grown;
-  }
+  if (s.deleteCount === s.deleteLog.length) s.deleteLog = grow(s.deleteLog, s.deleteLog.length * 2);
   s.deleteLog[s.deleteCount++] = ord;
   s.liveDocs--;
   s.liveSumDl -= r.dl[ord];

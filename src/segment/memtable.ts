@@ -176,11 +176,7 @@ export class Memtable {
     if (slot === undefined) return false;
     this.slotOf.delete(id);
     this.deleted[slot >>> 5] |= 1 << (slot & 31);
-    if (this.deleteCount === this.deleteLog.length) {
-      const grown = new Int32Array(this.deleteLog.length * 2);
-      grown.set(this.deleteLog);
-      this.deleteLog = grown;
-    }
+    if (this.deleteCount === this.deleteLog.length) this.deleteLog = grow(this.deleteLog, this.deleteLog.length * 2);
     this.deleteLog[this.deleteCount++] = slot;
     this.liveDocs--;
     this.liveSumDl -= this.dls[slot];
@@ -503,7 +499,8 @@ export class Memtable {
   }
 }
 
-function grow<T extends Uint32Array | Float32Array | Float64Array>(a: T, cap: number): T {
+/** `a`'s contents in a new array of `cap` elements (cap ≥ a.length). Also live-segment.ts's delete log. */
+export function grow<T extends Int32Array | Uint32Array | Float32Array | Float64Array>(a: T, cap: number): T {
   const out = new (a.constructor as new (n: number) => T)(cap);
   out.set(a);
   return out;
