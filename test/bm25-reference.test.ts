@@ -5,7 +5,9 @@
  * A term written q times in the query counts q times (issue 11 item 2). The (k1+1) factor, which Lucene ≥ 8
  * drops, scales every score equally; spladex keeps it, so the reference does too. dl is exact (Lucene's
  * one-byte norm quantisation is not modelled). The analyzer is shared: this checks the scoring, not the tokens.
- * Runs through the real service (WAL, memtable, exact search) and again after optimize (a segment).
+ * Runs through the real service (WAL, memtable, exact search) and again after optimize (a segment), and with
+ * documents spread over segments sealed at different times (each sealed while the collection's avgdl was another)
+ * plus the memtable: exact BM25 over a sealed segment uses the avgdl of the search, not the one of its seal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import pino from 'pino';
 import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
 import { searchRequestSchema, DEFAULT_LIMITS } from '../src/config/request-schemas.js';
 import { LexicalAnalyzer } from '../src/encoders/lexical/lexical-encoder.js';
+import type { EngineEvent } from '../src/search/engine-events.js';
 
 const logger = pino({ level: 'silent' });
 const parse = (body: unknown) => searchRequestSchema(DEFAULT_LIMITS).parse(body);
@@ -43,10 +46,10 @@ const QUERIES = [
 const K1 = 0.9;
 const B = 0.4;
 
-/** The whole corpus as analyzed term lists (title + " " + text, as the service joins them). */
-function referenceScores(query: string): Map<string, number> {
+/** The corpus (default: all of it) as analyzed term lists (title + " " + text, as the service joins them). */
+function referenceScores(query: string, corpus: readonly (typeof DOCS)[number][] = DOCS): Map<string, number> {
   const analyzer = new LexicalAnalyzer();
-  const docs = DOCS.map((d) => ({ id: d.id, terms: analyzer.terms(d.title ? `${d.title} ${d.text}` : d.text) }));
+  const docs = corpus.map((d) => ({ id: d.id, terms: analyzer.terms(d.title ? `${d.title} ${d.text}` : d.text) }));
   const N = docs.length;
   const avgdl = docs.reduce((s, d) => s + d.terms.length, 0) / N;
   const scores = new Map<string, number>();
@@ -66,6 +69,17 @@ function referenceScores(query: string): Map<string, number> {
   return scores;
 }
 
+/** Every query's exact hits in collection `c` of `svc` against the reference over `corpus`. */
+async function checkAgainstReference(svc: SpladexService, corpus: readonly (typeof DOCS)[number][] = DOCS): Promise<void> {
+  for (const q of QUERIES) {
+    const want = referenceScores(q, corpus);
+    const res = await svc.search('c', parse({ query: q, k: 100, params: { exact: true } }));
+    const got = new Map(res.hits.map((h) => [h.id, h.score]));
+    expect([...got.keys()].sort(), q).toEqual([...want.keys()].sort());
+    for (const [id, s] of want) expect(got.get(id), `${q} / ${id}`).toBeCloseTo(s, 5);
+  }
+}
+
 describe('lexical search equals an independent BM25 (repeated query terms counted)', () => {
   let dir: string;
   let svc: SpladexService;
@@ -80,23 +94,13 @@ describe('lexical search equals an independent BM25 (repeated query terms counte
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function check(): Promise<void> {
-    for (const q of QUERIES) {
-      const want = referenceScores(q);
-      const res = await svc.search('c', parse({ query: q, k: 100, params: { exact: true } }));
-      const got = new Map(res.hits.map((h) => [h.id, h.score]));
-      expect([...got.keys()].sort(), q).toEqual([...want.keys()].sort());
-      for (const [id, s] of want) expect(got.get(id), `${q} / ${id}`).toBeCloseTo(s, 5);
-    }
-  }
-
   it('in the memtable', async () => {
-    await check();
+    await checkAgainstReference(svc);
   });
 
   it('after optimize (one segment)', async () => {
     await svc.optimize('c');
-    await check();
+    await checkAgainstReference(svc);
   });
 
   it('explain still sums to the score with repeated terms', async () => {
@@ -124,5 +128,58 @@ describe('lexical search equals an independent BM25 (repeated query terms counte
       for (const t of terms) if (plainWeights.has(t.token)) expect(t.query).toBeGreaterThanOrEqual((plainWeights.get(t.token) ?? 0) - 1e-5);
     }
     expect(res.hits.length).toBeGreaterThanOrEqual(plain.hits.length);
+  });
+});
+
+describe('bm25 with two sealed segments equals Lucene BM25', () => {
+  let dir: string;
+  let svc: SpladexService;
+  const seals: number[] = [];
+  let sealed: (() => void) | null = null;
+  /** Upserts `docs`, which fill the 3-document memtable, and resolves once their seal is durable. */
+  async function upsertAndSeal(docs: typeof DOCS): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      sealed = resolve;
+    });
+    expect((await svc.upsertDocuments('c', docs)).indexed).toBe(docs.length);
+    await done;
+  }
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'spladex-bm25-seg-'));
+    svc = await openSpladexService({ dataDir: dir, encodersDir: path.join(dir, 'enc'), logger, memtableMaxDocs: 3 });
+    svc.addObserver((e: EngineEvent) => {
+      if (e.kind !== 'seal') return;
+      seals.push(e.documents);
+      sealed?.();
+    });
+    await svc.createCollection('c', {});
+    // d1–d3 are sealed while avgdl is theirs, d4–d6 while it is d1–d6's; d7, d8 stay in the memtable.
+    await upsertAndSeal(DOCS.slice(0, 3));
+    await upsertAndSeal(DOCS.slice(3, 6));
+    expect((await svc.upsertDocuments('c', DOCS.slice(6))).indexed).toBe(2);
+    expect(seals).toEqual([3, 3]);
+    expect(svc.getCollection('c').stats.segments).toBe(2);
+  });
+  afterAll(async () => {
+    await svc.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('two sealed segments and the memtable', async () => {
+    await checkAgainstReference(svc);
+  });
+
+  it('explain weighs sealed documents as their score does (sums to the score)', async () => {
+    const res = await svc.search('c', parse({ query: QUERIES[1], k: 10, explain: true }));
+    expect(new Set(res.hits.map((h) => h.id))).toEqual(new Set(['d1', 'd2', 'd3', 'd8']));
+    for (const h of res.hits) expect((h.explain?.terms ?? []).reduce((s, t) => s + t.product, 0)).toBeCloseTo(h.score, 5);
+  });
+
+  it('after deletes change avgdl (one document of each segment and of the memtable)', async () => {
+    for (const id of ['d2', 'd5', 'd7']) await svc.deleteDocument('c', id);
+    await checkAgainstReference(
+      svc,
+      DOCS.filter((d) => !['d2', 'd5', 'd7'].includes(d.id)),
+    );
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { buildForwardIndex } from './forward-index.js';
-import { bruteForceSearch, buildPostingLists, createExactScratch, taatSearch } from './exact-search.js';
+import { bm25Weight, bruteForceSearch, buildPostingLists, createExactScratch, taatSearch, taatSearchBm25 } from './exact-search.js';
 import { TopK } from '../core/top-k.js';
-import { Memtable, bm25Weight } from '../segment/memtable.js';
+import { Memtable } from '../segment/memtable.js';
 import { IdTopK } from './id-top-k.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 
@@ -152,5 +152,44 @@ describe('bm25 weighting', () => {
     expect(hits[1].score).toBeCloseTo(2 * wB7, 5);
     const wv = m.weightedVector(0, { kind: 'bm25', k1, b }, 4.5);
     expect(wv.values[0]).toBeCloseTo(wA7, 6);
+  });
+});
+
+describe('taatSearchBm25 (sealed bm25 docs at the avgdl of the search)', () => {
+  it('scores every doc bit for bit as the memtable does at the same avgdl, whatever avgdl (property)', () => {
+    const weighting = { kind: 'bm25', k1: 0.9, b: 0.4 } as const;
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 6 }),
+        fc.double({ min: 0.5, max: 50, noNaN: true }),
+        (docTerms, queryTerms, avgdl) => {
+          // Raw term frequencies: a term written n times in a doc has tf n.
+          const raws = docTerms.map((ts) => {
+            const tf = new Map<number, number>();
+            for (const t of ts) tf.set(t, (tf.get(t) ?? 0) + 1);
+            const indices = Uint32Array.from([...tf.keys()].sort((a, b) => a - b));
+            return { indices, values: Float32Array.from(indices, (t) => tf.get(t) ?? 0) };
+          });
+          const ids = raws.map((_v, i) => `d${String(i).padStart(3, '0')}`);
+          const qIdx = Uint32Array.from([...new Set(queryTerms)].sort((a, b) => a - b));
+          const q: SparseVector = { indices: qIdx, values: Float32Array.from(qIdx, (t) => 0.25 + (t % 5)) };
+          const m = new Memtable();
+          raws.forEach((v, i) => m.insert({ id: ids[i], vector: v }));
+          const want = new IdTopK(raws.length);
+          m.search(q, weighting, avgdl, want);
+          const f = buildForwardIndex(raws, 31);
+          const dl = Float64Array.from(raws, (v) => v.values.reduce((s, x) => s + x, 0));
+          const lists = buildPostingLists(f);
+          const top = new TopK(raws.length);
+          taatSearchBm25(lists, { tf: lists.values, dl }, { avgdl, k1: 0.9, b: 0.4 }, q, null, createExactScratch(raws.length, 31), top);
+          const { keys, scores } = top.drain();
+          expect(Array.from(keys, (o, j) => ({ id: ids[o], score: scores[j] }))).toEqual(
+            want.sorted().map((h) => ({ id: h.id, score: h.score })),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,6 +1,9 @@
 /**
  * Exact search kernels over one sealed segment, the `exact: true` path and the oracle for approximate search:
  * - `taatSearch`: term-at-a-time accumulation over the unpruned posting lists (docs ascending per term).
+ * - `taatSearchBm25`: the same over bm25 segments, weighting each posting from its raw tf and the doc's length
+ *   with the avgdl of the search (not the one baked in at the seal): `bm25Weight`, the memtable's formula, so a doc
+ *   scores the same bit for bit whether it is in a memtable or in a segment, and whenever it was sealed.
  * - `bruteForceSearch`: scores every doc through the forward index against a dense query array.
  * Both add the products q·w of a doc in ascending term id order into a float64 sum that starts at 0, so they
  * return bit-identical scores; both only report docs sharing at least one term with the query (score > 0).
@@ -15,6 +18,25 @@ ids (term-remap.ts) — filled once per query and cleared after).
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { ForwardIndex } from './forward-index.js';
 import { TopK } from '../core/top-k.js';
+
+/** bm25 document weight of raw term frequency `tf` in a doc of length `dl`, rounded to float32. */
+export function bm25Weight(tf: number, dl: number, avgdl: number, k1: number, b: number): number {
+  const norm = avgdl > 0 ? dl / avgdl : 1;
+  return Math.fround((tf * (k1 + 1)) / (tf + k1 * (1 - b + b * norm)));
+}
+
+/** BM25 parameters of one search: the collection's k1 and b, and the avgdl to weight with (> 0; 0 = norm 1). */
+export interface Bm25Params {
+  avgdl: number;
+  k1: number;
+  b: number;
+}
+
+/** Raw term frequencies of a bm25 segment's postings (parallel to `PostingLists.values`) and its doc lengths. */
+export interface Bm25Postings {
+  tf: Float32Array;
+  dl: Float64Array;
+}
 
 /** Unpruned posting lists (CSR by term id): list `t` is `docs/values[offsets[t] .. offsets[t+1])`, docs ascending. */
 export interface PostingLists {
@@ -99,8 +121,52 @@ export function taatSearch(
       } else acc[d] += qw * values[p];
     }
   }
+  return offerTouched(scratch, nTouched, excluded, top);
+}
+
+/**
+ * `taatSearch` over a bm25 segment: posting p of doc d weighs `bm25Weight(tf[p], dl[d], avgdl, k1, b)` instead of
+ * `lists.values[p]` (the weight baked at the seal). One division more per posting than `taatSearch`; Lucene pays
+ * the same (its norm cache only spares the dl/avgdl term).
+ */
+export function taatSearchBm25(
+  lists: PostingLists,
+  raw: Bm25Postings,
+  params: Bm25Params,
+  query: SparseVector,
+  excluded: Uint32Array | null,
+  scratch: ExactScratch,
+  top: TopK,
+): number {
+  const { acc, mark, touched } = scratch;
+  const { offsets, docs } = lists;
+  const { tf, dl } = raw;
+  const { avgdl, k1, b } = params;
+  let nTouched = 0;
+  const qi = query.indices;
+  const qv = query.values;
+  for (let j = 0; j < qi.length; j++) {
+    const t = qi[j];
+    if (t >= lists.numTerms) break;
+    const qw = qv[j];
+    for (let p = offsets[t], e = offsets[t + 1]; p < e; p++) {
+      const d = docs[p];
+      const w = bm25Weight(tf[p], dl[d], avgdl, k1, b);
+      if (mark[d] === 0) {
+        mark[d] = 1;
+        touched[nTouched++] = d;
+        acc[d] = qw * w;
+      } else acc[d] += qw * w;
+    }
+  }
+  return offerTouched(scratch, nTouched, excluded, top);
+}
+
+/** Offers the `n` touched docs' sums to `top` (skipping excluded ones) and clears their marks; returns how many. */
+function offerTouched(scratch: ExactScratch, n: number, excluded: Uint32Array | null, top: TopK): number {
+  const { acc, mark, touched } = scratch;
   let scored = 0;
-  for (let i = 0; i < nTouched; i++) {
+  for (let i = 0; i < n; i++) {
     const d = touched[i];
     mark[d] = 0;
     if (excludedBit(excluded, d)) continue;

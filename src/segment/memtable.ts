@@ -17,6 +17,7 @@
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { DocWeighting, StoreDocument } from './document-types.js';
 import type { IdTopK } from '../index/id-top-k.js';
+import { bm25Weight } from '../index/exact-search.js';
 
 const CHUNK_DOCS = 2048;
 const DENSE_TERM_LIMIT = 1 << 24;
@@ -56,10 +57,16 @@ export interface MemtableFields {
 /** Shared by every doc without stored fields (pre-encoded bulk loads): no object per doc. */
 const NO_FIELDS: Readonly<MemtableFields> = Object.freeze({});
 
-/** bm25 document weight of raw term frequency `tf` in a doc of length `dl`, rounded to float32. */
-export function bm25Weight(tf: number, dl: number, avgdl: number, k1: number, b: number): number {
-  const norm = avgdl > 0 ? dl / avgdl : 1;
-  return Math.fround((tf * (k1 + 1)) / (tf + k1 * (1 - b + b * norm)));
+/**
+ * A document's weighted vector (fresh arrays) from its raw one (bm25: term frequencies, `dl` their sum) with
+ * `avgdl`: how a memtable doc and a sealed bm25 doc are weighted for `get`, explain and PRF, as their search does.
+ */
+export function weightVector(raw: SparseVector, dl: number, weighting: DocWeighting, avgdl: number): SparseVector {
+  const values = Float32Array.from(raw.values);
+  if (weighting.kind === 'bm25') {
+    for (let i = 0; i < values.length; i++) values[i] = bm25Weight(values[i], dl, avgdl, weighting.k1, weighting.b);
+  }
+  return { indices: Uint32Array.from(raw.indices), values };
 }
 
 /** Fixed per-document overhead (id entry, slot arrays, map entry, fields object), bytes. */
@@ -238,13 +245,7 @@ export class Memtable {
 
   /** The weighted vector of a slot (fresh arrays). */
   weightedVector(slot: number, weighting: DocWeighting, avgdl: number): SparseVector {
-    const raw = this.rawVector(slot);
-    const values = Float32Array.from(raw.values);
-    if (weighting.kind === 'bm25') {
-      const dl = this.dls[slot];
-      for (let i = 0; i < values.length; i++) values[i] = bm25Weight(values[i], dl, avgdl, weighting.k1, weighting.b);
-    }
-    return { indices: Uint32Array.from(raw.indices), values };
+    return weightVector(this.rawVector(slot), this.dls[slot], weighting, avgdl);
   }
 
   /** Slots excluded by the current search's filter (null: none). */

@@ -18,6 +18,9 @@
  *     tf       f32[nnz]         bm25 only: raw term frequencies, for reweighting on merge
  *   postings.bin kind "postings" (unpruned, exact search; by local term id)
  *     offsets  u32[dim+1], docs u32[nnz] (ascending per term), values f32[nnz]
+ *     tf       f32[nnz]         bm25 only: raw term frequencies in posting order, so exact search weights with
+ *                               the avgdl of the search (exact-search.ts `taatSearchBm25`); segments written
+ *                               without it get it transposed from forward.bin's `tf` at open
  *   ids.bin      kind "ids"      offsets f64[numDocs+1], bytes u8 (UTF-8 ids in ord order, strictly ascending)
  *   fields.bin   kind "fields"   flags u8[numDocs] (bit0 title, bit1 text, bit2 metadata), and
  *                                titleOffsets/textOffsets/metaOffsets f64[numDocs+1] with titleBytes/textBytes/metaBytes u8
@@ -37,7 +40,7 @@ import { access } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { ForwardIndex } from '../index/forward-index.js';
-import type { PostingLists } from '../index/exact-search.js';
+import { buildPostingLists, type Bm25Postings, type PostingLists } from '../index/exact-search.js';
 import { corruptIndex } from '../core/errors.js';
 import { getOptionalSection, getSection, readSectionFile, readSectionFileSync, type SectionFile } from '../core/section-file.js';
 import { openApproximateSearcher, type ApproximateSearcher } from '../seismic/approximate.js';
@@ -81,6 +84,8 @@ export class SegmentReader {
   readonly avgdl: number;
   readonly dl: Float64Array;
   readonly tf: Float32Array | null;
+  /** bm25 segments: raw tf per posting and dl per doc (SegmentKernels `bm25`). */
+  readonly bm25: Bm25Postings | null;
   readonly sizeBytes: number;
   readonly denseDim: number;
   readonly approximate: ApproximateSearcher | null;
@@ -100,6 +105,7 @@ export class SegmentReader {
     avgdl: number;
     dl: Float64Array;
     tf: Float32Array | null;
+    bm25: Bm25Postings | null;
     ids: SegmentIds;
     fields: SectionFile;
     dense: { has: Uint8Array; vectors: Float32Array; dim: number } | null;
@@ -118,6 +124,7 @@ export class SegmentReader {
     this.avgdl = init.avgdl;
     this.dl = init.dl;
     this.tf = init.tf;
+    this.bm25 = init.bm25;
     this.ids = init.ids;
     this.fields = init.fields;
     this.dense = init.dense;
@@ -160,7 +167,7 @@ export class SegmentReader {
   }
 
   private static fromFiles(dir: string, files: SegmentFiles): SegmentReader {
-    const { forward, terms, avgdl, dl, tf, postings, approximate, metadata } = segmentKernelsFromFiles(files);
+    const { forward, terms, avgdl, dl, tf, postings, bm25, approximate, metadata } = segmentKernelsFromFiles(files);
     const { numDocs } = forward;
     const post = files.postings;
     const ids = parseIds(files.ids, numDocs);
@@ -194,6 +201,7 @@ export class SegmentReader {
       avgdl,
       dl,
       tf,
+      bm25,
       ids,
       fields,
       dense,
@@ -350,6 +358,8 @@ export interface SegmentKernels {
   dl: Float64Array;
   tf: Float32Array | null;
   postings: PostingLists;
+  /** bm25 segments: raw tf per posting and dl per doc, for exact search at the search's avgdl; null otherwise. */
+  bm25: Bm25Postings | null;
   approximate: ApproximateSearcher | null;
   metadata: MetadataIndex | null;
 }
@@ -372,6 +382,12 @@ export function segmentKernelsFromFiles(files: KernelFiles): SegmentKernels {
   if (postings.offsets.length !== dim + 1 || postings.offsets[dim] !== nnz || postings.docs.length !== nnz) {
     throw corruptIndex(post.path, 'posting lists do not match the forward index');
   }
+  let bm25: Bm25Postings | null = null;
+  if (tf !== null) {
+    const postingTf = getOptionalSection(post, 'tf', Float32Array) ?? buildPostingLists({ ...forward, values: tf }).values;
+    if (postingTf.length !== nnz) throw corruptIndex(post.path, 'tf length disagrees');
+    bm25 = { tf: postingTf, dl };
+  }
   let approximate: ApproximateSearcher | null = null;
   if (files.seismic !== null) {
     try {
@@ -385,7 +401,7 @@ export function segmentKernelsFromFiles(files: KernelFiles): SegmentKernels {
     metadata = metadataIndexFromSections(files.metadata);
     if (metadata.numDocs !== numDocs) throw corruptIndex(files.metadata.path, `covers ${metadata.numDocs} docs, segment has ${numDocs}`);
   }
-  return { forward, terms, avgdl, dl, tf, postings, approximate, metadata };
+  return { forward, terms, avgdl, dl, tf, postings, bm25, approximate, metadata };
 }
 
 /** The forward index and per-doc columns of a parsed `forward.bin`; CORRUPT_INDEX when its sections disagree. */

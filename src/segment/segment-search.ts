@@ -7,7 +7,10 @@
  * Per segment: the query is translated to the segment's local term ids (term-remap.ts; terms it lacks match none
  * of its docs); a filter becomes an excluded bitset (docs failing it, OR deleted); a selective filter scores the
  * accepted docs directly (filtered-search.ts), otherwise the Seismic searcher runs (`exact: false` and the
- * segment has one) or exact term-at-a-time search. `deletes` is the delete bitset the caller took for this query
+ * segment has one) or exact term-at-a-time search. bm25 segments searched exactly weight each posting from its
+ * raw tf with the search's avgdl (`options.bm25`; a selective filter then goes through the same kernel with the
+ * filter as excluded bits), so exact BM25 does not depend on when a doc was sealed; the Seismic path scores with
+ * the weights baked at the segment's build (its blocks and summaries are built from them). `deletes` is the delete bitset the caller took for this query
  * (never mutated afterwards: live-segment.ts `publishedDeletes` copies on write), so a worker sees exactly the
  * deletes the main thread saw when it dispatched the query.
  */
@@ -16,7 +19,7 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import type { TopK } from '../core/top-k.js';
 import { clearOrds, countBits, evaluateFilter } from '../filter/metadata-index.js';
 import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
-import { createExactScratch, taatSearch, type ExactScratch } from '../index/exact-search.js';
+import { createExactScratch, taatSearch, taatSearchBm25, type Bm25Params, type ExactScratch } from '../index/exact-search.js';
 import { buildLocalMap, toLocalQuery } from './term-remap.js';
 import type { SegmentKernels } from './segment-reader.js';
 
@@ -29,6 +32,8 @@ export interface SegmentSearchOptions {
   nKnn: number;
   /** An active filter (at least one clause), or null. */
   filter: FilterInput | null;
+  /** bm25 collections: k1, b and the avgdl exact search weights with (the store's, or cluster `dfs`'s); else absent. */
+  bm25?: Bm25Params | null;
   /**
    * Cursor pages (store-view.ts): only hits ranking after (score, ord) — ords are in id order, so the caller maps
    * the cursor's id to this segment's ord. Absent or null: no gate.
@@ -77,7 +82,9 @@ export function searchSegment(
   else segTop.clearAfter();
   const excluded = filter === null ? deletes : excludedBy(kernels, filter, deletes);
   if (state.scratch === null) state.scratch = createExactScratch(n, kernels.postings.numTerms);
-  if (filter !== null && excluded !== null) {
+  const bm25 = options.bm25 ?? null;
+  const raw = bm25 === null ? null : kernels.bm25;
+  if (filter !== null && excluded !== null && raw === null) {
     const accepted = n - countBits(excluded, n);
     if (accepted === 0) return null;
     if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
@@ -106,7 +113,10 @@ export function searchSegment(
     };
   }
   segTop.reset(k);
-  const docsScored = taatSearch(kernels.postings, local, excluded, state.scratch, segTop);
+  const docsScored =
+    raw !== null && bm25 !== null
+      ? taatSearchBm25(kernels.postings, raw, bm25, local, excluded, state.scratch, segTop)
+      : taatSearch(kernels.postings, local, excluded, state.scratch, segTop);
   const { keys, scores } = segTop.drain();
   return { ords: keys, scores, docsScored, blocksScored: 0, blocksSkipped: 0, approximate: false };
 }

@@ -6,7 +6,8 @@
  *
  * bm25 collections: the forward index holds weights baked with the avgdl given at build time; the raw term
  * frequencies are kept alongside (`tf` section) with `dl`, so a merge reweights exactly with a new avgdl instead
- * of inverting the formula. Byte layouts of the files: segment-reader.ts.
+ * of inverting the formula, and in posting order too (postings.bin `tf`), so exact search weights with the avgdl
+ * of the search. Byte layouts of the files: segment-reader.ts.
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -14,8 +15,7 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import type { DocWeighting } from './document-types.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { ForwardIndex } from '../index/forward-index.js';
-import { bm25Weight } from './memtable.js';
-import { buildPostingLists } from '../index/exact-search.js';
+import { bm25Weight, buildPostingLists } from '../index/exact-search.js';
 import { fsyncDir, writeSectionFile } from '../core/section-file.js';
 import { buildApproximateSections } from '../seismic/approximate.js';
 import { FORWARD_LAYOUT, SEGMENT_FILES } from './segment-reader.js';
@@ -128,19 +128,22 @@ export async function writeSegment(p: SegmentBuildParams): Promise<SegmentBuildR
   const termIds = dim <= 65536 ? Uint16Array.from(tids32) : tids32;
   const forward: ForwardIndex = { numDocs: n, dim, offsets, termIds, values };
   const lists = buildPostingLists(forward);
+  const postingTf = tf === null ? null : buildPostingLists({ ...forward, values: tf }).values;
   const calibrationQueries = p.calibrationQueries ? p.calibrationQueries.map((q) => toLocalQuery(terms, q)) : null;
 
   const tmp = `${p.dir}.tmp`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   // A failed build's `<dir>.tmp` is removed by seal-runner.ts `runJob`, the one caller, also when a worker dies.
-  return writeSegmentFiles(p, tmp, { order, forward, lists, terms, dl, tf, nnz, calibrationQueries });
+  return writeSegmentFiles(p, tmp, { order, forward, lists, postingTf, terms, dl, tf, nnz, calibrationQueries });
 }
 
 interface BuiltForward {
   order: Uint32Array;
   forward: ForwardIndex;
   lists: ReturnType<typeof buildPostingLists>;
+  /** bm25: raw tf in posting order (postings.bin `tf`). */
+  postingTf: Float32Array | null;
   terms: Uint32Array;
   dl: Float64Array;
   tf: Float32Array | null;
@@ -158,11 +161,9 @@ async function writeSegmentFiles(p: SegmentBuildParams, tmp: string, b: BuiltFor
   const fwd: Record<string, ArrayBufferView> = { meta, offsets, termIds, values, dl, terms };
   if (tf !== null) fwd.tf = tf;
   sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.forward), 'forward', fwd);
-  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.postings), 'postings', {
-    offsets: lists.offsets,
-    docs: lists.docs,
-    values: lists.values,
-  });
+  const post: Record<string, ArrayBufferView> = { offsets: lists.offsets, docs: lists.docs, values: lists.values };
+  if (b.postingTf !== null) post.tf = b.postingTf;
+  sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.postings), 'postings', post);
   const idBytes = encodeStrings(docs.ids, order);
   sizeBytes += await writeSectionFile(join(tmp, SEGMENT_FILES.ids), 'ids', { offsets: idBytes.offsets, bytes: idBytes.bytes });
   const flags = new Uint8Array(n);

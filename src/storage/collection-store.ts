@@ -19,8 +19,10 @@
  *   delete files + dictionary + manifest, then drop old WAL generations and unreferenced files. Seals and merges
  *   are serialised through one promise chain; searches run synchronously on whatever state is current, which is
  *   always consistent because every swap happens within one synchronous block.
- * - bm25 collections: memtable docs are weighted at search time with the current avgdl; a seal bakes the avgdl of
- *   that moment into the segment (raw tf kept, so a merge reweights with the avgdl of the merge).
+ * - bm25 collections: memtable docs are weighted at search time with the current avgdl (or cluster `dfs`'s), and so
+ *   are sealed docs in exact search, `get` and explain (raw tf and dl kept per segment): exact BM25 does not depend
+ *   on when documents were sealed. A seal bakes the avgdl of that moment into the segment's `values`, which only
+ *   its approximate (Seismic) index uses; a merge rebakes with the avgdl of the merge.
  * - Bulk loads (`deferApproximate`) open segments parked: only their ids stay in memory (enough for replaces and
  *   deletes by id), so ingest memory is bounded by the memtable, not by the data loaded; a search, get or delete
  *   that reaches a parked segment reads it whole, once (live-segment.ts).
@@ -69,7 +71,7 @@ import {
   segmentReader,
   type LiveSegment,
 } from '../segment/live-segment.js';
-import { searchView, searchViewPooled, type SearchView } from './store-search.js';
+import { searchView, searchViewPooled, segmentVector, type SearchView } from './store-search.js';
 import { StoreView } from './store-view.js';
 import type { SearchPool } from '../segment/search-pool.js';
 import { matchesFilter } from '../filter/metadata-index.js';
@@ -331,7 +333,7 @@ class SegmentedStore implements SealableCollectionStore {
     const loc = this.findInSegments(id);
     if (loc === undefined) return undefined;
     const r = segmentReader(loc.s);
-    const doc: StoreDocument = { id, vector: r.vector(loc.ord), ...r.fieldsOf(loc.ord) };
+    const doc: StoreDocument = { id, vector: segmentVector(r, loc.ord, this.config.weighting, avgdl), ...r.fieldsOf(loc.ord) };
     const dense = r.denseOf(loc.ord);
     if (dense !== undefined) doc.dense = dense;
     return doc;

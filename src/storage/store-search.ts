@@ -19,7 +19,8 @@ import type { TopK } from '../core/top-k.js';
 import type { StoreConfig, StoredFields, StoredFieldSet, StoreHit, StoreSearchOptions, StoreSearchResult } from './store-types.js';
 import type { FilterInput } from '../config/request-schemas.js';
 import { IdTopK } from '../index/id-top-k.js';
-import type { Memtable, MemtableView } from '../segment/memtable.js';
+import { weightVector, type Memtable, type MemtableView } from '../segment/memtable.js';
+import type { DocWeighting } from '../segment/document-types.js';
 import { matchesFilter } from '../filter/metadata-index.js';
 import { activeFilter, segmentReader, type LiveSegment } from '../segment/live-segment.js';
 import type { SegmentReader } from '../segment/segment-reader.js';
@@ -34,7 +35,7 @@ export interface SearchView {
   memtable: Memtable;
   frozen: Memtable | null;
   segments: readonly LiveSegment[];
-  /** avgdl over live docs, for bm25 weighting of memtable docs. */
+  /** avgdl over live docs, for bm25 weighting of memtable docs and of exactly searched segments. */
   avgdl: number;
   /** Reusable per-segment collector. */
   segTop: TopK;
@@ -59,7 +60,7 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
   const after = options.after ?? null;
   if (after !== null) top.setAfter(after.score, after.id);
   searchMemtables(view, query, filter, top, result);
-  const segOptions = segmentOptions(options, filter);
+  const segOptions = segmentOptions(view, options, filter);
   try {
     for (let i = 0; i < view.segments.length; i++) {
       if (liveDocsOf(view, i) > 0) searchHere(view, i, query, segOptions, after, top, result);
@@ -87,7 +88,7 @@ export async function searchViewPooled(
   const top = new IdTopK(options.k);
   const result = emptyResult();
   if (options.k <= 0 || query.indices.length === 0) return result;
-  const segOptions = segmentOptions(options, filter);
+  const segOptions = segmentOptions(view, options, filter);
   const { segments } = view;
   const pooled: number[] = [];
   const here: number[] = [];
@@ -120,8 +121,19 @@ function emptyResult(): StoreSearchResult {
   return { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
 }
 
-function segmentOptions(options: StoreSearchOptions, filter: FilterInput | null): SegmentSearchOptions {
-  return { k: options.k, exact: options.exact, queryCut: options.queryCut, heapFactor: options.heapFactor, nKnn: options.nKnn, filter };
+/** bm25: segments searched exactly weight with the view's avgdl, as the memtables do (segment-search.ts). */
+function segmentOptions(view: SearchView, options: StoreSearchOptions, filter: FilterInput | null): SegmentSearchOptions {
+  const w = view.config.weighting;
+  const bm25 = w.kind === 'bm25' ? { avgdl: view.avgdl, k1: w.k1, b: w.b } : null;
+  return {
+    k: options.k,
+    exact: options.exact,
+    queryCut: options.queryCut,
+    heapFactor: options.heapFactor,
+    nKnn: options.nKnn,
+    filter,
+    bm25,
+  };
 }
 
 function liveDocsOf(view: SearchView, i: number): number {
@@ -224,5 +236,10 @@ function vectorOf(view: SearchView, payload: number): SparseVector {
   const at = payload - src * SOURCE_STRIDE;
   if (src === 0) return view.memtable.weightedVector(at, view.config.weighting, view.avgdl);
   if (src === 1 && view.frozen !== null) return view.frozen.weightedVector(at, view.config.weighting, view.avgdl);
-  return segmentReader(view.segments[src - 2]).vector(at);
+  return segmentVector(segmentReader(view.segments[src - 2]), at, view.config.weighting, view.avgdl);
+}
+
+/** A sealed doc's weighted vector: bm25 reweighted from its raw tf with `avgdl`, as exact search scores it. */
+export function segmentVector(r: SegmentReader, ord: number, weighting: DocWeighting, avgdl: number): SparseVector {
+  return weighting.kind === 'bm25' && r.tf !== null ? weightVector(r.rawVector(ord), r.dl[ord], weighting, avgdl) : r.vector(ord);
 }
