@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fnv1a32, placeReplicas, shardOf } from './placement.js';
+import { fnv1a32 } from '../core/id-hash.js';
+import { placeReplicas, shardOf } from './placement.js';
 
 describe('placement', () => {
   it('hashes with FNV-1a 32 over UTF-8 (reference values)', () => {

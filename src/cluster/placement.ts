@@ -7,21 +7,11 @@
  * Called by the cluster node at collection creation (the result is stored in the catalog, then kept) and by the
  * write path for every document.
  */
+import { fnv1a32, partitionOf } from '../core/id-hash.js';
 
-/** 32-bit FNV-1a over the UTF-8 bytes of `s`, as an unsigned integer. */
-export function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  const bytes = Buffer.from(s, 'utf8');
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i];
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-/** The shard (0 … shards-1) of a document id. */
+/** The shard (0 … shards-1) of a document id (core/id-hash.ts: the same function as a store's partitions). */
 export function shardOf(id: string, shards: number): number {
-  return fnv1a32(id) % shards;
+  return partitionOf(id, shards);
 }
 
 /**

@@ -4,8 +4,9 @@
  * it does not serve it, so the caller fails over. `termStats` and a `search` with `stats` are the two rounds of a
  * `dfs` search: the shard reports, per analyzed query term, its document frequency plus its document count and
  * total document length; the coordinator sums them and sends them back, and the shard builds the query vector with
- * the collection-wide IDF and weights its memtable documents with the collection-wide avgdl, so scores are the
- * single process's (documents in sealed segments keep the avgdl baked in at their seal, docs/CLUSTER.md).
+ * the collection-wide IDF and weights its documents (memtable and, in exact search, sealed) with the collection-wide
+ * avgdl, so scores are the single process's (approximate search keeps each segment's build-time weights,
+ * docs/CLUSTER.md).
  * `prfInput` serves cluster-wide PRF (prf-fan-out.ts); `count` and `liveIds` serve count and bulk delete (the coordinator publishes the deletes of the live ids).
  * Started by cluster-node.ts.
  */

@@ -69,6 +69,11 @@ export const IndexBuildConfigSchema = z
       .min(0)
       .default(42)
       .meta({ description: 'random seed of the build (block centroids), so builds are reproducible; ≥ 0, default 42' }),
+    /** Segments optimize writes: documents split by fnv1a32(id) mod partitions, as a cluster splits them into shards. */
+    partitions: z.number().int().min(1).max(256).default(1).meta({
+      description:
+        'segments optimize leaves: documents split by fnv1a32(id) mod partitions, as cluster mode splits shards, so approximate search equals a cluster of that many shards; 1–256, default 1',
+    }),
   })
   .strict();
 export type IndexBuildConfig = z.infer<typeof IndexBuildConfigSchema>;

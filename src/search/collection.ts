@@ -83,7 +83,7 @@ export type { SearchHit, SearchResponse, SearchTuning } from './search-page.js';
 /**
  * What a caller above the service may fix for one search instead of the collection's own statistics (cluster
  * mode's `dfs` search, src/cluster): the query vector, already weighted with collection-wide IDF, and the
- * collection-wide avgdl memtable documents are weighted with.
+ * collection-wide avgdl bm25 documents are weighted with (memtable, and sealed in exact search).
  */
 export interface SearchOverrides {
   queryVector?: SparseVector;

@@ -51,6 +51,7 @@ import type {
 } from './store-types.js';
 import { corruptIndex, invalidArgument, SpladexError } from '../core/errors.js';
 import { TopK } from '../core/top-k.js';
+import { partitionOf } from '../core/id-hash.js';
 import { Memtable } from '../segment/memtable.js';
 import { TermDictionary } from './dictionary.js';
 import { DfTable } from '../segment/term-stats.js';
@@ -629,49 +630,56 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   /**
-   * Size-tiered background merge: once a seal leaves MERGE_TRIGGER_SEGMENTS segments, the MERGE_FANIN smallest
-   * (by live docs) are merged, so the segment count — and the per-query cost of visiting segments — stays
-   * bounded without rewriting large segments on every seal.
+   * Size-tiered background merge: once a seal leaves MERGE_TRIGGER_SEGMENTS segments (plus partitions − 1), the
+   * MERGE_FANIN smallest (by live docs) are merged, so the segment count — and the per-query cost of visiting
+   * segments — stays bounded without rewriting large segments on every seal. Such a merge may mix partitions;
+   * the next optimize splits them again.
    */
   private maybeScheduleMerge(): void {
     // A bulk load merges once, at optimize: background merges would rewrite each document several times.
-    if (this.mergeQueued || this.closed || this.deferApproximate || this.segments.length < MERGE_TRIGGER_SEGMENTS) return;
+    if (this.mergeQueued || this.closed || this.deferApproximate || this.segments.length < this.mergeTrigger()) return;
     this.mergeQueued = true;
     this.enqueue(async () => {
       this.mergeQueued = false;
-      if (this.segments.length < MERGE_TRIGGER_SEGMENTS) return;
+      if (this.segments.length < this.mergeTrigger()) return;
       const smallest = [...this.segments].sort((a, b) => a.liveDocs - b.liveDocs).slice(0, MERGE_FANIN);
       await this.mergeSegments(smallest);
     }).catch((err: unknown) => this.logger.error({ err, dir: this.dir }, 'background merge failed'));
   }
 
+  /** Segment count that starts a background merge: optimize's P partitions count as one. */
+  private mergeTrigger(): number {
+    return MERGE_TRIGGER_SEGMENTS + (this.config.build.partitions ?? 1) - 1;
+  }
+
   /**
    * Merges `inputs` (a subset of the live segments; all of them when `final`, i.e. optimize) into one segment,
-   * dropping deleted docs and reweighting bm25. `calibrationQueries` (final only) replace the doc-derived sample
-   * queries of the approximate index's calibration. Runs inside the chain.
+   * dropping deleted docs and reweighting bm25; a final merge of a collection with `index.partitions` P > 1 writes
+   * P segments instead, partition p holding the docs with `fnv1a32(id) mod P = p` (core/id-hash.ts: a cluster's
+   * shard function), so each is the segment shard p of a P-shard cluster writes at its optimize: same docs, same id
+   * order, hence the same deterministic Seismic build. `calibrationQueries` (final only) replace the doc-derived
+   * sample queries of the approximate index's calibration. Runs inside the chain.
    */
   private async mergeSegments(inputs: LiveSegment[], final = false, calibrationQueries: SparseVector[] | null = null): Promise<void> {
     if (inputs.length === 0) return;
-    if (inputs.length === 1 && inputs[0].deleted.size === 0) {
-      // Nothing to rewrite, unless a bulk load left a large segment without its approximate index (optimize builds
-      // it, whether the store is reopened as a bulk load or as a server), or optimize was given calibration
-      // queries: the calibration table lives in the segment's seismic.bin, so the segment is rebuilt (a merge of one).
-      const one = inputs[0];
-      const approxSized = final && one.liveDocs >= this.config.build.approximateThreshold;
-      if (!(approxSized && (!one.hasApproximate || calibrationQueries !== null))) return;
-    }
+    const partitions = final ? (this.config.build.partitions ?? 1) : 1;
+    const partOf = partitions > 1 ? inputs.map((s) => partitionsOfOrds(s, partitions)) : null;
+    if (!this.mergeNeeded(inputs, final, calibrationQueries, partOf)) return;
     const t0 = performance.now();
     const snapshot = inputs.map((s) => s.deleted.toArray());
-    const live = inputs.reduce((n, s) => n + s.liveDocs, 0);
-    let seg: LiveSegment | null = null;
-    if (live > 0) {
+    const outputs: LiveSegment[] = [];
+    for (let p = 0; p < partitions; p++) {
+      // A partition's inputs: every input with the ords of other partitions dropped as if deleted.
+      const deleted = partOf === null ? snapshot : inputs.map((s, i) => excludeOthers(s, snapshot[i], partOf[i], p));
+      const live = inputs.reduce((n, s, i) => n + s.numDocs - deleted[i].length, 0);
+      if (live === 0) continue;
       const id = this.manifest.nextSegmentId++;
       const dir = join(this.dir, segName(id));
       await runJob(
         {
           kind: 'merge',
           dir,
-          inputs: inputs.map((s, i) => ({ dir: s.dir, deleted: snapshot[i] })),
+          inputs: inputs.map((s, i) => ({ dir: s.dir, deleted: deleted[i] })),
           weighting: this.config.weighting,
           avgdl: this.avgdl(),
           denseDim: this.config.denseDim ?? 0,
@@ -681,9 +689,9 @@ class SegmentedStore implements SealableCollectionStore {
         },
         this.sealMode,
       );
-      seg = await openLiveSegment(this.dir, segName(id), null, { resident: true, df: null });
+      outputs.push(await openLiveSegment(this.dir, segName(id), null, { resident: true, df: null }));
     }
-    // Swap (synchronous). df is unchanged: the merged segment's live docs (after the carried deletes below) are
+    // Swap (synchronous). df is unchanged: the merged segments' live docs (after the carried deletes below) are
     // the inputs' live docs now, with the same term ids; deletes during the merge already decremented df.
     const carried: string[] = [];
     inputs.forEach((s, i) => {
@@ -692,24 +700,49 @@ class SegmentedStore implements SealableCollectionStore {
     });
     this.segments = this.segments.filter((s) => !inputs.includes(s));
     for (const s of inputs) this.searchPool?.forget(s);
-    if (seg !== null) {
-      for (const id of carried) {
+    for (const id of carried) {
+      for (const seg of outputs) {
         const ord = seg.ids.ordOf(id);
-        if (ord >= 0) seg.deleted.add(ord);
+        if (ord >= 0) {
+          seg.deleted.add(ord);
+          break;
+        }
       }
+    }
+    for (const seg of outputs) {
       if (seg.deleted.size > 0) {
         seg.bitset = seg.deleted.toDenseBitset(seg.numDocs);
         seg.deletesDirty = true;
       }
       recountLive(seg);
-      this.segments = [...this.segments, seg];
     }
+    this.segments = [...this.segments, ...outputs];
     await this.persist(this.wal.generation);
-    this.observer.merge?.((performance.now() - t0) / 1000, seg?.liveDocs ?? 0);
+    const docs = outputs.reduce((n, seg) => n + seg.liveDocs, 0);
+    this.observer.merge?.((performance.now() - t0) / 1000, docs);
     this.logger.info(
-      { dir: this.dir, inputs: inputs.length, docs: seg?.liveDocs ?? 0, ms: Math.round(performance.now() - t0) },
+      { dir: this.dir, inputs: inputs.length, outputs: outputs.length, docs, ms: Math.round(performance.now() - t0) },
       'segments merged',
     );
+  }
+
+  /**
+   * Whether merging `inputs` changes anything. Not when nothing would be dropped and the layout is already the
+   * final one: one segment (`partOf` null), or one segment per partition, each holding one partition only.
+   * Except, for a final merge, when a large segment lacks its approximate index (a bulk load left it; optimize
+   * builds it, whether the store is reopened as a bulk load or as a server) or optimize was given calibration
+   * queries: the calibration table lives in the segment's seismic.bin, so the segment is rebuilt.
+   */
+  private mergeNeeded(
+    inputs: LiveSegment[],
+    final: boolean,
+    calibrationQueries: SparseVector[] | null,
+    partOf: Uint8Array[] | null,
+  ): boolean {
+    if (inputs.some((s) => s.deleted.size > 0)) return true;
+    if (partOf === null ? inputs.length > 1 : !separatePartitions(partOf)) return true;
+    const threshold = this.config.build.approximateThreshold;
+    return final && inputs.some((s) => s.liveDocs >= threshold && (!s.hasApproximate || calibrationQueries !== null));
   }
 
   /**
@@ -780,6 +813,33 @@ class SegmentedStore implements SealableCollectionStore {
       await this.lock.release();
     }
   }
+}
+
+/** The partition (0 … count-1, count ≤ 256) of every ord of `s`, by its id. */
+function partitionsOfOrds(s: LiveSegment, count: number): Uint8Array {
+  const out = new Uint8Array(s.numDocs);
+  for (let o = 0; o < s.numDocs; o++) out[o] = partitionOf(s.ids.idAt(o), count);
+  return out;
+}
+
+/** `deleted` (ascending ords) plus every ord outside partition `p`, ascending: the merge input of partition p. */
+function excludeOthers(s: LiveSegment, deleted: Uint32Array, partOf: Uint8Array, p: number): Uint32Array {
+  const dead = new Set(deleted);
+  const out: number[] = [];
+  for (let o = 0; o < s.numDocs; o++) if (partOf[o] !== p || dead.has(o)) out.push(o);
+  return Uint32Array.from(out);
+}
+
+/** Whether each segment holds one partition only, and no two segments the same one. */
+function separatePartitions(partOf: readonly Uint8Array[]): boolean {
+  const seen = new Set<number>();
+  for (const parts of partOf) {
+    if (parts.length === 0) continue;
+    const p = parts[0];
+    if (seen.has(p) || parts.some((x) => x !== p)) return false;
+    seen.add(p);
+  }
+  return true;
 }
 
 /**
