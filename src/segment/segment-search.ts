@@ -82,8 +82,9 @@ export function searchSegment(
   else segTop.clearAfter();
   const excluded = filter === null ? deletes : excludedBy(kernels, filter, deletes);
   if (state.scratch === null) state.scratch = createExactScratch(n, kernels.postings.numTerms);
+  // At the avgdl of the build, the baked weights are these weights (the same float32 expression): the plain kernel.
   const bm25 = options.bm25 ?? null;
-  const raw = bm25 === null ? null : kernels.bm25;
+  const raw = bm25 === null || bm25.avgdl === kernels.avgdl ? null : kernels.bm25;
   if (filter !== null && excluded !== null && raw === null) {
     const accepted = n - countBits(excluded, n);
     if (accepted === 0) return null;
