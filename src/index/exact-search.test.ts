@@ -5,6 +5,7 @@ import { bm25Weight, bruteForceSearch, buildPostingLists, createExactScratch, ta
 import { TopK } from '../core/top-k.js';
 import { Memtable } from '../segment/memtable.js';
 import { IdTopK } from './id-top-k.js';
+import { filteredExactSearch } from '../filter/filtered-search.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 
 /** fast-check arbitrary: a sparse vector over [0, dim) with weights from a small set (forces ties). */
@@ -156,7 +157,7 @@ describe('bm25 weighting', () => {
 });
 
 describe('taatSearchBm25 (sealed bm25 docs at the avgdl of the search)', () => {
-  it('scores every doc bit for bit as the memtable does at the same avgdl, whatever avgdl (property)', () => {
+  it('scores every doc bit for bit as the memtable does at the same avgdl, whatever avgdl, and so does the filtered kernel (property)', () => {
     const weighting = { kind: 'bm25', k1: 0.9, b: 0.4 } as const;
     fc.assert(
       fc.property(
@@ -184,9 +185,13 @@ describe('taatSearchBm25 (sealed bm25 docs at the avgdl of the search)', () => {
           const top = new TopK(raws.length);
           taatSearchBm25(lists, { tf: lists.values, dl }, { avgdl, k1: 0.9, b: 0.4 }, q, null, createExactScratch(raws.length, 31), top);
           const { keys, scores } = top.drain();
-          expect(Array.from(keys, (o, j) => ({ id: ids[o], score: scores[j] }))).toEqual(
-            want.sorted().map((h) => ({ id: h.id, score: h.score })),
-          );
+          const expected = want.sorted().map((h) => ({ id: h.id, score: h.score }));
+          expect(Array.from(keys, (o, j) => ({ id: ids[o], score: scores[j] }))).toEqual(expected);
+          // The selective-filter kernel, every doc accepted, reweighting the forward index's tf the same way.
+          const bm25 = { tf: f.values, dl, params: { avgdl, k1: 0.9, b: 0.4 } };
+          const all = Uint32Array.from(raws, (_v, o) => o);
+          const r = filteredExactSearch(f, q, all, raws.length, new Float32Array(31), new TopK(raws.length), bm25);
+          expect(Array.from(r.ords, (o, j) => ({ id: ids[o], score: r.scores[j] }))).toEqual(expected);
         },
       ),
       { numRuns: 200 },

@@ -8,8 +8,7 @@
  * of its docs); a filter becomes an excluded bitset (docs failing it, OR deleted); a selective filter scores the
  * accepted docs directly (filtered-search.ts), otherwise the Seismic searcher runs (`exact: false` and the
  * segment has one) or exact term-at-a-time search. bm25 segments searched exactly weight each posting from its
- * raw tf with the search's avgdl (`options.bm25`; a selective filter then goes through the same kernel with the
- * filter as excluded bits), so exact BM25 does not depend on when a doc was sealed; the Seismic path scores with
+ * raw tf with the search's avgdl (`options.bm25`; the selective-filter kernel too), so exact BM25 does not depend on when a doc was sealed; the Seismic path scores with
  * the weights baked at the segment's build (its blocks and summaries are built from them). `deletes` is the delete bitset the caller took for this query
  * (never mutated afterwards: live-segment.ts `publishedDeletes` copies on write), so a worker sees exactly the
  * deletes the main thread saw when it dispatched the query.
@@ -85,12 +84,13 @@ export function searchSegment(
   // At the avgdl of the build, the baked weights are these weights (the same float32 expression): the plain kernel.
   const bm25 = options.bm25 ?? null;
   const raw = bm25 === null || bm25.avgdl === kernels.avgdl ? null : kernels.bm25;
-  if (filter !== null && excluded !== null && raw === null) {
+  if (filter !== null && excluded !== null) {
     const accepted = n - countBits(excluded, n);
     if (accepted === 0) return null;
     if (accepted <= SELECTIVE_FILTER_MAX_DOCS) {
       // Selective filter: score exactly the accepted docs (exact, and cheaper than any traversal).
-      const r = filteredExactSearch(kernels.forward, local, clearOrds(excluded, n), k, state.scratch.dense, segTop);
+      const reweigh = raw !== null && bm25 !== null && kernels.tf !== null ? { tf: kernels.tf, dl: raw.dl, params: bm25 } : null;
+      const r = filteredExactSearch(kernels.forward, local, clearOrds(excluded, n), k, state.scratch.dense, segTop, reweigh);
       return { ords: r.ords, scores: r.scores, docsScored: r.docsScored, blocksScored: 0, blocksSkipped: 0, approximate: false };
     }
   }

@@ -405,10 +405,10 @@ describe('metadata filters', () => {
 describe('bm25 collections', () => {
   it('weights tf by bm25 with the live avgdl, in the memtable and in sealed segments, and reports term statistics', async () => {
     const dir = tmp();
-    const s = await open(dir, { weighting: { kind: 'bm25', k1: 0.9, b: 0.4 } });
+    const s = await open(dir, { weighting: { kind: 'bm25', k1: 0.9, b: 0.4 }, metadataTypes: { g: 'keyword' } });
     // dl: a = 3, b = 6 → avgdl 4.5
     await s.upsert([
-      { id: 'a', vector: vec({ 7: 2, 9: 1 }) },
+      { id: 'a', vector: vec({ 7: 2, 9: 1 }), metadata: { g: 'x' } },
       { id: 'b', vector: vec({ 7: 1, 8: 4, 9: 1 }) },
     ]);
     const w = (tf: number, dl: number, avgdl: number) => (tf * 1.9) / (tf + 0.9 * (1 - 0.4 + (0.4 * dl) / avgdl));
@@ -432,6 +432,9 @@ describe('bm25 collections', () => {
     expect(hits.find((h) => h.id === 'c')!.score).toBeCloseTo(w(3, 12, 7), 5);
     expect(hits.find((h) => h.id === 'a')!.score).toBe(Math.fround(Math.fround(w(2, 3, 7))));
     expect(s.get('a')!.vector.values[0]).toBe(Math.fround(w(2, 3, 7)));
+    // The selective-filter kernel reweights too.
+    const filtered = s.search(vec({ 7: 1 }), { ...opts, filter: { must: [{ field: 'g', eq: 'x' }] } }).hits;
+    expect(filtered).toEqual([{ id: 'a', score: Math.fround(w(2, 3, 7)) }]);
     // Merging reweights everything with the avgdl of the merge (7).
     await s.delete(['b']);
     await s.optimize();
