@@ -175,6 +175,12 @@ describe('bm25 with two sealed segments equals Lucene BM25', () => {
     for (const h of res.hits) expect((h.explain?.terms ?? []).reduce((s, t) => s + t.product, 0)).toBeCloseTo(h.score, 5);
   });
 
+  it('a listing shows sealed documents weighted as get shows them (the avgdl of now)', () => {
+    const page = svc.listDocuments('c', { limit: 100, vector: true });
+    expect(page.documents).toHaveLength(DOCS.length);
+    for (const d of page.documents) expect(d.vector, String(d.id)).toEqual(svc.getDocument('c', String(d.id), true).vector);
+  });
+
   it('after deletes change avgdl (one document of each segment and of the memtable)', async () => {
     for (const id of ['d2', 'd5', 'd7']) await svc.deleteDocument('c', id);
     await checkAgainstReference(

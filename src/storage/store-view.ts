@@ -17,7 +17,7 @@ import type { ListOptions, StoreDocument, StoreSearchOptions, StoreSearchResult,
 import type { Memtable, MemtableCut, MemtableView } from '../segment/memtable.js';
 import { activeFilter, deletedAt, segmentExcluded, segmentReader } from '../segment/live-segment.js';
 import { countBits, matchesFilter } from '../filter/metadata-index.js';
-import { searchView, type PointInTime, type SearchView } from './store-search.js';
+import { searchView, segmentVector, type PointInTime, type SearchView } from './store-search.js';
 
 /** What a view pins, as the store hands it over at one moment. */
 export type StoreViewParts = Omit<SearchView, 'pit'>;
@@ -194,7 +194,8 @@ export class StoreView implements StoreSnapshot {
     }
     const r = segmentReader(this.parts.segments[e.source - 2]);
     const want = (opts.fields.title ? 1 : 0) | (opts.fields.text ? 2 : 0) | (opts.fields.metadata ? 4 : 0);
-    const doc: StoreDocument = { id: e.id, vector: opts.vectors ? r.vector(e.at) : EMPTY, ...r.fieldsOf(e.at, want) };
+    const vector = opts.vectors ? segmentVector(r, e.at, config.weighting, avgdl) : EMPTY;
+    const doc: StoreDocument = { id: e.id, vector, ...r.fieldsOf(e.at, want) };
     if (opts.dense) {
       const d = r.denseOf(e.at);
       if (d !== undefined) doc.dense = d;
