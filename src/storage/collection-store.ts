@@ -515,9 +515,11 @@ class SegmentedStore implements SealableCollectionStore {
     this.checkOpen();
     const t0 = performance.now();
     const queries = opts.calibrationQueries && opts.calibrationQueries.length > 0 ? opts.calibrationQueries : null;
-    // The final merge rewrites every segment when there will be more than one, or when it must write a calibration
-    // from `queries`: a seal it will rewrite skips its own approximate index.
-    const rewritten = () => this.segments.length > 0 || queries !== null;
+    // The final merge rewrites every segment when there will be more than one, when it must write a calibration
+    // from `queries`, or when it splits partitions: a seal it will rewrite skips its own approximate index (with
+    // partitions 2, building it anyway made a 100k-doc optimize 144 s instead of 48 s).
+    const partitioned = (this.config.build.partitions ?? 1) > 1;
+    const rewritten = () => this.segments.length > 0 || queries !== null || partitioned;
     await this.enqueue(async () => {
       if (this.frozen !== null) await this.sealNow(!rewritten()); // left by a failed seal
       await this.sealNow(!rewritten());
