@@ -1,8 +1,10 @@
 /**
  * Search throughput by search-thread count (issue 14, "Every core"), over real HTTP against the real server
  * process: `npx tsx bench/bench-threads.ts [--docs 200000] [--threads 1,2] [--batch 256] [--batch-sec 10]
- * [--connections 64] [--duration 10] [--queries 1000] [--k 10] [--data DIR] [--dist DIR]`. Prints one table row per
- * thread count. `--dist DIR` runs the server and the CLI from built `DIR/main.js` and `DIR/cli/main.js` instead of
+ * [--connections 64] [--duration 10] [--queries 1000] [--k 10] [--repeat 1] [--data DIR] [--dist DIR]`. Prints one
+ * table row per thread count and round; with `--repeat N` the thread counts alternate N times (1, 2, 1, 2, …) so
+ * that load from other processes falls on each alike, and a last table gives each count's best round (the one
+ * least disturbed) and the ratios of the bests. `--dist DIR` runs the server and the CLI from built `DIR/main.js` and `DIR/cli/main.js` instead of
  * the sources through tsx.
  *
  * The collection is synthetic (src/eval/synthetic.ts, seed 1: `d0..d<docs-1>` vectors-only), bulk-indexed once
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     queries: { type: 'string', default: '1000' },
     k: { type: 'string', default: '10' },
+    repeat: { type: 'string', default: '1' },
     data: { type: 'string' },
     dist: { type: 'string' },
   },
@@ -55,38 +58,58 @@ const bodies = Array.from({ length: Number(values.queries) }, (_, i) => {
   return { vector: { indices: Array.from(q.indices), values: Array.from(q.values) }, k };
 });
 
+const threadCounts = values.threads.split(',').map(Number);
+const rounds = Number(values.repeat);
 const rows: string[] = [];
-let batchBase = 0;
-let connBase = 0;
-for (const threads of values.threads.split(',').map(Number)) {
-  const server = await spawnServer({
-    dataDir,
-    entry: serverEntry,
-    env: { SPLADEX_SEARCH_THREADS: String(threads), SPLADEX_LOG_LEVEL: 'info' },
-  });
-  try {
-    await batchQps(server.base, 2); // warm-up: workers started, segment opened in each
-    const batch = await batchQps(server.base, Number(values['batch-sec']));
-    const conc = await concurrentQps(server.base);
-    if (batchBase === 0) batchBase = batch;
-    if (connBase === 0) connBase = conc.qps;
-    rows.push(
-      `| ${threads} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${conc.qps.toFixed(0)} | ${(conc.qps / connBase).toFixed(2)}× | ` +
-        `${conc.p50} / ${conc.p99} | ${conc.bad} |`,
-    );
-  } finally {
-    server.kill('SIGTERM');
-    await server.exited;
+const best = new Map<number, { batch: number; conc: number }>();
+for (let round = 1; round <= rounds; round++) {
+  let batchBase = 0;
+  let connBase = 0;
+  for (const threads of threadCounts) {
+    const load = os.loadavg()[0];
+    const server = await spawnServer({
+      dataDir,
+      entry: serverEntry,
+      env: { SPLADEX_SEARCH_THREADS: String(threads), SPLADEX_LOG_LEVEL: 'info' },
+    });
+    try {
+      await batchQps(server.base, 2); // warm-up: workers started, segment opened in each
+      const batch = await batchQps(server.base, Number(values['batch-sec']));
+      const conc = await concurrentQps(server.base);
+      if (batchBase === 0) batchBase = batch;
+      if (connBase === 0) connBase = conc.qps;
+      const b = best.get(threads) ?? { batch: 0, conc: 0 };
+      best.set(threads, { batch: Math.max(b.batch, batch), conc: Math.max(b.conc, conc.qps) });
+      rows.push(
+        `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${conc.qps.toFixed(0)} | ` +
+          `${(conc.qps / connBase).toFixed(2)}× | ${conc.p50} / ${conc.p99} | ${conc.bad} |`,
+      );
+    } finally {
+      server.kill('SIGTERM');
+      await server.exited;
+    }
   }
 }
 console.log(
   `\n${numDocs} synthetic docs (${dataDir}), ${bodies.length} queries, k ${k}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
 );
 console.log(
-  `| threads | batch QPS (${batchSize}/request) | vs 1st | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`,
+  `| round | threads | load before | batch QPS (${batchSize}/request) | vs 1st | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`,
 );
-console.log('|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+if (rounds > 1) {
+  const first = best.get(threadCounts[0]) as { batch: number; conc: number };
+  console.log(
+    `\nbest of ${rounds} rounds\n| threads | batch QPS | vs 1st | ${values.connections}-connection QPS | vs 1st |\n|---|---|---|---|---|`,
+  );
+  for (const t of threadCounts) {
+    const b = best.get(t) as { batch: number; conc: number };
+    console.log(
+      `| ${t} | ${b.batch.toFixed(0)} | ${(b.batch / first.batch).toFixed(2)}× | ${b.conc.toFixed(0)} | ${(b.conc / first.conc).toFixed(2)}× |`,
+    );
+  }
+}
 
 /** Bulk-indexes the synthetic collection once (make-vectors + `spladex index`, as a user would). */
 async function ensureCollection(): Promise<void> {

@@ -147,6 +147,19 @@ describe('POST /v1/collections/:name/search/batch', () => {
     expect(results.map((r: { hits: { id: string }[] }) => r.hits[0].id)).toEqual(['c', 'd', 'b']);
   });
 
+  it('answers JSON serialised result by result equal to the single searches (but the timings)', async () => {
+    const searches = [{ query: 'fish', include: ['title', 'text'] }, { query: 'birds', trackTotal: true }, { query: 'zzz-none' }];
+    const res = await s.call('POST', '/v1/collections/kb/search/batch', { searches });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const body = res.json() as { results: { took: unknown }[] };
+    expect(JSON.stringify(body)).toBe(res.body);
+    const noTook = (r: { took: unknown }) => ({ ...r, took: null });
+    const singles = [];
+    for (const q of searches) singles.push(noTook((await s.call('POST', '/v1/collections/kb/search', q)).json()));
+    expect(body.results.map(noTook)).toEqual(singles);
+  });
+
   it('validates each search, naming its index; limits the count', async () => {
     const bad = await s.call('POST', '/v1/collections/kb/search/batch', { searches: [{ query: 'fish' }, { query: 'x', k: 5000 }] });
     expect(bad.statusCode).toBe(400);

@@ -583,6 +583,29 @@ export class SpladexService {
   }
 
   async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
+    const out: SearchResponse[] = new Array(reqs.length);
+    await this.runBatch(name, reqs, (i, r) => {
+      out[i] = r;
+    });
+    return out;
+  }
+
+  /**
+   * `searchBatch` as the JSON text of its answer, `{"results": [...]}`, equal to `JSON.stringify({results})`.
+   * Each result is serialised as soon as it is answered, while the batch's other searches are still in the
+   * search workers, instead of all at the end with every worker idle (the server's batch route; issue 14: ~14 µs
+   * a query of a 256-search batch, measured).
+   */
+  async searchBatchJson(name: string, reqs: SearchRequest[]): Promise<string> {
+    const parts: string[] = new Array(reqs.length);
+    await this.runBatch(name, reqs, (i, r) => {
+      parts[i] = JSON.stringify(r);
+    });
+    return `{"results":[${parts.join(',')}]}`;
+  }
+
+  /** Runs the searches of a batch (see the comment inside), handing each answer to `done`. */
+  private async runBatch(name: string, reqs: SearchRequest[], done: (i: number, r: SearchResponse) => void): Promise<void> {
     const c = this.get(name);
     // With a search pool, `lanes` searches are in flight at once (4 per worker: a worker always has the next
     // query queued while the event loop merges and hydrates the last), each lane taking the next search as its
@@ -590,7 +613,6 @@ export class SpladexService {
     // before. Answers keep the order asked; a failure stops the lanes and the batch fails with the first failing
     // search in that order, as when they ran one by one.
     const lanes = this.searchPool === null ? 1 : 4 * this.searchPool.threads;
-    const out: SearchResponse[] = new Array(reqs.length);
     // The lowest failing index so far (-1: none).
     const failed = { at: -1, err: undefined as unknown };
     let next = 0;
@@ -602,7 +624,7 @@ export class SpladexService {
         if (failed.at >= 0 || next >= reqs.length) return;
         const i = next++;
         try {
-          out[i] = await c.search(reqs[i]);
+          done(i, await c.search(reqs[i]));
         } catch (err) {
           if (failed.at < 0 || i < failed.at) {
             failed.at = i;
@@ -613,7 +635,6 @@ export class SpladexService {
     };
     await Promise.all(Array.from({ length: Math.min(lanes, reqs.length) }, lane));
     if (failed.at >= 0) throw batchError(failed.err, failed.at);
-    return out;
   }
 
   async encode(req: EncodeRequest) {

@@ -98,6 +98,13 @@ export class SearchPool {
    */
   search(segments: readonly LiveSegment[], query: SparseVector, options: SegmentSearchOptions): Promise<Array<SegmentPartResult | null>> {
     if (this.closed) throw new SpladexError('INTERNAL', 'the search pool is closed');
+    if (segments.length === 1) {
+      // One segment (the steady state of an optimized collection): one job on the least-loaded worker, whose
+      // answer is the result as it is — no grouping, no Promise.all, no copies (every search pays for these).
+      const slot = this.leastLoaded();
+      const s = segments[0];
+      return this.post(slot, query, options, [{ seg: this.openOn(slot, s), deletes: publishedDeletes(s) }]);
+    }
     const groups = this.assign(segments);
     const deletes = segments.map((s) => publishedDeletes(s));
     const out: Array<SegmentPartResult | null> = new Array(segments.length).fill(null);
@@ -161,14 +168,22 @@ export class SearchPool {
       for (const g of groups) g.members.sort((a, b) => a - b);
       return groups.filter((g) => g.members.length > 0);
     }
-    let best = slots[0];
-    for (const s of slots) if (s.jobs.size < best.jobs.size) best = s;
+    return [{ slot: this.leastLoaded(), members: segments.map((_, i) => i) }];
+  }
+
+  /** The worker with the fewest queries; BUSY when even it holds `maxQueuePerThread`. */
+  private leastLoaded(): Slot {
+    let best = this.slotAt(0);
+    for (let i = 1; i < this.slots.length; i++) {
+      const s = this.slotAt(i);
+      if (s.jobs.size < best.jobs.size) best = s;
+    }
     if (best.jobs.size >= this.opts.maxQueuePerThread) {
       throw new SpladexError('BUSY', `search workers busy (${this.opts.maxQueuePerThread} queries queued on each); retry later`, {
         retryAfterSeconds: 1,
       });
     }
-    return [{ slot: best, members: segments.map((_, i) => i) }];
+    return best;
   }
 
   /** The segment's id on `slot`, posting `open` (its shared section views) the first time. */

@@ -164,6 +164,19 @@ describe('scanJson limits', () => {
     await expect(scanJson('{"a":{"x":1,"y":2,"z":3},"b":[{"p":1}]}', limits, 'body', new TimeSlicer())).resolves.not.toBeNull();
   });
 
+  it('skips numeric arrays whole but still sees what follows them and what mixed arrays hold (element paths)', async () => {
+    // A numeric array at depth ≥ 3 is jumped over (NUMERIC_RUN); a mixed one is scanned and counts its elements.
+    const mixed = '{"searches":[{"vector":{"indices":[1, 2,3e-2 ,-4.5E+1],"values":[0.5,0.25,1,2]}},{"v":[1,2,{"a":1,"b":2,"c":3,"d":4}]}]}';
+    await expect(scanJson(mixed, limits, 'body', new TimeSlicer())).rejects.toThrow(
+      'searches[1].v[2]: at most 3 keys in one object (maxDocTerms, the most any field allows); this one has 4',
+    );
+    const after = '{"s":[{"x":[[1,2],[3,4]],"y":{"a":1,"b":2,"c":3,"d":4}}]}';
+    await expect(scanJson(after, limits, 'body', new TimeSlicer())).rejects.toThrow(/^s\[0\]\.y: at most 3 keys/);
+    await expect(scanJson('{"s":[{"x":[[1,2],[3,{"__proto__":1}]]}]}', LIMITS, 'body', new TimeSlicer())).rejects.toThrow(/__proto__/);
+    const ok = '{"s":[{"x":[[],[ ],[1],[1,2,3]]}]}';
+    await expect(parseJsonChunked(ok, { ...LIMITS, where: 'body' })).resolves.toEqual(JSON.parse(ok));
+  });
+
   it('refuses __proto__ keys in every spelling, but not as a value or inside another key', async () => {
     for (const text of ['{"__proto__":1}', '{"a":[{"__proto__":{}}]}', '{"\\u005f_proto__":1}', '{"__pr\\u006fto\\u005F_" : 1}']) {
       await expect(scanJson(text, LIMITS, 'body', new TimeSlicer())).rejects.toThrow('body: must not contain a "__proto__" key');

@@ -41,6 +41,11 @@ export interface ServerService {
   listDocuments(name: string, req: ScrollRequest): { documents: unknown[]; nextCursor: string | null };
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
+  /**
+   * `searchBatch`'s answer as JSON text, `{"results": [...]}` (what `JSON.stringify({results})` gives), built while
+   * the batch runs; the batch route uses it when the service has it (the single-process service does).
+   */
+  searchBatchJson?(name: string, reqs: SearchRequest[]): Promise<string>;
   encode(req: EncodeRequest): Promise<unknown>;
   createSnapshot(name: string): Promise<{ id: string; tookMs: number }>;
   listSnapshots(name: string): Promise<{ snapshots: unknown[] }>;

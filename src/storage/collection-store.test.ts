@@ -191,6 +191,10 @@ describe('seal, reopen, merge', () => {
       { id: 'b', vector: vec({ 1: 1 }) },
     ]);
     await s.optimize();
+    // One segment and an empty memtable: its hits come straight from the segment's ranking (store-search.ts
+    // PartMerge), in the same order.
+    expect(s.search(vec({ 1: 1 }), { ...opts, k: 1 }).hits).toEqual([{ id: 'b', score: 1 }]);
+    expect(s.search(vec({ 1: 1 }), { ...opts, k: 10 }).hits.map((h) => h.id)).toEqual(['b', 'm']);
     await s.upsert([
       { id: 'a', vector: vec({ 1: 1 }) },
       { id: 'z', vector: vec({ 1: 1 }) },
