@@ -24,11 +24,22 @@ import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } f
 import { mergeResponses, ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
 import { placeReplicas, shardOf } from './placement.js';
-import { prfSecondRound, prfThroughFanOut } from './prf-fan-out.js';
+import { denseRoute, hybridSearch } from './hybrid-fan-out.js';
+import { prfExpandedQuery, prfThroughFanOut } from './prf-fan-out.js';
 import { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
-import { localName, rpcSubject, shardSubject, streamName, type GlobalStats, type ShardOp, type ShardTermStats, toBytes } from './wire.js';
+import {
+  localName,
+  type QueryOverride,
+  rpcSubject,
+  shardSubject,
+  streamName,
+  type GlobalStats,
+  type ShardOp,
+  type ShardTermStats,
+  toBytes,
+} from './wire.js';
 
 /** Cluster collection names leave room for the `_s<shard>` suffix of local replica names (64 chars at most). */
 const MAX_CLUSTER_NAME = 58;
@@ -449,38 +460,60 @@ export class ClusterNode {
     return { deleted };
   }
 
+  /**
+   * A search through the fan-out: dfs statistics first (lexical), PRF's first round and expansion (prf-fan-out.ts),
+   * then one round: hybrid fused at this node (hybrid-fan-out.ts), or every shard's best offset + k merged.
+   */
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {
     const spec = this.spec(name);
-    if (prfThroughFanOut(spec, req)) {
-      const t0 = performance.now();
-      const second = await prfSecondRound(spec, this.need().caller, req, (r) => this.searchRound(spec, r));
-      const out = await this.searchRound(spec, second);
-      out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
-      return out;
+    const { caller } = this.need();
+    if (req.searchAfter !== undefined) throw notInCluster('searchAfter');
+    const t0 = performance.now();
+    const route = denseRoute(spec, req);
+    const stats = await this.dfsStats(spec, req);
+    let round = req;
+    let override: QueryOverride | undefined;
+    if (prfThroughFanOut(spec, req, route === 'perShard')) {
+      override = await prfExpandedQuery(spec, caller, req, stats);
+      round = { ...req, prf: undefined };
     }
-    return this.searchRound(spec, req);
+    const out =
+      route === 'fanOut'
+        ? await hybridSearch(spec, caller, round, { stats, override })
+        : await this.searchRound(spec, round, stats, override);
+    out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    return out;
   }
 
-  /** One fan-out round: (dfs statistics,) every shard's best offset + k, merged. */
-  private async searchRound(spec: CollectionSpec, req: SearchRequest): Promise<SearchResponse> {
+  /** Collection-wide lexical statistics for a `dfs` search of query text (one round to every shard). */
+  private async dfsStats(spec: CollectionSpec, req: SearchRequest): Promise<GlobalStats | undefined> {
+    if (spec.encoder !== 'lexical' || spec.cluster.stats !== 'dfs' || req.query === undefined || req.vector !== undefined) return undefined;
+    const { caller } = this.need();
+    const parts = await Promise.all(
+      spec.placement.map((_n, shard) =>
+        caller.call<ShardTermStats>(spec, { op: 'termStats', collection: spec.name, shard, query: req.query as string }),
+      ),
+    );
+    return sumTermStats(parts);
+  }
+
+  /** One fan-out round: every shard's best offset + k, merged. */
+  private async searchRound(
+    spec: CollectionSpec,
+    req: SearchRequest,
+    stats: GlobalStats | undefined,
+    override: QueryOverride | undefined,
+  ): Promise<SearchResponse> {
     const name = spec.name;
     const { caller } = this.need();
     const t0 = performance.now();
     const shards = spec.placement.map((_n, shard) => shard);
-    let stats: GlobalStats | undefined;
-    if (spec.encoder === 'lexical' && spec.cluster.stats === 'dfs' && req.query !== undefined && req.vector === undefined) {
-      const parts = await Promise.all(
-        shards.map((shard) => caller.call<ShardTermStats>(spec, { op: 'termStats', collection: name, shard, query: req.query as string })),
-      );
-      stats = sumTermStats(parts);
-    }
-    if (req.searchAfter !== undefined) throw notInCluster('searchAfter');
     // A page at `offset` is hits offset … offset + k − 1 of the merged ranking: every shard sends its best offset + k.
     const offset = req.offset ?? 0;
     const k = req.k ?? CollectionConfigSchema.parse(spec.config).search.k;
     const shardReq: SearchRequest = { ...req, offset: undefined, k: offset + k };
     const parts = await Promise.all(
-      shards.map((shard) => caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats })),
+      shards.map((shard) => caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats, override })),
     );
     const merged = mergeResponses(parts, offset + k, performance.now() - t0);
     const total = req.trackTotal === true ? sumTotals(parts) : undefined;

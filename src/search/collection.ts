@@ -528,9 +528,10 @@ export class Collection {
 
   /**
    * A hit with the stored fields `shown`, its explanation and its highlight fragments. Fields come with the hit
-   * when it was found in a point-in-time view (`h.fields`), else from the live store.
+   * when it was found in a point-in-time view (`h.fields`), else from the live store. Public for cluster mode,
+   * which hydrates the hits a coordinator kept on the shard that holds them (src/cluster/shard-search.ts).
    */
-  private hydrate(h: StoreHit, req: SearchRequest, shown: StoredFieldSet, query: SparseVector): SearchHit {
+  hydrate(h: StoreHit, req: SearchRequest, shown: StoredFieldSet, query: SparseVector): SearchHit {
     const hit: SearchHit = { id: h.id, score: h.score };
     const want = fetchedFields(shown, req.highlight?.fields);
     if (want.title || want.text || want.metadata) {

@@ -1,0 +1,177 @@
+/**
+ * Issue 17, the routes beyond plain search through the cluster: hybrid (sparse + dense) and dense-only search
+ * fused once at the coordinator, PRF over the merged first round for vectors-only and lexical (dfs) collections,
+ * PRF feeding a hybrid second round. Each answer is compared with one single-process spladex (SpladexService in
+ * this process) on the same documents: same ids in the same order, same scores (float32 for sparse scores; the
+ * fused float64 score exactly; lexical within 1e-6 relative, see the lexical test). One real 3-node NATS
+ * JetStream cluster and 3 spladex node processes for the whole file (2 shards × 2 replicas per collection).
+ * Skips when nats-server is not installed (.ci/run installs it).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchRequestSchema } from '../src/config/request-schemas.js';
+import { Rng } from '../src/core/rng.js';
+import { openSpladexService, type SpladexService } from '../src/search/spladex-service.js';
+import { natsServerAvailable, startNatsCluster, type NatsCluster } from './support/nats-cluster.js';
+import { callJson, startSpladexCluster, type SpladexCluster } from './support/spladex-cluster.js';
+
+const DIM = 1000;
+const DENSE = 16;
+const DOCS = 800;
+const SCIFACT = ['/work/shared/data/scifact', path.join(process.cwd(), '..', 'shared', 'data', 'scifact')].find((p) =>
+  existsSync(path.join(p, 'corpus.jsonl')),
+);
+
+type Hit = { id: string; score: number; title?: string; explain?: unknown };
+
+/** A sparse vector over a skewed choice of terms (documents share terms, as learned-sparse ones do). */
+function sparse(rng: Rng, n: number) {
+  const ids = new Set<number>();
+  while (ids.size < n) ids.add(Math.floor(DIM * rng.next() * rng.next()));
+  const indices = [...ids].sort((a, b) => a - b);
+  return { indices, values: indices.map(() => Math.round((0.1 + rng.next() * 3) * 1000) / 1000) };
+}
+
+function denseVec(rng: Rng) {
+  return Array.from({ length: DENSE }, () => Math.round((rng.next() * 2 - 1) * 1000) / 1000);
+}
+
+describe.skipIf(!natsServerAvailable())('cluster mode: hybrid and PRF through the fan-out equal one process', () => {
+  let nats: NatsCluster;
+  let nodes: SpladexCluster;
+  let single: SpladexService;
+  const singleDir = mkdtempSync(path.join(tmpdir(), 'spladex-single-routes-'));
+  const rng = new Rng(1717);
+  const docs = Array.from({ length: DOCS }, (_v, i) => ({
+    id: `h${i}`,
+    title: `hybrid doc ${i}`,
+    vector: sparse(rng, 20),
+    dense: denseVec(rng),
+    metadata: { tag: `t${i % 3}` },
+  }));
+  const queries = Array.from({ length: 12 }, () => ({ vector: sparse(rng, 8), dense: denseVec(rng) }));
+  const base = (i: number) => nodes.nodes[i % 3].base;
+
+  /** Creates `name` on the cluster (2 × 2) and in the single process, and indexes `items` in both. */
+  async function both(name: string, config: Record<string, unknown>, items: unknown[], batch = 400) {
+    const created = await callJson(base(0), 'PUT', `/v1/collections/${name}`, { ...config, cluster: { shards: 2, replicas: 2 } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await single.createCollection(name, config);
+    for (let i = 0; i < items.length; i += batch) {
+      const part = items.slice(i, i + batch);
+      const r = await callJson(base(i / batch), 'POST', `/v1/collections/${name}/documents?refresh=wait_for`, { documents: part });
+      expect(r.body.errors, JSON.stringify(r.body)).toEqual([]);
+      expect((await single.upsertDocuments(name, part)).errors).toEqual([]);
+    }
+  }
+
+  /** The cluster's answer (through node `i`) next to one process's. */
+  async function pair(name: string, req: Record<string, unknown>, i: number): Promise<{ got: { hits: Hit[] }; want: { hits: Hit[] } }> {
+    // Through the request schema, as the server parses it (defaults of hybrid and prf filled in).
+    const want = (await single.search(name, searchRequestSchema(single.limits).parse(req))) as { hits: Hit[] };
+    const got = await callJson(base(i), 'POST', `/v1/collections/${name}/search`, req);
+    expect(got.status, JSON.stringify(got.body)).toBe(200);
+    return { got: got.body, want };
+  }
+
+  beforeAll(async () => {
+    nats = await startNatsCluster(3);
+    nodes = await startSpladexCluster(nats.url, 3);
+    single = await openSpladexService({ dataDir: singleDir, encodersDir: 'encoders', logger: pino({ level: 'silent' }) });
+    await both('hyb', { encoder: 'none', dim: DIM, dense: { dim: DENSE, metric: 'cosine' }, metadata: { tag: 'keyword' } }, docs);
+  });
+  afterAll(async () => {
+    await nodes?.stop();
+    await nats?.stop();
+    await single?.close();
+    rmSync(singleDir, { recursive: true, force: true });
+  });
+
+  it('hybrid search (convex minmax and zscore, rrf, alpha ends, filter, offset, explain) equals one process', async () => {
+    const variants: Record<string, unknown>[] = [
+      {},
+      { hybrid: { method: 'convex', normalization: 'zscore', alpha: 0.3, candidates: 40 } },
+      { hybrid: { method: 'rrf', rrfK: 20, candidates: 30 } },
+      { hybrid: { alpha: 1 } },
+      { hybrid: { alpha: 0, candidates: 15 } },
+      { filter: { must: [{ field: 'tag', eq: 't1' }] }, hybrid: { candidates: 25 } },
+      { offset: 5, hybrid: { normalization: 'none' } },
+      { explain: true, include: ['title', 'metadata'] },
+    ];
+    let compared = 0;
+    for (const [vi, extra] of variants.entries()) {
+      for (const [qi, q] of queries.entries()) {
+        const req = { vector: q.vector, dense: q.dense, k: 10, params: { exact: true }, ...extra };
+        const { got, want } = await pair('hyb', req, qi + vi);
+        expect(want.hits.length).toBeGreaterThan(0);
+        expect(got.hits, `variant ${vi} query ${qi}`).toEqual(want.hits);
+        compared++;
+      }
+    }
+    expect(compared).toBe(variants.length * queries.length);
+  });
+
+  it('dense-only search equals one process; a hybrid request without a dense query is refused as in one process', async () => {
+    for (const [qi, q] of queries.entries()) {
+      const { got, want } = await pair('hyb', { dense: q.dense, k: 10 }, qi);
+      expect(got.hits).toEqual(want.hits);
+    }
+    const bad = await callJson(base(0), 'POST', '/v1/collections/hyb/search', { vector: queries[0].vector, hybrid: { alpha: 0.5 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/^hybrid: needs a dense query/);
+  });
+
+  it('PRF with a hybrid second round (vectors-only) equals one process and changes rankings', async () => {
+    let changed = 0;
+    for (const [qi, q] of queries.entries()) {
+      const req = { vector: q.vector, dense: q.dense, k: 10, params: { exact: true }, prf: { docs: 4, terms: 15, weight: 0.7 } };
+      const { got, want } = await pair('hyb', req, qi);
+      expect(got.hits, `query ${qi}`).toEqual(want.hits);
+      const plain = await pair('hyb', { ...req, prf: undefined }, qi);
+      if (JSON.stringify(plain.want.hits.map((h) => h.id)) !== JSON.stringify(want.hits.map((h) => h.id))) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
+  });
+
+  it.skipIf(SCIFACT === undefined)(
+    'lexical PRF (dfs) over the merged first round equals one process on 2,000 SciFact documents',
+    async () => {
+      const corpus = readFileSync(path.join(SCIFACT as string, 'corpus.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .slice(0, 2000)
+        .map((l) => JSON.parse(l) as { _id: string; title: string; text: string })
+        .map((d) => ({ id: d._id, title: d.title, text: d.text }));
+      const qs = readFileSync(path.join(SCIFACT as string, 'queries.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .slice(0, 40)
+        .map((l) => (JSON.parse(l) as { text: string }).text);
+      await both('lex', {}, corpus, 1000);
+      let changed = 0;
+      let maxDiff = 0;
+      for (const [qi, query] of qs.entries()) {
+        const req = { query, k: 10, prf: { docs: 5, terms: 20, weight: 0.5 } };
+        const { got, want } = await pair('lex', req, qi);
+        // Ids in order; scores within 1e-6 relative: the expansion sums each feedback vector's mass over its terms
+        // in dictionary-id order, and the shards' ids are not one process's (float64 rounding of that sum).
+        expect(
+          got.hits.map((h) => h.id),
+          `query ${qi}`,
+        ).toEqual(want.hits.map((h) => h.id));
+        got.hits.forEach((h, j) => {
+          maxDiff = Math.max(maxDiff, Math.abs(h.score - want.hits[j].score) / Math.max(1e-9, want.hits[j].score));
+        });
+        expect(got.hits.map((h) => h.title)).toEqual(want.hits.map((h) => h.title));
+        const plain = (await single.search('lex', { query, k: 10 } as never)) as { hits: Hit[] };
+        if (JSON.stringify(plain.hits.map((h) => h.id)) !== JSON.stringify(want.hits.map((h) => h.id))) changed++;
+      }
+      process.stdout.write(`lexical prf: ${changed}/${qs.length} rankings changed by feedback, max relative score diff ${maxDiff}\n`);
+      expect(changed).toBeGreaterThan(0);
+      expect(maxDiff).toBeLessThan(1e-6);
+    },
+  );
+});
