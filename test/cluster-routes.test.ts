@@ -174,4 +174,64 @@ describe.skipIf(!natsServerAvailable())('cluster mode: hybrid and PRF through th
       expect(maxDiff).toBeLessThan(1e-6);
     },
   );
+  it("replica lag: 0 when caught up (GET /v1/cluster and per-shard gauges in /metrics); a stopped node's replicas report how far behind they are, then catch up", async () => {
+    type Replica = { node: string; live: boolean; applied: number | null; lag: number | null; lagMs: number | null };
+    type Shard = { shard: number; lastSeq: number; replicas: Replica[] };
+    const shardMap = async (i: number): Promise<Shard[]> =>
+      (await callJson(base(i), 'GET', '/v1/cluster')).body.collections.find((c: { name: string }) => c.name === 'hyb').shardMap;
+    for (const s of await shardMap(1)) {
+      for (const r of s.replicas) expect(r).toMatchObject({ live: true, applied: s.lastSeq, lag: 0, lagMs: 0 });
+    }
+    // Every node exposes one series per hosted replica; the heartbeat refreshes the heads every 500 ms.
+    const gauges = async (i: number) => {
+      const text = await (await fetch(`${base(i)}/metrics`)).text();
+      const out = new Map<string, number>();
+      for (const m of text.matchAll(/^(spladex_replica_\w+)\{collection="hyb",shard="(\d)"\} (\S+)$/gm))
+        out.set(`${m[1]}/${m[2]}`, Number(m[3]));
+      return out;
+    };
+    const head = new Map((await shardMap(0)).map((s) => [s.shard, s.lastSeq]));
+    let hosted = 0;
+    for (let i = 0; i < 3; i++) {
+      const g = await gauges(i);
+      for (const shard of [0, 1]) {
+        if (!g.has(`spladex_replica_applied_seq/${shard}`)) continue;
+        hosted++;
+        expect(g.get(`spladex_replica_applied_seq/${shard}`)).toBe(head.get(shard));
+        expect(g.get(`spladex_replica_lag_seq/${shard}`)).toBe(0);
+        expect(g.get(`spladex_replica_lag_seconds/${shard}`)).toBe(0);
+      }
+    }
+    expect(hosted).toBe(4);
+
+    // Stop node s2 (SIGSTOP: alive but not applying), write twice 400 ms apart, read its replicas' lag.
+    const stopped = nodes.nodes[2].proc as NonNullable<(typeof nodes.nodes)[number]['proc']>;
+    process.kill(stopped.pid, 'SIGSTOP');
+    try {
+      const extra = Array.from({ length: 40 }, (_v, i) => ({ id: `lag${i}`, vector: sparse(rng, 10), dense: denseVec(rng) }));
+      for (const part of [extra.slice(0, 20), extra.slice(20)]) {
+        const r = await callJson(base(0), 'POST', '/v1/collections/hyb/documents', { documents: part });
+        expect(r.body.errors).toEqual([]);
+        await new Promise((res) => setTimeout(res, 400));
+      }
+      await single.upsertDocuments('hyb', extra);
+      const behind = (await shardMap(0)).flatMap((s) => s.replicas.filter((r) => r.node === 's2').map((r) => ({ ...r, last: s.lastSeq })));
+      expect(behind.length).toBeGreaterThan(0);
+      for (const r of behind) {
+        expect(r.lag).toBe((r.last as number) - (r.applied as number));
+        expect(r.lag).toBeGreaterThan(0);
+        // Its newest applied write is older than the shard's newest by at least the 400 ms between the batches.
+        expect(r.lagMs).toBeGreaterThanOrEqual(350);
+      }
+    } finally {
+      process.kill(stopped.pid, 'SIGCONT');
+    }
+    const deadline = Date.now() + 30_000;
+    let caughtUp = false;
+    while (!caughtUp && Date.now() < deadline) {
+      caughtUp = (await shardMap(0)).every((s) => s.replicas.every((r) => r.live && r.lag === 0));
+      if (!caughtUp) await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(caughtUp).toBe(true);
+  });
 });

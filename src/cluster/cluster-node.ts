@@ -26,7 +26,7 @@ import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js
 import { placeReplicas, shardOf } from './placement.js';
 import { denseRoute, hybridSearch } from './hybrid-fan-out.js';
 import { prfExpandedQuery, prfThroughFanOut } from './prf-fan-out.js';
-import { ShardReplica } from './shard-replica.js';
+import { replicaLag, ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
 import {
@@ -40,6 +40,15 @@ import {
   type ShardTermStats,
   toBytes,
 } from './wire.js';
+
+/** A hosted replica's position for the Prometheus gauges (src/server/metrics.ts). */
+export interface ReplicaMetrics {
+  collection: string;
+  shard: number;
+  applied: number;
+  lag: number;
+  lagMs: number | null;
+}
 
 /** Cluster collection names leave room for the `_s<shard>` suffix of local replica names (64 chars at most). */
 const MAX_CLUSTER_NAME = 58;
@@ -104,8 +113,10 @@ export class ClusterNode {
     this.heartbeatTimer = setInterval(() => {
       void this.heartbeat().catch((err: unknown) => this.o.logger.warn({ err }, 'cluster heartbeat failed'));
       this.scheduleReconcile();
-      for (const r of this.replicas.values())
+      for (const r of this.replicas.values()) {
         void r.checkProgress().catch((err: unknown) => this.o.logger.warn({ err }, 'replica watchdog failed'));
+        void r.refreshHead().catch(() => undefined);
+      }
     }, HEARTBEAT_MS);
     await this.reconcileNow();
     this.ready = true;
@@ -144,7 +155,14 @@ export class ClusterNode {
   private async heartbeat(): Promise<void> {
     if (this.state === null || this.closed) return;
     const replicas: Record<string, ReplicaReport> = {};
-    for (const [name, r] of this.replicas) replicas[name] = { applied: r.applied, pending: r.pending, failed: r.failed };
+    for (const [name, r] of this.replicas)
+      replicas[name] = {
+        applied: r.applied,
+        appliedTimeMs: r.appliedTimeMs,
+        pending: r.pending,
+        failed: r.failed,
+        ...r.lag(),
+      };
     await this.state.heartbeat({ node: this.nodeId, url: this.url, startedMs: this.startedMs, inflight: this.inflight, replicas });
   }
 
@@ -543,8 +561,15 @@ export class ClusterNode {
     return this.o.local.encode(req);
   }
 
-  metricsSnapshot() {
-    return this.o.local.metricsSnapshot();
+  /** The local service's numbers plus the lag of every replica hosted here (Prometheus gauges per shard). */
+  metricsSnapshot(): ReturnType<SpladexService['metricsSnapshot']> & { replicas: ReplicaMetrics[] } {
+    const snap = this.o.local.metricsSnapshot();
+    const replicas: ReplicaMetrics[] = [];
+    for (const [name, r] of this.replicas) {
+      const m = /^(.+)_s(\d+)$/.exec(name);
+      if (m !== null) replicas.push({ collection: m[1], shard: Number(m[2]), applied: r.applied, ...r.lag() });
+    }
+    return { ...snap, replicas };
   }
 
   // ---- single-process features a cluster node does not offer yet (docs/CLUSTER.md "Not yet in cluster mode") ----
@@ -604,32 +629,29 @@ export class ClusterNode {
         stats: spec.cluster.stats,
         shardMap: await Promise.all(
           spec.placement.map(async (nodes, shard) => {
-            const last = await link.lastSeq(streamName(spec.name), shardSubject(spec.name, shard));
+            const head = await link.head(streamName(spec.name), shardSubject(spec.name, shard));
             const local = localName(spec.name, shard);
             return {
               shard,
-              lastSeq: last,
+              lastSeq: head.seq,
               replicas: await Promise.all(
                 nodes.map(async (node) => {
                   const r = state.report(node, local);
                   // Asked now (the heartbeat's figure is up to HEARTBEAT_MS old); the heartbeat's when it does not answer.
-                  const applied = state.isLive(node, now)
+                  const asked = state.isLive(node, now)
                     ? await this.need()
-                        .caller.callNode<{ applied: number }>(
+                        .caller.callNode<{ applied: number; appliedTimeMs: number }>(
                           node,
                           { op: 'waitApplied', collection: spec.name, shard, seq: 0, timeoutMs: 0 },
                           1000,
                         )
-                        .then((a) => a.applied)
-                        .catch(() => r?.applied ?? null)
-                    : (r?.applied ?? null);
-                  return {
-                    node,
-                    live: state.isLive(node, now),
-                    applied,
-                    lag: applied === null ? null : Math.max(0, last - applied),
-                    failed: r?.failed ?? null,
-                  };
+                        .catch(() => null)
+                    : null;
+                  // A dead node's replica: the position of its last heartbeat (what it will resume from).
+                  const last = asked ?? state.lastReport(node, local) ?? null;
+                  const lag =
+                    last === null ? { lag: null, lagMs: null } : replicaLag(head, { seq: last.applied, timeMs: last.appliedTimeMs ?? 0 });
+                  return { node, live: state.isLive(node, now), applied: last?.applied ?? null, ...lag, failed: r?.failed ?? null };
                 }),
               ),
             };

@@ -24,6 +24,11 @@ export interface ReplicaReport {
   applied: number;
   pending: number;
   failed: string | null;
+  /** Store time of the applied message, ms (0: unknown); absent from nodes of before the lag report. */
+  appliedTimeMs?: number;
+  /** Behind the log as of the heartbeat (shard-replica.ts `lag`); absent from nodes of before the lag report. */
+  lag?: number;
+  lagMs?: number | null;
 }
 
 export interface MemberRecord {
@@ -116,6 +121,11 @@ export class ClusterState {
     const out: MemberRecord[] = [];
     for (const [node, m] of this.members) if (now - m.seenMs < DEAD_AFTER_MS) out.push(m.record);
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
+  }
+
+  /** The last replica report of `local` on `node` received, live or not (GET /v1/cluster's lag of a dead node). */
+  lastReport(node: string, local: string): ReplicaReport | undefined {
+    return this.members.get(node)?.record.replicas[local];
   }
 
   /** The replica report of `local` on `node`, when that node is live and reports it. */

@@ -52,7 +52,7 @@ async function answer(o: ShardRpcOptions, r: ShardRequest): Promise<unknown> {
       return o.local.getDocument(local, r.id, r.withVector);
     case 'waitApplied':
       await replica.waitApplied(r.seq, r.timeoutMs);
-      return { applied: replica.applied };
+      return { applied: replica.applied, appliedTimeMs: replica.appliedTimeMs };
     case 'optimize':
       return o.local.optimize(local, r.body);
     case 'count':

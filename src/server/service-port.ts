@@ -11,6 +11,8 @@ import type { EngineObserver } from '../search/engine-events.js';
 export interface ServiceMetricsSnapshot {
   collections: { name: string; documents: number; memtableDocuments: number; segments: number }[];
   encoderQueueDepth: number;
+  /** Cluster mode: each shard replica this node hosts, its applied sequence and lag (src/cluster/shard-replica.ts). */
+  replicas?: { collection: string; shard: number; applied: number; lag: number; lagMs: number | null }[];
 }
 
 /** Per-write options from the query string (`?refresh=wait_for`: answer once every live replica applied it). */
