@@ -234,4 +234,99 @@ describe.skipIf(!natsServerAvailable())('cluster mode: hybrid and PRF through th
     }
     expect(caughtUp).toBe(true);
   });
+  it('PATCH goes through the stream: merges as one process (metadata keys, title, vector), right after an acknowledged write; refusals as one process', async () => {
+    const config = { encoder: 'none', dim: DIM, metadata: { year: 'number', tag: 'keyword' } };
+    const items = docs
+      .slice(0, 60)
+      .map((d, i) => ({ id: d.id, title: d.title, vector: d.vector, metadata: { tag: `t${i % 2}`, year: 2000 + i } }));
+    await both('pat', config, items);
+    const patches: [string, Record<string, unknown>][] = [
+      ['h1', { metadata: { year: 2030, tag: null } }],
+      ['h2', { title: 'a new title', vector: queries[3].vector }],
+      ['h3', { vector: queries[0].vector, metadata: { tag: 'moved' } }],
+      ['h2', { title: null, vector: queries[4].vector, metadata: { year: 1999 } }],
+    ];
+    for (const [i, [id, patch]] of patches.entries()) {
+      const got = await callJson(base(i), 'PATCH', `/v1/collections/pat/documents/${id}`, patch);
+      expect(got.status, JSON.stringify(got.body)).toBe(200);
+      expect(got.body).toEqual(await single.patchDocument('pat', id, patch));
+    }
+    // A write acknowledged without wait_for, then a patch of that document at once: the patch sees it.
+    const fresh = { id: 'fresh', title: 'fresh', vector: queries[1].vector, metadata: { tag: 'new', year: 1 } };
+    expect((await callJson(base(0), 'POST', '/v1/collections/pat/documents', { documents: [fresh] })).body.errors).toEqual([]);
+    await single.upsertDocuments('pat', [fresh]);
+    const p = await callJson(base(1), 'PATCH', '/v1/collections/pat/documents/fresh?refresh=wait_for', { metadata: { year: 2 } });
+    expect(p.body).toEqual(await single.patchDocument('pat', 'fresh', { metadata: { year: 2 } }));
+    for (const i of [0, 1, 2]) {
+      expect((await callJson(base(i), 'GET', '/v1/collections/pat/documents/fresh')).body).toEqual(
+        single.getDocument('pat', 'fresh', false),
+      );
+    }
+    // Refusals: an absent document (404), invalid merges (400), with one process's messages.
+    for (const [id, patch] of [
+      ['absent', { title: 'x' }],
+      ['h4', { metadata: { year: 'not a number' } }],
+      // A new title re-encodes, and encoder "none" cannot: every document must carry a vector.
+      ['h5', { title: 'x' }],
+    ] as const) {
+      const got = await callJson(base(2), 'PATCH', `/v1/collections/pat/documents/${id}`, patch);
+      const want = await single.patchDocument('pat', id, patch).then(
+        () => null,
+        (e: { code: string; message: string }) => e,
+      );
+      expect(want).not.toBeNull();
+      expect(got.status).toBe(want?.code === 'NOT_FOUND' ? 404 : 400);
+      expect(got.body.message).toBe(want?.message);
+    }
+    // Searches after the patches equal one process (the patched vector and metadata are searched).
+    for (const q of queries.slice(0, 4)) {
+      const req = { vector: q.vector, k: 10, params: { exact: true }, include: ['title', 'metadata'] };
+      const { got, want } = await pair('pat', req, 0);
+      expect(got.hits).toEqual(want.hits);
+    }
+  });
+
+  it('aliases live in the cluster catalog: same answers and refusals as one process, resolved on every node', async () => {
+    const put = async (alias: string, collection: string) => {
+      const got = await callJson(base(0), 'PUT', `/v1/aliases/${alias}`, { collection });
+      const want = await single.putAlias(alias, collection).then(
+        (v) => ({ status: 200, body: v as unknown }),
+        (e: { code: string; message: string }) => ({
+          status: e.code === 'NOT_FOUND' ? 404 : e.code === 'CONFLICT' ? 409 : 400,
+          body: e.message,
+        }),
+      );
+      expect(got.status, JSON.stringify(got.body)).toBe(want.status);
+      expect(got.status === 200 ? got.body : got.body.message).toEqual(want.body);
+    };
+    await put('cur', 'hyb');
+    await put('hyb', 'pat');
+    await put('nope', 'absent');
+    await put('other', 'cur');
+    await put('cur', 'pat');
+    expect((await callJson(base(0), 'GET', '/v1/aliases')).body).toEqual(single.listAliases());
+    // Every node resolves it once its watch has delivered (bounded wait).
+    for (const i of [1, 2]) {
+      const deadline = Date.now() + 10_000;
+      while ((await callJson(base(i), 'GET', '/v1/aliases')).body.aliases.length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect((await callJson(base(i), 'GET', '/v1/aliases')).body).toEqual(single.listAliases());
+      const info = await callJson(base(i), 'GET', '/v1/collections/cur');
+      expect(info.body.name).toBe('pat');
+      const req = { vector: queries[2].vector, k: 5, params: { exact: true } };
+      const { got, want } = await pair('cur', req, i);
+      expect(got.hits).toEqual(want.hits);
+      expect(got.hits).toEqual((await callJson(base(i), 'POST', '/v1/collections/pat/search', req)).body.hits);
+    }
+    // A collection may not take an alias's name, nor be deleted while an alias points at it.
+    const create = await callJson(base(1), 'PUT', '/v1/collections/cur', { encoder: 'none', dim: 10, cluster: { shards: 1, replicas: 1 } });
+    expect(create.status).toBe(409);
+    const del = await callJson(base(1), 'DELETE', '/v1/collections/pat');
+    expect(del.status).toBe(409);
+    expect(del.body.message).toBe(await single.deleteCollection('pat').catch((e: Error) => e.message));
+    expect((await callJson(base(0), 'DELETE', '/v1/aliases/cur')).status).toBe(204);
+    await single.deleteAlias('cur');
+    expect((await callJson(base(0), 'DELETE', '/v1/aliases/cur')).status).toBe(404);
+    expect((await callJson(base(0), 'GET', '/v1/aliases')).body).toEqual({ aliases: [] });
+  });
 });

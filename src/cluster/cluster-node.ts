@@ -13,13 +13,21 @@
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
+import { isErrorCode, SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { ClusterConfigSchema, COLLECTION_NAME_RE, CollectionConfigSchema } from '../config/index-config.js';
 import type { ClusterEnv } from '../config/env.js';
-import { CountRequestSchema, deleteRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import {
+  CountRequestSchema,
+  deleteRequestSchema,
+  type EncodeRequest,
+  type Limits,
+  patchRequestSchema,
+  type SearchRequest,
+} from '../config/request-schemas.js';
 import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import type { SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
+import { ClusterAliases } from './cluster-aliases.js';
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
 import { mergeResponses, ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
@@ -241,8 +249,10 @@ export class ClusterNode {
     return { state: this.state, link: this.link, caller: this.caller };
   }
 
+  /** The collection `name` names: a collection, or the target of an alias (every read and write route). */
   private spec(name: string): CollectionSpec {
-    const spec = this.need().state.collections.get(name);
+    const { state } = this.need();
+    const spec = state.collections.get(name) ?? state.collections.get(state.aliases.get(name) ?? '');
     if (spec === undefined) {
       if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
       throw notFound(`collection "${name}" not found`);
@@ -265,6 +275,7 @@ export class ClusterNode {
     const parsed = safeParseWithMessages(CollectionConfigSchema, rest);
     if (!parsed.success) throw zodToSpladexError(parsed.error);
     const config = parsed.data as unknown as Record<string, unknown>;
+    this.aliasTable().checkNotAlias(name);
     const existing = state.collections.get(name) ?? null;
     if (existing !== null) return this.sameOrConflict(existing, config, cluster);
     const members = state.liveMembers().map((m) => m.node);
@@ -332,8 +343,9 @@ export class ClusterNode {
   }
 
   /** `{name, config, stats}` with stats summed over one replica per shard, plus `cluster` (placement). */
-  async getCollection(name: string): Promise<unknown> {
-    const spec = this.spec(name);
+  async getCollection(nameOrAlias: string): Promise<unknown> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const { caller } = this.need();
     const parts = await Promise.all(
       spec.placement.map((_n, shard) =>
@@ -354,6 +366,15 @@ export class ClusterNode {
   }
 
   async deleteCollection(name: string): Promise<void> {
+    const aliases = this.aliasTable();
+    aliases.checkNotAlias(name);
+    const pointing = aliases.aliasesOf(name);
+    if (pointing.length > 0) {
+      throw new SpladexError(
+        'CONFLICT',
+        `collection "${name}" is the target of alias(es) ${pointing.map((a) => `"${a}"`).join(', ')}; delete or switch them first`,
+      );
+    }
     this.spec(name);
     const { state, link } = this.need();
     await state.catalog.delete(name);
@@ -364,8 +385,9 @@ export class ClusterNode {
   }
 
   /** Optimizes every live replica of every shard; segments summed over one replica per shard. */
-  async optimize(name: string, body?: unknown): Promise<{ segments: number; tookMs: number }> {
-    const spec = this.spec(name);
+  async optimize(nameOrAlias: string, body?: unknown): Promise<{ segments: number; tookMs: number }> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const { state, caller } = this.need();
     const t0 = performance.now();
     const perShard = await Promise.all(
@@ -380,8 +402,9 @@ export class ClusterNode {
     return { segments: perShard.reduce((a, b) => a + b, 0), tookMs: Math.round((performance.now() - t0) * 1000) / 1000 };
   }
 
-  async upsertDocuments(name: string, docs: unknown[], options?: { refresh?: 'wait_for' }) {
-    const spec = this.spec(name);
+  async upsertDocuments(nameOrAlias: string, docs: unknown[], options?: { refresh?: 'wait_for' }) {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     if (docs.length > this.limits.maxDocsPerRequest) {
       throw invalidArgument('documents', `at most ${this.limits.maxDocsPerRequest} documents per request`);
     }
@@ -413,23 +436,54 @@ export class ClusterNode {
     );
   }
 
-  async getDocument(name: string, id: string, withVector: boolean): Promise<unknown> {
-    const spec = this.spec(name);
+  async getDocument(nameOrAlias: string, id: string, withVector: boolean): Promise<unknown> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     return this.need().caller.call(spec, { op: 'get', collection: name, shard: shardOf(id, spec.cluster.shards), id, withVector });
   }
 
-  async deleteDocument(name: string, id: string, options?: { refresh?: 'wait_for' }): Promise<void> {
-    await this.getDocument(name, id, false);
-    const spec = this.spec(name);
+  async deleteDocument(nameOrAlias: string, id: string, options?: { refresh?: 'wait_for' }): Promise<void> {
+    await this.getDocument(nameOrAlias, id, false);
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const shard = shardOf(id, spec.cluster.shards);
     const op: ShardOp = { op: 'delete', ids: [id] };
     const seqs = await publishShards(this.need().link, name, new Map([[shard, [toBytes(op)]]]));
     if (options?.refresh === 'wait_for') await this.waitApplied(spec, seqs);
   }
 
+  /**
+   * PATCH: the patch goes to the document's shard through the stream like an upsert, and each replica merges it
+   * into its own state at that place in the log (the single process's read-merge-upsert, document-ops.ts), so a
+   * patch right after an acknowledged write sees that write. Answered once one replica has applied it: with the
+   * refusal every replica gives (NOT_FOUND, a bad merge), or the stored document; with `wait_for`, once every
+   * live replica has.
+   */
+  async patchDocument(nameOrAlias: string, id: string, body: unknown, options?: { refresh?: 'wait_for' }): Promise<unknown> {
+    const spec = this.spec(nameOrAlias);
+    const patch = parseOrThrow(patchRequestSchema(this.limits), body);
+    const shard = shardOf(id, spec.cluster.shards);
+    const op: ShardOp = { op: 'patch', id, patch };
+    const seqs = await publishShards(this.need().link, spec.name, new Map([[shard, [toBytes(op)]]]));
+    const seq = seqs.get(shard) as number;
+    const r = await this.need().caller.call<{ refused?: { code: string; message: string }; document?: unknown }>(
+      spec,
+      { op: 'waitApplied', collection: spec.name, shard, seq, timeoutMs: WAIT_FOR_MS, getId: id },
+      WAIT_FOR_MS + 1000,
+    );
+    if (r.refused !== undefined) {
+      // The replica names its local collection; the client named the cluster's.
+      const message = r.refused.message.split(`"${localName(spec.name, shard)}"`).join(`"${spec.name}"`);
+      throw new SpladexError(isErrorCode(r.refused.code) ? r.refused.code : 'INTERNAL', message);
+    }
+    if (options?.refresh === 'wait_for') await this.waitApplied(spec, seqs);
+    return r.document;
+  }
+
   /** Live documents (passing `filter`) summed over one replica per shard. */
-  async countDocuments(name: string, body: unknown = {}): Promise<{ count: number }> {
-    const spec = this.spec(name);
+  async countDocuments(nameOrAlias: string, body: unknown = {}): Promise<{ count: number }> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const { filter } = parseOrThrow(CountRequestSchema, body ?? {});
     const parts = await Promise.all(
       spec.placement.map((_n, shard) => this.need().caller.call<{ count: number }>(spec, { op: 'count', collection: name, shard, filter })),
@@ -442,8 +496,9 @@ export class ClusterNode {
    * are published to the shard's stream as delete messages, answered after JetStream's ack like every write.
    * `deleted` counts the ids live when asked (a concurrent write may change that before the deletes apply).
    */
-  async deleteDocuments(name: string, body: unknown, options?: { refresh?: 'wait_for' }): Promise<{ deleted: number }> {
-    const spec = this.spec(name);
+  async deleteDocuments(nameOrAlias: string, body: unknown, options?: { refresh?: 'wait_for' }): Promise<{ deleted: number }> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const { caller, link } = this.need();
     const req = parseOrThrow(deleteRequestSchema(this.limits), body);
     if ((req.ids === undefined) === (req.filter === undefined)) throw invalidArgument('ids', 'give exactly one of ids or filter');
@@ -572,11 +627,25 @@ export class ClusterNode {
     return { ...snap, replicas };
   }
 
-  // ---- single-process features a cluster node does not offer yet (docs/CLUSTER.md "Not yet in cluster mode") ----
+  // ---- aliases (cluster-aliases.ts) ----
 
-  patchDocument(_name: string): Promise<never> {
-    return Promise.reject(notInCluster('PATCH /v1/collections/{name}/documents/{id}'));
+  private aliasTable(): ClusterAliases {
+    return new ClusterAliases(this.need().state);
   }
+
+  listAliases(): { aliases: { alias: string; collection: string }[] } {
+    return this.aliasTable().list();
+  }
+
+  putAlias(alias: string, collection: string): Promise<{ alias: string; collection: string; previous: string | null }> {
+    return this.aliasTable().put(alias, collection);
+  }
+
+  deleteAlias(alias: string): Promise<void> {
+    return this.aliasTable().delete(alias);
+  }
+
+  // ---- single-process features a cluster node does not offer yet (docs/CLUSTER.md "Not yet in cluster mode") ----
 
   listDocuments(_name: string): never {
     throw notInCluster('GET /v1/collections/{name}/documents');
@@ -592,18 +661,6 @@ export class ClusterNode {
 
   restoreSnapshot(_name: string): Promise<never> {
     return Promise.reject(notInCluster('restore'));
-  }
-
-  listAliases(): { aliases: { alias: string; collection: string }[] } {
-    return { aliases: [] };
-  }
-
-  putAlias(_alias: string): Promise<never> {
-    return Promise.reject(notInCluster('aliases'));
-  }
-
-  deleteAlias(_alias: string): Promise<never> {
-    return Promise.reject(notInCluster('aliases'));
   }
 
   addObserver(observer: Parameters<SpladexService['addObserver']>[0]): () => void {

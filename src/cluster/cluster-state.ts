@@ -6,7 +6,8 @@
  *   last record read at start-up counts as live for DEAD_AFTER_MS, and requests to it fail over at once: no
  *   responders). The bucket's TTL (MEMBER_TTL_MS) drops the keys of nodes gone for good.
  * - `spladex_collections`: one key per collection, its `CollectionSpec` (config, shards, replicas and the
- *   placement computed at creation, then kept: placement.ts).
+ *   placement computed at creation, then kept: placement.ts);
+ * - `spladex_aliases`: one key per alias, `{collection}` (cluster-aliases.ts).
  * `onChange` fires after every change of either, so the node reconciles the replicas it hosts.
  */
 import type { ClusterConfig } from '../config/index-config.js';
@@ -55,6 +56,8 @@ export interface CollectionSpec {
 export class ClusterState {
   readonly members = new Map<string, { record: MemberRecord; seenMs: number }>();
   readonly collections = new Map<string, CollectionSpec>();
+  /** Alias → collection (`spladex_aliases`, cluster-aliases.ts). */
+  readonly aliases = new Map<string, string>();
   private handles: ConsumerHandle[] = [];
   private lastMemberEventMs = Date.now();
   private restarting = false;
@@ -62,6 +65,7 @@ export class ClusterState {
   private constructor(
     readonly memberBucket: KvBucket,
     readonly catalog: KvBucket,
+    readonly aliasBucket: KvBucket,
     private readonly onChange: () => void,
   ) {}
 
@@ -69,7 +73,8 @@ export class ClusterState {
     const replicas = Math.min(3, link.serverCount);
     const memberBucket = await link.bucket('spladex_members', { ttlMs: MEMBER_TTL_MS, replicas });
     const catalog = await link.bucket('spladex_collections', { replicas });
-    const state = new ClusterState(memberBucket, catalog, onChange);
+    const aliasBucket = await link.bucket('spladex_aliases', { replicas });
+    const state = new ClusterState(memberBucket, catalog, aliasBucket, onChange);
     await state.startWatches();
     return state;
   }
@@ -89,6 +94,12 @@ export class ClusterState {
         if (e.value === null) this.collections.delete(e.key);
         else this.collections.set(e.key, fromBytes<CollectionSpec>(e.value));
         this.onChange();
+      }),
+    );
+    this.handles.push(
+      await this.aliasBucket.watch((e) => {
+        if (e.value === null) this.aliases.delete(e.key);
+        else this.aliases.set(e.key, fromBytes<{ collection: string }>(e.value).collection);
       }),
     );
   }

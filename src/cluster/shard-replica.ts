@@ -26,6 +26,8 @@ import type { ShardOp } from './wire.js';
 const MAX_QUEUED = 512;
 /** A replica that has applied nothing for this long while its subject has more gets a new consumer, ms. */
 const STALL_MS = 2000;
+/** Refused patches remembered for the PATCH that waits for them. */
+const MAX_REFUSALS = 1000;
 /** Documents per store upsert when applying (the service's per-request cap). */
 const MAX_APPLY_DOCS = 10_000;
 
@@ -62,6 +64,8 @@ export class ShardReplica {
   private progressMs = Date.now();
   private checking = false;
   private waiters: { seq: number; resolve: () => void }[] = [];
+  /** Refused patch messages by sequence, oldest first (PATCH answers with the refusal). */
+  private readonly refusals = new Map<number, { code: string; message: string }>();
   private stopped = false;
 
   constructor(private readonly o: ShardReplicaOptions) {}
@@ -144,7 +148,7 @@ export class ShardReplica {
             for (const d of op.docs) docs.push(d);
           } else {
             await flush();
-            await this.apply(op);
+            await this.apply(op, m.seq);
           }
         }
         await flush();
@@ -165,7 +169,20 @@ export class ShardReplica {
     }
   }
 
-  private async apply(op: ShardOp): Promise<void> {
+  private async apply(op: ShardOp, seq = 0): Promise<void> {
+    if (op.op === 'patch') {
+      // Applied against this replica's state at the message's place in the log, the same on every replica, so
+      // every replica refuses the same patches (absent document, invalid merge): the refusal is the answer.
+      try {
+        await this.o.local.patchDocument(this.o.localName, op.id, op.patch);
+      } catch (err) {
+        if (!(err instanceof SpladexError) || err.code === 'INTERNAL' || err.code === 'STORAGE_FULL' || err.code === 'BUSY') throw err;
+        this.rejected++;
+        this.refusals.set(seq, { code: err.code, message: err.message });
+        if (this.refusals.size > MAX_REFUSALS) this.refusals.delete(this.refusals.keys().next().value as number);
+      }
+      return;
+    }
     if (op.op === 'upsert') {
       const r = await this.o.local.upsertDocuments(this.o.localName, op.docs);
       if (r.errors.length > 0) {
@@ -192,6 +209,11 @@ export class ShardReplica {
    */
   lag(): ReplicaLag {
     return replicaLag(this.head, { seq: this.applied, timeMs: this.appliedTimeMs });
+  }
+
+  /** Why the patch message `seq` was refused here, if it was (the last MAX_REFUSALS refusals are kept). */
+  refusal(seq: number): { code: string; message: string } | undefined {
+    return this.refusals.get(seq);
   }
 
   /** Resolves once `seq` is applied; BUSY after `timeoutMs`. */

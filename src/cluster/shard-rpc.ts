@@ -52,6 +52,10 @@ async function answer(o: ShardRpcOptions, r: ShardRequest): Promise<unknown> {
       return o.local.getDocument(local, r.id, r.withVector);
     case 'waitApplied':
       await replica.waitApplied(r.seq, r.timeoutMs);
+      if (r.getId !== undefined) {
+        const refused = replica.refusal(r.seq);
+        return { refused, document: refused === undefined ? o.local.getDocument(local, r.getId, false) : undefined };
+      }
       return { applied: replica.applied, appliedTimeMs: replica.appliedTimeMs };
     case 'optimize':
       return o.local.optimize(local, r.body);

@@ -7,8 +7,12 @@
 import { isErrorCode, SpladexError } from '../core/errors.js';
 import type { SearchRequest } from '../config/request-schemas.js';
 
-/** One message of a shard's stream: documents to upsert (validated at the accepting node) or ids to delete. */
-export type ShardOp = { op: 'upsert'; docs: unknown[] } | { op: 'delete'; ids: string[] };
+/** One message of a shard's stream: documents to upsert (validated at the accepting node), ids to delete, a patch. */
+export type ShardOp =
+  | { op: 'upsert'; docs: unknown[] }
+  | { op: 'delete'; ids: string[] }
+  /** A partial update (PATCH), merged by each replica at its place in the log. */
+  | { op: 'patch'; id: string; patch: unknown };
 
 /** Collection-wide lexical statistics for a `dfs` search (sums over every shard). */
 export interface GlobalStats {
@@ -53,7 +57,8 @@ export type ShardRequest =
   | { op: 'termStats'; collection: string; shard: number; query: string }
   | { op: 'get'; collection: string; shard: number; id: string; withVector: boolean }
   | { op: 'info'; collection: string; shard: number }
-  | { op: 'waitApplied'; collection: string; shard: number; seq: number; timeoutMs: number }
+  /** With `getId`: also that document as this replica holds it once `seq` is applied (PATCH's answer). */
+  | { op: 'waitApplied'; collection: string; shard: number; seq: number; timeoutMs: number; getId?: string }
   | { op: 'optimize'; collection: string; shard: number; body?: unknown }
   | { op: 'count'; collection: string; shard: number; filter?: unknown }
   | { op: 'liveIds'; collection: string; shard: number; ids?: string[]; filter?: unknown };

@@ -39,7 +39,7 @@ export interface ServerService {
   deleteDocument(name: string, id: string, options?: WriteOptions): Promise<void>;
   countDocuments(name: string, body?: unknown): { count: number } | Promise<{ count: number }>;
   deleteDocuments(name: string, body: unknown, options?: WriteOptions): Promise<{ deleted: number }>;
-  patchDocument(name: string, id: string, body: unknown): Promise<unknown>;
+  patchDocument(name: string, id: string, body: unknown, options?: WriteOptions): Promise<unknown>;
   listDocuments(name: string, req: ScrollRequest): { documents: unknown[]; nextCursor: string | null };
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
