@@ -329,4 +329,67 @@ describe.skipIf(!natsServerAvailable())('cluster mode: hybrid and PRF through th
     expect((await callJson(base(0), 'DELETE', '/v1/aliases/cur')).status).toBe(404);
     expect((await callJson(base(0), 'GET', '/v1/aliases')).body).toEqual({ aliases: [] });
   });
+  it("scroll (GET …/documents) and searchAfter pages through the fan-out equal one process's pages", async () => {
+    type Page = { documents: { id: string }[]; nextCursor: string | null };
+    const scrollAll = async (query: string, oneProcess: (cursor?: string) => Page) => {
+      const got: unknown[][] = [];
+      const want: unknown[][] = [];
+      let cursor: string | undefined;
+      let wantCursor: string | undefined;
+      for (let i = 0; i < 100; i++) {
+        const r = await callJson(
+          base(i),
+          'GET',
+          `/v1/collections/pat/documents?${query}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        );
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        const w = oneProcess(wantCursor);
+        got.push(r.body.documents);
+        want.push(w.documents);
+        expect(r.body.nextCursor === null).toBe(w.nextCursor === null);
+        if (r.body.nextCursor === null) break;
+        cursor = r.body.nextCursor;
+        wantCursor = w.nextCursor as string;
+      }
+      expect(got).toEqual(want);
+      return got.flat().length;
+    };
+    const live = single.countDocuments('pat', {}).count;
+    expect(await scrollAll('limit=7', (cursor) => single.listDocuments('pat', { limit: 7, cursor }) as Page)).toBe(live);
+    expect(
+      await scrollAll('limit=5&format=upsert', (cursor) => single.listDocuments('pat', { limit: 5, format: 'upsert', cursor }) as Page),
+    ).toBe(live);
+    const filter = { must: [{ field: 'tag', eq: 't1' }] };
+    const tagged = await scrollAll(
+      `limit=4&include=title,metadata&filter=${encodeURIComponent(JSON.stringify(filter))}`,
+      (cursor) => single.listDocuments('pat', { limit: 4, include: ['title', 'metadata'], filter, cursor } as never) as Page,
+    );
+    expect(tagged).toBe(single.countDocuments('pat', { filter }).count);
+    expect((await callJson(base(0), 'GET', '/v1/collections/pat/documents?cursor=nonsense')).status).toBe(400);
+
+    // searchAfter: pages of 10 after the first page's nextCursor, on the hybrid collection's sparse part and with PRF.
+    for (const extra of [{}, { prf: { docs: 3, terms: 10, weight: 0.5 } }, { filter }]) {
+      const name = 'filter' in extra ? 'pat' : 'hyb';
+      for (const [qi, q] of queries.slice(0, 4).entries()) {
+        const req = { vector: q.vector, k: 10, params: { exact: true }, ...extra };
+        let got = (await callJson(base(qi), 'POST', `/v1/collections/${name}/search`, req)).body;
+        let want = (await single.search(name, searchRequestSchema(single.limits).parse(req))) as { hits: Hit[]; nextCursor: string | null };
+        for (let page = 0; page < 3; page++) {
+          expect(got.hits, `${JSON.stringify(extra)} query ${qi} page ${page}`).toEqual(want.hits);
+          expect(got.nextCursor === null).toBe(want.nextCursor === null);
+          if (want.nextCursor === null) break;
+          const next = { ...req, searchAfter: got.nextCursor };
+          got = (await callJson(base(qi + page + 1), 'POST', `/v1/collections/${name}/search`, next)).body;
+          want = (await single.search(
+            name,
+            searchRequestSchema(single.limits).parse({ ...req, searchAfter: want.nextCursor }),
+          )) as typeof want;
+        }
+      }
+    }
+    const cursor = (await callJson(base(0), 'POST', '/v1/collections/hyb/search', { vector: queries[0].vector, k: 5 })).body.nextCursor;
+    const other = await callJson(base(1), 'POST', '/v1/collections/hyb/search', { vector: queries[1].vector, k: 5, searchAfter: cursor });
+    expect(other.status).toBe(400);
+    expect(other.body.message).toMatch(/^searchAfter: belongs to another search/);
+  });
 });

@@ -22,12 +22,15 @@ import {
   type EncodeRequest,
   type Limits,
   patchRequestSchema,
+  type ScrollRequest,
   type SearchRequest,
 } from '../config/request-schemas.js';
+import { searchFingerprint } from '../search/search-page.js';
 import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import type { SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
 import { ClusterAliases } from './cluster-aliases.js';
+import { scrollThroughFanOut, searchAfterPosition, searchCursor } from './cluster-paging.js';
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
 import { mergeResponses, ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
@@ -540,8 +543,9 @@ export class ClusterNode {
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {
     const spec = this.spec(name);
     const { caller } = this.need();
-    if (req.searchAfter !== undefined) throw notInCluster('searchAfter');
     const t0 = performance.now();
+    const fingerprint = searchFingerprint(req);
+    const after = req.searchAfter === undefined ? undefined : searchAfterPosition(req.searchAfter, fingerprint);
     const route = denseRoute(spec, req);
     const stats = await this.dfsStats(spec, req);
     let round = req;
@@ -550,10 +554,12 @@ export class ClusterNode {
       override = await prfExpandedQuery(spec, caller, req, stats);
       round = { ...req, prf: undefined };
     }
+    // Hybrid pages continue by offset only, as in one process (the dense part has no cursor gate).
+    if (after !== undefined && route === 'fanOut') throw invalidArgument('searchAfter', 'hybrid and dense searches page by offset');
     const out =
       route === 'fanOut'
         ? await hybridSearch(spec, caller, round, { stats, override })
-        : await this.searchRound(spec, round, stats, override);
+        : await this.searchRound(spec, round, { stats, override, after, fingerprint: route === 'none' ? fingerprint : undefined });
     out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
     return out;
   }
@@ -571,26 +577,36 @@ export class ClusterNode {
   }
 
   /** One fan-out round: every shard's best offset + k, merged. */
+  /**
+   * One fan-out round: every shard's best offset + k (or next k after a cursor's position), merged; with
+   * `fingerprint` a full page carries the stateless cursor of its last hit (cluster-paging.ts).
+   */
   private async searchRound(
     spec: CollectionSpec,
     req: SearchRequest,
-    stats: GlobalStats | undefined,
-    override: QueryOverride | undefined,
+    o: { stats?: GlobalStats; override?: QueryOverride; after?: { score: number; id: string }; fingerprint?: string },
   ): Promise<SearchResponse> {
     const name = spec.name;
     const { caller } = this.need();
     const t0 = performance.now();
     const shards = spec.placement.map((_n, shard) => shard);
     // A page at `offset` is hits offset … offset + k − 1 of the merged ranking: every shard sends its best offset + k.
-    const offset = req.offset ?? 0;
+    // A cursor page ignores offset, as in one process.
+    const offset = o.after === undefined ? (req.offset ?? 0) : 0;
     const k = req.k ?? CollectionConfigSchema.parse(spec.config).search.k;
-    const shardReq: SearchRequest = { ...req, offset: undefined, k: offset + k };
+    const shardReq: SearchRequest = { ...req, offset: undefined, searchAfter: undefined, k: offset + k };
+    const { stats, override, after } = o;
     const parts = await Promise.all(
-      shards.map((shard) => caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats, override })),
+      shards.map((shard) =>
+        caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats, override, after }),
+      ),
     );
     const merged = mergeResponses(parts, offset + k, performance.now() - t0);
     const total = req.trackTotal === true ? sumTotals(parts) : undefined;
-    return { ...merged, hits: merged.hits.slice(offset), ...(total === undefined ? {} : { total }) };
+    const hits = merged.hits.slice(offset);
+    const last = hits[hits.length - 1];
+    const nextCursor = o.fingerprint !== undefined && hits.length === k ? searchCursor(o.fingerprint, last) : null;
+    return { ...merged, hits, nextCursor, ...(total === undefined ? {} : { total }) };
   }
 
   async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
@@ -647,8 +663,9 @@ export class ClusterNode {
 
   // ---- single-process features a cluster node does not offer yet (docs/CLUSTER.md "Not yet in cluster mode") ----
 
-  listDocuments(_name: string): never {
-    throw notInCluster('GET /v1/collections/{name}/documents');
+  /** One scroll page in id order through the fan-out, with a stateless cursor (cluster-paging.ts). */
+  listDocuments(nameOrAlias: string, req: ScrollRequest): Promise<{ documents: Record<string, unknown>[]; nextCursor: string | null }> {
+    return scrollThroughFanOut(this.spec(nameOrAlias), this.need().caller, req);
   }
 
   createSnapshot(_name: string): Promise<never> {

@@ -130,7 +130,7 @@ export class ClusterState {
 
   liveMembers(now = Date.now()): MemberRecord[] {
     const out: MemberRecord[] = [];
-    for (const [node, m] of this.members) if (now - m.seenMs < DEAD_AFTER_MS) out.push(m.record);
+    for (const m of this.members.values()) if (now - m.seenMs < DEAD_AFTER_MS) out.push(m.record);
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
   }
 

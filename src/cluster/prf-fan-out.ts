@@ -27,7 +27,7 @@ import type { FeedbackHit, GlobalStats, PlainVector, PrfFeedback, QueryOverride,
  * each shard (`perShardDense`); there PRF runs inside each shard (docs/CLUSTER.md).
  */
 export function prfThroughFanOut(spec: CollectionSpec, req: SearchRequest, perShardDense: boolean): boolean {
-  if (req.prf === undefined || req.searchAfter !== undefined || perShardDense) return false;
+  if (req.prf === undefined || perShardDense) return false;
   if (spec.encoder !== 'lexical') return true;
   return spec.cluster.stats === 'dfs' && req.query !== undefined && req.vector === undefined;
 }

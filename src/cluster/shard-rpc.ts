@@ -75,6 +75,8 @@ async function answer(o: ShardRpcOptions, r: ShardRequest): Promise<unknown> {
       return hybridCandidates(o.local, local, r);
     case 'hydrate':
       return hydrateHits(o.local, local, r);
+    case 'scroll':
+      return o.local.openCollectionHandle(local).scroll(r.req, { after: r.after });
   }
 }
 

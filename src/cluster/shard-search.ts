@@ -16,7 +16,7 @@ import { invalidArgument } from '../core/errors.js';
 import type { FilterInput, SearchRequest } from '../config/request-schemas.js';
 import { analyzeQuery } from '../encoders/lexical/lexical-encoder.js';
 import type { Collection, SearchHit, SearchResponse } from '../search/collection.js';
-import { storedFieldSet } from '../search/search-page.js';
+import { fetchedFields, storedFieldSet } from '../search/search-page.js';
 import type { SpladexService } from '../search/spladex-service.js';
 import { lexicalQueryVector } from '../search/text-binding.js';
 import { resolveVector } from '../search/vector-input.js';
@@ -101,11 +101,50 @@ function checkFilter(c: Collection, filter: FilterInput | undefined): void {
 
 /** An ordinary shard search, with the coordinator's override or dfs statistics when given. */
 export async function shardSearch(local: SpladexService, name: string, p: Parts): Promise<SearchResponse> {
+  if (p.after !== undefined) return searchAfterOnShard(local, name, p, p.after);
   if (p.override === undefined && (p.stats === undefined || p.req.query === undefined)) return local.search(name, p.req);
   const c = local.openCollectionHandle(name);
   if (p.override === undefined && lexicalDict(c) === null) return local.search(name, p.req);
   const queryVector = (await sparseQueryOf(local, c, p)) ?? EMPTY_VECTOR;
   return c.search(p.req, p.stats === undefined ? { queryVector } : { queryVector, avgdl: p.stats.avgdl });
+}
+
+/**
+ * The shard's next k after (score, id) on its current state, hydrated (collection.ts `searchAfter`, without
+ * its pinned view: cluster cursors are stateless, cluster-paging.ts).
+ */
+async function searchAfterOnShard(
+  local: SpladexService,
+  name: string,
+  p: Parts,
+  after: { score: number; id: string },
+): Promise<SearchResponse> {
+  const t0 = performance.now();
+  const c = local.openCollectionHandle(name);
+  checkFilter(c, p.req.filter);
+  // PRF through the fan-out sends its expanded query; PRF inside each shard (lexical with stats "shard") has no
+  // cursor across shards.
+  if (p.req.prf !== undefined && p.override === undefined) {
+    throw invalidArgument('searchAfter', 'not with prf on a lexical collection with stats "shard" in cluster mode: page by offset');
+  }
+  const query = (await sparseQueryOf(local, c, p)) ?? EMPTY_VECTOR;
+  const shown = storedFieldSet(p.req.include);
+  const options = storeOptions(c, p.req, p.req.k ?? c.config.search.k, p.req.explain === true, p.stats?.avgdl);
+  options.after = after;
+  options.fields = fetchedFields(shown, p.req.highlight?.fields);
+  const r = await c.store.searchAsync(query, options);
+  const t1 = performance.now();
+  return {
+    hits: r.hits.map((h) => c.hydrate(h, p.req, shown, query)),
+    took: { totalMs: ms(performance.now() - t0), encodeMs: 0, searchMs: ms(t1 - t0) },
+    stats: { docsScored: r.docsScored, blocksScored: r.blocksScored, blocksSkipped: r.blocksSkipped, exact: r.exact },
+    warnings: [],
+    nextCursor: null,
+  };
+}
+
+function ms(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 /** The first PRF round on this shard: its best `docs` hits of a k = max(k, docs) search, with vectors. */

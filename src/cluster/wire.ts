@@ -5,7 +5,7 @@
  * collection (stream, subjects, local collection). Used by cluster-node.ts, shard-replica.ts, fan-out.ts.
  */
 import { isErrorCode, SpladexError } from '../core/errors.js';
-import type { SearchRequest } from '../config/request-schemas.js';
+import type { ScrollRequest, SearchRequest } from '../config/request-schemas.js';
 
 /** One message of a shard's stream: documents to upsert (validated at the accepting node), ids to delete, a patch. */
 export type ShardOp =
@@ -45,6 +45,8 @@ export interface ShardSearchParts {
   req: SearchRequest;
   stats?: GlobalStats;
   override?: QueryOverride;
+  /** `searchAfter` through the fan-out (cluster-paging.ts): only hits ranking after (score, id). */
+  after?: { score: number; id: string };
 }
 
 /** Requests a node answers for the shard replicas it hosts (subject `spladex.rpc.<node>`). */
@@ -54,6 +56,7 @@ export type ShardRequest =
   | ({ op: 'hybrid' } & ShardSearchParts)
   | ({ op: 'hydrate'; hits: { id: string; sparse: number }[] } & ShardSearchParts)
   | { op: 'termDf'; collection: string; shard: number; terms: string[] }
+  | { op: 'scroll'; collection: string; shard: number; req: ScrollRequest; after: string | null }
   | { op: 'termStats'; collection: string; shard: number; query: string }
   | { op: 'get'; collection: string; shard: number; id: string; withVector: boolean }
   | { op: 'info'; collection: string; shard: number }

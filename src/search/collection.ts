@@ -262,9 +262,9 @@ export class Collection {
     return this.get(id, false);
   }
 
-  /** One scroll page in id order on a point in time (document-ops.ts). */
-  scroll(req: ScrollRequest): ScrollPage {
-    return scrollPage(this.ops, this.cursors, req);
+  /** One scroll page in id order on a point in time (document-ops.ts); `stateless`: after an id, no cursor. */
+  scroll(req: ScrollRequest, stateless?: { after: string | null }): ScrollPage {
+    return scrollPage(this.ops, this.cursors, req, stateless);
   }
 
   async delete(id: string): Promise<void> {

@@ -40,7 +40,10 @@ export interface ServerService {
   countDocuments(name: string, body?: unknown): { count: number } | Promise<{ count: number }>;
   deleteDocuments(name: string, body: unknown, options?: WriteOptions): Promise<{ deleted: number }>;
   patchDocument(name: string, id: string, body: unknown, options?: WriteOptions): Promise<unknown>;
-  listDocuments(name: string, req: ScrollRequest): { documents: unknown[]; nextCursor: string | null };
+  listDocuments(
+    name: string,
+    req: ScrollRequest,
+  ): { documents: unknown[]; nextCursor: string | null } | Promise<{ documents: unknown[]; nextCursor: string | null }>;
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
   encode(req: EncodeRequest): Promise<unknown>;
