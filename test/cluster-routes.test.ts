@@ -21,6 +21,7 @@ import { callJson, startSpladexCluster, type SpladexCluster } from './support/sp
 const DIM = 1000;
 const DENSE = 16;
 const DOCS = 800;
+const REPLACE_AFTER_MS = 6000;
 const SCIFACT = ['/work/shared/data/scifact', path.join(process.cwd(), '..', 'shared', 'data', 'scifact')].find((p) =>
   existsSync(path.join(p, 'corpus.jsonl')),
 );
@@ -79,7 +80,8 @@ describe.skipIf(!natsServerAvailable())('cluster mode: hybrid and PRF through th
 
   beforeAll(async () => {
     nats = await startNatsCluster(3);
-    nodes = await startSpladexCluster(nats.url, 3);
+    // Re-placement after 6 s dead (the last test); the SIGSTOP of the lag test is shorter.
+    nodes = await startSpladexCluster(nats.url, 3, { SPLADEX_REPLACE_AFTER_MS: String(REPLACE_AFTER_MS) });
     single = await openSpladexService({ dataDir: singleDir, encodersDir: 'encoders', logger: pino({ level: 'silent' }) });
     await both('hyb', { encoder: 'none', dim: DIM, dense: { dim: DENSE, metric: 'cosine' }, metadata: { tag: 'keyword' } }, docs);
   });
@@ -391,5 +393,58 @@ describe.skipIf(!natsServerAvailable())('cluster mode: hybrid and PRF through th
     const other = await callJson(base(1), 'POST', '/v1/collections/hyb/search', { vector: queries[1].vector, k: 5, searchAfter: cursor });
     expect(other.status).toBe(400);
     expect(other.body.message).toMatch(/^searchAfter: belongs to another search/);
+  });
+  it('a node gone for good (killed, dead past SPLADEX_REPLACE_AFTER_MS): its replicas move to live members, replay the stream, and searches still return everything (last: it kills nodes)', async () => {
+    type Shard = { shard: number; lastSeq: number; replicas: { node: string; live: boolean; lag: number | null }[] };
+    const maps = async (i: number): Promise<Map<string, Shard[]>> =>
+      new Map(
+        (await callJson(base(i), 'GET', '/v1/cluster')).body.collections.map((c: { name: string; shardMap: Shard[] }) => [
+          c.name,
+          c.shardMap,
+        ]),
+      );
+    const before = await maps(0);
+    expect([...before.values()].some((m) => m.some((s) => s.replicas.some((r) => r.node === 's2')))).toBe(true);
+    const t0 = Date.now();
+    await nodes.kill9(2);
+    let after = before;
+    const deadline = Date.now() + REPLACE_AFTER_MS + 60_000;
+    const settled = (m: Map<string, Shard[]>) =>
+      [...m.values()].every((shards) =>
+        shards.every((s) => s.replicas.length === 2 && s.replicas.every((r) => r.node !== 's2' && r.live && r.lag === 0)),
+      );
+    while (Date.now() < deadline) {
+      after = await maps(0);
+      if (settled(after)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(settled(after), JSON.stringify([...after])).toBe(true);
+    process.stdout.write(
+      `re-placement: replicas moved and caught up ${Date.now() - t0} ms after the kill (timeout ${REPLACE_AFTER_MS} ms)\n`,
+    );
+    // The node that received a moved replica serves every shard alone once the other live node is killed too.
+    let receiver = '';
+    for (const [name, shards] of after) {
+      for (const s of shards) {
+        const was = (before.get(name) ?? [])[s.shard].replicas.map((r) => r.node);
+        const moved = s.replicas.find((r) => !was.includes(r.node));
+        if (moved !== undefined) receiver = moved.node;
+      }
+    }
+    expect(['s0', 's1']).toContain(receiver);
+    const x = receiver === 's0' ? 0 : 1;
+    await nodes.kill9(1 - x);
+    for (const name of ['hyb', 'pat']) {
+      expect((await callJson(base(x), 'POST', `/v1/collections/${name}/count`, {})).body).toEqual(single.countDocuments(name, {}));
+    }
+    for (const q of queries) {
+      for (const name of ['hyb', 'pat']) {
+        const req = { vector: q.vector, k: 10, params: { exact: true } };
+        const { got, want } = await pair(name, req, x);
+        expect(got.hits).toEqual(want.hits);
+      }
+    }
+    const listed = await callJson(base(x), 'GET', '/v1/collections/pat/documents?limit=1000');
+    expect(listed.body.documents).toEqual(single.listDocuments('pat', { limit: 1000 }).documents);
   });
 });

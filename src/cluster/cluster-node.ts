@@ -34,7 +34,7 @@ import { scrollThroughFanOut, searchAfterPosition, searchCursor } from './cluste
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
 import { mergeResponses, ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
-import { placeReplicas, shardOf } from './placement.js';
+import { placeReplicas, replaceGone, shardOf } from './placement.js';
 import { denseRoute, hybridSearch } from './hybrid-fan-out.js';
 import { prfExpandedQuery, prfThroughFanOut } from './prf-fan-out.js';
 import { replicaLag, ShardReplica } from './shard-replica.js';
@@ -92,6 +92,7 @@ export class ClusterNode {
   inflight = 0;
   private reconciling: Promise<void> = Promise.resolve();
   private reconcileAgain = false;
+  private replacing = false;
 
   constructor(private readonly o: ClusterNodeOptions) {
     this.limits = o.local.limits;
@@ -128,6 +129,7 @@ export class ClusterNode {
         void r.checkProgress().catch((err: unknown) => this.o.logger.warn({ err }, 'replica watchdog failed'));
         void r.refreshHead().catch(() => undefined);
       }
+      void this.replaceGoneMembers().catch((err: unknown) => this.o.logger.warn({ err }, 're-placement failed'));
     }, HEARTBEAT_MS);
     await this.reconcileNow();
     this.ready = true;
@@ -172,6 +174,7 @@ export class ClusterNode {
         appliedTimeMs: r.appliedTimeMs,
         pending: r.pending,
         failed: r.failed,
+        caughtUp: r.caughtUp,
         ...r.lag(),
       };
     await this.state.heartbeat({ node: this.nodeId, url: this.url, startedMs: this.startedMs, inflight: this.inflight, replicas });
@@ -213,7 +216,7 @@ export class ClusterNode {
       if (wanted.has(name)) await r.stop();
       else {
         await r.destroy();
-        this.o.logger.info({ replica: name }, 'shard replica removed (collection deleted)');
+        this.o.logger.info({ replica: name }, 'shard replica removed (collection deleted, or the replica was placed elsewhere)');
       }
     }
     for (const [name, { spec, shard }] of wanted) {
@@ -242,6 +245,42 @@ export class ClusterNode {
       if (m !== null && !state.collections.has(m[1]) && !this.replicas.has(c.name)) {
         await this.o.local.deleteCollection(c.name).catch(() => undefined);
       }
+    }
+  }
+
+  /**
+   * Re-placement (run every heartbeat by the live member with the smallest id, so one node writes): a placed member
+   * dead longer than SPLADEX_REPLACE_AFTER_MS is gone for good; each of its replicas moves to the live member of
+   * highest rendezvous weight that does not hold the shard (placement.ts `replaceGone`), the catalog is updated,
+   * and the new host's reconcile starts the replica, which bootstraps by replaying the shard's stream from 1. A
+   * member never seen since this node started counts as dead since then. With no live member free for a shard,
+   * its replica keeps waiting for the dead one (as before).
+   */
+  private async replaceGoneMembers(): Promise<void> {
+    const state = this.state;
+    if (state === null || this.closed || this.replacing) return;
+    const now = Date.now();
+    const live = state.liveMembers(now).map((m) => m.node);
+    if (live[0] !== this.nodeId) return;
+    const deadMs = (node: string) => now - (state.members.get(node)?.seenMs ?? this.startedMs);
+    this.replacing = true;
+    try {
+      for (const spec of [...state.collections.values()]) {
+        const gone = new Set(spec.placement.flat().filter((n) => !live.includes(n) && deadMs(n) > this.o.cluster.replaceAfterMs));
+        if (gone.size === 0) continue;
+        const placement = spec.placement.map((nodes, shard) => [...replaceGone(spec.name, shard, nodes, live, gone)]);
+        if (JSON.stringify(placement) === JSON.stringify(spec.placement)) continue;
+        const next: CollectionSpec = { ...spec, placement };
+        await state.catalog.put(spec.name, toBytes(next));
+        state.collections.set(spec.name, next);
+        this.o.logger.info(
+          { collection: spec.name, gone: [...gone], from: spec.placement, to: placement },
+          'replicas of a gone member re-placed',
+        );
+        this.scheduleReconcile();
+      }
+    } finally {
+      this.replacing = false;
     }
   }
 
@@ -426,7 +465,9 @@ export class ClusterNode {
     await Promise.all(
       [...seqs].flatMap(([shard, seq]) =>
         spec.placement[shard]
-          .filter((n) => state.isLive(n))
+          // Live replicas that have reached the log's head (one replaying the stream is waited for by nobody,
+          // as Elasticsearch's wait_for skips initializing copies; the fan-out prefers caught-up replicas).
+          .filter((n) => state.isLive(n) && state.report(n, localName(spec.name, shard))?.caughtUp !== false)
           .map((n) =>
             caller
               .callNode(n, { op: 'waitApplied', collection: spec.name, shard, seq, timeoutMs: WAIT_FOR_MS }, WAIT_FOR_MS + 1000)

@@ -30,6 +30,8 @@ export interface ReplicaReport {
   /** Behind the log as of the heartbeat (shard-replica.ts `lag`); absent from nodes of before the lag report. */
   lag?: number;
   lagMs?: number | null;
+  /** Reached the log's head since it started (shard-replica.ts); absent from older nodes (taken as true). */
+  caughtUp?: boolean;
 }
 
 export interface MemberRecord {

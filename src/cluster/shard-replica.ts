@@ -50,6 +50,11 @@ export class ShardReplica {
   appliedTimeMs = 0;
   /** The shard subject's newest message as last read (`refreshHead`, every heartbeat). */
   head: SubjectHead = { seq: 0, timeMs: 0 };
+  /**
+   * Whether this replica has reached the log's head since it started (a new replica replaying the stream, or a
+   * restarted one catching up, has not): the fan-out prefers caught-up replicas and `wait_for` waits for them.
+   */
+  caughtUp = false;
   /** Messages of this shard the consumer reported as still to come, at the last delivery. */
   pending = 0;
   /** Documents whose upsert the local collection refused at apply (validated at the accepting node first). */
@@ -80,6 +85,7 @@ export class ShardReplica {
     if (created) await fs.rm(this.appliedFile, { force: true });
     else ({ seq: this.applied, timeMs: this.appliedTimeMs } = await readApplied(this.appliedFile));
     await fs.mkdir(path.dirname(this.appliedFile), { recursive: true });
+    await this.refreshHead();
     await this.startConsumer();
     this.o.logger.info({ replica: this.o.localName, applied: this.applied }, 'shard replica consuming');
   }
@@ -157,6 +163,8 @@ export class ShardReplica {
         this.applied = last.seq;
         this.appliedTimeMs = last.timeMs;
         this.pending = last.pending;
+        // Nothing left on the subject when the last of these was delivered: at the head of the log.
+        if (last.pending === 0 && this.queue.length === 0) this.caughtUp = true;
         this.progressMs = Date.now();
         this.wake();
       } catch (err) {
@@ -199,6 +207,7 @@ export class ShardReplica {
   async refreshHead(): Promise<void> {
     if (this.stopped) return;
     this.head = await this.o.link.head(this.o.stream, this.o.subject);
+    if (this.applied >= this.head.seq) this.caughtUp = true;
   }
 
   /**
