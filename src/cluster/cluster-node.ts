@@ -7,9 +7,13 @@
  * - writes go through write-path.ts to the stream and are answered after JetStream's ack
  *   (`?refresh=wait_for`: after every live replica of the touched shards applied them);
  * - reads fan out to one live replica per shard (fan-out.ts) and merge; lexical collections with
- *   `cluster.stats: "dfs"` (the default) gather document frequencies from every shard first (dfs-search.ts).
- * Each node answers shard requests for its replicas on `spladex.rpc.<node>` (shard-rpc.ts) and heartbeats its
- * membership every HEARTBEAT_MS. Built by src/main.ts through startServer's `clusterNode` option.
+ *   `cluster.stats: "dfs"` (the default) gather document frequencies from every shard first; PRF and hybrid
+ *   take their extra rounds through the same fan-out (prf-fan-out.ts, hybrid-fan-out.ts); scroll and
+ *   searchAfter page with stateless cursors (cluster-paging.ts); PATCH goes through the stream; aliases live in
+ *   their own bucket (cluster-aliases.ts).
+ * Each node answers shard requests for its replicas on `spladex.rpc.<node>` (shard-rpc.ts), heartbeats its
+ * membership every HEARTBEAT_MS and, then, re-places the replicas of members gone for good (cluster-ops.ts).
+ * Built by src/main.ts through startServer's `clusterNode` option.
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -30,14 +34,15 @@ import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../confi
 import type { SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
 import { ClusterAliases } from './cluster-aliases.js';
+import { clusterInfo, replaceGoneMembers } from './cluster-ops.js';
 import { scrollThroughFanOut, searchAfterPosition, searchCursor } from './cluster-paging.js';
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
 import { mergeResponses, ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
-import { placeReplicas, replaceGone, shardOf } from './placement.js';
+import { placeReplicas, shardOf } from './placement.js';
 import { denseRoute, hybridSearch } from './hybrid-fan-out.js';
 import { prfExpandedQuery, prfThroughFanOut } from './prf-fan-out.js';
-import { replicaLag, ShardReplica } from './shard-replica.js';
+import { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
 import {
@@ -129,7 +134,7 @@ export class ClusterNode {
         void r.checkProgress().catch((err: unknown) => this.o.logger.warn({ err }, 'replica watchdog failed'));
         void r.refreshHead().catch(() => undefined);
       }
-      void this.replaceGoneMembers().catch((err: unknown) => this.o.logger.warn({ err }, 're-placement failed'));
+      void this.replaceGone().catch((err: unknown) => this.o.logger.warn({ err }, 're-placement failed'));
     }, HEARTBEAT_MS);
     await this.reconcileNow();
     this.ready = true;
@@ -189,6 +194,25 @@ export class ClusterNode {
     return r;
   }
 
+  /** Re-placement of members gone for good (cluster-ops.ts), one pass at a time. */
+  private async replaceGone(): Promise<void> {
+    if (this.state === null || this.closed || this.replacing) return;
+    this.replacing = true;
+    try {
+      const { state, nodeId, startedMs } = this;
+      const changed = await replaceGoneMembers({
+        state,
+        nodeId,
+        startedMs,
+        replaceAfterMs: this.o.cluster.replaceAfterMs,
+        logger: this.o.logger,
+      });
+      if (changed) this.scheduleReconcile();
+    } finally {
+      this.replacing = false;
+    }
+  }
+
   private scheduleReconcile(): void {
     if (this.closed || this.state === null) return;
     this.reconcileAgain = true;
@@ -245,42 +269,6 @@ export class ClusterNode {
       if (m !== null && !state.collections.has(m[1]) && !this.replicas.has(c.name)) {
         await this.o.local.deleteCollection(c.name).catch(() => undefined);
       }
-    }
-  }
-
-  /**
-   * Re-placement (run every heartbeat by the live member with the smallest id, so one node writes): a placed member
-   * dead longer than SPLADEX_REPLACE_AFTER_MS is gone for good; each of its replicas moves to the live member of
-   * highest rendezvous weight that does not hold the shard (placement.ts `replaceGone`), the catalog is updated,
-   * and the new host's reconcile starts the replica, which bootstraps by replaying the shard's stream from 1. A
-   * member never seen since this node started counts as dead since then. With no live member free for a shard,
-   * its replica keeps waiting for the dead one (as before).
-   */
-  private async replaceGoneMembers(): Promise<void> {
-    const state = this.state;
-    if (state === null || this.closed || this.replacing) return;
-    const now = Date.now();
-    const live = state.liveMembers(now).map((m) => m.node);
-    if (live[0] !== this.nodeId) return;
-    const deadMs = (node: string) => now - (state.members.get(node)?.seenMs ?? this.startedMs);
-    this.replacing = true;
-    try {
-      for (const spec of [...state.collections.values()]) {
-        const gone = new Set(spec.placement.flat().filter((n) => !live.includes(n) && deadMs(n) > this.o.cluster.replaceAfterMs));
-        if (gone.size === 0) continue;
-        const placement = spec.placement.map((nodes, shard) => [...replaceGone(spec.name, shard, nodes, live, gone)]);
-        if (JSON.stringify(placement) === JSON.stringify(spec.placement)) continue;
-        const next: CollectionSpec = { ...spec, placement };
-        await state.catalog.put(spec.name, toBytes(next));
-        state.collections.set(spec.name, next);
-        this.o.logger.info(
-          { collection: spec.name, gone: [...gone], from: spec.placement, to: placement },
-          'replicas of a gone member re-placed',
-        );
-        this.scheduleReconcile();
-      }
-    } finally {
-      this.replacing = false;
     }
   }
 
@@ -725,62 +713,10 @@ export class ClusterNode {
     return this.o.local.addObserver(observer);
   }
 
-  /** GET /v1/cluster. */
-  async clusterInfo(): Promise<unknown> {
-    const { state, link } = this.need();
-    const now = Date.now();
-    const members = [...state.members.entries()].map(([node, m]) => ({
-      node,
-      url: m.record.url,
-      live: state.isLive(node, now),
-      heartbeatAgeMs: now - m.seenMs,
-      inflight: m.record.inflight,
-    }));
-    const collections = await Promise.all(
-      [...state.collections.values()].map(async (spec) => ({
-        name: spec.name,
-        shards: spec.cluster.shards,
-        replicas: spec.cluster.replicas,
-        stats: spec.cluster.stats,
-        shardMap: await Promise.all(
-          spec.placement.map(async (nodes, shard) => {
-            const head = await link.head(streamName(spec.name), shardSubject(spec.name, shard));
-            const local = localName(spec.name, shard);
-            return {
-              shard,
-              lastSeq: head.seq,
-              replicas: await Promise.all(
-                nodes.map(async (node) => {
-                  const r = state.report(node, local);
-                  // Asked now (the heartbeat's figure is up to HEARTBEAT_MS old); the heartbeat's when it does not answer.
-                  const asked = state.isLive(node, now)
-                    ? await this.need()
-                        .caller.callNode<{ applied: number; appliedTimeMs: number }>(
-                          node,
-                          { op: 'waitApplied', collection: spec.name, shard, seq: 0, timeoutMs: 0 },
-                          1000,
-                        )
-                        .catch(() => null)
-                    : null;
-                  // A dead node's replica: the position of its last heartbeat (what it will resume from).
-                  const last = asked ?? state.lastReport(node, local) ?? null;
-                  const lag =
-                    last === null ? { lag: null, lagMs: null } : replicaLag(head, { seq: last.applied, timeMs: last.appliedTimeMs ?? 0 });
-                  return { node, live: state.isLive(node, now), applied: last?.applied ?? null, ...lag, failed: r?.failed ?? null };
-                }),
-              ),
-            };
-          }),
-        ),
-      })),
-    );
-    return {
-      node: this.nodeId,
-      health: this.clusterReady() ? 'ok' : 'degraded',
-      members,
-      collections,
-      failovers: this.caller?.failovers ?? 0,
-    };
+  /** GET /v1/cluster (cluster-ops.ts). */
+  clusterInfo(): Promise<unknown> {
+    const { state, link, caller } = this.need();
+    return clusterInfo({ state, link, caller, nodeId: this.nodeId, healthy: this.clusterReady() });
   }
 }
 
