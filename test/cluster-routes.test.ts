@@ -446,5 +446,15 @@ describe.skipIf(!natsServerAvailable())('cluster mode: hybrid and PRF through th
     }
     const listed = await callJson(base(x), 'GET', '/v1/collections/pat/documents?limit=1000');
     expect(listed.body.documents).toEqual(single.listDocuments('pat', { limit: 1000 }).documents);
+    // s2 comes back: the replicas moved away while it was down are removed from its data dir.
+    const movedAway = [...before].flatMap(([name, shards]) =>
+      shards.filter((s) => s.replicas.some((r) => r.node === 's2')).map((s) => path.join(nodes.nodes[2].dataDir, `${name}_s${s.shard}`)),
+    );
+    expect(movedAway.length).toBeGreaterThan(0);
+    expect(movedAway.every((d) => existsSync(d))).toBe(true);
+    await nodes.restart(2);
+    const gone = Date.now() + 20_000;
+    while (movedAway.some((d) => existsSync(d)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    expect(movedAway.filter((d) => existsSync(d))).toEqual([]);
   });
 });

@@ -15,7 +15,9 @@
  * membership every HEARTBEAT_MS and, then, re-places the replicas of members gone for good (cluster-ops.ts).
  * Built by src/main.ts through startServer's `clusterNode` option.
  */
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { isErrorCode, SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { ClusterConfigSchema, COLLECTION_NAME_RE, CollectionConfigSchema } from '../config/index-config.js';
@@ -263,12 +265,17 @@ export class ClusterNode {
         await r.stop();
       }
     }
-    // Local collections of this node's kind (`<c>_s<n>`) whose cluster collection is gone: deleted while down.
+    // Local collections of this node's kind (`<c>_s<n>`) whose cluster collection is gone (deleted while this
+    // node was down), or whose shard is no longer placed here (re-placed while it was down: cluster-ops.ts).
     for (const c of this.o.local.listCollections().collections) {
       const m = /^(.+)_s(\d+)$/.exec(c.name);
-      if (m !== null && !state.collections.has(m[1]) && !this.replicas.has(c.name)) {
-        await this.o.local.deleteCollection(c.name).catch(() => undefined);
-      }
+      if (m === null || this.replicas.has(c.name)) continue;
+      const spec = state.collections.get(m[1]);
+      const placedHere = spec?.placement[Number(m[2])]?.includes(this.nodeId) ?? false;
+      if (spec !== undefined && placedHere) continue;
+      await this.o.local.deleteCollection(c.name).catch(() => undefined);
+      await rm(path.join(this.o.dataDir, '.cluster', `${c.name}.applied`), { force: true });
+      this.o.logger.info({ replica: c.name }, 'local shard replica removed (collection deleted or replica placed elsewhere)');
     }
   }
 
