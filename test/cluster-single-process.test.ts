@@ -42,7 +42,10 @@ describe('cluster options on a single process', () => {
       natsUrls: ['nats://a:4222', 'nats://b:4222'],
       nodeId: 'n-1',
       advertiseUrl: undefined,
+      replaceAfterMs: 300_000,
     });
     expect(() => loadEnv({ SPLADEX_NATS_URL: 'nats://a:4222', SPLADEX_NODE_ID: 'a.b' })).toThrow(/SPLADEX_NODE_ID/);
+    expect(loadEnv({ SPLADEX_NATS_URL: 'nats://a:4222', SPLADEX_REPLACE_AFTER_MS: '60000' }).cluster?.replaceAfterMs).toBe(60_000);
+    expect(() => loadEnv({ SPLADEX_NATS_URL: 'nats://a:4222', SPLADEX_REPLACE_AFTER_MS: '10' })).toThrow(/SPLADEX_REPLACE_AFTER_MS/);
   });
 });

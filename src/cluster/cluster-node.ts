@@ -7,28 +7,66 @@
  * - writes go through write-path.ts to the stream and are answered after JetStream's ack
  *   (`?refresh=wait_for`: after every live replica of the touched shards applied them);
  * - reads fan out to one live replica per shard (fan-out.ts) and merge; lexical collections with
- *   `cluster.stats: "dfs"` (the default) gather document frequencies from every shard first (dfs-search.ts).
- * Each node answers shard requests for its replicas on `spladex.rpc.<node>` (shard-rpc.ts) and heartbeats its
- * membership every HEARTBEAT_MS. Built by src/main.ts through startServer's `clusterNode` option.
+ *   `cluster.stats: "dfs"` (the default) gather document frequencies from every shard first; PRF and hybrid
+ *   take their extra rounds through the same fan-out (prf-fan-out.ts, hybrid-fan-out.ts); scroll and
+ *   searchAfter page with stateless cursors (cluster-paging.ts); PATCH goes through the stream; aliases live in
+ *   their own bucket (cluster-aliases.ts).
+ * Each node answers shard requests for its replicas on `spladex.rpc.<node>` (shard-rpc.ts), heartbeats its
+ * membership every HEARTBEAT_MS and, then, re-places the replicas of members gone for good (cluster-ops.ts).
+ * Built by src/main.ts through startServer's `clusterNode` option.
  */
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import type { Logger } from 'pino';
-import { SpladexError, invalidArgument, notFound } from '../core/errors.js';
+import { isErrorCode, SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { ClusterConfigSchema, COLLECTION_NAME_RE, CollectionConfigSchema } from '../config/index-config.js';
 import type { ClusterEnv } from '../config/env.js';
-import { CountRequestSchema, deleteRequestSchema, type EncodeRequest, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import {
+  CountRequestSchema,
+  deleteRequestSchema,
+  type EncodeRequest,
+  type Limits,
+  patchRequestSchema,
+  type ScrollRequest,
+  type SearchRequest,
+} from '../config/request-schemas.js';
+import { searchFingerprint } from '../search/search-page.js';
 import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import type { SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
+import { ClusterAliases } from './cluster-aliases.js';
+import { clusterInfo, replaceGoneMembers } from './cluster-ops.js';
+import { scrollThroughFanOut, searchAfterPosition, searchCursor } from './cluster-paging.js';
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
 import { mergeResponses, ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
 import { placeReplicas, shardOf } from './placement.js';
-import { prfSecondRound, prfThroughFanOut } from './prf-fan-out.js';
+import { denseRoute, hybridSearch } from './hybrid-fan-out.js';
+import { prfExpandedQuery, prfThroughFanOut } from './prf-fan-out.js';
 import { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
-import { localName, rpcSubject, shardSubject, streamName, type GlobalStats, type ShardOp, type ShardTermStats, toBytes } from './wire.js';
+import {
+  localName,
+  type QueryOverride,
+  rpcSubject,
+  shardSubject,
+  streamName,
+  type GlobalStats,
+  type ShardOp,
+  type ShardTermStats,
+  toBytes,
+} from './wire.js';
+
+/** A hosted replica's position for the Prometheus gauges (src/server/metrics.ts). */
+export interface ReplicaMetrics {
+  collection: string;
+  shard: number;
+  applied: number;
+  lag: number;
+  lagMs: number | null;
+}
 
 /** Cluster collection names leave room for the `_s<shard>` suffix of local replica names (64 chars at most). */
 const MAX_CLUSTER_NAME = 58;
@@ -61,6 +99,7 @@ export class ClusterNode {
   inflight = 0;
   private reconciling: Promise<void> = Promise.resolve();
   private reconcileAgain = false;
+  private replacing = false;
 
   constructor(private readonly o: ClusterNodeOptions) {
     this.limits = o.local.limits;
@@ -93,8 +132,11 @@ export class ClusterNode {
     this.heartbeatTimer = setInterval(() => {
       void this.heartbeat().catch((err: unknown) => this.o.logger.warn({ err }, 'cluster heartbeat failed'));
       this.scheduleReconcile();
-      for (const r of this.replicas.values())
+      for (const r of this.replicas.values()) {
         void r.checkProgress().catch((err: unknown) => this.o.logger.warn({ err }, 'replica watchdog failed'));
+        void r.refreshHead().catch(() => undefined);
+      }
+      void this.replaceGone().catch((err: unknown) => this.o.logger.warn({ err }, 're-placement failed'));
     }, HEARTBEAT_MS);
     await this.reconcileNow();
     this.ready = true;
@@ -133,7 +175,15 @@ export class ClusterNode {
   private async heartbeat(): Promise<void> {
     if (this.state === null || this.closed) return;
     const replicas: Record<string, ReplicaReport> = {};
-    for (const [name, r] of this.replicas) replicas[name] = { applied: r.applied, pending: r.pending, failed: r.failed };
+    for (const [name, r] of this.replicas)
+      replicas[name] = {
+        applied: r.applied,
+        appliedTimeMs: r.appliedTimeMs,
+        pending: r.pending,
+        failed: r.failed,
+        caughtUp: r.caughtUp,
+        ...r.lag(),
+      };
     await this.state.heartbeat({ node: this.nodeId, url: this.url, startedMs: this.startedMs, inflight: this.inflight, replicas });
   }
 
@@ -144,6 +194,25 @@ export class ClusterNode {
     const r = this.replicas.get(local);
     if (r === undefined || r.failed !== null) throw new SpladexError('BUSY', `node ${this.nodeId} does not serve replica ${local}`);
     return r;
+  }
+
+  /** Re-placement of members gone for good (cluster-ops.ts), one pass at a time. */
+  private async replaceGone(): Promise<void> {
+    if (this.state === null || this.closed || this.replacing) return;
+    this.replacing = true;
+    try {
+      const { state, nodeId, startedMs } = this;
+      const changed = await replaceGoneMembers({
+        state,
+        nodeId,
+        startedMs,
+        replaceAfterMs: this.o.cluster.replaceAfterMs,
+        logger: this.o.logger,
+      });
+      if (changed) this.scheduleReconcile();
+    } finally {
+      this.replacing = false;
+    }
   }
 
   private scheduleReconcile(): void {
@@ -173,7 +242,7 @@ export class ClusterNode {
       if (wanted.has(name)) await r.stop();
       else {
         await r.destroy();
-        this.o.logger.info({ replica: name }, 'shard replica removed (collection deleted)');
+        this.o.logger.info({ replica: name }, 'shard replica removed (collection deleted, or the replica was placed elsewhere)');
       }
     }
     for (const [name, { spec, shard }] of wanted) {
@@ -196,12 +265,17 @@ export class ClusterNode {
         await r.stop();
       }
     }
-    // Local collections of this node's kind (`<c>_s<n>`) whose cluster collection is gone: deleted while down.
+    // Local collections of this node's kind (`<c>_s<n>`) whose cluster collection is gone (deleted while this
+    // node was down), or whose shard is no longer placed here (re-placed while it was down: cluster-ops.ts).
     for (const c of this.o.local.listCollections().collections) {
       const m = /^(.+)_s(\d+)$/.exec(c.name);
-      if (m !== null && !state.collections.has(m[1]) && !this.replicas.has(c.name)) {
-        await this.o.local.deleteCollection(c.name).catch(() => undefined);
-      }
+      if (m === null || this.replicas.has(c.name)) continue;
+      const spec = state.collections.get(m[1]);
+      const placedHere = spec?.placement[Number(m[2])]?.includes(this.nodeId) ?? false;
+      if (spec !== undefined && placedHere) continue;
+      await this.o.local.deleteCollection(c.name).catch(() => undefined);
+      await rm(path.join(this.o.dataDir, '.cluster', `${c.name}.applied`), { force: true });
+      this.o.logger.info({ replica: c.name }, 'local shard replica removed (collection deleted or replica placed elsewhere)');
     }
   }
 
@@ -212,8 +286,10 @@ export class ClusterNode {
     return { state: this.state, link: this.link, caller: this.caller };
   }
 
+  /** The collection `name` names: a collection, or the target of an alias (every read and write route). */
   private spec(name: string): CollectionSpec {
-    const spec = this.need().state.collections.get(name);
+    const { state } = this.need();
+    const spec = state.collections.get(name) ?? state.collections.get(state.aliases.get(name) ?? '');
     if (spec === undefined) {
       if (!COLLECTION_NAME_RE.test(name)) throw invalidArgument('name', `"${name}" must match ${COLLECTION_NAME_RE.source}`);
       throw notFound(`collection "${name}" not found`);
@@ -236,6 +312,7 @@ export class ClusterNode {
     const parsed = safeParseWithMessages(CollectionConfigSchema, rest);
     if (!parsed.success) throw zodToSpladexError(parsed.error);
     const config = parsed.data as unknown as Record<string, unknown>;
+    this.aliasTable().checkNotAlias(name);
     const existing = state.collections.get(name) ?? null;
     if (existing !== null) return this.sameOrConflict(existing, config, cluster);
     const members = state.liveMembers().map((m) => m.node);
@@ -303,8 +380,9 @@ export class ClusterNode {
   }
 
   /** `{name, config, stats}` with stats summed over one replica per shard, plus `cluster` (placement). */
-  async getCollection(name: string): Promise<unknown> {
-    const spec = this.spec(name);
+  async getCollection(nameOrAlias: string): Promise<unknown> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const { caller } = this.need();
     const parts = await Promise.all(
       spec.placement.map((_n, shard) =>
@@ -325,6 +403,15 @@ export class ClusterNode {
   }
 
   async deleteCollection(name: string): Promise<void> {
+    const aliases = this.aliasTable();
+    aliases.checkNotAlias(name);
+    const pointing = aliases.aliasesOf(name);
+    if (pointing.length > 0) {
+      throw new SpladexError(
+        'CONFLICT',
+        `collection "${name}" is the target of alias(es) ${pointing.map((a) => `"${a}"`).join(', ')}; delete or switch them first`,
+      );
+    }
     this.spec(name);
     const { state, link } = this.need();
     await state.catalog.delete(name);
@@ -335,8 +422,9 @@ export class ClusterNode {
   }
 
   /** Optimizes every live replica of every shard; segments summed over one replica per shard. */
-  async optimize(name: string, body?: unknown): Promise<{ segments: number; tookMs: number }> {
-    const spec = this.spec(name);
+  async optimize(nameOrAlias: string, body?: unknown): Promise<{ segments: number; tookMs: number }> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const { state, caller } = this.need();
     const t0 = performance.now();
     const perShard = await Promise.all(
@@ -351,8 +439,9 @@ export class ClusterNode {
     return { segments: perShard.reduce((a, b) => a + b, 0), tookMs: Math.round((performance.now() - t0) * 1000) / 1000 };
   }
 
-  async upsertDocuments(name: string, docs: unknown[], options?: { refresh?: 'wait_for' }) {
-    const spec = this.spec(name);
+  async upsertDocuments(nameOrAlias: string, docs: unknown[], options?: { refresh?: 'wait_for' }) {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     if (docs.length > this.limits.maxDocsPerRequest) {
       throw invalidArgument('documents', `at most ${this.limits.maxDocsPerRequest} documents per request`);
     }
@@ -371,7 +460,9 @@ export class ClusterNode {
     await Promise.all(
       [...seqs].flatMap(([shard, seq]) =>
         spec.placement[shard]
-          .filter((n) => state.isLive(n))
+          // Live replicas that have reached the log's head (one replaying the stream is waited for by nobody,
+          // as Elasticsearch's wait_for skips initializing copies; the fan-out prefers caught-up replicas).
+          .filter((n) => state.isLive(n) && state.report(n, localName(spec.name, shard))?.caughtUp !== false)
           .map((n) =>
             caller
               .callNode(n, { op: 'waitApplied', collection: spec.name, shard, seq, timeoutMs: WAIT_FOR_MS }, WAIT_FOR_MS + 1000)
@@ -384,23 +475,54 @@ export class ClusterNode {
     );
   }
 
-  async getDocument(name: string, id: string, withVector: boolean): Promise<unknown> {
-    const spec = this.spec(name);
+  async getDocument(nameOrAlias: string, id: string, withVector: boolean): Promise<unknown> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     return this.need().caller.call(spec, { op: 'get', collection: name, shard: shardOf(id, spec.cluster.shards), id, withVector });
   }
 
-  async deleteDocument(name: string, id: string, options?: { refresh?: 'wait_for' }): Promise<void> {
-    await this.getDocument(name, id, false);
-    const spec = this.spec(name);
+  async deleteDocument(nameOrAlias: string, id: string, options?: { refresh?: 'wait_for' }): Promise<void> {
+    await this.getDocument(nameOrAlias, id, false);
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const shard = shardOf(id, spec.cluster.shards);
     const op: ShardOp = { op: 'delete', ids: [id] };
     const seqs = await publishShards(this.need().link, name, new Map([[shard, [toBytes(op)]]]));
     if (options?.refresh === 'wait_for') await this.waitApplied(spec, seqs);
   }
 
+  /**
+   * PATCH: the patch goes to the document's shard through the stream like an upsert, and each replica merges it
+   * into its own state at that place in the log (the single process's read-merge-upsert, document-ops.ts), so a
+   * patch right after an acknowledged write sees that write. Answered once one replica has applied it: with the
+   * refusal every replica gives (NOT_FOUND, a bad merge), or the stored document; with `wait_for`, once every
+   * live replica has.
+   */
+  async patchDocument(nameOrAlias: string, id: string, body: unknown, options?: { refresh?: 'wait_for' }): Promise<unknown> {
+    const spec = this.spec(nameOrAlias);
+    const patch = parseOrThrow(patchRequestSchema(this.limits), body);
+    const shard = shardOf(id, spec.cluster.shards);
+    const op: ShardOp = { op: 'patch', id, patch };
+    const seqs = await publishShards(this.need().link, spec.name, new Map([[shard, [toBytes(op)]]]));
+    const seq = seqs.get(shard) as number;
+    const r = await this.need().caller.call<{ refused?: { code: string; message: string }; document?: unknown }>(
+      spec,
+      { op: 'waitApplied', collection: spec.name, shard, seq, timeoutMs: WAIT_FOR_MS, getId: id },
+      WAIT_FOR_MS + 1000,
+    );
+    if (r.refused !== undefined) {
+      // The replica names its local collection; the client named the cluster's.
+      const message = r.refused.message.split(`"${localName(spec.name, shard)}"`).join(`"${spec.name}"`);
+      throw new SpladexError(isErrorCode(r.refused.code) ? r.refused.code : 'INTERNAL', message);
+    }
+    if (options?.refresh === 'wait_for') await this.waitApplied(spec, seqs);
+    return r.document;
+  }
+
   /** Live documents (passing `filter`) summed over one replica per shard. */
-  async countDocuments(name: string, body: unknown = {}): Promise<{ count: number }> {
-    const spec = this.spec(name);
+  async countDocuments(nameOrAlias: string, body: unknown = {}): Promise<{ count: number }> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const { filter } = parseOrThrow(CountRequestSchema, body ?? {});
     const parts = await Promise.all(
       spec.placement.map((_n, shard) => this.need().caller.call<{ count: number }>(spec, { op: 'count', collection: name, shard, filter })),
@@ -413,8 +535,9 @@ export class ClusterNode {
    * are published to the shard's stream as delete messages, answered after JetStream's ack like every write.
    * `deleted` counts the ids live when asked (a concurrent write may change that before the deletes apply).
    */
-  async deleteDocuments(name: string, body: unknown, options?: { refresh?: 'wait_for' }): Promise<{ deleted: number }> {
-    const spec = this.spec(name);
+  async deleteDocuments(nameOrAlias: string, body: unknown, options?: { refresh?: 'wait_for' }): Promise<{ deleted: number }> {
+    const spec = this.spec(nameOrAlias);
+    const name = spec.name;
     const { caller, link } = this.need();
     const req = parseOrThrow(deleteRequestSchema(this.limits), body);
     if ((req.ids === undefined) === (req.filter === undefined)) throw invalidArgument('ids', 'give exactly one of ids or filter');
@@ -449,42 +572,77 @@ export class ClusterNode {
     return { deleted };
   }
 
+  /**
+   * A search through the fan-out: dfs statistics first (lexical), PRF's first round and expansion (prf-fan-out.ts),
+   * then one round: hybrid fused at this node (hybrid-fan-out.ts), or every shard's best offset + k merged.
+   */
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {
     const spec = this.spec(name);
-    if (prfThroughFanOut(spec, req)) {
-      const t0 = performance.now();
-      const second = await prfSecondRound(spec, this.need().caller, req, (r) => this.searchRound(spec, r));
-      const out = await this.searchRound(spec, second);
-      out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
-      return out;
+    const { caller } = this.need();
+    const t0 = performance.now();
+    const fingerprint = searchFingerprint(req);
+    const after = req.searchAfter === undefined ? undefined : searchAfterPosition(req.searchAfter, fingerprint);
+    const route = denseRoute(spec, req);
+    const stats = await this.dfsStats(spec, req);
+    let round = req;
+    let override: QueryOverride | undefined;
+    if (prfThroughFanOut(spec, req, route === 'perShard')) {
+      override = await prfExpandedQuery(spec, caller, req, stats);
+      round = { ...req, prf: undefined };
     }
-    return this.searchRound(spec, req);
+    // Hybrid pages continue by offset only, as in one process (the dense part has no cursor gate).
+    if (after !== undefined && route === 'fanOut') throw invalidArgument('searchAfter', 'hybrid and dense searches page by offset');
+    const out =
+      route === 'fanOut'
+        ? await hybridSearch(spec, caller, round, { stats, override })
+        : await this.searchRound(spec, round, { stats, override, after, fingerprint: route === 'none' ? fingerprint : undefined });
+    out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    return out;
   }
 
-  /** One fan-out round: (dfs statistics,) every shard's best offset + k, merged. */
-  private async searchRound(spec: CollectionSpec, req: SearchRequest): Promise<SearchResponse> {
+  /** Collection-wide lexical statistics for a `dfs` search of query text (one round to every shard). */
+  private async dfsStats(spec: CollectionSpec, req: SearchRequest): Promise<GlobalStats | undefined> {
+    if (spec.encoder !== 'lexical' || spec.cluster.stats !== 'dfs' || req.query === undefined || req.vector !== undefined) return undefined;
+    const { caller } = this.need();
+    const parts = await Promise.all(
+      spec.placement.map((_n, shard) =>
+        caller.call<ShardTermStats>(spec, { op: 'termStats', collection: spec.name, shard, query: req.query as string }),
+      ),
+    );
+    return sumTermStats(parts);
+  }
+
+  /** One fan-out round: every shard's best offset + k, merged. */
+  /**
+   * One fan-out round: every shard's best offset + k (or next k after a cursor's position), merged; with
+   * `fingerprint` a full page carries the stateless cursor of its last hit (cluster-paging.ts).
+   */
+  private async searchRound(
+    spec: CollectionSpec,
+    req: SearchRequest,
+    o: { stats?: GlobalStats; override?: QueryOverride; after?: { score: number; id: string }; fingerprint?: string },
+  ): Promise<SearchResponse> {
     const name = spec.name;
     const { caller } = this.need();
     const t0 = performance.now();
     const shards = spec.placement.map((_n, shard) => shard);
-    let stats: GlobalStats | undefined;
-    if (spec.encoder === 'lexical' && spec.cluster.stats === 'dfs' && req.query !== undefined && req.vector === undefined) {
-      const parts = await Promise.all(
-        shards.map((shard) => caller.call<ShardTermStats>(spec, { op: 'termStats', collection: name, shard, query: req.query as string })),
-      );
-      stats = sumTermStats(parts);
-    }
-    if (req.searchAfter !== undefined) throw notInCluster('searchAfter');
     // A page at `offset` is hits offset … offset + k − 1 of the merged ranking: every shard sends its best offset + k.
-    const offset = req.offset ?? 0;
+    // A cursor page ignores offset, as in one process.
+    const offset = o.after === undefined ? (req.offset ?? 0) : 0;
     const k = req.k ?? CollectionConfigSchema.parse(spec.config).search.k;
-    const shardReq: SearchRequest = { ...req, offset: undefined, k: offset + k };
+    const shardReq: SearchRequest = { ...req, offset: undefined, searchAfter: undefined, k: offset + k };
+    const { stats, override, after } = o;
     const parts = await Promise.all(
-      shards.map((shard) => caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats })),
+      shards.map((shard) =>
+        caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats, override, after }),
+      ),
     );
     const merged = mergeResponses(parts, offset + k, performance.now() - t0);
     const total = req.trackTotal === true ? sumTotals(parts) : undefined;
-    return { ...merged, hits: merged.hits.slice(offset), ...(total === undefined ? {} : { total }) };
+    const hits = merged.hits.slice(offset);
+    const last = hits[hits.length - 1];
+    const nextCursor = o.fingerprint !== undefined && hits.length === k ? searchCursor(o.fingerprint, last) : null;
+    return { ...merged, hits, nextCursor, ...(total === undefined ? {} : { total }) };
   }
 
   async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
@@ -510,18 +668,40 @@ export class ClusterNode {
     return this.o.local.encode(req);
   }
 
-  metricsSnapshot() {
-    return this.o.local.metricsSnapshot();
+  /** The local service's numbers plus the lag of every replica hosted here (Prometheus gauges per shard). */
+  metricsSnapshot(): ReturnType<SpladexService['metricsSnapshot']> & { replicas: ReplicaMetrics[] } {
+    const snap = this.o.local.metricsSnapshot();
+    const replicas: ReplicaMetrics[] = [];
+    for (const [name, r] of this.replicas) {
+      const m = /^(.+)_s(\d+)$/.exec(name);
+      if (m !== null) replicas.push({ collection: m[1], shard: Number(m[2]), applied: r.applied, ...r.lag() });
+    }
+    return { ...snap, replicas };
+  }
+
+  // ---- aliases (cluster-aliases.ts) ----
+
+  private aliasTable(): ClusterAliases {
+    return new ClusterAliases(this.need().state);
+  }
+
+  listAliases(): { aliases: { alias: string; collection: string }[] } {
+    return this.aliasTable().list();
+  }
+
+  putAlias(alias: string, collection: string): Promise<{ alias: string; collection: string; previous: string | null }> {
+    return this.aliasTable().put(alias, collection);
+  }
+
+  deleteAlias(alias: string): Promise<void> {
+    return this.aliasTable().delete(alias);
   }
 
   // ---- single-process features a cluster node does not offer yet (docs/CLUSTER.md "Not yet in cluster mode") ----
 
-  patchDocument(_name: string): Promise<never> {
-    return Promise.reject(notInCluster('PATCH /v1/collections/{name}/documents/{id}'));
-  }
-
-  listDocuments(_name: string): never {
-    throw notInCluster('GET /v1/collections/{name}/documents');
+  /** One scroll page in id order through the fan-out, with a stateless cursor (cluster-paging.ts). */
+  listDocuments(nameOrAlias: string, req: ScrollRequest): Promise<{ documents: Record<string, unknown>[]; nextCursor: string | null }> {
+    return scrollThroughFanOut(this.spec(nameOrAlias), this.need().caller, req);
   }
 
   createSnapshot(_name: string): Promise<never> {
@@ -536,81 +716,14 @@ export class ClusterNode {
     return Promise.reject(notInCluster('restore'));
   }
 
-  listAliases(): { aliases: { alias: string; collection: string }[] } {
-    return { aliases: [] };
-  }
-
-  putAlias(_alias: string): Promise<never> {
-    return Promise.reject(notInCluster('aliases'));
-  }
-
-  deleteAlias(_alias: string): Promise<never> {
-    return Promise.reject(notInCluster('aliases'));
-  }
-
   addObserver(observer: Parameters<SpladexService['addObserver']>[0]): () => void {
     return this.o.local.addObserver(observer);
   }
 
-  /** GET /v1/cluster. */
-  async clusterInfo(): Promise<unknown> {
-    const { state, link } = this.need();
-    const now = Date.now();
-    const members = [...state.members.entries()].map(([node, m]) => ({
-      node,
-      url: m.record.url,
-      live: state.isLive(node, now),
-      heartbeatAgeMs: now - m.seenMs,
-      inflight: m.record.inflight,
-    }));
-    const collections = await Promise.all(
-      [...state.collections.values()].map(async (spec) => ({
-        name: spec.name,
-        shards: spec.cluster.shards,
-        replicas: spec.cluster.replicas,
-        stats: spec.cluster.stats,
-        shardMap: await Promise.all(
-          spec.placement.map(async (nodes, shard) => {
-            const last = await link.lastSeq(streamName(spec.name), shardSubject(spec.name, shard));
-            const local = localName(spec.name, shard);
-            return {
-              shard,
-              lastSeq: last,
-              replicas: await Promise.all(
-                nodes.map(async (node) => {
-                  const r = state.report(node, local);
-                  // Asked now (the heartbeat's figure is up to HEARTBEAT_MS old); the heartbeat's when it does not answer.
-                  const applied = state.isLive(node, now)
-                    ? await this.need()
-                        .caller.callNode<{ applied: number }>(
-                          node,
-                          { op: 'waitApplied', collection: spec.name, shard, seq: 0, timeoutMs: 0 },
-                          1000,
-                        )
-                        .then((a) => a.applied)
-                        .catch(() => r?.applied ?? null)
-                    : (r?.applied ?? null);
-                  return {
-                    node,
-                    live: state.isLive(node, now),
-                    applied,
-                    lag: applied === null ? null : Math.max(0, last - applied),
-                    failed: r?.failed ?? null,
-                  };
-                }),
-              ),
-            };
-          }),
-        ),
-      })),
-    );
-    return {
-      node: this.nodeId,
-      health: this.clusterReady() ? 'ok' : 'degraded',
-      members,
-      collections,
-      failovers: this.caller?.failovers ?? 0,
-    };
+  /** GET /v1/cluster (cluster-ops.ts). */
+  clusterInfo(): Promise<unknown> {
+    const { state, link, caller } = this.need();
+    return clusterInfo({ state, link, caller, nodeId: this.nodeId, healthy: this.clusterReady() });
   }
 }
 

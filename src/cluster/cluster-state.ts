@@ -6,7 +6,8 @@
  *   last record read at start-up counts as live for DEAD_AFTER_MS, and requests to it fail over at once: no
  *   responders). The bucket's TTL (MEMBER_TTL_MS) drops the keys of nodes gone for good.
  * - `spladex_collections`: one key per collection, its `CollectionSpec` (config, shards, replicas and the
- *   placement computed at creation, then kept: placement.ts).
+ *   placement computed at creation, then kept: placement.ts);
+ * - `spladex_aliases`: one key per alias, `{collection}` (cluster-aliases.ts).
  * `onChange` fires after every change of either, so the node reconciles the replicas it hosts.
  */
 import type { ClusterConfig } from '../config/index-config.js';
@@ -24,6 +25,13 @@ export interface ReplicaReport {
   applied: number;
   pending: number;
   failed: string | null;
+  /** Store time of the applied message, ms (0: unknown); absent from nodes of before the lag report. */
+  appliedTimeMs?: number;
+  /** Behind the log as of the heartbeat (shard-replica.ts `lag`); absent from nodes of before the lag report. */
+  lag?: number;
+  lagMs?: number | null;
+  /** Reached the log's head since it started (shard-replica.ts); absent from older nodes (taken as true). */
+  caughtUp?: boolean;
 }
 
 export interface MemberRecord {
@@ -50,6 +58,8 @@ export interface CollectionSpec {
 export class ClusterState {
   readonly members = new Map<string, { record: MemberRecord; seenMs: number }>();
   readonly collections = new Map<string, CollectionSpec>();
+  /** Alias → collection (`spladex_aliases`, cluster-aliases.ts). */
+  readonly aliases = new Map<string, string>();
   private handles: ConsumerHandle[] = [];
   private lastMemberEventMs = Date.now();
   private restarting = false;
@@ -57,6 +67,7 @@ export class ClusterState {
   private constructor(
     readonly memberBucket: KvBucket,
     readonly catalog: KvBucket,
+    readonly aliasBucket: KvBucket,
     private readonly onChange: () => void,
   ) {}
 
@@ -64,7 +75,8 @@ export class ClusterState {
     const replicas = Math.min(3, link.serverCount);
     const memberBucket = await link.bucket('spladex_members', { ttlMs: MEMBER_TTL_MS, replicas });
     const catalog = await link.bucket('spladex_collections', { replicas });
-    const state = new ClusterState(memberBucket, catalog, onChange);
+    const aliasBucket = await link.bucket('spladex_aliases', { replicas });
+    const state = new ClusterState(memberBucket, catalog, aliasBucket, onChange);
     await state.startWatches();
     return state;
   }
@@ -84,6 +96,12 @@ export class ClusterState {
         if (e.value === null) this.collections.delete(e.key);
         else this.collections.set(e.key, fromBytes<CollectionSpec>(e.value));
         this.onChange();
+      }),
+    );
+    this.handles.push(
+      await this.aliasBucket.watch((e) => {
+        if (e.value === null) this.aliases.delete(e.key);
+        else this.aliases.set(e.key, fromBytes<{ collection: string }>(e.value).collection);
       }),
     );
   }
@@ -114,8 +132,13 @@ export class ClusterState {
 
   liveMembers(now = Date.now()): MemberRecord[] {
     const out: MemberRecord[] = [];
-    for (const [node, m] of this.members) if (now - m.seenMs < DEAD_AFTER_MS) out.push(m.record);
+    for (const m of this.members.values()) if (now - m.seenMs < DEAD_AFTER_MS) out.push(m.record);
     return out.sort((a, b) => (a.node < b.node ? -1 : 1));
+  }
+
+  /** The last replica report of `local` on `node` received, live or not (GET /v1/cluster's lag of a dead node). */
+  lastReport(node: string, local: string): ReplicaReport | undefined {
+    return this.members.get(node)?.record.replicas[local];
   }
 
   /** The replica report of `local` on `node`, when that node is live and reports it. */

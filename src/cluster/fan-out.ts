@@ -26,8 +26,9 @@ export class ShardCaller {
   ) {}
 
   /**
-   * Replicas of `shard`, best first: live ones reporting the replica healthy, then by fewest requests in flight
-   * from here and the host's reported load, then placement order; members not seen live come last but are still
+   * Replicas of `shard`, best first: live ones reporting the replica healthy, then caught up with the log (a
+   * replica replaying the stream after a restart or a re-placement holds only a prefix), then by fewest requests
+   * in flight from here and the host's reported load, then placement order; members not seen live come last but are still
    * tried (a request to a dead node fails at once with "no responders"). Why not skip them: seen in the fault
    * run, while a NATS node restarted the heartbeats of live nodes were not written for seconds, and skipping
    * "dead" members answered "no live replica" although the replica was serving.
@@ -38,11 +39,12 @@ export class ShardCaller {
       const live = this.state.isLive(n) ? 0 : 1;
       const r = this.state.report(n, local);
       const healthy = r !== undefined && r.failed === null ? 0 : 1;
-      return [live, healthy, this.inflight.get(n) ?? 0, this.state.members.get(n)?.record.inflight ?? 0];
+      const caughtUp = r?.caughtUp === false ? 1 : 0;
+      return [live, healthy, caughtUp, this.inflight.get(n) ?? 0, this.state.members.get(n)?.record.inflight ?? 0];
     };
     return spec.placement[shard]
       .map((n, i) => ({ n, i, s: score(n) }))
-      .sort((a, b) => a.s[0] - b.s[0] || a.s[1] - b.s[1] || a.s[2] - b.s[2] || a.s[3] - b.s[3] || a.i - b.i)
+      .sort((a, b) => a.s[0] - b.s[0] || a.s[1] - b.s[1] || a.s[2] - b.s[2] || a.s[3] - b.s[3] || a.s[4] - b.s[4] || a.i - b.i)
       .map((x) => x.n);
   }
 

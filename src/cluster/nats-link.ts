@@ -17,6 +17,14 @@ export interface StreamMessage {
   data: Uint8Array;
   /** Messages of the consumer's filter still to be delivered after this one. */
   pending: number;
+  /** When JetStream stored it (server time), ms since the epoch. */
+  timeMs: number;
+}
+
+/** The newest message of a subject: its sequence (0 when none) and when it was stored (0 when none). */
+export interface SubjectHead {
+  seq: number;
+  timeMs: number;
 }
 
 /** A running consumer; `stop` ends delivery (the handler is not called afterwards). */
@@ -51,6 +59,8 @@ export interface NatsLink {
   publish(subject: string, data: Uint8Array, msgId: string): Promise<number>;
   /** The sequence of the last message on `subject` in `stream`, 0 when none. */
   lastSeq(stream: string, subject: string): Promise<number>;
+  /** The last message on `subject` in `stream` (sequence and store time; zeros when none). */
+  head(stream: string, subject: string): Promise<SubjectHead>;
   /**
    * Delivers `subject`'s messages of `stream` from sequence `fromSeq` in order, one at a time (the next after
    * `onMessage` resolves); an ordered consumer, recreated by the client after a server failure.
@@ -142,11 +152,15 @@ class Link implements NatsLink {
   }
 
   async lastSeq(stream: string, subject: string): Promise<number> {
+    return (await this.head(stream, subject)).seq;
+  }
+
+  async head(stream: string, subject: string): Promise<SubjectHead> {
     try {
       const m = await this.jsm.streams.getMessage(stream, { last_by_subj: subject });
-      return m?.seq ?? 0;
+      return m === null ? { seq: 0, timeMs: 0 } : { seq: m.seq, timeMs: m.time.getTime() };
     } catch {
-      return 0;
+      return { seq: 0, timeMs: 0 };
     }
   }
 
@@ -158,7 +172,7 @@ class Link implements NatsLink {
     const done = (async () => {
       for await (const m of messages) {
         if (stopped) break;
-        await onMessage({ seq: m.seq, data: m.data, pending: m.info.pending });
+        await onMessage({ seq: m.seq, data: m.data, pending: m.info.pending, timeMs: Math.floor(m.info.timestampNanos / 1e6) });
       }
     })();
     return {

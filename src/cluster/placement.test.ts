@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fnv1a32 } from '../core/id-hash.js';
-import { placeReplicas, shardOf } from './placement.js';
+import { placeReplicas, replaceGone, shardOf } from './placement.js';
 
 describe('placement', () => {
   it('hashes with FNV-1a 32 over UTF-8 (reference values)', () => {
@@ -27,5 +27,25 @@ describe('placement', () => {
       if (!p[s].includes('d')) expect(without[s]).toEqual(p[s]);
     }
     expect(placeReplicas('col', 2, 3, ['a'])).toEqual([['a'], ['a']]);
+  });
+  it('replaces a member gone for good only where a live member can take its slot, moving nothing else', () => {
+    const p = placeReplicas('col', 6, 2, ['a', 'b', 'c', 'd']);
+    const gone = new Set(['d']);
+    for (let s = 0; s < 6; s++) {
+      const next = replaceGone('col', s, p[s], ['a', 'b', 'c'], gone);
+      if (!p[s].includes('d')) {
+        expect(next).toBe(p[s]);
+        continue;
+      }
+      expect(next).toHaveLength(2);
+      expect(next).not.toContain('d');
+      expect(new Set(next).size).toBe(2);
+      // The surviving replica keeps its slot; the new one is the best remaining by rendezvous weight.
+      const kept = p[s].findIndex((n) => n !== 'd');
+      expect(next[kept]).toBe(p[s][kept]);
+      expect(next[1 - kept]).toBe(placeReplicas('col', 6, 3, ['a', 'b', 'c'])[s].find((n) => n !== p[s][kept]));
+    }
+    // No live member without the shard: the gone one stays placed.
+    expect(replaceGone('col', 0, ['a', 'd'], ['a'], gone)).toEqual(['a', 'd']);
   });
 });

@@ -4,8 +4,8 @@
  *   processes, versions and platforms, unlike a seeded or engine hash);
  * - a shard's replicas are the `replicas` members with the highest rendezvous weight `fnv1a32(collection/shard/node)`
  *   (highest-random-weight hashing: removing a member only moves the shards it held; adding one moves ~1/n).
- * Called by the cluster node at collection creation (the result is stored in the catalog, then kept) and by the
- * write path for every document.
+ * Called by the cluster node at collection creation (the result is stored in the catalog, then kept), when a
+ * member is gone for good (`replaceGone`: only its replicas move), and by the write path for every document.
  */
 import { fnv1a32, partitionOf } from '../core/id-hash.js';
 
@@ -20,11 +20,37 @@ export function shardOf(id: string, shards: number): number {
  */
 export function placeReplicas(collection: string, shards: number, replicas: number, members: readonly string[]): string[][] {
   const out: string[][] = [];
-  for (let s = 0; s < shards; s++) {
-    const ranked = members
-      .map((node) => ({ node, w: fnv1a32(`${collection}/${s}/${node}`) }))
-      .sort((a, b) => b.w - a.w || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
-    out.push(ranked.slice(0, replicas).map((r) => r.node));
-  }
+  for (let s = 0; s < shards; s++) out.push(rankNodes(collection, s, members).slice(0, replicas));
   return out;
+}
+
+/** `members` by rendezvous weight for one shard, highest first (ties by node id). */
+function rankNodes(collection: string, shard: number, members: readonly string[]): string[] {
+  return members
+    .map((node) => ({ node, w: fnv1a32(`${collection}/${shard}/${node}`) }))
+    .sort((a, b) => b.w - a.w || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+    .map((r) => r.node);
+}
+
+/**
+ * A shard's placement with the nodes in `gone` (dead for good) replaced, each in its slot, by the live members of
+ * highest rendezvous weight that do not hold the shard yet; a gone node stays placed when no such member is left
+ * (its replica waits for it, as before). Returns `placed` itself when nothing changes.
+ */
+export function replaceGone(
+  collection: string,
+  shard: number,
+  placed: readonly string[],
+  live: readonly string[],
+  gone: ReadonlySet<string>,
+): readonly string[] {
+  if (!placed.some((n) => gone.has(n))) return placed;
+  const fill = rankNodes(collection, shard, live).filter((n) => !placed.includes(n) && !gone.has(n));
+  let changed = false;
+  const out = placed.map((n) => {
+    if (!gone.has(n) || fill.length === 0) return n;
+    changed = true;
+    return fill.shift() as string;
+  });
+  return changed ? out : placed;
 }

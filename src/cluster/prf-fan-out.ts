@@ -1,82 +1,126 @@
 /**
  * Pseudo-relevance feedback over the whole cluster (issue 17: "PRF ... run their second round through the same
- * fan-out"): the first round is an ordinary fan-out search; its merged top `prf.docs` hits are the feedback
- * documents of the collection, as in one process. Each shard sends the vectors of the feedback documents it holds
- * (and the query vector, resolved or encoded the way its collection does); the expanded query is built once here
- * with the single process's applyPrf (src/search/prf.ts) and the second round fans out as a vector search. Exact
- * searches therefore equal one process's. Only for collections whose term ids are the same on every shard
- * (encoder "none" and model vocabularies) and without a dense part: lexical dictionaries are per shard, and
- * hybrid fusion still runs inside each shard (docs/CLUSTER.md). Used by cluster-node.ts.
+ * fan-out"): the feedback documents are the collection's best `prf.docs` hits, as in one process, not each
+ * shard's. Each shard runs the first round (k = max(k, docs), as one process) and sends its best `docs` hits with
+ * their weighted vectors and the query vector (shard-search.ts `prfFeedback`); the coordinator merges them (score
+ * descending, id ascending), builds the expanded query once with the single process's applyPrf
+ * (src/search/prf.ts), and the caller runs the second round as an ordinary fan-out with the expanded query as an
+ * override (a hybrid second round too). Two round trips for vectors-only and model collections, whose term ids
+ * are the same on every shard.
+ * Lexical collections (with `stats: "dfs"`, the default) exchange vectors keyed by term, since dictionaries are
+ * per shard; one more round asks every shard for the document frequencies of the feedback terms, so feedback is
+ * weighed by the collection-wide IDF, as one process weighs it by its own. Used by cluster-node.ts.
  */
 import type { SearchRequest } from '../config/request-schemas.js';
 import type { SparseVector } from '../core/sparse-vector.js';
-import type { SearchResponse } from '../search/collection.js';
+import { bm25Idf } from '../encoders/lexical/bm25.js';
 import { applyPrf } from '../search/prf.js';
 import type { StoreHit } from '../storage/store-types.js';
 import type { CollectionSpec } from './cluster-state.js';
 import type { ShardCaller } from './fan-out.js';
-import { shardOf } from './placement.js';
-import type { PlainVector, PrfInput } from './wire.js';
+import { plain, toSparse } from './shard-search.js';
+import type { FeedbackHit, GlobalStats, PlainVector, PrfFeedback, QueryOverride, TermVector } from './wire.js';
 
-/** Whether `req` on `spec` takes the cluster-wide PRF path (otherwise PRF runs inside each shard). */
-export function prfThroughFanOut(spec: CollectionSpec, req: SearchRequest): boolean {
-  return (
-    req.prf !== undefined &&
-    spec.encoder !== 'lexical' &&
-    (spec.config as { dense?: unknown }).dense === undefined &&
-    req.dense === undefined &&
-    req.hybrid === undefined &&
-    req.searchAfter === undefined
-  );
+/**
+ * Whether `req` on `spec` takes the cluster-wide PRF path: not for lexical collections without dfs statistics or
+ * without query text (their term ids and IDFs are the shard's own), nor for a search whose hybrid part runs inside
+ * each shard (`perShardDense`); there PRF runs inside each shard (docs/CLUSTER.md).
+ */
+export function prfThroughFanOut(spec: CollectionSpec, req: SearchRequest, perShardDense: boolean): boolean {
+  if (req.prf === undefined || perShardDense) return false;
+  if (spec.encoder !== 'lexical') return true;
+  return spec.cluster.stats === 'dfs' && req.query !== undefined && req.vector === undefined;
 }
 
 /**
- * The second-round request: `req` with the expanded query as its vector and no `prf`. `search` runs one fan-out
- * round (merge included).
+ * The expanded query of `req` (prf set) as an override for the second round; `stats` are the dfs statistics of a
+ * lexical collection. Undefined when the request has no sparse query (nothing to expand).
  */
-export async function prfSecondRound(
+export async function prfExpandedQuery(
   spec: CollectionSpec,
   caller: ShardCaller,
   req: SearchRequest,
-  search: (r: SearchRequest) => Promise<SearchResponse>,
-): Promise<SearchRequest> {
+  stats: GlobalStats | undefined,
+): Promise<QueryOverride | undefined> {
   const prf = req.prf as NonNullable<SearchRequest['prf']>;
   const k = req.k ?? (spec.config as { search?: { k?: number } }).search?.k ?? 10;
-  // The single process's first round: the store's best max(k, docs) hits with their vectors.
-  const first = await search({
+  const first: SearchRequest = {
     ...req,
     prf: undefined,
     offset: undefined,
     trackTotal: undefined,
     explain: undefined,
     highlight: undefined,
-    k: Math.max(k, prf.docs),
-  });
-  const feedback = first.hits.slice(0, prf.docs);
-  const idsByShard: string[][] = spec.placement.map(() => []);
-  for (const h of feedback) idsByShard[shardOf(h.id, spec.cluster.shards)].push(h.id);
+  };
+  const shards = spec.placement.map((_n, shard) => shard);
   const parts = await Promise.all(
-    idsByShard.map((ids, shard) => caller.call<PrfInput>(spec, { op: 'prfInput', collection: spec.name, shard, req, ids })),
+    shards.map((shard) =>
+      caller.call<PrfFeedback>(spec, {
+        op: 'prfFeedback',
+        collection: spec.name,
+        shard,
+        req: first,
+        stats,
+        k: Math.max(k, prf.docs),
+        docs: prf.docs,
+      }),
+    ),
   );
-  const query = parts[0].query;
-  if (query === null) return { ...req, prf: undefined };
-  const vectors = new Map<string, PlainVector>();
-  parts.forEach((p, shard) => {
-    idsByShard[shard].forEach((id, i) => {
-      const v = p.vectors[i];
-      if (v !== null) vectors.set(id, v);
-    });
-  });
-  const hits: StoreHit[] = [];
-  for (const h of feedback) {
-    const v = vectors.get(h.id);
-    // A feedback document deleted since the first round has no vector and is skipped (applyPrf skips those too).
-    hits.push(v === undefined ? { id: h.id, score: h.score } : { id: h.id, score: h.score, vector: toSparse(v) });
+  if (parts[0].query === null) return undefined;
+  const feedback = mergeFeedback(parts.flatMap((p) => p.hits)).slice(0, prf.docs);
+  if (spec.encoder !== 'lexical') {
+    const hits: StoreHit[] = feedback.map((h) => ({ id: h.id, score: h.score, vector: toSparse(h.vector as PlainVector) }));
+    const expanded = await applyPrf(toSparse(parts[0].query as PlainVector), hits, prf);
+    return { vector: plain(expanded) };
   }
-  const expanded = await applyPrf(toSparse(query), hits, prf);
-  return { ...req, prf: undefined, vector: { indices: [...expanded.indices], values: [...expanded.values] } };
+  return { terms: await lexicalExpansion(spec, caller, parts, feedback, prf, stats as GlobalStats) };
 }
 
-function toSparse(v: PlainVector): SparseVector {
-  return { indices: Uint32Array.from(v.indices), values: Float32Array.from(v.values) };
+/** Feedback hits of every shard in the single process's order: float32 score descending, then id ascending. */
+function mergeFeedback(hits: FeedbackHit[]): FeedbackHit[] {
+  return hits.sort((a, b) => Math.fround(b.score) - Math.fround(a.score) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * Lexical expansion over terms: the query vector is the union of the shards' (each drops terms its dictionary
+ * lacks; a term's dfs weight is the same on every shard), terms get local ids here, feedback terms their
+ * collection-wide document frequency, and applyPrf runs with bm25 IDF importance over the collection's N.
+ */
+async function lexicalExpansion(
+  spec: CollectionSpec,
+  caller: ShardCaller,
+  parts: readonly PrfFeedback[],
+  feedback: readonly FeedbackHit[],
+  prf: NonNullable<SearchRequest['prf']>,
+  stats: GlobalStats,
+): Promise<TermVector> {
+  const ids = new Map<string, number>();
+  const idOf = (t: string) => {
+    let id = ids.get(t);
+    if (id === undefined) ids.set(t, (id = ids.size));
+    return id;
+  };
+  const queryWeights = new Map<number, number>();
+  for (const p of parts) {
+    const q = p.query as TermVector;
+    q.terms.forEach((t, i) => queryWeights.set(idOf(t), q.values[i]));
+  }
+  const hits: StoreHit[] = feedback.map((h) => {
+    const v = h.vector as TermVector;
+    return { id: h.id, score: h.score, vector: sparseOf(new Map(v.terms.map((t, i) => [idOf(t), v.values[i]]))) };
+  });
+  const terms = [...ids.keys()];
+  const dfParts = await Promise.all(
+    spec.placement.map((_n, shard) => caller.call<number[]>(spec, { op: 'termDf', collection: spec.name, shard, terms })),
+  );
+  const df = terms.map((_t, i) => dfParts.reduce((a, p) => a + p[i], 0));
+  const importance = (id: number) => (df[id] > 0 ? bm25Idf(stats.numDocs, df[id]) : 0);
+  const expanded = await applyPrf(sparseOf(queryWeights), hits, prf, importance);
+  return { terms: Array.from(expanded.indices, (id) => terms[id]), values: Array.from(expanded.values) };
+}
+
+/** A sparse vector from id → weight, sorted by id. */
+function sparseOf(m: Map<number, number>): SparseVector {
+  const indices = Uint32Array.from([...m.keys()]).sort();
+  return { indices, values: Float32Array.from(indices, (id) => m.get(id) as number) };
 }

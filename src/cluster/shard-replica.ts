@@ -19,13 +19,15 @@ import type { Logger } from 'pino';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { SpladexError } from '../core/errors.js';
 import type { SpladexService } from '../search/spladex-service.js';
-import type { ConsumerHandle, NatsLink, StreamMessage } from './nats-link.js';
+import type { ConsumerHandle, NatsLink, StreamMessage, SubjectHead } from './nats-link.js';
 import type { ShardOp } from './wire.js';
 
 /** Messages queued for one apply at most before the consumer waits. */
 const MAX_QUEUED = 512;
 /** A replica that has applied nothing for this long while its subject has more gets a new consumer, ms. */
 const STALL_MS = 2000;
+/** Refused patches remembered for the PATCH that waits for them. */
+const MAX_REFUSALS = 1000;
 /** Documents per store upsert when applying (the service's per-request cap). */
 const MAX_APPLY_DOCS = 10_000;
 
@@ -44,6 +46,15 @@ export interface ShardReplicaOptions {
 export class ShardReplica {
   /** Last stream sequence applied to the local store (0: nothing yet). */
   applied = 0;
+  /** When JetStream stored the message of `applied` (ms since the epoch; 0: nothing applied). */
+  appliedTimeMs = 0;
+  /** The shard subject's newest message as last read (`refreshHead`, every heartbeat). */
+  head: SubjectHead = { seq: 0, timeMs: 0 };
+  /**
+   * Whether this replica has reached the log's head since it started (a new replica replaying the stream, or a
+   * restarted one catching up, has not): the fan-out prefers caught-up replicas and `wait_for` waits for them.
+   */
+  caughtUp = false;
   /** Messages of this shard the consumer reported as still to come, at the last delivery. */
   pending = 0;
   /** Documents whose upsert the local collection refused at apply (validated at the accepting node first). */
@@ -58,6 +69,8 @@ export class ShardReplica {
   private progressMs = Date.now();
   private checking = false;
   private waiters: { seq: number; resolve: () => void }[] = [];
+  /** Refused patch messages by sequence, oldest first (PATCH answers with the refusal). */
+  private readonly refusals = new Map<number, { code: string; message: string }>();
   private stopped = false;
 
   constructor(private readonly o: ShardReplicaOptions) {}
@@ -70,8 +83,9 @@ export class ShardReplica {
   async start(): Promise<void> {
     const { created } = await this.o.local.createCollection(this.o.localName, this.o.config);
     if (created) await fs.rm(this.appliedFile, { force: true });
-    else this.applied = await readApplied(this.appliedFile);
+    else ({ seq: this.applied, timeMs: this.appliedTimeMs } = await readApplied(this.appliedFile));
     await fs.mkdir(path.dirname(this.appliedFile), { recursive: true });
+    await this.refreshHead();
     await this.startConsumer();
     this.o.logger.info({ replica: this.o.localName, applied: this.applied }, 'shard replica consuming');
   }
@@ -140,14 +154,17 @@ export class ShardReplica {
             for (const d of op.docs) docs.push(d);
           } else {
             await flush();
-            await this.apply(op);
+            await this.apply(op, m.seq);
           }
         }
         await flush();
         const last = batch[batch.length - 1];
-        await writeFileAtomic(this.appliedFile, `${last.seq}\n`);
+        await writeFileAtomic(this.appliedFile, `${last.seq}\n${last.timeMs}\n`);
         this.applied = last.seq;
+        this.appliedTimeMs = last.timeMs;
         this.pending = last.pending;
+        // Nothing left on the subject when the last of these was delivered: at the head of the log.
+        if (last.pending === 0 && this.queue.length === 0) this.caughtUp = true;
         this.progressMs = Date.now();
         this.wake();
       } catch (err) {
@@ -160,7 +177,20 @@ export class ShardReplica {
     }
   }
 
-  private async apply(op: ShardOp): Promise<void> {
+  private async apply(op: ShardOp, seq = 0): Promise<void> {
+    if (op.op === 'patch') {
+      // Applied against this replica's state at the message's place in the log, the same on every replica, so
+      // every replica refuses the same patches (absent document, invalid merge): the refusal is the answer.
+      try {
+        await this.o.local.patchDocument(this.o.localName, op.id, op.patch);
+      } catch (err) {
+        if (!(err instanceof SpladexError) || err.code === 'INTERNAL' || err.code === 'STORAGE_FULL' || err.code === 'BUSY') throw err;
+        this.rejected++;
+        this.refusals.set(seq, { code: err.code, message: err.message });
+        if (this.refusals.size > MAX_REFUSALS) this.refusals.delete(this.refusals.keys().next().value as number);
+      }
+      return;
+    }
     if (op.op === 'upsert') {
       const r = await this.o.local.upsertDocuments(this.o.localName, op.docs);
       if (r.errors.length > 0) {
@@ -171,6 +201,28 @@ export class ShardReplica {
     }
     // One durable store delete per message (absent ids are skipped), not one per id.
     if (op.ids.length > 0) await this.o.local.deleteDocuments(this.o.localName, { ids: op.ids });
+  }
+
+  /** Reads the subject's newest message (called by the node every heartbeat; the lag below is as of then). */
+  async refreshHead(): Promise<void> {
+    if (this.stopped) return;
+    this.head = await this.o.link.head(this.o.stream, this.o.subject);
+    if (this.applied >= this.head.seq) this.caughtUp = true;
+  }
+
+  /**
+   * How far behind the log this replica is: `lag` in stream sequence numbers (head − applied; the stream holds
+   * every shard of the collection, so this counts the other shards' messages in between too) and `lagMs`, how
+   * much older the newest applied write is than the newest one (both JetStream store times: no clock skew), 0
+   * when caught up, null when behind and the applied write's time is unknown (applied before lag was recorded).
+   */
+  lag(): ReplicaLag {
+    return replicaLag(this.head, { seq: this.applied, timeMs: this.appliedTimeMs });
+  }
+
+  /** Why the patch message `seq` was refused here, if it was (the last MAX_REFUSALS refusals are kept). */
+  refusal(seq: number): { code: string; message: string } | undefined {
+    return this.refusals.get(seq);
   }
 
   /** Resolves once `seq` is applied; BUSY after `timeoutMs`. */
@@ -216,11 +268,26 @@ export class ShardReplica {
   }
 }
 
-async function readApplied(file: string): Promise<number> {
+/** A replica's lag behind the log (see ShardReplica.lag). */
+export interface ReplicaLag {
+  lag: number;
+  lagMs: number | null;
+}
+
+/** The lag of a replica that applied up to `applied` behind a subject whose newest message is `head`. */
+export function replicaLag(head: SubjectHead, applied: SubjectHead): ReplicaLag {
+  const lag = Math.max(0, head.seq - applied.seq);
+  if (lag === 0) return { lag, lagMs: 0 };
+  return { lag, lagMs: applied.timeMs > 0 ? Math.max(0, head.timeMs - applied.timeMs) : null };
+}
+
+/** The applied file: the sequence, then (since the lag report) its message's store time in ms; zeros when absent. */
+async function readApplied(file: string): Promise<SubjectHead> {
   try {
-    const n = Number.parseInt(await fs.readFile(file, 'utf8'), 10);
-    return Number.isSafeInteger(n) && n > 0 ? n : 0;
+    const [seq, timeMs] = (await fs.readFile(file, 'utf8')).split('\n').map((l) => Number.parseInt(l, 10));
+    const ok = (n: number | undefined) => (n !== undefined && Number.isSafeInteger(n) && n > 0 ? n : 0);
+    return { seq: ok(seq), timeMs: ok(timeMs) };
   } catch {
-    return 0;
+    return { seq: 0, timeMs: 0 };
   }
 }

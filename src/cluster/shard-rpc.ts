@@ -6,30 +6,16 @@
  * total document length; the coordinator sums them and sends them back, and the shard builds the query vector with
  * the collection-wide IDF and weights its documents (memtable and, in exact search, sealed) with the collection-wide
  * avgdl, so scores are the single process's (approximate search keeps each segment's build-time weights,
- * docs/CLUSTER.md).
- * `prfInput` serves cluster-wide PRF (prf-fan-out.ts); `count` and `liveIds` serve count and bulk delete (the coordinator publishes the deletes of the live ids).
+ * docs/CLUSTER.md). The steps of PRF and hybrid through the fan-out (`prfFeedback`, `termDf`, `hybrid`, `hydrate`)
+ * are in shard-search.ts; `count` and `liveIds` serve count and bulk delete (the coordinator publishes the deletes
+ * of the live ids).
  * Started by cluster-node.ts.
  */
-import { invalidArgument } from '../core/errors.js';
-import type { SearchRequest } from '../config/request-schemas.js';
-import { analyzeQuery } from '../encoders/lexical/lexical-encoder.js';
-import type { SparseVector } from '../core/sparse-vector.js';
 import type { SpladexService } from '../search/spladex-service.js';
-import { resolveVector } from '../search/vector-input.js';
-import { lexicalQueryVector } from '../search/text-binding.js';
 import type { ConsumerHandle, NatsLink } from './nats-link.js';
 import type { ShardReplica } from './shard-replica.js';
-import {
-  errorReply,
-  fromBytes,
-  type GlobalStats,
-  localName,
-  okReply,
-  type PlainVector,
-  type PrfInput,
-  type ShardRequest,
-  type ShardTermStats,
-} from './wire.js';
+import { hybridCandidates, hydrateHits, prfFeedback, queryCounts, shardSearch, termDf } from './shard-search.js';
+import { errorReply, fromBytes, localName, okReply, type ShardRequest, type ShardTermStats } from './wire.js';
 
 /** What the handlers need of the node. */
 export interface ShardHost {
@@ -67,20 +53,31 @@ async function answer(o: ShardRpcOptions, r: ShardRequest): Promise<unknown> {
       return o.local.getDocument(local, r.id, r.withVector);
     case 'waitApplied':
       await replica.waitApplied(r.seq, r.timeoutMs);
-      return { applied: replica.applied };
+      if (r.getId !== undefined) {
+        const refused = replica.refusal(r.seq);
+        return { refused, document: refused === undefined ? o.local.getDocument(local, r.getId, false) : undefined };
+      }
+      return { applied: replica.applied, appliedTimeMs: replica.appliedTimeMs };
     case 'optimize':
       return o.local.optimize(local, r.body);
     case 'count':
       return o.local.countDocuments(local, r.filter === undefined ? {} : { filter: r.filter });
     case 'liveIds':
       return liveIds(o.local, local, r.ids, r.filter);
-    case 'prfInput':
-      return prfInput(o.local, local, r.req, r.ids);
     case 'termStats':
       return termStats(o.local, local, r.query);
     case 'search':
-      if (r.stats === undefined || r.req.query === undefined) return o.local.search(local, r.req);
-      return dfsSearch(o.local, local, r.req, r.stats);
+      return shardSearch(o.local, local, r);
+    case 'prfFeedback':
+      return prfFeedback(o.local, local, r);
+    case 'termDf':
+      return termDf(o.local, local, r.terms);
+    case 'hybrid':
+      return hybridCandidates(o.local, local, r);
+    case 'hydrate':
+      return hydrateHits(o.local, local, r);
+    case 'scroll':
+      return o.local.openCollectionHandle(local).scroll(r.req, { after: r.after });
   }
 }
 
@@ -91,33 +88,6 @@ function liveIds(local: SpladexService, name: string, ids: string[] | undefined,
   // The filter is checked by the shard's collection (its metadata types), as in one process.
   collection.count(filter as never);
   return collection.store.liveIds(filter as never);
-}
-
-/** The query vector (resolved or encoded as the collection's search does) and the stored vectors of `ids`. */
-async function prfInput(local: SpladexService, name: string, req: SearchRequest, ids: string[]): Promise<PrfInput> {
-  const c = local.openCollectionHandle(name);
-  let query: SparseVector | null = null;
-  if (req.vector !== undefined) query = resolveVector(req.vector, c.binding.vocab, 'vector').vector;
-  else if (req.query !== undefined)
-    query = await c.binding.encodeQuery(req.query, { maxTerms: local.limits.maxQueryTerms, field: 'query' });
-  return {
-    query: query === null ? null : plain(query),
-    vectors: ids.map((id) => {
-      const d = c.store.get(id);
-      return d === undefined ? null : plain(d.vector);
-    }),
-  };
-}
-
-function plain(v: SparseVector): PlainVector {
-  return { indices: Array.from(v.indices), values: Array.from(v.values) };
-}
-
-function queryCounts(local: SpladexService, text: string): Map<string, number> {
-  const counts = analyzeQuery(text, local.limits.maxQueryTerms);
-  if (counts === null)
-    throw invalidArgument('query', `at most ${local.limits.maxQueryTerms} distinct terms (maxQueryTerms); this text has more`);
-  return counts;
 }
 
 function termStats(local: SpladexService, name: string, text: string): ShardTermStats {
@@ -131,20 +101,4 @@ function termStats(local: SpladexService, name: string, text: string): ShardTerm
   }
   // Lexical document lengths are integer term counts, so the product is an integer up to float rounding.
   return { numDocs: ts.numDocs, sumDl: Math.round(ts.avgdl * ts.numDocs), df };
-}
-
-async function dfsSearch(local: SpladexService, name: string, req: SearchRequest, stats: GlobalStats) {
-  const collection = local.openCollectionHandle(name);
-  const dict = collection.store.dictionary;
-  if (dict === undefined || dict === null) return local.search(name, req);
-  const globalStats = {
-    numDocs: stats.numDocs,
-    avgdl: stats.avgdl,
-    df: (id: number) => {
-      const term = dict.term(id);
-      return term === undefined ? 0 : (stats.df[term] ?? 0);
-    },
-  };
-  const queryVector = lexicalQueryVector(queryCounts(local, req.query as string), dict, globalStats);
-  return collection.search(req, { queryVector, avgdl: stats.avgdl });
 }

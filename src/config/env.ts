@@ -65,6 +65,8 @@ export const EnvSchema = z.object({
     .optional(),
   /** The URL other nodes and clients reach this node's HTTP API at; default: the bound address. */
   SPLADEX_ADVERTISE_URL: z.string().url().optional(),
+  /** How long a cluster member may be dead before its shard replicas are placed on live members, ms. */
+  SPLADEX_REPLACE_AFTER_MS: intFrom(300_000, 1000),
 });
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -166,6 +168,8 @@ export interface ClusterEnv {
   nodeId: string | undefined;
   /** undefined: the bound address. */
   advertiseUrl: string | undefined;
+  /** A member dead this long is gone for good: its replicas are placed on live members (docs/CLUSTER.md). */
+  replaceAfterMs: number;
 }
 
 function clusterEnv(e: z.infer<typeof EnvSchema>): ClusterEnv | null {
@@ -174,7 +178,7 @@ function clusterEnv(e: z.infer<typeof EnvSchema>): ClusterEnv | null {
     .map((u) => u.trim())
     .filter((u) => u !== '');
   if (urls.length === 0) return null;
-  return { natsUrls: urls, nodeId: e.SPLADEX_NODE_ID, advertiseUrl: e.SPLADEX_ADVERTISE_URL };
+  return { natsUrls: urls, nodeId: e.SPLADEX_NODE_ID, advertiseUrl: e.SPLADEX_ADVERTISE_URL, replaceAfterMs: e.SPLADEX_REPLACE_AFTER_MS };
 }
 
 /** Parses environment variables; throws INVALID_ARGUMENT naming the variable on a bad value. */

@@ -262,9 +262,9 @@ export class Collection {
     return this.get(id, false);
   }
 
-  /** One scroll page in id order on a point in time (document-ops.ts). */
-  scroll(req: ScrollRequest): ScrollPage {
-    return scrollPage(this.ops, this.cursors, req);
+  /** One scroll page in id order on a point in time (document-ops.ts); `stateless`: after an id, no cursor. */
+  scroll(req: ScrollRequest, stateless?: { after: string | null }): ScrollPage {
+    return scrollPage(this.ops, this.cursors, req, stateless);
   }
 
   async delete(id: string): Promise<void> {
@@ -529,9 +529,10 @@ export class Collection {
 
   /**
    * A hit with the stored fields `shown`, its explanation and its highlight fragments. Fields come with the hit
-   * when it was found in a point-in-time view (`h.fields`), else from the live store.
+   * when it was found in a point-in-time view (`h.fields`), else from the live store. Public for cluster mode,
+   * which hydrates the hits a coordinator kept on the shard that holds them (src/cluster/shard-search.ts).
    */
-  private hydrate(h: StoreHit, req: SearchRequest, shown: StoredFieldSet, want: StoredFieldSet, query: SparseVector): SearchHit {
+  hydrate(h: StoreHit, req: SearchRequest, shown: StoredFieldSet, want: StoredFieldSet, query: SparseVector): SearchHit {
     const hit: SearchHit = { id: h.id, score: h.score };
     if (want.title || want.text || want.metadata) {
       // Only the asked fields: a full `store.get` copied every hit's vector and decoded its text, ~40% of the

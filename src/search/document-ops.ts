@@ -138,15 +138,25 @@ function scrollLimit(req: ScrollRequest): number {
  * One page of live documents in id order. The first page pins a point in time; its `nextCursor` (null on the
  * last page) continues on that view, so pages neither repeat nor miss documents whatever is written meanwhile.
  * A cursor must come with the filter of its first page; `include`, `vector`, `format` and `limit` may vary.
+ * `stateless` (cluster mode's per-shard pages, src/cluster): the page after that id on the current state, no
+ * cursor read or opened (nextCursor null; the coordinator makes its own).
  */
-export function scrollPage(ctx: DocumentOpsContext, cursors: CursorRegistry<CollectionCursor>, req: ScrollRequest): ScrollPage {
+export function scrollPage(
+  ctx: DocumentOpsContext,
+  cursors: CursorRegistry<CollectionCursor>,
+  req: ScrollRequest,
+  stateless?: { after: string | null },
+): ScrollPage {
   const limit = scrollLimit(req);
   if (req.filter) ctx.checkFilter(req.filter);
   const fingerprint = JSON.stringify(req.filter ?? null);
   let view: StoreSnapshot;
   let after: string | null = null;
   let cursorId: number | null = null;
-  if (req.cursor !== undefined) {
+  if (stateless !== undefined) {
+    view = ctx.store.snapshot();
+    after = stateless.after;
+  } else if (req.cursor !== undefined) {
     const p = cursors.verify(req.cursor, 'cursor');
     if (p.length !== 3 || p[0] !== 'l' || typeof p[1] !== 'number' || typeof p[2] !== 'string') {
       throw invalidArgument('cursor', 'not a documents cursor (a search cursor goes to searchAfter)');
@@ -170,7 +180,7 @@ export function scrollPage(ctx: DocumentOpsContext, cursors: CursorRegistry<Coll
   const dense = upsertForm && ctx.dense?.acceptsDocumentVectors === true;
   const docs = view.list({ after, limit, filter: req.filter ?? null, fields, vectors, dense });
   let nextCursor: string | null = null;
-  if (docs.length === limit) {
+  if (docs.length === limit && stateless === undefined) {
     if (cursorId === null) cursorId = cursors.open({ kind: 'scroll', view, fingerprint });
     nextCursor = cursors.sign(['l', cursorId, docs[docs.length - 1].id]);
   }

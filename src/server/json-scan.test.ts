@@ -166,7 +166,8 @@ describe('scanJson limits', () => {
 
   it('skips numeric arrays whole but still sees what follows them and what mixed arrays hold (element paths)', async () => {
     // A numeric array at depth ≥ 3 is jumped over (NUMERIC_RUN); a mixed one is scanned and counts its elements.
-    const mixed = '{"searches":[{"vector":{"indices":[1, 2,3e-2 ,-4.5E+1],"values":[0.5,0.25,1,2]}},{"v":[1,2,{"a":1,"b":2,"c":3,"d":4}]}]}';
+    const mixed =
+      '{"searches":[{"vector":{"indices":[1, 2,3e-2 ,-4.5E+1],"values":[0.5,0.25,1,2]}},{"v":[1,2,{"a":1,"b":2,"c":3,"d":4}]}]}';
     await expect(scanJson(mixed, limits, 'body', new TimeSlicer())).rejects.toThrow(
       'searches[1].v[2]: at most 3 keys in one object (maxDocTerms, the most any field allows); this one has 4',
     );

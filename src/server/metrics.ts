@@ -15,7 +15,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ServerService } from './service-port.js';
+import type { ServerService, ServiceMetricsSnapshot } from './service-port.js';
 
 /** The metrics of one app. */
 export interface AppMetrics {
@@ -130,6 +130,29 @@ export function createAppMetrics(service: ServerService): AppMetrics {
   perCollection('spladex_collection_documents', 'Live documents per collection', (c) => c.documents);
   perCollection('spladex_memtable_documents', 'Documents in the in-memory memtable per collection', (c) => c.memtableDocuments);
   perCollection('spladex_segments', 'Sealed segments per collection', (c) => c.segments);
+  // Cluster mode: one series per shard replica hosted by this node (absent on a single process).
+  const perReplica = (name: string, help: string, pick: (r: ReplicaNumbers) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['collection', 'shard'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const r of service.metricsSnapshot().replicas ?? []) {
+          const v = pick(r);
+          if (v !== null) this.set({ collection: r.collection, shard: String(r.shard) }, v);
+        }
+      },
+    });
+  type ReplicaNumbers = NonNullable<ServiceMetricsSnapshot['replicas']>[number];
+  perReplica('spladex_replica_applied_seq', 'Last stream sequence a hosted shard replica applied (cluster mode)', (r) => r.applied);
+  perReplica('spladex_replica_lag_seq', 'Stream sequences a hosted shard replica is behind its shard subject (cluster mode)', (r) => r.lag);
+  perReplica(
+    'spladex_replica_lag_seconds',
+    "How much older the newest write a hosted shard replica applied is than its shard subject's newest (cluster mode)",
+    (r) => (r.lagMs === null ? null : r.lagMs / 1000),
+  );
   new Gauge({
     name: 'spladex_encoder_queue_depth',
     help: 'Encode jobs waiting for an encoder worker',

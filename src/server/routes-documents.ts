@@ -107,11 +107,17 @@ export function registerDocumentRoutes(fastify: FastifyInstance, service: Server
         security,
         summary: 'Partial update: merge metadata (null removes a key), replace title/text (re-encoded) or vectors',
         params: documentParamsSchema(limits),
+        querystring: writeQuerySchema,
         body: patchRequestSchema(limits).meta({ examples: [patchExample] }),
         response: responses({ 200: documentResponse }),
       },
     },
-    async (request) => service.patchDocument(request.params.name, request.params.id, request.body),
+    async (request) => {
+      const options = writeOptions(request.query);
+      return options === undefined
+        ? service.patchDocument(request.params.name, request.params.id, request.body)
+        : service.patchDocument(request.params.name, request.params.id, request.body, options);
+    },
   );
 
   app.post(

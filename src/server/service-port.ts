@@ -11,6 +11,8 @@ import type { EngineObserver } from '../search/engine-events.js';
 export interface ServiceMetricsSnapshot {
   collections: { name: string; documents: number; memtableDocuments: number; segments: number }[];
   encoderQueueDepth: number;
+  /** Cluster mode: each shard replica this node hosts, its applied sequence and lag (src/cluster/shard-replica.ts). */
+  replicas?: { collection: string; shard: number; applied: number; lag: number; lagMs: number | null }[];
 }
 
 /** Per-write options from the query string (`?refresh=wait_for`: answer once every live replica applied it). */
@@ -37,8 +39,11 @@ export interface ServerService {
   deleteDocument(name: string, id: string, options?: WriteOptions): Promise<void>;
   countDocuments(name: string, body?: unknown): { count: number } | Promise<{ count: number }>;
   deleteDocuments(name: string, body: unknown, options?: WriteOptions): Promise<{ deleted: number }>;
-  patchDocument(name: string, id: string, body: unknown): Promise<unknown>;
-  listDocuments(name: string, req: ScrollRequest): { documents: unknown[]; nextCursor: string | null };
+  patchDocument(name: string, id: string, body: unknown, options?: WriteOptions): Promise<unknown>;
+  listDocuments(
+    name: string,
+    req: ScrollRequest,
+  ): { documents: unknown[]; nextCursor: string | null } | Promise<{ documents: unknown[]; nextCursor: string | null }>;
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
   /**
