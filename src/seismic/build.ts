@@ -1,7 +1,7 @@
 /**
  * Builds a Seismic index (DESIGN.md §4) from a segment's forward index: static pruning (pruning.ts), one-pass
  * random k-means blocking per list (clustering.ts), α-mass u8 summaries stored transposed per list
- * (summaries.ts), and an optional κ-NN graph (knn.ts). Pure CPU work over typed arrays. The per-list phase
+ * (summaries.ts), an optional κ-NN graph (knn.ts), and the half-float scoring rows of the forward index (half-rows.ts). Pure CPU work over typed arrays. The per-list phase
  * (≈95% of the time) can be split over worker threads (`buildSeismicIndexParallel`, build-worker.ts): each
  * worker takes a contiguous range of lists with about equal postings and the ranges are concatenated.
  *
@@ -17,6 +17,7 @@ import { GrowU32, SummaryOutput, SummaryWriter } from './summaries.js';
 import { Rng } from '../core/rng.js';
 import type { SeismicIndex } from './seismic-index.js';
 import { buildKnnGraph } from './knn.js';
+import { buildHalfRows } from './half-rows.js';
 
 /** Build progress, reported between phases and every few thousand lists. */
 export interface BuildProgress {
@@ -222,6 +223,7 @@ export function finishIndex(
     summaryStep,
     knnK: 0,
     knn: new Uint32Array(0),
+    halfRows: buildHalfRows(forward, postingDocs),
   };
   if (config.nKnn > 0 && forward.numDocs > 1) {
     const knn = buildKnnGraph(forward, index, config.nKnn, (done) => report('knn', done, forward.numDocs));
