@@ -162,6 +162,32 @@ export function scoreHalfRows(
 }
 
 /**
+ * Exact scores of docs `docs[0..n)` into `out[0..n)`, equal bit for bit to forward-index.ts `scoreDoc` (the same
+ * float32 weights, summed in the same order into one float64): the term ids are read from the docs' half-float
+ * rows, which the ranking has just brought into cache, and only the f32 values from the forward index, so a doc
+ * costs one cold stream (its values) instead of two (ids and values). Doc d's values start at `rowStart − d`.
+ */
+export function rescoreFromRows(
+  rows: Uint32Array,
+  offsets: Uint32Array,
+  values: Float32Array,
+  docs: Uint32Array,
+  n: number,
+  q: Float32Array,
+  out: Float64Array,
+): void {
+  for (let i = 0; i < n; i++) {
+    const d = docs[i];
+    const v0 = offsets[d];
+    const len = offsets[d + 1] - v0;
+    const r0 = v0 + d + 1;
+    let s = 0;
+    for (let j = 0; j < len; j++) s += q[rows[r0 + j] & 0xffff] * values[v0 + j];
+    out[i] = s;
+  }
+}
+
+/**
  * The oracle of the half-float ranking: `forward` with every value replaced by the value the rows hold
  * (`invScale · half(value · scale)`), so brute force over it ranks exactly as the searcher's half-float scores do
  * (the power-of-two scale commutes with every rounding). Null when `buildHalfRows` would be. Tests and benches.

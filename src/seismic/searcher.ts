@@ -27,7 +27,7 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import { TopK } from '../core/top-k.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
 import { boundDocs, type QuantisedRows } from './quantised-rows.js';
-import { halfTable, scoreHalfRows, type HalfRows } from './half-rows.js';
+import { halfTable, rescoreFromRows, scoreHalfRows, type HalfRows } from './half-rows.js';
 import { calibrationRows, NO_NEIGHBOUR, tunedParams, type CalibrationRow, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
 /** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
@@ -349,7 +349,7 @@ export class SeismicSearcher {
 
   /**
    * The heap's docs (ranked by half-float scores) with their exact f32 scores, best first (ties: ord ascending):
-   * k docs' rows read once more, in lockstep.
+   * term ids from their rows (still in cache), values from the f32 forward index.
    */
   private rescoreTop(k: number): { keys: Int32Array; scores: Float32Array } {
     const top = this.heap.drain();
@@ -360,7 +360,8 @@ export class SeismicSearcher {
     }
     const ords = this.finalOrds;
     for (let i = 0; i < n; i++) ords[i] = top.keys[i];
-    scoreDocs(this.forward, ords, n, this.qDense, this.finalScores);
+    const half = this.half as HalfRows;
+    rescoreFromRows(half.rows, this.forward.offsets, this.forward.values, ords, n, this.qDense, this.finalScores);
     const fin = this.finalHeap;
     fin.reset(k);
     for (let i = 0; i < n; i++) fin.push(ords[i], this.finalScores[i]);
