@@ -106,7 +106,9 @@ describe('half-float ranking in the searcher', () => {
           const half = halfRoundedForward(fwd);
           expect(half).not.toBeNull();
           if (half === null) return;
-          const index = buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 1_000_000, summaryEnergy: 1, seed }));
+          const index = buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 1_000_000, summaryEnergy: 1, seed }), {
+            halfRows: true,
+          });
           const s = new SeismicSearcher(fwd, index);
           const q = new Float32Array(dim);
           for (const query of vectors(seed + 1, 4, dim, 8, 1)) {
@@ -130,7 +132,8 @@ describe('half-float ranking in the searcher', () => {
   it('reads a version-1 index (no rows) and searches it exactly as f32 scoring does', () => {
     const dim = 200;
     const fwd = buildForwardIndex(vectors(3, 2000, dim, 40, 2), dim);
-    const index = buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 200 }));
+    const index = buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 200 }), { halfRows: true });
+    expect(buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 200 })).halfRows).toBeNull();
     const sections = seismicToSections(index);
     expect(sections['seismic.rows']).toBeDefined();
     const { ['seismic.rows']: _r, ['seismic.postingRows']: _p, ...v1 } = sections;

@@ -19,7 +19,8 @@
  * their half-float scores, as the Rust reference does (one 4-byte word per nonzero, the row found from the posting
  * without reading the forward index's offsets), and the final top-k is rescored with the f32 weights (term ids
  * from the rows just read, values from the forward index). At 1M synthetic docs this cut the query time by ~20%
- * (bench A/B, qc 2–3); at 50k docs (qc 1, ~90 docs scored) it is even with f32 scoring. The
+ * (bench A/B, qc 2–3), at 250k by 5–10%; at 50k docs it was 3–10% slower, so small segments are built without
+ * rows (build.ts `HALF_ROWS_MIN_NNZ`). The
  * returned scores are then float64 sums of float32 products in the forward index's term order, identical to
  * exact.ts's brute force (exact and approximate scores compare bit for bit); which docs make the top-k is decided
  * by the half-float scores (with nothing pruned, it is brute force over half-float values, then rescored). Cursor
