@@ -102,7 +102,7 @@ async function run(svc: SpladexService): Promise<void> {
   // The same index scored without its half-float rows (searcher.ts), for the A/B of the scoring layout.
   const parts = approx as unknown as { forward: ForwardIndex; index: SeismicIndex };
   const f32Only = new SeismicSearcher(parts.forward, parts.index, { halfRows: false });
-  process.stdout.write(`half-float rows: ${parts.index.halfRows ? 'yes (seismic format 2)' : 'no (format 1)'}\n`);
+  process.stdout.write(`half-float rows: ${parts.index.halfRows ? 'yes' : 'no (a format-1 file or a small segment)'}\n`);
 
   const stages: [string, (i: number) => number | undefined][] = [
     ['service.search: took.searchMs', () => undefined],
