@@ -5,7 +5,8 @@
  * segment, then times queries with a tiny queryCut through the path a REST search with a pre-encoded vector takes
  * (`service.search`, the server's `took.encodeMs` and `took.searchMs`), and each stage of it on its own, the same
  * queries in the same process: vector building (`resolveVector`), the whole store search, the memtable, the
- * query's remap to segment-local ids, and the Seismic kernel alone (`searcher.search`). The differences are the
+ * query's remap to segment-local ids, and the Seismic kernel alone (`searcher.search`), also without its half-float
+ * rows (f32 scoring; the same as the kernel on a format-1 data dir). The differences are the
  * per-segment bookkeeping and hit hydration. Reaches into the collection's store through casts (a benchmark, not
  * an API). Prints one table of mean and p50 microseconds per stage.
  */
@@ -20,6 +21,9 @@ import { openSpladexService, type SpladexService } from '../src/search/spladex-s
 import { resolveVector } from '../src/search/vector-input.js';
 import { createSyntheticModel, generateQuery, syntheticDocs } from '../src/eval/synthetic.js';
 import { IdTopK } from '../src/index/id-top-k.js';
+import type { ForwardIndex } from '../src/index/forward-index.js';
+import { SeismicSearcher } from '../src/seismic/searcher.js';
+import type { SeismicIndex } from '../src/seismic/seismic-index.js';
 import { segmentReader, type LiveSegment } from '../src/segment/live-segment.js';
 import type { Memtable } from '../src/segment/memtable.js';
 import type { CollectionStore, StoreSearchOptions } from '../src/storage/store-types.js';
@@ -95,6 +99,10 @@ async function run(svc: SpladexService): Promise<void> {
   const locals = queries.map((q) => reader.localQuery(q));
   const top = new IdTopK(10);
   const kernelOpts = { k: 10, queryCut, heapFactor, nKnn: 0, excluded: segs[0].bitset };
+  // The same index scored without its half-float rows (searcher.ts), for the A/B of the scoring layout.
+  const parts = approx as unknown as { forward: ForwardIndex; index: SeismicIndex };
+  const f32Only = new SeismicSearcher(parts.forward, parts.index, { halfRows: false });
+  process.stdout.write(`half-float rows: ${parts.index.halfRows ? 'yes' : 'no (a format-1 file or a small segment)'}\n`);
 
   const stages: [string, (i: number) => number | undefined][] = [
     ['service.search: took.searchMs', () => undefined],
@@ -105,6 +113,7 @@ async function run(svc: SpladexService): Promise<void> {
     ['memtable.search (empty)', (i) => time(() => store.memtable.search(queries[i], store.config.weighting, 0, top, 0, null))],
     ['reader.localQuery (term remap)', (i) => time(() => reader.localQuery(queries[i]))],
     ['Seismic kernel (searcher.search)', (i) => time(() => approx.search(locals[i], kernelOpts))],
+    ['Seismic kernel, f32 scoring (no half rows)', (i) => time(() => f32Only.search(locals[i], kernelOpts))],
   ];
   const samples = stages.map(() => [] as number[]);
   // One full pass over the queries per stage, not interleaved per query: a stage run right after another on the

@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- --docs N [--queries Q|FILE] [--gt FILE] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--threads T]`:
+ * `npm run bench -- --docs N [--queries Q|FILE] [--gt FILE] [--seed S] [--input FILE] [--out DIR] [--config JSON] [--threads T]
+ * [--brute-queries B] [--cache DIR]`:
  * thin wrapper over src/eval/bench-runner.ts (all logic lives there; file formats in src/eval/bench-input.ts). Prints
  * the build parameters, progress and the qc × hf recall–latency table to stdout.
  */

@@ -6,7 +6,9 @@
  * run; finally calibrates `targetRecall: 0.95` on held-out queries and measures it on the test queries. With
  * `--input FILE --queries FILE [--gt FILE]` (Seismic-style JSONL, bench-input.ts) it runs the user's documents and
  * queries, against their ground truth when given (else the exact oracle), so the qc × hf table compares with their
- * own Seismic runs; the build parameters are printed first. Writes JSON and an SVG recall–latency plot to `--out`. Output lines go through the injected `log` (no console here).
+ * own Seismic runs; the build parameters are printed first. `--cache DIR` keeps a synthetic run's forward index, Seismic
+ * index and exact truth for the next run (bench-cache.ts). Next to the sweep it A/Bs, at the cheapest settings
+ * reaching 0.90 and 0.95, the half-float ranking against f32 scoring and the quantised-bound filter. Writes JSON and an SVG recall–latency plot to `--out`. Output lines go through the injected `log` (no console here).
  * Callers: bench/bench.ts, the CLI's `bench` command.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ import { segmentPostings } from '../seismic/approximate.js';
 import { latencySummary } from './latency.js';
 import { calibrate, recallOf, sampleDocQueries, withExcluded, type CalibrationQuery } from '../seismic/calibrate.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery } from './synthetic.js';
+import { BenchCache } from './bench-cache.js';
 import { readBenchDocs, readBenchQueries, readGroundTruth, truthOrds, type BenchDocs } from './bench-input.js';
 
 /** Parsed command-line options. */
@@ -45,6 +48,8 @@ export interface BenchOptions {
   bruteQueries: number;
   /** Worker threads for the per-list build phase (1 = build on the main thread). */
   threads: number;
+  /** Directory keeping the synthetic forward index, Seismic index and exact truth between runs (bench-cache.ts). */
+  cache: string | null;
 }
 
 /** One row of the recall–latency table. */
@@ -63,7 +68,7 @@ const SWEEP_HEAP = [1.0, 0.9, 0.8, 0.7];
 
 /**
  * Parses `--docs N [--queries Q|FILE] [--gt FILE] [--seed S] [--input FILE] [--out DIR] [--config JSON]
- * [--brute-queries B] [--threads T]`. `--queries` takes a count or a JSONL file of query vectors (needs
+ * [--brute-queries B] [--threads T] [--cache DIR]`. `--queries` takes a count or a JSONL file of query vectors (needs
  * `--input`); `--gt` needs a queries file. Throws INVALID_ARGUMENT on anything else.
  */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
@@ -78,6 +83,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     config: {},
     bruteQueries: 50,
     threads: 2,
+    cache: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -103,6 +109,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     else if (a === '--threads') o.threads = Math.max(1, num());
     else if (a === '--input') o.input = str();
     else if (a === '--out') o.out = str();
+    else if (a === '--cache') o.cache = str();
     else if (a === '--config') {
       const text = str();
       try {
@@ -113,17 +120,19 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     } else
       throw invalidArgument(
         a,
-        'unknown option (expected --docs, --queries, --gt, --seed, --input, --out, --config, --brute-queries, --threads)',
+        'unknown option (expected --docs, --queries, --gt, --seed, --input, --out, --config, --brute-queries, --threads, --cache)',
       );
   }
   if (o.queriesFile !== null && o.input === null) throw invalidArgument('--queries', 'a queries file needs --input (the documents)');
   if (o.gt !== null && o.queriesFile === null) throw invalidArgument('--gt', 'ground truth needs --queries FILE');
+  if (o.cache !== null && o.input !== null) throw invalidArgument('--cache', 'caches synthetic runs only (not --input)');
   return o;
 }
 
 /** Runs the benchmark; returns the JSON summary it also writes to `opts.out`. */
 export async function runBench(opts: BenchOptions, log: (line: string) => void): Promise<Record<string, unknown>> {
   const t0 = performance.now();
+  const cache = opts.cache !== null ? new BenchCache(opts.cache, opts.docs, opts.seed, opts.queries) : null;
   let forward: ForwardIndex;
   let queries: CalibrationQuery[];
   let heldOut: CalibrationQuery[];
@@ -144,9 +153,16 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       heldOut = all.slice(opts.queries);
     }
   } else {
-    log(`generating ${opts.docs} synthetic docs (seed ${opts.seed}) ...`);
     const model = createSyntheticModel({ seed: opts.seed });
-    forward = buildSyntheticForwardIndex(model, opts.docs, (d) => log(`  generated ${d} docs`));
+    const cached = cache !== null ? await cache.loadForward() : null;
+    if (cached !== null) {
+      log(`read ${cached.numDocs} synthetic docs (seed ${opts.seed}) from the cache ${opts.cache}`);
+      forward = cached;
+    } else {
+      log(`generating ${opts.docs} synthetic docs (seed ${opts.seed}) ...`);
+      forward = buildSyntheticForwardIndex(model, opts.docs, (d) => log(`  generated ${d} docs`));
+      if (cache !== null) await cache.saveForward(forward);
+    }
     queries = generateQueries(model, opts.queries).map((vector) => ({ vector, excludeOrd: -1 }));
     heldOut = Array.from({ length: 128 }, (_, i) => ({ vector: generateQuery(model, opts.queries + i), excludeOrd: -1 }));
   }
@@ -171,11 +187,16 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   );
   log(`building Seismic index ${JSON.stringify(config)} on ${opts.threads} thread(s) ...`);
   const tb = performance.now();
-  const index = await buildSeismicIndexParallel(forward, config, {
-    threads: opts.threads,
-    onProgress: (p) => log(`  ${p.phase} ${p.done}/${p.total} ${(p.elapsedMs / 1000).toFixed(1)} s`),
-  });
+  const cachedIndex = cache !== null ? await cache.loadIndex(config) : null;
+  const index =
+    cachedIndex ??
+    (await buildSeismicIndexParallel(forward, config, {
+      threads: opts.threads,
+      onProgress: (p) => log(`  ${p.phase} ${p.done}/${p.total} ${(p.elapsedMs / 1000).toFixed(1)} s`),
+    }));
   const buildMs = performance.now() - tb;
+  if (cachedIndex !== null) log('read the Seismic index from the cache (build time below is the read)');
+  else if (cache !== null) await cache.saveIndex(config, index);
   const forwardBytes = forward.offsets.byteLength + forward.termIds.byteLength + forward.values.byteLength;
   const indexBytes = seismicIndexBytes(index);
   const rssBytes = process.memoryUsage().rss;
@@ -186,16 +207,23 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   );
 
   log('exact oracle (term-at-a-time over unpruned lists) ...');
-  const inv = buildExactInvertedIndex(forward);
-  const taat = new ExactTaatSearcher(inv);
   const excluded = new Uint32Array((forward.numDocs + 31) >>> 5);
   const taatLat: number[] = [];
-  const exactTruth: ExactResult[] = queries.map((q) => {
-    const s = performance.now();
-    const r = withExcluded(excluded, q.excludeOrd, () => taat.search(q.vector, 10, q.excludeOrd >= 0 ? excluded : null));
-    taatLat.push(performance.now() - s);
-    return r;
-  });
+  const cachedTruth = cache !== null ? await cache.loadTruth() : null;
+  let exactTruth: { ords: Int32Array }[];
+  if (cachedTruth !== null) {
+    log('read the exact top-10 from the cache (exact TAAT not timed)');
+    exactTruth = cachedTruth.map((ords) => ({ ords }));
+  } else {
+    const taat = new ExactTaatSearcher(buildExactInvertedIndex(forward));
+    exactTruth = queries.map((q): ExactResult => {
+      const s = performance.now();
+      const r = withExcluded(excluded, q.excludeOrd, () => taat.search(q.vector, 10, q.excludeOrd >= 0 ? excluded : null));
+      taatLat.push(performance.now() - s);
+      return r;
+    });
+    if (cache !== null) await cache.saveTruth(exactTruth.map((r) => r.ords));
+  }
   // Recall is measured against the user's ground truth when given, else against the exact oracle.
   const truth: { ords: Int32Array }[] =
     opts.gt !== null && userQueries !== null && userDocs !== null
@@ -235,32 +263,35 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       .map((x) => x.toFixed(2))
       .join(' ')} on ${cpus().length} cores`,
   );
-  const measure = (queryCut: number, heapFactor: number, with_: SeismicSearcher = searcher): SweepRow => {
-    const lat: number[] = [];
-    let recall = 0;
-    let docs = 0;
+  // Several searchers on the same queries take turns per query, first one then the next (rotating who goes first),
+  // so an A/B sees the same machine state: this 2-core box is shared and a sequential A then B drifted by ±20%.
+  const measureMany = (queryCut: number, heapFactor: number, searchers: readonly SeismicSearcher[]): SweepRow[] => {
+    const m = searchers.length;
+    const lat: number[][] = searchers.map(() => []);
+    const recall = new Float64Array(m);
+    const docs = new Float64Array(m);
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i];
       const ex = q.excludeOrd >= 0 ? excluded : null;
       if (ex) ex[q.excludeOrd >>> 5] |= 1 << (q.excludeOrd & 31);
-      const s = performance.now();
-      const r = with_.search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
-      lat.push(performance.now() - s);
+      for (let j = 0; j < m; j++) {
+        const w = (i + j) % m;
+        const s = performance.now();
+        const r = searchers[w].search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
+        lat[w].push(performance.now() - s);
+        recall[w] += recallOf(r.ords, truthSets[i], truth[i].ords.length, 10);
+        docs[w] += r.docsScored;
+      }
       if (ex) ex[q.excludeOrd >>> 5] &= ~(1 << (q.excludeOrd & 31));
-      recall += recallOf(r.ords, truthSets[i], truth[i].ords.length, 10);
-      docs += r.docsScored;
     }
-    const st = latencySummary(lat);
-    return {
-      queryCut,
-      heapFactor,
-      recall: recall / queries.length,
-      meanMs: st.mean,
-      p50Ms: st.p50,
-      p99Ms: st.p99,
-      docsScored: docs / queries.length,
-    };
+    return searchers.map((_, w) => {
+      const st = latencySummary(lat[w]);
+      const n = queries.length;
+      return { queryCut, heapFactor, recall: recall[w] / n, meanMs: st.mean, p50Ms: st.p50, p99Ms: st.p99, docsScored: docs[w] / n };
+    });
   };
+  const measure = (queryCut: number, heapFactor: number, with_: SeismicSearcher = searcher): SweepRow =>
+    measureMany(queryCut, heapFactor, [with_])[0];
   measure(10, 0.9); // warm-up (JIT, caches)
   const rows: SweepRow[] = [];
   log('queryCut heapFactor recall@10  mean_ms   p50_ms  p99_ms  docs_scored');
@@ -280,13 +311,12 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const at90 = cheapest(0.9);
   // The quantised-bound candidate filter (quantised-rows.ts, off in the product) against exact scoring of every
   // candidate, same run.
-  const bounded = new SeismicSearcher(forward, index, buildQuantisedRows(forward));
+  const bounded = new SeismicSearcher(forward, index, { quantisedRows: buildQuantisedRows(forward) });
   const boundAb: { queryCut: number; heapFactor: number; withBoundMs: number; exactOnlyMs: number }[] = [];
   for (const r of [at90, at95]) {
     if (r === null) continue;
-    measure(r.queryCut, r.heapFactor, bounded);
-    const a = measure(r.queryCut, r.heapFactor, bounded);
-    const b = measure(r.queryCut, r.heapFactor);
+    measureMany(r.queryCut, r.heapFactor, [bounded, searcher]);
+    const [a, b] = measureMany(r.queryCut, r.heapFactor, [bounded, searcher]);
     boundAb.push({ queryCut: r.queryCut, heapFactor: r.heapFactor, withBoundMs: a.meanMs, exactOnlyMs: b.meanMs });
     log(
       `qc ${r.queryCut} hf ${r.heapFactor}: candidate bound filter ${a.meanMs.toFixed(3)} ms mean, exact scoring of every ` +
@@ -294,15 +324,39 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     );
   }
 
+  // Half-float ranking (the product's default when the index carries half-float rows) against f32 scoring of
+  // every candidate, same run.
+  const f32Only = new SeismicSearcher(forward, index, { halfRows: false });
+  const halfAb: { queryCut: number; heapFactor: number; halfMs: number; f32Ms: number; halfRecall: number; f32Recall: number }[] = [];
+  if (index.halfRows) {
+    for (const r of [at90, at95]) {
+      if (r === null) continue;
+      measureMany(r.queryCut, r.heapFactor, [searcher, f32Only]);
+      const [a, b] = measureMany(r.queryCut, r.heapFactor, [searcher, f32Only]);
+      halfAb.push({
+        queryCut: r.queryCut,
+        heapFactor: r.heapFactor,
+        halfMs: a.meanMs,
+        f32Ms: b.meanMs,
+        halfRecall: a.recall,
+        f32Recall: b.recall,
+      });
+      log(
+        `qc ${r.queryCut} hf ${r.heapFactor}: half-float ranking ${a.meanMs.toFixed(3)} ms mean, f32 scoring ${b.meanMs.toFixed(3)} ms ` +
+          `(recall ${a.recall.toFixed(4)} / ${b.recall.toFixed(4)})`,
+      );
+    }
+  }
+
   const layouts = measureValueLayouts(
     forward,
     queries.slice(0, 50).map((q) => q.vector),
   );
-  log(
-    `doc scoring, random docs, one at a time: float32 values ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half floats (lookup table) ` +
-      `${layouts.f16NsPerDoc.toFixed(0)} ns/doc (max relative rounding ${layouts.maxRelError.toExponential(1)}); ` +
-      `float32 four in lockstep (the searcher's scoreDocs) ${layouts.lockstepNsPerDoc.toFixed(0)} ns/doc`,
-  );
+  if (layouts !== null)
+    log(
+      `doc scoring, random docs, four in lockstep: f32 forward index ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half-float rows ` +
+        `${layouts.halfRowsNsPerDoc.toFixed(0)} ns/doc (max relative rounding of a weight ${layouts.maxRelError.toExponential(1)})`,
+    );
 
   const tc = performance.now();
   const cal = calibrate(forward, index, heldOut, 0.95, 10);
@@ -346,6 +400,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     calibration: { ...cal, seconds: calMs / 1000, measured: calMeasured },
     valueLayouts: layouts,
     boundFilter: boundAb,
+    halfRowsAb: halfAb,
     node: process.version,
     loadAverageAtEnd: loadavg(),
   };

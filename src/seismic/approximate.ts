@@ -3,7 +3,10 @@
  * least `build.approximateThreshold` docs carries a `seismic.bin` section file (src/core/section-file.ts, kind
  * "seismic", section names owned by seismic-index.ts); the segment writer asks `buildApproximateSections` for
  * its sections (inside the seal worker) and the reader hands them to `openApproximateSearcher`. Searches with
- * `exact: false` go through the returned searcher; segments without one are searched exactly.
+ * `exact: false` go through the returned searcher; segments without one are searched exactly. Since Seismic format
+ * 2 the sections of a segment with ≥ 8M nonzeros (build.ts `HALF_ROWS_MIN_NNZ`) carry half-float scoring rows of
+ * the forward index (half-rows.ts; +4 bytes per nonzero and per posting): the searcher ranks with them and returns exact f32 scores (searcher.ts); a version-1 `seismic.bin`
+ * still opens and is searched with f32 scores until the segment is merged.
  * Callers: segment-writer.ts, segment-reader.ts.
  */
 import type { SparseVector } from '../core/sparse-vector.js';

@@ -88,7 +88,7 @@ export async function buildSeismicIndexParallel(
     await Promise.all(workers.map((w) => w.terminate()));
   }
   if (results.length !== nJobs) throw new Error(`parallel build lost ranges: ${results.length}/${nJobs}`);
-  return finishIndex(forward, config, results, report);
+  return finishIndex(forward, config, results, report, options);
 }
 
 function spawnWorker(workerData: unknown): Worker {

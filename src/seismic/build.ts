@@ -1,7 +1,7 @@
 /**
  * Builds a Seismic index (DESIGN.md §4) from a segment's forward index: static pruning (pruning.ts), one-pass
  * random k-means blocking per list (clustering.ts), α-mass u8 summaries stored transposed per list
- * (summaries.ts), and an optional κ-NN graph (knn.ts). Pure CPU work over typed arrays. The per-list phase
+ * (summaries.ts), an optional κ-NN graph (knn.ts), and the half-float scoring rows of the forward index (half-rows.ts). Pure CPU work over typed arrays. The per-list phase
  * (≈95% of the time) can be split over worker threads (`buildSeismicIndexParallel`, build-worker.ts): each
  * worker takes a contiguous range of lists with about equal postings and the ranges are concatenated.
  *
@@ -17,6 +17,7 @@ import { GrowU32, SummaryOutput, SummaryWriter } from './summaries.js';
 import { Rng } from '../core/rng.js';
 import type { SeismicIndex } from './seismic-index.js';
 import { buildKnnGraph } from './knn.js';
+import { buildHalfRows } from './half-rows.js';
 
 /** Build progress, reported between phases and every few thousand lists. */
 export interface BuildProgress {
@@ -30,6 +31,21 @@ export interface BuildProgress {
 /** Options beyond the persisted config. */
 export interface BuildOptions {
   onProgress?: (p: BuildProgress) => void;
+  /** Build the half-float scoring rows (half-rows.ts): true/false; absent: by size (`HALF_ROWS_MIN_NNZ`). */
+  halfRows?: boolean;
+}
+
+/**
+ * Nonzeros from which a segment gets half-float scoring rows. Below it the forward index (6 bytes per nonzero)
+ * stays mostly in the last-level cache and f32 scoring measured even or faster; above it the rows' single 4-byte
+ * stream per doc won. Measured on this project's 2-core dev box (32 MiB L3), same-run A/Bs: 50k synthetic docs
+ * (6.0M nonzeros) 3–10% slower with rows (bench-fixed-cost, qc 1), 250k (30M) 5–10% faster, 1M (120M) ~20% faster
+ * (`npm run bench`, qc 2–3). 8M nonzeros ≈ 67k docs of 120 terms, a 48 MB forward index.
+ */
+export const HALF_ROWS_MIN_NNZ = 8_000_000;
+
+function wantsHalfRows(forward: ForwardIndex, options: BuildOptions): boolean {
+  return options.halfRows ?? forward.offsets[forward.numDocs] >= HALF_ROWS_MIN_NNZ;
 }
 
 /** The per-list output of lists [t0, t1): everything relative to the range. Plain typed arrays (transferable). */
@@ -65,7 +81,7 @@ export function buildSeismicIndex(forward: ForwardIndex, config: IndexBuildConfi
   const { lists, heads } = buildPruningPhase(forward, config, report);
   const range = buildListRange(forward, lists, heads, config, 0, forward.dim, (done) => report('blocks', done, forward.dim));
   report('blocks', forward.dim, forward.dim);
-  return finishIndex(forward, config, [range], report);
+  return finishIndex(forward, config, [range], report, options);
 }
 
 /** Phase 1 (single thread): pruned lists and every doc's top-docCut terms. */
@@ -157,6 +173,7 @@ export function finishIndex(
   config: IndexBuildConfig,
   ranges: ListRangeResult[],
   report: (phase: BuildProgress['phase'], done: number, total: number) => void,
+  options: BuildOptions = {},
 ): SeismicIndex {
   const { dim } = forward;
   let nPost = 0,
@@ -222,6 +239,7 @@ export function finishIndex(
     summaryStep,
     knnK: 0,
     knn: new Uint32Array(0),
+    halfRows: wantsHalfRows(forward, options) ? buildHalfRows(forward, postingDocs) : null,
   };
   if (config.nKnn > 0 && forward.numDocs > 1) {
     const knn = buildKnnGraph(forward, index, config.nKnn, (done) => report('knn', done, forward.numDocs));

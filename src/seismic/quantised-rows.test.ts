@@ -69,8 +69,8 @@ describe('quantised rows', () => {
     const fwd = buildForwardIndex(vectors(11, 3000, dim, 60, 100), dim);
     const queries = vectors(12, 60, dim, 30, 100);
     const index = buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 300 }));
-    const fast = new SeismicSearcher(fwd, index, buildQuantisedRows(fwd));
-    const plain = new SeismicSearcher(fwd, index, null);
+    const fast = new SeismicSearcher(fwd, index, { quantisedRows: buildQuantisedRows(fwd) });
+    const plain = new SeismicSearcher(fwd, index, { halfRows: false });
     let filtered = 0;
     for (const q of queries) {
       for (const [queryCut, heapFactor] of [

@@ -9,18 +9,28 @@
  * query term);
  * visit blocks in decreasing summary score, stopping at the first block with
  * `summaryScore < heapFactor · kth` once the heap is full (every later block scores lower, so it is skipped too);
- * score the block's not-yet-visited, not-excluded docs exactly against the dense query (gathered first, then
- * scored four at a time by `scoreDocs` so their cache misses overlap). Optionally (constructor `rows`), once the
+ * score the block's not-yet-visited, not-excluded docs against the dense query (gathered first, then scored four
+ * at a time, `scoreHalfRows` or `scoreDocs`, so their cache misses overlap). Optionally (`quantisedRows`), once the
  * heap is full a block's docs are first bounded from above with quantised rows (quantised-rows.ts) and only those
  * whose bound reaches the heap's root are scored exactly, which changes no result. With `nKnn > 0` and a
- * κ-NN graph, the neighbours of the top results are scored too. Scores are float64 sums of float32 products in
- * the forward index's term order, identical to exact.ts's brute force, so exact and approximate scores compare
- * bit for bit.
+ * κ-NN graph, the neighbours of the top results are scored too.
+ *
+ * Scoring: when the index carries half-float rows (half-rows.ts, format version 2) the candidates are ranked by
+ * their half-float scores, as the Rust reference does (one 4-byte word per nonzero, the row found from the posting
+ * without reading the forward index's offsets), and the final top-k is rescored with the f32 weights (term ids
+ * from the rows just read, values from the forward index). At 1M synthetic docs this cut the query time by ~20%
+ * (bench A/B, qc 2–3), at 250k by 5–10%; at 50k docs it was 3–10% slower, so small segments are built without
+ * rows (build.ts `HALF_ROWS_MIN_NNZ`). The
+ * returned scores are then float64 sums of float32 products in the forward index's term order, identical to
+ * exact.ts's brute force (exact and approximate scores compare bit for bit); which docs make the top-k is decided
+ * by the half-float scores (with nothing pruned, it is brute force over half-float values, then rescored). Cursor
+ * pages (`after`), version-1 indexes and the quantised-bound filter score every candidate with the f32 forward index.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import { TopK } from '../core/top-k.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
 import { boundDocs, type QuantisedRows } from './quantised-rows.js';
+import { halfTable, rescoreFromRows, scoreHalfRows, type HalfRows } from './half-rows.js';
 import { calibrationRows, NO_NEIGHBOUR, tunedParams, type CalibrationRow, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
 /** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
@@ -60,12 +70,28 @@ function nonNegative(vals: Float32Array): boolean {
   return true;
 }
 
+/** Construction options of a `SeismicSearcher` (benchmarks and tests; the product uses the defaults). */
+export interface SeismicSearcherOptions {
+  /**
+   * Quantised rows of the forward index (quantised-rows.ts `buildQuantisedRows`) to bound candidates before exact
+   * scoring; null (the default) scores every candidate. Off by default: on 1M synthetic docs it saved 0–6% of the
+   * query time (qc 1–5) for 4 more bytes per nonzero (+67% of the forward index). Implies f32 scoring.
+   */
+  quantisedRows?: QuantisedRows | null;
+  /** Rank with the index's half-float rows when it has them (default true); false: f32 scoring throughout. */
+  halfRows?: boolean;
+}
+
 /** A reusable searcher over one (forward index, Seismic index) pair. */
 export class SeismicSearcher {
   private readonly forward: ForwardIndex;
   private readonly index: SeismicIndex;
   private readonly qDense: Float32Array;
-  private readonly visited: Uint32Array;
+  /**
+   * Epoch of the last query that reached each doc. One byte per doc (refilled every 255 queries): a block's
+   * postings hit it at random, and at 1M docs 1 MiB stays in a core's L2 where a u32 array's 4 MiB did not.
+   */
+  private readonly visited: Uint8Array;
   private epoch = 0;
   private readonly blockScores: Float32Array;
   /** Per block of the current list: Σ query weight and Σ weight·code over its summary's matching terms. */
@@ -85,18 +111,25 @@ export class SeismicSearcher {
   /** Docs of the last query that passed the quantised bound and were scored exactly. */
   lastExactScored = 0;
   private readonly rows: QuantisedRows | null;
+  private readonly half: HalfRows | null;
+  /** Half bits → float32 (half-rows.ts `halfTable`), shared by every searcher of the process. */
+  private readonly halfTbl: Float32Array;
+  /** Row starts of `cand` (half-float path). */
+  private readonly candRows: Uint32Array;
+  private readonly candEnds: Uint32Array;
+  /** The final top-k's ords, rescored exactly, and the heap that orders them. */
+  private finalOrds = new Uint32Array(16);
+  private finalScores = new Float64Array(16);
+  private readonly finalHeap = new TopK(10);
 
-  /**
-   * `rows`: quantised rows of `forward` (quantised-rows.ts `buildQuantisedRows`) to bound candidates before exact
-   * scoring; null (the default) scores every candidate exactly. Off by default: on 1M synthetic docs it saved
-   * 0–6% of the query time (qc 1–5) for 4 more bytes per nonzero (+67% of the forward index).
-   */
-  constructor(forward: ForwardIndex, index: SeismicIndex, rows: QuantisedRows | null = null) {
+  constructor(forward: ForwardIndex, index: SeismicIndex, options: SeismicSearcherOptions = {}) {
     this.forward = forward;
     this.index = index;
-    this.rows = rows;
+    this.rows = options.quantisedRows ?? null;
+    this.half = this.rows === null && options.halfRows !== false ? (index.halfRows ?? null) : null;
+    this.halfTbl = this.half !== null ? sharedHalfTable() : new Float32Array(0);
     this.qDense = new Float32Array(Math.max(forward.dim, index.dim));
-    this.visited = new Uint32Array(forward.numDocs);
+    this.visited = new Uint8Array(forward.numDocs);
     let maxBlocks = 1;
     const lbo = index.listBlockOffsets;
     for (let t = 0; t < index.dim; t++) maxBlocks = Math.max(maxBlocks, lbo[t + 1] - lbo[t]);
@@ -108,6 +141,8 @@ export class SeismicSearcher {
     const bo = index.blockOffsets;
     for (let g = 0; g + 1 < bo.length; g++) maxBlockLen = Math.max(maxBlockLen, bo[g + 1] - bo[g]);
     this.cand = new Uint32Array(maxBlockLen);
+    this.candRows = new Uint32Array(this.half !== null ? maxBlockLen : 0);
+    this.candEnds = new Uint32Array(this.half !== null ? maxBlockLen : 0);
     this.candScores = new Float64Array(maxBlockLen);
     this.sortKeys = new Float64Array(maxBlocks);
   }
@@ -129,7 +164,7 @@ export class SeismicSearcher {
     heap.reset(k);
     if (opts.after != null) heap.setAfter(opts.after.score, opts.after.ord);
     else heap.clearAfter();
-    if (++this.epoch === 0xffffffff) {
+    if (++this.epoch === 256) {
       this.visited.fill(0);
       this.epoch = 1;
     }
@@ -171,6 +206,14 @@ export class SeismicSearcher {
     let exactRescored = 0;
     const qr = this.rows !== null && nonNegative(qVals) ? this.rows : null;
     const offsets = forward.offsets;
+    // Half-float ranking (see the file comment); cursor pages gate on exact scores, so they score in f32.
+    const half = opts.after == null ? this.half : null;
+    const hRows = half !== null ? half.rows : null;
+    const hPostingRows = half !== null ? half.postingRows : null;
+    const invScale = half !== null ? half.invScale : 1;
+    const candRows = this.candRows;
+    const candEnds = this.candEnds;
+    const tbl = this.halfTbl;
 
     for (let ci = 0; ci < nCut; ci++) {
       const t = this.cutTerms[ci];
@@ -259,6 +302,20 @@ export class SeismicSearcher {
         blocksScored++;
         const g = bBase + b;
         let nc = 0;
+        if (hRows !== null && hPostingRows !== null) {
+          for (let p = blockOffsets[g], pe = blockOffsets[g + 1]; p < pe; p++) {
+            const d = postingDocs[p];
+            if (visited[d] === epoch) continue;
+            visited[d] = epoch;
+            if (excluded !== null && ((excluded[d >>> 5] >>> (d & 31)) & 1) === 1) continue;
+            candRows[nc] = hPostingRows[p];
+            cand[nc++] = d;
+          }
+          docsScored += nc;
+          scoreHalfRows(hRows, candRows, candEnds, nc, qDense, tbl, candScores);
+          for (let c = 0; c < nc; c++) heap.push(cand[c], candScores[c] * invScale);
+          continue;
+        }
         for (let p = blockOffsets[g], pe = blockOffsets[g + 1]; p < pe; p++) {
           const d = postingDocs[p];
           if (visited[d] === epoch) continue;
@@ -284,17 +341,38 @@ export class SeismicSearcher {
       }
     }
 
-    if (opts.nKnn > 0 && this.index.knnK > 0) docsScored += this.expandKnn(Math.min(opts.nKnn, this.index.knnK), excluded, epoch);
+    if (opts.nKnn > 0 && this.index.knnK > 0) docsScored += this.expandKnn(Math.min(opts.nKnn, this.index.knnK), excluded, epoch, half);
 
+    const { keys: ords, scores: out } = half !== null ? this.rescoreTop(k) : heap.drain();
     for (let i = 0; i < nq; i++) if (qIds[i] < dim) qDense[qIds[i]] = 0;
     this.lastSummaryEntries = summaryEntries;
     this.lastExactScored = exactRescored;
-    const { keys: ords, scores: out } = heap.drain();
     return { ords, scores: out, docsScored, blocksScored, blocksSkipped };
   }
 
+  /**
+   * The heap's docs (ranked by half-float scores) with their exact f32 scores, best first (ties: ord ascending):
+   * term ids from their rows (still in cache), values from the f32 forward index.
+   */
+  private rescoreTop(k: number): { keys: Int32Array; scores: Float32Array } {
+    const top = this.heap.drain();
+    const n = top.keys.length;
+    if (this.finalOrds.length < n) {
+      this.finalOrds = new Uint32Array(n);
+      this.finalScores = new Float64Array(n);
+    }
+    const ords = this.finalOrds;
+    for (let i = 0; i < n; i++) ords[i] = top.keys[i];
+    const half = this.half as HalfRows;
+    rescoreFromRows(half.rows, this.forward.offsets, this.forward.values, ords, n, this.qDense, this.finalScores);
+    const fin = this.finalHeap;
+    fin.reset(k);
+    for (let i = 0; i < n; i++) fin.push(ords[i], this.finalScores[i]);
+    return fin.drain();
+  }
+
   /** Scores the unvisited κ-NN neighbours of the current top results; returns how many docs it scored. */
-  private expandKnn(n: number, excluded: Uint32Array | null, epoch: number): number {
+  private expandKnn(n: number, excluded: Uint32Array | null, epoch: number, half: HalfRows | null): number {
     const heap = this.heap;
     const k = heap.capacity;
     const top = heap.drain();
@@ -314,8 +392,15 @@ export class SeismicSearcher {
         if (excluded !== null && ((excluded[d >>> 5] >>> (d & 31)) & 1) === 1) continue;
         cand[nc++] = d;
       }
-      scoreDocs(this.forward, cand, nc, this.qDense, this.candScores);
-      for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c]);
+      if (half !== null) {
+        const offsets = this.forward.offsets;
+        for (let c = 0; c < nc; c++) this.candRows[c] = offsets[cand[c]] + cand[c];
+        scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
+        for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c] * half.invScale);
+      } else {
+        scoreDocs(this.forward, cand, nc, this.qDense, this.candScores);
+        for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c]);
+      }
       scored += nc;
     }
     return scored;
@@ -346,4 +431,12 @@ export class SeismicSearcher {
     }
     return m;
   }
+}
+
+let halfTableOnce: Float32Array | null = null;
+
+/** One half-float table per thread (256 KiB), built on first use: every searcher of a thread reads the same one. */
+function sharedHalfTable(): Float32Array {
+  if (halfTableOnce === null) halfTableOnce = halfTable();
+  return halfTableOnce;
 }

@@ -16,15 +16,21 @@
  * - κ-NN graph: `knn` u32[numDocs·knnK]: doc d's neighbours (best first) at `d·knnK ..`; `knnK` 0 = none.
  *   Slots past a doc's real neighbour count hold 0xFFFFFFFF.
  * - `calibration` f64[4·rows], optional section: [targetRecall, queryCut, heapFactor, estimatedRecall] per row.
- * - `meta` u32[8]: [FORMAT_VERSION, numDocs, dim, knnK, flags (bit 0: u32 entryBlocks, bit 1: u32 compTerms), 0,0,0].
+ * - Half-float scoring rows (version 2, half-rows.ts), optional: `rows` u32[numDocs + nnz] (per doc a count word,
+ *   then `term | half(value·scale) << 16` words) and `postingRows` u32[P] (row start of each posting's doc).
+ * - `meta` u32[8]: [FORMAT_VERSION, numDocs, dim, knnK, flags (bit 0: u32 entryBlocks, bit 1: u32 compTerms,
+ *   bit 2: half-float rows present), rowScaleLog2 + 1024 (the rows' `invScale` = 2^(meta[5] − 1024); 0 without
+ *   rows), 0, 0].
+ * Version 1 (no rows, meta[5] = 0) is still read; its segments are searched with the f32 forward index.
  *
  * Invariants: every array is read-only after build; builds are deterministic for (forward index, config).
  * Callers: build.ts (creates), searcher.ts (reads), the segment writer/reader (sections).
  */
 import { SpladexError } from '../core/errors.js';
+import type { HalfRows } from './half-rows.js';
 
-/** Bumped whenever the meaning of a section changes. */
-export const SEISMIC_FORMAT_VERSION = 1;
+/** Bumped whenever the meaning of a section changes (2: half-float scoring rows). Version 1 is still read. */
+export const SEISMIC_FORMAT_VERSION = 2;
 
 /** Sentinel for an empty κ-NN slot. */
 export const NO_NEIGHBOUR = 0xffffffff;
@@ -50,6 +56,8 @@ export interface SeismicIndex {
    * estimatedRecall], targets ascending. Absent when the index was not calibrated.
    */
   readonly calibration?: Float64Array | null;
+  /** Half-float scoring rows (half-rows.ts); absent or null: the searcher scores with the f32 forward index. */
+  readonly halfRows?: HalfRows | null;
 }
 
 /** Tuned parameters for a requested recall, from an index's calibration table. */
@@ -106,8 +114,11 @@ export function seismicIndexBytes(index: SeismicIndex): number {
 
 /** Named sections for the segment file. Names are stable across versions; `meta` carries the format version. */
 export function seismicToSections(index: SeismicIndex): Record<string, ArrayBufferView> {
-  const flags = (index.entryBlocks instanceof Uint32Array ? 1 : 0) | (index.compTerms instanceof Uint32Array ? 2 : 0);
-  const meta = new Uint32Array([SEISMIC_FORMAT_VERSION, index.numDocs, index.dim, index.knnK, flags, 0, 0, 0]);
+  const hr = index.halfRows ?? null;
+  const flags =
+    (index.entryBlocks instanceof Uint32Array ? 1 : 0) | (index.compTerms instanceof Uint32Array ? 2 : 0) | (hr !== null ? 4 : 0);
+  const scaleWord = hr !== null ? Math.log2(hr.invScale) + 1024 : 0;
+  const meta = new Uint32Array([SEISMIC_FORMAT_VERSION, index.numDocs, index.dim, index.knnK, flags, scaleWord, 0, 0]);
   const out: Record<string, ArrayBufferView> = {
     'seismic.meta': meta,
     'seismic.listBlockOffsets': index.listBlockOffsets,
@@ -123,6 +134,10 @@ export function seismicToSections(index: SeismicIndex): Record<string, ArrayBuff
     'seismic.knn': index.knn,
   };
   if (index.calibration) out['seismic.calibration'] = index.calibration;
+  if (hr !== null) {
+    out['seismic.rows'] = hr.rows;
+    out['seismic.postingRows'] = hr.postingRows;
+  }
   return out;
 }
 
@@ -134,7 +149,7 @@ export function seismicToSections(index: SeismicIndex): Record<string, ArrayBuff
 export function seismicFromSections(sections: Record<string, ArrayBufferView>): SeismicIndex {
   const meta = u32(sections, 'seismic.meta');
   if (meta.length < 5) bad('seismic.meta is too short');
-  if (meta[0] !== SEISMIC_FORMAT_VERSION) bad(`unsupported seismic format version ${meta[0]}`);
+  if (meta[0] !== 1 && meta[0] !== SEISMIC_FORMAT_VERSION) bad(`unsupported seismic format version ${meta[0]}`);
   const numDocs = meta[1];
   const dim = meta[2];
   const knnK = meta[3];
@@ -163,6 +178,7 @@ export function seismicFromSections(sections: Record<string, ArrayBufferView>): 
   if (summaryMin.length !== nBlocks || summaryStep.length !== nBlocks) bad('summary quantisation arrays length');
   if (knn.length !== numDocs * knnK) bad('knn length');
   for (let i = 0; i < postingDocs.length; i++) if (postingDocs[i] >= numDocs) bad(`posting ${i} names doc ${postingDocs[i]} ≥ ${numDocs}`);
+  const halfRows = meta[0] >= 2 && (flags & 4) !== 0 ? halfRowsFromSections(sections, meta, postingDocs) : null;
   return {
     numDocs,
     dim,
@@ -179,7 +195,31 @@ export function seismicFromSections(sections: Record<string, ArrayBufferView>): 
     knnK,
     knn,
     calibration,
+    halfRows,
   };
+}
+
+/**
+ * The half-float rows of a version-2 file, checked so that no row read leaves the array: the rows hold exactly
+ * numDocs count words whose entries tile the array, and every posting's row start is its doc's.
+ */
+function halfRowsFromSections(sections: Record<string, ArrayBufferView>, meta: Uint32Array, postingDocs: Uint32Array): HalfRows {
+  const rows = u32(sections, 'seismic.rows');
+  const postingRows = u32(sections, 'seismic.postingRows');
+  const numDocs = meta[1];
+  if (postingRows.length !== postingDocs.length) bad('postingRows length');
+  if (meta[5] === 0) bad('half-float rows without a scale');
+  // Doc d's row starts after the rows of docs < d: walk the count words once.
+  const starts = new Uint32Array(numDocs);
+  let w = 0;
+  for (let d = 0; d < numDocs; d++) {
+    if (w >= rows.length) bad('rows shorter than their counts');
+    starts[d] = w;
+    w += 1 + rows[w];
+  }
+  if (w !== rows.length) bad('rows length');
+  for (let i = 0; i < postingRows.length; i++) if (postingRows[i] !== starts[postingDocs[i]]) bad(`postingRows[${i}]`);
+  return { rows, postingRows, invScale: 2 ** (meta[5] - 1024) };
 }
 
 function bad(why: string): never {
