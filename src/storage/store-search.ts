@@ -76,7 +76,8 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
  * `searchView` with the resident segments searched by `pool`'s workers (possibly several at once), the memtables
  * and any parked segment on this thread meanwhile. The view (memtables, segment list, delete bitsets) is taken
  * synchronously before the first await, so the result is the one `searchView` gives at the call, bit for bit.
- * A point-in-time view or a cursor page goes to `searchView`. Throws BUSY when the pool's queues are full.
+ * A point-in-time view or a cursor page goes to `searchView`, and so does a search `pool.claimInline` keeps on
+ * this thread (an unloaded event loop). Throws BUSY when the pool's queues are full.
  */
 export async function searchViewPooled(
   view: SearchView,
@@ -85,6 +86,14 @@ export async function searchViewPooled(
   pool: SearchPool,
 ): Promise<StoreSearchResult> {
   if (view.pit !== undefined || (options.after ?? null) !== null) return searchView(view, query, options);
+  // An unloaded event loop answers a lone search itself: no trip to a worker and back (search-pool.ts).
+  if (pool.claimInline()) {
+    try {
+      return searchView(view, query, options);
+    } finally {
+      pool.inlineDone();
+    }
+  }
   const filter = activeFilter(options.filter);
   const top = new IdTopK(options.k);
   const result = emptyResult();
