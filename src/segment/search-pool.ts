@@ -23,9 +23,9 @@
  *
  * Inline when unloaded: the trip to a worker and back costs a lone search ~100 µs (issue 14: REST took.searchMs
  * 215 µs at 2 threads vs 105 µs at 1, 50k docs), so `claimInline` tells the store to search on the calling thread
- * when the event loop is plainly unloaded, all three of: (1) no query is in a worker; (2) the loop has waited idle
- * (for I/O) for at least INLINE_GAP_MS since the last inline search ended, so back-to-back searches with nothing
- * in between — concurrent requests, the lanes of a batch — after the first go to the workers; (3) the loop's idle
+ * when the event loop is plainly unloaded, all three of: (1) no query is in a worker; (2) no inline search ran
+ * earlier in this turn of the event loop (cleared by a `setImmediate`), so searches started together — concurrent
+ * requests read in one poll, the lanes of a batch — after the first go to the workers; (3) the loop's idle
  * share over the last ~INLINE_WINDOW_MS (an exponential average of `performance.eventLoopUtilization`) is at least
  * INLINE_MIN_IDLE, so a saturated loop (64 connections) keeps its time for HTTP and feeds the workers. "Pool idle"
  * alone is not a load signal: synchronous inline searches keep the pool idle, and under load everything then
@@ -54,8 +54,6 @@ export interface SearchPoolOptions {
   inline?: boolean;
 }
 
-/** Idle (waiting for I/O) time the event loop must have had since the last inline search ended, ms. */
-const INLINE_GAP_MS = 0.02;
 /** Time constant of the event loop's averaged idle share, ms. */
 const INLINE_WINDOW_MS = 20;
 /** The averaged idle share at or above which an unloaded loop may search inline. */
@@ -108,8 +106,11 @@ export class SearchPool {
   private closed = false;
   private inlineCount = 0;
   private pooledCount = 0;
-  /** Event-loop idle time (ms, cumulative) when the last inline search ended; -Infinity: none yet. */
-  private idleAtInlineEnd = Number.NEGATIVE_INFINITY;
+  /** An inline search ran in this turn of the event loop (cleared by `setImmediate`). */
+  private inlineThisTurn = false;
+  private readonly endTurn = (): void => {
+    this.inlineThisTurn = false;
+  };
   /** Averaged idle share of the event loop, and the clock and idle total it was last updated at. */
   private idleShare = 1;
   private shareAt = performance.now();
@@ -151,11 +152,11 @@ export class SearchPool {
   }
 
   /**
-   * Whether the caller should run this search on its own thread instead of `search` (see the file comment);
-   * after a true answer the caller searches synchronously and then calls `inlineDone`.
+   * Whether the caller should run this search on its own thread, synchronously, instead of `search` (see the
+   * file comment).
    */
   claimInline(): boolean {
-    if (this.opts.inline === false) return false;
+    if (this.opts.inline === false || this.inlineThisTurn) return false;
     for (const slot of this.slots) if (slot !== null && slot.jobs.size > 0) return false;
     const now = performance.now();
     const idle = performance.eventLoopUtilization().idle;
@@ -166,14 +167,11 @@ export class SearchPool {
       this.shareAt = now;
       this.idleAt = idle;
     }
-    if (idle - this.idleAtInlineEnd < INLINE_GAP_MS || this.idleShare < INLINE_MIN_IDLE) return false;
+    if (this.idleShare < INLINE_MIN_IDLE) return false;
     this.inlineCount++;
+    this.inlineThisTurn = true;
+    setImmediate(this.endTurn);
     return true;
-  }
-
-  /** Ends an inline search `claimInline` allowed. */
-  inlineDone(): void {
-    this.idleAtInlineEnd = performance.eventLoopUtilization().idle;
   }
 
   /** The store no longer searches `segment`: workers drop it after the queries already posted to them. */

@@ -87,13 +87,7 @@ export async function searchViewPooled(
 ): Promise<StoreSearchResult> {
   if (view.pit !== undefined || (options.after ?? null) !== null) return searchView(view, query, options);
   // An unloaded event loop answers a lone search itself: no trip to a worker and back (search-pool.ts).
-  if (pool.claimInline()) {
-    try {
-      return searchView(view, query, options);
-    } finally {
-      pool.inlineDone();
-    }
-  }
+  if (pool.claimInline()) return searchView(view, query, options);
   const filter = activeFilter(options.filter);
   const top = new IdTopK(options.k);
   const result = emptyResult();
