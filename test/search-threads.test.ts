@@ -4,6 +4,7 @@
  * 2-worker pool, and the hits and scores must be identical — exact and approximate, unfiltered, selective and
  * broad filters, deletes, after a merge. Also: a query keeps the deletes of its dispatch, a full pool answers
  * BUSY, a crashed worker fails its queries (never hangs them) and is replaced, merged-away segments are dropped.
+ * And: an unloaded lone search is answered on the calling thread, while concurrent searches reach the workers.
  */
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -71,8 +72,15 @@ async function buildStore(pool: SearchPool): Promise<CollectionStore & { seal():
   return s;
 }
 
-function newPool(over: { maxQueuePerThread?: number } = {}): SearchPool {
-  const pool = new SearchPool({ threads: 2, maxQueuePerThread: over.maxQueuePerThread ?? 64, jobTimeoutMs: 60_000, logger });
+/** A 2-worker pool; `inline: false` (these tests are about the workers) unless asked. */
+function newPool(over: { maxQueuePerThread?: number; inline?: boolean } = {}): SearchPool {
+  const pool = new SearchPool({
+    threads: 2,
+    maxQueuePerThread: over.maxQueuePerThread ?? 64,
+    jobTimeoutMs: 60_000,
+    logger,
+    inline: over.inline ?? false,
+  });
   stores.push(pool);
   return pool;
 }
@@ -143,6 +151,38 @@ describe('search worker pool', () => {
     expect(await s.searchAsync(q, o)).toEqual(s.search(q, o));
   });
 
+  it('an unloaded lone search is answered on the calling thread; concurrent searches still reach the workers', async () => {
+    // Seen (issue 14): with the default 2 threads a lone REST search paid ~100 µs for the trip to a worker and
+    // back (took.searchMs 215 µs vs 105 µs at 1 thread, 50k docs): every search went to a worker.
+    const pool = newPool({ inline: true });
+    const s = await buildStore(pool);
+    const all = cases();
+    // Two sealed segments: the idle workers search them side by side, even for a lone search.
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await s.searchAsync(all[0].q, all[0].o)).toEqual(s.search(all[0].q, all[0].o));
+    expect(pool.stats()).toMatchObject({ inline: 0, pooled: 1 });
+    await s.optimize(); // one segment, the steady state of an optimized collection
+    const start = pool.stats();
+    for (const { q, o } of all.slice(0, 6)) {
+      await new Promise((r) => setTimeout(r, 60)); // an unloaded server: the loop waits for the next request
+      expect(await s.searchAsync(q, o)).toEqual(s.search(q, o));
+    }
+    expect(pool.stats()).toMatchObject({ inline: 6, pooled: start.pooled, inFlight: 0 });
+    // Many at once (concurrent requests, a batch's lanes): at most the first runs here, the rest in the workers,
+    // with the same answers.
+    const many = await Promise.all(all.map(({ q, o }) => s.searchAsync(q, o)));
+    many.forEach((r, i) => expect(r).toEqual(s.search(all[i].q, all[i].o)));
+    expect(pool.stats().inline).toBeLessThanOrEqual(7);
+    expect(pool.stats().pooled - start.pooled).toBeGreaterThanOrEqual(all.length - 1);
+    // A saturated event loop (here: 400 ms without waiting for I/O) keeps its time and feeds the workers.
+    await s.searchAsync(all[1].q, all[1].o); // the loop's load is sampled at every search
+    const before = pool.stats();
+    const until = performance.now() + 400;
+    while (performance.now() < until);
+    expect(await s.searchAsync(all[0].q, all[0].o)).toEqual(s.search(all[0].q, all[0].o));
+    expect(pool.stats()).toMatchObject({ inline: before.inline, pooled: before.pooled + 1 });
+  });
+
   it('a crashed worker fails its queries with INTERNAL, never hangs them, and is replaced', async () => {
     const pool = newPool();
     const s = await buildStore(pool);
@@ -203,6 +243,8 @@ describe('batch search through the API with 1 and 2 search threads', () => {
         answers.push(res.json().results.map((r: { hits: unknown; stats: unknown }) => ({ hits: r.hits, stats: r.stats })));
       }
       expect(answers[0]).toHaveLength(40);
+      // The batch's searches went to the workers (at most its first ran on the event-loop thread).
+      expect(servers[1].service.searchPoolStats()?.pooled).toBeGreaterThanOrEqual(39);
       expect(answers[1]).toEqual(answers[0]);
       expect(servers[1].service.searchPoolStats()).toMatchObject({ threads: 2, inFlight: 0 });
       expect(servers[1].service.searchPoolStats()?.segments).toBe(1);

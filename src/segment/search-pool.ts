@@ -20,7 +20,18 @@
  * them); a worker holds at most `maxQueuePerThread` queries, beyond which `search` throws BUSY (503 with
  * Retry-After), as the encoder pool does. A query unanswered after `jobTimeoutMs` fails with BUSY and its worker
  * is terminated; a worker that exits or crashes fails its queries with INTERNAL, is logged and is replaced.
+ *
+ * Inline when unloaded: the trip to a worker and back costs a lone search ~100 µs (issue 14: REST took.searchMs
+ * 215 µs at 2 threads vs 105 µs at 1, 50k docs), so `claimInline` tells the store to search on the calling thread
+ * when the event loop is plainly unloaded, all three of: (1) no query is in a worker; (2) no inline search ran
+ * earlier in this turn of the event loop (cleared by a `setImmediate`), so searches started together — concurrent
+ * requests read in one poll, the lanes of a batch — after the first go to the workers; (3) the loop's idle
+ * share over the last ~INLINE_WINDOW_MS (an exponential average of `performance.eventLoopUtilization`) is at least
+ * INLINE_MIN_IDLE, so a saturated loop (64 connections) keeps its time for HTTP and feeds the workers. "Pool idle"
+ * alone is not a load signal: synchronous inline searches keep the pool idle, and under load everything then
+ * serialised on the event-loop thread (tried, reverted). Results are the same either way (one search function).
  */
+import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { SparseVector } from '../core/sparse-vector.js';
@@ -39,7 +50,14 @@ export interface SearchPoolOptions {
   /** A query a worker has not answered in this many ms fails with BUSY and the worker is replaced. */
   jobTimeoutMs: number;
   logger: Logger;
+  /** Whether `claimInline` may answer true (default true; false: every search goes to a worker). */
+  inline?: boolean;
 }
+
+/** Time constant of the event loop's averaged idle share, ms. */
+const INLINE_WINDOW_MS = 20;
+/** The averaged idle share at or above which an unloaded loop may search inline. */
+const INLINE_MIN_IDLE = 0.1;
 
 /** Counters for tests and metrics. */
 export interface SearchPoolStats {
@@ -50,6 +68,10 @@ export interface SearchPoolStats {
   segments: number;
   /** Workers replaced after a crash or a timeout. */
   replaced: number;
+  /** Searches `claimInline` kept on the calling thread. */
+  inline: number;
+  /** Searches sent to the workers (`search` calls). */
+  pooled: number;
 }
 
 interface Job {
@@ -82,6 +104,17 @@ export class SearchPool {
   private nextJob = 1;
   private replaced = 0;
   private closed = false;
+  private inlineCount = 0;
+  private pooledCount = 0;
+  /** An inline search ran in this turn of the event loop (cleared by `setImmediate`). */
+  private inlineThisTurn = false;
+  private readonly endTurn = (): void => {
+    this.inlineThisTurn = false;
+  };
+  /** Averaged idle share of the event loop, and the clock and idle total it was last updated at. */
+  private idleShare = 1;
+  private shareAt = performance.now();
+  private idleAt = performance.eventLoopUtilization().idle;
 
   constructor(private readonly opts: SearchPoolOptions) {
     this.slots = Array.from({ length: Math.max(1, opts.threads) }, () => null);
@@ -98,6 +131,7 @@ export class SearchPool {
    */
   search(segments: readonly LiveSegment[], query: SparseVector, options: SegmentSearchOptions): Promise<Array<SegmentPartResult | null>> {
     if (this.closed) throw new SpladexError('INTERNAL', 'the search pool is closed');
+    this.pooledCount++;
     if (segments.length === 1) {
       // One segment (the steady state of an optimized collection): one job on the least-loaded worker, whose
       // answer is the result as it is — no grouping, no Promise.all, no copies (every search pays for these).
@@ -117,6 +151,29 @@ export class SearchPool {
     return Promise.all(pending).then(() => out);
   }
 
+  /**
+   * Whether the caller should run this search on its own thread, synchronously, instead of `search` (see the
+   * file comment).
+   */
+  claimInline(): boolean {
+    if (this.opts.inline === false || this.inlineThisTurn) return false;
+    for (const slot of this.slots) if (slot !== null && slot.jobs.size > 0) return false;
+    const now = performance.now();
+    const idle = performance.eventLoopUtilization().idle;
+    const dt = now - this.shareAt;
+    if (dt > 0) {
+      const keep = Math.exp(-dt / INLINE_WINDOW_MS);
+      this.idleShare = this.idleShare * keep + Math.min(1, (idle - this.idleAt) / dt) * (1 - keep);
+      this.shareAt = now;
+      this.idleAt = idle;
+    }
+    if (this.idleShare < INLINE_MIN_IDLE) return false;
+    this.inlineCount++;
+    this.inlineThisTurn = true;
+    setImmediate(this.endTurn);
+    return true;
+  }
+
   /** The store no longer searches `segment`: workers drop it after the queries already posted to them. */
   forget(segment: LiveSegment): void {
     const h = this.handles.get(segment);
@@ -128,7 +185,14 @@ export class SearchPool {
   stats(): SearchPoolStats {
     let inFlight = 0;
     for (const s of this.slots) inFlight += s?.jobs.size ?? 0;
-    return { threads: this.slots.length, inFlight, segments: this.handles.size, replaced: this.replaced };
+    return {
+      threads: this.slots.length,
+      inFlight,
+      segments: this.handles.size,
+      replaced: this.replaced,
+      inline: this.inlineCount,
+      pooled: this.pooledCount,
+    };
   }
 
   /** Ends worker `index` the way a crash would (its queries fail with INTERNAL, a new worker takes its place). */

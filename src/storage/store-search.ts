@@ -76,7 +76,8 @@ export function searchView(view: SearchView, query: SparseVector, options: Store
  * `searchView` with the resident segments searched by `pool`'s workers (possibly several at once), the memtables
  * and any parked segment on this thread meanwhile. The view (memtables, segment list, delete bitsets) is taken
  * synchronously before the first await, so the result is the one `searchView` gives at the call, bit for bit.
- * A point-in-time view or a cursor page goes to `searchView`. Throws BUSY when the pool's queues are full.
+ * A point-in-time view or a cursor page goes to `searchView`, and so does a search over at most one resident
+ * segment that `pool.claimInline` keeps on this thread (an unloaded event loop). Throws BUSY when the pool's queues are full.
  */
 export async function searchViewPooled(
   view: SearchView,
@@ -85,6 +86,9 @@ export async function searchViewPooled(
   pool: SearchPool,
 ): Promise<StoreSearchResult> {
   if (view.pit !== undefined || (options.after ?? null) !== null) return searchView(view, query, options);
+  // An unloaded event loop answers a lone search over at most one resident segment itself: no trip to a worker
+  // and back (search-pool.ts). Over several, idle workers search them side by side.
+  if (residentSegments(view) <= 1 && pool.claimInline()) return searchView(view, query, options);
   const filter = activeFilter(options.filter);
   const top = new IdTopK(options.k);
   const result = emptyResult();
@@ -114,6 +118,13 @@ export async function searchViewPooled(
     for (let j = 0; j < pooled.length; j++) merge.add(pooled[j], parts[j]);
   }
   return finish(view, merge, result, options);
+}
+
+/** Segments with live documents that `searchViewPooled` would send to the pool. */
+function residentSegments(view: SearchView): number {
+  let n = 0;
+  for (const s of view.segments) if (s.liveDocs > 0 && s.resident !== null) n++;
+  return n;
 }
 
 function emptyResult(): StoreSearchResult {
