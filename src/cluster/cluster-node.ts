@@ -6,10 +6,9 @@
  *   (replicas min(3, NATS servers)) and stores the placement computed over the live members (placement.ts);
  * - writes go through write-path.ts to the stream and are answered after JetStream's ack
  *   (`?refresh=wait_for`: after every live replica of the touched shards applied them);
- * - reads fan out to one live replica per shard (fan-out.ts) and merge; lexical collections with
- *   `cluster.stats: "dfs"` (the default) gather document frequencies from every shard first; PRF and hybrid
- *   take their extra rounds through the same fan-out (prf-fan-out.ts, hybrid-fan-out.ts); scroll and
- *   searchAfter page with stateless cursors (cluster-paging.ts); PATCH goes through the stream; aliases live in
+ * - reads fan out to one live replica per shard (fan-out.ts) and merge; searches run in cluster-search.ts (dfs
+ *   statistics for lexical collections with `cluster.stats: "dfs"`, PRF and hybrid rounds, searchAfter paging);
+ *   scroll pages with stateless cursors (cluster-paging.ts); PATCH goes through the stream; aliases live in
  *   their own bucket (cluster-aliases.ts).
  * Each node answers shard requests for its replicas on `spladex.rpc.<node>` (shard-rpc.ts), heartbeats its
  * membership every HEARTBEAT_MS and, then, re-places the replicas of members gone for good (cluster-ops.ts).
@@ -31,33 +30,21 @@ import {
   type ScrollRequest,
   type SearchRequest,
 } from '../config/request-schemas.js';
-import { searchFingerprint } from '../search/search-page.js';
 import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
 import type { SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
 import { ClusterAliases } from './cluster-aliases.js';
 import { clusterInfo, replaceGoneMembers } from './cluster-ops.js';
-import { scrollThroughFanOut, searchAfterPosition, searchCursor } from './cluster-paging.js';
+import { scrollThroughFanOut } from './cluster-paging.js';
+import { searchThroughFanOut } from './cluster-search.js';
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
-import { mergeResponses, ShardCaller } from './fan-out.js';
+import { ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
 import { placeReplicas, shardOf } from './placement.js';
-import { denseRoute, hybridSearch } from './hybrid-fan-out.js';
-import { prfExpandedQuery, prfThroughFanOut } from './prf-fan-out.js';
 import { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
-import {
-  localName,
-  type QueryOverride,
-  rpcSubject,
-  shardSubject,
-  streamName,
-  type GlobalStats,
-  type ShardOp,
-  type ShardTermStats,
-  toBytes,
-} from './wire.js';
+import { localName, rpcSubject, shardSubject, streamName, type ShardOp, toBytes } from './wire.js';
 
 /** A hosted replica's position for the Prometheus gauges (src/server/metrics.ts). */
 export interface ReplicaMetrics {
@@ -572,77 +559,9 @@ export class ClusterNode {
     return { deleted };
   }
 
-  /**
-   * A search through the fan-out: dfs statistics first (lexical), PRF's first round and expansion (prf-fan-out.ts),
-   * then one round: hybrid fused at this node (hybrid-fan-out.ts), or every shard's best offset + k merged.
-   */
+  /** A search through the fan-out (cluster-search.ts): dfs statistics, PRF and hybrid rounds, paging. */
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {
-    const spec = this.spec(name);
-    const { caller } = this.need();
-    const t0 = performance.now();
-    const fingerprint = searchFingerprint(req);
-    const after = req.searchAfter === undefined ? undefined : searchAfterPosition(req.searchAfter, fingerprint);
-    const route = denseRoute(spec, req);
-    const stats = await this.dfsStats(spec, req);
-    let round = req;
-    let override: QueryOverride | undefined;
-    if (prfThroughFanOut(spec, req, route === 'perShard')) {
-      override = await prfExpandedQuery(spec, caller, req, stats);
-      round = { ...req, prf: undefined };
-    }
-    // Hybrid pages continue by offset only, as in one process (the dense part has no cursor gate).
-    if (after !== undefined && route === 'fanOut') throw invalidArgument('searchAfter', 'hybrid and dense searches page by offset');
-    const out =
-      route === 'fanOut'
-        ? await hybridSearch(spec, caller, round, { stats, override })
-        : await this.searchRound(spec, round, { stats, override, after, fingerprint: route === 'none' ? fingerprint : undefined });
-    out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
-    return out;
-  }
-
-  /** Collection-wide lexical statistics for a `dfs` search of query text (one round to every shard). */
-  private async dfsStats(spec: CollectionSpec, req: SearchRequest): Promise<GlobalStats | undefined> {
-    if (spec.encoder !== 'lexical' || spec.cluster.stats !== 'dfs' || req.query === undefined || req.vector !== undefined) return undefined;
-    const { caller } = this.need();
-    const parts = await Promise.all(
-      spec.placement.map((_n, shard) =>
-        caller.call<ShardTermStats>(spec, { op: 'termStats', collection: spec.name, shard, query: req.query as string }),
-      ),
-    );
-    return sumTermStats(parts);
-  }
-
-  /** One fan-out round: every shard's best offset + k, merged. */
-  /**
-   * One fan-out round: every shard's best offset + k (or next k after a cursor's position), merged; with
-   * `fingerprint` a full page carries the stateless cursor of its last hit (cluster-paging.ts).
-   */
-  private async searchRound(
-    spec: CollectionSpec,
-    req: SearchRequest,
-    o: { stats?: GlobalStats; override?: QueryOverride; after?: { score: number; id: string }; fingerprint?: string },
-  ): Promise<SearchResponse> {
-    const name = spec.name;
-    const { caller } = this.need();
-    const t0 = performance.now();
-    const shards = spec.placement.map((_n, shard) => shard);
-    // A page at `offset` is hits offset … offset + k − 1 of the merged ranking: every shard sends its best offset + k.
-    // A cursor page ignores offset, as in one process.
-    const offset = o.after === undefined ? (req.offset ?? 0) : 0;
-    const k = req.k ?? CollectionConfigSchema.parse(spec.config).search.k;
-    const shardReq: SearchRequest = { ...req, offset: undefined, searchAfter: undefined, k: offset + k };
-    const { stats, override, after } = o;
-    const parts = await Promise.all(
-      shards.map((shard) =>
-        caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats, override, after }),
-      ),
-    );
-    const merged = mergeResponses(parts, offset + k, performance.now() - t0);
-    const total = req.trackTotal === true ? sumTotals(parts) : undefined;
-    const hits = merged.hits.slice(offset);
-    const last = hits[hits.length - 1];
-    const nextCursor = o.fingerprint !== undefined && hits.length === k ? searchCursor(o.fingerprint, last) : null;
-    return { ...merged, hits, nextCursor, ...(total === undefined ? {} : { total }) };
+    return searchThroughFanOut(this.spec(name), this.need().caller, req);
   }
 
   async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
@@ -727,18 +646,6 @@ export class ClusterNode {
   }
 }
 
-function sumTermStats(parts: readonly ShardTermStats[]): GlobalStats {
-  let numDocs = 0;
-  let sumDl = 0;
-  const df: Record<string, number> = {};
-  for (const p of parts) {
-    numDocs += p.numDocs;
-    sumDl += p.sumDl;
-    for (const [t, n] of Object.entries(p.df)) df[t] = (df[t] ?? 0) + n;
-  }
-  return { numDocs, avgdl: numDocs > 0 ? sumDl / numDocs : 0, df };
-}
-
 /** JSON with sorted keys, for comparing configs. */
 function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) =>
@@ -750,15 +657,4 @@ function stableJson(v: unknown): string {
 
 function notInCluster(what: string): SpladexError {
   return new SpladexError('INVALID_ARGUMENT', `${what}: not supported in cluster mode yet (docs/CLUSTER.md)`);
-}
-
-/** The shards' `total`s added up: exact only when every shard's is exact. */
-function sumTotals(parts: readonly SearchResponse[]): { value: number; relation: 'eq' | 'gte' } {
-  let value = 0;
-  let relation: 'eq' | 'gte' = 'eq';
-  for (const p of parts) {
-    value += p.total?.value ?? 0;
-    if (p.total === undefined || p.total.relation === 'gte') relation = 'gte';
-  }
-  return { value, relation };
 }
