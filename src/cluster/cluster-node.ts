@@ -3,7 +3,8 @@
  * cluster, wrapping the node's ordinary SpladexService, which holds the shard replicas this node hosts as local
  * collections (`<collection>_s<shard>`, shard-replica.ts). Any node accepts any request:
  * - collections live in the catalog bucket (cluster-state.ts); creating one creates its JetStream stream
- *   (replicas min(3, NATS servers)) and stores the placement computed over the live members (placement.ts);
+ *   (replicas min(3, NATS servers)) and stores the placement computed over the live members (placement.ts;
+ *   creation, summed info and optimize in cluster-collections.ts);
  * - writes go through write-path.ts to the stream and are answered after JetStream's ack
  *   (`?refresh=wait_for`: after every live replica of the touched shards applied them);
  * - reads fan out to one live replica per shard (fan-out.ts) and merge; searches run in cluster-search.ts (dfs
@@ -19,7 +20,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { isErrorCode, SpladexError, invalidArgument, notFound } from '../core/errors.js';
-import { ClusterConfigSchema, COLLECTION_NAME_RE, CollectionConfigSchema } from '../config/index-config.js';
+import { COLLECTION_NAME_RE } from '../config/index-config.js';
 import type { ClusterEnv } from '../config/env.js';
 import {
   CountRequestSchema,
@@ -30,17 +31,18 @@ import {
   type ScrollRequest,
   type SearchRequest,
 } from '../config/request-schemas.js';
-import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
+import { parseOrThrow } from '../config/zod-errors.js';
 import type { SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
 import { ClusterAliases } from './cluster-aliases.js';
+import { createClusterCollection, optimizeReplicas, summedCollectionInfo } from './cluster-collections.js';
 import { clusterInfo, replaceGoneMembers } from './cluster-ops.js';
 import { scrollThroughFanOut } from './cluster-paging.js';
 import { searchThroughFanOut } from './cluster-search.js';
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
 import { ShardCaller } from './fan-out.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
-import { placeReplicas, shardOf } from './placement.js';
+import { shardOf } from './placement.js';
 import { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
@@ -55,12 +57,8 @@ export interface ReplicaMetrics {
   lagMs: number | null;
 }
 
-/** Cluster collection names leave room for the `_s<shard>` suffix of local replica names (64 chars at most). */
-const MAX_CLUSTER_NAME = 58;
 /** How long `?refresh=wait_for` waits for the replicas, ms. */
 const WAIT_FOR_MS = 15_000;
-/** How long creation waits for every live placed replica to open, ms. */
-const CREATE_WAIT_MS = 15_000;
 
 export interface ClusterNodeOptions {
   local: SpladexService;
@@ -284,75 +282,22 @@ export class ClusterNode {
     return spec;
   }
 
+  /** Creation through the catalog and the stream (cluster-collections.ts); `created: false` for the same config. */
   async createCollection(name: string, body: unknown): Promise<{ created: boolean; collection: unknown }> {
-    const { state, link } = this.need();
-    if (!COLLECTION_NAME_RE.test(name) || name.length > MAX_CLUSTER_NAME) {
-      throw invalidArgument(
-        'name',
-        `"${name}" must match ${COLLECTION_NAME_RE.source} with at most ${MAX_CLUSTER_NAME} characters in cluster mode`,
-      );
-    }
-    const raw = (body ?? {}) as Record<string, unknown>;
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidArgument('body', 'must be an object');
-    const { cluster: clusterRaw, ...rest } = raw;
-    const cluster = parseOrThrow(ClusterConfigSchema, clusterRaw ?? {});
-    const parsed = safeParseWithMessages(CollectionConfigSchema, rest);
-    if (!parsed.success) throw zodToSpladexError(parsed.error);
-    const config = parsed.data as unknown as Record<string, unknown>;
-    this.aliasTable().checkNotAlias(name);
-    const existing = state.collections.get(name) ?? null;
-    if (existing !== null) return this.sameOrConflict(existing, config, cluster);
-    const members = state.liveMembers().map((m) => m.node);
-    const spec: CollectionSpec = {
+    const { state, link, caller } = this.need();
+    return createClusterCollection(
+      {
+        state,
+        link,
+        caller,
+        logger: this.o.logger,
+        checkNotAlias: (n) => this.aliasTable().checkNotAlias(n),
+        scheduleReconcile: () => this.scheduleReconcile(),
+        getCollection: (n) => this.getCollection(n),
+      },
       name,
-      config,
-      encoder: parsed.data.encoder,
-      cluster,
-      placement: placeReplicas(name, cluster.shards, cluster.replicas, members),
-      createdMs: Date.now(),
-    };
-    await link.ensureStream(streamName(name), [`spladex.docs.${name}.*`], Math.min(3, link.serverCount));
-    if (!(await state.catalog.create(name, toBytes(spec)))) {
-      const raced = state.collections.get(name);
-      if (raced !== undefined) return this.sameOrConflict(raced, config, cluster);
-      throw new SpladexError('CONFLICT', `collection "${name}" is being created by another node; retry`);
-    }
-    state.collections.set(name, spec);
-    this.scheduleReconcile();
-    await this.waitOpened(spec);
-    this.o.logger.info(
-      { collection: name, shards: cluster.shards, replicas: cluster.replicas, placement: spec.placement },
-      'cluster collection created',
+      body,
     );
-    return { created: true, collection: await this.getCollection(name) };
-  }
-
-  private async sameOrConflict(existing: CollectionSpec, config: Record<string, unknown>, cluster: unknown) {
-    if (stableJson(existing.config) === stableJson(config) && stableJson(existing.cluster) === stableJson(cluster)) {
-      return { created: false, collection: await this.getCollection(existing.name) };
-    }
-    throw new SpladexError('CONFLICT', `collection "${existing.name}" exists with another configuration`);
-  }
-
-  /** Polls (deadline CREATE_WAIT_MS) until every live placed replica answers; BUSY naming the first that does not. */
-  private async waitOpened(spec: CollectionSpec): Promise<void> {
-    const { state, caller } = this.need();
-    const deadline = Date.now() + CREATE_WAIT_MS;
-    for (let s = 0; s < spec.cluster.shards; s++) {
-      for (const node of spec.placement[s]) {
-        for (;;) {
-          if (!state.isLive(node)) break;
-          try {
-            await caller.callNode(node, { op: 'info', collection: spec.name, shard: s }, 1000);
-            break;
-          } catch (err) {
-            if (Date.now() > deadline)
-              throw new SpladexError('BUSY', `replica ${localName(spec.name, s)} on ${node} did not open (${(err as Error).message})`);
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
-      }
-    }
   }
 
   async listCollections(): Promise<{ collections: unknown[] }> {
@@ -369,24 +314,7 @@ export class ClusterNode {
   /** `{name, config, stats}` with stats summed over one replica per shard, plus `cluster` (placement). */
   async getCollection(nameOrAlias: string): Promise<unknown> {
     const spec = this.spec(nameOrAlias);
-    const name = spec.name;
-    const { caller } = this.need();
-    const parts = await Promise.all(
-      spec.placement.map((_n, shard) =>
-        caller.call<{ stats: Record<string, number | null> }>(spec, { op: 'info', collection: name, shard }),
-      ),
-    );
-    const stats: Record<string, number | null> = {};
-    for (const key of ['documents', 'deleted', 'segments', 'memtableDocuments', 'nnz', 'bytes']) {
-      stats[key] = parts.reduce((a, p) => a + Number(p.stats[key] ?? 0), 0);
-    }
-    const docs = stats.documents as number;
-    stats.avgDocTerms =
-      docs > 0 ? parts.reduce((a, p) => a + Number(p.stats.avgDocTerms ?? 0) * Number(p.stats.documents ?? 0), 0) / docs : 0;
-    stats.estimatedRecall = parts.every((p) => p.stats.estimatedRecall != null)
-      ? Math.min(...parts.map((p) => Number(p.stats.estimatedRecall)))
-      : null;
-    return { name, config: { ...spec.config, cluster: spec.cluster }, stats, cluster: { placement: spec.placement } };
+    return summedCollectionInfo(spec, this.need().caller);
   }
 
   async deleteCollection(name: string): Promise<void> {
@@ -408,22 +336,11 @@ export class ClusterNode {
     this.o.logger.info({ collection: name }, 'cluster collection deleted');
   }
 
-  /** Optimizes every live replica of every shard; segments summed over one replica per shard. */
+  /** Optimizes every live replica of every shard (cluster-collections.ts). */
   async optimize(nameOrAlias: string, body?: unknown): Promise<{ segments: number; tookMs: number }> {
     const spec = this.spec(nameOrAlias);
-    const name = spec.name;
     const { state, caller } = this.need();
-    const t0 = performance.now();
-    const perShard = await Promise.all(
-      spec.placement.map(async (nodes, shard) => {
-        const live = nodes.filter((n) => state.isLive(n));
-        const rs = await Promise.all(
-          live.map((n) => caller.callNode<{ segments: number }>(n, { op: 'optimize', collection: name, shard, body }, 10 * 60_000)),
-        );
-        return rs[0]?.segments ?? 0;
-      }),
-    );
-    return { segments: perShard.reduce((a, b) => a + b, 0), tookMs: Math.round((performance.now() - t0) * 1000) / 1000 };
+    return optimizeReplicas(spec, state, caller, body);
   }
 
   async upsertDocuments(nameOrAlias: string, docs: unknown[], options?: { refresh?: 'wait_for' }) {
@@ -644,15 +561,6 @@ export class ClusterNode {
     const { state, link, caller } = this.need();
     return clusterInfo({ state, link, caller, nodeId: this.nodeId, healthy: this.clusterReady() });
   }
-}
-
-/** JSON with sorted keys, for comparing configs. */
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : val,
-  );
 }
 
 function notInCluster(what: string): SpladexError {
