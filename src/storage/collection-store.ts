@@ -31,7 +31,7 @@
  *   become excluded bitsets (metadata-index.ts), selective ones are scored directly (filtered-search.ts).
  */
 import { mkdir, readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { FilterInput } from '../config/request-schemas.js';
@@ -54,14 +54,15 @@ import { TopK } from '../core/top-k.js';
 import { Memtable } from '../segment/memtable.js';
 import { TermDictionary } from './dictionary.js';
 import { DfTable } from '../segment/term-stats.js';
-import { WalWriter, parseWalName, replayWal, walPath } from './wal.js';
+import { checkWalGenerations, WalWriter, parseWalName, replayWal, walPath } from './wal.js';
 import { encodeDeleteRecord, encodeUpsertRecord, type WalRecord } from './wal-codec.js';
-import { loadManifest, MANIFEST_FILE, removeUnreferencedFiles, saveManifest, type Manifest } from './manifest.js';
-import { writeStoreFiles, type StoreSnapshotFiles } from './store-snapshot.js';
+import { loadManifest, removeUnreferencedFiles, saveManifest, type Manifest } from './manifest.js';
+import { writeStoreSnapshot, type StoreSnapshotFiles } from './store-snapshot.js';
 import { acquireDirLock, type DirLock } from './lock.js';
 import type { SealMode } from '../segment/seal-runner.js';
 import { activeFilter, markDeleted, openLiveSegment, segmentExcluded, segmentReader, type LiveSegment } from '../segment/live-segment.js';
 import { mergeSegments, sealNow } from './store-seal-merge.js';
+import { calibratedSegment, liveAvgdl, liveDocCount, storeCalibration, storeStats } from './store-stats.js';
 import { searchView, searchViewPooled, segmentVector, type SearchView } from './store-search.js';
 import { StoreView } from './store-view.js';
 import type { SearchPool } from '../segment/search-pool.js';
@@ -407,40 +408,20 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   private liveDocs(): number {
-    let n = this.memtable.size + (this.frozen?.size ?? 0);
-    for (const s of this.segments) n += s.liveDocs;
-    return n;
+    return liveDocCount(this);
   }
 
   avgdl(): number {
-    let n = this.memtable.size + (this.frozen?.size ?? 0);
-    let sum = this.memtable.sumDl + (this.frozen?.sumDl ?? 0);
-    for (const s of this.segments) {
-      n += s.liveDocs;
-      sum += s.liveSumDl;
-    }
-    return n > 0 ? sum / n : 0;
+    return liveAvgdl(this);
   }
 
   tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null {
-    const best = this.calibratedSegment();
+    const best = calibratedSegment(this.segments);
     return best === null ? null : (segmentReader(best).approximate?.tuned?.(targetRecall) ?? null);
   }
 
   calibration(): StoreCalibration | null {
-    const best = this.calibratedSegment();
-    const rows = best === null ? null : (segmentReader(best).approximate?.calibration?.() ?? null);
-    return best === null || rows === null ? null : { documents: best.liveDocs, rows };
-  }
-
-  /** The largest segment with an approximate index (whose table `tunedFor` reads), or null. */
-  private calibratedSegment(): LiveSegment | null {
-    let best: LiveSegment | null = null;
-    for (const s of this.segments) {
-      // Only segments with a Seismic index are opened (a bulk load's deferred seals have none).
-      if (s.hasApproximate && segmentReader(s).approximate?.tuned && (best === null || s.liveDocs > best.liveDocs)) best = s;
-    }
-    return best;
+    return storeCalibration(this.segments);
   }
 
   termStats(): TermStats {
@@ -449,30 +430,11 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   stats(): StoreStats {
-    const documents = this.liveDocs();
-    let nnz = this.memtable.nnz + (this.frozen?.nnz ?? 0);
-    let deleted = 0;
-    let bytes = this.wal.bytes + this.fileBytes;
-    for (const s of this.segments) {
-      nnz += s.liveNnz;
-      deleted += s.deleted.size;
-      bytes += s.sizeBytes;
-    }
-    return {
-      documents,
-      deleted,
-      segments: this.segments.length,
-      memtableDocuments: this.memtable.size + (this.frozen?.size ?? 0),
-      nnz,
-      avgDocTerms: documents > 0 ? nnz / documents : 0,
-      bytes,
-      estimatedRecall: null,
-      tuned: null,
-    };
+    return storeStats(this, this.wal.bytes + this.fileBytes);
   }
 
   /** Bytes of manifest, dictionary and delete files (refreshed at every manifest write). */
-  fileBytes = 0;
+  private fileBytes = 0;
 
   // ---------------------------------------------------------------- seal / merge
 
@@ -517,26 +479,12 @@ class SegmentedStore implements SealableCollectionStore {
   writeSnapshot(targetDir: string): Promise<StoreSnapshotFiles> {
     this.checkOpen();
     // Inside the chain: no seal or merge replaces the manifest or removes files while they are linked.
-    return this.enqueue(async () => {
-      const point = this.wal.generation + 1;
-      let documents = 0;
-      let at = '';
-      // The rotation runs after every earlier append is durable and applied, and before any later one is:
-      // generations below `point` hold exactly the writes acknowledged before it.
-      await this.wal.rotate(point, () => {
-        documents = this.liveDocs();
-        at = new Date().toISOString();
-      });
-      const m = this.manifest;
-      const linked = [MANIFEST_FILE, ...m.segments.map((s) => s.name)];
-      for (const s of m.segments) if (s.deletes !== null) linked.push(s.deletes);
-      if (m.dictionary !== null) linked.push(m.dictionary);
-      const wal: string[] = [];
-      for (let g = m.walGeneration; g < point; g++) wal.push(basename(walPath(this.dir, g)));
-      const files = await writeStoreFiles(this.dir, targetDir, linked, wal);
-      this.logger.info({ dir: this.dir, walGeneration: point, documents, files: files.length }, 'store snapshot written');
-      return { walGeneration: point, documents, at, files };
-    });
+    return this.enqueue(() =>
+      writeStoreSnapshot(
+        { dir: this.dir, wal: this.wal, manifest: () => this.manifest, liveDocs: () => this.liveDocs(), logger: this.logger },
+        targetDir,
+      ),
+    );
   }
 
   async seal(): Promise<void> {
@@ -590,28 +538,6 @@ class SegmentedStore implements SealableCollectionStore {
       await this.wal.close();
     } finally {
       await this.lock.release();
-    }
-  }
-}
-
-/**
- * WAL generations on disk must run from the manifest's `walGeneration` without a gap: everything acknowledged
- * since the last manifest is in them, so a missing one (deleted, or lost) would silently drop acknowledged
- * writes. CORRUPT_INDEX naming the missing file.
- */
-function checkWalGenerations(dir: string, first: number, gens: readonly number[]): void {
-  if (gens.length === 0 || gens[0] !== first) {
-    throw corruptIndex(
-      walPath(dir, first),
-      'missing: the manifest names this write-ahead log generation as current, and acknowledged writes may be in it',
-    );
-  }
-  for (let i = 1; i < gens.length; i++) {
-    if (gens[i] !== gens[i - 1] + 1) {
-      throw corruptIndex(
-        walPath(dir, gens[i - 1] + 1),
-        `missing: write-ahead log generations ${gens[i - 1]} and ${gens[i]} exist, with a gap between them`,
-      );
     }
   }
 }

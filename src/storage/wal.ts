@@ -46,6 +46,28 @@ export function parseWalName(name: string): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
+/**
+ * WAL generations on disk must run from the manifest's `walGeneration` without a gap: everything acknowledged
+ * since the last manifest is in them, so a missing one (deleted, or lost) would silently drop acknowledged
+ * writes. CORRUPT_INDEX naming the missing file.
+ */
+export function checkWalGenerations(dir: string, first: number, gens: readonly number[]): void {
+  if (gens.length === 0 || gens[0] !== first) {
+    throw corruptIndex(
+      walPath(dir, first),
+      'missing: the manifest names this write-ahead log generation as current, and acknowledged writes may be in it',
+    );
+  }
+  for (let i = 1; i < gens.length; i++) {
+    if (gens[i] !== gens[i - 1] + 1) {
+      throw corruptIndex(
+        walPath(dir, gens[i - 1] + 1),
+        `missing: write-ahead log generations ${gens[i - 1]} and ${gens[i]} exist, with a gap between them`,
+      );
+    }
+  }
+}
+
 type QueueItem =
   | {
       kind: 'record';
