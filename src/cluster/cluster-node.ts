@@ -12,12 +12,11 @@
  *   scroll pages with stateless cursors (cluster-paging.ts); PATCH goes through the stream; aliases live in
  *   their own bucket (cluster-aliases.ts).
  * Each node answers shard requests for its replicas on `spladex.rpc.<node>` (shard-rpc.ts), heartbeats its
- * membership every HEARTBEAT_MS and, then, re-places the replicas of members gone for good (cluster-ops.ts).
+ * membership every HEARTBEAT_MS and, then, reconciles the replicas placed on it (replica-reconcile.ts) and
+ * re-places the replicas of members gone for good (cluster-ops.ts).
  * Built by src/main.ts through startServer's `clusterNode` option.
  */
-import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { isErrorCode, SpladexError, invalidArgument, notFound } from '../core/errors.js';
 import { COLLECTION_NAME_RE } from '../config/index-config.js';
@@ -41,12 +40,13 @@ import { scrollThroughFanOut } from './cluster-paging.js';
 import { searchThroughFanOut } from './cluster-search.js';
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
 import { ShardCaller } from './fan-out.js';
+import { reconcileReplicas } from './replica-reconcile.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
 import { shardOf } from './placement.js';
-import { ShardReplica } from './shard-replica.js';
+import type { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
-import { localName, rpcSubject, shardSubject, streamName, type ShardOp, toBytes } from './wire.js';
+import { localName, rpcSubject, streamName, type ShardOp, toBytes } from './wire.js';
 
 /** A hosted replica's position for the Prometheus gauges (src/server/metrics.ts). */
 export interface ReplicaMetrics {
@@ -210,58 +210,21 @@ export class ClusterNode {
     });
   }
 
-  /** Starts the replicas placed here, restarts failed ones, drops those of deleted collections. */
+  /** Starts the replicas placed here, restarts failed ones, drops those of deleted collections (replica-reconcile.ts). */
   private async reconcileNow(): Promise<void> {
     const state = this.state;
     const link = this.link;
     if (state === null || link === null || this.closed) return;
-    const wanted = new Map<string, { spec: CollectionSpec; shard: number }>();
-    for (const spec of state.collections.values()) {
-      spec.placement.forEach((nodes, shard) => {
-        if (nodes.includes(this.nodeId)) wanted.set(localName(spec.name, shard), { spec, shard });
-      });
-    }
-    for (const [name, r] of this.replicas) {
-      if (wanted.has(name) && r.failed === null) continue;
-      this.replicas.delete(name);
-      if (wanted.has(name)) await r.stop();
-      else {
-        await r.destroy();
-        this.o.logger.info({ replica: name }, 'shard replica removed (collection deleted, or the replica was placed elsewhere)');
-      }
-    }
-    for (const [name, { spec, shard }] of wanted) {
-      if (this.replicas.has(name) || this.closed) continue;
-      const r = new ShardReplica({
-        link,
-        local: this.o.local,
-        dataDir: this.o.dataDir,
-        stream: streamName(spec.name),
-        subject: shardSubject(spec.name, shard),
-        localName: name,
-        config: spec.config,
-        logger: this.o.logger,
-      });
-      try {
-        await r.start();
-        this.replicas.set(name, r);
-      } catch (err) {
-        this.o.logger.warn({ replica: name, err }, 'shard replica failed to start; retrying at the next heartbeat');
-        await r.stop();
-      }
-    }
-    // Local collections of this node's kind (`<c>_s<n>`) whose cluster collection is gone (deleted while this
-    // node was down), or whose shard is no longer placed here (re-placed while it was down: cluster-ops.ts).
-    for (const c of this.o.local.listCollections().collections) {
-      const m = /^(.+)_s(\d+)$/.exec(c.name);
-      if (m === null || this.replicas.has(c.name)) continue;
-      const spec = state.collections.get(m[1]);
-      const placedHere = spec?.placement[Number(m[2])]?.includes(this.nodeId) ?? false;
-      if (spec !== undefined && placedHere) continue;
-      await this.o.local.deleteCollection(c.name).catch(() => undefined);
-      await rm(path.join(this.o.dataDir, '.cluster', `${c.name}.applied`), { force: true });
-      this.o.logger.info({ replica: c.name }, 'local shard replica removed (collection deleted or replica placed elsewhere)');
-    }
+    await reconcileReplicas({
+      state,
+      link,
+      local: this.o.local,
+      dataDir: this.o.dataDir,
+      nodeId: this.nodeId,
+      logger: this.o.logger,
+      replicas: this.replicas,
+      isClosed: () => this.closed,
+    });
   }
 
   // ---- the service port ----
