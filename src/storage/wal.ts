@@ -19,8 +19,8 @@
  * away. A bad record at offset p (partial header, zero length, length past the end, CRC mismatch) is a torn tail
  * — truncated away with a warn log — only when no valid record (a layout that fits, a matching CRC) starts at
  * any offset after p. Otherwise the damage is in the middle of the log, and truncating it would silently drop
- * acknowledged records: CORRUPT_INDEX naming the file and both offsets. (Missing generations are checked by the
- * caller, collection-store.ts: they must run without a gap from the manifest's generation.)
+ * acknowledged records: CORRUPT_INDEX naming the file and both offsets. (Missing generations are checked by
+ * `checkWalGenerations` at the store's open: they must run without a gap from the manifest's generation.)
  */
 import { open, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
