@@ -3,24 +3,23 @@
  * cluster, wrapping the node's ordinary SpladexService, which holds the shard replicas this node hosts as local
  * collections (`<collection>_s<shard>`, shard-replica.ts). Any node accepts any request:
  * - collections live in the catalog bucket (cluster-state.ts); creating one creates its JetStream stream
- *   (replicas min(3, NATS servers)) and stores the placement computed over the live members (placement.ts);
+ *   (replicas min(3, NATS servers)) and stores the placement computed over the live members (placement.ts;
+ *   creation, summed info and optimize in cluster-collections.ts);
  * - writes go through write-path.ts to the stream and are answered after JetStream's ack
  *   (`?refresh=wait_for`: after every live replica of the touched shards applied them);
- * - reads fan out to one live replica per shard (fan-out.ts) and merge; lexical collections with
- *   `cluster.stats: "dfs"` (the default) gather document frequencies from every shard first; PRF and hybrid
- *   take their extra rounds through the same fan-out (prf-fan-out.ts, hybrid-fan-out.ts); scroll and
- *   searchAfter page with stateless cursors (cluster-paging.ts); PATCH goes through the stream; aliases live in
+ * - reads fan out to one live replica per shard (fan-out.ts) and merge; searches run in cluster-search.ts (dfs
+ *   statistics for lexical collections with `cluster.stats: "dfs"`, PRF and hybrid rounds, searchAfter paging);
+ *   scroll pages with stateless cursors (cluster-paging.ts); PATCH goes through the stream; aliases live in
  *   their own bucket (cluster-aliases.ts).
  * Each node answers shard requests for its replicas on `spladex.rpc.<node>` (shard-rpc.ts), heartbeats its
- * membership every HEARTBEAT_MS and, then, re-places the replicas of members gone for good (cluster-ops.ts).
+ * membership every HEARTBEAT_MS and, then, reconciles the replicas placed on it (replica-reconcile.ts) and
+ * re-places the replicas of members gone for good (cluster-ops.ts).
  * Built by src/main.ts through startServer's `clusterNode` option.
  */
-import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { isErrorCode, SpladexError, invalidArgument, notFound } from '../core/errors.js';
-import { ClusterConfigSchema, COLLECTION_NAME_RE, CollectionConfigSchema } from '../config/index-config.js';
+import { COLLECTION_NAME_RE } from '../config/index-config.js';
 import type { ClusterEnv } from '../config/env.js';
 import {
   CountRequestSchema,
@@ -31,33 +30,23 @@ import {
   type ScrollRequest,
   type SearchRequest,
 } from '../config/request-schemas.js';
-import { searchFingerprint } from '../search/search-page.js';
-import { parseOrThrow, safeParseWithMessages, zodToSpladexError } from '../config/zod-errors.js';
+import { parseOrThrow } from '../config/zod-errors.js';
 import type { SearchResponse } from '../search/collection.js';
 import type { SpladexService } from '../search/spladex-service.js';
 import { ClusterAliases } from './cluster-aliases.js';
+import { createClusterCollection, optimizeReplicas, summedCollectionInfo } from './cluster-collections.js';
 import { clusterInfo, replaceGoneMembers } from './cluster-ops.js';
-import { scrollThroughFanOut, searchAfterPosition, searchCursor } from './cluster-paging.js';
+import { scrollThroughFanOut } from './cluster-paging.js';
+import { searchThroughFanOut } from './cluster-search.js';
 import { ClusterState, type CollectionSpec, HEARTBEAT_MS, type ReplicaReport } from './cluster-state.js';
-import { mergeResponses, ShardCaller } from './fan-out.js';
+import { ShardCaller } from './fan-out.js';
+import { reconcileReplicas } from './replica-reconcile.js';
 import { openNatsLink, type ConsumerHandle, type NatsLink } from './nats-link.js';
-import { placeReplicas, shardOf } from './placement.js';
-import { denseRoute, hybridSearch } from './hybrid-fan-out.js';
-import { prfExpandedQuery, prfThroughFanOut } from './prf-fan-out.js';
-import { ShardReplica } from './shard-replica.js';
+import { shardOf } from './placement.js';
+import type { ShardReplica } from './shard-replica.js';
 import { serveShardRequests } from './shard-rpc.js';
 import { deleteMessages, documentRules, publishShards, routeBatch, toMessages } from './write-path.js';
-import {
-  localName,
-  type QueryOverride,
-  rpcSubject,
-  shardSubject,
-  streamName,
-  type GlobalStats,
-  type ShardOp,
-  type ShardTermStats,
-  toBytes,
-} from './wire.js';
+import { localName, rpcSubject, streamName, type ShardOp, toBytes } from './wire.js';
 
 /** A hosted replica's position for the Prometheus gauges (src/server/metrics.ts). */
 export interface ReplicaMetrics {
@@ -68,12 +57,8 @@ export interface ReplicaMetrics {
   lagMs: number | null;
 }
 
-/** Cluster collection names leave room for the `_s<shard>` suffix of local replica names (64 chars at most). */
-const MAX_CLUSTER_NAME = 58;
 /** How long `?refresh=wait_for` waits for the replicas, ms. */
 const WAIT_FOR_MS = 15_000;
-/** How long creation waits for every live placed replica to open, ms. */
-const CREATE_WAIT_MS = 15_000;
 
 export interface ClusterNodeOptions {
   local: SpladexService;
@@ -225,58 +210,21 @@ export class ClusterNode {
     });
   }
 
-  /** Starts the replicas placed here, restarts failed ones, drops those of deleted collections. */
+  /** Starts the replicas placed here, restarts failed ones, drops those of deleted collections (replica-reconcile.ts). */
   private async reconcileNow(): Promise<void> {
     const state = this.state;
     const link = this.link;
     if (state === null || link === null || this.closed) return;
-    const wanted = new Map<string, { spec: CollectionSpec; shard: number }>();
-    for (const spec of state.collections.values()) {
-      spec.placement.forEach((nodes, shard) => {
-        if (nodes.includes(this.nodeId)) wanted.set(localName(spec.name, shard), { spec, shard });
-      });
-    }
-    for (const [name, r] of this.replicas) {
-      if (wanted.has(name) && r.failed === null) continue;
-      this.replicas.delete(name);
-      if (wanted.has(name)) await r.stop();
-      else {
-        await r.destroy();
-        this.o.logger.info({ replica: name }, 'shard replica removed (collection deleted, or the replica was placed elsewhere)');
-      }
-    }
-    for (const [name, { spec, shard }] of wanted) {
-      if (this.replicas.has(name) || this.closed) continue;
-      const r = new ShardReplica({
-        link,
-        local: this.o.local,
-        dataDir: this.o.dataDir,
-        stream: streamName(spec.name),
-        subject: shardSubject(spec.name, shard),
-        localName: name,
-        config: spec.config,
-        logger: this.o.logger,
-      });
-      try {
-        await r.start();
-        this.replicas.set(name, r);
-      } catch (err) {
-        this.o.logger.warn({ replica: name, err }, 'shard replica failed to start; retrying at the next heartbeat');
-        await r.stop();
-      }
-    }
-    // Local collections of this node's kind (`<c>_s<n>`) whose cluster collection is gone (deleted while this
-    // node was down), or whose shard is no longer placed here (re-placed while it was down: cluster-ops.ts).
-    for (const c of this.o.local.listCollections().collections) {
-      const m = /^(.+)_s(\d+)$/.exec(c.name);
-      if (m === null || this.replicas.has(c.name)) continue;
-      const spec = state.collections.get(m[1]);
-      const placedHere = spec?.placement[Number(m[2])]?.includes(this.nodeId) ?? false;
-      if (spec !== undefined && placedHere) continue;
-      await this.o.local.deleteCollection(c.name).catch(() => undefined);
-      await rm(path.join(this.o.dataDir, '.cluster', `${c.name}.applied`), { force: true });
-      this.o.logger.info({ replica: c.name }, 'local shard replica removed (collection deleted or replica placed elsewhere)');
-    }
+    await reconcileReplicas({
+      state,
+      link,
+      local: this.o.local,
+      dataDir: this.o.dataDir,
+      nodeId: this.nodeId,
+      logger: this.o.logger,
+      replicas: this.replicas,
+      isClosed: () => this.closed,
+    });
   }
 
   // ---- the service port ----
@@ -297,75 +245,22 @@ export class ClusterNode {
     return spec;
   }
 
+  /** Creation through the catalog and the stream (cluster-collections.ts); `created: false` for the same config. */
   async createCollection(name: string, body: unknown): Promise<{ created: boolean; collection: unknown }> {
-    const { state, link } = this.need();
-    if (!COLLECTION_NAME_RE.test(name) || name.length > MAX_CLUSTER_NAME) {
-      throw invalidArgument(
-        'name',
-        `"${name}" must match ${COLLECTION_NAME_RE.source} with at most ${MAX_CLUSTER_NAME} characters in cluster mode`,
-      );
-    }
-    const raw = (body ?? {}) as Record<string, unknown>;
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw invalidArgument('body', 'must be an object');
-    const { cluster: clusterRaw, ...rest } = raw;
-    const cluster = parseOrThrow(ClusterConfigSchema, clusterRaw ?? {});
-    const parsed = safeParseWithMessages(CollectionConfigSchema, rest);
-    if (!parsed.success) throw zodToSpladexError(parsed.error);
-    const config = parsed.data as unknown as Record<string, unknown>;
-    this.aliasTable().checkNotAlias(name);
-    const existing = state.collections.get(name) ?? null;
-    if (existing !== null) return this.sameOrConflict(existing, config, cluster);
-    const members = state.liveMembers().map((m) => m.node);
-    const spec: CollectionSpec = {
+    const { state, link, caller } = this.need();
+    return createClusterCollection(
+      {
+        state,
+        link,
+        caller,
+        logger: this.o.logger,
+        checkNotAlias: (n) => this.aliasTable().checkNotAlias(n),
+        scheduleReconcile: () => this.scheduleReconcile(),
+        getCollection: (n) => this.getCollection(n),
+      },
       name,
-      config,
-      encoder: parsed.data.encoder,
-      cluster,
-      placement: placeReplicas(name, cluster.shards, cluster.replicas, members),
-      createdMs: Date.now(),
-    };
-    await link.ensureStream(streamName(name), [`spladex.docs.${name}.*`], Math.min(3, link.serverCount));
-    if (!(await state.catalog.create(name, toBytes(spec)))) {
-      const raced = state.collections.get(name);
-      if (raced !== undefined) return this.sameOrConflict(raced, config, cluster);
-      throw new SpladexError('CONFLICT', `collection "${name}" is being created by another node; retry`);
-    }
-    state.collections.set(name, spec);
-    this.scheduleReconcile();
-    await this.waitOpened(spec);
-    this.o.logger.info(
-      { collection: name, shards: cluster.shards, replicas: cluster.replicas, placement: spec.placement },
-      'cluster collection created',
+      body,
     );
-    return { created: true, collection: await this.getCollection(name) };
-  }
-
-  private async sameOrConflict(existing: CollectionSpec, config: Record<string, unknown>, cluster: unknown) {
-    if (stableJson(existing.config) === stableJson(config) && stableJson(existing.cluster) === stableJson(cluster)) {
-      return { created: false, collection: await this.getCollection(existing.name) };
-    }
-    throw new SpladexError('CONFLICT', `collection "${existing.name}" exists with another configuration`);
-  }
-
-  /** Polls (deadline CREATE_WAIT_MS) until every live placed replica answers; BUSY naming the first that does not. */
-  private async waitOpened(spec: CollectionSpec): Promise<void> {
-    const { state, caller } = this.need();
-    const deadline = Date.now() + CREATE_WAIT_MS;
-    for (let s = 0; s < spec.cluster.shards; s++) {
-      for (const node of spec.placement[s]) {
-        for (;;) {
-          if (!state.isLive(node)) break;
-          try {
-            await caller.callNode(node, { op: 'info', collection: spec.name, shard: s }, 1000);
-            break;
-          } catch (err) {
-            if (Date.now() > deadline)
-              throw new SpladexError('BUSY', `replica ${localName(spec.name, s)} on ${node} did not open (${(err as Error).message})`);
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
-      }
-    }
   }
 
   async listCollections(): Promise<{ collections: unknown[] }> {
@@ -382,24 +277,7 @@ export class ClusterNode {
   /** `{name, config, stats}` with stats summed over one replica per shard, plus `cluster` (placement). */
   async getCollection(nameOrAlias: string): Promise<unknown> {
     const spec = this.spec(nameOrAlias);
-    const name = spec.name;
-    const { caller } = this.need();
-    const parts = await Promise.all(
-      spec.placement.map((_n, shard) =>
-        caller.call<{ stats: Record<string, number | null> }>(spec, { op: 'info', collection: name, shard }),
-      ),
-    );
-    const stats: Record<string, number | null> = {};
-    for (const key of ['documents', 'deleted', 'segments', 'memtableDocuments', 'nnz', 'bytes']) {
-      stats[key] = parts.reduce((a, p) => a + Number(p.stats[key] ?? 0), 0);
-    }
-    const docs = stats.documents as number;
-    stats.avgDocTerms =
-      docs > 0 ? parts.reduce((a, p) => a + Number(p.stats.avgDocTerms ?? 0) * Number(p.stats.documents ?? 0), 0) / docs : 0;
-    stats.estimatedRecall = parts.every((p) => p.stats.estimatedRecall != null)
-      ? Math.min(...parts.map((p) => Number(p.stats.estimatedRecall)))
-      : null;
-    return { name, config: { ...spec.config, cluster: spec.cluster }, stats, cluster: { placement: spec.placement } };
+    return summedCollectionInfo(spec, this.need().caller);
   }
 
   async deleteCollection(name: string): Promise<void> {
@@ -421,22 +299,11 @@ export class ClusterNode {
     this.o.logger.info({ collection: name }, 'cluster collection deleted');
   }
 
-  /** Optimizes every live replica of every shard; segments summed over one replica per shard. */
+  /** Optimizes every live replica of every shard (cluster-collections.ts). */
   async optimize(nameOrAlias: string, body?: unknown): Promise<{ segments: number; tookMs: number }> {
     const spec = this.spec(nameOrAlias);
-    const name = spec.name;
     const { state, caller } = this.need();
-    const t0 = performance.now();
-    const perShard = await Promise.all(
-      spec.placement.map(async (nodes, shard) => {
-        const live = nodes.filter((n) => state.isLive(n));
-        const rs = await Promise.all(
-          live.map((n) => caller.callNode<{ segments: number }>(n, { op: 'optimize', collection: name, shard, body }, 10 * 60_000)),
-        );
-        return rs[0]?.segments ?? 0;
-      }),
-    );
-    return { segments: perShard.reduce((a, b) => a + b, 0), tookMs: Math.round((performance.now() - t0) * 1000) / 1000 };
+    return optimizeReplicas(spec, state, caller, body);
   }
 
   async upsertDocuments(nameOrAlias: string, docs: unknown[], options?: { refresh?: 'wait_for' }) {
@@ -572,77 +439,9 @@ export class ClusterNode {
     return { deleted };
   }
 
-  /**
-   * A search through the fan-out: dfs statistics first (lexical), PRF's first round and expansion (prf-fan-out.ts),
-   * then one round: hybrid fused at this node (hybrid-fan-out.ts), or every shard's best offset + k merged.
-   */
+  /** A search through the fan-out (cluster-search.ts): dfs statistics, PRF and hybrid rounds, paging. */
   async search(name: string, req: SearchRequest): Promise<SearchResponse> {
-    const spec = this.spec(name);
-    const { caller } = this.need();
-    const t0 = performance.now();
-    const fingerprint = searchFingerprint(req);
-    const after = req.searchAfter === undefined ? undefined : searchAfterPosition(req.searchAfter, fingerprint);
-    const route = denseRoute(spec, req);
-    const stats = await this.dfsStats(spec, req);
-    let round = req;
-    let override: QueryOverride | undefined;
-    if (prfThroughFanOut(spec, req, route === 'perShard')) {
-      override = await prfExpandedQuery(spec, caller, req, stats);
-      round = { ...req, prf: undefined };
-    }
-    // Hybrid pages continue by offset only, as in one process (the dense part has no cursor gate).
-    if (after !== undefined && route === 'fanOut') throw invalidArgument('searchAfter', 'hybrid and dense searches page by offset');
-    const out =
-      route === 'fanOut'
-        ? await hybridSearch(spec, caller, round, { stats, override })
-        : await this.searchRound(spec, round, { stats, override, after, fingerprint: route === 'none' ? fingerprint : undefined });
-    out.took.totalMs = Math.round((performance.now() - t0) * 1000) / 1000;
-    return out;
-  }
-
-  /** Collection-wide lexical statistics for a `dfs` search of query text (one round to every shard). */
-  private async dfsStats(spec: CollectionSpec, req: SearchRequest): Promise<GlobalStats | undefined> {
-    if (spec.encoder !== 'lexical' || spec.cluster.stats !== 'dfs' || req.query === undefined || req.vector !== undefined) return undefined;
-    const { caller } = this.need();
-    const parts = await Promise.all(
-      spec.placement.map((_n, shard) =>
-        caller.call<ShardTermStats>(spec, { op: 'termStats', collection: spec.name, shard, query: req.query as string }),
-      ),
-    );
-    return sumTermStats(parts);
-  }
-
-  /** One fan-out round: every shard's best offset + k, merged. */
-  /**
-   * One fan-out round: every shard's best offset + k (or next k after a cursor's position), merged; with
-   * `fingerprint` a full page carries the stateless cursor of its last hit (cluster-paging.ts).
-   */
-  private async searchRound(
-    spec: CollectionSpec,
-    req: SearchRequest,
-    o: { stats?: GlobalStats; override?: QueryOverride; after?: { score: number; id: string }; fingerprint?: string },
-  ): Promise<SearchResponse> {
-    const name = spec.name;
-    const { caller } = this.need();
-    const t0 = performance.now();
-    const shards = spec.placement.map((_n, shard) => shard);
-    // A page at `offset` is hits offset … offset + k − 1 of the merged ranking: every shard sends its best offset + k.
-    // A cursor page ignores offset, as in one process.
-    const offset = o.after === undefined ? (req.offset ?? 0) : 0;
-    const k = req.k ?? CollectionConfigSchema.parse(spec.config).search.k;
-    const shardReq: SearchRequest = { ...req, offset: undefined, searchAfter: undefined, k: offset + k };
-    const { stats, override, after } = o;
-    const parts = await Promise.all(
-      shards.map((shard) =>
-        caller.call<SearchResponse>(spec, { op: 'search', collection: name, shard, req: shardReq, stats, override, after }),
-      ),
-    );
-    const merged = mergeResponses(parts, offset + k, performance.now() - t0);
-    const total = req.trackTotal === true ? sumTotals(parts) : undefined;
-    const hits = merged.hits.slice(offset);
-    const last = hits[hits.length - 1];
-    const nextCursor = o.fingerprint !== undefined && hits.length === k ? searchCursor(o.fingerprint, last) : null;
-    return { ...merged, hits, nextCursor, ...(total === undefined ? {} : { total }) };
+    return searchThroughFanOut(this.spec(name), this.need().caller, req);
   }
 
   async searchBatch(name: string, reqs: SearchRequest[]): Promise<SearchResponse[]> {
@@ -727,38 +526,6 @@ export class ClusterNode {
   }
 }
 
-function sumTermStats(parts: readonly ShardTermStats[]): GlobalStats {
-  let numDocs = 0;
-  let sumDl = 0;
-  const df: Record<string, number> = {};
-  for (const p of parts) {
-    numDocs += p.numDocs;
-    sumDl += p.sumDl;
-    for (const [t, n] of Object.entries(p.df)) df[t] = (df[t] ?? 0) + n;
-  }
-  return { numDocs, avgdl: numDocs > 0 ? sumDl / numDocs : 0, df };
-}
-
-/** JSON with sorted keys, for comparing configs. */
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : val,
-  );
-}
-
 function notInCluster(what: string): SpladexError {
   return new SpladexError('INVALID_ARGUMENT', `${what}: not supported in cluster mode yet (docs/CLUSTER.md)`);
-}
-
-/** The shards' `total`s added up: exact only when every shard's is exact. */
-function sumTotals(parts: readonly SearchResponse[]): { value: number; relation: 'eq' | 'gte' } {
-  let value = 0;
-  let relation: 'eq' | 'gte' = 'eq';
-  for (const p of parts) {
-    value += p.total?.value ?? 0;
-    if (p.total === undefined || p.total.relation === 'gte') relation = 'gte';
-  }
-  return { value, relation };
 }

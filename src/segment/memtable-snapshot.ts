@@ -1,7 +1,7 @@
 /**
  * Copies the live docs of a (frozen) memtable into the columnar form the segment writer takes. The copies own
  * their ArrayBuffers so they can be transferred to the seal worker without copying again. Callers:
- * collection-store.ts when sealing.
+ * store-seal-merge.ts when sealing.
  */
 import type { Memtable } from './memtable.js';
 import type { ColumnarDocs } from './segment-writer.js';

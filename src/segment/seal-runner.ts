@@ -2,7 +2,7 @@
  * Runs segment build jobs (seal-job.ts) in a `worker_threads` worker so the event loop keeps serving searches
  * and writes during a seal, or inline (for callers without threads). One short-lived worker per job: a seal is
  * seconds of work, so the ~100 ms worker start is noise and no idle thread is kept. Large typed arrays of a seal
- * job are transferred, not copied. Callers: collection-store.ts.
+ * job are transferred, not copied. Callers: store-seal-merge.ts.
  */
 import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';

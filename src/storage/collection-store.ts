@@ -14,11 +14,11 @@
  * - A write is applied in memory only after its WAL record is fsynced, in log order (WalWriter's apply hook).
  * - Everything in memory that is not in the manifest's files is in WAL generations >= manifest.walGeneration,
  *   so a crash at any point loses nothing acknowledged: restart = manifest's files + replay (idempotent).
- * - Seal: rotate the WAL (the memtable is frozen at the exact switch point), build the segment in a worker,
- *   swap it in synchronously (deletes that hit the frozen memtable meanwhile are carried over by id), then write
- *   delete files + dictionary + manifest, then drop old WAL generations and unreferenced files. Seals and merges
- *   are serialised through one promise chain; searches run synchronously on whatever state is current, which is
- *   always consistent because every swap happens within one synchronous block.
+ * - Seal (store-seal-merge.ts, with merge and persist): rotate the WAL (the memtable is frozen at the exact switch
+ *   point), build the segment in a worker, swap it in synchronously (deletes that hit the frozen memtable meanwhile
+ *   are carried over by id), then write delete files + dictionary + manifest, then drop old WAL generations and
+ *   unreferenced files. Seals and merges are serialised through one promise chain; searches run synchronously on
+ *   whatever state is current, which is always consistent because every swap happens within one synchronous block.
  * - bm25 collections: memtable docs are weighted at search time with the current avgdl (or cluster `dfs`'s), and so
  *   are sealed docs in exact search, `get` and explain (raw tf and dl kept per segment): exact BM25 does not depend
  *   on when documents were sealed. A seal bakes the avgdl of that moment into the segment's `values`, which only
@@ -31,7 +31,7 @@
  *   become excluded bitsets (metadata-index.ts), selective ones are scored directly (filtered-search.ts).
  */
 import { mkdir, readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { FilterInput } from '../config/request-schemas.js';
@@ -51,27 +51,18 @@ import type {
 } from './store-types.js';
 import { corruptIndex, invalidArgument, SpladexError } from '../core/errors.js';
 import { TopK } from '../core/top-k.js';
-import { partitionOf } from '../core/id-hash.js';
 import { Memtable } from '../segment/memtable.js';
 import { TermDictionary } from './dictionary.js';
 import { DfTable } from '../segment/term-stats.js';
-import { WalWriter, parseWalName, replayWal, walPath } from './wal.js';
+import { checkWalGenerations, WalWriter, parseWalName, replayWal, walPath } from './wal.js';
 import { encodeDeleteRecord, encodeUpsertRecord, type WalRecord } from './wal-codec.js';
-import { loadManifest, MANIFEST_FILE, removeUnreferencedFiles, saveManifest, type Manifest } from './manifest.js';
-import { writeStoreFiles, type StoreSnapshotFiles } from './store-snapshot.js';
+import { loadManifest, removeUnreferencedFiles, saveManifest, type Manifest } from './manifest.js';
+import { writeStoreSnapshot, type StoreSnapshotFiles } from './store-snapshot.js';
 import { acquireDirLock, type DirLock } from './lock.js';
-import { writeSectionFileAtomic } from '../core/section-file.js';
-import { runJob, type SealMode } from '../segment/seal-runner.js';
-import { memtableColumnar } from '../segment/memtable-snapshot.js';
-import {
-  activeFilter,
-  markDeleted,
-  openLiveSegment,
-  recountLive,
-  segmentExcluded,
-  segmentReader,
-  type LiveSegment,
-} from '../segment/live-segment.js';
+import type { SealMode } from '../segment/seal-runner.js';
+import { activeFilter, markDeleted, openLiveSegment, segmentExcluded, segmentReader, type LiveSegment } from '../segment/live-segment.js';
+import { mergeSegments, sealNow } from './store-seal-merge.js';
+import { calibratedSegment, liveAvgdl, liveDocCount, storeCalibration, storeStats } from './store-stats.js';
 import { searchView, searchViewPooled, segmentVector, type SearchView } from './store-search.js';
 import { StoreView } from './store-view.js';
 import type { SearchPool } from '../segment/search-pool.js';
@@ -108,10 +99,6 @@ export interface OpenCollectionStoreOptions {
 const MERGE_TRIGGER_SEGMENTS = 8;
 const MERGE_FANIN = 4;
 
-function segName(id: number): string {
-  return `seg-${String(id).padStart(8, '0')}`;
-}
-
 /**
  * Opens (creating when missing) the collection store in `dir`: takes the directory lock, loads the manifest's
  * segments (verifying every checksum), replays the WAL. Throws BUSY when another live process holds the lock
@@ -133,27 +120,27 @@ export async function openCollectionStore(opts: OpenCollectionStoreOptions): Pro
 class SegmentedStore implements SealableCollectionStore {
   readonly config: StoreConfig;
   dictionary: TermDictionary | null;
-  private readonly dir: string;
-  private readonly logger: Logger;
-  private readonly sealMode: SealMode;
-  private readonly deferApproximate: boolean;
+  readonly dir: string;
+  readonly logger: Logger;
+  readonly sealMode: SealMode;
+  readonly deferApproximate: boolean;
   private readonly lock: DirLock;
-  private readonly observer: StoreObserver;
-  private memtable = new Memtable();
-  private frozen: Memtable | null = null;
+  readonly observer: StoreObserver;
+  memtable = new Memtable();
+  frozen: Memtable | null = null;
   /** WAL generation that starts right after the frozen memtable's records. */
-  private frozenNextGen = 0;
-  private segments: LiveSegment[] = [];
+  frozenNextGen = 0;
+  segments: LiveSegment[] = [];
   private readonly df = new DfTable();
-  private manifest!: Manifest;
-  private wal!: WalWriter;
+  manifest!: Manifest;
+  wal!: WalWriter;
   private chain: Promise<unknown> = Promise.resolve();
   private sealQueued = false;
   private mergeQueued = false;
   private closed = false;
-  private persistedDictSize = 0;
+  persistedDictSize = 0;
   private readonly segTop = new TopK(10);
-  private readonly searchPool: SearchPool | null;
+  readonly searchPool: SearchPool | null;
 
   constructor(opts: OpenCollectionStoreOptions, lock: DirLock) {
     this.config = opts.config;
@@ -421,40 +408,20 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   private liveDocs(): number {
-    let n = this.memtable.size + (this.frozen?.size ?? 0);
-    for (const s of this.segments) n += s.liveDocs;
-    return n;
+    return liveDocCount(this);
   }
 
-  private avgdl(): number {
-    let n = this.memtable.size + (this.frozen?.size ?? 0);
-    let sum = this.memtable.sumDl + (this.frozen?.sumDl ?? 0);
-    for (const s of this.segments) {
-      n += s.liveDocs;
-      sum += s.liveSumDl;
-    }
-    return n > 0 ? sum / n : 0;
+  avgdl(): number {
+    return liveAvgdl(this);
   }
 
   tunedFor(targetRecall: number): { queryCut: number; heapFactor: number; estimatedRecall: number } | null {
-    const best = this.calibratedSegment();
+    const best = calibratedSegment(this.segments);
     return best === null ? null : (segmentReader(best).approximate?.tuned?.(targetRecall) ?? null);
   }
 
   calibration(): StoreCalibration | null {
-    const best = this.calibratedSegment();
-    const rows = best === null ? null : (segmentReader(best).approximate?.calibration?.() ?? null);
-    return best === null || rows === null ? null : { documents: best.liveDocs, rows };
-  }
-
-  /** The largest segment with an approximate index (whose table `tunedFor` reads), or null. */
-  private calibratedSegment(): LiveSegment | null {
-    let best: LiveSegment | null = null;
-    for (const s of this.segments) {
-      // Only segments with a Seismic index are opened (a bulk load's deferred seals have none).
-      if (s.hasApproximate && segmentReader(s).approximate?.tuned && (best === null || s.liveDocs > best.liveDocs)) best = s;
-    }
-    return best;
+    return storeCalibration(this.segments);
   }
 
   termStats(): TermStats {
@@ -463,26 +430,7 @@ class SegmentedStore implements SealableCollectionStore {
   }
 
   stats(): StoreStats {
-    const documents = this.liveDocs();
-    let nnz = this.memtable.nnz + (this.frozen?.nnz ?? 0);
-    let deleted = 0;
-    let bytes = this.wal.bytes + this.fileBytes;
-    for (const s of this.segments) {
-      nnz += s.liveNnz;
-      deleted += s.deleted.size;
-      bytes += s.sizeBytes;
-    }
-    return {
-      documents,
-      deleted,
-      segments: this.segments.length,
-      memtableDocuments: this.memtable.size + (this.frozen?.size ?? 0),
-      nnz,
-      avgDocTerms: documents > 0 ? nnz / documents : 0,
-      bytes,
-      estimatedRecall: null,
-      tuned: null,
-    };
+    return storeStats(this, this.wal.bytes + this.fileBytes);
   }
 
   /** Bytes of manifest, dictionary and delete files (refreshed at every manifest write). */
@@ -496,12 +444,12 @@ class SegmentedStore implements SealableCollectionStore {
     return m.size >= this.config.memtableMaxDocs || (m.size > 0 && m.estimatedBytes >= (this.config.memtableMaxBytes ?? Infinity));
   }
 
-  private maybeScheduleSeal(): void {
+  maybeScheduleSeal(): void {
     if (this.sealQueued || this.closed || !this.memtableFull()) return;
     this.sealQueued = true;
     this.enqueue(async () => {
       this.sealQueued = false;
-      await this.sealNow();
+      await sealNow(this);
     }).catch((err: unknown) => this.logger.error({ err, dir: this.dir }, 'background seal failed'));
   }
 
@@ -521,114 +469,30 @@ class SegmentedStore implements SealableCollectionStore {
     const partitioned = (this.config.build.partitions ?? 1) > 1;
     const rewritten = () => this.segments.length > 0 || queries !== null || partitioned;
     await this.enqueue(async () => {
-      if (this.frozen !== null) await this.sealNow(!rewritten()); // left by a failed seal
-      await this.sealNow(!rewritten());
+      if (this.frozen !== null) await sealNow(this, !rewritten()); // left by a failed seal
+      await sealNow(this, !rewritten());
     });
-    await this.enqueue(() => this.mergeSegments(this.segments, true, queries));
+    await this.enqueue(() => mergeSegments(this, this.segments, true, queries));
     return { segments: this.segments.length, tookMs: performance.now() - t0 };
   }
 
   writeSnapshot(targetDir: string): Promise<StoreSnapshotFiles> {
     this.checkOpen();
     // Inside the chain: no seal or merge replaces the manifest or removes files while they are linked.
-    return this.enqueue(async () => {
-      const point = this.wal.generation + 1;
-      let documents = 0;
-      let at = '';
-      // The rotation runs after every earlier append is durable and applied, and before any later one is:
-      // generations below `point` hold exactly the writes acknowledged before it.
-      await this.wal.rotate(point, () => {
-        documents = this.liveDocs();
-        at = new Date().toISOString();
-      });
-      const m = this.manifest;
-      const linked = [MANIFEST_FILE, ...m.segments.map((s) => s.name)];
-      for (const s of m.segments) if (s.deletes !== null) linked.push(s.deletes);
-      if (m.dictionary !== null) linked.push(m.dictionary);
-      const wal: string[] = [];
-      for (let g = m.walGeneration; g < point; g++) wal.push(basename(walPath(this.dir, g)));
-      const files = await writeStoreFiles(this.dir, targetDir, linked, wal);
-      this.logger.info({ dir: this.dir, walGeneration: point, documents, files: files.length }, 'store snapshot written');
-      return { walGeneration: point, documents, at, files };
-    });
+    return this.enqueue(() =>
+      writeStoreSnapshot(
+        { dir: this.dir, wal: this.wal, manifest: () => this.manifest, liveDocs: () => this.liveDocs(), logger: this.logger },
+        targetDir,
+      ),
+    );
   }
 
   async seal(): Promise<void> {
     this.checkOpen();
     await this.enqueue(async () => {
-      if (this.frozen !== null) await this.sealNow(); // left by a failed seal
-      await this.sealNow();
+      if (this.frozen !== null) await sealNow(this); // left by a failed seal
+      await sealNow(this);
     });
-  }
-
-  /**
-   * Seals the memtable (if it holds anything) and persists. Runs inside the chain. When an earlier attempt failed
-   * after freezing (e.g. disk full), its frozen memtable is still searchable and is sealed first, without a
-   * second rotation (its records are in WAL generations below `frozenNextGen`, which the manifest still covers).
-   * `approximate: false` skips the approximate index (optimize, when its merge rewrites the segment anyway).
-   */
-  private async sealNow(approximate = true): Promise<void> {
-    if (this.frozen === null) {
-      if (this.memtable.slots === 0) return;
-      const newGen = this.wal.generation + 1;
-      await this.wal.rotate(newGen, () => {
-        this.frozen = this.memtable;
-        this.frozenNextGen = newGen;
-        this.memtable = new Memtable();
-      });
-    }
-    const frozen = this.frozen;
-    const newGen = this.frozenNextGen;
-    if (frozen === null) throw new SpladexError('INTERNAL', 'WAL rotation did not freeze the memtable');
-    const t0 = performance.now();
-    const slots = frozen.liveSlots();
-    let seg: LiveSegment | null = null;
-    if (slots.length > 0) {
-      const id = this.manifest.nextSegmentId++;
-      const dir = join(this.dir, segName(id));
-      const docs = memtableColumnar(frozen, slots, this.config.denseDim ?? 0);
-      await runJob(
-        {
-          kind: 'seal',
-          dir,
-          docs,
-          weighting: this.config.weighting,
-          avgdl: this.avgdl(),
-          denseDim: this.config.denseDim ?? 0,
-          build: this.buildConfig(approximate && !this.deferApproximate),
-          metadataTypes: this.config.metadataTypes,
-        },
-        this.sealMode,
-      );
-      // Parked in a bulk load: the store needs only its ids until something reads it.
-      seg = await openLiveSegment(this.dir, segName(id), null, { resident: !this.deferApproximate, df: null });
-    }
-    // Swap (synchronous): the frozen memtable's docs become the segment's, minus those deleted meanwhile.
-    if (seg !== null) {
-      for (const slot of slots) {
-        // df was already decremented when the frozen doc was deleted; only the segment's own state changes.
-        if (!frozen.isLive(slot)) markDeleted(seg, seg.ids.ordOf(frozen.idOf(slot)));
-      }
-      this.segments = [...this.segments, seg];
-    }
-    this.frozen = null;
-    await this.persist(newGen);
-    this.observer.seal?.((performance.now() - t0) / 1000, seg?.numDocs ?? 0);
-    this.logger.info(
-      { dir: this.dir, segment: seg?.name ?? null, docs: seg?.numDocs ?? 0, ms: Math.round(performance.now() - t0) },
-      'memtable sealed',
-    );
-    // Writes that arrived during the seal may already fill the new memtable.
-    this.maybeScheduleSeal();
-    this.maybeScheduleMerge();
-  }
-
-  /**
-   * Build parameters of a seal or merge; without the approximate index when a later build replaces the segment
-   * (non-final builds of a bulk load, a seal that optimize's merge rewrites).
-   */
-  private buildConfig(approximate: boolean) {
-    return approximate ? this.config.build : { ...this.config.build, approximateThreshold: Number.MAX_SAFE_INTEGER };
   }
 
   /**
@@ -637,7 +501,7 @@ class SegmentedStore implements SealableCollectionStore {
    * segments — stays bounded without rewriting large segments on every seal. Such a merge may mix partitions;
    * the next optimize splits them again.
    */
-  private maybeScheduleMerge(): void {
+  maybeScheduleMerge(): void {
     // A bulk load merges once, at optimize: background merges would rewrite each document several times.
     if (this.mergeQueued || this.closed || this.deferApproximate || this.segments.length < this.mergeTrigger()) return;
     this.mergeQueued = true;
@@ -645,7 +509,7 @@ class SegmentedStore implements SealableCollectionStore {
       this.mergeQueued = false;
       if (this.segments.length < this.mergeTrigger()) return;
       const smallest = [...this.segments].sort((a, b) => a.liveDocs - b.liveDocs).slice(0, MERGE_FANIN);
-      await this.mergeSegments(smallest);
+      await mergeSegments(this, smallest);
     }).catch((err: unknown) => this.logger.error({ err, dir: this.dir }, 'background merge failed'));
   }
 
@@ -654,147 +518,8 @@ class SegmentedStore implements SealableCollectionStore {
     return MERGE_TRIGGER_SEGMENTS + (this.config.build.partitions ?? 1) - 1;
   }
 
-  /**
-   * Merges `inputs` (a subset of the live segments; all of them when `final`, i.e. optimize) into one segment,
-   * dropping deleted docs and reweighting bm25; a final merge of a collection with `index.partitions` P > 1 writes
-   * P segments instead, partition p holding the docs with `fnv1a32(id) mod P = p` (core/id-hash.ts: a cluster's
-   * shard function), so each is the segment shard p of a P-shard cluster writes at its optimize: same docs, same id
-   * order, hence the same deterministic Seismic build. `calibrationQueries` (final only) replace the doc-derived
-   * sample queries of the approximate index's calibration. Runs inside the chain.
-   */
-  private async mergeSegments(inputs: LiveSegment[], final = false, calibrationQueries: SparseVector[] | null = null): Promise<void> {
-    if (inputs.length === 0) return;
-    const partitions = final ? (this.config.build.partitions ?? 1) : 1;
-    const partOf = partitions > 1 ? inputs.map((s) => partitionsOfOrds(s, partitions)) : null;
-    if (!this.mergeNeeded(inputs, final, calibrationQueries, partOf)) return;
-    const t0 = performance.now();
-    const snapshot = inputs.map((s) => s.deleted.toArray());
-    const outputs: LiveSegment[] = [];
-    for (let p = 0; p < partitions; p++) {
-      // A partition's inputs: every input with the ords of other partitions dropped as if deleted.
-      const deleted = partOf === null ? snapshot : inputs.map((s, i) => excludeOthers(s, snapshot[i], partOf[i], p));
-      const live = inputs.reduce((n, s, i) => n + s.numDocs - deleted[i].length, 0);
-      if (live === 0) continue;
-      const id = this.manifest.nextSegmentId++;
-      const dir = join(this.dir, segName(id));
-      await runJob(
-        {
-          kind: 'merge',
-          dir,
-          inputs: inputs.map((s, i) => ({ dir: s.dir, deleted: deleted[i] })),
-          weighting: this.config.weighting,
-          avgdl: this.avgdl(),
-          denseDim: this.config.denseDim ?? 0,
-          build: this.buildConfig(final || !this.deferApproximate),
-          metadataTypes: this.config.metadataTypes,
-          calibrationQueries,
-        },
-        this.sealMode,
-      );
-      outputs.push(await openLiveSegment(this.dir, segName(id), null, { resident: true, df: null }));
-    }
-    // Swap (synchronous). df is unchanged: the merged segments' live docs (after the carried deletes below) are
-    // the inputs' live docs now, with the same term ids; deletes during the merge already decremented df.
-    const carried: string[] = [];
-    inputs.forEach((s, i) => {
-      const before = new Set(snapshot[i]);
-      for (const o of s.deleted.toArray()) if (!before.has(o)) carried.push(s.ids.idAt(o));
-    });
-    this.segments = this.segments.filter((s) => !inputs.includes(s));
-    for (const s of inputs) this.searchPool?.forget(s);
-    for (const id of carried) {
-      for (const seg of outputs) {
-        const ord = seg.ids.ordOf(id);
-        if (ord >= 0) {
-          seg.deleted.add(ord);
-          break;
-        }
-      }
-    }
-    for (const seg of outputs) {
-      if (seg.deleted.size > 0) {
-        seg.bitset = seg.deleted.toDenseBitset(seg.numDocs);
-        seg.deletesDirty = true;
-      }
-      recountLive(seg);
-    }
-    this.segments = [...this.segments, ...outputs];
-    await this.persist(this.wal.generation);
-    const docs = outputs.reduce((n, seg) => n + seg.liveDocs, 0);
-    this.observer.merge?.((performance.now() - t0) / 1000, docs);
-    this.logger.info(
-      { dir: this.dir, inputs: inputs.length, outputs: outputs.length, docs, ms: Math.round(performance.now() - t0) },
-      'segments merged',
-    );
-  }
-
-  /**
-   * Whether merging `inputs` changes anything. Not when nothing would be dropped and the layout is already the
-   * final one: one segment (`partOf` null), or one segment per partition, each holding one partition only.
-   * Except, for a final merge, when a large segment lacks its approximate index (a bulk load left it; optimize
-   * builds it, whether the store is reopened as a bulk load or as a server) or optimize was given calibration
-   * queries: the calibration table lives in the segment's seismic.bin, so the segment is rebuilt.
-   */
-  private mergeNeeded(
-    inputs: LiveSegment[],
-    final: boolean,
-    calibrationQueries: SparseVector[] | null,
-    partOf: Uint8Array[] | null,
-  ): boolean {
-    if (inputs.some((s) => s.deleted.size > 0)) return true;
-    if (partOf === null ? inputs.length > 1 : !separatePartitions(partOf)) return true;
-    const threshold = this.config.build.approximateThreshold;
-    return final && inputs.some((s) => s.liveDocs >= threshold && (!s.hasApproximate || calibrationQueries !== null));
-  }
-
-  /**
-   * Writes dirty delete files, the dictionary when it grew, and a new manifest naming `walGeneration`; then
-   * removes WAL generations below it and files no manifest references. Runs inside the chain.
-   */
-  private async persist(walGeneration: number): Promise<void> {
-    const gen = this.manifest.nextFileGeneration;
-    const writes: Promise<number>[] = [];
-    const dirty: LiveSegment[] = [];
-    const segs = this.segments.map((s) => {
-      let file = s.deletesFile;
-      if (s.deletesDirty && s.deleted.size > 0) {
-        file = `del-${s.name}-${String(gen).padStart(8, '0')}.bin`;
-        // Serialised now (synchronously): later deletes are in the WAL generation this manifest names.
-        writes.push(writeSectionFileAtomic(join(this.dir, file), 'deletes', { roaring: s.deleted.serialize() }));
-        dirty.push(s);
-        s.deletesDirty = false;
-      }
-      return { s, file };
-    });
-    let dictionary = this.manifest.dictionary;
-    const dictSize = this.dictionary?.size ?? 0;
-    if (this.dictionary !== null && (dictSize !== this.persistedDictSize || dictionary === null)) {
-      dictionary = `dict-${String(gen).padStart(8, '0')}.bin`;
-      writes.push(this.dictionary.save(join(this.dir, dictionary)));
-    }
-    const next: Manifest = {
-      ...this.manifest,
-      walGeneration,
-      nextFileGeneration: gen + 1,
-      dictionary,
-      segments: segs.map(({ s, file }) => ({ name: s.name, numDocs: s.numDocs, deletes: file })),
-      config: this.config,
-    };
-    try {
-      await Promise.all(writes);
-      await saveManifest(this.dir, next);
-    } catch (err) {
-      for (const s of dirty) s.deletesDirty = true;
-      throw err;
-    }
-    for (const { s, file } of segs) s.deletesFile = file;
-    this.manifest = next;
-    this.persistedDictSize = dictSize;
-    await this.removeUnreferenced();
-  }
-
   /** Deletes files and directories the manifest does not reference (crash leftovers, replaced files). */
-  private async removeUnreferenced(): Promise<void> {
+  async removeUnreferenced(): Promise<void> {
     this.fileBytes = await removeUnreferencedFiles(this.dir, this.manifest);
   }
 
@@ -813,55 +538,6 @@ class SegmentedStore implements SealableCollectionStore {
       await this.wal.close();
     } finally {
       await this.lock.release();
-    }
-  }
-}
-
-/** The partition (0 … count-1, count ≤ 256) of every ord of `s`, by its id. */
-function partitionsOfOrds(s: LiveSegment, count: number): Uint8Array {
-  const out = new Uint8Array(s.numDocs);
-  for (let o = 0; o < s.numDocs; o++) out[o] = partitionOf(s.ids.idAt(o), count);
-  return out;
-}
-
-/** `deleted` (ascending ords) plus every ord outside partition `p`, ascending: the merge input of partition p. */
-function excludeOthers(s: LiveSegment, deleted: Uint32Array, partOf: Uint8Array, p: number): Uint32Array {
-  const dead = new Set(deleted);
-  const out: number[] = [];
-  for (let o = 0; o < s.numDocs; o++) if (partOf[o] !== p || dead.has(o)) out.push(o);
-  return Uint32Array.from(out);
-}
-
-/** Whether each segment holds one partition only, and no two segments the same one. */
-function separatePartitions(partOf: readonly Uint8Array[]): boolean {
-  const seen = new Set<number>();
-  for (const parts of partOf) {
-    if (parts.length === 0) continue;
-    const p = parts[0];
-    if (seen.has(p) || parts.some((x) => x !== p)) return false;
-    seen.add(p);
-  }
-  return true;
-}
-
-/**
- * WAL generations on disk must run from the manifest's `walGeneration` without a gap: everything acknowledged
- * since the last manifest is in them, so a missing one (deleted, or lost) would silently drop acknowledged
- * writes. CORRUPT_INDEX naming the missing file.
- */
-function checkWalGenerations(dir: string, first: number, gens: readonly number[]): void {
-  if (gens.length === 0 || gens[0] !== first) {
-    throw corruptIndex(
-      walPath(dir, first),
-      'missing: the manifest names this write-ahead log generation as current, and acknowledged writes may be in it',
-    );
-  }
-  for (let i = 1; i < gens.length; i++) {
-    if (gens[i] !== gens[i - 1] + 1) {
-      throw corruptIndex(
-        walPath(dir, gens[i - 1] + 1),
-        `missing: write-ahead log generations ${gens[i - 1]} and ${gens[i]} exist, with a gap between them`,
-      );
     }
   }
 }

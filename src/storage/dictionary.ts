@@ -3,7 +3,7 @@
  * assigned 0, 1, 2, … and never change. Terms added since the last WAL record are "pending": the next record
  * carries them (with the id of the first one), so replay rebuilds the same ids idempotently. The full dictionary
  * is written with each seal as a section file (kind "dict"): section `offsets` (u32[size+1], byte offsets into
- * `bytes`) and `bytes` (u8, UTF-8 terms back to back). Used by collection-store.ts only.
+ * `bytes`) and `bytes` (u8, UTF-8 terms back to back). Used by collection-store.ts and store-seal-merge.ts only.
  */
 import type { Dictionary } from './store-types.js';
 import { corruptIndex } from '../core/errors.js';

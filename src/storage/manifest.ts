@@ -3,7 +3,7 @@
  * durable state. Replaced atomically (write `MANIFEST.json.tmp`, fsync, rename, fsync the directory). Carries its
  * own checksum: `checksum` is the CRC32 (hex) of `JSON.stringify(body)` where body is the manifest without
  * `checksum`. On open: the listed segments, their delete files and the dictionary file are loaded, then WAL
- * generations >= `walGeneration` are replayed. Callers: collection-store.ts.
+ * generations >= `walGeneration` are replayed. Callers: collection-store.ts, store-seal-merge.ts, store-snapshot.ts.
  *
  * JSON shape: { format: 1, walGeneration, nextSegmentId, nextFileGeneration, dictionary: string|null,
  *               segments: [{ name, numDocs, deletes: string|null }], config: StoreConfig, checksum }

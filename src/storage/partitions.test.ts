@@ -1,5 +1,5 @@
 /**
- * `index.partitions` (collection-store.ts mergeSegments): optimize splits a store's documents by
+ * `index.partitions` (store-seal-merge.ts mergeSegments): optimize splits a store's documents by
  * fnv1a32(id) mod P into P segments, each the very segment (files byte for byte, Seismic included) that a store
  * holding only that partition — a shard of a P-shard cluster — writes at its optimize, whatever the seal history
  * before. So approximate searches with the same parameters equal the shards' merged answers exactly.

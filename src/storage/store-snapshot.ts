@@ -1,7 +1,7 @@
 /**
- * The file side of a store snapshot (collection-store.ts `writeSnapshot()` decides *which* files, inside its seal/merge
- * chain, right after a WAL rotation that is the snapshot point): every file the manifest references and every WAL
- * generation from the manifest's up to the point is put into the target directory. Immutable files — segment
+ * Store snapshots (collection-store.ts `writeSnapshot()` runs `writeStoreSnapshot` inside its seal/merge chain):
+ * a WAL rotation is the snapshot point; every file the manifest references and every WAL generation from the
+ * manifest's up to the point is put into the target directory. Immutable files — segment
  * files, delete bitmaps, the dictionary and MANIFEST.json, which are only ever replaced by rename, never written
  * in place — are hard-linked (copied when the target is on another device: EXDEV, or where links are refused);
  * WAL generations are copied, since the live store keeps appending to the newest one and a restored store
@@ -11,19 +11,13 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { asStorageError } from '../core/errors.js';
+import type { Logger } from 'pino';
 import { fsyncDir } from '../core/section-file.js';
+import { MANIFEST_FILE, type Manifest } from './manifest.js';
+import type { StoreSnapshotFiles } from './store-types.js';
+import { walPath, type WalWriter } from './wal.js';
 
-/** What a store snapshot holds, for the caller's SNAPSHOT.json. */
-export interface StoreSnapshotFiles {
-  /** WAL generation the store switched to at the snapshot point (every earlier record is in the snapshot). */
-  walGeneration: number;
-  /** Live documents at the snapshot point. */
-  documents: number;
-  /** ISO-8601 time of the snapshot point. */
-  at: string;
-  /** Files written, relative to the target directory (`/` separated). */
-  files: string[];
-}
+export type { StoreSnapshotFiles } from './store-types.js';
 
 /** Hard-links `from` to `to`, or copies it when linking is impossible (another device, no link support). */
 export async function linkOrCopy(from: string, to: string): Promise<'linked' | 'copied'> {
@@ -86,4 +80,39 @@ export async function writeStoreFiles(
   }
   await fsyncDir(toDir);
   return out;
+}
+
+/** The live store a snapshot is taken of (collection-store.ts). */
+export interface SnapshotSource {
+  dir: string;
+  wal: WalWriter;
+  /** The store's current manifest (read after the rotation). */
+  manifest(): Manifest;
+  liveDocs(): number;
+  logger: Logger;
+}
+
+/**
+ * Rotates the WAL (the snapshot point) and writes the snapshot's files into `targetDir` (which must not exist).
+ * Runs inside the store's chain: no seal or merge replaces the manifest or removes files while they are linked.
+ */
+export async function writeStoreSnapshot(src: SnapshotSource, targetDir: string): Promise<StoreSnapshotFiles> {
+  const point = src.wal.generation + 1;
+  let documents = 0;
+  let at = '';
+  // The rotation runs after every earlier append is durable and applied, and before any later one is:
+  // generations below `point` hold exactly the writes acknowledged before it.
+  await src.wal.rotate(point, () => {
+    documents = src.liveDocs();
+    at = new Date().toISOString();
+  });
+  const m = src.manifest();
+  const linked = [MANIFEST_FILE, ...m.segments.map((s) => s.name)];
+  for (const s of m.segments) if (s.deletes !== null) linked.push(s.deletes);
+  if (m.dictionary !== null) linked.push(m.dictionary);
+  const wal: string[] = [];
+  for (let g = m.walGeneration; g < point; g++) wal.push(path.basename(walPath(src.dir, g)));
+  const files = await writeStoreFiles(src.dir, targetDir, linked, wal);
+  src.logger.info({ dir: src.dir, walGeneration: point, documents, files: files.length }, 'store snapshot written');
+  return { walGeneration: point, documents, at, files };
 }

@@ -6,7 +6,6 @@
  * Invariants: when `upsert`/`delete` resolve, the change is fsynced in the write-ahead log and visible to
  * `search`/`get`; a batch becomes visible all at once; searches run on a consistent snapshot.
  */
-import type { StoreSnapshotFiles } from './store-snapshot.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { FilterInput } from '../config/request-schemas.js';
@@ -224,4 +223,16 @@ export interface StoreCalibration {
   documents: number;
   /** Rows by target ascending: the setting chosen for each target and its measured mean recall@10. */
   rows: { targetRecall: number; queryCut: number; heapFactor: number; estimatedRecall: number }[];
+}
+
+/** What a store snapshot holds, for the caller's SNAPSHOT.json. */
+export interface StoreSnapshotFiles {
+  /** WAL generation the store switched to at the snapshot point (every earlier record is in the snapshot). */
+  walGeneration: number;
+  /** Live documents at the snapshot point. */
+  documents: number;
+  /** ISO-8601 time of the snapshot point. */
+  at: string;
+  /** Files written, relative to the target directory (`/` separated). */
+  files: string[];
 }

@@ -19,8 +19,8 @@
  * away. A bad record at offset p (partial header, zero length, length past the end, CRC mismatch) is a torn tail
  * — truncated away with a warn log — only when no valid record (a layout that fits, a matching CRC) starts at
  * any offset after p. Otherwise the damage is in the middle of the log, and truncating it would silently drop
- * acknowledged records: CORRUPT_INDEX naming the file and both offsets. (Missing generations are checked by the
- * caller, collection-store.ts: they must run without a gap from the manifest's generation.)
+ * acknowledged records: CORRUPT_INDEX naming the file and both offsets. (Missing generations are checked by
+ * `checkWalGenerations` at the store's open: they must run without a gap from the manifest's generation.)
  */
 import { open, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
@@ -44,6 +44,28 @@ export function walPath(dir: string, gen: number): string {
 export function parseWalName(name: string): number | undefined {
   const m = /^wal-(\d{8,})\.log$/.exec(name);
   return m === null ? undefined : Number(m[1]);
+}
+
+/**
+ * WAL generations on disk must run from the manifest's `walGeneration` without a gap: everything acknowledged
+ * since the last manifest is in them, so a missing one (deleted, or lost) would silently drop acknowledged
+ * writes. CORRUPT_INDEX naming the missing file.
+ */
+export function checkWalGenerations(dir: string, first: number, gens: readonly number[]): void {
+  if (gens.length === 0 || gens[0] !== first) {
+    throw corruptIndex(
+      walPath(dir, first),
+      'missing: the manifest names this write-ahead log generation as current, and acknowledged writes may be in it',
+    );
+  }
+  for (let i = 1; i < gens.length; i++) {
+    if (gens[i] !== gens[i - 1] + 1) {
+      throw corruptIndex(
+        walPath(dir, gens[i - 1] + 1),
+        `missing: write-ahead log generations ${gens[i - 1]} and ${gens[i]} exist, with a gap between them`,
+      );
+    }
+  }
 }
 
 type QueueItem =
