@@ -157,7 +157,7 @@ export class SearchPool {
    */
   claimInline(): boolean {
     if (this.opts.inline === false || this.inlineThisTurn) return false;
-    for (const slot of this.slots) if (slot !== null && slot.jobs.size > 0) return false;
+    if (this.inFlight() > 0) return false;
     const now = performance.now();
     const idle = performance.eventLoopUtilization().idle;
     const dt = now - this.shareAt;
@@ -183,11 +183,9 @@ export class SearchPool {
   }
 
   stats(): SearchPoolStats {
-    let inFlight = 0;
-    for (const s of this.slots) inFlight += s?.jobs.size ?? 0;
     return {
       threads: this.slots.length,
-      inFlight,
+      inFlight: this.inFlight(),
       segments: this.handles.size,
       replaced: this.replaced,
       inline: this.inlineCount,
@@ -233,6 +231,13 @@ export class SearchPool {
       return groups.filter((g) => g.members.length > 0);
     }
     return [{ slot: this.leastLoaded(), members: segments.map((_, i) => i) }];
+  }
+
+  /** Queries posted to the workers and not yet answered. */
+  private inFlight(): number {
+    let n = 0;
+    for (const s of this.slots) n += s?.jobs.size ?? 0;
+    return n;
   }
 
   /** The worker with the fewest queries; BUSY when even it holds `maxQueuePerThread`. */

@@ -86,14 +86,10 @@ export async function searchViewPooled(
   pool: SearchPool,
 ): Promise<StoreSearchResult> {
   if (view.pit !== undefined || (options.after ?? null) !== null) return searchView(view, query, options);
-  // An unloaded event loop answers a lone search over at most one resident segment itself: no trip to a worker
-  // and back (search-pool.ts). Over several, idle workers search them side by side.
-  if (residentSegments(view) <= 1 && pool.claimInline()) return searchView(view, query, options);
   const filter = activeFilter(options.filter);
   const top = new IdTopK(options.k);
   const result = emptyResult();
   if (options.k <= 0 || query.indices.length === 0) return result;
-  const segOptions = segmentOptions(view, options, filter);
   const { segments } = view;
   const pooled: number[] = [];
   const here: number[] = [];
@@ -102,6 +98,10 @@ export async function searchViewPooled(
     if (s.liveDocs === 0) continue;
     (s.resident !== null ? pooled : here).push(i);
   }
+  // An unloaded event loop answers a lone search over at most one resident segment itself: no trip to a worker
+  // and back (search-pool.ts). Over several, idle workers search them side by side.
+  if (pooled.length <= 1 && pool.claimInline()) return searchView(view, query, options);
+  const segOptions = segmentOptions(view, options, filter);
   const pending =
     pooled.length > 0
       ? pool.search(
@@ -118,13 +118,6 @@ export async function searchViewPooled(
     for (let j = 0; j < pooled.length; j++) merge.add(pooled[j], parts[j]);
   }
   return finish(view, merge, result, options);
-}
-
-/** Segments with live documents that `searchViewPooled` would send to the pool. */
-function residentSegments(view: SearchView): number {
-  let n = 0;
-  for (const s of view.segments) if (s.liveDocs > 0 && s.resident !== null) n++;
-  return n;
 }
 
 function emptyResult(): StoreSearchResult {
