@@ -16,27 +16,13 @@ import { buildPrunedLists, kthLargest } from '../src/seismic/pruning.js';
 import { energyCut } from '../src/seismic/summaries.js';
 import { calibrate, DEFAULT_CALIBRATION_TARGETS, recallOf, withCalibration } from '../src/seismic/calibrate.js';
 import { buildSyntheticForwardIndex, createSyntheticModel, generateQueries, generateQuery } from '../src/eval/synthetic.js';
+import { randomSparseVectors } from './support/random-vectors.js';
 
 const cfg = (o: Partial<IndexBuildConfig>): IndexBuildConfig => IndexBuildConfigSchema.parse(o);
 
 /** Random collection: weights in [0.05, 1], `dim` terms, 1..maxTerms terms per doc. */
 function randomVectors(seed: number, n: number, dim: number, maxTerms: number): SparseVector[] {
-  const rng = new Rng(seed);
-  const out: SparseVector[] = [];
-  for (let i = 0; i < n; i++) {
-    const m = 1 + rng.int(Math.min(maxTerms, dim));
-    const ids = new Set<number>();
-    while (ids.size < m) ids.add(rng.int(dim));
-    const idx = [...ids];
-    out.push(
-      fromIndicesValues(
-        idx,
-        idx.map(() => 0.05 + 0.95 * rng.next()),
-        dim,
-      ),
-    );
-  }
-  return out;
+  return randomSparseVectors(seed, n, dim, maxTerms, (rng) => 0.05 + 0.95 * rng.next());
 }
 
 function bits(n: number, ords: Iterable<number>): Uint32Array {

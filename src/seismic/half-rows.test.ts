@@ -14,24 +14,10 @@ import { bruteForceSearch } from './exact.js';
 import { buildHalfRows, halfBitsOfFloatBits, halfRoundedForward, halfTable } from './half-rows.js';
 import { SeismicSearcher } from './searcher.js';
 import { seismicFromSections, seismicToSections } from './seismic-index.js';
+import { randomSparseVectors } from '../../test/support/random-vectors.js';
 
 function vectors(seed: number, n: number, dim: number, maxTerms: number, maxW: number): SparseVector[] {
-  const rng = new Rng(seed);
-  const out: SparseVector[] = [];
-  for (let i = 0; i < n; i++) {
-    const m = 1 + rng.int(Math.min(maxTerms, dim));
-    const ids = new Set<number>();
-    while (ids.size < m) ids.add(rng.int(dim));
-    const idx = [...ids];
-    out.push(
-      fromIndicesValues(
-        idx,
-        idx.map(() => maxW * (0.02 + 0.98 * rng.next())),
-        dim,
-      ),
-    );
-  }
-  return out;
+  return randomSparseVectors(seed, n, dim, maxTerms, (rng) => maxW * (0.02 + 0.98 * rng.next()));
 }
 
 /** Reference rounding: nearest half float (ties to even) by exact arithmetic on doubles. */

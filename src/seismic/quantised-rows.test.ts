@@ -6,26 +6,15 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { buildForwardIndex, scoreDocs } from '../index/forward-index.js';
 import { fromIndicesValues, type SparseVector } from '../core/sparse-vector.js';
-import { Rng } from '../core/rng.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { buildSeismicIndex } from './build.js';
 import { SeismicSearcher } from './searcher.js';
 import { boundDocs, buildQuantisedRows } from './quantised-rows.js';
+import { randomSparseVectors } from '../../test/support/random-vectors.js';
 
 function vectors(seed: number, n: number, dim: number, maxTerms: number, spread: number): SparseVector[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => {
-    const ids = new Set<number>();
-    const m = 1 + rng.int(Math.min(maxTerms, dim));
-    while (ids.size < m) ids.add(rng.int(dim));
-    const idx = [...ids];
-    // Heavy-tailed weights (up to `spread`× apart inside a doc) stress the per-doc step.
-    return fromIndicesValues(
-      idx,
-      idx.map(() => Math.exp(rng.next() * Math.log(spread)) * 0.01),
-      dim,
-    );
-  });
+  // Heavy-tailed weights (up to `spread`× apart inside a doc) stress the per-doc step.
+  return randomSparseVectors(seed, n, dim, maxTerms, (rng) => Math.exp(rng.next() * Math.log(spread)) * 0.01);
 }
 
 describe('quantised rows', () => {
