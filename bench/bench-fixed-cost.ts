@@ -6,7 +6,8 @@
  * (`service.search`, the server's `took.encodeMs` and `took.searchMs`), and each stage of it on its own, the same
  * queries in the same process: vector building (`resolveVector`), the whole store search, the memtable, the
  * query's remap to segment-local ids, and the Seismic kernel alone (`searcher.search`), also without its half-float
- * rows (f32 scoring; the same as the kernel on a format-1 data dir). The differences are the
+ * rows (f32 scoring; the same as the kernel on a format-1 data dir), and with JavaScript instead of wasm scoring
+ * loops. The differences are the
  * per-segment bookkeeping and hit hydration. Reaches into the collection's store through casts (a benchmark, not
  * an API). Prints one table of mean and p50 microseconds per stage.
  */
@@ -102,6 +103,8 @@ async function run(svc: SpladexService): Promise<void> {
   // The same index scored without its half-float rows (searcher.ts), for the A/B of the scoring layout.
   const parts = approx as unknown as { forward: ForwardIndex; index: SeismicIndex };
   const f32Only = new SeismicSearcher(parts.forward, parts.index, { halfRows: false });
+  // And scored by the JavaScript loops instead of the wasm kernels (index/wasm-kernels.ts): the same results.
+  const jsOnly = new SeismicSearcher(parts.forward, parts.index, { wasm: false });
   process.stdout.write(`half-float rows: ${parts.index.halfRows ? 'yes' : 'no (a format-1 file or a small segment)'}\n`);
 
   const stages: [string, (i: number) => number | undefined][] = [
@@ -114,6 +117,7 @@ async function run(svc: SpladexService): Promise<void> {
     ['reader.localQuery (term remap)', (i) => time(() => reader.localQuery(queries[i]))],
     ['Seismic kernel (searcher.search)', (i) => time(() => approx.search(locals[i], kernelOpts))],
     ['Seismic kernel, f32 scoring (no half rows)', (i) => time(() => f32Only.search(locals[i], kernelOpts))],
+    ['Seismic kernel, JavaScript scoring (no wasm)', (i) => time(() => jsOnly.search(locals[i], kernelOpts))],
   ];
   const samples = stages.map(() => [] as number[]);
   // One full pass over the queries per stage, not interleaved per query: a stage run right after another on the

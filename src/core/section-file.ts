@@ -34,6 +34,7 @@ import { crc32 } from 'node:zlib';
 import { basename } from 'node:path';
 import { asStorageError, corruptIndex, unreadableFile } from './errors.js';
 import { assert } from './assert.js';
+import { Wasm, type WasmMemory } from './wasm-api.js';
 import { writeAll } from './atomic-file.js';
 
 export const FORMAT_VERSION = 1;
@@ -160,6 +161,8 @@ export interface SectionFile {
   readonly kind: string;
   readonly sizeBytes: number;
   readonly sections: Map<string, SectionArray>;
+  /** The shared WebAssembly memory every section is a view of (read with `wasm`), else absent. */
+  readonly memory?: WasmMemory;
 }
 
 /** Options of `readSectionFile`. */
@@ -169,17 +172,29 @@ export interface ReadSectionOptions {
    * copy (segment files: the search workers of src/segment/search-pool.ts view the same memory).
    */
   shared?: boolean;
+  /**
+   * With `shared`: read the bytes into a shared WebAssembly memory (its buffer is a SharedArrayBuffer), so wasm
+   * kernels can read the sections in place (src/index/wasm-kernels.ts: forward.bin, seismic.bin). The memory is
+   * `WASM_SCRATCH_PAGES` longer than it needs, for the kernels' scratch. A file past 32-bit addressing is read
+   * into a plain SharedArrayBuffer instead (no `memory`).
+   */
+  wasm?: boolean;
 }
+
+/** 64 KiB pages a wasm-read file's memory can grow by (kernel scratch: ~2 pages per searcher of a 30k vocab). */
+export const WASM_SCRATCH_PAGES = 1024;
+/** The largest file read into a wasm memory (4 GiB of 32-bit addresses, less the scratch). */
+const WASM_MAX_FILE = (65536 - WASM_SCRATCH_PAGES) * 65536;
 
 /** Reads and verifies a section file. Throws CORRUPT_INDEX naming the file on any failed check or a wrong kind. */
 export async function readSectionFile(path: string, expectedKind: string, options: ReadSectionOptions = {}): Promise<SectionFile> {
   let buf: Buffer;
   try {
-    buf = options.shared === true ? await readShared(path) : await readFile(path);
+    buf = options.shared === true ? await readShared(path, options.wasm === true) : await readFile(path);
   } catch (err) {
     throw unreadableFile(path, err);
   }
-  return parseSectionFile(buf, path, expectedKind);
+  return withMemory(parseSectionFile(buf, path, expectedKind), buf);
 }
 
 /**
@@ -189,19 +204,44 @@ export async function readSectionFile(path: string, expectedKind: string, option
 export function readSectionFileSync(path: string, expectedKind: string, options: ReadSectionOptions = {}): SectionFile {
   let buf: Buffer;
   try {
-    buf = options.shared === true ? readSharedSync(path) : readFileSync(path);
+    buf = options.shared === true ? readSharedSync(path, options.wasm === true) : readFileSync(path);
   } catch (err) {
     throw unreadableFile(path, err);
   }
-  return parseSectionFile(buf, path, expectedKind);
+  return withMemory(parseSectionFile(buf, path, expectedKind), buf);
 }
 
-/** The whole file in a fresh SharedArrayBuffer (offset 0, so every 8-aligned section stays aligned). */
-async function readShared(path: string): Promise<Buffer> {
+/** The memories of the buffers `sharedBytes` made, so the parsed file can carry its memory. */
+const memoryOfBuffer = new WeakMap<ArrayBufferLike, WasmMemory>();
+
+/**
+ * `size` zeroed shared bytes at offset 0 (so every 8-aligned section stays aligned): a wasm memory's when `wasm`
+ * and the file fits 32-bit addressing, else a plain SharedArrayBuffer.
+ */
+function sharedBytes(size: number, wasm: boolean): Buffer {
+  if (wasm && size <= WASM_MAX_FILE) {
+    const pages = Math.max(1, Math.ceil(size / 65536));
+    const memory = new Wasm.Memory({ initial: pages, maximum: pages + WASM_SCRATCH_PAGES, shared: true });
+    memoryOfBuffer.set(memory.buffer, memory);
+    return Buffer.from(memory.buffer, 0, size);
+  }
+  return Buffer.from(new SharedArrayBuffer(size));
+}
+
+/** `file` with the memory its bytes `buf` live in, when they live in one (and the sections are views of it). */
+function withMemory(file: SectionFile, buf: Buffer): SectionFile {
+  const memory = memoryOfBuffer.get(buf.buffer);
+  if (memory === undefined) return file;
+  for (const v of file.sections.values()) if (v.buffer !== buf.buffer) return file;
+  return { ...file, memory };
+}
+
+/** The whole file in fresh shared bytes (`sharedBytes`). */
+async function readShared(path: string, wasm: boolean): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
-    const buf = Buffer.from(new SharedArrayBuffer(size));
+    const buf = sharedBytes(size, wasm);
     let at = 0;
     while (at < size) {
       const { bytesRead } = await fh.read(buf, at, size - at, at);
@@ -215,11 +255,11 @@ async function readShared(path: string): Promise<Buffer> {
   }
 }
 
-function readSharedSync(path: string): Buffer {
+function readSharedSync(path: string, wasm: boolean): Buffer {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    const buf = Buffer.from(new SharedArrayBuffer(size));
+    const buf = sharedBytes(size, wasm);
     let at = 0;
     while (at < size) {
       const n = readSync(fd, buf, at, size - at, at);

@@ -21,6 +21,7 @@ import type { ForwardIndex } from '../index/forward-index.js';
 import { buildSeismicIndexParallel } from '../seismic/build-parallel.js';
 import { seismicIndexBytes } from '../seismic/seismic-index.js';
 import { SeismicSearcher } from '../seismic/searcher.js';
+import { copyIntoWasmMemory, forwardInWasmMemory } from '../index/wasm-kernels.js';
 import { buildQuantisedRows } from '../seismic/quantised-rows.js';
 import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../seismic/exact.js';
 import { measureValueLayouts } from '../seismic/value-layout.js';
@@ -256,7 +257,13 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   );
   log(`exact TAAT:  mean ${exactTaat.mean.toFixed(2)} ms, p99 ${exactTaat.p99.toFixed(2)} ms (${taatLat.length} queries)`);
 
-  const searcher = new SeismicSearcher(forward, index);
+  // The product scores in wasm over segment files read into wasm memories (index/wasm-kernels.ts): the sweep does
+  // too, over copies of the built arrays; `jsScoring` is the same index scored by the JavaScript loops.
+  const wasmForward = forwardInWasmMemory(forward);
+  const wasmRows = index.halfRows ? copyIntoWasmMemory([index.halfRows.rows]) : null;
+  const wasmIndex = wasmRows !== null && index.halfRows ? { ...index, halfRows: { ...index.halfRows, rows: wasmRows.copies[0] } } : index;
+  const searcher = new SeismicSearcher(wasmForward, wasmIndex, { halfRowsMemory: wasmRows?.memory });
+  const jsScoring = new SeismicSearcher(forward, index, { wasm: false });
   const truthSets = truth.map((t) => new Set(t.ords));
   log(
     `load average (1/5/15 min) before the sweep: ${loadavg()
@@ -310,13 +317,13 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const at95 = cheapest(0.95);
   const at90 = cheapest(0.9);
   // The quantised-bound candidate filter (quantised-rows.ts, off in the product) against exact scoring of every
-  // candidate, same run.
+  // candidate, same run, both in JavaScript (the bound filter has no wasm kernel).
   const bounded = new SeismicSearcher(forward, index, { quantisedRows: buildQuantisedRows(forward) });
   const boundAb: { queryCut: number; heapFactor: number; withBoundMs: number; exactOnlyMs: number }[] = [];
   for (const r of [at90, at95]) {
     if (r === null) continue;
-    measureMany(r.queryCut, r.heapFactor, [bounded, searcher]);
-    const [a, b] = measureMany(r.queryCut, r.heapFactor, [bounded, searcher]);
+    measureMany(r.queryCut, r.heapFactor, [bounded, jsScoring]);
+    const [a, b] = measureMany(r.queryCut, r.heapFactor, [bounded, jsScoring]);
     boundAb.push({ queryCut: r.queryCut, heapFactor: r.heapFactor, withBoundMs: a.meanMs, exactOnlyMs: b.meanMs });
     log(
       `qc ${r.queryCut} hf ${r.heapFactor}: candidate bound filter ${a.meanMs.toFixed(3)} ms mean, exact scoring of every ` +
@@ -324,15 +331,16 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     );
   }
 
-  // Half-float ranking (the product's default when the index carries half-float rows) against f32 scoring of
-  // every candidate, same run.
-  const f32Only = new SeismicSearcher(forward, index, { halfRows: false });
+  // Half-float ranking (when the index carries half-float rows: a cached or `--input` index built with them)
+  // against the product's f32 scoring in wasm, same run. The forward index given outside wasm memory makes the
+  // searcher rank with the rows (scored in wasm).
+  const halfRanking = new SeismicSearcher(forward, wasmIndex, { halfRowsMemory: wasmRows?.memory });
   const halfAb: { queryCut: number; heapFactor: number; halfMs: number; f32Ms: number; halfRecall: number; f32Recall: number }[] = [];
   if (index.halfRows) {
     for (const r of [at90, at95]) {
       if (r === null) continue;
-      measureMany(r.queryCut, r.heapFactor, [searcher, f32Only]);
-      const [a, b] = measureMany(r.queryCut, r.heapFactor, [searcher, f32Only]);
+      measureMany(r.queryCut, r.heapFactor, [halfRanking, searcher]);
+      const [a, b] = measureMany(r.queryCut, r.heapFactor, [halfRanking, searcher]);
       halfAb.push({
         queryCut: r.queryCut,
         heapFactor: r.heapFactor,
@@ -346,6 +354,26 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
           `(recall ${a.recall.toFixed(4)} / ${b.recall.toFixed(4)})`,
       );
     }
+  }
+
+  // The wasm kernels against the JavaScript loops, same index, same run (the results are equal bit for bit).
+  const wasmAb: { queryCut: number; heapFactor: number; wasmMs: number; jsMs: number; wasmRecall: number; jsRecall: number }[] = [];
+  for (const r of [at90, at95]) {
+    if (r === null) continue;
+    measureMany(r.queryCut, r.heapFactor, [searcher, jsScoring]);
+    const [a, b] = measureMany(r.queryCut, r.heapFactor, [searcher, jsScoring]);
+    wasmAb.push({
+      queryCut: r.queryCut,
+      heapFactor: r.heapFactor,
+      wasmMs: a.meanMs,
+      jsMs: b.meanMs,
+      wasmRecall: a.recall,
+      jsRecall: b.recall,
+    });
+    log(
+      `qc ${r.queryCut} hf ${r.heapFactor}: wasm scoring ${a.meanMs.toFixed(3)} ms mean, JavaScript scoring ${b.meanMs.toFixed(3)} ms ` +
+        `(recall ${a.recall.toFixed(4)} / ${b.recall.toFixed(4)})`,
+    );
   }
 
   const layouts = measureValueLayouts(
@@ -401,6 +429,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     valueLayouts: layouts,
     boundFilter: boundAb,
     halfRowsAb: halfAb,
+    wasmAb,
     node: process.version,
     loadAverageAtEnd: loadavg(),
   };

@@ -4,6 +4,7 @@
  * query array. Term ids are u16 when the vocabulary fits (halves the bytes of the largest array), else u32.
  * Built once per segment; read-only afterwards.
  */
+import type { WasmMemory } from '../core/wasm-api.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 
 export interface ForwardIndex {
@@ -14,6 +15,11 @@ export interface ForwardIndex {
   readonly offsets: Uint32Array;
   readonly termIds: Uint16Array | Uint32Array;
   readonly values: Float32Array;
+  /**
+   * The shared WebAssembly memory the three arrays are views of, when the index was read from forward.bin into one
+   * (core/section-file.ts `wasm`): the searcher then scores its candidates in wasm, in place (wasm-kernels.ts).
+   */
+  readonly memory?: WasmMemory;
 }
 
 /** Builds a CSR forward index from vectors whose ids are all < dim. */

@@ -42,7 +42,14 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import type { ForwardIndex } from '../index/forward-index.js';
 import { buildPostingLists, type Bm25Postings, type PostingLists } from '../index/exact-search.js';
 import { corruptIndex } from '../core/errors.js';
-import { getOptionalSection, getSection, readSectionFile, readSectionFileSync, type SectionFile } from '../core/section-file.js';
+import {
+  getOptionalSection,
+  getSection,
+  readSectionFile,
+  readSectionFileSync,
+  type ReadSectionOptions,
+  type SectionFile,
+} from '../core/section-file.js';
 import { openApproximateSearcher, type ApproximateSearcher } from '../seismic/approximate.js';
 import { metadataIndexFromSections, type MetadataIndex } from '../filter/metadata-index.js';
 import { buildLocalMap, toGlobalIds, toLocalQuery } from './term-remap.js';
@@ -136,7 +143,7 @@ export class SegmentReader {
 
   /** Opens and verifies segment directory `dir`. Throws CORRUPT_INDEX naming the file at fault. */
   static async open(dir: string): Promise<SegmentReader> {
-    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFile(join(dir, SEGMENT_FILES[f]), f, SHARED);
+    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFile(join(dir, SEGMENT_FILES[f]), f, readOptions(f));
     const optional = async (f: keyof typeof SEGMENT_FILES) => ((await exists(join(dir, SEGMENT_FILES[f]))) ? read(f) : null);
     const [forward, postings, ids, fields, dense, seismic, metadata] = await Promise.all([
       read('forward'),
@@ -155,7 +162,7 @@ export class SegmentReader {
    * synchronous search or get needs. Same checks and errors.
    */
   static openSync(dir: string): SegmentReader {
-    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFileSync(join(dir, SEGMENT_FILES[f]), f, SHARED);
+    const read = (f: keyof typeof SEGMENT_FILES) => readSectionFileSync(join(dir, SEGMENT_FILES[f]), f, readOptions(f));
     const optional = (f: keyof typeof SEGMENT_FILES) => (existsSync(join(dir, SEGMENT_FILES[f])) ? read(f) : null);
     const files = { forward: read('forward'), postings: read('postings'), ids: read('ids'), fields: read('fields') };
     return SegmentReader.fromFiles(dir, {
@@ -332,8 +339,13 @@ export class SegmentIds {
 /** The files the search kernels are built from (a worker is handed only these). */
 export type KernelFiles = Pick<SegmentFiles, 'forward' | 'postings' | 'seismic' | 'metadata'>;
 
-/** Segment files are read into SharedArrayBuffers (see `sharedFiles`). */
-const SHARED = { shared: true } as const;
+/**
+ * Segment files are read into SharedArrayBuffers (see `sharedFiles`); the two the wasm scoring kernels read
+ * (forward.bin, seismic.bin: index/wasm-kernels.ts) into shared WebAssembly memories.
+ */
+function readOptions(f: keyof typeof SEGMENT_FILES): ReadSectionOptions {
+  return { shared: true, wasm: f === 'forward' || f === 'seismic' };
+}
 
 /** The section files of a segment directory (null: optional file absent). */
 export interface SegmentFiles {
@@ -391,7 +403,7 @@ export function segmentKernelsFromFiles(files: KernelFiles): SegmentKernels {
   let approximate: ApproximateSearcher | null = null;
   if (files.seismic !== null) {
     try {
-      approximate = openApproximateSearcher(forward, files.seismic.sections);
+      approximate = openApproximateSearcher(forward, files.seismic.sections, files.seismic.memory);
     } catch (err) {
       throw corruptIndex(files.seismic.path, (err as Error).message);
     }
@@ -432,7 +444,9 @@ export function parseForward(fwd: SectionFile): {
     if (terms.length !== dim) throw corruptIndex(fwd.path, 'terms length disagrees');
     for (let i = 1; i < terms.length; i++) if (!(terms[i - 1] < terms[i])) throw corruptIndex(fwd.path, `terms not ascending at ${i}`);
   }
-  return { forward: { numDocs, dim, offsets, termIds, values }, terms, avgdl, dl, tf };
+  const forward: ForwardIndex =
+    fwd.memory !== undefined ? { numDocs, dim, offsets, termIds, values, memory: fwd.memory } : { numDocs, dim, offsets, termIds, values };
+  return { forward, terms, avgdl, dl, tf };
 }
 
 /** The ids of a parsed `ids.bin` holding `numDocs` ids; CORRUPT_INDEX unless strictly ascending. */

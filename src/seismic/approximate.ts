@@ -4,15 +4,17 @@
  * "seismic", section names owned by seismic-index.ts); the segment writer asks `buildApproximateSections` for
  * its sections (inside the seal worker) and the reader hands them to `openApproximateSearcher`. Searches with
  * `exact: false` go through the returned searcher; segments without one are searched exactly. Since Seismic format
- * 2 the sections of a segment with ≥ 8M nonzeros (build.ts `HALF_ROWS_MIN_NNZ`) carry half-float scoring rows of
- * the forward index (half-rows.ts; +4 bytes per nonzero and per posting): the searcher ranks with them and returns exact f32 scores (searcher.ts); a version-1 `seismic.bin`
- * still opens and is searched with f32 scores until the segment is merged.
+ * 2 the sections of a segment with ≥ 400M nonzeros (build.ts `HALF_ROWS_MIN_NNZ`: too large for the wasm kernels)
+ * carry half-float scoring rows of the forward index (half-rows.ts; +4 bytes per nonzero and per posting): the
+ * searcher ranks with them and returns exact f32 scores (searcher.ts); a version-1 `seismic.bin` still opens. When
+ * seismic.bin was read into a wasm memory (`memory`), rows it holds are scored in wasm.
  * Callers: segment-writer.ts, segment-reader.ts.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { IndexBuildConfig } from '../config/index-config.js';
 import type { ForwardIndex } from '../index/forward-index.js';
 import type { SectionArray } from '../core/section-file.js';
+import type { WasmMemory } from '../core/wasm-api.js';
 import { buildSeismicIndex } from './build.js';
 import { withCalibration } from './calibrate.js';
 import { seismicFromSections, seismicToSections, type CalibrationRow } from './seismic-index.js';
@@ -73,6 +75,10 @@ export function segmentPostings(nPostings: number, numDocs: number): number {
  * A searcher over a segment's stored approximate sections. Throws (SpladexError CORRUPT_INDEX without a file
  * name, from seismic-index.ts) when the sections are inconsistent; the reader adds the file name.
  */
-export function openApproximateSearcher(forward: ForwardIndex, sections: Map<string, SectionArray>): ApproximateSearcher | null {
-  return new SeismicSearcher(forward, seismicFromSections(Object.fromEntries(sections)));
+export function openApproximateSearcher(
+  forward: ForwardIndex,
+  sections: Map<string, SectionArray>,
+  memory?: WasmMemory,
+): ApproximateSearcher | null {
+  return new SeismicSearcher(forward, seismicFromSections(Object.fromEntries(sections)), { halfRowsMemory: memory });
 }

@@ -36,13 +36,15 @@ export interface BuildOptions {
 }
 
 /**
- * Nonzeros from which a segment gets half-float scoring rows. Below it the forward index (6 bytes per nonzero)
- * stays mostly in the last-level cache and f32 scoring measured even or faster; above it the rows' single 4-byte
- * stream per doc won. Measured on this project's 2-core dev box (32 MiB L3), same-run A/Bs: 50k synthetic docs
- * (6.0M nonzeros) 3–10% slower with rows (bench-fixed-cost, qc 1), 250k (30M) 5–10% faster, 1M (120M) ~20% faster
- * (`npm run bench`, qc 2–3). 8M nonzeros ≈ 67k docs of 120 terms, a 48 MB forward index.
+ * Nonzeros from which a segment gets half-float scoring rows: only where its candidates are scored in JavaScript,
+ * i.e. where forward.bin is too large for a wasm memory (core/section-file.ts, 4 GiB less scratch): ~400M
+ * nonzeros at 10 bytes each (u16 term, f32 value, f32 raw tf). Everywhere else the wasm kernel over the f32
+ * forward index is faster (index/wasm-kernels.ts): 1M synthetic docs, `npm run bench`, qc 2 / hf 1, same run:
+ * wasm f32 0.356 ms, half-float rows in wasm 0.423 ms, half-float rows in JavaScript 0.416 ms. In JavaScript the
+ * rows paid (~20% at 1M docs, 5–10% at 250k; 3–10% slower at 50k, same-run A/Bs of the previous kernel), so the
+ * rule keeps them for the one case left there.
  */
-export const HALF_ROWS_MIN_NNZ = 8_000_000;
+export const HALF_ROWS_MIN_NNZ = 400_000_000;
 
 function wantsHalfRows(forward: ForwardIndex, options: BuildOptions): boolean {
   return options.halfRows ?? forward.offsets[forward.numDocs] >= HALF_ROWS_MIN_NNZ;

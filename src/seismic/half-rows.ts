@@ -16,8 +16,10 @@
  * scores it returns stay bit-exact.
  *
  * Built once per Seismic index (build.ts `finishIndex`), stored as sections of seismic.bin (seismic-index.ts), so
- * search workers share them, for segments of at least build.ts `HALF_ROWS_MIN_NNZ` nonzeros (below, f32 scoring
- * measured even or faster). Not built (null) when term ids do not fit 16 bits.
+ * search workers share them, for segments of at least build.ts `HALF_ROWS_MIN_NNZ` nonzeros (segments too large
+ * for the wasm kernels; everywhere else the wasm kernel over the f32 forward index measured faster than the rows,
+ * in wasm or in JavaScript). Not built (null) when term ids do not fit 16 bits. Their wasm kernel is `half` in
+ * index/score-kernels.wat.
  * Callers: build.ts, seismic-index.ts, searcher.ts, value-layout.ts (bench).
  */
 import type { ForwardIndex } from '../index/forward-index.js';

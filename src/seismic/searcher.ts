@@ -15,22 +15,31 @@
  * whose bound reaches the heap's root are scored exactly, which changes no result. With `nKnn > 0` and a
  * κ-NN graph, the neighbours of the top results are scored too.
  *
- * Scoring: when the index carries half-float rows (half-rows.ts, format version 2) the candidates are ranked by
- * their half-float scores, as the Rust reference does (one 4-byte word per nonzero, the row found from the posting
- * without reading the forward index's offsets), and the final top-k is rescored with the f32 weights (term ids
- * from the rows just read, values from the forward index). At 1M synthetic docs this cut the query time by ~20%
- * (bench A/B, qc 2–3), at 250k by 5–10%; at 50k docs it was 3–10% slower, so small segments are built without
- * rows (build.ts `HALF_ROWS_MIN_NNZ`). The
- * returned scores are then float64 sums of float32 products in the forward index's term order, identical to
- * exact.ts's brute force (exact and approximate scores compare bit for bit); which docs make the top-k is decided
- * by the half-float scores (with nothing pruned, it is brute force over half-float values, then rescored). Cursor
- * pages (`after`), version-1 indexes and the quantised-bound filter score every candidate with the f32 forward index.
+ * Scoring, in the first of these that applies:
+ * 1. The forward index is in a shared wasm memory (a segment read from disk, core/section-file.ts `wasm`): the
+ *    wasm kernel scores the candidates in f32 over it (index/wasm-kernels.ts), with this searcher's dense query,
+ *    candidate list and scores in that memory. Fastest everywhere measured: 50k docs, kernel p50 37 vs 59 µs in
+ *    JavaScript (bench-fixed-cost, qc 1); 1M docs, 0.356 ms against 0.423 ms for the half-float rows in wasm and
+ *    0.416 ms for the rows in JavaScript (`npm run bench`, qc 2 / hf 1, same run).
+ * 2. The index carries half-float rows (half-rows.ts, format version 2; built only for segments too large for a
+ *    wasm memory, build.ts `HALF_ROWS_MIN_NNZ`): candidates are ranked by their half-float scores, as the Rust
+ *    reference does (one 4-byte word per nonzero, the row found from the posting without reading the forward
+ *    index's offsets), in wasm when the rows are in a wasm memory, and the final top-k is rescored with the f32
+ *    weights (term ids from the rows just read, values from the forward index). Which docs make the top-k is
+ *    decided by the half-float scores (with nothing pruned, it is brute force over half-float values, then
+ *    rescored). Cursor pages (`after`) and the quantised-bound filter score in f32 instead.
+ * 3. Otherwise the JavaScript loop over the f32 forward index (`scoreDocs`).
+ * Either way the returned scores are float64 sums of float32 products in the forward index's term order,
+ * identical to exact.ts's brute force (exact and approximate scores compare bit for bit), and the wasm kernels
+ * return the JavaScript loops' sums bit for bit.
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import { TopK } from '../core/top-k.js';
+import type { WasmMemory } from '../core/wasm-api.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
 import { boundDocs, type QuantisedRows } from './quantised-rows.js';
 import { halfTable, rescoreFromRows, scoreHalfRows, type HalfRows } from './half-rows.js';
+import { WasmScorer } from '../index/wasm-kernels.js';
 import { calibrationRows, NO_NEIGHBOUR, tunedParams, type CalibrationRow, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
 /** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
@@ -80,6 +89,13 @@ export interface SeismicSearcherOptions {
   quantisedRows?: QuantisedRows | null;
   /** Rank with the index's half-float rows when it has them (default true); false: f32 scoring throughout. */
   halfRows?: boolean;
+  /** The shared wasm memory the index's half-float rows are views of (seismic.bin read with `wasm`), if any. */
+  halfRowsMemory?: WasmMemory;
+  /**
+   * Score candidates with the wasm kernels when the scored arrays are in a wasm memory (default true;
+   * index/wasm-kernels.ts); false: the JavaScript loops (benchmarks' A/B; the results are the same bit for bit).
+   */
+  wasm?: boolean;
 }
 
 /** A reusable searcher over one (forward index, Seismic index) pair. */
@@ -121,14 +137,18 @@ export class SeismicSearcher {
   private finalOrds = new Uint32Array(16);
   private finalScores = new Float64Array(16);
   private readonly finalHeap = new TopK(10);
+  /**
+   * The wasm kernel scoring this searcher's candidates (null: JavaScript): over the half-float rows when it ranks
+   * with them, else over the forward index. Its scratch is `qDense`, the input list (`candRows` or `cand`) and
+   * `candScores`, so the loops below fill the kernel's memory directly.
+   */
+  private readonly wasm: WasmScorer | null;
 
   constructor(forward: ForwardIndex, index: SeismicIndex, options: SeismicSearcherOptions = {}) {
     this.forward = forward;
     this.index = index;
     this.rows = options.quantisedRows ?? null;
-    this.half = this.rows === null && options.halfRows !== false ? (index.halfRows ?? null) : null;
-    this.halfTbl = this.half !== null ? sharedHalfTable() : new Float32Array(0);
-    this.qDense = new Float32Array(Math.max(forward.dim, index.dim));
+    const qLen = Math.max(forward.dim, index.dim);
     this.visited = new Uint8Array(forward.numDocs);
     let maxBlocks = 1;
     const lbo = index.listBlockOffsets;
@@ -140,10 +160,19 @@ export class SeismicSearcher {
     let maxBlockLen = Math.max(1, index.knnK);
     const bo = index.blockOffsets;
     for (let g = 0; g + 1 < bo.length; g++) maxBlockLen = Math.max(maxBlockLen, bo[g + 1] - bo[g]);
-    this.cand = new Uint32Array(maxBlockLen);
-    this.candRows = new Uint32Array(this.half !== null ? maxBlockLen : 0);
+    // Scoring, fastest first (see the file comment): the f32 forward index in wasm; else the half-float rows (in
+    // wasm when they are in a wasm memory); else the f32 forward index in JavaScript.
+    const useWasm = options.wasm !== false && this.rows === null;
+    const fwdWasm = useWasm ? WasmScorer.forForward(forward, qLen, maxBlockLen) : null;
+    this.half = this.rows === null && fwdWasm === null && options.halfRows !== false ? (index.halfRows ?? null) : null;
+    this.halfTbl = this.half !== null ? sharedHalfTable() : new Float32Array(0);
+    this.wasm = fwdWasm ?? (useWasm && this.half !== null ? WasmScorer.forHalfRows(this.half.rows, options.halfRowsMemory, qLen, maxBlockLen) : null);
+    const w = this.wasm;
+    this.qDense = w !== null ? w.q : new Float32Array(qLen);
+    this.cand = w !== null && this.half === null ? w.input : new Uint32Array(maxBlockLen);
+    this.candRows = w !== null && this.half !== null ? w.input : new Uint32Array(this.half !== null ? maxBlockLen : 0);
     this.candEnds = new Uint32Array(this.half !== null ? maxBlockLen : 0);
-    this.candScores = new Float64Array(maxBlockLen);
+    this.candScores = w !== null ? w.out : new Float64Array(maxBlockLen);
     this.sortKeys = new Float64Array(maxBlocks);
   }
 
@@ -214,6 +243,9 @@ export class SeismicSearcher {
     const candRows = this.candRows;
     const candEnds = this.candEnds;
     const tbl = this.halfTbl;
+    // The wasm kernel of the path in use: over the rows (half-float ranking) or the forward index (f32 path).
+    const wasm = half !== null ? this.wasm : null;
+    const fwdWasm = this.half === null ? this.wasm : null;
 
     for (let ci = 0; ci < nCut; ci++) {
       const t = this.cutTerms[ci];
@@ -312,7 +344,8 @@ export class SeismicSearcher {
             cand[nc++] = d;
           }
           docsScored += nc;
-          scoreHalfRows(hRows, candRows, candEnds, nc, qDense, tbl, candScores);
+          if (wasm !== null) wasm.score(nc);
+          else scoreHalfRows(hRows, candRows, candEnds, nc, qDense, tbl, candScores);
           for (let c = 0; c < nc; c++) heap.push(cand[c], candScores[c] * invScale);
           continue;
         }
@@ -336,7 +369,8 @@ export class SeismicSearcher {
           exactRescored += np;
         }
         // Exact scores, summed as brute force does (exact.ts), so scores match bit for bit.
-        scoreDocs(forward, cand, nc, qDense, candScores);
+        if (fwdWasm !== null) fwdWasm.score(nc);
+        else scoreDocs(forward, cand, nc, qDense, candScores);
         for (let c = 0; c < nc; c++) heap.push(cand[c], candScores[c]);
       }
     }
@@ -395,8 +429,12 @@ export class SeismicSearcher {
       if (half !== null) {
         const offsets = this.forward.offsets;
         for (let c = 0; c < nc; c++) this.candRows[c] = offsets[cand[c]] + cand[c];
-        scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
+        if (this.wasm !== null) this.wasm.score(nc);
+        else scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
         for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c] * half.invScale);
+      } else if (this.half === null && this.wasm !== null) {
+        this.wasm.score(nc);
+        for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c]);
       } else {
         scoreDocs(this.forward, cand, nc, this.qDense, this.candScores);
         for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c]);

@@ -1,0 +1,167 @@
+/**
+ * The wasm scoring kernels (wasm-kernels.ts, score-kernels.wat): the committed bytes are what the .wat assembles
+ * to; each kernel equals the JavaScript loop it replaces bit for bit (random rows of every length, 16- and 32-bit
+ * term ids, empty rows, negative query weights, every half-float pattern); a file read with `wasm` carries its memory and the
+ * searcher over it returns exactly what the JavaScript scoring returns; a worker thread scores in the same memory;
+ * a memory that cannot grow falls back to JavaScript.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Rng } from '../core/rng.js';
+import { readSectionFile, writeSectionFile } from '../core/section-file.js';
+import { Wasm } from '../core/wasm-api.js';
+import { startWorker } from '../core/worker-thread.js';
+import { IndexBuildConfigSchema } from '../config/index-config.js';
+import { buildForwardIndex, scoreDocs, type ForwardIndex } from './forward-index.js';
+import { copyIntoWasmMemory, forwardInWasmMemory, kernelsOver, WasmScorer } from './wasm-kernels.js';
+import { buildHalfRows, halfTable, scoreHalfRows } from '../seismic/half-rows.js';
+import { buildSeismicIndex } from '../seismic/build.js';
+import { SeismicSearcher } from '../seismic/searcher.js';
+import { randomSparseVectors } from '../../test/support/random-vectors.js';
+import { assembledModuleSource } from '../../scripts/build-wasm.mjs';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Random docs of 1 to maxTerms terms, and every fifth one empty (so rows of every length). */
+function randomForward(seed: number, n: number, dim: number, maxTerms: number): ForwardIndex {
+  const docs = randomSparseVectors(seed, n, dim, maxTerms, (rng) => 0.001 + rng.next() * 3);
+  const empty = { indices: new Uint32Array(0), values: new Float32Array(0) };
+  return buildForwardIndex(
+    docs.map((d, i) => (i % 5 === 4 ? empty : d)),
+    dim,
+  );
+}
+
+function denseQuery(rng: Rng, q: Float32Array, terms: number): void {
+  for (let i = 0; i < terms; i++) q[Math.floor(rng.next() * q.length)] = (rng.next() - 0.3) * 2;
+}
+
+describe('wasm scoring kernels', () => {
+  it('the committed module is what score-kernels.wat assembles to', async () => {
+    const committed = readFileSync(new URL('./score-kernels.wasm.ts', import.meta.url), 'utf8');
+    expect(committed).toBe(await assembledModuleSource());
+  });
+
+  for (const dim of [30522, 100_000]) {
+    it(`scores forward-index docs bit for bit as scoreDocs (${dim > 65536 ? '32' : '16'}-bit term ids)`, () => {
+      const forward = forwardInWasmMemory(randomForward(dim, 3000, dim, 300));
+      expect(forward.termIds instanceof (dim > 65536 ? Uint32Array : Uint16Array)).toBe(true);
+      const scorer = WasmScorer.forForward(forward, dim, 64);
+      expect(scorer).not.toBeNull();
+      const s = scorer as WasmScorer;
+      const rng = new Rng(9);
+      const jsOut = new Float64Array(64);
+      for (let round = 0; round < 300; round++) {
+        s.q.fill(0);
+        denseQuery(rng, s.q, 1 + Math.floor(rng.next() * 200));
+        const n = Math.floor(rng.next() * 65);
+        for (let i = 0; i < n; i++) s.input[i] = Math.floor(rng.next() * forward.numDocs);
+        s.score(n);
+        scoreDocs(forward, s.input, n, s.q, jsOut);
+        for (let i = 0; i < n; i++) expect(Object.is(s.out[i], jsOut[i]), `doc ${s.input[i]}: ${s.out[i]} vs ${jsOut[i]}`).toBe(true);
+      }
+    });
+  }
+
+  it('scores half-float rows bit for bit as scoreHalfRows, and converts every half pattern as halfTable', () => {
+    const forward = randomForward(4, 2000, 30522, 250);
+    const postingDocs = Uint32Array.from({ length: forward.numDocs }, (_, d) => d);
+    const rows = buildHalfRows(forward, postingDocs);
+    expect(rows).not.toBeNull();
+    const hr = rows as NonNullable<typeof rows>;
+    const { copies, memory } = copyIntoWasmMemory([hr.rows]);
+    const scorer = WasmScorer.forHalfRows(copies[0], memory, forward.dim, 64) as WasmScorer;
+    expect(scorer).not.toBeNull();
+    const tbl = halfTable();
+    const k = kernelsOver(memory);
+    for (let h = 0; h < 65536; h++) {
+      const v = k.halfValue(h);
+      expect(Object.is(v, tbl[h]) || (Number.isNaN(v) && Number.isNaN(tbl[h])), `half ${h.toString(16)}: ${v} vs ${tbl[h]}`).toBe(true);
+    }
+    const rng = new Rng(11);
+    const ends = new Uint32Array(64);
+    const jsOut = new Float64Array(64);
+    for (let round = 0; round < 300; round++) {
+      scorer.q.fill(0);
+      denseQuery(rng, scorer.q, 1 + Math.floor(rng.next() * 200));
+      const n = Math.floor(rng.next() * 65);
+      for (let i = 0; i < n; i++) scorer.input[i] = hr.postingRows[Math.floor(rng.next() * forward.numDocs)];
+      scorer.score(n);
+      scoreHalfRows(hr.rows, scorer.input, ends, n, scorer.q, tbl, jsOut);
+      for (let i = 0; i < n; i++) expect(Object.is(scorer.out[i], jsOut[i])).toBe(true);
+    }
+  });
+
+  it('falls back to JavaScript when the arrays are not in a wasm memory or the memory cannot grow', () => {
+    const plain = randomForward(2, 50, 1000, 20);
+    expect(WasmScorer.forForward(plain, 1000, 16)).toBeNull();
+    const memory = new Wasm.Memory({ initial: 1, maximum: 1, shared: true });
+    const offsets = new Uint32Array(memory.buffer, 0, 2);
+    const termIds = new Uint16Array(memory.buffer, 8, 0);
+    const values = new Float32Array(memory.buffer, 8, 0);
+    expect(WasmScorer.forForward({ numDocs: 1, dim: 1000, offsets, termIds, values, memory }, 1000, 16)).toBeNull();
+  });
+
+  it('a segment file read with wasm carries its memory, and searches over it equal JavaScript scoring', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spladex-wasm-'));
+    dirs.push(dir);
+    const built = randomForward(7, 4000, 5000, 60);
+    const path = join(dir, 'forward.bin');
+    await writeSectionFile(path, 'forward', { offsets: built.offsets, termIds: built.termIds, values: built.values });
+    const file = await readSectionFile(path, 'forward', { shared: true, wasm: true });
+    expect(file.memory).toBeDefined();
+    const plain = await readSectionFile(path, 'forward', { shared: true });
+    expect(plain.memory).toBeUndefined();
+    const forward: ForwardIndex = {
+      numDocs: built.numDocs,
+      dim: built.dim,
+      offsets: file.sections.get('offsets') as Uint32Array,
+      termIds: file.sections.get('termIds') as Uint16Array,
+      values: file.sections.get('values') as Float32Array,
+      memory: file.memory,
+    };
+    const index = buildSeismicIndex(built, IndexBuildConfigSchema.parse({ nPostings: 300 }));
+    const viaWasm = new SeismicSearcher(forward, index);
+    const viaJs = new SeismicSearcher(forward, index, { wasm: false });
+    const queries = randomSparseVectors(8, 50, 5000, 30, (rng) => rng.next());
+    for (const q of queries) {
+      for (const [queryCut, heapFactor] of [
+        [1, 0.9],
+        [5, 0.8],
+        [20, 1],
+      ]) {
+        const opts = { k: 10, queryCut, heapFactor, nKnn: 0, excluded: null };
+        const a = viaWasm.search(q, opts);
+        const b = viaJs.search(q, opts);
+        expect(Array.from(a.ords)).toEqual(Array.from(b.ords));
+        expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
+        expect(a.docsScored).toBe(b.docsScored);
+      }
+    }
+  });
+
+  it('a worker thread scores in the memory it is handed (its scratch grown in the shared memory)', async () => {
+    const forward = forwardInWasmMemory(randomForward(3, 500, 2000, 40));
+    const docs = Uint32Array.from({ length: 37 }, (_, i) => (i * 13) % forward.numDocs);
+    const local = WasmScorer.forForward(forward, 2000, 64) as WasmScorer;
+    for (let t = 0; t < 2000; t += 3) local.q[t] = (t % 7) - 2;
+    local.input.set(docs);
+    local.score(docs.length);
+    const worker = startWorker(new URL('../../test/support/wasm-score-worker.ts', import.meta.url));
+    try {
+      const scores = await new Promise<Float64Array>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.postMessage({ forward, docs });
+      });
+      expect(Array.from(scores)).toEqual(Array.from(local.out.subarray(0, docs.length)));
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
