@@ -221,9 +221,18 @@ const memoryOfBuffer = new WeakMap<ArrayBufferLike, WasmMemory>();
 function sharedBytes(size: number, wasm: boolean): Buffer {
   if (wasm && size <= WASM_MAX_FILE) {
     const pages = Math.max(1, Math.ceil(size / 65536));
-    const memory = new Wasm.Memory({ initial: pages, maximum: pages + WASM_SCRATCH_PAGES, shared: true });
-    memoryOfBuffer.set(memory.buffer, memory);
-    return Buffer.from(memory.buffer, 0, size);
+    let memory: WasmMemory | null = null;
+    try {
+      memory = new Wasm.Memory({ initial: pages, maximum: pages + WASM_SCRATCH_PAGES, shared: true });
+    } catch (err) {
+      // V8 reserves ~10 GiB of address space per wasm memory; past ~12k of them (the 128 TiB of user address
+      // space) it refuses with a RangeError, and the file is read as plain shared bytes (JavaScript scoring).
+      if (!(err instanceof RangeError)) throw err;
+    }
+    if (memory !== null) {
+      memoryOfBuffer.set(memory.buffer, memory);
+      return Buffer.from(memory.buffer, 0, size);
+    }
   }
   return Buffer.from(new SharedArrayBuffer(size));
 }
