@@ -105,7 +105,7 @@ async function run(svc: SpladexService): Promise<void> {
   const f32Only = new SeismicSearcher(parts.forward, parts.index, { halfRows: false });
   // And scored by the JavaScript loops instead of the wasm kernels (index/wasm-kernels.ts): the same results.
   const jsOnly = new SeismicSearcher(parts.forward, parts.index, { wasm: false });
-  process.stdout.write(`half-float rows: ${parts.index.halfRows ? 'yes' : 'no (a format-1 file or a small segment)'}\n`);
+  process.stdout.write(`half-float rows: ${parts.index.halfRows ? 'yes' : 'no (a format-1 file, or built without them)'}\n`);
 
   const stages: [string, (i: number) => number | undefined][] = [
     ['service.search: took.searchMs', () => undefined],

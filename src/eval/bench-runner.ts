@@ -331,16 +331,14 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     );
   }
 
-  // Half-float ranking (when the index carries half-float rows: a cached or `--input` index built with them)
-  // against the product's f32 scoring in wasm, same run. The forward index given outside wasm memory makes the
-  // searcher rank with the rows (scored in wasm).
-  const halfRanking = new SeismicSearcher(forward, wasmIndex, { halfRowsMemory: wasmRows?.memory });
+  // Half-float ranking in wasm (the product's, when the index carries rows) against f32 scoring in wasm, same run.
+  const f32Only = new SeismicSearcher(wasmForward, index, { halfRows: false });
   const halfAb: { queryCut: number; heapFactor: number; halfMs: number; f32Ms: number; halfRecall: number; f32Recall: number }[] = [];
   if (index.halfRows) {
     for (const r of [at90, at95]) {
       if (r === null) continue;
-      measureMany(r.queryCut, r.heapFactor, [halfRanking, searcher]);
-      const [a, b] = measureMany(r.queryCut, r.heapFactor, [halfRanking, searcher]);
+      measureMany(r.queryCut, r.heapFactor, [searcher, f32Only]);
+      const [a, b] = measureMany(r.queryCut, r.heapFactor, [searcher, f32Only]);
       halfAb.push({
         queryCut: r.queryCut,
         heapFactor: r.heapFactor,

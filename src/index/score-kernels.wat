@@ -1,6 +1,6 @@
 ;; Doc-scoring kernels of the approximate searcher (src/seismic/searcher.ts), over a segment file read into a shared
-;; WebAssembly memory (src/core/section-file.ts `wasm`), compiled by `npm run build:wasm` (scripts/build-wasm.mjs)
-;; into score-kernels.wasm.ts. Same sums as the JavaScript kernels they replace, bit for bit (each f32 operand
+;; WebAssembly memory (src/core/section-file.ts `wasm`). Written by scripts/gen-score-kernels.py (edit it, not this),
+;; assembled by `npm run build:wasm` (scripts/build-wasm.mjs) into score-kernels.wasm.ts. Same sums as the JavaScript kernels they replace, bit for bit (each f32 operand
 ;; promoted to f64, one running f64 sum per doc, in entry order): wasm drops the typed-array bounds checks and
 ;; keeps four docs' sums in registers, 1.5-2x faster per nonzero than the JavaScript loops (see index/wasm-kernels.ts).
 ;; Every pointer argument is a byte address in the imported memory; the caller keeps every read in bounds (a bad
@@ -255,6 +255,7 @@
         (f32.reinterpret_i32 (i32.or (i32.shl (i32.and (local.get $h) (i32.const 0x8000)) (i32.const 16))
           (i32.add (i32.shl (i32.and (local.get $h) (i32.const 0x7fff)) (i32.const 13)) (i32.const 0x38000000)))))))
 
+
   ;; Tail of one half-float row: continues s over n more words from a.
   (func $half_tail (param $a i32) (param $n i32) (param $s f64) (param $q i32) (result f64)
     (local $ae i32) (local $x i32) (local $b i32)
@@ -275,7 +276,7 @@
     (local.get $s))
 
   ;; out[i] = Σ q[term] · half(value) over the half-float row starting at word starts[i] of rows (a count word,
-  ;; then term | half << 16 words), in row order, as f64: half-rows.ts `scoreHalfRows`, bit for bit.
+  ;; then term | half << 16 words), in row order, as f64: half-rows.ts `scoreHalfRows`, bit for bit. Any half.
   (func (export "half") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $m i32) (local $ae i32)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
@@ -370,6 +371,111 @@
         (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
         (f64.store (local.get $op)
           (call $half_tail (i32.add (local.get $o) (i32.const 4)) (i32.load (local.get $o)) (f64.const 0) (local.get $q)))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (local.set $op (i32.add (local.get $op) (i32.const 8)))
+        (br $rest)))
+  )
+
+  ;; Tail of one half-float row: continues s over n more words from a.
+  (func $halfNormal_tail (param $a i32) (param $n i32) (param $s f64) (param $q i32) (result f64)
+    (local $ae i32) (local $x i32) (local $b i32)
+    (local.set $ae (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $a) (local.get $ae)))
+        (local.set $x (i32.load (local.get $a)))
+        (local.set $b (i32.add (i32.and (i32.shr_u (local.get $x) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
+        (local.set $s (f64.add (local.get $s) (f64.mul
+          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x) (i32.const 0xffff)) (i32.const 2)))))
+          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br $next)))
+    (local.get $s))
+
+  ;; `half` for rows whose halves are all normal and non-negative (half-rows.ts `buildHalfRows` writes only such,
+  ;; seismic-index.ts flags them): each value decoded in three operations, no branch; bit for bit the same sums.
+  (func (export "halfNormal") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32)
+    (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $m i32) (local $ae i32)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
+    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (local.set $dp (local.get $starts))
+    (local.set $op (local.get $out))
+    (local.set $dend (i32.add (local.get $starts) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $quads_done
+      (loop $quad
+        (br_if $quads_done (i32.ge_u (local.get $dp) (local.get $dend)))
+
+      (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load offset=0 (local.get $dp)) (i32.const 2))))
+      (local.set $l0 (i32.load (local.get $o)))
+      (local.set $a0 (i32.add (local.get $o) (i32.const 4)))
+      (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load offset=4 (local.get $dp)) (i32.const 2))))
+      (local.set $l1 (i32.load (local.get $o)))
+      (local.set $a1 (i32.add (local.get $o) (i32.const 4)))
+      (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load offset=8 (local.get $dp)) (i32.const 2))))
+      (local.set $l2 (i32.load (local.get $o)))
+      (local.set $a2 (i32.add (local.get $o) (i32.const 4)))
+      (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load offset=12 (local.get $dp)) (i32.const 2))))
+      (local.set $l3 (i32.load (local.get $o)))
+      (local.set $a3 (i32.add (local.get $o) (i32.const 4)))
+      (local.set $m (local.get $l0))
+      (if (i32.lt_u (local.get $l1) (local.get $m)) (then (local.set $m (local.get $l1))))
+      (if (i32.lt_u (local.get $l2) (local.get $m)) (then (local.set $m (local.get $l2))))
+      (if (i32.lt_u (local.get $l3) (local.get $m)) (then (local.set $m (local.get $l3))))
+      (local.set $s0 (f64.const 0))
+      (local.set $s1 (f64.const 0))
+      (local.set $s2 (f64.const 0))
+      (local.set $s3 (f64.const 0))
+      (local.set $ae (i32.add (local.get $a0) (i32.shl (local.get $m) (i32.const 2))))
+      (block $run_done
+        (loop $run
+          (br_if $run_done (i32.ge_u (local.get $a0) (local.get $ae)))
+        (local.set $x0 (i32.load (local.get $a0)))
+        (local.set $b0 (i32.add (i32.and (i32.shr_u (local.get $x0) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
+        (local.set $s0 (f64.add (local.get $s0) (f64.mul
+          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x0) (i32.const 0xffff)) (i32.const 2)))))
+          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b0))))))
+        (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
+        (local.set $x1 (i32.load (local.get $a1)))
+        (local.set $b1 (i32.add (i32.and (i32.shr_u (local.get $x1) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
+        (local.set $s1 (f64.add (local.get $s1) (f64.mul
+          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x1) (i32.const 0xffff)) (i32.const 2)))))
+          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b1))))))
+        (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
+        (local.set $x2 (i32.load (local.get $a2)))
+        (local.set $b2 (i32.add (i32.and (i32.shr_u (local.get $x2) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
+        (local.set $s2 (f64.add (local.get $s2) (f64.mul
+          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x2) (i32.const 0xffff)) (i32.const 2)))))
+          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b2))))))
+        (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
+        (local.set $x3 (i32.load (local.get $a3)))
+        (local.set $b3 (i32.add (i32.and (i32.shr_u (local.get $x3) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
+        (local.set $s3 (f64.add (local.get $s3) (f64.mul
+          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x3) (i32.const 0xffff)) (i32.const 2)))))
+          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b3))))))
+        (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
+          (br $run)))
+
+      (f64.store offset=0 (local.get $op)
+        (call $halfNormal_tail (local.get $a0) (i32.sub (local.get $l0) (local.get $m)) (local.get $s0) (local.get $q)))
+      (f64.store offset=8 (local.get $op)
+        (call $halfNormal_tail (local.get $a1) (i32.sub (local.get $l1) (local.get $m)) (local.get $s1) (local.get $q)))
+      (f64.store offset=16 (local.get $op)
+        (call $halfNormal_tail (local.get $a2) (i32.sub (local.get $l2) (local.get $m)) (local.get $s2) (local.get $q)))
+      (f64.store offset=24 (local.get $op)
+        (call $halfNormal_tail (local.get $a3) (i32.sub (local.get $l3) (local.get $m)) (local.get $s3) (local.get $q)))
+      (local.set $dp (i32.add (local.get $dp) (i32.const 16)))
+      (local.set $op (i32.add (local.get $op) (i32.const 32)))
+      (br $quad)))
+    (local.set $dend (i32.add (local.get $starts) (i32.shl (local.get $n) (i32.const 2))))
+    (block $rest_done
+      (loop $rest
+        (br_if $rest_done (i32.ge_u (local.get $dp) (local.get $dend)))
+        (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
+        (f64.store (local.get $op)
+          (call $halfNormal_tail (i32.add (local.get $o) (i32.const 4)) (i32.load (local.get $o)) (f64.const 0) (local.get $q)))
         (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
         (local.set $op (i32.add (local.get $op) (i32.const 8)))
         (br $rest)))

@@ -1,13 +1,15 @@
 /**
- * The wasm scoring kernels (wasm-kernels.ts, score-kernels.wat): the committed bytes are what the .wat assembles
- * to; each kernel equals the JavaScript loop it replaces bit for bit (random rows of every length, 16- and 32-bit
+ * The wasm scoring kernels (wasm-kernels.ts, score-kernels.wat): the committed .wat is its generator's output and
+ * the committed bytes are what it assembles to; each kernel equals the JavaScript loop it replaces bit for bit (random rows of every length, 16- and 32-bit
  * term ids, empty rows, negative query weights, every half-float pattern); a file read with `wasm` carries its memory and the
  * searcher over it returns exactly what the JavaScript scoring returns; a worker thread scores in the same memory;
  * a memory that cannot grow falls back to JavaScript.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.js';
 import { readSectionFile, writeSectionFile } from '../core/section-file.js';
@@ -42,7 +44,9 @@ function denseQuery(rng: Rng, q: Float32Array, terms: number): void {
 }
 
 describe('wasm scoring kernels', () => {
-  it('the committed module is what score-kernels.wat assembles to', async () => {
+  it('the committed .wat is what its generator writes, and the committed module what the .wat assembles to', async () => {
+    const gen = fileURLToPath(new URL('../../scripts/gen-score-kernels.py', import.meta.url));
+    expect(execFileSync('python3', [gen, '--check'], { encoding: 'utf8' })).toContain('up to date');
     const committed = readFileSync(new URL('./score-kernels.wasm.ts', import.meta.url), 'utf8');
     expect(committed).toBe(await assembledModuleSource());
   });
@@ -68,32 +72,36 @@ describe('wasm scoring kernels', () => {
     });
   }
 
-  it('scores half-float rows bit for bit as scoreHalfRows, and converts every half pattern as halfTable', () => {
+  it('scores half-float rows bit for bit as scoreHalfRows (both decodes), and converts every half pattern as halfTable', () => {
     const forward = randomForward(4, 2000, 30522, 250);
     const postingDocs = Uint32Array.from({ length: forward.numDocs }, (_, d) => d);
     const rows = buildHalfRows(forward, postingDocs);
     expect(rows).not.toBeNull();
     const hr = rows as NonNullable<typeof rows>;
+    // Non-negative weights: every half is normal (tiny ones raised to the smallest normal).
+    expect(hr.normal).toBe(true);
     const { copies, memory } = copyIntoWasmMemory([hr.rows]);
-    const scorer = WasmScorer.forHalfRows(copies[0], memory, forward.dim, 64) as WasmScorer;
-    expect(scorer).not.toBeNull();
     const tbl = halfTable();
     const k = kernelsOver(memory);
     for (let h = 0; h < 65536; h++) {
       const v = k.halfValue(h);
       expect(Object.is(v, tbl[h]) || (Number.isNaN(v) && Number.isNaN(tbl[h])), `half ${h.toString(16)}: ${v} vs ${tbl[h]}`).toBe(true);
     }
-    const rng = new Rng(11);
-    const ends = new Uint32Array(64);
-    const jsOut = new Float64Array(64);
-    for (let round = 0; round < 300; round++) {
-      scorer.q.fill(0);
-      denseQuery(rng, scorer.q, 1 + Math.floor(rng.next() * 200));
-      const n = Math.floor(rng.next() * 65);
-      for (let i = 0; i < n; i++) scorer.input[i] = hr.postingRows[Math.floor(rng.next() * forward.numDocs)];
-      scorer.score(n);
-      scoreHalfRows(hr.rows, scorer.input, ends, n, scorer.q, tbl, jsOut);
-      for (let i = 0; i < n; i++) expect(Object.is(scorer.out[i], jsOut[i])).toBe(true);
+    for (const normal of [true, false]) {
+      const scorer = WasmScorer.forHalfRows(copies[0], normal, memory, forward.dim, 64) as WasmScorer;
+      expect(scorer).not.toBeNull();
+      const rng = new Rng(11);
+      const ends = new Uint32Array(64);
+      const jsOut = new Float64Array(64);
+      for (let round = 0; round < 300; round++) {
+        scorer.q.fill(0);
+        denseQuery(rng, scorer.q, 1 + Math.floor(rng.next() * 200));
+        const n = Math.floor(rng.next() * 65);
+        for (let i = 0; i < n; i++) scorer.input[i] = hr.postingRows[Math.floor(rng.next() * forward.numDocs)];
+        scorer.score(n);
+        scoreHalfRows(hr.rows, scorer.input, ends, n, scorer.q, tbl, jsOut);
+        for (let i = 0; i < n; i++) expect(Object.is(scorer.out[i], jsOut[i])).toBe(true);
+      }
     }
   });
 
@@ -125,22 +133,36 @@ describe('wasm scoring kernels', () => {
       values: file.sections.get('values') as Float32Array,
       memory: file.memory,
     };
-    const index = buildSeismicIndex(built, IndexBuildConfigSchema.parse({ nPostings: 300 }));
-    const viaWasm = new SeismicSearcher(forward, index);
-    const viaJs = new SeismicSearcher(forward, index, { wasm: false });
+    // f32 scoring (an index without rows): the wasm kernel over forward.bin's memory against the JavaScript loop.
+    const config = IndexBuildConfigSchema.parse({ nPostings: 300 });
+    const noRows = buildSeismicIndex(built, config, { halfRows: false });
+    const pairs: [SeismicSearcher, SeismicSearcher][] = [
+      [new SeismicSearcher(forward, noRows), new SeismicSearcher(forward, noRows, { wasm: false })],
+    ];
+    // Half-float ranking (the default build): the rows in a wasm memory (as seismic.bin is read) against JavaScript.
+    const withRows = buildSeismicIndex(built, config);
+    const hr = withRows.halfRows as NonNullable<typeof withRows.halfRows>;
+    const { copies, memory } = copyIntoWasmMemory([hr.rows]);
+    const rowsInWasm = { ...withRows, halfRows: { ...hr, rows: copies[0] } };
+    pairs.push([
+      new SeismicSearcher(forward, rowsInWasm, { halfRowsMemory: memory }),
+      new SeismicSearcher(forward, withRows, { wasm: false }),
+    ]);
     const queries = randomSparseVectors(8, 50, 5000, 30, (rng) => rng.next());
-    for (const q of queries) {
-      for (const [queryCut, heapFactor] of [
-        [1, 0.9],
-        [5, 0.8],
-        [20, 1],
-      ]) {
-        const opts = { k: 10, queryCut, heapFactor, nKnn: 0, excluded: null };
-        const a = viaWasm.search(q, opts);
-        const b = viaJs.search(q, opts);
-        expect(Array.from(a.ords)).toEqual(Array.from(b.ords));
-        expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
-        expect(a.docsScored).toBe(b.docsScored);
+    for (const [viaWasm, viaJs] of pairs) {
+      for (const q of queries) {
+        for (const [queryCut, heapFactor] of [
+          [1, 0.9],
+          [5, 0.8],
+          [20, 1],
+        ]) {
+          const opts = { k: 10, queryCut, heapFactor, nKnn: 0, excluded: null };
+          const a = viaWasm.search(q, opts);
+          const b = viaJs.search(q, opts);
+          expect(Array.from(a.ords)).toEqual(Array.from(b.ords));
+          expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
+          expect(a.docsScored).toBe(b.docsScored);
+        }
       }
     }
   });

@@ -4,10 +4,9 @@
  * "seismic", section names owned by seismic-index.ts); the segment writer asks `buildApproximateSections` for
  * its sections (inside the seal worker) and the reader hands them to `openApproximateSearcher`. Searches with
  * `exact: false` go through the returned searcher; segments without one are searched exactly. Since Seismic format
- * 2 the sections of a segment with ≥ 400M nonzeros (build.ts `HALF_ROWS_MIN_NNZ`: too large for the wasm kernels)
- * carry half-float scoring rows of the forward index (half-rows.ts; +4 bytes per nonzero and per posting): the
- * searcher ranks with them and returns exact f32 scores (searcher.ts); a version-1 `seismic.bin` still opens. When
- * seismic.bin was read into a wasm memory (`memory`), rows it holds are scored in wasm.
+ * 2 the sections carry half-float scoring rows of the forward index (half-rows.ts; +4 bytes per nonzero and per
+ * posting): the searcher ranks with them, in wasm when seismic.bin was read into a wasm memory (`memory`), and
+ * returns exact f32 scores (searcher.ts); a version-1 `seismic.bin` still opens.
  * Callers: segment-writer.ts, segment-reader.ts.
  */
 import type { SparseVector } from '../core/sparse-vector.js';

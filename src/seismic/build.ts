@@ -31,23 +31,16 @@ export interface BuildProgress {
 /** Options beyond the persisted config. */
 export interface BuildOptions {
   onProgress?: (p: BuildProgress) => void;
-  /** Build the half-float scoring rows (half-rows.ts): true/false; absent: by size (`HALF_ROWS_MIN_NNZ`). */
+  /** Build the half-float scoring rows (half-rows.ts; default true). */
   halfRows?: boolean;
 }
 
 /**
- * Nonzeros from which a segment gets half-float scoring rows: only where its candidates are scored in JavaScript,
- * i.e. where forward.bin is too large for a wasm memory (core/section-file.ts, 4 GiB less scratch): ~400M
- * nonzeros at 10 bytes each (u16 term, f32 value, f32 raw tf). Everywhere else the wasm kernel over the f32
- * forward index is faster (index/wasm-kernels.ts): 1M synthetic docs, `npm run bench`, qc 2 / hf 1, same run:
- * wasm f32 0.356 ms, half-float rows in wasm 0.423 ms, half-float rows in JavaScript 0.416 ms. In JavaScript the
- * rows paid (~20% at 1M docs, 5–10% at 250k; 3–10% slower at 50k, same-run A/Bs of the previous kernel), so the
- * rule keeps them for the one case left there.
+ * Every approximate segment gets half-float scoring rows unless told otherwise (`halfRows: false`): scored in wasm
+ * they are the fastest layout measured (half-rows.ts, searcher.ts), for 4 more bytes per nonzero and per posting.
  */
-export const HALF_ROWS_MIN_NNZ = 400_000_000;
-
-function wantsHalfRows(forward: ForwardIndex, options: BuildOptions): boolean {
-  return options.halfRows ?? forward.offsets[forward.numDocs] >= HALF_ROWS_MIN_NNZ;
+function wantsHalfRows(options: BuildOptions): boolean {
+  return options.halfRows ?? true;
 }
 
 /** The per-list output of lists [t0, t1): everything relative to the range. Plain typed arrays (transferable). */
@@ -241,7 +234,7 @@ export function finishIndex(
     summaryStep,
     knnK: 0,
     knn: new Uint32Array(0),
-    halfRows: wantsHalfRows(forward, options) ? buildHalfRows(forward, postingDocs) : null,
+    halfRows: wantsHalfRows(options) ? buildHalfRows(forward, postingDocs) : null,
   };
   if (config.nKnn > 0 && forward.numDocs > 1) {
     const knn = buildKnnGraph(forward, index, config.nKnn, (done) => report('knn', done, forward.numDocs));

@@ -119,7 +119,8 @@ describe('half-float ranking in the searcher', () => {
     const dim = 200;
     const fwd = buildForwardIndex(vectors(3, 2000, dim, 40, 2), dim);
     const index = buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 200 }), { halfRows: true });
-    expect(buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 200 })).halfRows).toBeNull();
+    expect(buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 200 }), { halfRows: false }).halfRows).toBeNull();
+    expect(buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 200 })).halfRows?.normal).toBe(true);
     const sections = seismicToSections(index);
     expect(sections['seismic.rows']).toBeDefined();
     const { ['seismic.rows']: _r, ['seismic.postingRows']: _p, ...v1 } = sections;
@@ -140,5 +141,14 @@ describe('half-float ranking in the searcher', () => {
     expect(() => seismicFromSections({ ...sections, 'seismic.postingRows': bad })).toThrow(/postingRows/);
     const short = (sections['seismic.rows'] as Uint32Array).subarray(1);
     expect(() => seismicFromSections({ ...sections, 'seismic.rows': short })).toThrow(/rows/);
+    // The "normal halves" flag (meta bit 3): a file written before it reads as not normal (the exact decode); a
+    // flagged file with a zero half in a row is refused.
+    expect(seismicFromSections(sections).halfRows?.normal).toBe(true);
+    const unflagged = Uint32Array.from(sections['seismic.meta'] as Uint32Array);
+    unflagged[4] &= ~8;
+    expect(seismicFromSections({ ...sections, 'seismic.meta': unflagged }).halfRows?.normal).toBe(false);
+    const zeroHalf = Uint32Array.from(sections['seismic.rows'] as Uint32Array);
+    zeroHalf[1] &= 0xffff;
+    expect(() => seismicFromSections({ ...sections, 'seismic.rows': zeroHalf })).toThrow(/not a normal non-negative/);
   });
 });

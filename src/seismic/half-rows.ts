@@ -16,10 +16,10 @@
  * scores it returns stay bit-exact.
  *
  * Built once per Seismic index (build.ts `finishIndex`), stored as sections of seismic.bin (seismic-index.ts), so
- * search workers share them, for segments of at least build.ts `HALF_ROWS_MIN_NNZ` nonzeros (segments too large
- * for the wasm kernels; everywhere else the wasm kernel over the f32 forward index measured faster than the rows,
- * in wasm or in JavaScript). Not built (null) when term ids do not fit 16 bits. Their wasm kernel is `half` in
- * index/score-kernels.wat.
+ * search workers share them, for every approximate segment (build.ts; not built, null, when term ids do not fit
+ * 16 bits). Every half written is normal and non-negative (tiny weights raised to the smallest normal), which lets
+ * the wasm kernel decode it in three operations (`halfNormal` in index/score-kernels.wat): in wasm the rows are the
+ * fastest layout measured (index/wasm-kernels.ts); the JavaScript loop below is the fallback.
  * Callers: build.ts, seismic-index.ts, searcher.ts, value-layout.ts (bench).
  */
 import type { ForwardIndex } from '../index/forward-index.js';
@@ -32,6 +32,12 @@ export interface HalfRows {
   readonly postingRows: Uint32Array;
   /** Exact power of two: approximate score = invScale · Σ q[t]·half(v). */
   readonly invScale: number;
+  /**
+   * Every half in the rows is normal and non-negative, so the wasm kernel decodes it in three operations
+   * (`halfNormal` in index/score-kernels.wat); false for rows with negative weights, and for rows read from a file
+   * written before the flag (seismic-index.ts meta flag 8), which may hold zeros or subnormals.
+   */
+  readonly normal: boolean;
 }
 
 /** Half-float bits (round to nearest even, subnormals kept, overflow to ±Inf) of float32 bit pattern `b`. */
@@ -88,18 +94,25 @@ export function buildHalfRows(forward: ForwardIndex, postingDocs: Uint32Array): 
   const f = new Float32Array(bits.buffer);
   const rows = new Uint32Array(numDocs + nnz);
   let w = 0;
+  let normal = true;
   for (let d = 0; d < numDocs; d++) {
     const s = offsets[d];
     const e = offsets[d + 1];
     rows[w++] = e - s;
     for (let p = s; p < e; p++) {
       f[0] = values[p] * scale;
-      rows[w++] = (termIds[p] | (halfBitsOfFloatBits(bits[0]) << 16)) >>> 0;
+      let h = halfBitsOfFloatBits(bits[0]);
+      // A weight below the half-float normals (< 2^-14 after scaling, i.e. under 2^-28 of the largest) is kept as
+      // the smallest normal, 2^-14: an approximate score moves by at most 2^-14 · invScale per such weight (the
+      // top k are rescored exactly), and every non-negative half stays normal (the fast decode).
+      if ((h & 0xfc00) === 0) h = 0x0400;
+      else if (h & 0x8000) normal = false;
+      rows[w++] = (termIds[p] | (h << 16)) >>> 0;
     }
   }
   const postingRows = new Uint32Array(postingDocs.length);
   for (let i = 0; i < postingDocs.length; i++) postingRows[i] = offsets[postingDocs[i]] + postingDocs[i];
-  return { rows, postingRows, invScale: 2 ** -k };
+  return { rows, postingRows, invScale: 2 ** -k, normal };
 }
 
 /**

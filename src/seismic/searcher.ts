@@ -16,19 +16,21 @@
  * κ-NN graph, the neighbours of the top results are scored too.
  *
  * Scoring, in the first of these that applies:
- * 1. The forward index is in a shared wasm memory (a segment read from disk, core/section-file.ts `wasm`): the
- *    wasm kernel scores the candidates in f32 over it (index/wasm-kernels.ts), with this searcher's dense query,
- *    candidate list and scores in that memory. Fastest everywhere measured: 50k docs, kernel p50 37 vs 59 µs in
- *    JavaScript (bench-fixed-cost, qc 1); 1M docs, 0.356 ms against 0.423 ms for the half-float rows in wasm and
- *    0.416 ms for the rows in JavaScript (`npm run bench`, qc 2 / hf 1, same run).
- * 2. The index carries half-float rows (half-rows.ts, format version 2; built only for segments too large for a
- *    wasm memory, build.ts `HALF_ROWS_MIN_NNZ`): candidates are ranked by their half-float scores, as the Rust
- *    reference does (one 4-byte word per nonzero, the row found from the posting without reading the forward
- *    index's offsets), in wasm when the rows are in a wasm memory, and the final top-k is rescored with the f32
- *    weights (term ids from the rows just read, values from the forward index). Which docs make the top-k is
- *    decided by the half-float scores (with nothing pruned, it is brute force over half-float values, then
- *    rescored). Cursor pages (`after`) and the quantised-bound filter score in f32 instead.
- * 3. Otherwise the JavaScript loop over the f32 forward index (`scoreDocs`).
+ * 1. The index carries half-float rows with normal halves (half-rows.ts; every build since the wasm kernels) in a
+ *    wasm memory (seismic.bin read with core/section-file.ts `wasm`): candidates are ranked by their half-float
+ *    scores, as the Rust reference does (one 4-byte word per nonzero, the row found from the posting without
+ *    reading the forward index's offsets), scored by the wasm kernel `halfNormal`, and the final top-k is rescored
+ *    with the f32 weights (term ids from the rows just read, values from the forward index). Which docs make the
+ *    top-k is decided by the half-float scores (with nothing pruned, it is brute force over half-float values, then
+ *    rescored). Cursor pages (`after`) score in f32 instead.
+ * 2. The forward index is in a wasm memory: the wasm kernel scores the candidates in f32 over it.
+ * 3. Other rows (an older file's, not flagged normal), scored in wasm by the exact decode when they are in a wasm
+ *    memory, else in JavaScript.
+ * 4. The JavaScript loop over the f32 forward index (`scoreDocs`).
+ * The wasm kernel uses this searcher's dense query, candidate list and scores in its memory (index/wasm-kernels.ts).
+ * Measured, same runs: 1M synthetic docs (`npm run bench`, qc 2 / hf 0.9) 1 → 0.424 ms, 2 → 0.512 ms, JavaScript
+ * rows 0.496 ms; 50k docs (bench-fixed-cost, qc 1) kernel p50 37 µs for 2 against 59 µs in JavaScript.
+ * The quantised-bound filter (a benchmark option) scores in JavaScript.
  * Either way the returned scores are float64 sums of float32 products in the forward index's term order,
  * identical to exact.ts's brute force (exact and approximate scores compare bit for bit), and the wasm kernels
  * return the JavaScript loops' sums bit for bit.
@@ -160,13 +162,21 @@ export class SeismicSearcher {
     let maxBlockLen = Math.max(1, index.knnK);
     const bo = index.blockOffsets;
     for (let g = 0; g + 1 < bo.length; g++) maxBlockLen = Math.max(maxBlockLen, bo[g + 1] - bo[g]);
-    // Scoring, fastest first (see the file comment): the f32 forward index in wasm; else the half-float rows (in
-    // wasm when they are in a wasm memory); else the f32 forward index in JavaScript.
+    // Scoring, fastest first (see the file comment): half-float rows with normal halves in wasm; the f32 forward
+    // index in wasm; other rows (in wasm when they are in a wasm memory); the f32 forward index in JavaScript.
     const useWasm = options.wasm !== false && this.rows === null;
-    const fwdWasm = useWasm ? WasmScorer.forForward(forward, qLen, maxBlockLen) : null;
-    this.half = this.rows === null && fwdWasm === null && options.halfRows !== false ? (index.halfRows ?? null) : null;
-    this.halfTbl = this.half !== null ? sharedHalfTable() : new Float32Array(0);
-    this.wasm = fwdWasm ?? (useWasm && this.half !== null ? WasmScorer.forHalfRows(this.half.rows, options.halfRowsMemory, qLen, maxBlockLen) : null);
+    const rows = this.rows === null && options.halfRows !== false ? (index.halfRows ?? null) : null;
+    const mem = options.halfRowsMemory;
+    let scorer = useWasm && rows?.normal === true ? WasmScorer.forHalfRows(rows.rows, true, mem, qLen, maxBlockLen) : null;
+    let half = scorer !== null ? rows : null;
+    if (scorer === null && useWasm) scorer = WasmScorer.forForward(forward, qLen, maxBlockLen);
+    if (scorer === null && rows !== null) {
+      half = rows;
+      if (useWasm) scorer = WasmScorer.forHalfRows(rows.rows, rows.normal, mem, qLen, maxBlockLen);
+    }
+    this.half = half;
+    this.halfTbl = half !== null ? sharedHalfTable() : new Float32Array(0);
+    this.wasm = scorer;
     const w = this.wasm;
     this.qDense = w !== null ? w.q : new Float32Array(qLen);
     this.cand = w !== null && this.half === null ? w.input : new Uint32Array(maxBlockLen);

@@ -19,7 +19,8 @@
  * - Half-float scoring rows (version 2, half-rows.ts), optional: `rows` u32[numDocs + nnz] (per doc a count word,
  *   then `term | half(value·scale) << 16` words) and `postingRows` u32[P] (row start of each posting's doc).
  * - `meta` u32[8]: [FORMAT_VERSION, numDocs, dim, knnK, flags (bit 0: u32 entryBlocks, bit 1: u32 compTerms,
- *   bit 2: half-float rows present), rowScaleLog2 + 1024 (the rows' `invScale` = 2^(meta[5] − 1024); 0 without
+ *   bit 2: half-float rows present, bit 3: every half in the rows is normal and non-negative, checked at open),
+ *   rowScaleLog2 + 1024 (the rows' `invScale` = 2^(meta[5] − 1024); 0 without
  *   rows), 0, 0].
  * Version 1 (no rows, meta[5] = 0) is still read; its segments are searched with the f32 forward index.
  *
@@ -116,7 +117,10 @@ export function seismicIndexBytes(index: SeismicIndex): number {
 export function seismicToSections(index: SeismicIndex): Record<string, ArrayBufferView> {
   const hr = index.halfRows ?? null;
   const flags =
-    (index.entryBlocks instanceof Uint32Array ? 1 : 0) | (index.compTerms instanceof Uint32Array ? 2 : 0) | (hr !== null ? 4 : 0);
+    (index.entryBlocks instanceof Uint32Array ? 1 : 0) |
+    (index.compTerms instanceof Uint32Array ? 2 : 0) |
+    (hr !== null ? 4 : 0) |
+    (hr?.normal === true ? 8 : 0);
   const scaleWord = hr !== null ? Math.log2(hr.invScale) + 1024 : 0;
   const meta = new Uint32Array([SEISMIC_FORMAT_VERSION, index.numDocs, index.dim, index.knnK, flags, scaleWord, 0, 0]);
   const out: Record<string, ArrayBufferView> = {
@@ -178,7 +182,7 @@ export function seismicFromSections(sections: Record<string, ArrayBufferView>): 
   if (summaryMin.length !== nBlocks || summaryStep.length !== nBlocks) bad('summary quantisation arrays length');
   if (knn.length !== numDocs * knnK) bad('knn length');
   for (let i = 0; i < postingDocs.length; i++) if (postingDocs[i] >= numDocs) bad(`posting ${i} names doc ${postingDocs[i]} ≥ ${numDocs}`);
-  const halfRows = meta[0] >= 2 && (flags & 4) !== 0 ? halfRowsFromSections(sections, meta, postingDocs) : null;
+  const halfRows = meta[0] >= 2 && (flags & 4) !== 0 ? halfRowsFromSections(sections, meta, postingDocs, (flags & 8) !== 0) : null;
   return {
     numDocs,
     dim,
@@ -203,7 +207,12 @@ export function seismicFromSections(sections: Record<string, ArrayBufferView>): 
  * The half-float rows of a version-2 file, checked so that no row read leaves the array: the rows hold exactly
  * numDocs count words whose entries tile the array, and every posting's row start is its doc's.
  */
-function halfRowsFromSections(sections: Record<string, ArrayBufferView>, meta: Uint32Array, postingDocs: Uint32Array): HalfRows {
+function halfRowsFromSections(
+  sections: Record<string, ArrayBufferView>,
+  meta: Uint32Array,
+  postingDocs: Uint32Array,
+  normal: boolean,
+): HalfRows {
   const rows = u32(sections, 'seismic.rows');
   const postingRows = u32(sections, 'seismic.postingRows');
   const numDocs = meta[1];
@@ -219,7 +228,18 @@ function halfRowsFromSections(sections: Record<string, ArrayBufferView>, meta: U
   }
   if (w !== rows.length) bad('rows length');
   for (let i = 0; i < postingRows.length; i++) if (postingRows[i] !== starts[postingDocs[i]]) bad(`postingRows[${i}]`);
-  return { rows, postingRows, invScale: 2 ** (meta[5] - 1024) };
+  if (normal) {
+    // The flag lets the wasm kernel skip the decode's range checks: hold it to its word (a row word whose half is
+    // not a non-negative normal, with the flag set, is a corrupt file).
+    for (let d = 0; d < numDocs; d++) {
+      for (let p = starts[d] + 1, e = starts[d] + 1 + rows[starts[d]]; p < e; p++) {
+        const h = rows[p] >>> 16;
+        if ((h & 0xfc00) === 0 || (h & 0x8000) !== 0 || (h & 0x7c00) === 0x7c00)
+          bad(`rows word ${p}: half ${h.toString(16)} is not a normal non-negative number`);
+      }
+    }
+  }
+  return { rows, postingRows, invScale: 2 ** (meta[5] - 1024), normal };
 }
 
 function bad(why: string): never {
