@@ -390,8 +390,7 @@ export class SeismicSearcher {
           exactRescored += np;
         }
         // Exact scores, summed as brute force does (exact.ts), so scores match bit for bit.
-        if (fwdWasm !== null) fwdWasm.score(nc);
-        else scoreDocs(forward, cand, nc, qDense, candScores);
+        this.scoreF32(fwdWasm, nc);
         for (let c = 0; c < nc; c++) heap.push(cand[c], candScores[c]);
       }
     }
@@ -438,6 +437,12 @@ export class SeismicSearcher {
     return fin.drain();
   }
 
+  /** f32 scores of `cand[0..nc)` into `candScores`: by `kernel` (the wasm f32 scorer over `cand`) or in JavaScript. */
+  private scoreF32(kernel: WasmScorer | null, nc: number): void {
+    if (kernel !== null) kernel.score(nc);
+    else scoreDocs(this.forward, this.cand, nc, this.qDense, this.candScores);
+  }
+
   /** Scores the unvisited κ-NN neighbours of the current top results; returns how many docs it scored. */
   private expandKnn(n: number, excluded: Uint32Array | null, epoch: number, half: HalfRows | null): number {
     const heap = this.heap;
@@ -465,11 +470,8 @@ export class SeismicSearcher {
         if (this.wasm !== null) this.wasm.score(nc);
         else scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
         for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c] * half.invScale);
-      } else if (this.half === null && this.wasm !== null) {
-        this.wasm.score(nc);
-        for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c]);
       } else {
-        scoreDocs(this.forward, cand, nc, this.qDense, this.candScores);
+        this.scoreF32(this.half === null ? this.wasm : null, nc);
         for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c]);
       }
       scored += nc;
