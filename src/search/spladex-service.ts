@@ -35,7 +35,7 @@ import {
 import { openCollectionStore } from '../storage/collection-store.js';
 import { SearchPool, type SearchPoolStats } from '../segment/search-pool.js';
 import type { StoreConfig } from '../storage/store-types.js';
-import { Collection, type CollectionInfo, type DocumentView, type SearchResponse } from './collection.js';
+import { Collection, type CollectionInfo, type DocumentView, type SearchOverrides, type SearchResponse } from './collection.js';
 import type { ScrollPage } from './document-ops.js';
 import { createLexicalBinding, createModelBinding, createVectorsOnlyBinding, type TextBinding } from './text-binding.js';
 import { listEncoders, openEncoder } from '../encoders/registry.js';
@@ -93,6 +93,12 @@ export interface CollectionSummary {
 
 /** Vocabulary bound for growable dictionaries (lexical collections): term ids are dictionary positions. */
 const GROWABLE_DIM = 0x7fffffff;
+/**
+ * A batch's searches always go to the search workers: the lanes keep them busy, and a search answered on the
+ * event-loop thread (the pool's idle-loop shortcut, after a time-slice yield let every worker drain) would hold up
+ * the merging and serialising of the others.
+ */
+const BATCHED: SearchOverrides = { inline: false };
 /** Default of SPLADEX_MEMTABLE_MAX_BYTES (env.ts), for services built without the environment. */
 const MEMTABLE_MAX_BYTES_DEFAULT = 256 * 1024 * 1024;
 const BUILTIN_ENCODERS = new Set(['lexical', 'none']);
@@ -624,7 +630,7 @@ export class SpladexService {
         if (failed.at >= 0 || next >= reqs.length) return;
         const i = next++;
         try {
-          done(i, await c.search(reqs[i]));
+          done(i, await c.search(reqs[i], BATCHED));
         } catch (err) {
           if (failed.at < 0 || i < failed.at) {
             failed.at = i;

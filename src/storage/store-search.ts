@@ -100,7 +100,7 @@ export async function searchViewPooled(
   }
   // An unloaded event loop answers a lone search over at most one resident segment itself: no trip to a worker
   // and back (search-pool.ts). Over several, idle workers search them side by side.
-  if (pooled.length <= 1 && pool.claimInline()) return searchView(view, query, options);
+  if (pooled.length <= 1 && options.inline !== false && pool.claimInline()) return searchView(view, query, options);
   const segOptions = segmentOptions(view, options, filter);
   const pending =
     pooled.length > 0

@@ -75,6 +75,11 @@ export interface StoreSearchOptions {
    * keep the avgdl baked in at their seal).
    */
   avgdl?: number;
+  /**
+   * false: a pooled search always goes to the search workers, never runs on the calling thread (a batch keeps its
+   * searches there; store-search.ts `searchViewPooled`). Absent: the pool decides (`claimInline`).
+   */
+  inline?: boolean;
 }
 
 export interface StoreHit {
