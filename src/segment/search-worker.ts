@@ -35,7 +35,8 @@ const segTop = new TopK(10);
 port.on('message', (m: SearchWorkerRequest) => {
   if (m.type === 'open') {
     try {
-      segments.set(m.seg, { kernels: segmentKernelsFromFiles(m.files), scratch: null });
+      // The main thread's reader built kernels from these very bytes (checked): no second walk of them here.
+      segments.set(m.seg, { kernels: segmentKernelsFromFiles(m.files, true), scratch: null });
     } catch {
       // Reported by the first search that needs it (the main thread parsed the same bytes, so this is not expected).
     }

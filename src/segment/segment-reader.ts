@@ -378,9 +378,11 @@ export interface SegmentKernels {
 
 /**
  * The search kernels over a segment's parsed files (views, nothing copied unless a section loader copies).
- * CORRUPT_INDEX naming the file when forward, postings, seismic or metadata sections disagree.
+ * CORRUPT_INDEX naming the file when forward, postings, seismic or metadata sections disagree. `checked`: the
+ * files are the shared views of a reader on another thread that already built kernels from them (a search
+ * worker): the Seismic sections' per-posting walks are not repeated.
  */
-export function segmentKernelsFromFiles(files: KernelFiles): SegmentKernels {
+export function segmentKernelsFromFiles(files: KernelFiles, checked = false): SegmentKernels {
   const { forward, terms, avgdl, dl, tf } = parseForward(files.forward);
   const { numDocs, dim } = forward;
   const nnz = forward.termIds.length;
@@ -403,7 +405,7 @@ export function segmentKernelsFromFiles(files: KernelFiles): SegmentKernels {
   let approximate: ApproximateSearcher | null = null;
   if (files.seismic !== null) {
     try {
-      approximate = openApproximateSearcher(forward, files.seismic.sections, files.seismic.memory);
+      approximate = openApproximateSearcher(forward, files.seismic.sections, files.seismic.memory, checked);
     } catch (err) {
       throw corruptIndex(files.seismic.path, (err as Error).message);
     }

@@ -72,12 +72,14 @@ export function segmentPostings(nPostings: number, numDocs: number): number {
 
 /**
  * A searcher over a segment's stored approximate sections. Throws (SpladexError CORRUPT_INDEX without a file
- * name, from seismic-index.ts) when the sections are inconsistent; the reader adds the file name.
+ * name, from seismic-index.ts) when the sections are inconsistent; the reader adds the file name. `checked`:
+ * another thread already opened these shared bytes (seismic-index.ts `seismicFromSections`).
  */
 export function openApproximateSearcher(
   forward: ForwardIndex,
   sections: Map<string, SectionArray>,
   memory?: WasmMemory,
+  checked = false,
 ): ApproximateSearcher | null {
-  return new SeismicSearcher(forward, seismicFromSections(Object.fromEntries(sections)), { halfRowsMemory: memory });
+  return new SeismicSearcher(forward, seismicFromSections(Object.fromEntries(sections), checked), { halfRowsMemory: memory });
 }

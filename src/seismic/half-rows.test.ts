@@ -150,5 +150,11 @@ describe('half-float ranking in the searcher', () => {
     const zeroHalf = Uint32Array.from(sections['seismic.rows'] as Uint32Array);
     zeroHalf[1] &= 0xffff;
     expect(() => seismicFromSections({ ...sections, 'seismic.rows': zeroHalf })).toThrow(/not a normal non-negative/);
+    // `checked` (a search worker re-opening bytes the main thread opened): the walks are skipped, lengths are not,
+    // and the index is the one the full check gives.
+    expect(seismicFromSections({ ...sections, 'seismic.rows': zeroHalf }, true).halfRows?.normal).toBe(true);
+    const fewer = (sections['seismic.postingRows'] as Uint32Array).subarray(1);
+    expect(() => seismicFromSections({ ...sections, 'seismic.postingRows': fewer }, true)).toThrow(/postingRows length/);
+    expect(seismicFromSections(sections, true)).toEqual(seismicFromSections(sections));
   });
 });
