@@ -185,7 +185,8 @@ export function seismicFromSections(sections: Record<string, ArrayBufferView>, c
   if (summaryMin.length !== nBlocks || summaryStep.length !== nBlocks) bad('summary quantisation arrays length');
   if (knn.length !== numDocs * knnK) bad('knn length');
   if (!checked) {
-    for (let i = 0; i < postingDocs.length; i++) if (postingDocs[i] >= numDocs) bad(`posting ${i} names doc ${postingDocs[i]} ≥ ${numDocs}`);
+    for (let i = 0; i < postingDocs.length; i++)
+      if (postingDocs[i] >= numDocs) bad(`posting ${i} names doc ${postingDocs[i]} ≥ ${numDocs}`);
   }
   const halfRows = meta[0] >= 2 && (flags & 4) !== 0 ? halfRowsFromSections(sections, meta, postingDocs, (flags & 8) !== 0, checked) : null;
   return {
