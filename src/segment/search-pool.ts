@@ -124,6 +124,11 @@ export class SearchPool {
     return this.slots.length;
   }
 
+  /** Queries one worker may hold before `search` answers BUSY. */
+  get queuePerThread(): number {
+    return this.opts.maxQueuePerThread;
+  }
+
   /**
    * Searches `segments` (resident, live docs > 0) for `query` in the workers; resolves to one result per segment,
    * in order (null: nothing of it matches). Everything the workers read is fixed synchronously, before this
