@@ -144,10 +144,13 @@ describe('wasm scoring kernels', () => {
     const hr = withRows.halfRows as NonNullable<typeof withRows.halfRows>;
     const { copies, memory } = copyIntoWasmMemory([hr.rows]);
     const rowsInWasm = { ...withRows, halfRows: { ...hr, rows: copies[0] } };
-    pairs.push([
-      new SeismicSearcher(forward, rowsInWasm, { halfRowsMemory: memory }),
-      new SeismicSearcher(forward, withRows, { wasm: false }),
-    ]);
+    // Rows from the first candidate, and from the 64th (the first 64 scored in f32, by the wasm rescorer).
+    for (const rowsFromDocs of [0, 64]) {
+      pairs.push([
+        new SeismicSearcher(forward, rowsInWasm, { halfRowsMemory: memory, rowsFromDocs }),
+        new SeismicSearcher(forward, withRows, { wasm: false, rowsFromDocs }),
+      ]);
+    }
     const queries = randomSparseVectors(8, 50, 5000, 30, (rng) => rng.next());
     for (const [viaWasm, viaJs] of pairs) {
       for (const q of queries) {

@@ -95,7 +95,7 @@ describe('half-float ranking in the searcher', () => {
           const index = buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 1_000_000, summaryEnergy: 1, seed }), {
             halfRows: true,
           });
-          const s = new SeismicSearcher(fwd, index);
+          const s = new SeismicSearcher(fwd, index, { rowsFromDocs: 0 });
           const q = new Float32Array(dim);
           for (const query of vectors(seed + 1, 4, dim, 8, 1)) {
             const got = s.search(query, { k, queryCut: dim, heapFactor: 1e-6, nKnn: 0, excluded: null });
@@ -113,6 +113,33 @@ describe('half-float ranking in the searcher', () => {
       ),
       { numRuns: 80 },
     );
+  });
+
+  it("scores a query's first rowsFromDocs candidates in f32: a query that stops before gives the f32 answer", () => {
+    const dim = 3000;
+    const fwd = buildForwardIndex(vectors(5, 3000, dim, 40, 2), dim);
+    const index = buildSeismicIndex(fwd, IndexBuildConfigSchema.parse({ nPostings: 200 }));
+    expect(index.halfRows?.normal).toBe(true);
+    const f32 = new SeismicSearcher(fwd, index, { halfRows: false });
+    const never = new SeismicSearcher(fwd, index, { rowsFromDocs: Number.MAX_SAFE_INTEGER });
+    const always = new SeismicSearcher(fwd, index, { rowsFromDocs: 0 });
+    const mid = new SeismicSearcher(fwd, index, { rowsFromDocs: 60 });
+    const q = new Float32Array(dim);
+    let switched = 0;
+    for (const query of vectors(6, 40, dim, 20, 1)) {
+      const o = { k: 10, queryCut: 5, heapFactor: 0.9, nKnn: 2, excluded: null };
+      const want = f32.search(query, o);
+      // Under the threshold the searcher is the f32 one, bit for bit.
+      expect(never.search(query, o)).toEqual(want);
+      const got = mid.search(query, o);
+      if (got.docsScored > 60) switched++;
+      else expect(got).toEqual(want);
+      // Either way every returned score is the exact f32 one.
+      for (let i = 0; i < query.indices.length; i++) q[query.indices[i]] = query.values[i];
+      for (const r of [got, always.search(query, o)]) r.ords.forEach((d, i) => expect(r.scores[i]).toBe(Math.fround(scoreDoc(fwd, d, q))));
+      q.fill(0);
+    }
+    expect(switched).toBeGreaterThan(0);
   });
 
   it('reads a version-1 index (no rows) and searches it exactly as f32 scoring does', () => {

@@ -22,7 +22,8 @@
  *    reading the forward index's offsets), scored by the wasm kernel `halfNormal`, and the final top-k is rescored
  *    with the f32 weights (term ids from the rows just read, values from the forward index). Which docs make the
  *    top-k is decided by the half-float scores (with nothing pruned, it is brute force over half-float values, then
- *    rescored). Cursor pages (`after`) score in f32 instead.
+ *    rescored). A query's first ROWS_FROM_PER_K·k candidates are scored in f32 by the wasm rescorer (exact, and a
+ *    query that stops there needs no rescore: qc 1 on 50k docs). Cursor pages (`after`) score in f32 throughout.
  * 2. The forward index is in a wasm memory: the wasm kernel scores the candidates in f32 over it.
  * 3. Other rows (an older file's, not flagged normal), scored in wasm by the exact decode when they are in a wasm
  *    memory, else in JavaScript.
@@ -73,6 +74,15 @@ const BLOCK_BITS = 2097152; // 2^21
 const MERGE_RATIO = 32;
 /** Docs the wasm rescorer takes per call (larger top-k lists go in chunks). */
 const RESCORE_CHUNK = 256;
+/**
+ * With half-float rows, a query's first ROWS_FROM_PER_K·k candidates are scored exactly in f32 and only the rest
+ * by the rows, whose saving per doc must first pay for rescoring the k it returns (~1 µs a doc from a cold
+ * forward index). A query that stops before ends with exact scores and no rescore. Measured (bench.ts, same-run
+ * A/B, qc 2 hf 1, rows from the first doc against f32): 50k docs, ~130 docs scored, 0.083 vs 0.079 ms and 0.076 vs
+ * 0.071; 250k, ~230, 0.130 vs 0.133; 1M, ~650, 0.376 vs 0.405. qc 1 on 50k (bench-fixed-cost, ~90 docs): kernel
+ * p50 47–49 µs with rows from the first doc, 37–39 µs with this rule.
+ */
+const ROWS_FROM_PER_K = 24;
 /** Block orders of at most this many keys are insertion-sorted in place. */
 const SMALL_SORT = 24;
 /** A bound must be below root / BOUND_SLACK to reject a doc (float rounding margin, far above 2^-23). */
@@ -93,6 +103,8 @@ export interface SeismicSearcherOptions {
   quantisedRows?: QuantisedRows | null;
   /** Rank with the index's half-float rows when it has them (default true); false: f32 scoring throughout. */
   halfRows?: boolean;
+  /** Candidates a query scores in f32 before the half-float rows take over (default ROWS_FROM_PER_K·k; tests: 0). */
+  rowsFromDocs?: number;
   /** The shared wasm memory the index's half-float rows are views of (seismic.bin read with `wasm`), if any. */
   halfRowsMemory?: WasmMemory;
   /**
@@ -153,11 +165,13 @@ export class SeismicSearcher {
    * cold forward index, the JavaScript rescore cost 14 µs of a 57 µs query at 50k docs (qc 1).
    */
   private readonly rescorer: WasmScorer | null;
+  private readonly rowsFrom: number | null;
 
   constructor(forward: ForwardIndex, index: SeismicIndex, options: SeismicSearcherOptions = {}) {
     this.forward = forward;
     this.index = index;
     this.rows = options.quantisedRows ?? null;
+    this.rowsFrom = options.rowsFromDocs ?? null;
     const qLen = Math.max(forward.dim, index.dim);
     this.visited = new Uint8Array(forward.numDocs);
     let maxBlocks = 1;
@@ -185,10 +199,13 @@ export class SeismicSearcher {
     this.half = half;
     this.halfTbl = half !== null ? sharedHalfTable() : new Float32Array(0);
     this.wasm = scorer;
-    this.rescorer = half !== null && useWasm ? WasmScorer.forForward(forward, qLen, RESCORE_CHUNK) : null;
+    // Sized for a whole block, so that a query's first candidates (ROWS_FROM_PER_K) are scored in place.
+    this.rescorer = half !== null && useWasm ? WasmScorer.forForward(forward, qLen, Math.max(RESCORE_CHUNK, maxBlockLen)) : null;
     const w = this.wasm;
     this.qDense = w !== null ? w.q : new Float32Array(qLen);
-    this.cand = w !== null && this.half === null ? w.input : new Uint32Array(maxBlockLen);
+    // Candidates are gathered where the f32 kernel in use reads them: the forward scorer's or the rescorer's input.
+    const f32Kernel = this.half === null ? w : this.rescorer;
+    this.cand = f32Kernel !== null ? f32Kernel.input : new Uint32Array(maxBlockLen);
     this.candRows = w !== null && this.half !== null ? w.input : new Uint32Array(this.half !== null ? maxBlockLen : 0);
     this.candEnds = new Uint32Array(this.half !== null ? maxBlockLen : 0);
     this.candScores = w !== null ? w.out : new Float64Array(maxBlockLen);
@@ -266,7 +283,10 @@ export class SeismicSearcher {
     const tbl = this.halfTbl;
     // The wasm kernel of the path in use: over the rows (half-float ranking) or the forward index (f32 path).
     const wasm = half !== null ? this.wasm : null;
-    const fwdWasm = this.half === null ? this.wasm : null;
+    const fwdWasm = this.half === null ? this.wasm : this.rescorer;
+    // Whether rows scored any candidate (from `rowsFrom` docs on, ROWS_FROM_PER_K): then the top k is rescored in f32.
+    let rowsOn = false;
+    const rowsFrom = this.rowsFrom ?? ROWS_FROM_PER_K * k;
 
     for (let ci = 0; ci < nCut; ci++) {
       const t = this.cutTerms[ci];
@@ -355,7 +375,8 @@ export class SeismicSearcher {
         blocksScored++;
         const g = bBase + b;
         let nc = 0;
-        if (hRows !== null && hPostingRows !== null) {
+        if (hRows !== null && hPostingRows !== null && (rowsOn || docsScored >= rowsFrom)) {
+          rowsOn = true;
           for (let p = blockOffsets[g], pe = blockOffsets[g + 1]; p < pe; p++) {
             const d = postingDocs[p];
             if (visited[d] === epoch) continue;
@@ -390,14 +411,17 @@ export class SeismicSearcher {
           exactRescored += np;
         }
         // Exact scores, summed as brute force does (exact.ts), so scores match bit for bit.
-        this.scoreF32(fwdWasm, nc);
-        for (let c = 0; c < nc; c++) heap.push(cand[c], candScores[c]);
+        const exact = this.scoreF32(fwdWasm, nc);
+        for (let c = 0; c < nc; c++) heap.push(cand[c], exact[c]);
       }
     }
 
-    if (opts.nKnn > 0 && this.index.knnK > 0) docsScored += this.expandKnn(Math.min(opts.nKnn, this.index.knnK), excluded, epoch, half);
+    if (opts.nKnn > 0 && this.index.knnK > 0) {
+      if (half !== null && docsScored >= rowsFrom) rowsOn = true;
+      docsScored += this.expandKnn(Math.min(opts.nKnn, this.index.knnK), excluded, epoch, rowsOn ? half : null);
+    }
 
-    const { keys: ords, scores: out } = half !== null ? this.rescoreTop(k) : heap.drain();
+    const { keys: ords, scores: out } = rowsOn ? this.rescoreTop(k) : heap.drain();
     for (let i = 0; i < nq; i++) if (qIds[i] < dim) qDense[qIds[i]] = 0;
     if (rq !== null) for (let i = 0; i < nq; i++) if (qIds[i] < dim) rq[qIds[i]] = 0;
     this.lastSummaryEntries = summaryEntries;
@@ -437,10 +461,17 @@ export class SeismicSearcher {
     return fin.drain();
   }
 
-  /** f32 scores of `cand[0..nc)` into `candScores`: by `kernel` (the wasm f32 scorer over `cand`) or in JavaScript. */
-  private scoreF32(kernel: WasmScorer | null, nc: number): void {
-    if (kernel !== null) kernel.score(nc);
-    else scoreDocs(this.forward, this.cand, nc, this.qDense, this.candScores);
+  /**
+   * f32 scores of `cand[0..nc)`: by `kernel` (a wasm f32 scorer whose input `cand` is: the forward scorer or the
+   * rescorer) into its output, or in JavaScript into `candScores`; returns the array holding them.
+   */
+  private scoreF32(kernel: WasmScorer | null, nc: number): Float64Array {
+    if (kernel === null) {
+      scoreDocs(this.forward, this.cand, nc, this.qDense, this.candScores);
+      return this.candScores;
+    }
+    kernel.score(nc);
+    return kernel.out;
   }
 
   /** Scores the unvisited κ-NN neighbours of the current top results; returns how many docs it scored. */
@@ -471,8 +502,8 @@ export class SeismicSearcher {
         else scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
         for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c] * half.invScale);
       } else {
-        this.scoreF32(this.half === null ? this.wasm : null, nc);
-        for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c]);
+        const exact = this.scoreF32(this.half === null ? this.wasm : this.rescorer, nc);
+        for (let c = 0; c < nc; c++) heap.push(cand[c], exact[c]);
       }
       scored += nc;
     }
