@@ -264,3 +264,37 @@ describe('batch search through the API with 1 and 2 search threads', () => {
     // work shares this 2-core machine (it timed out there on the base commit too).
   }, 30_000);
 });
+
+describe('a batch leaves room in the search workers\' queues', () => {
+  it('with 4 queries per worker, single searches sent alongside a 40-search batch all answer 200', async () => {
+    const s = await startTestServer({ searchThreads: 2, searchQueue: 4 });
+    try {
+      expect((await s.call('PUT', '/v1/collections/v', { encoder: 'none', dim: 1000, index: { approximateThreshold: 200 } })).statusCode).toBe(201);
+      const rng = new Rng(5);
+      const documents = docs(2000, 0, rng).map((d) => ({
+        id: d.id,
+        vector: { indices: Array.from(d.vector.indices), values: Array.from(d.vector.values) },
+      }));
+      expect((await s.call('POST', '/v1/collections/v/documents', { documents })).json().indexed).toBe(2000);
+      expect((await s.call('POST', '/v1/collections/v/optimize')).statusCode).toBe(200);
+      const search = () => {
+        const q = randomVector(rng);
+        return { vector: { indices: Array.from(q.indices), values: Array.from(q.values) }, k: 10 };
+      };
+      const searches = Array.from({ length: 40 }, search);
+      const singles = Array.from({ length: 4 }, search);
+      for (let round = 0; round < 3; round++) {
+        // A batch takes at most half of each worker's queue (2 of 4), so 4 concurrent single searches still fit.
+        const answers = await Promise.all([
+          s.call('POST', '/v1/collections/v/search/batch', { searches }),
+          ...singles.map((q) => s.call('POST', '/v1/collections/v/search', q)),
+        ]);
+        expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
+        expect(answers[0].json().results).toHaveLength(40);
+      }
+      expect(s.service.searchPoolStats()?.pooled).toBeGreaterThanOrEqual(40);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -27,12 +27,14 @@ export interface TestServerOptions extends Partial<Omit<AppOptions, 'service' | 
   memtableMaxDocs?: number;
   /** Search worker threads (ServiceOptions.searchThreads; default 1). */
   searchThreads?: number;
+  /** Queries one search worker may hold (ServiceOptions.searchQueue; default 64). */
+  searchQueue?: number;
 }
 
 /** Opens a real service in a temp dir and builds an app around it. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-server-test-'));
-  const { limits, memtableMaxDocs, searchThreads, logger = pino({ level: 'silent' }), ...appOptions } = options;
+  const { limits, memtableMaxDocs, searchThreads, searchQueue, logger = pino({ level: 'silent' }), ...appOptions } = options;
   const service = await openSpladexService({
     dataDir: path.join(dataDir, 'index'),
     encodersDir: path.join(dataDir, 'encoders'),
@@ -40,6 +42,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     limits,
     memtableMaxDocs,
     searchThreads,
+    searchQueue,
   });
   const app = await buildApp({ service, logger, ...appOptions });
   let closed = false;

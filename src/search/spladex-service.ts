@@ -618,14 +618,14 @@ export class SpladexService {
   /** Runs the searches of a batch (see the comment inside), handing each answer to `done`. */
   private async runBatch(name: string, reqs: SearchRequest[], done: (i: number, r: SearchResponse) => void): Promise<void> {
     const c = this.get(name);
-    // With a search pool, `lanes` searches are in flight at once (BATCH_LANES_PER_WORKER per worker, at most
-    // its queue: a worker always has queries queued while the event loop merges and hydrates the last, even when
-    // that thread is descheduled), each lane taking the next search as its own finishes, so a slow one holds no
-    // other back; without a pool, one lane: one search at a time, as before. Answers keep the order asked; a
-    // failure stops the lanes and the batch fails with the first failing search in that order, as when they ran
-    // one by one.
+    // With a search pool, `lanes` searches are in flight at once: BATCH_LANES_PER_WORKER per worker, at most half
+    // its queue (room for other searches), so a worker always has queries queued while the event loop merges and
+    // hydrates the last, even when that thread is descheduled. Each lane takes the next search as its own finishes,
+    // so a slow one holds no other back; without a pool, one lane: one search at a time, as before. Answers keep
+    // the order asked; a failure stops the lanes and the batch fails with the first failing search in that order,
+    // as when they ran one by one.
     const pool = this.searchPool;
-    const lanes = pool === null ? 1 : Math.min(BATCH_LANES_PER_WORKER, pool.queuePerThread) * pool.threads;
+    const lanes = pool === null ? 1 : Math.max(1, Math.min(BATCH_LANES_PER_WORKER, pool.queuePerThread >> 1)) * pool.threads;
     // The lowest failing index so far (-1: none).
     const failed = { at: -1, err: undefined as unknown };
     let next = 0;
