@@ -265,11 +265,13 @@ describe('batch search through the API with 1 and 2 search threads', () => {
   }, 30_000);
 });
 
-describe('a batch leaves room in the search workers\' queues', () => {
+describe("a batch leaves room in the search workers' queues", () => {
   it('with 4 queries per worker, single searches sent alongside a 40-search batch all answer 200', async () => {
     const s = await startTestServer({ searchThreads: 2, searchQueue: 4 });
     try {
-      expect((await s.call('PUT', '/v1/collections/v', { encoder: 'none', dim: 1000, index: { approximateThreshold: 200 } })).statusCode).toBe(201);
+      expect(
+        (await s.call('PUT', '/v1/collections/v', { encoder: 'none', dim: 1000, index: { approximateThreshold: 200 } })).statusCode,
+      ).toBe(201);
       const rng = new Rng(5);
       const documents = docs(2000, 0, rng).map((d) => ({
         id: d.id,
