@@ -166,6 +166,8 @@ export class SeismicSearcher {
    */
   private readonly rescorer: WasmScorer | null;
   private readonly rowsFrom: number | null;
+  /** The wasm f32 scorer whose input `cand` is: the forward scorer without rows, the rescorer with them, or null. */
+  private readonly f32Kernel: WasmScorer | null;
 
   constructor(forward: ForwardIndex, index: SeismicIndex, options: SeismicSearcherOptions = {}) {
     this.forward = forward;
@@ -204,8 +206,8 @@ export class SeismicSearcher {
     const w = this.wasm;
     this.qDense = w !== null ? w.q : new Float32Array(qLen);
     // Candidates are gathered where the f32 kernel in use reads them: the forward scorer's or the rescorer's input.
-    const f32Kernel = this.half === null ? w : this.rescorer;
-    this.cand = f32Kernel !== null ? f32Kernel.input : new Uint32Array(maxBlockLen);
+    this.f32Kernel = this.half === null ? w : this.rescorer;
+    this.cand = this.f32Kernel !== null ? this.f32Kernel.input : new Uint32Array(maxBlockLen);
     this.candRows = w !== null && this.half !== null ? w.input : new Uint32Array(this.half !== null ? maxBlockLen : 0);
     this.candEnds = new Uint32Array(this.half !== null ? maxBlockLen : 0);
     this.candScores = w !== null ? w.out : new Float64Array(maxBlockLen);
@@ -283,7 +285,7 @@ export class SeismicSearcher {
     const tbl = this.halfTbl;
     // The wasm kernel of the path in use: over the rows (half-float ranking) or the forward index (f32 path).
     const wasm = half !== null ? this.wasm : null;
-    const fwdWasm = this.half === null ? this.wasm : this.rescorer;
+    const fwdWasm = this.f32Kernel;
     // Whether rows scored any candidate (from `rowsFrom` docs on, ROWS_FROM_PER_K): then the top k is rescored in f32.
     let rowsOn = false;
     const rowsFrom = this.rowsFrom ?? ROWS_FROM_PER_K * k;
@@ -502,7 +504,7 @@ export class SeismicSearcher {
         else scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
         for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c] * half.invScale);
       } else {
-        const exact = this.scoreF32(this.half === null ? this.wasm : this.rescorer, nc);
+        const exact = this.scoreF32(this.f32Kernel, nc);
         for (let c = 0; c < nc; c++) heap.push(cand[c], exact[c]);
       }
       scored += nc;
