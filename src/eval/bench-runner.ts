@@ -19,9 +19,9 @@ import { IndexBuildConfigSchema, type IndexBuildConfig } from '../config/index-c
 import { invalidArgument } from '../core/errors.js';
 import type { ForwardIndex } from '../index/forward-index.js';
 import { buildSeismicIndexParallel } from '../seismic/build-parallel.js';
-import { seismicIndexBytes } from '../seismic/seismic-index.js';
+import { seismicIndexBytes, seismicInWasmMemory } from '../seismic/seismic-index.js';
 import { SeismicSearcher } from '../seismic/searcher.js';
-import { copyIntoWasmMemory, forwardInWasmMemory } from '../index/wasm-kernels.js';
+import { forwardInWasmMemory } from '../index/wasm-kernels.js';
 import { buildQuantisedRows } from '../seismic/quantised-rows.js';
 import { bruteForceSearch, buildExactInvertedIndex, ExactTaatSearcher, type ExactResult } from '../seismic/exact.js';
 import { measureValueLayouts } from '../seismic/value-layout.js';
@@ -260,8 +260,9 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   // The product scores in wasm over segment files read into wasm memories (index/wasm-kernels.ts): the sweep does
   // too, over copies of the built arrays; `jsScoring` is the same index scored by the JavaScript loops.
   const wasmForward = forwardInWasmMemory(forward);
-  const wasmRows = index.halfRows ? copyIntoWasmMemory([index.halfRows.rows]) : null;
-  const wasmIndex = wasmRows !== null && index.halfRows ? { ...index, halfRows: { ...index.halfRows, rows: wasmRows.copies[0] } } : index;
+  // The rows and the block summaries in one memory, as seismic.bin is read (the summary kernel reads both there).
+  const wasmRows = seismicInWasmMemory(index);
+  const wasmIndex = wasmRows?.index ?? index;
   const searcher = new SeismicSearcher(wasmForward, wasmIndex, { halfRowsMemory: wasmRows?.memory });
   const jsScoring = new SeismicSearcher(forward, index, { wasm: false });
   const truthSets = truth.map((t) => new Set(t.ords));

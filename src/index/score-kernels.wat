@@ -1,4 +1,4 @@
-;; Doc-scoring kernels of the approximate searcher (src/seismic/searcher.ts), over a segment file read into a shared
+;; Doc-scoring and block-summary kernels of the approximate searcher (src/seismic/searcher.ts), over a segment file read into a shared
 ;; WebAssembly memory (src/core/section-file.ts `wasm`). Written by scripts/gen-score-kernels.py (edit it, not this),
 ;; assembled by `npm run build:wasm` (scripts/build-wasm.mjs) into score-kernels.wasm.ts. Same sums as the JavaScript kernels they replace, bit for bit (each f32 operand
 ;; promoted to f64, one running f64 sum per doc, in entry order): wasm drops the typed-array bounds checks and
@@ -480,4 +480,104 @@
         (local.set $op (i32.add (local.get $op) (i32.const 8)))
         (br $rest)))
   )
+
+  ;; Summary scores of one posting list's nb blocks (global ids from g0) against the dense query at q, over the
+  ;; transposed summaries (seismic-index.ts layout: components c in [cs, ce) with term ids at terms, entry ranges at
+  ;; eoff, entries' local block ids (u16) at eblk and codes (u8) at ecode). ws/wc (f64[nb]) are zeroed, then for
+  ;; each component whose query weight w is nonzero, each entry adds w to ws[block] and w·code to wc[block]; then
+  ;; out[b] = f32(min[g0+b]·ws[b] + step[g0+b]·wc[b]). The same f64 operations in the same order as searcher.ts's
+  ;; JavaScript pass, so the same f32 scores bit for bit. Returns the entries read.
+  (func (export "summ16") (param $cs i32) (param $ce i32) (param $nb i32) (param $g0 i32) (param $q i32)
+    (param $terms i32) (param $eoff i32) (param $eblk i32) (param $ecode i32) (param $smin i32) (param $sstep i32)
+    (param $ws i32) (param $wc i32) (param $out i32) (result i32)
+    (local $c i32) (local $w f64) (local $e i32) (local $ee i32) (local $a i32) (local $n i32) (local $b i32)
+    (memory.fill (local.get $ws) (i32.const 0) (i32.shl (local.get $nb) (i32.const 3)))
+    (memory.fill (local.get $wc) (i32.const 0) (i32.shl (local.get $nb) (i32.const 3)))
+    (local.set $c (local.get $cs))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $c) (local.get $ce)))
+        (local.set $w (f64.promote_f32 (f32.load (i32.add (local.get $q)
+          (i32.shl (i32.load16_u (i32.add (local.get $terms) (i32.shl (local.get $c) (i32.const 1)))) (i32.const 2))))))
+        (if (f64.ne (local.get $w) (f64.const 0))
+          (then
+            (local.set $a (i32.add (local.get $eoff) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $e (i32.load (local.get $a)))
+            (local.set $ee (i32.load offset=4 (local.get $a)))
+            (local.set $n (i32.add (local.get $n) (i32.sub (local.get $ee) (local.get $e))))
+            (block $entries_done
+              (loop $entry
+                (br_if $entries_done (i32.ge_u (local.get $e) (local.get $ee)))
+                (local.set $a (i32.shl (i32.load16_u (i32.add (local.get $eblk) (i32.shl (local.get $e) (i32.const 1)))) (i32.const 3)))
+                (f64.store (i32.add (local.get $ws) (local.get $a))
+                  (f64.add (f64.load (i32.add (local.get $ws) (local.get $a))) (local.get $w)))
+                (f64.store (i32.add (local.get $wc) (local.get $a))
+                  (f64.add (f64.load (i32.add (local.get $wc) (local.get $a)))
+                    (f64.mul (local.get $w) (f64.convert_i32_u (i32.load8_u (i32.add (local.get $ecode) (local.get $e)))))))
+                (local.set $e (i32.add (local.get $e) (i32.const 1)))
+                (br $entry)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $next)))
+    (local.set $b (i32.const 0))
+    (block $blocks_done
+      (loop $block
+        (br_if $blocks_done (i32.ge_u (local.get $b) (local.get $nb)))
+        (local.set $a (i32.shl (i32.add (local.get $g0) (local.get $b)) (i32.const 2)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $b) (i32.const 2)))
+          (f32.demote_f64 (f64.add
+            (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $smin) (local.get $a)))) (f64.load (i32.add (local.get $ws) (i32.shl (local.get $b) (i32.const 3)))))
+            (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $sstep) (local.get $a)))) (f64.load (i32.add (local.get $wc) (i32.shl (local.get $b) (i32.const 3))))))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $block)))
+    (local.get $n))
+
+  ;; Summary scores of one posting list's nb blocks (global ids from g0) against the dense query at q, over the
+  ;; transposed summaries (seismic-index.ts layout: components c in [cs, ce) with term ids at terms, entry ranges at
+  ;; eoff, entries' local block ids (u16) at eblk and codes (u8) at ecode). ws/wc (f64[nb]) are zeroed, then for
+  ;; each component whose query weight w is nonzero, each entry adds w to ws[block] and w·code to wc[block]; then
+  ;; out[b] = f32(min[g0+b]·ws[b] + step[g0+b]·wc[b]). The same f64 operations in the same order as searcher.ts's
+  ;; JavaScript pass, so the same f32 scores bit for bit. Returns the entries read.
+  (func (export "summ32") (param $cs i32) (param $ce i32) (param $nb i32) (param $g0 i32) (param $q i32)
+    (param $terms i32) (param $eoff i32) (param $eblk i32) (param $ecode i32) (param $smin i32) (param $sstep i32)
+    (param $ws i32) (param $wc i32) (param $out i32) (result i32)
+    (local $c i32) (local $w f64) (local $e i32) (local $ee i32) (local $a i32) (local $n i32) (local $b i32)
+    (memory.fill (local.get $ws) (i32.const 0) (i32.shl (local.get $nb) (i32.const 3)))
+    (memory.fill (local.get $wc) (i32.const 0) (i32.shl (local.get $nb) (i32.const 3)))
+    (local.set $c (local.get $cs))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $c) (local.get $ce)))
+        (local.set $w (f64.promote_f32 (f32.load (i32.add (local.get $q)
+          (i32.shl (i32.load (i32.add (local.get $terms) (i32.shl (local.get $c) (i32.const 2)))) (i32.const 2))))))
+        (if (f64.ne (local.get $w) (f64.const 0))
+          (then
+            (local.set $a (i32.add (local.get $eoff) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $e (i32.load (local.get $a)))
+            (local.set $ee (i32.load offset=4 (local.get $a)))
+            (local.set $n (i32.add (local.get $n) (i32.sub (local.get $ee) (local.get $e))))
+            (block $entries_done
+              (loop $entry
+                (br_if $entries_done (i32.ge_u (local.get $e) (local.get $ee)))
+                (local.set $a (i32.shl (i32.load16_u (i32.add (local.get $eblk) (i32.shl (local.get $e) (i32.const 1)))) (i32.const 3)))
+                (f64.store (i32.add (local.get $ws) (local.get $a))
+                  (f64.add (f64.load (i32.add (local.get $ws) (local.get $a))) (local.get $w)))
+                (f64.store (i32.add (local.get $wc) (local.get $a))
+                  (f64.add (f64.load (i32.add (local.get $wc) (local.get $a)))
+                    (f64.mul (local.get $w) (f64.convert_i32_u (i32.load8_u (i32.add (local.get $ecode) (local.get $e)))))))
+                (local.set $e (i32.add (local.get $e) (i32.const 1)))
+                (br $entry)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $next)))
+    (local.set $b (i32.const 0))
+    (block $blocks_done
+      (loop $block
+        (br_if $blocks_done (i32.ge_u (local.get $b) (local.get $nb)))
+        (local.set $a (i32.shl (i32.add (local.get $g0) (local.get $b)) (i32.const 2)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $b) (i32.const 2)))
+          (f32.demote_f64 (f64.add
+            (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $smin) (local.get $a)))) (f64.load (i32.add (local.get $ws) (i32.shl (local.get $b) (i32.const 3)))))
+            (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $sstep) (local.get $a)))) (f64.load (i32.add (local.get $wc) (i32.shl (local.get $b) (i32.const 3))))))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $block)))
+    (local.get $n))
 )

@@ -17,10 +17,11 @@ import { Wasm } from '../core/wasm-api.js';
 import { startWorker } from '../core/worker-thread.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { buildForwardIndex, scoreDocs, type ForwardIndex } from './forward-index.js';
-import { copyIntoWasmMemory, forwardInWasmMemory, kernelsOver, WasmScorer } from './wasm-kernels.js';
+import { copyIntoWasmMemory, forwardInWasmMemory, kernelsOver, WasmScorer, WasmSummaries } from './wasm-kernels.js';
 import { buildHalfRows, halfTable, scoreHalfRows } from '../seismic/half-rows.js';
 import { buildSeismicIndex } from '../seismic/build.js';
 import { SeismicSearcher } from '../seismic/searcher.js';
+import { seismicInWasmMemory } from '../seismic/seismic-index.js';
 import { randomSparseVectors } from '../../test/support/random-vectors.js';
 import { assembledModuleSource } from '../../scripts/build-wasm.mjs';
 
@@ -144,12 +145,17 @@ describe('wasm scoring kernels', () => {
     const hr = withRows.halfRows as NonNullable<typeof withRows.halfRows>;
     const { copies, memory } = copyIntoWasmMemory([hr.rows]);
     const rowsInWasm = { ...withRows, halfRows: { ...hr, rows: copies[0] } };
+    // Rows and block summaries in one memory, as seismic.bin is read: the summaries are scored in wasm too.
+    const both = seismicInWasmMemory(withRows) as NonNullable<ReturnType<typeof seismicInWasmMemory>>;
     // Rows from the first candidate, and from the 64th (the first 64 scored in f32, by the wasm rescorer).
     for (const rowsFromDocs of [0, 64]) {
-      pairs.push([
-        new SeismicSearcher(forward, rowsInWasm, { halfRowsMemory: memory, rowsFromDocs }),
-        new SeismicSearcher(forward, withRows, { wasm: false, rowsFromDocs }),
-      ]);
+      const viaJs = new SeismicSearcher(forward, withRows, { wasm: false, rowsFromDocs });
+      pairs.push([new SeismicSearcher(forward, rowsInWasm, { halfRowsMemory: memory, rowsFromDocs }), viaJs]);
+      const allWasm = new SeismicSearcher(forward, both.index, { halfRowsMemory: both.memory, rowsFromDocs });
+      // The summary kernel is in use (a private field: nothing else shows which pass ran, the results are equal).
+      expect((allWasm as unknown as { summaries: unknown }).summaries).toBeInstanceOf(WasmSummaries);
+      expect((viaJs as unknown as { summaries: unknown }).summaries).toBeNull();
+      pairs.push([allWasm, viaJs]);
     }
     const queries = randomSparseVectors(8, 50, 5000, 30, (rng) => rng.next());
     for (const [viaWasm, viaJs] of pairs) {
@@ -165,9 +171,81 @@ describe('wasm scoring kernels', () => {
           expect(Array.from(a.ords)).toEqual(Array.from(b.ords));
           expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
           expect(a.docsScored).toBe(b.docsScored);
+          expect(a.blocksScored).toBe(b.blocksScored);
+          expect(viaWasm.lastSummaryEntries).toBe(viaJs.lastSummaryEntries);
         }
       }
     }
+  });
+
+  it("the block-summary kernel gives the JavaScript pass's summary scores bit for bit, 16- and 32-bit term ids", () => {
+    const built = randomForward(11, 3000, 3000, 50);
+    const index = buildSeismicIndex(built, IndexBuildConfigSchema.parse({ nPostings: 400 }));
+    const rng = new Rng(5);
+    for (const compTerms of [index.compTerms, Uint32Array.from(index.compTerms)]) {
+      const arrays = { ...index, compTerms };
+      const { copies, memory } = copyIntoWasmMemory<Uint8Array | Uint16Array | Uint32Array | Float32Array>([
+        new Float32Array(index.dim),
+        arrays.compTerms,
+        arrays.compEntryOffsets,
+        arrays.entryBlocks,
+        arrays.entryCodes,
+        arrays.summaryMin,
+        arrays.summaryStep,
+      ]);
+      const [q, terms, eoff, eblk, ecode, smin, sstep] = copies as [
+        Float32Array,
+        Uint16Array | Uint32Array,
+        Uint32Array,
+        Uint16Array,
+        Uint8Array,
+        Float32Array,
+        Float32Array,
+      ];
+      let maxBlocks = 1;
+      for (let t = 0; t < index.dim; t++) maxBlocks = Math.max(maxBlocks, index.listBlockOffsets[t + 1] - index.listBlockOffsets[t]);
+      const kernel = WasmSummaries.over(
+        { compTerms: terms, compEntryOffsets: eoff, entryBlocks: eblk, entryCodes: ecode, summaryMin: smin, summaryStep: sstep },
+        q,
+        memory,
+        maxBlocks,
+      ) as WasmSummaries;
+      expect(kernel).toBeInstanceOf(WasmSummaries);
+      const wSum = new Float64Array(maxBlocks);
+      const wCode = new Float64Array(maxBlocks);
+      const js = new Float32Array(maxBlocks);
+      let lists = 0;
+      for (let round = 0; round < 40; round++) {
+        q.fill(0);
+        // Positive and negative query weights over a random tenth of the vocabulary.
+        for (let t = 0; t < index.dim; t++) if (rng.next() < 0.1) q[t] = rng.next() * 4 - 1;
+        for (let t = round; t < index.dim; t += 40) {
+          const g0 = index.listBlockOffsets[t];
+          const nb = index.listBlockOffsets[t + 1] - g0;
+          if (nb === 0) continue;
+          lists++;
+          wSum.fill(0);
+          wCode.fill(0);
+          let entries = 0;
+          for (let c = index.listCompOffsets[t]; c < index.listCompOffsets[t + 1]; c++) {
+            const w = q[compTerms[c]];
+            if (w === 0) continue;
+            for (let e = index.compEntryOffsets[c]; e < index.compEntryOffsets[c + 1]; e++) {
+              wSum[index.entryBlocks[e]] += w;
+              wCode[index.entryBlocks[e]] += w * index.entryCodes[e];
+              entries++;
+            }
+          }
+          for (let b = 0; b < nb; b++) js[b] = index.summaryMin[g0 + b] * wSum[b] + index.summaryStep[g0 + b] * wCode[b];
+          // Stale scratch from the list before must not leak into this one.
+          expect(kernel.score(index.listCompOffsets[t], index.listCompOffsets[t + 1], nb, g0)).toBe(entries);
+          for (let b = 0; b < nb; b++) expect(Object.is(kernel.scores[b], js[b])).toBe(true);
+        }
+      }
+      expect(lists).toBeGreaterThan(500);
+    }
+    // Not in a wasm memory: no kernel (the searcher's JavaScript pass).
+    expect(WasmSummaries.over(index, new Float32Array(index.dim), undefined, 8)).toBeNull();
   });
 
   it('a worker thread scores in the memory it is handed (its scratch grown in the shared memory)', async () => {

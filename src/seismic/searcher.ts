@@ -5,7 +5,8 @@
  *
  * Per query: fill the dense query; keep the `queryCut` largest query terms (ties: smaller id), in decreasing weight;
  * for each, score every block summary of its list against the full query in one pass over the transposed summaries
- * (over the list's components against the dense query when there are few of them, else one binary search per
+ * (over the list's components against the dense query when there are few of them, in wasm when the summaries and
+ * the dense query share seismic.bin's memory (`WasmSummaries`, the same f32 scores), else one binary search per
  * query term);
  * visit blocks in decreasing summary score, stopping at the first block with
  * `summaryScore < heapFactor · kth` once the heap is full (every later block scores lower, so it is skipped too);
@@ -42,7 +43,7 @@ import type { WasmMemory } from '../core/wasm-api.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
 import { boundDocs, type QuantisedRows } from './quantised-rows.js';
 import { halfTable, rescoreFromRows, scoreHalfRows, type HalfRows } from './half-rows.js';
-import { WasmScorer } from '../index/wasm-kernels.js';
+import { WasmScorer, WasmSummaries } from '../index/wasm-kernels.js';
 import { calibrationRows, NO_NEIGHBOUR, tunedParams, type CalibrationRow, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
 /** Per-query knobs. `excluded`: dense bitset over doc ords (bit `d & 31` of word `d >>> 5` set ⇒ never returned). */
@@ -168,6 +169,11 @@ export class SeismicSearcher {
   private readonly rowsFrom: number | null;
   /** The wasm f32 scorer whose input `cand` is: the forward scorer without rows, the rescorer with them, or null. */
   private readonly f32Kernel: WasmScorer | null;
+  /**
+   * The wasm block-summary kernel (index/wasm-kernels.ts `WasmSummaries`) over this index's summaries and
+   * `qDense`, when both are in the half-float rows' memory (seismic.bin read with `wasm`); null: JavaScript.
+   */
+  private readonly summaries: WasmSummaries | null;
 
   constructor(forward: ForwardIndex, index: SeismicIndex, options: SeismicSearcherOptions = {}) {
     this.forward = forward;
@@ -212,6 +218,8 @@ export class SeismicSearcher {
     this.candEnds = new Uint32Array(this.half !== null ? maxBlockLen : 0);
     this.candScores = w !== null ? w.out : new Float64Array(maxBlockLen);
     this.sortKeys = new Float64Array(maxBlocks);
+    // The rows' scorer lives in the memory of seismic.bin, whose sections the summaries are: its `q` is `qDense`.
+    this.summaries = w !== null && this.half !== null ? WasmSummaries.over(index, this.qDense, mem, maxBlocks) : null;
   }
 
   /** Calibrated parameters for `targetRecall` (null when the index was built without calibration). */
@@ -262,7 +270,8 @@ export class SeismicSearcher {
     const cand = this.cand;
     const candScores = this.candScores;
     const visited = this.visited;
-    const scores = this.blockScores;
+    const blockScores = this.blockScores;
+    const summ = this.summaries;
     const wSum = this.blockWSum;
     const wCode = this.blockWCode;
     const keys = this.sortKeys;
@@ -298,11 +307,16 @@ export class SeismicSearcher {
       // --- Score all block summaries of list t against the full query (transposed layout). ---
       // A block's summary score is Σ w·(min + step·code) = min·Σw + step·Σw·code: the two sums are kept per block
       // (`wSum`, `wCode`) so an entry costs one multiply-add and no read of the block's quantisation.
-      wSum.fill(0, 0, nb);
-      wCode.fill(0, 0, nb);
       const cs = listCompOffsets[t];
       const ce = listCompOffsets[t + 1];
-      if (ce - cs <= MERGE_RATIO * nq) {
+      let scores = blockScores;
+      if (summ !== null && ce - cs <= MERGE_RATIO * nq) {
+        // The same pass in wasm (wasm-kernels.ts `WasmSummaries`): the same f32 scores.
+        summaryEntries += summ.score(cs, ce, nb, bBase);
+        scores = summ.scores;
+      } else if (ce - cs <= MERGE_RATIO * nq) {
+        wSum.fill(0, 0, nb);
+        wCode.fill(0, 0, nb);
         // One pass over the list's components against the dense query (the common case: a list has ~500
         // components and a query ~40 terms; a binary search per query term cost ~3× more, bench-fixed-cost).
         for (let c = cs; c < ce; c++) {
@@ -318,6 +332,8 @@ export class SeismicSearcher {
           }
         }
       } else {
+        wSum.fill(0, 0, nb);
+        wCode.fill(0, 0, nb);
         let lo = cs;
         for (let i = 0; i < nq && lo < ce; i++) {
           const tq = qIds[i];
@@ -341,7 +357,9 @@ export class SeismicSearcher {
           lo++;
         }
       }
-      for (let b = 0; b < nb; b++) scores[b] = summaryMin[bBase + b] * wSum[b] + summaryStep[bBase + b] * wCode[b];
+      if (scores === blockScores) {
+        for (let b = 0; b < nb; b++) scores[b] = summaryMin[bBase + b] * wSum[b] + summaryStep[bBase + b] * wCode[b];
+      }
       // --- Order the blocks that can still pass the summary test, best first. ---
       const cutoff = heap.isFull() ? heapFactor * heap.threshold() : -Infinity;
       let m = 0;

@@ -28,6 +28,8 @@
  * Callers: build.ts (creates), searcher.ts (reads), the segment writer/reader (sections).
  */
 import { SpladexError } from '../core/errors.js';
+import type { WasmMemory } from '../core/wasm-api.js';
+import { copyIntoWasmMemory } from '../index/wasm-kernels.js';
 import type { HalfRows } from './half-rows.js';
 
 /** Bumped whenever the meaning of a section changes (2: half-float scoring rows). Version 1 is still read. */
@@ -276,4 +278,38 @@ function u32(s: Record<string, ArrayBufferView>, name: string): Uint32Array {
 
 function u16(s: Record<string, ArrayBufferView>, name: string): Uint16Array {
   return view(s, name, Uint16Array);
+}
+
+/**
+ * `index` with its half-float rows and block summaries copied into one fresh shared wasm memory, as a segment's
+ * seismic.bin is read (core/section-file.ts `wasm`), so that a searcher given the memory (`halfRowsMemory`) scores
+ * rows and summaries with the wasm kernels; null without rows. For indexes built in memory: the bench runner and
+ * tests.
+ */
+export function seismicInWasmMemory(index: SeismicIndex): { index: SeismicIndex; memory: WasmMemory } | null {
+  const hr = index.halfRows;
+  if (hr === null || hr === undefined) return null;
+  const { copies, memory } = copyIntoWasmMemory<Uint8Array | Uint16Array | Uint32Array | Float32Array>([
+    hr.rows,
+    index.compTerms,
+    index.compEntryOffsets,
+    index.entryBlocks,
+    index.entryCodes,
+    index.summaryMin,
+    index.summaryStep,
+  ]);
+  const [rows, compTerms, compEntryOffsets, entryBlocks, entryCodes, summaryMin, summaryStep] = copies;
+  return {
+    memory,
+    index: {
+      ...index,
+      halfRows: { ...hr, rows: rows as Uint32Array },
+      compTerms: compTerms as Uint16Array | Uint32Array,
+      compEntryOffsets: compEntryOffsets as Uint32Array,
+      entryBlocks: entryBlocks as Uint16Array | Uint32Array,
+      entryCodes: entryCodes as Uint8Array,
+      summaryMin: summaryMin as Float32Array,
+      summaryStep: summaryStep as Float32Array,
+    },
+  };
 }
