@@ -309,55 +309,54 @@ export class SeismicSearcher {
       // (`wSum`, `wCode`) so an entry costs one multiply-add and no read of the block's quantisation.
       const cs = listCompOffsets[t];
       const ce = listCompOffsets[t + 1];
+      const linear = ce - cs <= MERGE_RATIO * nq;
       let scores = blockScores;
-      if (summ !== null && ce - cs <= MERGE_RATIO * nq) {
+      if (summ !== null && linear) {
         // The same pass in wasm (wasm-kernels.ts `WasmSummaries`): the same f32 scores.
         summaryEntries += summ.score(cs, ce, nb, bBase);
         scores = summ.scores;
-      } else if (ce - cs <= MERGE_RATIO * nq) {
-        wSum.fill(0, 0, nb);
-        wCode.fill(0, 0, nb);
-        // One pass over the list's components against the dense query (the common case: a list has ~500
-        // components and a query ~40 terms; a binary search per query term cost ~3× more, bench-fixed-cost).
-        for (let c = cs; c < ce; c++) {
-          const w = qDense[compTerms[c]];
-          if (w === 0) continue;
-          const es = compEntryOffsets[c];
-          const ee = compEntryOffsets[c + 1];
-          summaryEntries += ee - es;
-          for (let e = es; e < ee; e++) {
-            const b = entryBlocks[e];
-            wSum[b] += w;
-            wCode[b] += w * entryCodes[e];
-          }
-        }
       } else {
         wSum.fill(0, 0, nb);
         wCode.fill(0, 0, nb);
-        let lo = cs;
-        for (let i = 0; i < nq && lo < ce; i++) {
-          const tq = qIds[i];
-          // Lower bound of tq in compTerms[lo..ce): both sides ascending, so lo only moves forward.
-          let hi = ce;
-          while (lo < hi) {
-            const mid = (lo + hi) >>> 1;
-            if (compTerms[mid] < tq) lo = mid + 1;
-            else hi = mid;
+        if (linear) {
+          // One pass over the list's components against the dense query (the common case: a list has ~500
+          // components and a query ~40 terms; a binary search per query term cost ~3× more, bench-fixed-cost).
+          for (let c = cs; c < ce; c++) {
+            const w = qDense[compTerms[c]];
+            if (w === 0) continue;
+            const es = compEntryOffsets[c];
+            const ee = compEntryOffsets[c + 1];
+            summaryEntries += ee - es;
+            for (let e = es; e < ee; e++) {
+              const b = entryBlocks[e];
+              wSum[b] += w;
+              wCode[b] += w * entryCodes[e];
+            }
           }
-          if (lo === ce || compTerms[lo] !== tq) continue;
-          const w = qVals[i];
-          const es = compEntryOffsets[lo];
-          const ee = compEntryOffsets[lo + 1];
-          summaryEntries += ee - es;
-          for (let e = es; e < ee; e++) {
-            const b = entryBlocks[e];
-            wSum[b] += w;
-            wCode[b] += w * entryCodes[e];
+        } else {
+          let lo = cs;
+          for (let i = 0; i < nq && lo < ce; i++) {
+            const tq = qIds[i];
+            // Lower bound of tq in compTerms[lo..ce): both sides ascending, so lo only moves forward.
+            let hi = ce;
+            while (lo < hi) {
+              const mid = (lo + hi) >>> 1;
+              if (compTerms[mid] < tq) lo = mid + 1;
+              else hi = mid;
+            }
+            if (lo === ce || compTerms[lo] !== tq) continue;
+            const w = qVals[i];
+            const es = compEntryOffsets[lo];
+            const ee = compEntryOffsets[lo + 1];
+            summaryEntries += ee - es;
+            for (let e = es; e < ee; e++) {
+              const b = entryBlocks[e];
+              wSum[b] += w;
+              wCode[b] += w * entryCodes[e];
+            }
+            lo++;
           }
-          lo++;
         }
-      }
-      if (scores === blockScores) {
         for (let b = 0; b < nb; b++) scores[b] = summaryMin[bBase + b] * wSum[b] + summaryStep[bBase + b] * wCode[b];
       }
       // --- Order the blocks that can still pass the summary test, best first. ---
