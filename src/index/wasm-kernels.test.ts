@@ -17,7 +17,7 @@ import { Wasm } from '../core/wasm-api.js';
 import { startWorker } from '../core/worker-thread.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { buildForwardIndex, scoreDocs, type ForwardIndex } from './forward-index.js';
-import { copyIntoWasmMemory, forwardInWasmMemory, kernelsOver, WasmScorer, WasmSummaries } from './wasm-kernels.js';
+import { copyIntoWasmMemory, forwardInWasmMemory, kernelsOver, summariesInWasmMemory, WasmScorer, WasmSummaries } from './wasm-kernels.js';
 import { buildHalfRows, halfTable, scoreHalfRows } from '../seismic/half-rows.js';
 import { buildSeismicIndex } from '../seismic/build.js';
 import { SeismicSearcher } from '../seismic/searcher.js';
@@ -183,33 +183,11 @@ describe('wasm scoring kernels', () => {
     const index = buildSeismicIndex(built, IndexBuildConfigSchema.parse({ nPostings: 400 }));
     const rng = new Rng(5);
     for (const compTerms of [index.compTerms, Uint32Array.from(index.compTerms)]) {
-      const arrays = { ...index, compTerms };
-      const { copies, memory } = copyIntoWasmMemory<Uint8Array | Uint16Array | Uint32Array | Float32Array>([
-        new Float32Array(index.dim),
-        arrays.compTerms,
-        arrays.compEntryOffsets,
-        arrays.entryBlocks,
-        arrays.entryCodes,
-        arrays.summaryMin,
-        arrays.summaryStep,
-      ]);
-      const [q, terms, eoff, eblk, ecode, smin, sstep] = copies as [
-        Float32Array,
-        Uint16Array | Uint32Array,
-        Uint32Array,
-        Uint16Array,
-        Uint8Array,
-        Float32Array,
-        Float32Array,
-      ];
+      const { extra, summaries, memory } = summariesInWasmMemory({ ...index, compTerms }, [new Float32Array(index.dim)]);
+      const q = extra[0];
       let maxBlocks = 1;
       for (let t = 0; t < index.dim; t++) maxBlocks = Math.max(maxBlocks, index.listBlockOffsets[t + 1] - index.listBlockOffsets[t]);
-      const kernel = WasmSummaries.over(
-        { compTerms: terms, compEntryOffsets: eoff, entryBlocks: eblk, entryCodes: ecode, summaryMin: smin, summaryStep: sstep },
-        q,
-        memory,
-        maxBlocks,
-      ) as WasmSummaries;
+      const kernel = WasmSummaries.over(summaries, q, memory, maxBlocks) as WasmSummaries;
       expect(kernel).toBeInstanceOf(WasmSummaries);
       const wSum = new Float64Array(maxBlocks);
       const wCode = new Float64Array(maxBlocks);

@@ -157,6 +157,35 @@ export interface SummaryArrays {
   readonly summaryStep: Float32Array;
 }
 
+/** The `SummaryArrays` fields, in the order the summary kernel takes them. */
+const SUMMARY_KEYS = ['compTerms', 'compEntryOffsets', 'entryBlocks', 'entryCodes', 'summaryMin', 'summaryStep'] as const;
+
+type WasmArray = Uint8Array | Uint16Array | Uint32Array | Float32Array;
+
+/**
+ * `summaries` and `extra` copied into one fresh shared wasm memory (`copyIntoWasmMemory`), as a segment's
+ * seismic.bin is read: the copies of `extra` (in order), the summaries over their copies, and the memory.
+ */
+export function summariesInWasmMemory<E extends WasmArray>(
+  summaries: SummaryArrays,
+  extra: readonly E[],
+): { extra: E[]; summaries: SummaryArrays; memory: WasmMemory } {
+  const { copies, memory } = copyIntoWasmMemory<WasmArray>([...extra, ...SUMMARY_KEYS.map((k) => summaries[k])]);
+  const [compTerms, compEntryOffsets, entryBlocks, entryCodes, summaryMin, summaryStep] = copies.slice(extra.length);
+  return {
+    extra: copies.slice(0, extra.length) as E[],
+    summaries: {
+      compTerms: compTerms as Uint16Array | Uint32Array,
+      compEntryOffsets: compEntryOffsets as Uint32Array,
+      entryBlocks: entryBlocks as Uint16Array | Uint32Array,
+      entryCodes: entryCodes as Uint8Array,
+      summaryMin: summaryMin as Float32Array,
+      summaryStep: summaryStep as Float32Array,
+    },
+    memory,
+  };
+}
+
 /**
  * The block-summary kernel (`summ16`/`summ32` in score-kernels.wat) bound to one index's summaries and a dense
  * query in the same memory, with its own scratch there: the per-block sums and `scores`, the summary scores of
@@ -188,14 +217,7 @@ export class WasmSummaries {
    */
   static over(arrays: SummaryArrays, q: Float32Array, memory: WasmMemory | undefined, maxBlocks: number): WasmSummaries | null {
     if (memory === undefined || arrays.entryBlocks instanceof Uint32Array) return null;
-    const at = [
-      arrays.compTerms,
-      arrays.compEntryOffsets,
-      arrays.entryBlocks,
-      arrays.entryCodes,
-      arrays.summaryMin,
-      arrays.summaryStep,
-    ].map((a) => addressIn(memory, a));
+    const at = SUMMARY_KEYS.map((k) => addressIn(memory, arrays[k]));
     const qAt = addressIn(memory, q);
     if (qAt < 0 || at.some((a) => a < 0)) return null;
     try {
@@ -224,9 +246,7 @@ function align8(n: number): number {
  * segment file read with `wasm` gives, for indexes built in memory (the bench runner measures the product's
  * kernels so). Returns the copies and the memory.
  */
-export function copyIntoWasmMemory<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(
-  arrays: readonly T[],
-): { copies: T[]; memory: WasmMemory } {
+export function copyIntoWasmMemory<T extends WasmArray>(arrays: readonly T[]): { copies: T[]; memory: WasmMemory } {
   let bytes = 0;
   for (const a of arrays) bytes = align8(bytes) + a.byteLength;
   const pages = Math.max(1, Math.ceil(bytes / PAGE));

@@ -29,7 +29,7 @@
  */
 import { SpladexError } from '../core/errors.js';
 import type { WasmMemory } from '../core/wasm-api.js';
-import { copyIntoWasmMemory } from '../index/wasm-kernels.js';
+import { summariesInWasmMemory, type SummaryArrays } from '../index/wasm-kernels.js';
 import type { HalfRows } from './half-rows.js';
 
 /** Bumped whenever the meaning of a section changes (2: half-float scoring rows). Version 1 is still read. */
@@ -38,20 +38,14 @@ export const SEISMIC_FORMAT_VERSION = 2;
 /** Sentinel for an empty κ-NN slot. */
 export const NO_NEIGHBOUR = 0xffffffff;
 
-/** A built Seismic index (see the file header for the layout). */
-export interface SeismicIndex {
+/** A built Seismic index (see the file header for the layout; the summary arrays are `SummaryArrays`'). */
+export interface SeismicIndex extends SummaryArrays {
   readonly numDocs: number;
   readonly dim: number;
   readonly listBlockOffsets: Uint32Array;
   readonly blockOffsets: Uint32Array;
   readonly postingDocs: Uint32Array;
   readonly listCompOffsets: Uint32Array;
-  readonly compTerms: Uint16Array | Uint32Array;
-  readonly compEntryOffsets: Uint32Array;
-  readonly entryBlocks: Uint16Array | Uint32Array;
-  readonly entryCodes: Uint8Array;
-  readonly summaryMin: Float32Array;
-  readonly summaryStep: Float32Array;
   readonly knnK: number;
   readonly knn: Uint32Array;
   /**
@@ -289,27 +283,6 @@ function u16(s: Record<string, ArrayBufferView>, name: string): Uint16Array {
 export function seismicInWasmMemory(index: SeismicIndex): { index: SeismicIndex; memory: WasmMemory } | null {
   const hr = index.halfRows;
   if (hr === null || hr === undefined) return null;
-  const { copies, memory } = copyIntoWasmMemory<Uint8Array | Uint16Array | Uint32Array | Float32Array>([
-    hr.rows,
-    index.compTerms,
-    index.compEntryOffsets,
-    index.entryBlocks,
-    index.entryCodes,
-    index.summaryMin,
-    index.summaryStep,
-  ]);
-  const [rows, compTerms, compEntryOffsets, entryBlocks, entryCodes, summaryMin, summaryStep] = copies;
-  return {
-    memory,
-    index: {
-      ...index,
-      halfRows: { ...hr, rows: rows as Uint32Array },
-      compTerms: compTerms as Uint16Array | Uint32Array,
-      compEntryOffsets: compEntryOffsets as Uint32Array,
-      entryBlocks: entryBlocks as Uint16Array | Uint32Array,
-      entryCodes: entryCodes as Uint8Array,
-      summaryMin: summaryMin as Float32Array,
-      summaryStep: summaryStep as Float32Array,
-    },
-  };
+  const { extra, summaries, memory } = summariesInWasmMemory(index, [hr.rows]);
+  return { memory, index: { ...index, ...summaries, halfRows: { ...hr, rows: extra[0] } } };
 }
