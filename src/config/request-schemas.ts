@@ -504,6 +504,12 @@ export function searchRequestSchema(limits: Limits) {
 }
 export type SearchRequest = z.infer<ReturnType<typeof searchRequestSchema>>;
 
+/**
+ * The searches of a batch as the service reads them: by index, in order, each once. An array is one; the batch
+ * route's body is another (server/lazy-batch.ts), which parses and validates a search only when it is read.
+ */
+export type SearchBatch = Pick<readonly SearchRequest[], 'length' | 'at'>;
+
 export function batchSearchSchema(limits: Limits) {
   return z
     .object({

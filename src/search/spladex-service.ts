@@ -30,6 +30,7 @@ import {
   type EncodeRequest,
   type Limits,
   type ScrollRequest,
+  type SearchBatch,
   type SearchRequest,
 } from '../config/request-schemas.js';
 import { openCollectionStore } from '../storage/collection-store.js';
@@ -607,7 +608,7 @@ export class SpladexService {
    * search workers, instead of all at the end with every worker idle (the server's batch route; issue 14: ~14 µs
    * a query of a 256-search batch, measured).
    */
-  async searchBatchJson(name: string, reqs: SearchRequest[]): Promise<string> {
+  async searchBatchJson(name: string, reqs: SearchBatch): Promise<string> {
     const parts: string[] = new Array(reqs.length);
     await this.runBatch(name, reqs, (i, r) => {
       parts[i] = JSON.stringify(r);
@@ -616,7 +617,7 @@ export class SpladexService {
   }
 
   /** Runs the searches of a batch (see the comment inside), handing each answer to `done`. */
-  private async runBatch(name: string, reqs: SearchRequest[], done: (i: number, r: SearchResponse) => void): Promise<void> {
+  private async runBatch(name: string, reqs: SearchBatch, done: (i: number, r: SearchResponse) => void): Promise<void> {
     const c = this.get(name);
     // With a search pool, `lanes` searches are in flight at once: BATCH_LANES_PER_WORKER per worker, at most half
     // its queue (room for other searches), so a worker always has queries queued while the event loop merges and
@@ -637,7 +638,8 @@ export class SpladexService {
         if (failed.at >= 0 || next >= reqs.length) return;
         const i = next++;
         try {
-          done(i, await c.search(reqs[i], BATCHED));
+          // Read when its lane takes it: a lazy batch (server/lazy-batch.ts) parses and validates search i now.
+          done(i, await c.search(reqs.at(i) as SearchRequest, BATCHED));
         } catch (err) {
           if (failed.at < 0 || i < failed.at) {
             failed.at = i;

@@ -12,8 +12,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SpladexError } from '../core/errors.js';
 import { TimeSlicer } from '../core/time-slice.js';
-import { DEFAULT_LIMITS, type Limits } from '../config/request-schemas.js';
+import { batchSearchSchema, DEFAULT_LIMITS, searchRequestSchema, type Limits } from '../config/request-schemas.js';
 import { type JsonScanLimits, parseJsonChunked } from './json-scan.js';
+import { type BatchSchemas, LazySearchBatch } from './lazy-batch.js';
 
 /** Route config flag that allows NDJSON bodies. */
 export interface NdjsonRouteConfig {
@@ -24,6 +25,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Accept `application/x-ndjson` bodies on this route (see body-parsers.ts). */
     ndjson?: boolean;
+    /** A batch search body: parsed into a LazySearchBatch when it has that shape (lazy-batch.ts). */
+    searchBatch?: boolean;
   }
 }
 
@@ -84,12 +87,14 @@ function isBlankText(text: string): boolean {
 /** Replaces Fastify's default parsers with the two accepted media types. */
 export function registerBodyParsers(app: FastifyInstance, limits: Limits): void {
   const scanLimits = jsonScanLimitsFor(limits);
+  const batch: BatchSchemas = { body: batchSearchSchema(limits), element: searchRequestSchema(limits), limits };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, async (_req: FastifyRequest, body: string | Buffer) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, async (req: FastifyRequest, body: string | Buffer) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     // An empty body is an absent body (clients often send the header on bodyless POSTs); routes that need a
     // body then answer `body: is required`.
     if (isBlankText(text)) return undefined;
+    if (req.routeOptions.config.searchBatch === true) return LazySearchBatch.from(text, batch, { ...scanLimits, where: 'body' });
     return parseJsonChunked(text, { ...scanLimits, where: 'body' });
   });
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, async (req: FastifyRequest, body: string | Buffer) => {

@@ -336,39 +336,82 @@ export async function parseJsonChunked(text: string, options: ParseJsonOptions):
   const result: Record<string, unknown> = {};
   for (let m = 0; m < top.colon.length; m++) {
     if (slicer.due()) await slicer.yield();
-    const key = parsePiece(text, top.memberStart[m] + 1, top.colon[m], where, `key of member ${m + 1}`);
-    if (typeof key !== 'string') throw new SpladexError('INVALID_ARGUMENT', `${where}: not valid JSON (member ${m + 1} has no string key)`);
+    const key = memberKey(text, top, m, where);
     const a = top.arrayOf[m];
     let value: unknown;
     if (a < 0) {
       value = parsePiece(text, top.colon[m] + 1, top.memberEnd[m], where, key);
     } else {
-      const open = top.arrayOpen[a];
-      const from = top.sepFrom[a];
-      const to = top.sepTo[a];
-      const close = top.elemSeps[to - 1];
-      // Only blanks around the array, and it must be closed by `]` within this member.
-      if (
-        to === from ||
-        text.charCodeAt(close) !== CLOSE_ARR ||
-        !isBlank(text, top.colon[m] + 1, open) ||
-        !isBlank(text, close + 1, top.memberEnd[m])
-      ) {
-        throw new SpladexError('INVALID_ARGUMENT', `${where}: not valid JSON (${key}: the array is not well formed)`);
-      }
       const items: unknown[] = [];
-      if (!(to - from === 1 && isBlank(text, open + 1, close))) {
-        let start = open + 1;
-        for (let s = from; s < to; s++) {
-          if (slicer.due()) await slicer.yield();
-          const end = top.elemSeps[s];
-          items.push(parsePiece(text, start, end, where, `${key}[${s - from}]`));
-          start = end + 1;
-        }
+      const { starts, ends } = arrayElements(text, top, m, where, key);
+      for (let e = 0; e < starts.length; e++) {
+        if (slicer.due()) await slicer.yield();
+        items.push(parsePiece(text, starts[e], ends[e], where, `${key}[${e}]`));
       }
       value = items;
     }
     result[key] = value;
   }
   return result;
+}
+
+/** The key of member `m` of a top-level layout (JSON.parse of its piece). */
+function memberKey(text: string, top: TopLayout, m: number, where: string): string {
+  const key = parsePiece(text, top.memberStart[m] + 1, top.colon[m], where, `key of member ${m + 1}`);
+  if (typeof key !== 'string') throw new SpladexError('INVALID_ARGUMENT', `${where}: not valid JSON (member ${m + 1} has no string key)`);
+  return key;
+}
+
+/**
+ * Where the elements of array member `m` (key `key`) lie: `text.slice(starts[e], ends[e])` is element e, a piece
+ * for JSON.parse; none for `[]`. Throws when the array itself is not well formed (blanks only around it, closed by
+ * its own `]`).
+ */
+function arrayElements(text: string, top: TopLayout, m: number, where: string, key: string): { starts: number[]; ends: number[] } {
+  const a = top.arrayOf[m];
+  const open = top.arrayOpen[a];
+  const from = top.sepFrom[a];
+  const to = top.sepTo[a];
+  const close = top.elemSeps[to - 1];
+  if (
+    to === from ||
+    text.charCodeAt(close) !== CLOSE_ARR ||
+    !isBlank(text, top.colon[m] + 1, open) ||
+    !isBlank(text, close + 1, top.memberEnd[m])
+  ) {
+    throw new SpladexError('INVALID_ARGUMENT', `${where}: not valid JSON (${key}: the array is not well formed)`);
+  }
+  const starts: number[] = [];
+  const ends: number[] = [];
+  if (to - from === 1 && isBlank(text, open + 1, close)) return { starts, ends };
+  let start = open + 1;
+  for (let s = from; s < to; s++) {
+    starts.push(start);
+    ends.push(top.elemSeps[s]);
+    start = top.elemSeps[s] + 1;
+  }
+  return { starts, ends };
+}
+
+/**
+ * For a body that is exactly one member `key` holding an array (`{"searches": [...]}`), after `scanJson`'s checks:
+ * where its elements lie (see `arrayElements`), so a caller can parse and use them one at a time, each by
+ * JSON.parse of its piece (lazy-batch.ts). Null for any other body (no such member, other members, a broken
+ * top level), which the caller then parses whole with `parseJsonChunked` for the same answer or error as before.
+ * The pieces are valid JSON exactly when the body is (see the header).
+ */
+export async function scanSingleArrayMember(
+  text: string,
+  options: ParseJsonOptions,
+  key: string,
+): Promise<{ starts: number[]; ends: number[] } | null> {
+  const slicer = options.slicer ?? new TimeSlicer();
+  const top = await scanJson(text, options, options.where, slicer);
+  if (top === null || !top.wellFormed || top.colon.length !== 1 || top.arrayOf[0] < 0) return null;
+  try {
+    if (memberKey(text, top, 0, options.where) !== key) return null;
+    return arrayElements(text, top, 0, options.where, key);
+  } catch {
+    return null;
+  }
 }

@@ -34,6 +34,21 @@ export function toOpenApiSchema(schema: z.ZodType): Record<string, unknown> {
   return json;
 }
 
+/** Fastify's validator for zod route schemas (any other schema passes data through). */
+export function zodValidatorCompiler({
+  schema,
+  httpPart,
+}: {
+  schema: unknown;
+  httpPart?: string;
+}): (data: unknown) => { value: unknown } | { error: Error } {
+  if (!isZodSchema(schema)) return (data: unknown) => ({ value: data });
+  // Fastify hands a missing body over as null; zod schemas that allow an absent body use `.optional()`.
+  // Body fields and path parameters are named bare (`k`, `name`); query-string ones under `querystring`.
+  const root = httpPart === 'querystring' || httpPart === 'headers' ? httpPart : '';
+  return (data: unknown) => safeParseForFastify(schema, httpPart === 'body' && data === null ? undefined : data, root);
+}
+
 /** Installs zod validation and serves the OpenAPI document and UI under /docs. */
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   const routes: RegisteredRoute[] = [];
@@ -42,13 +57,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     const schema = route.schema as Record<string, unknown> | undefined;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, schema });
   });
-  app.setValidatorCompiler(({ schema, httpPart }) => {
-    if (!isZodSchema(schema)) return (data: unknown) => ({ value: data });
-    // Fastify hands a missing body over as null; zod schemas that allow an absent body use `.optional()`.
-    // Body fields and path parameters are named bare (`k`, `name`); query-string ones under `querystring`.
-    const root = httpPart === 'querystring' || httpPart === 'headers' ? httpPart : '';
-    return (data: unknown) => safeParseForFastify(schema, httpPart === 'body' && data === null ? undefined : data, root);
-  });
+  app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(() => (data: unknown) => JSON.stringify(data));
 
   await app.register(swagger, {

@@ -7,7 +7,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { SpladexError } from '../core/errors.js';
-import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type Limits } from '../config/request-schemas.js';
+import { batchSearchSchema, EncodeRequestSchema, searchRequestSchema, type Limits, type SearchRequest } from '../config/request-schemas.js';
+import { LazySearchBatch } from './lazy-batch.js';
+import { zodValidatorCompiler } from './openapi.js';
 import {
   batchSearchExample,
   batchSearchResponse,
@@ -72,6 +74,12 @@ export function registerSearchRoutes(fastify: FastifyInstance, service: ServerSe
   app.post(
     '/v1/collections/:name/search/batch',
     {
+      config: { searchBatch: true },
+      // The body parser hands over a LazySearchBatch, validated search by search as it is read (lazy-batch.ts).
+      validatorCompiler: (part) => {
+        const zod = zodValidatorCompiler(part);
+        return part.httpPart === 'body' ? (data: unknown) => (data instanceof LazySearchBatch ? { value: data } : zod(data)) : zod;
+      },
       schema: {
         tags: ['search'],
         security,
@@ -84,14 +92,27 @@ export function registerSearchRoutes(fastify: FastifyInstance, service: ServerSe
     async (request, reply) => {
       const t0 = performance.now();
       const { name } = request.params;
-      const { searches } = request.body;
+      // A LazySearchBatch (the usual body: searches parsed as the service reads them) or the body validated whole.
+      const body = request.body as unknown as LazySearchBatch | { searches: SearchRequest[] };
+      const lazy = body instanceof LazySearchBatch ? body : null;
       if (service.searchBatchJson !== undefined) {
-        // Serialised result by result while the batch runs (spladex-service.ts); Fastify sends a string with a
-        // JSON content type as it is.
-        const json = await withDeadline(service.searchBatchJson(name, searches), requestTimeoutMs, 'search');
+        let json: string;
+        try {
+          // Serialised result by result while the batch runs (spladex-service.ts); Fastify sends a string with
+          // a JSON content type as it is.
+          json = await withDeadline(
+            service.searchBatchJson(name, lazy ?? (body as { searches: SearchRequest[] }).searches),
+            requestTimeoutMs,
+            'search',
+          );
+        } catch (err) {
+          // A body error wins over a search's, with the message the whole-body validation gives (lazy-batch.ts).
+          throw (await lazy?.rejection()) ?? err;
+        }
         metrics.observeSearch(name, 'batch', (performance.now() - t0) / 1000);
         return reply.type('application/json; charset=utf-8').send(json);
       }
+      const searches = lazy !== null ? await lazy.all() : (body as { searches: SearchRequest[] }).searches;
       const results = await withDeadline(service.searchBatch(name, searches), requestTimeoutMs, 'search');
       metrics.observeSearch(name, 'batch', (performance.now() - t0) / 1000);
       return { results };

@@ -4,7 +4,7 @@
  * `SpladexService` and the compiler checks it fits. Return values the server only forwards are typed loosely.
  * Every method throws `SpladexError` (INVALID_ARGUMENT, NOT_FOUND, CONFLICT, BUSY, CORRUPT_INDEX, INTERNAL).
  */
-import type { EncodeRequest, Limits, ScrollRequest, SearchRequest } from '../config/request-schemas.js';
+import type { EncodeRequest, Limits, ScrollRequest, SearchBatch, SearchRequest } from '../config/request-schemas.js';
 import type { EngineObserver } from '../search/engine-events.js';
 
 /** Per-collection numbers that feed the Prometheus gauges. */
@@ -48,9 +48,10 @@ export interface ServerService {
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
   /**
    * `searchBatch`'s answer as JSON text, `{"results": [...]}` (what `JSON.stringify({results})` gives), built while
-   * the batch runs; the batch route uses it when the service has it (the single-process service does).
+   * the batch runs; the batch route uses it when the service has it (the single-process service does). `reqs` is
+   * read in order, each search once (the route's LazySearchBatch parses a search when it is read).
    */
-  searchBatchJson?(name: string, reqs: SearchRequest[]): Promise<string>;
+  searchBatchJson?(name: string, reqs: SearchBatch): Promise<string>;
   encode(req: EncodeRequest): Promise<unknown>;
   createSnapshot(name: string): Promise<{ id: string; tookMs: number }>;
   listSnapshots(name: string): Promise<{ snapshots: unknown[] }>;
