@@ -4,8 +4,9 @@
  * [--batch-clients 1] [--connections 64] [--duration 10] [--queries 1000] [--k 10] [--repeat 1] [--data DIR]
  * [--dist DIR]`. Prints one
  * table row per thread count and round; with `--repeat N` the thread counts alternate N times (1, 2, 1, 2, …) so
- * that load from other processes falls on each alike, and a last table gives each count's best round (the one
- * least disturbed) and the ratios of the bests. `--dist DIR` runs the server and the CLI from built `DIR/main.js` and `DIR/cli/main.js` instead of
+ * that load from other processes falls on each alike, and two last tables give each count's best round (the one
+ * least disturbed) with the ratios of the bests, and the median over rounds of each round's own ratio (its runs are
+ * a minute apart, so a drift of the machine's speed between rounds cancels). `--dist DIR` runs the server and the CLI from built `DIR/main.js` and `DIR/cli/main.js` instead of
  * the sources through tsx.
  *
  * The collection is synthetic (src/eval/synthetic.ts, seed 1: `d0..d<docs-1>` vectors-only), bulk-indexed once
@@ -15,7 +16,9 @@
  * - batch: `--batch-clients` clients (default one), each on its own keep-alive connection sending `POST
  *   /search/batch` of `--batch` pre-encoded query vectors back to back for `--batch-sec` seconds; QPS = queries
  *   answered per second. With one client the workers wait at every batch boundary (the answer goes out, the next
- *   body comes in and is parsed: ~7 ms a 256-search batch, measured); a second client fills those gaps;
+ *   body comes in and is scanned: ~3.5 ms before the handler for a 256-search batch, ~8 ms when it was parsed
+ *   whole, measured; its searches are parsed as they are searched, server/lazy-batch.ts); a second client fills
+ *   those gaps;
  * - concurrent: autocannon with `--connections` connections on `POST /search` (one query each, cycling through
  *   the queries) for `--duration` seconds; QPS, p50/p99 latency and non-2xx answers.
  * Run it under `flock /tmp/bench.lock` on a shared machine; other load on the cores shows in the numbers.
@@ -66,6 +69,8 @@ const threadCounts = values.threads.split(',').map(Number);
 const rounds = Number(values.repeat);
 const rows: string[] = [];
 const best = new Map<number, { batch: number; conc: number }>();
+/** Per thread count, each round's QPS over the first count's QPS of that round (adjacent runs, the same machine state). */
+const ratios = new Map<number, { batch: number[]; conc: number[] }>();
 for (let round = 1; round <= rounds; round++) {
   let batchBase = 0;
   let connBase = 0;
@@ -84,6 +89,10 @@ for (let round = 1; round <= rounds; round++) {
       if (connBase === 0) connBase = conc.qps;
       const b = best.get(threads) ?? { batch: 0, conc: 0 };
       best.set(threads, { batch: Math.max(b.batch, batch), conc: Math.max(b.conc, conc.qps) });
+      const r = ratios.get(threads) ?? { batch: [], conc: [] };
+      r.batch.push(batch / batchBase);
+      r.conc.push(conc.qps / connBase);
+      ratios.set(threads, r);
       rows.push(
         `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${conc.qps.toFixed(0)} | ` +
           `${(conc.qps / connBase).toFixed(2)}× | ${conc.p50} / ${conc.p99} | ${conc.bad} |`,
@@ -113,6 +122,18 @@ if (rounds > 1) {
       `| ${t} | ${b.batch.toFixed(0)} | ${(b.batch / first.batch).toFixed(2)}× | ${b.conc.toFixed(0)} | ${(b.conc / first.conc).toFixed(2)}× |`,
     );
   }
+  // The machine's speed drifts between rounds (±20% here): a round's own ratio compares runs a minute apart.
+  console.log(`\nmedian of the ${rounds} rounds' own ratios\n| threads | batch | ${values.connections}-connection |\n|---|---|---|`);
+  for (const t of threadCounts) {
+    const r = ratios.get(t) as { batch: number[]; conc: number[] };
+    console.log(`| ${t} | ${median(r.batch).toFixed(2)}× | ${median(r.conc).toFixed(2)}× |`);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Bulk-indexes the synthetic collection once (make-vectors + `spladex index`, as a user would). */

@@ -15,7 +15,8 @@
  *    keep the first key's position and the last value, as JSON.parse does; `__proto__` never reaches assignment.
  *
  * Measured (32 MiB bodies, this 2-core machine): JSON.parse of 11,554 `{indices, values}` docs 172–293 ms in one
- * piece; a 2.3 M-key token map 1.7–1.9 s in one piece. Callers: body-parsers.ts.
+ * piece; a 2.3 M-key token map 1.7–1.9 s in one piece. Callers: body-parsers.ts, lazy-batch.ts (`scanSingleArrayMember`: a
+ * batch search body scanned, its searches parsed one at a time later).
  */
 import { SpladexError } from '../core/errors.js';
 import { TimeSlicer } from '../core/time-slice.js';
