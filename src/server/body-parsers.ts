@@ -7,7 +7,11 @@
  * NDJSON) before any handler runs, so nothing is indexed. JSON keys that decode to `__proto__` are refused
  * (prototype poisoning), the same policy as Fastify's default parser. An object with more keys than any schema
  * allows is refused before JSON.parse (json-scan.ts); large bodies are parsed in slices that yield to the event
- * loop. Numbers like `1e999` parse to Infinity and are rejected later by schema validation. Registered by app.ts.
+ * loop. Numbers like `1e999` parse to Infinity and are rejected later by schema validation. The one exception to
+ * "parsed before the handler": on the batch search route (config `searchBatch: true`, read-only) a
+ * `{"searches": [...]}` body is only scanned here and its searches are parsed as the service reads them
+ * (lazy-batch.ts); a malformed one still gets this 400, with the same message, instead of any result.
+ * Registered by app.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SpladexError } from '../core/errors.js';
