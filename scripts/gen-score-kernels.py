@@ -5,6 +5,82 @@ they are written out by this script; edit here, then `python3 scripts/gen-score-
 import os
 import sys
 
+
+# 64-byte lines of each candidate row that a doc kernel touches before it scores any candidate: 12 lines are the
+# first 192 f32 values (and their ids) or half-float words. The synthetic docs have ~120 nonzeros, SPLADE documents
+# ~100-250; a longer row's rest streams in behind its first lines.
+TOUCH_LINES = 12
+
+
+def touches(base, last, lines):
+    """Loads one byte of each of `lines` 64-byte lines from base (a line past last: last's again), folded into $x."""
+    out = ""
+    for j in range(lines):
+        out += f"""
+        (local.set $t (i32.add (local.get {base}) (i32.const {64 * j})))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get {last}) (i32.lt_u (local.get $t) (local.get {last}))))))"""
+    return out
+
+
+def touch_loop(first, docs, body):
+    """The touch pass over the n entries at {docs} (none when $on is 0): counts them in $touched, then runs body
+    per entry with $dp at it, after `first` (setup code); returns the fold $x."""
+    return f"""    (local.set $dend (i32.add (local.get {docs}) (i32.shl (select (local.get $n) (i32.const 0) (local.get $on)) (i32.const 2))))
+    (global.set $touched (i32.add (global.get $touched) (i32.shr_u (i32.sub (local.get $dend) (local.get {docs})) (i32.const 2))))
+{first}    (local.set $dp (local.get {docs}))
+    (block $done
+      (loop $doc
+        (br_if $done (i32.ge_u (local.get $dp) (local.get $dend)))
+{body}
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (br $doc)))
+    (local.get $x))
+"""
+
+
+def touch_fwd(name, idw):
+    sh = 1 if idw == 2 else 2
+    first = """    ;; First every doc's offsets entry, so that their misses overlap: the rows' addresses depend on them.
+    (local.set $dp (local.get $docs))
+    (block $offs_done
+      (loop $offs
+        (br_if $offs_done (i32.ge_u (local.get $dp) (local.get $dend)))
+        (local.set $x (i32.xor (local.get $x) (i32.load (i32.add (local.get $off) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (br $offs)))
+"""
+    body = f"""        (local.set $o (i32.add (local.get $off) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
+        (local.set $p (i32.load (local.get $o)))
+        (local.set $e (i32.load offset=4 (local.get $o)))
+        ;; The last entry (the first when the row is empty: still inside the memory, which the scorer's scratch follows).
+        (local.set $e (select (i32.sub (local.get $e) (i32.const 1)) (local.get $p) (i32.gt_u (local.get $e) (local.get $p))))
+        (local.set $a (i32.add (local.get $vals) (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $la (i32.add (local.get $vals) (i32.shl (local.get $e) (i32.const 2))))
+        (local.set $b (i32.add (local.get $ids) (i32.shl (local.get $p) (i32.const {sh}))))
+        (local.set $lb (i32.add (local.get $ids) (i32.shl (local.get $e) (i32.const {sh}))))""" + touches('$a', '$la', TOUCH_LINES) + touches('$b', '$lb', TOUCH_LINES * idw // 4)
+    return f"""
+  ;; Unless on is 0: reads one byte of each of the first {TOUCH_LINES} 64-byte lines of the values (and of as many entries'
+  ;; ids) of every doc docs[0..n) before any is scored (a short row's last line again instead of lines past it),
+  ;; so that their cache misses are in flight together. No load depends on another's value and every doc takes the
+  ;; same number of touches, so the core issues them back to back, where the scoring loop's misses wait behind its
+  ;; exits from rows of varying length. Returns a fold of the bytes (kept in a global so the loads stay).
+  (func ${name}_touch (param $docs i32) (param $n i32) (param $off i32) (param $ids i32) (param $vals i32) (param $on i32) (result i32)
+    (local $dp i32) (local $dend i32) (local $o i32) (local $p i32) (local $e i32) (local $a i32) (local $b i32)
+    (local $la i32) (local $lb i32) (local $t i32) (local $x i32)
+{touch_loop(first, '$docs', body)}"""
+
+
+def touch_rows():
+    body = """        (local.set $a (i32.add (local.get $rows) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
+        (local.set $la (i32.add (local.get $a) (i32.shl (i32.load (local.get $a)) (i32.const 2))))""" + touches('$a', '$la', TOUCH_LINES)
+    return f"""
+  ;; `fwd16_touch` for half-float rows: the first {TOUCH_LINES} lines of every row (from its count word, which bounds
+  ;; the touches to the row).
+  (func $rows_touch (param $starts i32) (param $n i32) (param $rows i32) (param $on i32) (result i32)
+    (local $dp i32) (local $dend i32) (local $a i32) (local $la i32) (local $t i32) (local $x i32)
+{touch_loop('', '$starts', body)}"""
+
+
 def fwd(name, idw):
     ld = 'i32.load16_u' if idw == 2 else 'i32.load'
     sh = 1 if idw == 2 else 2
@@ -28,7 +104,7 @@ def fwd(name, idw):
       (f64.store offset={8*k} (local.get $op)
         (call ${name}_tail (local.get $a{k}) (local.get $v{k}) (i32.sub (local.get $l{k}) (local.get $m)) (local.get $s{k}) (local.get $q)))"""
     body = "\n".join(term(k) for k in range(4))
-    return f"""
+    return touch_fwd(name, idw) + f"""
   ;; Tail of one doc: continues the running sum s over n more entries (ids at a, values at v).
   (func ${name}_tail (param $a i32) (param $v i32) (param $n i32) (param $s f64) (param $q i32) (result f64)
     (local $ae i32)
@@ -46,13 +122,15 @@ def fwd(name, idw):
 
   ;; out[i] = Σ_p q[ids[p]] · vals[p] over doc docs[i]'s entries [off[d], off[d+1]), in entry order, as f64
   ;; (each f32 operand promoted): forward-index.ts `scoreDocs`, bit for bit. Four docs in lockstep over the
-  ;; shortest of their rows, then each one's tail. All arguments are byte addresses in the memory.
-  (func (export "{name}") (param $docs i32) (param $n i32) (param $out i32) (param $q i32) (param $off i32) (param $ids i32) (param $vals i32)
+  ;; shortest of their rows, then each one's tail, after the touch pass over them (`{name}_touch`) unless touch
+  ;; is 0. All other arguments are byte addresses in the memory.
+  (func (export "{name}") (param $docs i32) (param $n i32) (param $out i32) (param $q i32) (param $off i32) (param $ids i32) (param $vals i32) (param $touch i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $p i32) (local $m i32) (local $ae i32)
     (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $v3 i32)
     (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (global.set $sink (call ${name}_touch (local.get $docs) (local.get $n) (local.get $off) (local.get $ids) (local.get $vals) (local.get $touch)))
     (local.set $dp (local.get $docs))
     (local.set $op (local.get $out))
     (local.set $dend (i32.add (local.get $docs) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
@@ -170,13 +248,14 @@ def half(name, conv, doc):
     (local.get $s))
 
 {doc}
-  (func (export "{name}") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32)
+  (func (export "{name}") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $touch i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $m i32) (local $ae i32)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
     (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $touch)))
     (local.set $dp (local.get $starts))
     (local.set $op (local.get $out))
     (local.set $dend (i32.add (local.get $starts) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
@@ -280,12 +359,17 @@ head = """;; Doc-scoring and block-summary kernels of the approximate searcher (
 ;; address traps, it never reads outside the memory).
 (module
   (import "env" "memory" (memory 1 65536 shared))
+  ;; The doc kernels' touch folds (see fwd16_touch), kept so that the touching loads are not dropped, and the
+  ;; number of rows touched (read by the tests).
+  (global $sink (mut i32) (i32.const 0))
+  (global $touched (export "touched") (mut i32) (i32.const 0))
 """
 DOC_EXACT = """  ;; out[i] = Σ q[term] · half(value) over the half-float row starting at word starts[i] of rows (a count word,
-  ;; then term | half << 16 words), in row order, as f64: half-rows.ts `scoreHalfRows`, bit for bit. Any half."""
+  ;; then term | half << 16 words), in row order, as f64: half-rows.ts `scoreHalfRows`, bit for bit. Any half.
+  ;; The rows are touched first (`rows_touch`) unless touch is 0."""
 DOC_NORMAL = """  ;; `half` for rows whose halves are all normal and non-negative (half-rows.ts `buildHalfRows` writes only such,
   ;; seismic-index.ts flags them): each value decoded in three operations, no branch; bit for bit the same sums."""
-text = head + fwd('fwd16', 2) + fwd('fwd32', 4) + VALFUNC + half('half', conv, DOC_EXACT) + half('halfNormal', conv_normal, DOC_NORMAL) + summ('summ16', 2) + summ('summ32', 4) + ")\n"
+text = head + fwd('fwd16', 2) + fwd('fwd32', 4) + VALFUNC + touch_rows() + half('half', conv, DOC_EXACT) + half('halfNormal', conv_normal, DOC_NORMAL) + summ('summ16', 2) + summ('summ32', 4) + ")\n"
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'index', 'score-kernels.wat')
 if '--check' in sys.argv:
     with open(out) as f:

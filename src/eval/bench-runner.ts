@@ -273,21 +273,23 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   );
   // Several searchers on the same queries take turns per query, first one then the next (rotating who goes first),
   // so an A/B sees the same machine state: this 2-core box is shared and a sequential A then B drifted by ±20%.
-  const measureMany = (queryCut: number, heapFactor: number, searchers: readonly SeismicSearcher[]): SweepRow[] => {
+  // `split`: instead, in round j query i goes to searcher (i + j) mod m, so no searcher finds a query's rows in cache
+  // from the one before it (an A/B of how the rows are read from memory).
+  const measureMany = (queryCut: number, heapFactor: number, searchers: readonly SeismicSearcher[], split = false): SweepRow[] => {
     const m = searchers.length;
     const lat: number[][] = searchers.map(() => []);
     const recall = new Float64Array(m);
     const docs = new Float64Array(m);
-    for (let i = 0; i < queries.length; i++) {
-      const q = queries[i];
+    for (let i = 0; i < queries.length * (split ? m : 1); i++) {
+      const q = queries[i % queries.length];
       const ex = q.excludeOrd >= 0 ? excluded : null;
       if (ex) ex[q.excludeOrd >>> 5] |= 1 << (q.excludeOrd & 31);
-      for (let j = 0; j < m; j++) {
-        const w = (i + j) % m;
+      for (let j = 0; j < (split ? 1 : m); j++) {
+        const w = split ? ((i % queries.length) + Math.floor(i / queries.length)) % m : (i + j) % m;
         const s = performance.now();
         const r = searchers[w].search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
         lat[w].push(performance.now() - s);
-        recall[w] += recallOf(r.ords, truthSets[i], truth[i].ords.length, 10);
+        recall[w] += recallOf(r.ords, truthSets[i % queries.length], truth[i % queries.length].ords.length, 10);
         docs[w] += r.docsScored;
       }
       if (ex) ex[q.excludeOrd >>> 5] &= ~(1 << (q.excludeOrd & 31));
@@ -387,6 +389,22 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     );
   }
 
+  // The doc kernels' touch pass (index/wasm-kernels.ts) against none, same index, same run (the
+  // same scores): at the two cheapest settings and at qc 1 / hf 0.9, where doc scoring is most of a query; each
+  // searcher takes every other query, so neither reads rows the other just read.
+  const untouched = new SeismicSearcher(wasmForward, wasmIndex, { halfRowsMemory: wasmRows?.memory, touchRows: false });
+  const touchAb: { queryCut: number; heapFactor: number; touchMs: number; untouchedMs: number; recall: number }[] = [];
+  for (const r of [{ queryCut: 1, heapFactor: 0.9 }, at90, at95]) {
+    if (r === null) continue;
+    measureMany(r.queryCut, r.heapFactor, [searcher, untouched], true);
+    const [a, b] = measureMany(r.queryCut, r.heapFactor, [searcher, untouched], true);
+    touchAb.push({ queryCut: r.queryCut, heapFactor: r.heapFactor, touchMs: a.meanMs, untouchedMs: b.meanMs, recall: a.recall });
+    log(
+      `qc ${r.queryCut} hf ${r.heapFactor}: rows touched before scoring ${a.meanMs.toFixed(3)} ms mean (p50 ${a.p50Ms.toFixed(3)}), ` +
+        `untouched ${b.meanMs.toFixed(3)} ms (p50 ${b.p50Ms.toFixed(3)}) (recall ${a.recall.toFixed(4)} / ${b.recall.toFixed(4)})`,
+    );
+  }
+
   const layouts = measureValueLayouts(
     forward,
     queries.slice(0, 50).map((q) => q.vector),
@@ -441,6 +459,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     boundFilter: boundAb,
     halfRowsAb: halfAb,
     wasmAb,
+    touchAb,
     node: process.version,
     loadAverageAtEnd: loadavg(),
   };

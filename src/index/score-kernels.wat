@@ -7,6 +7,81 @@
 ;; address traps, it never reads outside the memory).
 (module
   (import "env" "memory" (memory 1 65536 shared))
+  ;; The doc kernels' touch folds (see fwd16_touch), kept so that the touching loads are not dropped, and the
+  ;; number of rows touched (read by the tests).
+  (global $sink (mut i32) (i32.const 0))
+  (global $touched (export "touched") (mut i32) (i32.const 0))
+
+  ;; Unless on is 0: reads one byte of each of the first 12 64-byte lines of the values (and of as many entries'
+  ;; ids) of every doc docs[0..n) before any is scored (a short row's last line again instead of lines past it),
+  ;; so that their cache misses are in flight together. No load depends on another's value and every doc takes the
+  ;; same number of touches, so the core issues them back to back, where the scoring loop's misses wait behind its
+  ;; exits from rows of varying length. Returns a fold of the bytes (kept in a global so the loads stay).
+  (func $fwd16_touch (param $docs i32) (param $n i32) (param $off i32) (param $ids i32) (param $vals i32) (param $on i32) (result i32)
+    (local $dp i32) (local $dend i32) (local $o i32) (local $p i32) (local $e i32) (local $a i32) (local $b i32)
+    (local $la i32) (local $lb i32) (local $t i32) (local $x i32)
+    (local.set $dend (i32.add (local.get $docs) (i32.shl (select (local.get $n) (i32.const 0) (local.get $on)) (i32.const 2))))
+    (global.set $touched (i32.add (global.get $touched) (i32.shr_u (i32.sub (local.get $dend) (local.get $docs)) (i32.const 2))))
+    ;; First every doc's offsets entry, so that their misses overlap: the rows' addresses depend on them.
+    (local.set $dp (local.get $docs))
+    (block $offs_done
+      (loop $offs
+        (br_if $offs_done (i32.ge_u (local.get $dp) (local.get $dend)))
+        (local.set $x (i32.xor (local.get $x) (i32.load (i32.add (local.get $off) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (br $offs)))
+    (local.set $dp (local.get $docs))
+    (block $done
+      (loop $doc
+        (br_if $done (i32.ge_u (local.get $dp) (local.get $dend)))
+        (local.set $o (i32.add (local.get $off) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
+        (local.set $p (i32.load (local.get $o)))
+        (local.set $e (i32.load offset=4 (local.get $o)))
+        ;; The last entry (the first when the row is empty: still inside the memory, which the scorer's scratch follows).
+        (local.set $e (select (i32.sub (local.get $e) (i32.const 1)) (local.get $p) (i32.gt_u (local.get $e) (local.get $p))))
+        (local.set $a (i32.add (local.get $vals) (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $la (i32.add (local.get $vals) (i32.shl (local.get $e) (i32.const 2))))
+        (local.set $b (i32.add (local.get $ids) (i32.shl (local.get $p) (i32.const 1))))
+        (local.set $lb (i32.add (local.get $ids) (i32.shl (local.get $e) (i32.const 1))))
+        (local.set $t (i32.add (local.get $a) (i32.const 0)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 64)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 128)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 192)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 256)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 320)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 384)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 448)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 512)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 576)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 640)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 704)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 0)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 64)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 128)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 192)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 256)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 320)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (br $doc)))
+    (local.get $x))
 
   ;; Tail of one doc: continues the running sum s over n more entries (ids at a, values at v).
   (func $fwd16_tail (param $a i32) (param $v i32) (param $n i32) (param $s f64) (param $q i32) (result f64)
@@ -25,13 +100,15 @@
 
   ;; out[i] = Σ_p q[ids[p]] · vals[p] over doc docs[i]'s entries [off[d], off[d+1]), in entry order, as f64
   ;; (each f32 operand promoted): forward-index.ts `scoreDocs`, bit for bit. Four docs in lockstep over the
-  ;; shortest of their rows, then each one's tail. All arguments are byte addresses in the memory.
-  (func (export "fwd16") (param $docs i32) (param $n i32) (param $out i32) (param $q i32) (param $off i32) (param $ids i32) (param $vals i32)
+  ;; shortest of their rows, then each one's tail, after the touch pass over them (`fwd16_touch`) unless touch
+  ;; is 0. All other arguments are byte addresses in the memory.
+  (func (export "fwd16") (param $docs i32) (param $n i32) (param $out i32) (param $q i32) (param $off i32) (param $ids i32) (param $vals i32) (param $touch i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $p i32) (local $m i32) (local $ae i32)
     (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $v3 i32)
     (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (global.set $sink (call $fwd16_touch (local.get $docs) (local.get $n) (local.get $off) (local.get $ids) (local.get $vals) (local.get $touch)))
     (local.set $dp (local.get $docs))
     (local.set $op (local.get $out))
     (local.set $dend (i32.add (local.get $docs) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
@@ -121,6 +198,89 @@
         (br $rest)))
   )
 
+  ;; Unless on is 0: reads one byte of each of the first 12 64-byte lines of the values (and of as many entries'
+  ;; ids) of every doc docs[0..n) before any is scored (a short row's last line again instead of lines past it),
+  ;; so that their cache misses are in flight together. No load depends on another's value and every doc takes the
+  ;; same number of touches, so the core issues them back to back, where the scoring loop's misses wait behind its
+  ;; exits from rows of varying length. Returns a fold of the bytes (kept in a global so the loads stay).
+  (func $fwd32_touch (param $docs i32) (param $n i32) (param $off i32) (param $ids i32) (param $vals i32) (param $on i32) (result i32)
+    (local $dp i32) (local $dend i32) (local $o i32) (local $p i32) (local $e i32) (local $a i32) (local $b i32)
+    (local $la i32) (local $lb i32) (local $t i32) (local $x i32)
+    (local.set $dend (i32.add (local.get $docs) (i32.shl (select (local.get $n) (i32.const 0) (local.get $on)) (i32.const 2))))
+    (global.set $touched (i32.add (global.get $touched) (i32.shr_u (i32.sub (local.get $dend) (local.get $docs)) (i32.const 2))))
+    ;; First every doc's offsets entry, so that their misses overlap: the rows' addresses depend on them.
+    (local.set $dp (local.get $docs))
+    (block $offs_done
+      (loop $offs
+        (br_if $offs_done (i32.ge_u (local.get $dp) (local.get $dend)))
+        (local.set $x (i32.xor (local.get $x) (i32.load (i32.add (local.get $off) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (br $offs)))
+    (local.set $dp (local.get $docs))
+    (block $done
+      (loop $doc
+        (br_if $done (i32.ge_u (local.get $dp) (local.get $dend)))
+        (local.set $o (i32.add (local.get $off) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
+        (local.set $p (i32.load (local.get $o)))
+        (local.set $e (i32.load offset=4 (local.get $o)))
+        ;; The last entry (the first when the row is empty: still inside the memory, which the scorer's scratch follows).
+        (local.set $e (select (i32.sub (local.get $e) (i32.const 1)) (local.get $p) (i32.gt_u (local.get $e) (local.get $p))))
+        (local.set $a (i32.add (local.get $vals) (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $la (i32.add (local.get $vals) (i32.shl (local.get $e) (i32.const 2))))
+        (local.set $b (i32.add (local.get $ids) (i32.shl (local.get $p) (i32.const 2))))
+        (local.set $lb (i32.add (local.get $ids) (i32.shl (local.get $e) (i32.const 2))))
+        (local.set $t (i32.add (local.get $a) (i32.const 0)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 64)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 128)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 192)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 256)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 320)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 384)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 448)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 512)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 576)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 640)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 704)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 0)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 64)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 128)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 192)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 256)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 320)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 384)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 448)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 512)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 576)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 640)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $t (i32.add (local.get $b) (i32.const 704)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $lb) (i32.lt_u (local.get $t) (local.get $lb))))))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (br $doc)))
+    (local.get $x))
+
   ;; Tail of one doc: continues the running sum s over n more entries (ids at a, values at v).
   (func $fwd32_tail (param $a i32) (param $v i32) (param $n i32) (param $s f64) (param $q i32) (result f64)
     (local $ae i32)
@@ -138,13 +298,15 @@
 
   ;; out[i] = Σ_p q[ids[p]] · vals[p] over doc docs[i]'s entries [off[d], off[d+1]), in entry order, as f64
   ;; (each f32 operand promoted): forward-index.ts `scoreDocs`, bit for bit. Four docs in lockstep over the
-  ;; shortest of their rows, then each one's tail. All arguments are byte addresses in the memory.
-  (func (export "fwd32") (param $docs i32) (param $n i32) (param $out i32) (param $q i32) (param $off i32) (param $ids i32) (param $vals i32)
+  ;; shortest of their rows, then each one's tail, after the touch pass over them (`fwd32_touch`) unless touch
+  ;; is 0. All other arguments are byte addresses in the memory.
+  (func (export "fwd32") (param $docs i32) (param $n i32) (param $out i32) (param $q i32) (param $off i32) (param $ids i32) (param $vals i32) (param $touch i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $p i32) (local $m i32) (local $ae i32)
     (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $v3 i32)
     (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (global.set $sink (call $fwd32_touch (local.get $docs) (local.get $n) (local.get $off) (local.get $ids) (local.get $vals) (local.get $touch)))
     (local.set $dp (local.get $docs))
     (local.set $op (local.get $out))
     (local.set $dend (i32.add (local.get $docs) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
@@ -256,6 +418,46 @@
           (i32.add (i32.shl (i32.and (local.get $h) (i32.const 0x7fff)) (i32.const 13)) (i32.const 0x38000000)))))))
 
 
+  ;; `fwd16_touch` for half-float rows: the first 12 lines of every row (from its count word, which bounds
+  ;; the touches to the row).
+  (func $rows_touch (param $starts i32) (param $n i32) (param $rows i32) (param $on i32) (result i32)
+    (local $dp i32) (local $dend i32) (local $a i32) (local $la i32) (local $t i32) (local $x i32)
+    (local.set $dend (i32.add (local.get $starts) (i32.shl (select (local.get $n) (i32.const 0) (local.get $on)) (i32.const 2))))
+    (global.set $touched (i32.add (global.get $touched) (i32.shr_u (i32.sub (local.get $dend) (local.get $starts)) (i32.const 2))))
+    (local.set $dp (local.get $starts))
+    (block $done
+      (loop $doc
+        (br_if $done (i32.ge_u (local.get $dp) (local.get $dend)))
+        (local.set $a (i32.add (local.get $rows) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
+        (local.set $la (i32.add (local.get $a) (i32.shl (i32.load (local.get $a)) (i32.const 2))))
+        (local.set $t (i32.add (local.get $a) (i32.const 0)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 64)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 128)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 192)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 256)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 320)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 384)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 448)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 512)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 576)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 640)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $t (i32.add (local.get $a) (i32.const 704)))
+        (local.set $x (i32.xor (local.get $x) (i32.load8_u (select (local.get $t) (local.get $la) (i32.lt_u (local.get $t) (local.get $la))))))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (br $doc)))
+    (local.get $x))
+
   ;; Tail of one half-float row: continues s over n more words from a.
   (func $half_tail (param $a i32) (param $n i32) (param $s f64) (param $q i32) (result f64)
     (local $ae i32) (local $x i32) (local $b i32)
@@ -277,13 +479,15 @@
 
   ;; out[i] = Σ q[term] · half(value) over the half-float row starting at word starts[i] of rows (a count word,
   ;; then term | half << 16 words), in row order, as f64: half-rows.ts `scoreHalfRows`, bit for bit. Any half.
-  (func (export "half") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32)
+  ;; The rows are touched first (`rows_touch`) unless touch is 0.
+  (func (export "half") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $touch i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $m i32) (local $ae i32)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
     (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $touch)))
     (local.set $dp (local.get $starts))
     (local.set $op (local.get $out))
     (local.set $dend (i32.add (local.get $starts) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
@@ -394,13 +598,14 @@
 
   ;; `half` for rows whose halves are all normal and non-negative (half-rows.ts `buildHalfRows` writes only such,
   ;; seismic-index.ts flags them): each value decoded in three operations, no branch; bit for bit the same sums.
-  (func (export "halfNormal") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32)
+  (func (export "halfNormal") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $touch i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $m i32) (local $ae i32)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
     (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $touch)))
     (local.set $dp (local.get $starts))
     (local.set $op (local.get $out))
     (local.set $dend (i32.add (local.get $starts) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))

@@ -106,6 +106,49 @@ describe('wasm scoring kernels', () => {
     }
   });
 
+  it('the touch pass reads ahead every input row and changes no score (f32 rows of both id widths, half-float rows)', () => {
+    const rng = new Rng(21);
+    // Each case: a scorer with the touch pass and one without over the same arrays, and how to pick an input.
+    const cases: { on: WasmScorer; off: WasmScorer; pick: () => number; last: number }[] = [];
+    for (const dim of [30522, 100_000]) {
+      // The last doc is empty (every fifth is): its touches stop at its own first entry, one past the values.
+      const forward = forwardInWasmMemory(randomForward(dim + 1, 1000, dim, 300));
+      const on = WasmScorer.forForward(forward, dim, 64) as WasmScorer;
+      const off = WasmScorer.forForward(forward, dim, 64, false) as WasmScorer;
+      cases.push({ on, off, pick: () => Math.floor(rng.next() * forward.numDocs), last: forward.numDocs - 1 });
+    }
+    const forward = randomForward(5, 1000, 30522, 300);
+    const hr = buildHalfRows(
+      forward,
+      Uint32Array.from({ length: forward.numDocs }, (_, d) => d),
+    );
+    const rows = hr as NonNullable<typeof hr>;
+    const { copies, memory } = copyIntoWasmMemory([rows.rows]);
+    for (const normal of [true, false]) {
+      const on = WasmScorer.forHalfRows(copies[0], normal, memory, forward.dim, 64) as WasmScorer;
+      const off = WasmScorer.forHalfRows(copies[0], normal, memory, forward.dim, 64, false) as WasmScorer;
+      const pick = () => rows.postingRows[Math.floor(rng.next() * forward.numDocs)];
+      cases.push({ on, off, pick, last: rows.postingRows[forward.numDocs - 1] });
+    }
+    for (const { on, off, pick, last } of cases) {
+      let inputs = 0;
+      for (let round = 0; round < 200; round++) {
+        on.q.fill(0);
+        denseQuery(rng, on.q, 1 + Math.floor(rng.next() * 200));
+        off.q.set(on.q);
+        const n = Math.floor(rng.next() * 65);
+        for (let i = 0; i < n; i++) on.input[i] = i === n - 1 && round % 2 === 0 ? last : pick();
+        off.input.set(on.input.subarray(0, n));
+        on.score(n);
+        off.score(n);
+        inputs += n;
+        for (let i = 0; i < n; i++) expect(Object.is(on.out[i], off.out[i]), `input ${on.input[i]}`).toBe(true);
+      }
+      expect(on.rowsTouched).toBe(inputs);
+      expect(off.rowsTouched).toBe(0);
+    }
+  });
+
   it('falls back to JavaScript when the arrays are not in a wasm memory or the memory cannot grow', () => {
     const plain = randomForward(2, 50, 1000, 20);
     expect(WasmScorer.forForward(plain, 1000, 16)).toBeNull();

@@ -11,7 +11,8 @@
  * visit blocks in decreasing summary score, stopping at the first block with
  * `summaryScore < heapFactor · kth` once the heap is full (every later block scores lower, so it is skipped too);
  * score the block's not-yet-visited, not-excluded docs against the dense query (gathered first, then scored four
- * at a time, `scoreHalfRows` or `scoreDocs`, so their cache misses overlap). Optionally (`quantisedRows`), once the
+ * at a time, `scoreHalfRows` or `scoreDocs`, so their cache misses overlap; the wasm kernels first read ahead the
+ * first lines of every gathered row, their touch pass, index/wasm-kernels.ts). Optionally (`quantisedRows`), once the
  * heap is full a block's docs are first bounded from above with quantised rows (quantised-rows.ts) and only those
  * whose bound reaches the heap's root are scored exactly, which changes no result. With `nKnn > 0` and a
  * κ-NN graph, the neighbours of the top results are scored too.
@@ -113,6 +114,11 @@ export interface SeismicSearcherOptions {
    * index/wasm-kernels.ts); false: the JavaScript loops (benchmarks' A/B; the results are the same bit for bit).
    */
   wasm?: boolean;
+  /**
+   * Whether the wasm doc kernels read ahead every candidate's first lines before scoring any (default true; the
+   * touch pass, index/wasm-kernels.ts); false: they score without (benchmarks' A/B; the same scores).
+   */
+  touchRows?: boolean;
 }
 
 /** A reusable searcher over one (forward index, Seismic index) pair. */
@@ -197,18 +203,19 @@ export class SeismicSearcher {
     const useWasm = options.wasm !== false && this.rows === null;
     const rows = this.rows === null && options.halfRows !== false ? (index.halfRows ?? null) : null;
     const mem = options.halfRowsMemory;
-    let scorer = useWasm && rows?.normal === true ? WasmScorer.forHalfRows(rows.rows, true, mem, qLen, maxBlockLen) : null;
+    const touch = options.touchRows !== false;
+    let scorer = useWasm && rows?.normal === true ? WasmScorer.forHalfRows(rows.rows, true, mem, qLen, maxBlockLen, touch) : null;
     let half = scorer !== null ? rows : null;
-    if (scorer === null && useWasm) scorer = WasmScorer.forForward(forward, qLen, maxBlockLen);
+    if (scorer === null && useWasm) scorer = WasmScorer.forForward(forward, qLen, maxBlockLen, touch);
     if (scorer === null && rows !== null) {
       half = rows;
-      if (useWasm) scorer = WasmScorer.forHalfRows(rows.rows, rows.normal, mem, qLen, maxBlockLen);
+      if (useWasm) scorer = WasmScorer.forHalfRows(rows.rows, rows.normal, mem, qLen, maxBlockLen, touch);
     }
     this.half = half;
     this.halfTbl = half !== null ? sharedHalfTable() : new Float32Array(0);
     this.wasm = scorer;
     // Sized for a whole block, so that a query's first candidates (ROWS_FROM_PER_K) are scored in place.
-    this.rescorer = half !== null && useWasm ? WasmScorer.forForward(forward, qLen, Math.max(RESCORE_CHUNK, maxBlockLen)) : null;
+    this.rescorer = half !== null && useWasm ? WasmScorer.forForward(forward, qLen, Math.max(RESCORE_CHUNK, maxBlockLen), touch) : null;
     const w = this.wasm;
     this.qDense = w !== null ? w.q : new Float32Array(qLen);
     // Candidates are gathered where the f32 kernel in use reads them: the forward scorer's or the rescorer's input.
