@@ -23,8 +23,8 @@
  * length, and those branches keep the core from running far ahead to the next rows' misses. So each doc kernel
  * first reads one byte of each of the first 12 cache lines of every input row (their offsets entries first), with no
  * branch on a row's length (a short row's last line is read again), then scores as before. Measured, same run,
- * every other query without it (`npm run bench`): 50k docs, qc 1 / hf 0.9, 0.049–0.056 vs 0.066–0.072 ms mean;
- * 1M docs, qc 2 / hf 1, 0.556 vs 0.661 ms.
+ * every other query without it (`npm run bench`): 50k docs, qc 1 / hf 0.9, 0.049–0.071 vs 0.066–0.092 ms mean (4
+ * runs); 1M docs, qc 2 / hf 1, 0.504 vs 0.602 ms.
  *
  * A kernel reads only the memory of one file, so the searcher's scratch (the dense query, the candidate list and
  * their scores) lives in that memory too: `WasmScorer` grows the memory by a private region per scorer (the memory
