@@ -281,15 +281,16 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     const recall = new Float64Array(m);
     const docs = new Float64Array(m);
     for (let i = 0; i < queries.length * (split ? m : 1); i++) {
-      const q = queries[i % queries.length];
+      const qi = i % queries.length;
+      const q = queries[qi];
       const ex = q.excludeOrd >= 0 ? excluded : null;
       if (ex) ex[q.excludeOrd >>> 5] |= 1 << (q.excludeOrd & 31);
       for (let j = 0; j < (split ? 1 : m); j++) {
-        const w = split ? ((i % queries.length) + Math.floor(i / queries.length)) % m : (i + j) % m;
+        const w = split ? (qi + Math.floor(i / queries.length)) % m : (i + j) % m;
         const s = performance.now();
         const r = searchers[w].search(q.vector, { k: 10, queryCut, heapFactor, nKnn: 0, excluded: ex });
         lat[w].push(performance.now() - s);
-        recall[w] += recallOf(r.ords, truthSets[i % queries.length], truth[i % queries.length].ords.length, 10);
+        recall[w] += recallOf(r.ords, truthSets[qi], truth[qi].ords.length, 10);
         docs[w] += r.docsScored;
       }
       if (ex) ex[q.excludeOrd >>> 5] &= ~(1 << (q.excludeOrd & 31));
@@ -389,9 +390,9 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
     );
   }
 
-  // The doc kernels' touch pass (index/wasm-kernels.ts) against none, same index, same run (the
-  // same scores): at the two cheapest settings and at qc 1 / hf 0.9, where doc scoring is most of a query; each
-  // searcher takes every other query, so neither reads rows the other just read.
+  // The doc kernels' touch pass (index/wasm-kernels.ts) against none, same index, same run (the same scores): at
+  // the two cheapest settings and at qc 1 / hf 0.9, where doc scoring is most of a query; each searcher takes every
+  // other query, so neither reads rows the other just read.
   const untouched = new SeismicSearcher(wasmForward, wasmIndex, { halfRowsMemory: wasmRows?.memory, touchRows: false });
   const touchAb: { queryCut: number; heapFactor: number; touchMs: number; untouchedMs: number; recall: number }[] = [];
   for (const r of [{ queryCut: 1, heapFactor: 0.9 }, at90, at95]) {

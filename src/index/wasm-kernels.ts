@@ -126,9 +126,10 @@ export class WasmScorer {
     const vals = addressIn(memory, forward.values);
     if (off < 0 || ids < 0 || vals < 0) return null;
     const wide = forward.termIds instanceof Uint32Array;
+    const on = touch ? 1 : 0;
     return WasmScorer.make(memory, dim, maxInput, (k, q, input, out) => {
       const f = wide ? k.fwd32 : k.fwd16;
-      return (n) => f(input, n, out, q, off, ids, vals, touch ? 1 : 0);
+      return (n) => f(input, n, out, q, off, ids, vals, on);
     });
   }
 
@@ -148,9 +149,10 @@ export class WasmScorer {
     if (memory === undefined) return null;
     const at = addressIn(memory, rows);
     if (at < 0) return null;
+    const on = touch ? 1 : 0;
     return WasmScorer.make(memory, dim, maxInput, (k, q, input, out) => {
       const f = normal ? k.halfNormal : k.half;
-      return (n) => f(input, n, out, q, at, touch ? 1 : 0);
+      return (n) => f(input, n, out, q, at, on);
     });
   }
 
