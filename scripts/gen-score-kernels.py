@@ -207,11 +207,6 @@ VALFUNC = """
 
 """
 
-def conv_normal(load, x, b):
-    # x = the word; b = float32 bits of its half, which is normal and non-negative: re-biased, 3 operations.
-    return f"""        (local.set {x} {load})
-        (local.set {b} (i32.add (i32.and (i32.shr_u (local.get {x}) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))"""
-
 def half(name, conv, doc):
     def term(k):
         return conv(f"(i32.load (local.get $a{k}))", f"$x{k}", f"$b{k}") + f"""
@@ -295,6 +290,83 @@ def half(name, conv, doc):
 """
 
 
+def half_lanes():
+    """`halfNormal`: normal non-negative halves, scored in f32 four lanes at a time (wasm SIMD)."""
+    def gather(v, o):
+        out = ""
+        for j in range(4):
+            addr = f"(i32.add (local.get $q) (i32.shl (i32.load16_u offset={o + 4 * j} (local.get $a)) (i32.const 2)))"
+            if j == 0:
+                out += f"""
+            (local.set {v} (v128.load32_zero {addr}))"""
+            else:
+                out += f"""
+            (local.set {v} (v128.load32_lane {j} {addr} (local.get {v})))"""
+        return out
+
+    def values(o):
+        # The four words' halves as float32 bits: (x >> 3 & 0x0fffe000) + 0x38000000, lane-wise.
+        return f"""(i32x4.add (v128.and (i32x4.shr_u (v128.load offset={o} (local.get $a)) (i32.const 3)) (v128.const i32x4 0x0fffe000 0x0fffe000 0x0fffe000 0x0fffe000))
+              (v128.const i32x4 0x38000000 0x38000000 0x38000000 0x38000000))"""
+
+    return f"""
+  ;; `half` for rows whose halves are all normal and non-negative (half-rows.ts `buildHalfRows` writes only such,
+  ;; seismic-index.ts flags them), in f32 with wasm SIMD: each half decoded in three lane-wise operations, the query
+  ;; weights gathered four at a time, products and sums in float32. Per row: entries 8i+j go to lane j of $acc
+  ;; (j < 4) or lane j-4 of $acc2 (j >= 4); then, if four or more remain, the next four to $acc's lanes; then the
+  ;; lanes are added ($acc + $acc2), reduced as (l0 + l1) + (l2 + l3), and the last len mod 4 entries added in
+  ;; order; out = f64 of that f32. half-rows.ts `scoreHalfRowsNormal` is the same arithmetic, bit for bit. The rows
+  ;; are touched first (`rows_touch`) unless touch is 0.
+  (func (export "halfNormal") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $touch i32)
+    (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $len i32) (local $a i32) (local $a8 i32) (local $a4 i32) (local $ae i32)
+    (local $x i32) (local $s f32) (local $qv v128) (local $qw v128) (local $acc v128) (local $acc2 v128)
+    (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $touch)))
+    (local.set $dp (local.get $starts))
+    (local.set $op (local.get $out))
+    (local.set $dend (i32.add (local.get $starts) (i32.shl (local.get $n) (i32.const 2))))
+    (block $docs_done
+      (loop $doc
+        (br_if $docs_done (i32.ge_u (local.get $dp) (local.get $dend)))
+        (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
+        (local.set $len (i32.load (local.get $o)))
+        (local.set $a (i32.add (local.get $o) (i32.const 4)))
+        (local.set $a8 (i32.add (local.get $a) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
+        (local.set $a4 (i32.add (local.get $a) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+        (local.set $ae (i32.add (local.get $a) (i32.shl (local.get $len) (i32.const 2))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $acc2 (v128.const i32x4 0 0 0 0))
+        (block $eights_done
+          (loop $eight
+            (br_if $eights_done (i32.ge_u (local.get $a) (local.get $a8))){gather('$qv', 0)}{gather('$qw', 16)}
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $qv) {values(0)})))
+            (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $qw) {values(16)})))
+            (local.set $a (i32.add (local.get $a) (i32.const 32)))
+            (br $eight)))
+        (if (i32.lt_u (local.get $a) (local.get $a4))
+          (then{gather('$qv', 0)}
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $qv) {values(0)})))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))))
+        (local.set $acc (f32x4.add (local.get $acc) (local.get $acc2)))
+        (local.set $s (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+          (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $a) (local.get $ae)))
+            (local.set $x (i32.load (local.get $a)))
+            (local.set $s (f32.add (local.get $s) (f32.mul
+              (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x) (i32.const 0xffff)) (i32.const 2))))
+              (f32.reinterpret_i32 (i32.add (i32.and (i32.shr_u (local.get $x) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000))))))
+            (local.set $a (i32.add (local.get $a) (i32.const 4)))
+            (br $tail)))
+        (f64.store (local.get $op) (f64.promote_f32 (local.get $s)))
+        (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+        (local.set $op (i32.add (local.get $op) (i32.const 8)))
+        (br $doc)))
+  )
+"""
+
+
 def summ(name, tw):
     ld = 'i32.load16_u' if tw == 2 else 'i32.load'
     sh = 1 if tw == 2 else 2
@@ -367,9 +439,7 @@ head = """;; Doc-scoring and block-summary kernels of the approximate searcher (
 DOC_EXACT = """  ;; out[i] = Σ q[term] · half(value) over the half-float row starting at word starts[i] of rows (a count word,
   ;; then term | half << 16 words), in row order, as f64: half-rows.ts `scoreHalfRows`, bit for bit. Any half.
   ;; The rows are touched first (`rows_touch`) unless touch is 0."""
-DOC_NORMAL = """  ;; `half` for rows whose halves are all normal and non-negative (half-rows.ts `buildHalfRows` writes only such,
-  ;; seismic-index.ts flags them): each value decoded in three operations, no branch; bit for bit the same sums."""
-text = head + fwd('fwd16', 2) + fwd('fwd32', 4) + VALFUNC + touch_rows() + half('half', conv, DOC_EXACT) + half('halfNormal', conv_normal, DOC_NORMAL) + summ('summ16', 2) + summ('summ32', 4) + ")\n"
+text = head + fwd('fwd16', 2) + fwd('fwd32', 4) + VALFUNC + touch_rows() + half('half', conv, DOC_EXACT) + half_lanes() + summ('summ16', 2) + summ('summ32', 4) + ")\n"
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'index', 'score-kernels.wat')
 if '--check' in sys.argv:
     with open(out) as f:

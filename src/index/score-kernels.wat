@@ -580,110 +580,74 @@
         (br $rest)))
   )
 
-  ;; Tail of one half-float row: continues s over n more words from a.
-  (func $halfNormal_tail (param $a i32) (param $n i32) (param $s f64) (param $q i32) (result f64)
-    (local $ae i32) (local $x i32) (local $b i32)
-    (local.set $ae (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 2))))
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_u (local.get $a) (local.get $ae)))
-        (local.set $x (i32.load (local.get $a)))
-        (local.set $b (i32.add (i32.and (i32.shr_u (local.get $x) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
-        (local.set $s (f64.add (local.get $s) (f64.mul
-          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x) (i32.const 0xffff)) (i32.const 2)))))
-          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b))))))
-        (local.set $a (i32.add (local.get $a) (i32.const 4)))
-        (br $next)))
-    (local.get $s))
-
   ;; `half` for rows whose halves are all normal and non-negative (half-rows.ts `buildHalfRows` writes only such,
-  ;; seismic-index.ts flags them): each value decoded in three operations, no branch; bit for bit the same sums.
+  ;; seismic-index.ts flags them), in f32 with wasm SIMD: each half decoded in three lane-wise operations, the query
+  ;; weights gathered four at a time, products and sums in float32. Per row: entries 8i+j go to lane j of $acc
+  ;; (j < 4) or lane j-4 of $acc2 (j >= 4); then, if four or more remain, the next four to $acc's lanes; then the
+  ;; lanes are added ($acc + $acc2), reduced as (l0 + l1) + (l2 + l3), and the last len mod 4 entries added in
+  ;; order; out = f64 of that f32. half-rows.ts `scoreHalfRowsNormal` is the same arithmetic, bit for bit. The rows
+  ;; are touched first (`rows_touch`) unless touch is 0.
   (func (export "halfNormal") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $touch i32)
-    (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $m i32) (local $ae i32)
-    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
-    (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
-    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
-    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
-    (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $len i32) (local $a i32) (local $a8 i32) (local $a4 i32) (local $ae i32)
+    (local $x i32) (local $s f32) (local $qv v128) (local $qw v128) (local $acc v128) (local $acc2 v128)
     (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $touch)))
     (local.set $dp (local.get $starts))
     (local.set $op (local.get $out))
-    (local.set $dend (i32.add (local.get $starts) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-    (block $quads_done
-      (loop $quad
-        (br_if $quads_done (i32.ge_u (local.get $dp) (local.get $dend)))
-
-      (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load offset=0 (local.get $dp)) (i32.const 2))))
-      (local.set $l0 (i32.load (local.get $o)))
-      (local.set $a0 (i32.add (local.get $o) (i32.const 4)))
-      (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load offset=4 (local.get $dp)) (i32.const 2))))
-      (local.set $l1 (i32.load (local.get $o)))
-      (local.set $a1 (i32.add (local.get $o) (i32.const 4)))
-      (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load offset=8 (local.get $dp)) (i32.const 2))))
-      (local.set $l2 (i32.load (local.get $o)))
-      (local.set $a2 (i32.add (local.get $o) (i32.const 4)))
-      (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load offset=12 (local.get $dp)) (i32.const 2))))
-      (local.set $l3 (i32.load (local.get $o)))
-      (local.set $a3 (i32.add (local.get $o) (i32.const 4)))
-      (local.set $m (local.get $l0))
-      (if (i32.lt_u (local.get $l1) (local.get $m)) (then (local.set $m (local.get $l1))))
-      (if (i32.lt_u (local.get $l2) (local.get $m)) (then (local.set $m (local.get $l2))))
-      (if (i32.lt_u (local.get $l3) (local.get $m)) (then (local.set $m (local.get $l3))))
-      (local.set $s0 (f64.const 0))
-      (local.set $s1 (f64.const 0))
-      (local.set $s2 (f64.const 0))
-      (local.set $s3 (f64.const 0))
-      (local.set $ae (i32.add (local.get $a0) (i32.shl (local.get $m) (i32.const 2))))
-      (block $run_done
-        (loop $run
-          (br_if $run_done (i32.ge_u (local.get $a0) (local.get $ae)))
-        (local.set $x0 (i32.load (local.get $a0)))
-        (local.set $b0 (i32.add (i32.and (i32.shr_u (local.get $x0) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
-        (local.set $s0 (f64.add (local.get $s0) (f64.mul
-          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x0) (i32.const 0xffff)) (i32.const 2)))))
-          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b0))))))
-        (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
-        (local.set $x1 (i32.load (local.get $a1)))
-        (local.set $b1 (i32.add (i32.and (i32.shr_u (local.get $x1) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
-        (local.set $s1 (f64.add (local.get $s1) (f64.mul
-          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x1) (i32.const 0xffff)) (i32.const 2)))))
-          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b1))))))
-        (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
-        (local.set $x2 (i32.load (local.get $a2)))
-        (local.set $b2 (i32.add (i32.and (i32.shr_u (local.get $x2) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
-        (local.set $s2 (f64.add (local.get $s2) (f64.mul
-          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x2) (i32.const 0xffff)) (i32.const 2)))))
-          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b2))))))
-        (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
-        (local.set $x3 (i32.load (local.get $a3)))
-        (local.set $b3 (i32.add (i32.and (i32.shr_u (local.get $x3) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000)))
-        (local.set $s3 (f64.add (local.get $s3) (f64.mul
-          (f64.promote_f32 (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x3) (i32.const 0xffff)) (i32.const 2)))))
-          (f64.promote_f32 (f32.reinterpret_i32 (local.get $b3))))))
-        (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
-          (br $run)))
-
-      (f64.store offset=0 (local.get $op)
-        (call $halfNormal_tail (local.get $a0) (i32.sub (local.get $l0) (local.get $m)) (local.get $s0) (local.get $q)))
-      (f64.store offset=8 (local.get $op)
-        (call $halfNormal_tail (local.get $a1) (i32.sub (local.get $l1) (local.get $m)) (local.get $s1) (local.get $q)))
-      (f64.store offset=16 (local.get $op)
-        (call $halfNormal_tail (local.get $a2) (i32.sub (local.get $l2) (local.get $m)) (local.get $s2) (local.get $q)))
-      (f64.store offset=24 (local.get $op)
-        (call $halfNormal_tail (local.get $a3) (i32.sub (local.get $l3) (local.get $m)) (local.get $s3) (local.get $q)))
-      (local.set $dp (i32.add (local.get $dp) (i32.const 16)))
-      (local.set $op (i32.add (local.get $op) (i32.const 32)))
-      (br $quad)))
     (local.set $dend (i32.add (local.get $starts) (i32.shl (local.get $n) (i32.const 2))))
-    (block $rest_done
-      (loop $rest
-        (br_if $rest_done (i32.ge_u (local.get $dp) (local.get $dend)))
+    (block $docs_done
+      (loop $doc
+        (br_if $docs_done (i32.ge_u (local.get $dp) (local.get $dend)))
         (local.set $o (i32.add (local.get $rows) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
-        (f64.store (local.get $op)
-          (call $halfNormal_tail (i32.add (local.get $o) (i32.const 4)) (i32.load (local.get $o)) (f64.const 0) (local.get $q)))
+        (local.set $len (i32.load (local.get $o)))
+        (local.set $a (i32.add (local.get $o) (i32.const 4)))
+        (local.set $a8 (i32.add (local.get $a) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
+        (local.set $a4 (i32.add (local.get $a) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+        (local.set $ae (i32.add (local.get $a) (i32.shl (local.get $len) (i32.const 2))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $acc2 (v128.const i32x4 0 0 0 0))
+        (block $eights_done
+          (loop $eight
+            (br_if $eights_done (i32.ge_u (local.get $a) (local.get $a8)))
+            (local.set $qv (v128.load32_zero (i32.add (local.get $q) (i32.shl (i32.load16_u offset=0 (local.get $a)) (i32.const 2)))))
+            (local.set $qv (v128.load32_lane 1 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=4 (local.get $a)) (i32.const 2))) (local.get $qv)))
+            (local.set $qv (v128.load32_lane 2 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=8 (local.get $a)) (i32.const 2))) (local.get $qv)))
+            (local.set $qv (v128.load32_lane 3 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=12 (local.get $a)) (i32.const 2))) (local.get $qv)))
+            (local.set $qw (v128.load32_zero (i32.add (local.get $q) (i32.shl (i32.load16_u offset=16 (local.get $a)) (i32.const 2)))))
+            (local.set $qw (v128.load32_lane 1 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=20 (local.get $a)) (i32.const 2))) (local.get $qw)))
+            (local.set $qw (v128.load32_lane 2 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=24 (local.get $a)) (i32.const 2))) (local.get $qw)))
+            (local.set $qw (v128.load32_lane 3 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=28 (local.get $a)) (i32.const 2))) (local.get $qw)))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $qv) (i32x4.add (v128.and (i32x4.shr_u (v128.load offset=0 (local.get $a)) (i32.const 3)) (v128.const i32x4 0x0fffe000 0x0fffe000 0x0fffe000 0x0fffe000))
+              (v128.const i32x4 0x38000000 0x38000000 0x38000000 0x38000000)))))
+            (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $qw) (i32x4.add (v128.and (i32x4.shr_u (v128.load offset=16 (local.get $a)) (i32.const 3)) (v128.const i32x4 0x0fffe000 0x0fffe000 0x0fffe000 0x0fffe000))
+              (v128.const i32x4 0x38000000 0x38000000 0x38000000 0x38000000)))))
+            (local.set $a (i32.add (local.get $a) (i32.const 32)))
+            (br $eight)))
+        (if (i32.lt_u (local.get $a) (local.get $a4))
+          (then
+            (local.set $qv (v128.load32_zero (i32.add (local.get $q) (i32.shl (i32.load16_u offset=0 (local.get $a)) (i32.const 2)))))
+            (local.set $qv (v128.load32_lane 1 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=4 (local.get $a)) (i32.const 2))) (local.get $qv)))
+            (local.set $qv (v128.load32_lane 2 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=8 (local.get $a)) (i32.const 2))) (local.get $qv)))
+            (local.set $qv (v128.load32_lane 3 (i32.add (local.get $q) (i32.shl (i32.load16_u offset=12 (local.get $a)) (i32.const 2))) (local.get $qv)))
+            (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $qv) (i32x4.add (v128.and (i32x4.shr_u (v128.load offset=0 (local.get $a)) (i32.const 3)) (v128.const i32x4 0x0fffe000 0x0fffe000 0x0fffe000 0x0fffe000))
+              (v128.const i32x4 0x38000000 0x38000000 0x38000000 0x38000000)))))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))))
+        (local.set $acc (f32x4.add (local.get $acc) (local.get $acc2)))
+        (local.set $s (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+          (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $a) (local.get $ae)))
+            (local.set $x (i32.load (local.get $a)))
+            (local.set $s (f32.add (local.get $s) (f32.mul
+              (f32.load (i32.add (local.get $q) (i32.shl (i32.and (local.get $x) (i32.const 0xffff)) (i32.const 2))))
+              (f32.reinterpret_i32 (i32.add (i32.and (i32.shr_u (local.get $x) (i32.const 3)) (i32.const 0x0fffe000)) (i32.const 0x38000000))))))
+            (local.set $a (i32.add (local.get $a) (i32.const 4)))
+            (br $tail)))
+        (f64.store (local.get $op) (f64.promote_f32 (local.get $s)))
         (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
         (local.set $op (i32.add (local.get $op) (i32.const 8)))
-        (br $rest)))
+        (br $doc)))
   )
 
   ;; Summary scores of one posting list's nb blocks (global ids from g0) against the dense query at q, over the

@@ -18,7 +18,7 @@ import { startWorker } from '../core/worker-thread.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { buildForwardIndex, scoreDocs, type ForwardIndex } from './forward-index.js';
 import { copyIntoWasmMemory, forwardInWasmMemory, kernelsOver, summariesInWasmMemory, WasmScorer, WasmSummaries } from './wasm-kernels.js';
-import { buildHalfRows, halfTable, scoreHalfRows } from '../seismic/half-rows.js';
+import { buildHalfRows, halfTable, scoreHalfRows, scoreHalfRowsNormal } from '../seismic/half-rows.js';
 import { buildSeismicIndex } from '../seismic/build.js';
 import { SeismicSearcher } from '../seismic/searcher.js';
 import { seismicInWasmMemory } from '../seismic/seismic-index.js';
@@ -73,7 +73,7 @@ describe('wasm scoring kernels', () => {
     });
   }
 
-  it('scores half-float rows bit for bit as scoreHalfRows (both decodes), and converts every half pattern as halfTable', () => {
+  it('scores half-float rows bit for bit as scoreHalfRows (any half) and scoreHalfRowsNormal (normal halves, f32 lanes), and converts every half pattern as halfTable', () => {
     const forward = randomForward(4, 2000, 30522, 250);
     const postingDocs = Uint32Array.from({ length: forward.numDocs }, (_, d) => d);
     const rows = buildHalfRows(forward, postingDocs);
@@ -100,7 +100,8 @@ describe('wasm scoring kernels', () => {
         const n = Math.floor(rng.next() * 65);
         for (let i = 0; i < n; i++) scorer.input[i] = hr.postingRows[Math.floor(rng.next() * forward.numDocs)];
         scorer.score(n);
-        scoreHalfRows(hr.rows, scorer.input, ends, n, scorer.q, tbl, jsOut);
+        if (normal) scoreHalfRowsNormal(hr.rows, scorer.input, n, scorer.q, tbl, jsOut);
+        else scoreHalfRows(hr.rows, scorer.input, ends, n, scorer.q, tbl, jsOut);
         for (let i = 0; i < n; i++) expect(Object.is(scorer.out[i], jsOut[i])).toBe(true);
       }
     }

@@ -15,7 +15,13 @@
  * normal non-negative ones, in three operations, which every row built now holds: scored so, the rows beat the
  * f32 forward index in wasm (4 bytes per nonzero in one stream against 6 in two plus the offsets): 1M synthetic
  * docs, `npm run bench`, qc 2 / hf 0.9, same run: 0.424 vs 0.512 ms; random 1M-doc rows, 90 per call: 292–313
- * vs 383–463 ns per doc.
+ * vs 383–463 ns per doc. `halfNormal` runs in wasm SIMD: four halves decoded per instruction, the query weights
+ * gathered four at a time, float32 products summed in eight lanes (half-rows.ts `scoreHalfRowsNormal` is its
+ * JavaScript twin, bit for bit; a ranking score moves by ~1e-7 of itself against the f64 sum, under the halves'
+ * own 2^-11). Measured against the scalar four-docs-in-lockstep f64 kernel (70 docs per call over the 1M-doc
+ * bench cache's rows, alternated calls): 145–179 vs 266–326 ns per doc in cache, 343–474 vs 441–607 from random
+ * rows; in the searcher (1M docs, hf 1, each query to one of the two, alternated), qc 1 0.303–0.326 vs
+ * 0.335–0.348 ms, qc 2 0.386–0.397 vs 0.422–0.443, qc 3 0.612–0.639 vs 0.697–0.741.
  *
  * Touch pass: from a forward index that is not in cache, a query's doc scoring waits on memory, not arithmetic (qc 1
  * on the 50k-doc fixed-cost collection through the service: each query's first run 85–107 µs p50, the same query run

@@ -18,10 +18,13 @@
  * Built once per Seismic index (build.ts `finishIndex`), stored as sections of seismic.bin (seismic-index.ts), so
  * search workers share them, for every approximate segment (build.ts; not built, null, when term ids do not fit
  * 16 bits). Every half written is normal and non-negative (tiny weights raised to the smallest normal), which lets
- * the wasm kernel decode it in three operations (`halfNormal` in index/score-kernels.wat): in wasm the rows are the
+ * the wasm kernel decode it in three lane-wise operations (`halfNormal` in index/score-kernels.wat, float32 sums in
+ * SIMD lanes; `scoreHalfRowsNormal` here is the same arithmetic): in wasm the rows are the
  * fastest layout measured (index/wasm-kernels.ts); the JavaScript loop below is the fallback.
  * Callers: build.ts, seismic-index.ts, searcher.ts, value-layout.ts (bench).
  */
+import type { SparseVector } from '../core/sparse-vector.js';
+import { TopK } from '../core/top-k.js';
 import type { ForwardIndex } from '../index/forward-index.js';
 
 /** See the file header. */
@@ -178,6 +181,43 @@ export function scoreHalfRows(
 }
 
 /**
+ * `scoreHalfRows` for rows whose halves are all normal and non-negative (`HalfRows.normal`), in the arithmetic of
+ * the wasm kernel `halfNormal` (index/score-kernels.wat, wasm SIMD), bit for bit: float32 products and sums in
+ * eight lanes. Per row, entry 8i + j is added to lane j; if four or more entries remain, the next four to lanes
+ * 0–3; lane j + 4 is then added to lane j, the four reduced as (l0 + l1) + (l2 + l3), and the last len mod 4
+ * entries added in order; `out` gets that float32. Float32 sums move a ranking score by ~1e-7 of itself, far under
+ * the half floats' own rounding (2^-11 per value); the searcher rescores its top k exactly.
+ */
+export function scoreHalfRowsNormal(
+  rows: Uint32Array,
+  starts: Uint32Array,
+  n: number,
+  q: Float32Array,
+  tbl: Float32Array,
+  out: Float64Array,
+): void {
+  const f = Math.fround;
+  const l = new Float64Array(8);
+  for (let i = 0; i < n; i++) {
+    let a = starts[i] + 1;
+    const len = rows[a - 1];
+    const e8 = a + (len & ~7);
+    const e4 = a + (len & ~3);
+    const e = a + len;
+    l.fill(0);
+    for (; a < e8; a += 8) for (let j = 0; j < 8; j++) l[j] = f(l[j] + f(q[rows[a + j] & 0xffff] * tbl[rows[a + j] >>> 16]));
+    if (a < e4) {
+      for (let j = 0; j < 4; j++) l[j] = f(l[j] + f(q[rows[a + j] & 0xffff] * tbl[rows[a + j] >>> 16]));
+      a += 4;
+    }
+    for (let j = 0; j < 4; j++) l[j] = f(l[j] + l[j + 4]);
+    let s = f(f(l[0] + l[1]) + f(l[2] + l[3]));
+    for (; a < e; a++) s = f(s + f(q[rows[a] & 0xffff] * tbl[rows[a] >>> 16]));
+    out[i] = s;
+  }
+}
+
+/**
  * Exact scores of docs `docs[0..n)` into `out[0..n)`, equal bit for bit to forward-index.ts `scoreDoc` (the same
  * float32 weights, summed in the same order into one float64): the term ids are read from the docs' half-float
  * rows, which the ranking has just brought into cache, and only the f32 values from the forward index, so a doc
@@ -207,18 +247,25 @@ export function rescoreFromRows(
 }
 
 /**
- * The oracle of the half-float ranking: `forward` with every value replaced by the value the rows hold
- * (`invScale · half(value · scale)`), so brute force over it ranks exactly as the searcher's half-float scores do
- * (the power-of-two scale commutes with every rounding). Null when `buildHalfRows` would be. Tests and benches.
+ * The oracle of the half-float ranking: brute force over `forward`'s half-float rows, every doc scored with the
+ * arithmetic the searcher ranks with (`scoreHalfRowsNormal` for normal rows, else `scoreHalfRows`): returns the
+ * top k ords with a positive score (as exact.ts `bruteForceSearch`), best first (ties: ord ascending). Null when `buildHalfRows` would be. Tests.
  */
-export function halfRoundedForward(forward: ForwardIndex): ForwardIndex | null {
+export function halfBruteForce(forward: ForwardIndex): ((query: SparseVector, k: number) => Int32Array) | null {
   const hr = buildHalfRows(forward, new Uint32Array(0));
   if (hr === null) return null;
   const tbl = halfTable();
-  const values = new Float32Array(forward.values.length);
-  for (let d = 0; d < forward.numDocs; d++) {
-    const s = forward.offsets[d];
-    for (let p = s, e = forward.offsets[d + 1]; p < e; p++) values[p] = tbl[hr.rows[p + d + 1] >>> 16] * hr.invScale;
-  }
-  return { ...forward, values };
+  const n = forward.numDocs;
+  const starts = Uint32Array.from({ length: n }, (_, d) => forward.offsets[d] + d);
+  const scores = new Float64Array(n);
+  const q = new Float32Array(forward.dim);
+  return (query, k) => {
+    for (let i = 0; i < query.indices.length; i++) if (query.indices[i] < forward.dim) q[query.indices[i]] = query.values[i];
+    if (hr.normal) scoreHalfRowsNormal(hr.rows, starts, n, q, tbl, scores);
+    else scoreHalfRows(hr.rows, starts, new Uint32Array(n), n, q, tbl, scores);
+    q.fill(0);
+    const heap = new TopK(k);
+    for (let d = 0; d < n; d++) if (scores[d] > 0) heap.push(d, scores[d] * hr.invScale);
+    return heap.drain().keys;
+  };
 }

@@ -21,9 +21,10 @@
  * 1. The index carries half-float rows with normal halves (half-rows.ts; every build since the wasm kernels) in a
  *    wasm memory (seismic.bin read with core/section-file.ts `wasm`): candidates are ranked by their half-float
  *    scores, as the Rust reference does (one 4-byte word per nonzero, the row found from the posting without
- *    reading the forward index's offsets), scored by the wasm kernel `halfNormal`, and the final top-k is rescored
- *    with the f32 weights (term ids from the rows just read, values from the forward index). Which docs make the
- *    top-k is decided by the half-float scores (with nothing pruned, it is brute force over half-float values, then
+ *    reading the forward index's offsets), scored by the wasm kernel `halfNormal` (float32 sums in SIMD lanes;
+ *    `scoreHalfRowsNormal` in JavaScript), and the final top-k is rescored with the f32 weights (term ids from the
+ *    rows just read, values from the forward index). Which docs make the top-k is decided by the half-float scores
+ *    (with nothing pruned, it is brute force over the half-float scores, half-rows.ts `halfBruteForce`, then
  *    rescored). A query's first ROWS_FROM_PER_K·k candidates are scored in f32 by the wasm rescorer (exact, and a
  *    query that stops there needs no rescore: qc 1 on 50k docs). Cursor pages (`after`) score in f32 throughout.
  * 2. The forward index is in a wasm memory: the wasm kernel scores the candidates in f32 over it.
@@ -43,7 +44,7 @@ import { TopK } from '../core/top-k.js';
 import type { WasmMemory } from '../core/wasm-api.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
 import { boundDocs, type QuantisedRows } from './quantised-rows.js';
-import { halfTable, rescoreFromRows, scoreHalfRows, type HalfRows } from './half-rows.js';
+import { halfTable, rescoreFromRows, scoreHalfRows, scoreHalfRowsNormal, type HalfRows } from './half-rows.js';
 import { WasmScorer, WasmSummaries } from '../index/wasm-kernels.js';
 import { calibrationRows, NO_NEIGHBOUR, tunedParams, type CalibrationRow, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
@@ -297,8 +298,6 @@ export class SeismicSearcher {
     const hPostingRows = half !== null ? half.postingRows : null;
     const invScale = half !== null ? half.invScale : 1;
     const candRows = this.candRows;
-    const candEnds = this.candEnds;
-    const tbl = this.halfTbl;
     // The wasm kernel of the path in use: over the rows (half-float ranking) or the forward index (f32 path).
     const wasm = half !== null ? this.wasm : null;
     const fwdWasm = this.f32Kernel;
@@ -413,7 +412,7 @@ export class SeismicSearcher {
           }
           docsScored += nc;
           if (wasm !== null) wasm.score(nc);
-          else scoreHalfRows(hRows, candRows, candEnds, nc, qDense, tbl, candScores);
+          else this.scoreRowsJs(nc);
           for (let c = 0; c < nc; c++) heap.push(cand[c], candScores[c] * invScale);
           continue;
         }
@@ -500,6 +499,16 @@ export class SeismicSearcher {
     return kernel.out;
   }
 
+  /**
+   * Half-float scores of the rows at `candRows[0..nc)` into `candScores` in JavaScript, in the arithmetic of the
+   * wasm kernel the rows would get (normal rows: `halfNormal`'s float32 lanes; others: `half`'s f64 sums).
+   */
+  private scoreRowsJs(nc: number): void {
+    const half = this.half as HalfRows;
+    if (half.normal) scoreHalfRowsNormal(half.rows, this.candRows, nc, this.qDense, this.halfTbl, this.candScores);
+    else scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
+  }
+
   /** Scores the unvisited κ-NN neighbours of the current top results; returns how many docs it scored. */
   private expandKnn(n: number, excluded: Uint32Array | null, epoch: number, half: HalfRows | null): number {
     const heap = this.heap;
@@ -525,7 +534,7 @@ export class SeismicSearcher {
         const offsets = this.forward.offsets;
         for (let c = 0; c < nc; c++) this.candRows[c] = offsets[cand[c]] + cand[c];
         if (this.wasm !== null) this.wasm.score(nc);
-        else scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
+        else this.scoreRowsJs(nc);
         for (let c = 0; c < nc; c++) heap.push(cand[c], this.candScores[c] * half.invScale);
       } else {
         const exact = this.scoreF32(this.f32Kernel, nc);
