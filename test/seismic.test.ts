@@ -47,7 +47,9 @@ describe('Seismic search vs the exact oracle', () => {
           const docs = randomVectors(seed, n, dim, 10);
           const fwd = buildForwardIndex(docs, dim);
           const index = buildSeismicIndex(fwd, cfg({ nPostings: 1_000_000, summaryEnergy: 1, centroidFraction, minClusterSize, seed }));
-          const s = new SeismicSearcher(fwd, index);
+          // f32 scoring throughout: the half-float ranking (the default) is checked against its own brute force in
+          // src/seismic/half-rows.test.ts.
+          const s = new SeismicSearcher(fwd, index, { halfRows: false });
           for (const q of randomVectors(seed + 1, 5, dim, 8)) {
             const got = s.search(q, { k, queryCut: dim, excluded: null, ...noSkip });
             const want = bruteForceSearch(fwd, q, k);
@@ -74,9 +76,13 @@ describe('Seismic search vs the exact oracle', () => {
         const exact = buildSeismicIndex(fwd, cfg({ nPostings: 1_000_000, summaryEnergy: 1, seed }));
         const pruned = buildSeismicIndex(fwd, cfg({ nPostings: 2, maxFraction: 1.5, seed }));
         for (const q of randomVectors(seed + 3, 4, dim, 8)) {
-          const a = new SeismicSearcher(fwd, exact).search(q, { k: 7, queryCut: dim, excluded, ...noSkip });
+          const a = new SeismicSearcher(fwd, exact, { halfRows: false }).search(q, { k: 7, queryCut: dim, excluded, ...noSkip });
           const b = bruteForceSearch(fwd, q, 7, excluded);
           expect(Array.from(a.ords)).toEqual(Array.from(b.ords));
+          // Ranked by the half-float rows (the default): no excluded doc either, and as many hits.
+          const h = new SeismicSearcher(fwd, exact).search(q, { k: 7, queryCut: dim, excluded, ...noSkip });
+          for (const o of h.ords) expect(exSet.has(o)).toBe(false);
+          expect(h.ords.length).toBe(b.ords.length);
           const c = new SeismicSearcher(fwd, pruned).search(q, { k: 7, queryCut: 3, heapFactor: 0.9, nKnn: 0, excluded });
           for (const o of c.ords) expect(exSet.has(o)).toBe(false);
         }

@@ -25,8 +25,8 @@
  *    `scoreHalfRowsNormal` in JavaScript), and the final top-k is rescored with the f32 weights (term ids from the
  *    rows just read, values from the forward index). Which docs make the top-k is decided by the half-float scores
  *    (with nothing pruned, it is brute force over the half-float scores, half-rows.ts `halfBruteForce`, then
- *    rescored). A query's first ROWS_FROM_PER_K·k candidates are scored in f32 by the wasm rescorer (exact, and a
- *    query that stops there needs no rescore: qc 1 on 50k docs). Cursor pages (`after`) score in f32 throughout.
+ *    rescored). A query's first ROWS_FROM_PER_K·k candidates (none by default; the option `rowsFromDocs`) are
+ *    scored in f32 by the wasm rescorer. Cursor pages (`after`) score in f32 throughout.
  * 2. The forward index is in a wasm memory: the wasm kernel scores the candidates in f32 over it.
  * 3. Other rows (an older file's, not flagged normal), scored in wasm by the exact decode when they are in a wasm
  *    memory, else in JavaScript.
@@ -80,12 +80,16 @@ const RESCORE_CHUNK = 256;
 /**
  * With half-float rows, a query's first ROWS_FROM_PER_K·k candidates are scored exactly in f32 and only the rest
  * by the rows, whose saving per doc must first pay for rescoring the k it returns (~1 µs a doc from a cold
- * forward index). A query that stops before ends with exact scores and no rescore. Measured (bench.ts, same-run
- * A/B, qc 2 hf 1, rows from the first doc against f32): 50k docs, ~130 docs scored, 0.083 vs 0.079 ms and 0.076 vs
- * 0.071; 250k, ~230, 0.130 vs 0.133; 1M, ~650, 0.376 vs 0.405. qc 1 on 50k (bench-fixed-cost, ~90 docs): kernel
- * p50 47–49 µs with rows from the first doc, 37–39 µs with this rule.
+ * forward index); a query that stops before ends with exact scores and no rescore. With the scalar f64 rows kernel
+ * 24 paid at qc 1 on 50k docs (kernel p50 37–39 µs against 47–49 from the first doc). Since the rows kernel runs in
+ * SIMD (`halfNormal`), rows from the first doc are the fastest everywhere measured (rf.mts-style A/B in the commit
+ * history, each query to one of five searchers in turn: rowsFrom 0 / 30 / 60 / 120 / 240 per query): 1M synthetic
+ * docs, qc 1 / hf 0.9 258 / 312 / 314 / 319 / 332 µs, qc 2 / hf 1 306 / 350 / 354 / 356 / 370, qc 3 360 / 405 /
+ * 409 / 416 / 428; 50k docs, qc 1 80 / 91 / 92 / 94 / 93, qc 2 103 / 118 / 122 / 125 / 126; through the service on
+ * the fixed-cost collection (qc 1, p50 of 2,000 queries, alternated passes) 78–79 vs 82–84 µs with 240. Recall moves
+ * by the ranking's rounding only (1M, qc 2: 0.9421 vs 0.9424). So 0: rows from the first candidate.
  */
-const ROWS_FROM_PER_K = 24;
+const ROWS_FROM_PER_K = 0;
 /** Block orders of at most this many keys are insertion-sorted in place. */
 const SMALL_SORT = 24;
 /** A bound must be below root / BOUND_SLACK to reject a doc (float rounding margin, far above 2^-23). */
