@@ -16,6 +16,10 @@ interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: unknown };
+  /** What `new Module` throws for bytes this engine does not accept. */
+  CompileError: new (
+    ...args: never[]
+  ) => Error;
 }
 
 /** `globalThis.WebAssembly`, typed. */

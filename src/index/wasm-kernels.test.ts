@@ -17,7 +17,16 @@ import { Wasm } from '../core/wasm-api.js';
 import { startWorker } from '../core/worker-thread.js';
 import { IndexBuildConfigSchema } from '../config/index-config.js';
 import { buildForwardIndex, scoreDocs, type ForwardIndex } from './forward-index.js';
-import { copyIntoWasmMemory, forwardInWasmMemory, kernelsOver, summariesInWasmMemory, WasmScorer, WasmSummaries } from './wasm-kernels.js';
+import {
+  compileKernels,
+  copyIntoWasmMemory,
+  forwardInWasmMemory,
+  kernelsOver,
+  summariesInWasmMemory,
+  WasmScorer,
+  WasmSummaries,
+} from './wasm-kernels.js';
+import { SCORE_KERNELS_WASM } from './score-kernels.wasm.js';
 import { buildHalfRows, halfTable, scoreHalfRows, scoreHalfRowsNormal } from '../seismic/half-rows.js';
 import { buildSeismicIndex } from '../seismic/build.js';
 import { SeismicSearcher } from '../seismic/searcher.js';
@@ -105,6 +114,19 @@ describe('wasm scoring kernels', () => {
         for (let i = 0; i < n; i++) expect(Object.is(scorer.out[i], jsOut[i])).toBe(true);
       }
     }
+  });
+
+  it('the kernels compile here, and bytes an engine refuses give no module (the searcher then scores in JavaScript)', () => {
+    expect(compileKernels(Buffer.from(SCORE_KERNELS_WASM, 'base64'))).not.toBeNull();
+    // The module with its SIMD opcode prefix (0xfd) replaced by an undefined one: a CompileError, as an engine
+    // without wasm SIMD raises for the real bytes.
+    const bytes = Buffer.from(SCORE_KERNELS_WASM, 'base64');
+    const broken = Buffer.from(bytes);
+    let at = -1;
+    for (let i = bytes.length - 1; i >= 0 && at < 0; i--) if (bytes[i] === 0xfd && bytes[i + 1] === 0x0c) at = i;
+    expect(at).toBeGreaterThan(0);
+    broken[at] = 0xff;
+    expect(compileKernels(broken)).toBeNull();
   });
 
   it('the touch pass reads ahead every input row and changes no score (f32 rows of both id widths, half-float rows)', () => {

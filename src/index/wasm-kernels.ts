@@ -57,17 +57,33 @@ interface KernelExports {
   summ32(cs: number, ce: number, nb: number, g0: number, q: number, ...arrays: number[]): number;
 }
 
-let compiled: object | null = null;
+let compiled: object | null | undefined;
 
-/** The kernels' module, compiled once per thread on first use (a few kilobytes; synchronous). */
-function kernelModule(): object {
-  if (compiled === null) compiled = new Wasm.Module(Buffer.from(SCORE_KERNELS_WASM, 'base64'));
+/**
+ * A module of `bytes`, or null when this engine cannot compile it: `halfNormal` uses wasm SIMD, which V8 refuses
+ * on an x86 core without SSE4.1; then every scorer is null and the searcher scores in JavaScript, with the same
+ * arithmetic (the same results). Exported for the test of that fallback.
+ */
+export function compileKernels(bytes: Uint8Array): object | null {
+  try {
+    return new Wasm.Module(bytes);
+  } catch (err) {
+    if (err instanceof Wasm.CompileError) return null;
+    throw err;
+  }
+}
+
+/** The kernels' module, compiled once per thread on first use (a few kilobytes; synchronous); null: unsupported. */
+function kernelModule(): object | null {
+  if (compiled === undefined) compiled = compileKernels(Buffer.from(SCORE_KERNELS_WASM, 'base64'));
   return compiled;
 }
 
 /** The kernels instantiated over `memory` (one instance per scorer; an instance is a few hundred bytes). */
 export function kernelsOver(memory: WasmMemory): KernelExports {
-  return new Wasm.Instance(kernelModule(), { env: { memory } }).exports as unknown as KernelExports;
+  const mod = kernelModule();
+  if (mod === null) throw new RangeError('the wasm kernels do not compile on this engine');
+  return new Wasm.Instance(mod, { env: { memory } }).exports as unknown as KernelExports;
 }
 
 const PAGE = 65536;
@@ -168,6 +184,7 @@ export class WasmScorer {
     maxInput: number,
     bind: (k: KernelExports, q: number, input: number, out: number) => (n: number) => void,
   ): WasmScorer | null {
+    if (kernelModule() === null) return null;
     try {
       return new WasmScorer(memory, dim, Math.max(1, maxInput), bind);
     } catch (err) {
@@ -255,7 +272,7 @@ export class WasmSummaries {
     if (memory === undefined || arrays.entryBlocks instanceof Uint32Array) return null;
     const at = SUMMARY_KEYS.map((k) => addressIn(memory, arrays[k]));
     const qAt = addressIn(memory, q);
-    if (qAt < 0 || at.some((a) => a < 0)) return null;
+    if (qAt < 0 || at.some((a) => a < 0) || kernelModule() === null) return null;
     try {
       return new WasmSummaries(memory, Math.max(1, maxBlocks), arrays.compTerms instanceof Uint32Array, qAt, at);
     } catch (err) {
