@@ -413,7 +413,8 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   );
   if (layouts !== null)
     log(
-      `doc scoring, random docs, four in lockstep: f32 forward index ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half-float rows ` +
+      `doc scoring in JavaScript (the fallback loops, not the wasm kernels), random docs, four in lockstep: f32 forward ` +
+        `index ${layouts.f32NsPerDoc.toFixed(0)} ns/doc, half-float rows ` +
         `${layouts.halfRowsNsPerDoc.toFixed(0)} ns/doc (max relative rounding of a weight ${layouts.maxRelError.toExponential(1)})`,
     );
 
