@@ -82,6 +82,7 @@ function kernelModule(): object | null {
 /** The kernels instantiated over `memory` (one instance per scorer; an instance is a few hundred bytes). */
 export function kernelsOver(memory: WasmMemory): KernelExports {
   const mod = kernelModule();
+  // A RangeError, as for a memory at its maximum: `WasmScorer.make` and `WasmSummaries.over` then answer null.
   if (mod === null) throw new RangeError('the wasm kernels do not compile on this engine');
   return new Wasm.Instance(mod, { env: { memory } }).exports as unknown as KernelExports;
 }
@@ -120,12 +121,13 @@ export class WasmScorer {
     const inAt = align8(qBytes);
     const outAt = align8(inAt + inBytes);
     const bytes = outAt + maxInput * 8;
+    // Before the grow: an engine that cannot compile the kernels (RangeError) costs the memory nothing.
+    this.kernels = kernelsOver(memory);
     const base = memory.grow(Math.ceil(bytes / PAGE)) * PAGE;
     const buf = memory.buffer;
     this.q = new Float32Array(buf, base, dim);
     this.input = new Uint32Array(buf, base + inAt, maxInput);
     this.out = new Float64Array(buf, base + outAt, maxInput);
-    this.kernels = kernelsOver(memory);
     this.run = bind(this.kernels, base, base + inAt, base + outAt);
   }
 
@@ -184,11 +186,10 @@ export class WasmScorer {
     maxInput: number,
     bind: (k: KernelExports, q: number, input: number, out: number) => (n: number) => void,
   ): WasmScorer | null {
-    if (kernelModule() === null) return null;
     try {
       return new WasmScorer(memory, dim, Math.max(1, maxInput), bind);
     } catch (err) {
-      // The memory's maximum is reached (RangeError from grow): score in JavaScript.
+      // The memory's maximum is reached (RangeError from grow), or the kernels do not compile here: score in JavaScript.
       if (err instanceof RangeError) return null;
       throw err;
     }
@@ -251,10 +252,10 @@ export class WasmSummaries {
   private readonly run: (cs: number, ce: number, nb: number, g0: number) => number;
 
   private constructor(memory: WasmMemory, maxBlocks: number, wide: boolean, q: number, arrays: number[]) {
+    const k = kernelsOver(memory); // before the grow, as in WasmScorer
     const sums = maxBlocks * 8;
     const base = memory.grow(Math.ceil((2 * sums + maxBlocks * 4) / PAGE)) * PAGE;
     this.scores = new Float32Array(memory.buffer, base + 2 * sums, maxBlocks);
-    const k = kernelsOver(memory);
     const f = wide ? k.summ32 : k.summ16;
     const [terms, eoff, eblk, ecode, smin, sstep] = arrays;
     const ws = base;
@@ -272,7 +273,7 @@ export class WasmSummaries {
     if (memory === undefined || arrays.entryBlocks instanceof Uint32Array) return null;
     const at = SUMMARY_KEYS.map((k) => addressIn(memory, arrays[k]));
     const qAt = addressIn(memory, q);
-    if (qAt < 0 || at.some((a) => a < 0) || kernelModule() === null) return null;
+    if (qAt < 0 || at.some((a) => a < 0)) return null;
     try {
       return new WasmSummaries(memory, Math.max(1, maxBlocks), arrays.compTerms instanceof Uint32Array, qAt, at);
     } catch (err) {

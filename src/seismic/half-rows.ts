@@ -218,6 +218,24 @@ export function scoreHalfRowsNormal(
 }
 
 /**
+ * The half-float scores the searcher ranks with, in the arithmetic of the wasm kernel the rows get: normal rows
+ * (`HalfRows.normal`) as `scoreHalfRowsNormal` (`halfNormal`), others as `scoreHalfRows` (`half`). `ends` is scratch
+ * of length ≥ n.
+ */
+export function scoreRankingRows(
+  half: HalfRows,
+  starts: Uint32Array,
+  ends: Uint32Array,
+  n: number,
+  q: Float32Array,
+  tbl: Float32Array,
+  out: Float64Array,
+): void {
+  if (half.normal) scoreHalfRowsNormal(half.rows, starts, n, q, tbl, out);
+  else scoreHalfRows(half.rows, starts, ends, n, q, tbl, out);
+}
+
+/**
  * Exact scores of docs `docs[0..n)` into `out[0..n)`, equal bit for bit to forward-index.ts `scoreDoc` (the same
  * float32 weights, summed in the same order into one float64): the term ids are read from the docs' half-float
  * rows, which the ranking has just brought into cache, and only the f32 values from the forward index, so a doc
@@ -247,9 +265,9 @@ export function rescoreFromRows(
 }
 
 /**
- * The oracle of the half-float ranking: brute force over `forward`'s half-float rows, every doc scored with the
- * arithmetic the searcher ranks with (`scoreHalfRowsNormal` for normal rows, else `scoreHalfRows`): returns the
- * top k ords with a positive score (as exact.ts `bruteForceSearch`), best first (ties: ord ascending). Null when `buildHalfRows` would be. Tests.
+ * The oracle of the half-float ranking: brute force over `forward`'s half-float rows, every doc scored as the
+ * searcher ranks (`scoreRankingRows`): returns the top k ords with a positive score (as exact.ts
+ * `bruteForceSearch`), best first (ties: ord ascending). Null when `buildHalfRows` would be. Tests.
  */
 export function halfBruteForce(forward: ForwardIndex): ((query: SparseVector, k: number) => Int32Array) | null {
   const hr = buildHalfRows(forward, new Uint32Array(0));
@@ -257,12 +275,12 @@ export function halfBruteForce(forward: ForwardIndex): ((query: SparseVector, k:
   const tbl = halfTable();
   const n = forward.numDocs;
   const starts = Uint32Array.from({ length: n }, (_, d) => forward.offsets[d] + d);
+  const ends = new Uint32Array(n);
   const scores = new Float64Array(n);
   const q = new Float32Array(forward.dim);
   return (query, k) => {
     for (let i = 0; i < query.indices.length; i++) if (query.indices[i] < forward.dim) q[query.indices[i]] = query.values[i];
-    if (hr.normal) scoreHalfRowsNormal(hr.rows, starts, n, q, tbl, scores);
-    else scoreHalfRows(hr.rows, starts, new Uint32Array(n), n, q, tbl, scores);
+    scoreRankingRows(hr, starts, ends, n, q, tbl, scores);
     q.fill(0);
     const heap = new TopK(k);
     for (let d = 0; d < n; d++) if (scores[d] > 0) heap.push(d, scores[d] * hr.invScale);

@@ -44,7 +44,7 @@ import { TopK } from '../core/top-k.js';
 import type { WasmMemory } from '../core/wasm-api.js';
 import { scoreDocs, type ForwardIndex } from '../index/forward-index.js';
 import { boundDocs, type QuantisedRows } from './quantised-rows.js';
-import { halfTable, rescoreFromRows, scoreHalfRows, scoreHalfRowsNormal, type HalfRows } from './half-rows.js';
+import { halfTable, rescoreFromRows, scoreRankingRows, type HalfRows } from './half-rows.js';
 import { WasmScorer, WasmSummaries } from '../index/wasm-kernels.js';
 import { calibrationRows, NO_NEIGHBOUR, tunedParams, type CalibrationRow, type SeismicIndex, type TunedParams } from './seismic-index.js';
 
@@ -505,12 +505,10 @@ export class SeismicSearcher {
 
   /**
    * Half-float scores of the rows at `candRows[0..nc)` into `candScores` in JavaScript, in the arithmetic of the
-   * wasm kernel the rows would get (normal rows: `halfNormal`'s float32 lanes; others: `half`'s f64 sums).
+   * wasm kernel the rows would get (half-rows.ts `scoreRankingRows`).
    */
   private scoreRowsJs(nc: number): void {
-    const half = this.half as HalfRows;
-    if (half.normal) scoreHalfRowsNormal(half.rows, this.candRows, nc, this.qDense, this.halfTbl, this.candScores);
-    else scoreHalfRows(half.rows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
+    scoreRankingRows(this.half as HalfRows, this.candRows, this.candEnds, nc, this.qDense, this.halfTbl, this.candScores);
   }
 
   /** Scores the unvisited κ-NN neighbours of the current top results; returns how many docs it scored. */
