@@ -140,6 +140,22 @@ describe('search worker pool', () => {
     for (const id of victims) expect(after.hits.map((h) => h.id)).not.toContain(id);
   });
 
+  it('each worker picks up every change of the deletes, though a bitset is sent only when it changed', async () => {
+    const pool = newPool();
+    const s = await buildStore(pool);
+    const all = cases().filter(({ o }) => o.filter === null);
+    for (let round = 0; round < 6; round++) {
+      // Concurrent queries reach both workers; between rounds a few top hits are deleted (a new bitset each time).
+      const answers = await Promise.all(all.map(({ q, o }) => s.searchAsync(q, o)));
+      answers.forEach((r, i) => expect(r, `round ${round}, case ${i}`).toEqual(s.search(all[i].q, all[i].o)));
+      const victims = answers[round].hits.slice(0, 2).map((h) => h.id);
+      expect(victims.length).toBe(2);
+      await s.delete(victims);
+      const after = await s.searchAsync(all[round].q, all[round].o);
+      for (const id of victims) expect(after.hits.map((h) => h.id)).not.toContain(id);
+    }
+  });
+
   it('a full pool answers BUSY instead of queueing without bound', async () => {
     const pool = newPool({ maxQueuePerThread: 1 });
     const s = await buildStore(pool);

@@ -6,7 +6,9 @@
  * a `drop` posted after a search is handled after that search, so a segment is never freed under a query.
  *
  * Messages in: `{type: 'open', seg, files}`, `{type: 'drop', seg}`, `{type: 'search', job, query, options,
- * parts: [{seg, deletes}]}`. Out: `{job, parts: (SegmentPartResult | null)[]}` or `{job, error: WireError}`.
+ * parts: [{seg, deletes?}]}` (a part's `deletes`, when present, replaces the delete bitset this thread holds for
+ * that segment, null at `open`; later searches keep using it). Out: `{job, parts: (SegmentPartResult | null)[]}`
+ * or `{job, error: WireError}`.
  */
 import { parentPort } from 'node:worker_threads';
 import { TopK } from '../core/top-k.js';
@@ -14,6 +16,12 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import { toWireError } from '../core/worker-thread.js';
 import { segmentKernelsFromFiles, type KernelFiles } from './segment-reader.js';
 import { searchSegment, type SegmentPartResult, type SegmentSearchOptions, type SegmentSearchState } from './segment-search.js';
+
+/** A segment of a search, with its new delete bitset (null: nothing deleted) when it changed since the last query here. */
+export interface SearchPart {
+  seg: number;
+  deletes?: Uint32Array | null;
+}
 
 /** Messages the pool sends. */
 export type SearchWorkerRequest =
@@ -24,19 +32,20 @@ export type SearchWorkerRequest =
       job: number;
       query: SparseVector;
       options: SegmentSearchOptions;
-      parts: Array<{ seg: number; deletes: Uint32Array | null }>;
+      parts: SearchPart[];
     };
 
 const port = parentPort;
 if (port === null) throw new Error('search-worker.ts must run in a worker thread');
-const segments = new Map<number, SegmentSearchState>();
+/** Open segments: their search state and the delete bitset last sent for them. */
+const segments = new Map<number, { state: SegmentSearchState; deletes: Uint32Array | null }>();
 const segTop = new TopK(10);
 
 port.on('message', (m: SearchWorkerRequest) => {
   if (m.type === 'open') {
     try {
       // The main thread's reader built kernels from these very bytes (checked): no second walk of them here.
-      segments.set(m.seg, { kernels: segmentKernelsFromFiles(m.files, true), scratch: null });
+      segments.set(m.seg, { state: { kernels: segmentKernelsFromFiles(m.files, true), scratch: null }, deletes: null });
     } catch {
       // Reported by the first search that needs it (the main thread parsed the same bytes, so this is not expected).
     }
@@ -47,11 +56,16 @@ port.on('message', (m: SearchWorkerRequest) => {
     return;
   }
   try {
+    // Every new bitset is taken before any search can throw: the pool counts them as held from now on.
+    for (const p of m.parts) {
+      const s = segments.get(p.seg);
+      if (s !== undefined && p.deletes !== undefined) s.deletes = p.deletes;
+    }
     const parts: Array<SegmentPartResult | null> = [];
     for (const p of m.parts) {
-      const state = segments.get(p.seg);
-      if (state === undefined) throw new Error(`search worker: segment ${p.seg} is not open`);
-      parts.push(searchSegment(state, m.query, p.deletes, m.options, segTop));
+      const s = segments.get(p.seg);
+      if (s === undefined) throw new Error(`search worker: segment ${p.seg} is not open`);
+      parts.push(searchSegment(s.state, m.query, s.deletes, m.options, segTop));
     }
     port.postMessage({ job: m.job, parts });
   } catch (e) {
