@@ -18,12 +18,14 @@
  *   answered per second. With one client the workers wait at every batch boundary (the answer goes out, the next
  *   body comes in and is scanned: ~3.5 ms before the handler for a 256-search batch, ~8 ms when it was parsed
  *   whole, measured; its searches are parsed as they are searched, server/lazy-batch.ts); a second client fills
- *   those gaps;
+ *   those gaps. Beside the QPS, the server process's CPU time (all threads, Linux /proc) per query answered in
+ *   the batch phase: one core's worth per query at 1 thread; at 2 it shows what the pool adds per query, and
+ *   whether both cores were kept busy (QPS × CPU per query ≈ 2 cores);
  * - concurrent: autocannon with `--connections` connections on `POST /search` (one query each, cycling through
  *   the queries) for `--duration` seconds; QPS, p50/p99 latency and non-2xx answers.
  * Run it under `flock /tmp/bench.lock` on a shared machine; other load on the cores shows in the numbers.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -55,6 +57,8 @@ const dataDir = values.data ?? path.join(os.tmpdir(), `spladex-bench-threads-${n
 const batchSize = Number(values.batch);
 const k = Number(values.k);
 const COLLECTION = 'syn';
+/** /proc's clock ticks per second (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
 const serverEntry = values.dist === undefined ? undefined : [path.resolve(values.dist, 'main.js')];
 const cliEntry = values.dist === undefined ? ['--import', 'tsx', 'src/cli/main.ts'] : [path.resolve(values.dist, 'cli', 'main.js')];
 
@@ -83,7 +87,10 @@ for (let round = 1; round <= rounds; round++) {
     });
     try {
       await batchQps(server.base, 2, true); // warm-up: workers started, segment opened in each
-      const batch = await batchQps(server.base, Number(values['batch-sec']));
+      const cpu0 = processCpuUs(server.pid);
+      const { qps: batch, answered } = await batchQps(server.base, Number(values['batch-sec']));
+      const cpu1 = processCpuUs(server.pid);
+      const cpuPerQuery = cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / answered;
       const conc = await concurrentQps(server.base);
       if (batchBase === 0) batchBase = batch;
       if (connBase === 0) connBase = conc.qps;
@@ -94,7 +101,7 @@ for (let round = 1; round <= rounds; round++) {
       r.conc.push(conc.qps / connBase);
       ratios.set(threads, r);
       rows.push(
-        `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${conc.qps.toFixed(0)} | ` +
+        `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${cpuPerQuery === null ? '—' : cpuPerQuery.toFixed(0)} | ${conc.qps.toFixed(0)} | ` +
           `${(conc.qps / connBase).toFixed(2)}× | ${conc.p50} / ${conc.p99} | ${conc.bad} |`,
       );
     } finally {
@@ -107,9 +114,9 @@ console.log(
   `\n${numDocs} synthetic docs (${dataDir}), ${bodies.length} queries, k ${k}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
 );
 console.log(
-  `| round | threads | load before | batch QPS (${batchSize}/request, ${values['batch-clients']} client(s)) | vs 1st | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`,
+  `| round | threads | load before | batch QPS (${batchSize}/request, ${values['batch-clients']} client(s)) | vs 1st | server CPU µs/query (batch) | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 if (rounds > 1) {
   const first = best.get(threadCounts[0]) as { batch: number; conc: number };
@@ -127,6 +134,20 @@ if (rounds > 1) {
   for (const t of threadCounts) {
     const r = ratios.get(t) as { batch: number[]; conc: number[] };
     console.log(`| ${t} | ${median(r.batch).toFixed(2)}× | ${median(r.conc).toFixed(2)}× |`);
+  }
+}
+
+/**
+ * CPU time the server process has used, all its threads, µs (Linux /proc; null elsewhere). Over the batch phase
+ * it tells a saturated machine (1 thread: one core's worth per query; 2 threads: what the pool adds per query)
+ * from idle cores.
+ */
+function processCpuUs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
   }
 }
 
@@ -158,10 +179,11 @@ async function ensureCollection(): Promise<void> {
  * Queries per second answered through back-to-back batch requests for `seconds`. The client shares the server's
  * cores, so it does as little as a client can: the batch bodies are serialised once, before the clock starts
  * (as autocannon's are), and sent over one keep-alive connection with node:http; each answer is read whole and its
- * status checked, and the first one is parsed to check it holds one result per search. `warmUp`: a 503 (the server
+ * status checked, and the first one is parsed to check it holds one result per search; returns the QPS and the
+ * queries answered. `warmUp`: a 503 (the server
  * still opening its segments) is waited out instead of failing the run.
  */
-async function batchQps(base: string, seconds: number, warmUp = false): Promise<number> {
+async function batchQps(base: string, seconds: number, warmUp = false): Promise<{ qps: number; answered: number }> {
   const nBodies = Math.ceil(bodies.length / batchSize);
   const payloads = Array.from({ length: nBodies }, (_, j) => {
     const searches = [];
@@ -172,7 +194,8 @@ async function batchQps(base: string, seconds: number, warmUp = false): Promise<
   const t0 = performance.now();
   // Client c starts at payload c, so concurrent clients do not send the same batch in step.
   const answered = await Promise.all(Array.from({ length: clients }, (_, c) => batchClient(base, payloads, c, t0, seconds, warmUp)));
-  return answered.reduce((a, b) => a + b, 0) / ((performance.now() - t0) / 1000);
+  const total = answered.reduce((a, b) => a + b, 0);
+  return { qps: total / ((performance.now() - t0) / 1000), answered: total };
 }
 
 /** One batch client (see `batchQps`): the queries it had answered when `seconds` had passed since `t0`. */
