@@ -7,9 +7,11 @@
  * Sharing, zero copies: a resident segment's files are read into SharedArrayBuffers (segment-reader.ts
  * `sharedFiles`); the first query that sends a segment to a worker posts those section views first (`open`), and
  * the worker rebuilds the kernels over the same memory with `segmentKernelsFromFiles` — whatever arrays the
- * segment and Seismic formats define, without this file knowing them. The delete bitset goes with every query as
- * the frozen SharedArrayBuffer copy of live-segment.ts `publishedDeletes`, so a worker applies exactly the deletes
- * the main thread saw when it dispatched the query, even if more arrive before the worker gets to it.
+ * segment and Seismic formats define, without this file knowing them. A segment's delete bitset is the frozen
+ * SharedArrayBuffer copy of live-segment.ts `publishedDeletes` (a later delete makes a new one); a query carries it
+ * to a worker only when it is not the one that worker last got for the segment, and the worker keeps the last one
+ * it got. Messages are handled in order, so a worker applies exactly the deletes the main thread saw when it
+ * dispatched the query, even if more arrive before the worker gets to it.
  *
  * Lifetimes without races: each worker handles its messages in order, and a query's messages are posted
  * synchronously at dispatch with the view of that instant; `forget` (a segment left the store: merge, close)
