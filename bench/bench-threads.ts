@@ -20,7 +20,9 @@
  *   whole, measured; its searches are parsed as they are searched, server/lazy-batch.ts); a second client fills
  *   those gaps. Beside the QPS, the server process's CPU time (all threads, Linux /proc) per query answered in
  *   the batch phase: one core's worth per query at 1 thread; at 2 it shows what the pool adds per query, and
- *   whether both cores were kept busy (QPS × CPU per query ≈ 2 cores);
+ *   whether both cores were kept busy (the server cores column: its CPU time over the phase's wall time); and the
+ *   cores the hypervisor took from this VM meanwhile (/proc/stat steal: a round with stolen cores ran on less
+ *   machine, and its ratio means little);
  * - concurrent: autocannon with `--connections` connections on `POST /search` (one query each, cycling through
  *   the queries) for `--duration` seconds; QPS, p50/p99 latency and non-2xx answers.
  * Run it under `flock /tmp/bench.lock` on a shared machine; other load on the cores shows in the numbers.
@@ -88,9 +90,14 @@ for (let round = 1; round <= rounds; round++) {
     try {
       await batchQps(server.base, 2, true); // warm-up: workers started, segment opened in each
       const cpu0 = processCpuUs(server.pid);
+      const steal0 = stolenUs();
       const { qps: batch, answered } = await batchQps(server.base, Number(values['batch-sec']));
       const cpu1 = processCpuUs(server.pid);
+      const steal1 = stolenUs();
+      const wallUs = (answered / batch) * 1e6;
       const cpuPerQuery = cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / answered;
+      const cores = cpu0 === null || cpu1 === null ? '—' : ((cpu1 - cpu0) / wallUs).toFixed(2);
+      const stolen = steal0 === null || steal1 === null ? '—' : ((steal1 - steal0) / wallUs).toFixed(2);
       const conc = await concurrentQps(server.base);
       if (batchBase === 0) batchBase = batch;
       if (connBase === 0) connBase = conc.qps;
@@ -101,7 +108,7 @@ for (let round = 1; round <= rounds; round++) {
       r.conc.push(conc.qps / connBase);
       ratios.set(threads, r);
       rows.push(
-        `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${cpuPerQuery === null ? '—' : cpuPerQuery.toFixed(0)} | ${conc.qps.toFixed(0)} | ` +
+        `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${cpuPerQuery === null ? '—' : cpuPerQuery.toFixed(0)} | ${cores} | ${stolen} | ${conc.qps.toFixed(0)} | ` +
           `${(conc.qps / connBase).toFixed(2)}× | ${conc.p50} / ${conc.p99} | ${conc.bad} |`,
       );
     } finally {
@@ -114,9 +121,9 @@ console.log(
   `\n${numDocs} synthetic docs (${dataDir}), ${bodies.length} queries, k ${k}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
 );
 console.log(
-  `| round | threads | load before | batch QPS (${batchSize}/request, ${values['batch-clients']} client(s)) | vs 1st | server CPU µs/query (batch) | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`,
+  `| round | threads | load before | batch QPS (${batchSize}/request, ${values['batch-clients']} client(s)) | vs 1st | server CPU µs/query (batch) | server cores (batch) | stolen cores (batch) | ${values.connections}-connection QPS | vs 1st | p50 / p99 ms | errors+non-2xx |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 if (rounds > 1) {
   const first = best.get(threadCounts[0]) as { batch: number; conc: number };
@@ -146,6 +153,19 @@ function processCpuUs(pid: number): number | null {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time the hypervisor gave to others while this VM wanted it (Linux /proc/stat "steal", all CPUs), µs; null
+ * elsewhere. Over the batch phase, in cores: a round where it is not ~0 ran on less machine than the others.
+ */
+function stolenUs(): number | null {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    return cpu[0] === 'cpu' && cpu.length > 8 ? (Number(cpu[8]) * 1e6) / CLOCK_TICKS : null;
   } catch {
     return null;
   }
