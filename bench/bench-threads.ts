@@ -2,7 +2,7 @@
  * Search throughput by search-thread count (issue 14, "Every core"), over real HTTP against the real server
  * process: `npx tsx bench/bench-threads.ts [--docs 200000] [--threads 1,2] [--batch 256] [--batch-sec 10]
  * [--batch-clients 1] [--connections 64] [--duration 10] [--queries 1000] [--k 10] [--repeat 1] [--data DIR]
- * [--dist DIR]`. Prints one
+ * [--dist DIR] [--interleave]`. Prints one
  * table row per thread count and round; with `--repeat N` the thread counts alternate N times (1, 2, 1, 2, …) so
  * that load from other processes falls on each alike, and two last tables give each count's best round (the one
  * least disturbed) with the ratios of the bests, and the median over rounds of each round's own ratio (its runs are
@@ -25,9 +25,14 @@
  *   machine, and its ratio means little);
  * - concurrent: autocannon with `--connections` connections on `POST /search` (one query each, cycling through
  *   the queries) for `--duration` seconds; QPS, p50/p99 latency and non-2xx answers.
+ * `--interleave` keeps one server per thread count up for the whole run (each on its own copy of the data,
+ * `<data>-copy<i>`, made once and kept) instead of starting one per round: a round then costs no restart and no
+ * warm-up, so many short rounds (`--repeat 9 --batch-sec 3 --duration 3`) fit where three long ones did, and the
+ * median of their ratios moves less with the machine's drift (on this VM the same 1-thread server read 321 to 473
+ * µs of CPU per query within one hour).
  * Run it under `flock /tmp/bench.lock` on a shared machine; other load on the cores shows in the numbers.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -36,7 +41,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { createSyntheticModel, generateQuery, syntheticDocs, writeVectorsJsonl } from '../src/eval/synthetic.js';
-import { REPO_ROOT, spawnServer } from '../test/support/server-process.js';
+import { REPO_ROOT, type ServerProcess, spawnServer } from '../test/support/server-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -52,6 +57,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     data: { type: 'string' },
     dist: { type: 'string' },
+    interleave: { type: 'boolean', default: false },
   },
 });
 const numDocs = Number(values.docs);
@@ -77,45 +83,47 @@ const rows: string[] = [];
 const best = new Map<number, { batch: number; conc: number }>();
 /** Per thread count, each round's QPS over the first count's QPS of that round (adjacent runs, the same machine state). */
 const ratios = new Map<number, { batch: number[]; conc: number[] }>();
-for (let round = 1; round <= rounds; round++) {
-  let batchBase = 0;
-  let connBase = 0;
-  for (const threads of threadCounts) {
-    const load = os.loadavg()[0];
-    const server = await spawnServer({
-      dataDir,
-      entry: serverEntry,
-      env: { SPLADEX_SEARCH_THREADS: String(threads), SPLADEX_LOG_LEVEL: 'info' },
-    });
-    try {
-      await batchQps(server.base, 2, true); // warm-up: workers started, segment opened in each
-      const cpu0 = processCpuUs(server.pid);
-      const steal0 = stolenUs();
-      const { qps: batch, answered } = await batchQps(server.base, Number(values['batch-sec']));
-      const cpu1 = processCpuUs(server.pid);
-      const steal1 = stolenUs();
-      const wallUs = (answered / batch) * 1e6;
-      const cpuPerQuery = cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / answered;
-      const cores = cpu0 === null || cpu1 === null ? '—' : ((cpu1 - cpu0) / wallUs).toFixed(2);
-      const stolen = steal0 === null || steal1 === null ? '—' : ((steal1 - steal0) / wallUs).toFixed(2);
-      const conc = await concurrentQps(server.base);
-      if (batchBase === 0) batchBase = batch;
-      if (connBase === 0) connBase = conc.qps;
-      const b = best.get(threads) ?? { batch: 0, conc: 0 };
-      best.set(threads, { batch: Math.max(b.batch, batch), conc: Math.max(b.conc, conc.qps) });
-      const r = ratios.get(threads) ?? { batch: [], conc: [] };
-      r.batch.push(batch / batchBase);
-      r.conc.push(conc.qps / connBase);
-      ratios.set(threads, r);
-      rows.push(
-        `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${cpuPerQuery === null ? '—' : cpuPerQuery.toFixed(0)} | ${cores} | ${stolen} | ${conc.qps.toFixed(0)} | ` +
-          `${(conc.qps / connBase).toFixed(2)}× | ${conc.p50} / ${conc.p99} | ${conc.bad} |`,
-      );
-    } finally {
-      server.kill('SIGTERM');
-      await server.exited;
+// --interleave: one server per thread count for the whole run, each on its own copy of the data (a data
+// directory is opened by one process at a time), so a round costs no restarts and its runs are seconds apart.
+const kept = values.interleave ? await Promise.all(threadCounts.map((t, i) => startWarm(t, i === 0 ? dataDir : dataCopy(i)))) : null;
+try {
+  for (let round = 1; round <= rounds; round++) {
+    let batchBase = 0;
+    let connBase = 0;
+    for (let ti = 0; ti < threadCounts.length; ti++) {
+      const threads = threadCounts[ti];
+      const load = os.loadavg()[0];
+      const server = kept === null ? await startWarm(threads, dataDir) : kept[ti];
+      try {
+        const cpu0 = processCpuUs(server.pid);
+        const steal0 = stolenUs();
+        const { qps: batch, answered } = await batchQps(server.base, Number(values['batch-sec']));
+        const cpu1 = processCpuUs(server.pid);
+        const steal1 = stolenUs();
+        const wallUs = (answered / batch) * 1e6;
+        const cpuPerQuery = cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / answered;
+        const cores = cpu0 === null || cpu1 === null ? '—' : ((cpu1 - cpu0) / wallUs).toFixed(2);
+        const stolen = steal0 === null || steal1 === null ? '—' : ((steal1 - steal0) / wallUs).toFixed(2);
+        const conc = await concurrentQps(server.base);
+        if (batchBase === 0) batchBase = batch;
+        if (connBase === 0) connBase = conc.qps;
+        const b = best.get(threads) ?? { batch: 0, conc: 0 };
+        best.set(threads, { batch: Math.max(b.batch, batch), conc: Math.max(b.conc, conc.qps) });
+        const r = ratios.get(threads) ?? { batch: [], conc: [] };
+        r.batch.push(batch / batchBase);
+        r.conc.push(conc.qps / connBase);
+        ratios.set(threads, r);
+        rows.push(
+          `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${cpuPerQuery === null ? '—' : cpuPerQuery.toFixed(0)} | ${cores} | ${stolen} | ${conc.qps.toFixed(0)} | ` +
+            `${(conc.qps / connBase).toFixed(2)}× | ${conc.p50} / ${conc.p99} | ${conc.bad} |`,
+        );
+      } finally {
+        if (kept === null) await stop(server);
+      }
     }
   }
+} finally {
+  if (kept !== null) await Promise.all(kept.map(stop));
 }
 console.log(
   `\n${numDocs} synthetic docs (${dataDir}), ${bodies.length} queries, k ${k}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
@@ -142,6 +150,42 @@ if (rounds > 1) {
     const r = ratios.get(t) as { batch: number[]; conc: number[] };
     console.log(`| ${t} | ${median(r.batch).toFixed(2)}× | ${median(r.conc).toFixed(2)}× |`);
   }
+}
+
+/** A server with `threads` search threads on `dir`, past its warm-up (workers started, segment opened in each). */
+async function startWarm(threads: number, dir: string): Promise<ServerProcess> {
+  const server = await spawnServer({
+    dataDir: dir,
+    entry: serverEntry,
+    env: { SPLADEX_SEARCH_THREADS: String(threads), SPLADEX_LOG_LEVEL: 'info' },
+  });
+  try {
+    await batchQps(server.base, 2, true);
+  } catch (e) {
+    await stop(server);
+    throw e;
+  }
+  return server;
+}
+
+async function stop(server: ServerProcess): Promise<void> {
+  server.kill('SIGTERM');
+  await server.exited;
+}
+
+/**
+ * The `i`-th copy of the bench collection's data directory (for `--interleave`), made once beside it and kept,
+ * like the collection itself.
+ */
+function dataCopy(i: number): string {
+  const dir = `${dataDir}-copy${i}`;
+  const marker = path.join(dir, '.bench-threads-copy');
+  if (!existsSync(marker)) {
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(dataDir, dir, { recursive: true, filter: (src) => path.basename(src) !== 'LOCK' });
+    writeFileSync(marker, `${new Date().toISOString()}\n`);
+  }
+  return dir;
 }
 
 /**
