@@ -97,12 +97,12 @@ try {
       try {
         const cpu0 = processCpuUs(server.pid);
         const steal0 = stolenUs();
-        const { qps: batch, answered } = await batchQps(server.base, Number(values['batch-sec']));
+        const { qps: batch, answered, wallUs } = await batchQps(server.base, Number(values['batch-sec']));
         const cpu1 = processCpuUs(server.pid);
         const steal1 = stolenUs();
-        const wallUs = (answered / batch) * 1e6;
-        const cpuPerQuery = cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / answered;
-        const cores = cpu0 === null || cpu1 === null ? '—' : ((cpu1 - cpu0) / wallUs).toFixed(2);
+        const cpuUs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+        const cpuPerQuery = cpuUs === null ? '—' : (cpuUs / answered).toFixed(0);
+        const cores = cpuUs === null ? '—' : (cpuUs / wallUs).toFixed(2);
         const stolen = steal0 === null || steal1 === null ? '—' : ((steal1 - steal0) / wallUs).toFixed(2);
         const conc = await concurrentQps(server.base);
         if (batchBase === 0) batchBase = batch;
@@ -114,7 +114,7 @@ try {
         r.conc.push(conc.qps / connBase);
         ratios.set(threads, r);
         rows.push(
-          `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${cpuPerQuery === null ? '—' : cpuPerQuery.toFixed(0)} | ${cores} | ${stolen} | ${conc.qps.toFixed(0)} | ` +
+          `| ${round} | ${threads} | ${load.toFixed(1)} | ${batch.toFixed(0)} | ${(batch / batchBase).toFixed(2)}× | ${cpuPerQuery} | ${cores} | ${stolen} | ${conc.qps.toFixed(0)} | ` +
             `${(conc.qps / connBase).toFixed(2)}× | ${conc.p50} / ${conc.p99} | ${conc.bad} |`,
         );
       } finally {
@@ -243,11 +243,11 @@ async function ensureCollection(): Promise<void> {
  * Queries per second answered through back-to-back batch requests for `seconds`. The client shares the server's
  * cores, so it does as little as a client can: the batch bodies are serialised once, before the clock starts
  * (as autocannon's are), and sent over one keep-alive connection with node:http; each answer is read whole and its
- * status checked, and the first one is parsed to check it holds one result per search; returns the QPS and the
- * queries answered. `warmUp`: a 503 (the server
+ * status checked, and the first one is parsed to check it holds one result per search; returns the QPS, the
+ * queries answered and the wall time they took, µs. `warmUp`: a 503 (the server
  * still opening its segments) is waited out instead of failing the run.
  */
-async function batchQps(base: string, seconds: number, warmUp = false): Promise<{ qps: number; answered: number }> {
+async function batchQps(base: string, seconds: number, warmUp = false): Promise<{ qps: number; answered: number; wallUs: number }> {
   const nBodies = Math.ceil(bodies.length / batchSize);
   const payloads = Array.from({ length: nBodies }, (_, j) => {
     const searches = [];
@@ -259,7 +259,8 @@ async function batchQps(base: string, seconds: number, warmUp = false): Promise<
   // Client c starts at payload c, so concurrent clients do not send the same batch in step.
   const answered = await Promise.all(Array.from({ length: clients }, (_, c) => batchClient(base, payloads, c, t0, seconds, warmUp)));
   const total = answered.reduce((a, b) => a + b, 0);
-  return { qps: total / ((performance.now() - t0) / 1000), answered: total };
+  const wallUs = (performance.now() - t0) * 1000;
+  return { qps: total / (wallUs / 1e6), answered: total, wallUs };
 }
 
 /** One batch client (see `batchQps`): the queries it had answered when `seconds` had passed since `t0`. */
