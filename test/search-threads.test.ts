@@ -156,6 +156,23 @@ describe('search worker pool', () => {
     }
   });
 
+  it('a worker woken by the late notify of a request it already handled waits again (it crashed after ~1,500 ring searches)', async () => {
+    // Seen: under a steady trickle of searches a search worker died with "request N is neither in the ring nor on
+    // the port": it had handled request N-1, gone to wait, and been woken by the notify that went with N-1.
+    const pool = newPool();
+    const s = await buildStore(pool);
+    const all = cases().filter(({ o }) => o.filter === null);
+    const want = all.map(({ q, o }) => s.search(q, o));
+    for (let wave = 0; wave < 400; wave++) {
+      // Two or three at a time, so each worker often runs dry between them and waits in Atomics.wait.
+      const at = (wave * 3) % all.length;
+      const idx = [at, (at + 1) % all.length, (at + 2) % all.length].slice(0, 2 + (wave % 2));
+      const got = await Promise.all(idx.map((i) => s.searchAsync(all[i].q, all[i].o)));
+      got.forEach((r, j) => expect(r, `wave ${wave}`).toEqual(want[idx[j]]));
+    }
+    expect(pool.stats()).toMatchObject({ replaced: 0, inFlight: 0 });
+  });
+
   it('a full pool answers BUSY instead of queueing without bound', async () => {
     const pool = newPool({ maxQueuePerThread: 1 });
     const s = await buildStore(pool);

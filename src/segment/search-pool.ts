@@ -13,6 +13,11 @@
  * it got. Messages are handled in order, so a worker applies exactly the deletes the main thread saw when it
  * dispatched the query, even if more arrive before the worker gets to it.
  *
+ * Channel: a plain search (no filter, no new bitset, within the slot sizes) and its answer go through the worker's
+ * shared rings (search-ring.ts), the rest as messages; each request takes the worker's next sequence number and the
+ * worker handles them in that order, so "messages" below means both. `watch` reads reply slots while a worker holds
+ * queries, waiting with `Atomics.waitAsync`.
+ *
  * Lifetimes without races: each worker handles its messages in order, and a query's messages are posted
  * synchronously at dispatch with the view of that instant; `forget` (a segment left the store: merge, close)
  * posts `drop` after them, so a worker never frees a segment a queued query still reads, and no later query names
@@ -42,6 +47,16 @@ import { fromWireError, startWorker, workerUrl, type WireError } from '../core/w
 import { publishedDeletes, segmentReader, type LiveSegment } from './live-segment.js';
 import type { SegmentPartResult, SegmentSearchOptions } from './segment-search.js';
 import type { SearchPart, SearchWorkerRequest } from './search-worker.js';
+import {
+  announce,
+  createSearchRing,
+  notifyReplies,
+  readReply,
+  repliesAfter,
+  replyHead,
+  writeRequest,
+  type SearchRing,
+} from './search-ring.js';
 
 /** Pool settings. */
 export interface SearchPoolOptions {
@@ -88,6 +103,14 @@ interface Slot {
   jobs: Map<number, Job>;
   /** Set once the pool terminates it on purpose (timeout, close): its exit is then not a crash. */
   ending: boolean;
+  /** The worker's shared request and reply rings (search-ring.ts). */
+  ring: SearchRing;
+  /** The sequence number of the next request to this worker, ring or message (int32, wraps). */
+  seq: number;
+  /** Reply slots read (int32, wraps). */
+  replyTail: number;
+  /** Whether `watch` waits for this worker's reply slots. */
+  watching: boolean;
 }
 
 interface Handle {
@@ -101,6 +124,9 @@ interface Handle {
 }
 
 type WorkerReply = { job: number; parts: Array<SegmentPartResult | null> } | { job: number; error: WireError };
+
+/** A request to a worker, before the pool numbers it. */
+type Unnumbered<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
 /** See the file comment. Workers start on the first search. */
 export class SearchPool {
@@ -216,6 +242,7 @@ export class SearchPool {
       if (slot === null) continue;
       slot.ending = true;
       this.failAll(slot, new SpladexError('INTERNAL', 'the search pool closed before the search finished'));
+      notifyReplies(slot.ring);
       ends.push(slot.worker.terminate());
     }
     this.handles.clear();
@@ -299,28 +326,65 @@ export class SearchPool {
       timer.unref();
       slot.jobs.set(job, { resolve, reject, timer });
       if (slot.jobs.size === 1) slot.worker.ref();
-      this.send(slot, { type: 'search', job, query, options, parts });
+      if (writeRequest(slot.ring, slot.seq, job, query, options, parts)) {
+        slot.seq = (slot.seq + 1) | 0;
+        announce(slot.ring);
+      } else {
+        this.send(slot, { type: 'search', job, query, options, parts });
+      }
+      if (!slot.watching) void this.watch(slot);
     });
   }
 
-  private send(slot: Slot, m: SearchWorkerRequest): void {
-    slot.worker.postMessage(m);
+  /** Posts `m` to the worker as its next request. */
+  private send(slot: Slot, m: Unnumbered<SearchWorkerRequest>): void {
+    slot.worker.postMessage({ ...m, seq: slot.seq });
+    slot.seq = (slot.seq + 1) | 0;
+    announce(slot.ring);
+  }
+
+  /**
+   * Reads the worker's reply slots as they are written, while it holds queries: waits on the ring's counter without
+   * blocking the event loop (`Atomics.waitAsync`), answers every reply written since, and stops once the worker
+   * holds none or is retired (`retire` wakes it).
+   */
+  private async watch(slot: Slot): Promise<void> {
+    slot.watching = true;
+    for (;;) {
+      let head = replyHead(slot.ring);
+      while (slot.replyTail !== head) {
+        const r = readReply(slot.ring, slot.replyTail);
+        slot.replyTail = (slot.replyTail + 1) | 0;
+        this.answer(slot, r);
+        head = replyHead(slot.ring);
+      }
+      if (slot.ending || slot.jobs.size === 0) break;
+      await repliesAfter(slot.ring, head);
+    }
+    slot.watching = false;
+  }
+
+  /** Settles the job a worker answered (a reply slot or a message); nothing when it already timed out. */
+  private answer(slot: Slot, r: WorkerReply): void {
+    const j = slot.jobs.get(r.job);
+    if (j === undefined) return;
+    slot.jobs.delete(r.job);
+    clearTimeout(j.timer);
+    if (slot.jobs.size === 0) slot.worker.unref();
+    if ('error' in r) j.reject(fromWireError(r.error, 'search worker failed'));
+    else j.resolve(r.parts);
   }
 
   private slotAt(i: number): Slot {
     const existing = this.slots[i];
     if (existing !== null) return existing;
-    const worker = startWorker(workerUrl(import.meta.url, './search-worker'), { name: `spladex-search-${i}` });
-    const slot: Slot = { index: i, worker, jobs: new Map(), ending: false };
-    worker.on('message', (r: WorkerReply) => {
-      const j = slot.jobs.get(r.job);
-      if (j === undefined) return;
-      slot.jobs.delete(r.job);
-      clearTimeout(j.timer);
-      if (slot.jobs.size === 0) slot.worker.unref();
-      if ('error' in r) j.reject(fromWireError(r.error, 'search worker failed'));
-      else j.resolve(r.parts);
+    const ring = createSearchRing(this.opts.maxQueuePerThread);
+    const worker = startWorker(workerUrl(import.meta.url, './search-worker'), {
+      name: `spladex-search-${i}`,
+      workerData: { ring: ring.buffer },
     });
+    const slot: Slot = { index: i, worker, jobs: new Map(), ending: false, ring, seq: 0, replyTail: 0, watching: false };
+    worker.on('message', (r: WorkerReply) => this.answer(slot, r));
     worker.on('error', (err) => this.opts.logger.error({ err, worker: i }, 'search worker failed'));
     worker.on('exit', (code) => this.exited(slot, code));
     // An idle pool must not keep the process alive (`post` refs a worker while it holds queries).
@@ -351,6 +415,7 @@ export class SearchPool {
   private retire(slot: Slot, err: SpladexError): void {
     slot.ending = true;
     this.failAll(slot, err);
+    notifyReplies(slot.ring);
     for (const h of this.handles.values()) h.openOn.delete(slot);
     if (this.slots[slot.index] === slot) this.slots[slot.index] = null;
     this.replaced++;
