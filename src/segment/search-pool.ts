@@ -46,7 +46,7 @@ import { SpladexError } from '../core/errors.js';
 import { fromWireError, startWorker, workerUrl, type WireError } from '../core/worker-thread.js';
 import { publishedDeletes, segmentReader, type LiveSegment } from './live-segment.js';
 import type { SegmentPartResult, SegmentSearchOptions } from './segment-search.js';
-import type { SearchPart, SearchWorkerRequest } from './search-worker.js';
+import type { SearchWorkerRequest } from './search-worker.js';
 import {
   announce,
   createSearchRing,
@@ -55,6 +55,7 @@ import {
   repliesAfter,
   replyHead,
   writeRequest,
+  type SearchPart,
   type SearchRing,
 } from './search-ring.js';
 

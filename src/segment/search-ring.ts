@@ -22,7 +22,12 @@
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { SegmentPartResult, SegmentSearchOptions } from './segment-search.js';
-import type { SearchPart } from './search-worker.js';
+
+/** A segment of a search, with its new delete bitset (null: nothing deleted) when it changed since the last query to that worker. */
+export interface SearchPart {
+  seg: number;
+  deletes?: Uint32Array | null;
+}
 
 /** Query terms a request slot holds. */
 export const RING_MAX_TERMS = 1024;

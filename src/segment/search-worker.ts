@@ -22,13 +22,17 @@ import type { SparseVector } from '../core/sparse-vector.js';
 import { toWireError } from '../core/worker-thread.js';
 import { segmentKernelsFromFiles, type KernelFiles } from './segment-reader.js';
 import { searchSegment, type SegmentPartResult, type SegmentSearchOptions, type SegmentSearchState } from './segment-search.js';
-import { nextRequestSeq, postedCount, readRequest, releaseRequest, searchRingOn, waitForRequests, writeReply } from './search-ring.js';
+import {
+  nextRequestSeq,
+  postedCount,
+  readRequest,
+  releaseRequest,
+  searchRingOn,
+  waitForRequests,
+  writeReply,
+  type SearchPart,
+} from './search-ring.js';
 
-/** A segment of a search, with its new delete bitset (null: nothing deleted) when it changed since the last query here. */
-export interface SearchPart {
-  seg: number;
-  deletes?: Uint32Array | null;
-}
 
 /** Messages the pool sends; `seq` orders them with the ring's searches. */
 export type SearchWorkerRequest =
