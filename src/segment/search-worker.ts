@@ -33,7 +33,6 @@ import {
   type SearchPart,
 } from './search-ring.js';
 
-
 /** Messages the pool sends; `seq` orders them with the ring's searches. */
 export type SearchWorkerRequest =
   | { type: 'open'; seq: number; seg: number; files: KernelFiles }
