@@ -39,7 +39,7 @@ export const RING_MAX_HITS = 512;
 const MAX_SLOTS = 256;
 
 /** Control words (int32). */
-export const POSTED = 0;
+const POSTED = 0;
 const REQ_HEAD = 1;
 const REQ_TAIL = 2;
 const REP_HEAD = 3;
@@ -118,9 +118,9 @@ export function writeRequest(
   parts: readonly SearchPart[],
 ): boolean {
   const { k, exact, queryCut, heapFactor, nKnn, filter, bm25, after, ...rest } = options;
-  const none: Record<string, never> = rest;
+  rest satisfies Record<string, never>;
   const nnz = query.indices.length;
-  if (filter !== null || nnz > RING_MAX_TERMS || parts.length > RING_MAX_PARTS || Object.keys(none).length > 0) return false;
+  if (filter !== null || nnz > RING_MAX_TERMS || parts.length > RING_MAX_PARTS) return false;
   for (const p of parts) if (p.deletes !== undefined) return false;
   const head = Atomics.load(r.ctl, REQ_HEAD);
   if (((head - Atomics.load(r.ctl, REQ_TAIL)) | 0) >= r.slots) return false;

@@ -16,7 +16,7 @@
  * using it; such searches always come as messages). Out: a reply slot, else `{job, parts: (SegmentPartResult |
  * null)[]}`, or `{job, error: WireError}`.
  */
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { TopK } from '../core/top-k.js';
 import type { SparseVector } from '../core/sparse-vector.js';
 import { toWireError } from '../core/worker-thread.js';
@@ -51,8 +51,8 @@ const YIELD_MS = 10;
 /** Longest `Atomics.wait` of an idle worker before it returns to its event loop, ms. */
 const IDLE_WAIT_MS = 1000;
 
-const port = parentPort;
-if (port === null) throw new Error('search-worker.ts must run in a worker thread');
+if (parentPort === null) throw new Error('search-worker.ts must run in a worker thread');
+const port: MessagePort = parentPort;
 const ring = searchRingOn((workerData as { ring: SharedArrayBuffer }).ring);
 /** Open segments: their search state and the delete bitset last sent for them. */
 const segments = new Map<number, { state: SegmentSearchState; deletes: Uint32Array | null }>();
@@ -95,9 +95,9 @@ function search(job: number, query: SparseVector, options: SegmentSearchOptions,
       out.push(searchSegment(s.state, query, s.deletes, options, segTop));
     }
     if (writeReply(ring, replies, job, out)) replies = (replies + 1) | 0;
-    else port?.postMessage({ job, parts: out });
+    else port.postMessage({ job, parts: out });
   } catch (e) {
-    port?.postMessage({ job, error: toWireError(e) });
+    port.postMessage({ job, error: toWireError(e) });
   }
 }
 
@@ -112,7 +112,7 @@ function handleNext(): void {
   } else {
     // A message is queued before POSTED is raised for it, so it is on the port now.
     while (m === undefined) {
-      const got = receiveMessageOnPort(port as NonNullable<typeof port>);
+      const got = receiveMessageOnPort(port);
       if (got === undefined)
         throw new Error(
           `search worker: request ${handled} is neither in the ring nor on the port (ring slot ${ringTail}: ${nextRequestSeq(ring, ringTail)}, posted ${postedCount(ring)}, early ${[...early.keys()].join(',')})`,
