@@ -126,6 +126,28 @@ describe('search worker pool', () => {
     expect(pool.stats().segments).toBe(1);
   });
 
+  it('a batch lane sends its search to the first worker only, and searches here once that worker holds 3/4 of its lanes', async () => {
+    // 2 workers, 64 queries each: 16 lanes per lane worker, one lane worker (the other core is the event loop's).
+    const pool = newPool({ inline: true });
+    expect(pool.laneWorkers).toBe(1);
+    expect(pool.batchLanes).toBe(16);
+    const s = await buildStore(pool);
+    const all = cases().filter(({ o }) => o.filter === null);
+    const lane = (i: number) => s.searchAsync(all[i].q, { ...all[i].o, lane: true });
+    // 12 lane searches are all on the first worker: had they been spread over both, it would hold 6 and the
+    // 13th would go to a worker too.
+    const posted = Array.from({ length: 12 }, (_, i) => lane(i));
+    expect(pool.stats()).toMatchObject({ inFlight: 12, laneHere: 0, inline: 0 });
+    const here = lane(12);
+    expect(pool.stats()).toMatchObject({ inFlight: 12, laneHere: 1, inline: 0 });
+    const answers = await Promise.all([...posted, here]);
+    answers.forEach((r, i) => expect(r).toEqual(s.search(all[i].q, all[i].o)));
+    // Below the share again: the next lane search goes to the worker.
+    const after = lane(13);
+    expect(pool.stats()).toMatchObject({ inFlight: 1, laneHere: 1 });
+    expect(await after).toEqual(s.search(all[13].q, all[13].o));
+  });
+
   it('a query keeps the deletes it was dispatched with; later queries see the new ones', async () => {
     const pool = newPool();
     const s = await buildStore(pool);
@@ -276,9 +298,13 @@ describe('batch search through the API with 1 and 2 search threads', () => {
         answers.push(res.json().results.map((r: { hits: unknown; stats: unknown }) => ({ hits: r.hits, stats: r.stats })));
       }
       expect(answers[0]).toHaveLength(40);
-      // Every search of the batch went to the workers; none ran on the event-loop thread (CI once saw 38 of 40
-      // pooled: a time-slice yield let the workers drain, and the idle-loop shortcut took the next search).
-      expect(servers[1].service.searchPoolStats()).toMatchObject({ pooled: 40, inline: 0 });
+      // Every search of the batch went to the lane worker or, once it held its share, was searched on the event
+      // loop by its lane; none through the idle-loop shortcut (CI once saw 38 of 40 pooled: a time-slice yield let
+      // the workers drain, and the shortcut took the next search).
+      const stats = servers[1].service.searchPoolStats();
+      expect(stats?.inline).toBe(0);
+      expect(stats?.laneHere).toBeGreaterThan(0);
+      expect((stats?.pooled ?? 0) + (stats?.laneHere ?? 0)).toBe(40);
       expect(answers[1]).toEqual(answers[0]);
       expect(servers[1].service.searchPoolStats()).toMatchObject({ threads: 2, inFlight: 0 });
       expect(servers[1].service.searchPoolStats()?.segments).toBe(1);

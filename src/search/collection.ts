@@ -88,8 +88,8 @@ export type { SearchHit, SearchResponse, SearchTuning } from './search-page.js';
 export interface SearchOverrides {
   queryVector?: SparseVector;
   avgdl?: number;
-  /** false: the search goes to the search workers even on an idle event loop (a batch's searches; StoreSearchOptions). */
-  inline?: boolean;
+  /** true: a batch lane's search (StoreSearchOptions `lane`). */
+  lane?: boolean;
 }
 
 export interface DocumentView {
@@ -386,7 +386,7 @@ export class Collection {
       fields: want.title || want.text || want.metadata ? want : null,
     };
     if (overrides.avgdl !== undefined) options.avgdl = overrides.avgdl;
-    if (overrides.inline !== undefined) options.inline = overrides.inline;
+    if (overrides.lane !== undefined) options.lane = overrides.lane;
     if (req.filter) this.checkFilter(req.filter);
     if (req.prf && query !== null) {
       const first = await this.store.searchAsync(query, withK(options, Math.max(k, req.prf.docs), true));
@@ -581,7 +581,7 @@ function withK(o: StoreSearchOptions, k: number, withVectors: boolean): StoreSea
     fields: null,
   };
   if (o.avgdl !== undefined) out.avgdl = o.avgdl;
-  if (o.inline !== undefined) out.inline = o.inline;
+  if (o.lane !== undefined) out.lane = o.lane;
   return out;
 }
 

@@ -68,10 +68,10 @@ export async function searchHybrid(input: HybridInput): Promise<HybridResult> {
 
   const nCand = Math.max(hybrid.candidates, k);
   // Field by field, not `{ ...options, k }`: V8 allocates object-spread clones in the old generation (collection.ts).
-  const { exact, queryCut, heapFactor, nKnn, filter, inline } = options;
+  const { exact, queryCut, heapFactor, nKnn, filter, lane } = options;
   const sparse =
     sparseQuery.indices.length > 0
-      ? await store.searchAsync(sparseQuery, { k: nCand, exact, queryCut, heapFactor, nKnn, filter, withVectors, inline })
+      ? await store.searchAsync(sparseQuery, { k: nCand, exact, queryCut, heapFactor, nKnn, filter, withVectors, lane })
       : { hits: [], docsScored: 0, blocksScored: 0, blocksSkipped: 0, exact: true };
   const denseTop = await dense.topK(denseQuery, nCand, allowed);
 

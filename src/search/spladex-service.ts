@@ -95,16 +95,11 @@ export interface CollectionSummary {
 /** Vocabulary bound for growable dictionaries (lexical collections): term ids are dictionary positions. */
 const GROWABLE_DIM = 0x7fffffff;
 /**
- * A batch's searches always go to the search workers: the lanes keep them busy, and a search answered on the
- * event-loop thread (the pool's idle-loop shortcut, after a time-slice yield let every worker drain) would hold up
- * the merging and serialising of the others.
+ * A batch's searches are lane searches (search-pool.ts `laneStaysHere`): to the lane workers, or on the event-loop
+ * thread while those hold their share, never through the idle-loop shortcut, which after a time-slice yield let
+ * every worker drain and then held up the merging and serialising of the others.
  */
-const BATCHED: SearchOverrides = { inline: false };
-/**
- * Searches of one batch queued on each search worker. 2 cores, 2 workers, 200k docs, one client sending 256-search
- * batches, QPS of 6 s runs: 2 → 4213, 4333; 4 → 4422–4508; 8 → 4505–4597; 16 → 4623–4845; 32 → 4651, 4892.
- */
-const BATCH_LANES_PER_WORKER = 16;
+const BATCHED: SearchOverrides = { lane: true };
 /** Default of SPLADEX_MEMTABLE_MAX_BYTES (env.ts), for services built without the environment. */
 const MEMTABLE_MAX_BYTES_DEFAULT = 256 * 1024 * 1024;
 const BUILTIN_ENCODERS = new Set(['lexical', 'none']);
@@ -619,14 +614,14 @@ export class SpladexService {
   /** Runs the searches of a batch (see the comment inside), handing each answer to `done`. */
   private async runBatch(name: string, reqs: SearchBatch, done: (i: number, r: SearchResponse) => void): Promise<void> {
     const c = this.get(name);
-    // With a search pool, `lanes` searches are in flight at once: BATCH_LANES_PER_WORKER per worker, at most half
-    // its queue (room for other searches), so a worker always has queries queued while the event loop merges and
-    // hydrates the last, even when that thread is descheduled. Each lane takes the next search as its own finishes,
+    // With a search pool, `lanes` searches are in flight at once (search-pool.ts `batchLanes`: a number per lane
+    // worker, at most half its queue), so a worker always has queries queued while the event loop merges, hydrates
+    // or searches one itself (`laneStaysHere`), even when that thread is descheduled. Each lane takes the next search as its own finishes,
     // so a slow one holds no other back; without a pool, one lane: one search at a time, as before. Answers keep
     // the order asked; a failure stops the lanes and the batch fails with the first failing search in that order,
     // as when they ran one by one.
     const pool = this.searchPool;
-    const lanes = pool === null ? 1 : Math.max(1, Math.min(BATCH_LANES_PER_WORKER, pool.queuePerThread >> 1)) * pool.threads;
+    const lanes = pool === null ? 1 : pool.batchLanes;
     // The lowest failing index so far (-1: none).
     const failed = { at: -1, err: undefined as unknown };
     let next = 0;

@@ -98,9 +98,19 @@ export async function searchViewPooled(
     if (s.liveDocs === 0) continue;
     (s.resident !== null ? pooled : here).push(i);
   }
-  // An unloaded event loop answers a lone search over at most one resident segment itself: no trip to a worker
-  // and back (search-pool.ts). Over several, idle workers search them side by side.
-  if (pooled.length <= 1 && options.inline !== false && pool.claimInline()) return searchView(view, query, options);
+  if (options.lane === true) {
+    // A batch lane searches here while the lane workers hold their share, then settles the replies they wrote
+    // meanwhile, so the lanes waiting on them feed the workers again before this thread searches the next.
+    if (pool.laneStaysHere()) {
+      const r = searchView(view, query, options);
+      pool.answerWritten();
+      return r;
+    }
+  } else if (pooled.length <= 1 && pool.claimInline()) {
+    // An unloaded event loop answers a lone search over at most one resident segment itself: no trip to a worker
+    // and back (search-pool.ts). Over several, idle workers search them side by side.
+    return searchView(view, query, options);
+  }
   const segOptions = segmentOptions(view, options, filter);
   const pending =
     pooled.length > 0
@@ -108,6 +118,7 @@ export async function searchViewPooled(
           pooled.map((i) => segments[i]),
           query,
           segOptions,
+          options.lane === true ? pool.laneWorkers : undefined,
         )
       : null;
   searchMemtables(view, query, filter, top, result);

@@ -76,10 +76,11 @@ export interface StoreSearchOptions {
    */
   avgdl?: number;
   /**
-   * false: a pooled search always goes to the search workers, never runs on the calling thread (a batch keeps its
-   * searches there; store-search.ts `searchViewPooled`). Absent: the pool decides (`claimInline`).
+   * true: a batch lane's search (spladex-service.ts `runBatch`): it goes to the pool's lane workers, or runs on the
+   * calling thread while they hold their share (search-pool.ts `laneStaysHere`), never through the idle-loop
+   * shortcut (`claimInline`). Absent: the pool decides (`claimInline`).
    */
-  inline?: boolean;
+  lane?: boolean;
 }
 
 export interface StoreHit {
