@@ -126,14 +126,15 @@ describe('search worker pool', () => {
     expect(pool.stats().segments).toBe(1);
   });
 
-  it('a batch lane sends its search to the first worker only, and searches here once that worker holds 3/4 of its lanes', async () => {
+  it('a batch lane sends its search to the first worker only, and searches here once that worker holds 3/4 of its lanes or what is left of the batch', async () => {
     // 2 workers, 64 queries each: 16 lanes per lane worker, one lane worker (the other core is the event loop's).
     const pool = newPool({ inline: true });
     expect(pool.laneWorkers).toBe(1);
     expect(pool.batchLanes).toBe(16);
     const s = await buildStore(pool);
     const all = cases().filter(({ o }) => o.filter === null);
-    const lane = (i: number) => s.searchAsync(all[i].q, { ...all[i].o, lane: true });
+    // `rest`: the searches of the batch still to be taken after this one.
+    const lane = (i: number, rest = 100) => s.searchAsync(all[i].q, { ...all[i].o, lane: rest });
     // 12 lane searches are all on the first worker: had they been spread over both, it would hold 6 and the
     // 13th would go to a worker too.
     const posted = Array.from({ length: 12 }, (_, i) => lane(i));
@@ -145,7 +146,12 @@ describe('search worker pool', () => {
     // Below the share again: the next lane search goes to the worker.
     const after = lane(13);
     expect(pool.stats()).toMatchObject({ inFlight: 1, laneHere: 1 });
+    // At a batch's end the event loop takes a search once the worker holds what is left: with 2 to go after it,
+    // a lane search goes to the worker holding 1, and the next one (1 to go) stays here.
+    const end = [lane(14, 2), lane(15, 1)];
+    expect(pool.stats()).toMatchObject({ inFlight: 2, laneHere: 2 });
     expect(await after).toEqual(s.search(all[13].q, all[13].o));
+    (await Promise.all(end)).forEach((r, j) => expect(r).toEqual(s.search(all[14 + j].q, all[14 + j].o)));
   });
 
   it('a query keeps the deletes it was dispatched with; later queries see the new ones', async () => {

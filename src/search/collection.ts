@@ -88,8 +88,8 @@ export type { SearchHit, SearchResponse, SearchTuning } from './search-page.js';
 export interface SearchOverrides {
   queryVector?: SparseVector;
   avgdl?: number;
-  /** true: a batch lane's search (StoreSearchOptions `lane`). */
-  lane?: boolean;
+  /** A batch lane's search: its batch's searches still to take after it (StoreSearchOptions `lane`). */
+  lane?: number;
 }
 
 export interface DocumentView {

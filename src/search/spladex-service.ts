@@ -94,12 +94,6 @@ export interface CollectionSummary {
 
 /** Vocabulary bound for growable dictionaries (lexical collections): term ids are dictionary positions. */
 const GROWABLE_DIM = 0x7fffffff;
-/**
- * A batch's searches are lane searches (search-pool.ts `laneStaysHere`): to the lane workers, or on the event-loop
- * thread while those hold their share, never through the idle-loop shortcut, which after a time-slice yield let
- * every worker drain and then held up the merging and serialising of the others.
- */
-const BATCHED: SearchOverrides = { lane: true };
 /** Default of SPLADEX_MEMTABLE_MAX_BYTES (env.ts), for services built without the environment. */
 const MEMTABLE_MAX_BYTES_DEFAULT = 256 * 1024 * 1024;
 const BUILTIN_ENCODERS = new Set(['lexical', 'none']);
@@ -634,7 +628,11 @@ export class SpladexService {
         const i = next++;
         try {
           // Read when its lane takes it: a lazy batch (server/lazy-batch.ts) parses and validates search i now.
-          done(i, await c.search(reqs.at(i) as SearchRequest, BATCHED));
+          // A lane search (search-pool.ts `laneStaysHere`): to the lane workers, or on this thread while those hold
+          // their share or what is left; never through the idle-loop shortcut, which after a time-slice yield let
+          // every worker drain and then held up the merging and serialising of the others.
+          const overrides: SearchOverrides = { lane: reqs.length - next };
+          done(i, await c.search(reqs.at(i) as SearchRequest, overrides));
         } catch (err) {
           if (failed.at < 0 || i < failed.at) {
             failed.at = i;

@@ -252,11 +252,14 @@ export class SearchPool {
 
   /**
    * Whether a batch lane should search on the calling thread rather than send the search to `laneWorkers` (see the
-   * file comment): they hold LANE_HERE_AT queries each. The caller then calls `answerWritten` after the search.
+   * file comment): they hold LANE_HERE_SHARE of their lanes, or at least the `rest` searches of the batch still to
+   * be taken after this one — so near its end the event loop does not wait while a worker works off a full queue.
+   * The caller then calls `answerWritten` after the search.
    */
-  laneStaysHere(): boolean {
-    const hereAt = Math.ceil(LANE_HERE_SHARE * this.lanesPerWorker()) * this.laneWorkers;
-    if (this.opts.inline === false || this.inFlight(this.laneWorkers) < hereAt) return false;
+  laneStaysHere(rest: number): boolean {
+    if (this.opts.inline === false) return false;
+    const held = this.inFlight(this.laneWorkers);
+    if (held < rest && held < Math.ceil(LANE_HERE_SHARE * this.lanesPerWorker()) * this.laneWorkers) return false;
     this.laneHereCount++;
     return true;
   }

@@ -98,10 +98,10 @@ export async function searchViewPooled(
     if (s.liveDocs === 0) continue;
     (s.resident !== null ? pooled : here).push(i);
   }
-  if (options.lane === true) {
+  if (options.lane !== undefined) {
     // A batch lane searches here while the lane workers hold their share, then settles the replies they wrote
     // meanwhile, so the lanes waiting on them feed the workers again before this thread searches the next.
-    if (pool.laneStaysHere()) {
+    if (pool.laneStaysHere(options.lane)) {
       const r = searchView(view, query, options);
       pool.answerWritten();
       return r;
@@ -118,7 +118,7 @@ export async function searchViewPooled(
           pooled.map((i) => segments[i]),
           query,
           segOptions,
-          options.lane === true ? pool.laneWorkers : undefined,
+          options.lane !== undefined ? pool.laneWorkers : undefined,
         )
       : null;
   searchMemtables(view, query, filter, top, result);

@@ -76,11 +76,12 @@ export interface StoreSearchOptions {
    */
   avgdl?: number;
   /**
-   * true: a batch lane's search (spladex-service.ts `runBatch`): it goes to the pool's lane workers, or runs on the
-   * calling thread while they hold their share (search-pool.ts `laneStaysHere`), never through the idle-loop
+   * Set for a batch lane's search (spladex-service.ts `runBatch`): how many searches of its batch are still to be
+   * taken after it. It goes to the pool's lane workers, or runs on the calling thread while they hold their share
+   * or, near the batch's end, at least what is left (search-pool.ts `laneStaysHere`); never through the idle-loop
    * shortcut (`claimInline`). Absent: the pool decides (`claimInline`).
    */
-  lane?: boolean;
+  lane?: number;
 }
 
 export interface StoreHit {
