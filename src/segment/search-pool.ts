@@ -46,7 +46,7 @@
  * it, three busy threads shared two cores, the loop waited for a core 35% of the time, and a query cost ~13% more
  * CPU than one searched in place (the trip, the wake-ups). 2 cores, 200k docs, 256-search batches, one client,
  * `bench-threads --interleave`: median 2-thread/1-thread batch QPS ratio 1.47× (5 rounds) with both workers, 1.74×
- * (7 rounds) so, the server using 1.79 cores instead of 1.73; 1.75× (7 rounds, 1.79–1.83 cores) with the end rule.
+ * (7 rounds) so, the server using 1.79 cores instead of 1.73; with the end rule 1.75× (7 rounds) and 1.89× (9).
  */
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
@@ -95,7 +95,8 @@ const BATCH_LANES_PER_WORKER = 16;
 /**
  * The share of its lanes a lane worker holds at or above which a batch lane searches on the event loop
  * (`laneStaysHere`): enough queued that the worker does not run dry while the loop searches one (~150 µs at 200k
- * docs). 2 cores, 200k docs, 16 lanes: at 8 queued the worker was idle 22% of a batch, at 12 about 10%.
+ * docs). 2 cores, 200k docs, 16 lanes, 256-search batches: the lane worker was busy 0.72–0.73 of the wall at 8
+ * queued, 0.79 at 12 (the rest mostly the wait at each batch boundary).
  */
 const LANE_HERE_SHARE = 0.75;
 
