@@ -610,10 +610,10 @@ export class SpladexService {
     const c = this.get(name);
     // With a search pool, `lanes` searches are in flight at once (search-pool.ts `batchLanes`: a number per lane
     // worker, at most half its queue), so a worker always has queries queued while the event loop merges, hydrates
-    // or searches one itself (`laneStaysHere`), even when that thread is descheduled. Each lane takes the next search as its own finishes,
-    // so a slow one holds no other back; without a pool, one lane: one search at a time, as before. Answers keep
-    // the order asked; a failure stops the lanes and the batch fails with the first failing search in that order,
-    // as when they ran one by one.
+    // or searches one itself (`laneStaysHere`), even when that thread is descheduled. Each lane takes the next
+    // search as its own finishes, so a slow one holds no other back; without a pool, one lane: one search at a
+    // time, as before. Answers keep the order asked; a failure stops the lanes and the batch fails with the first
+    // failing search in that order, as when they ran one by one.
     const pool = this.searchPool;
     const lanes = pool === null ? 1 : pool.batchLanes;
     // The lowest failing index so far (-1: none).

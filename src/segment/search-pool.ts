@@ -78,7 +78,7 @@ export interface SearchPoolOptions {
   /** A query a worker has not answered in this many ms fails with BUSY and the worker is replaced. */
   jobTimeoutMs: number;
   logger: Logger;
-  /** Whether `claimInline` may answer true (default true; false: every search goes to a worker). */
+  /** Whether `claimInline` and `laneStaysHere` may answer true (default true; false: every search goes to a worker). */
   inline?: boolean;
 }
 
