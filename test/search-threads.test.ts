@@ -320,6 +320,9 @@ describe('batch search through the API with 1 and 2 search threads', () => {
       expect(stats?.laneHere).toBeGreaterThan(0);
       expect((stats?.pooled ?? 0) + (stats?.laneHere ?? 0)).toBe(40);
       expect(answers[1]).toEqual(answers[0]);
+      // The library door (SpladexService.searchBatch, the same lanes without the JSON) answers the same.
+      const library = await servers[1].service.searchBatch('v', searches);
+      expect(library.map((r) => ({ hits: r.hits, stats: r.stats }))).toEqual(answers[0]);
       expect(servers[1].service.searchPoolStats()).toMatchObject({ threads: 2, inFlight: 0 });
       expect(servers[1].service.searchPoolStats()?.segments).toBe(1);
       expect(answers[0].some((a: { stats: { exact: boolean } }) => !a.stats.exact)).toBe(true);
