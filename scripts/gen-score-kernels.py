@@ -377,20 +377,50 @@ def summ(name, tw):
   ;; each component whose query weight w is nonzero, each entry adds w to ws[block] and w·code to wc[block]; then
   ;; out[b] = f32(min[g0+b]·ws[b] + step[g0+b]·wc[b]). The same f64 operations in the same order as searcher.ts's
   ;; JavaScript pass, so the same f32 scores bit for bit. Returns the entries read.
+  ;; The components go in chunks of at most `chunk`, three passes each. First, without a branch, the chunk's
+  ;; components whose query weight is nonzero are listed at hit (u32[chunk]). Then the touch: one read of each listed
+  ;; component's entry range start and of its first entry's block id and code, independent loads, so their cache
+  ;; misses overlap; a branch per component on its weight, as one pass had, left each miss waiting behind the
+  ;; mispredicted branch before it. Then the sums over the listed components, in component order.
   (func (export "{name}") (param $cs i32) (param $ce i32) (param $nb i32) (param $g0 i32) (param $q i32)
     (param $terms i32) (param $eoff i32) (param $eblk i32) (param $ecode i32) (param $smin i32) (param $sstep i32)
-    (param $ws i32) (param $wc i32) (param $out i32) (result i32)
+    (param $ws i32) (param $wc i32) (param $out i32) (param $hit i32) (param $chunk i32) (result i32)
     (local $c i32) (local $w f64) (local $e i32) (local $ee i32) (local $a i32) (local $n i32) (local $b i32)
+    (local $stop i32) (local $m i32) (local $i i32) (local $t i32)
     (memory.fill (local.get $ws) (i32.const 0) (i32.shl (local.get $nb) (i32.const 3)))
     (memory.fill (local.get $wc) (i32.const 0) (i32.shl (local.get $nb) (i32.const 3)))
     (local.set $c (local.get $cs))
     (block $done
-      (loop $next
+      (loop $next_chunk
         (br_if $done (i32.ge_u (local.get $c) (local.get $ce)))
-        (local.set $w (f64.promote_f32 (f32.load (i32.add (local.get $q)
-          (i32.shl ({ld} (i32.add (local.get $terms) (i32.shl (local.get $c) (i32.const {sh})))) (i32.const 2))))))
-        (if (f64.ne (local.get $w) (f64.const 0))
-          (then
+        (local.set $stop (select (local.get $ce) (i32.add (local.get $c) (local.get $chunk))
+          (i32.lt_u (i32.sub (local.get $ce) (local.get $c)) (local.get $chunk))))
+        (local.set $m (i32.const 0))
+        (loop $list
+          (i32.store (i32.add (local.get $hit) (i32.shl (local.get $m) (i32.const 2))) (local.get $c))
+          (local.set $m (i32.add (local.get $m) (f32.ne (f32.load (i32.add (local.get $q)
+            (i32.shl ({ld} (i32.add (local.get $terms) (i32.shl (local.get $c) (i32.const {sh})))) (i32.const 2))))
+            (f32.const 0))))
+          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+          (br_if $list (i32.lt_u (local.get $c) (local.get $stop))))
+        (local.set $i (i32.const 0))
+        (block $touched_all
+          (loop $touch
+            (br_if $touched_all (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $e (i32.load (i32.add (local.get $eoff)
+              (i32.shl (i32.load (i32.add (local.get $hit) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 2)))))
+            (local.set $t (i32.add (local.get $t) (i32.add
+              (i32.load16_u (i32.add (local.get $eblk) (i32.shl (local.get $e) (i32.const 1))))
+              (i32.load8_u (i32.add (local.get $ecode) (local.get $e))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $touch)))
+        (local.set $i (i32.const 0))
+        (block $summed_all
+          (loop $sum
+            (br_if $summed_all (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $c (i32.load (i32.add (local.get $hit) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $w (f64.promote_f32 (f32.load (i32.add (local.get $q)
+              (i32.shl ({ld} (i32.add (local.get $terms) (i32.shl (local.get $c) (i32.const {sh})))) (i32.const 2))))))
             (local.set $a (i32.add (local.get $eoff) (i32.shl (local.get $c) (i32.const 2))))
             (local.set $e (i32.load (local.get $a)))
             (local.set $ee (i32.load offset=4 (local.get $a)))
@@ -405,9 +435,12 @@ def summ(name, tw):
                   (f64.add (f64.load (i32.add (local.get $wc) (local.get $a)))
                     (f64.mul (local.get $w) (f64.convert_i32_u (i32.load8_u (i32.add (local.get $ecode) (local.get $e)))))))
                 (local.set $e (i32.add (local.get $e) (i32.const 1)))
-                (br $entry)))))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $next)))
+                (br $entry)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $sum)))
+        (local.set $c (local.get $stop))
+        (br $next_chunk)))
+    (global.set $sink (i32.add (global.get $sink) (local.get $t)))
     (local.set $b (i32.const 0))
     (block $blocks_done
       (loop $block
@@ -421,6 +454,7 @@ def summ(name, tw):
         (br $block)))
     (local.get $n))
 """
+
 
 head = """;; Doc-scoring and block-summary kernels of the approximate searcher (src/seismic/searcher.ts), over a segment file read into a shared
 ;; WebAssembly memory (src/core/section-file.ts `wasm`). Written by scripts/gen-score-kernels.py (edit it, not this),

@@ -244,21 +244,28 @@ describe('wasm scoring kernels', () => {
     }
   });
 
-  it("the block-summary kernel gives the JavaScript pass's summary scores bit for bit, 16- and 32-bit term ids", () => {
+  it("the block-summary kernel gives the JavaScript pass's summary scores bit for bit, 16- and 32-bit term ids, in chunks of any size", () => {
     const built = randomForward(11, 3000, 3000, 50);
     const index = buildSeismicIndex(built, IndexBuildConfigSchema.parse({ nPostings: 400 }));
     const rng = new Rng(5);
-    for (const compTerms of [index.compTerms, Uint32Array.from(index.compTerms)]) {
+    // The default chunk of listed components, and chunks small enough that most lists cross several.
+    for (const [compTerms, chunk] of [
+      [index.compTerms, undefined],
+      [Uint32Array.from(index.compTerms), undefined],
+      [index.compTerms, 7],
+      [Uint32Array.from(index.compTerms), 1],
+    ] as const) {
       const { extra, summaries, memory } = summariesInWasmMemory({ ...index, compTerms }, [new Float32Array(index.dim)]);
       const q = extra[0];
       let maxBlocks = 1;
       for (let t = 0; t < index.dim; t++) maxBlocks = Math.max(maxBlocks, index.listBlockOffsets[t + 1] - index.listBlockOffsets[t]);
-      const kernel = WasmSummaries.over(summaries, q, memory, maxBlocks) as WasmSummaries;
+      const kernel = WasmSummaries.over(summaries, q, memory, maxBlocks, chunk) as WasmSummaries;
       expect(kernel).toBeInstanceOf(WasmSummaries);
       const wSum = new Float64Array(maxBlocks);
       const wCode = new Float64Array(maxBlocks);
       const js = new Float32Array(maxBlocks);
       let lists = 0;
+      let crossing = 0;
       for (let round = 0; round < 40; round++) {
         q.fill(0);
         // Positive and negative query weights over a random tenth of the vocabulary.
@@ -268,6 +275,7 @@ describe('wasm scoring kernels', () => {
           const nb = index.listBlockOffsets[t + 1] - g0;
           if (nb === 0) continue;
           lists++;
+          if (chunk !== undefined && index.listCompOffsets[t + 1] - index.listCompOffsets[t] > chunk) crossing++;
           wSum.fill(0);
           wCode.fill(0);
           let entries = 0;
@@ -287,6 +295,7 @@ describe('wasm scoring kernels', () => {
         }
       }
       expect(lists).toBeGreaterThan(500);
+      if (chunk !== undefined) expect(crossing).toBeGreaterThan(lists / 2);
     }
     // Not in a wasm memory: no kernel (the searcher's JavaScript pass).
     expect(WasmSummaries.over(index, new Float32Array(index.dim), undefined, 8)).toBeNull();

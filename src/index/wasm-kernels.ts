@@ -245,37 +245,53 @@ export function summariesInWasmMemory<E extends WasmArray>(
  * query in the same memory, with its own scratch there: the per-block sums and `scores`, the summary scores of
  * the last list scored. The searcher's JavaScript pass, bit for bit. At 50k synthetic docs, one list of ~1,100
  * components against a 43-term query: 1.1 vs 3.1 µs in cache, 5.1 vs 7.3 µs from memory (micro-benchmark,
- * alternated passes); in a query at qc 5 / hf 0.8 it was a third of the kernel's time.
+ * alternated passes); in a query at qc 5 / hf 0.8 it was a third of the kernel's time. A list's components are
+ * listed, touched and then summed (score-kernels.wat): of ~1,080 components of a qc 1 list at 50k docs ~21 match a
+ * query, and with one pass each of their entry reads waited on memory behind a mispredicted branch. Same-process
+ * A/B at 50k docs (hf 0.9, each query to the old and the new kernel in turn, 2,000 queries × 8): kernel 26.3 vs
+ * 27.4 µs at qc 1, 49.3 vs 52.5 at qc 3, 67.6 vs 72.4 at qc 5.
  */
+/** Components the summary kernel lists per pass (its scratch: 4 bytes each). */
+const SUMMARY_CHUNK = 1024;
+
 export class WasmSummaries {
   readonly scores: Float32Array;
   private readonly run: (cs: number, ce: number, nb: number, g0: number) => number;
 
-  private constructor(memory: WasmMemory, maxBlocks: number, wide: boolean, q: number, arrays: number[]) {
+  private constructor(memory: WasmMemory, maxBlocks: number, wide: boolean, q: number, arrays: number[], chunk: number) {
     const k = kernelsOver(memory); // before the grow, as in WasmScorer
     const sums = maxBlocks * 8;
-    const base = memory.grow(Math.ceil((2 * sums + maxBlocks * 4) / PAGE)) * PAGE;
+    const hitAt = 2 * sums + align8(maxBlocks * 4);
+    const base = memory.grow(Math.ceil((hitAt + chunk * 4) / PAGE)) * PAGE;
     this.scores = new Float32Array(memory.buffer, base + 2 * sums, maxBlocks);
     const f = wide ? k.summ32 : k.summ16;
     const [terms, eoff, eblk, ecode, smin, sstep] = arrays;
     const ws = base;
     const wc = base + sums;
     const out = base + 2 * sums;
-    this.run = (cs, ce, nb, g0) => f(cs, ce, nb, g0, q, terms, eoff, eblk, ecode, smin, sstep, ws, wc, out);
+    const hit = base + hitAt;
+    this.run = (cs, ce, nb, g0) => f(cs, ce, nb, g0, q, terms, eoff, eblk, ecode, smin, sstep, ws, wc, out, hit, chunk);
   }
 
   /**
    * A kernel over `arrays` and the dense query `q` for lists of at most `maxBlocks` blocks, or null when they are
    * not all in `memory`, the entries' block ids are u32 (no kernel for those: lists of more than 65,536 blocks),
-   * or the memory cannot grow by the scratch.
+   * or the memory cannot grow by the scratch. `chunk`: components listed per pass (the kernel's scratch; tests
+   * make it small to cross chunks).
    */
-  static over(arrays: SummaryArrays, q: Float32Array, memory: WasmMemory | undefined, maxBlocks: number): WasmSummaries | null {
+  static over(
+    arrays: SummaryArrays,
+    q: Float32Array,
+    memory: WasmMemory | undefined,
+    maxBlocks: number,
+    chunk = SUMMARY_CHUNK,
+  ): WasmSummaries | null {
     if (memory === undefined || arrays.entryBlocks instanceof Uint32Array) return null;
     const at = SUMMARY_KEYS.map((k) => addressIn(memory, arrays[k]));
     const qAt = addressIn(memory, q);
     if (qAt < 0 || at.some((a) => a < 0)) return null;
     try {
-      return new WasmSummaries(memory, Math.max(1, maxBlocks), arrays.compTerms instanceof Uint32Array, qAt, at);
+      return new WasmSummaries(memory, Math.max(1, maxBlocks), arrays.compTerms instanceof Uint32Array, qAt, at, Math.max(1, chunk));
     } catch (err) {
       if (err instanceof RangeError) return null;
       throw err;

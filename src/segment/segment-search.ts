@@ -19,7 +19,7 @@ import type { TopK } from '../core/top-k.js';
 import { clearOrds, countBits, evaluateFilter } from '../filter/metadata-index.js';
 import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
 import { createExactScratch, taatSearch, taatSearchBm25, type Bm25Params, type ExactScratch } from '../index/exact-search.js';
-import { buildLocalMap, toLocalQuery } from './term-remap.js';
+import { buildLocalMap, toLocalQuery, type LocalQueryScratch } from './term-remap.js';
 import type { SegmentKernels } from './segment-reader.js';
 
 /** Per-query knobs of a segment search (the store's search options minus what only the merge needs). */
@@ -57,6 +57,8 @@ export interface SegmentSearchState {
   scratch: ExactScratch | null;
   /** Collection → local term id table (term-remap.ts `buildLocalMap`; null: binary search), built on first use. */
   localMap?: Int32Array | null;
+  /** Where the query's remap is written (term-remap.ts), made on first use: the local query lives one search. */
+  localQuery?: LocalQueryScratch;
 }
 
 /**
@@ -73,7 +75,8 @@ export function searchSegment(
   const { kernels } = state;
   const n = kernels.forward.numDocs;
   if (state.localMap === undefined) state.localMap = kernels.terms === null ? null : buildLocalMap(kernels.terms);
-  const local = toLocalQuery(kernels.terms, query, state.localMap);
+  if (state.localQuery === undefined) state.localQuery = { ids: new Uint32Array(64), vals: new Float32Array(64) };
+  const local = toLocalQuery(kernels.terms, query, state.localMap, state.localQuery);
   if (local.indices.length === 0) return null;
   const { filter, k } = options;
   const after = options.after ?? null;

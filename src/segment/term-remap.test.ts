@@ -1,11 +1,13 @@
 /** toLocalQuery with the dense table (buildLocalMap) gives what the binary search gives; huge dims get no table. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildLocalMap, toLocalQuery } from './term-remap.js';
+import { buildLocalMap, toLocalQuery, type LocalQueryScratch } from './term-remap.js';
 import { fromIndicesValues } from '../core/sparse-vector.js';
 
 describe('toLocalQuery', () => {
-  it('maps a query the same with and without the dense table, dropping terms the segment lacks', () => {
+  it('maps a query the same with and without the dense table and into a reused scratch, dropping terms the segment lacks', () => {
+    // One scratch for every run, from one entry: it grows, and a longer query before never leaks into a shorter one.
+    const scratch: LocalQueryScratch = { ids: new Uint32Array(1), vals: new Float32Array(1) };
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 300 }),
@@ -24,6 +26,10 @@ describe('toLocalQuery', () => {
           const b = toLocalQuery(terms, q, null);
           expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
           expect(Array.from(a.values)).toEqual(Array.from(b.values));
+          const c = toLocalQuery(terms, q, map, scratch);
+          expect(c.indices.buffer).toBe(scratch.ids.buffer);
+          expect(Array.from(c.indices)).toEqual(Array.from(a.indices));
+          expect(Array.from(c.values)).toEqual(Array.from(a.values));
           const have = new Set(segTerms);
           expect(a.indices.length).toBe(ids.filter((t) => have.has(t)).length);
           for (const l of a.indices) expect(have.has(terms[l])).toBe(true);
