@@ -71,12 +71,14 @@ def touch_fwd(name, idw):
 
 
 def touch_rows():
-    body = """        (local.set $a (i32.add (local.get $rows) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
-        (local.set $la (i32.add (local.get $a) (i32.shl (i32.load (local.get $a)) (i32.const 2))))""" + touches('$a', '$la', TOUCH_LINES)
+    body = f"""        (local.set $a (i32.add (local.get $rows) (i32.shl (i32.load (local.get $dp)) (i32.const 2))))
+        (local.set $la (i32.add (local.get $a) (i32.const {64 * TOUCH_LINES - 1})))
+        (local.set $la (select (local.get $la) (local.get $last) (i32.lt_u (local.get $la) (local.get $last))))""" + touches('$a', '$la', TOUCH_LINES)
     return f"""
-  ;; `fwd16_touch` for half-float rows: the first {TOUCH_LINES} lines of every row (from its count word, which bounds
-  ;; the touches to the row).
-  (func $rows_touch (param $starts i32) (param $n i32) (param $rows i32) (param $on i32) (result i32)
+  ;; `fwd16_touch` for half-float rows: the first {TOUCH_LINES} lines of every row, bounded by the last byte of the
+  ;; rows (last), not by the row's count word: a touch then waits on no load, where one bound by the count waited
+  ;; for the row's first line to arrive. A short row's touches read lines of the rows after it.
+  (func $rows_touch (param $starts i32) (param $n i32) (param $rows i32) (param $last i32) (param $on i32) (result i32)
     (local $dp i32) (local $dend i32) (local $a i32) (local $la i32) (local $t i32) (local $x i32)
 {touch_loop('', '$starts', body)}"""
 
@@ -243,14 +245,14 @@ def half(name, conv, doc):
     (local.get $s))
 
 {doc}
-  (func (export "{name}") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $touch i32)
+  (func (export "{name}") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $last i32) (param $touch i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $m i32) (local $ae i32)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
     (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
-    (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $touch)))
+    (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $last) (local.get $touch)))
     (local.set $dp (local.get $starts))
     (local.set $op (local.get $out))
     (local.set $dend (i32.add (local.get $starts) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
@@ -316,11 +318,11 @@ def half_lanes():
   ;; (j < 4) or lane j-4 of $acc2 (j >= 4); then, if four or more remain, the next four to $acc's lanes; then the
   ;; lanes are added ($acc + $acc2), reduced as (l0 + l1) + (l2 + l3), and the last len mod 4 entries added in
   ;; order; out = f64 of that f32. half-rows.ts `scoreHalfRowsNormal` is the same arithmetic, bit for bit. The rows
-  ;; are touched first (`rows_touch`) unless touch is 0.
-  (func (export "halfNormal") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $touch i32)
+  ;; are touched first (`rows_touch`, up to last, the rows' last byte) unless touch is 0.
+  (func (export "halfNormal") (param $starts i32) (param $n i32) (param $out i32) (param $q i32) (param $rows i32) (param $last i32) (param $touch i32)
     (local $dp i32) (local $dend i32) (local $op i32) (local $o i32) (local $len i32) (local $a i32) (local $a8 i32) (local $a4 i32) (local $ae i32)
     (local $x i32) (local $s f32) (local $qv v128) (local $qw v128) (local $acc v128) (local $acc2 v128)
-    (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $touch)))
+    (global.set $sink (call $rows_touch (local.get $starts) (local.get $n) (local.get $rows) (local.get $last) (local.get $touch)))
     (local.set $dp (local.get $starts))
     (local.set $op (local.get $out))
     (local.set $dend (i32.add (local.get $starts) (i32.shl (local.get $n) (i32.const 2))))
@@ -472,7 +474,7 @@ head = """;; Doc-scoring and block-summary kernels of the approximate searcher (
 """
 DOC_EXACT = """  ;; out[i] = Σ q[term] · half(value) over the half-float row starting at word starts[i] of rows (a count word,
   ;; then term | half << 16 words), in row order, as f64: half-rows.ts `scoreHalfRows`, bit for bit. Any half.
-  ;; The rows are touched first (`rows_touch`) unless touch is 0."""
+  ;; The rows are touched first (`rows_touch`, up to last, the rows' last byte) unless touch is 0."""
 text = head + fwd('fwd16', 2) + fwd('fwd32', 4) + VALFUNC + touch_rows() + half('half', conv, DOC_EXACT) + half_lanes() + summ('summ16', 2) + summ('summ32', 4) + ")\n"
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'index', 'score-kernels.wat')
 if '--check' in sys.argv:
