@@ -140,6 +140,8 @@ class SegmentedStore implements SealableCollectionStore {
   private closed = false;
   persistedDictSize = 0;
   private readonly segTop = new TopK(10);
+  /** The view `snapshot` last made, handed out again while the store is unchanged. */
+  private lastView: StoreView | null = null;
   readonly searchPool: SearchPool | null;
 
   constructor(opts: OpenCollectionStoreOptions, lock: DirLock) {
@@ -387,7 +389,11 @@ class SegmentedStore implements SealableCollectionStore {
   snapshot(): StoreView {
     this.checkOpen();
     const { config, memtable, frozen, segments, segTop } = this;
-    return new StoreView({ config, memtable, frozen, segments, segTop, avgdl: this.avgdl() });
+    const parts = { config, memtable, frozen, segments, segTop, avgdl: this.avgdl() };
+    // Nothing changed since the last view: the same moment, so the same view (store-view.ts `sameAs`).
+    if (this.lastView !== null && this.lastView.sameAs(parts)) return this.lastView;
+    this.lastView = new StoreView(parts);
+    return this.lastView;
   }
 
   count(filter?: FilterInput | null): number {

@@ -92,6 +92,53 @@ describe('store views', () => {
     expect(h.hits.every((x) => x.fields?.text?.startsWith('v1'))).toBe(true);
   });
 
+  it('a view taken while nothing changed is the one before; a write, replace, delete, seal or merge makes a new one', async () => {
+    const s = await open({ memtableMaxDocs: 100_000 });
+    const seal = () => (s as unknown as { seal(): Promise<void> }).seal();
+    // Every doc has the same length and weights, so the avgdl never changes: each change must be seen by itself.
+    const same = (from: number, n: number, tag: string): StoreDocument[] =>
+      Array.from({ length: n }, (_, j) => {
+        const i = from + j;
+        const v = fromIndicesValues([i % 8, (i + 1) % 8, (i + 2) % 8], [1, 2, 3], 64);
+        return { id: `d${String(i).padStart(4, '0')}`, text: `${tag} ${i}`, metadata: { g: 'a' }, vector: v };
+      });
+    // No seal but the ones asked for: two segments, then docs in the memtable.
+    await s.upsert(same(0, 200, 'v1'));
+    await seal();
+    await s.upsert(same(200, 150, 'v1'));
+    await seal();
+    await s.upsert(same(350, 50, 'v1'));
+    const v1 = s.snapshot();
+    const hits1 = ids(v1.search(q, exact(1000)));
+    // Searches and reads change nothing: every cursor of this moment shares one view.
+    s.search(q, exact(10));
+    s.count();
+    expect(s.snapshot()).toBe(v1);
+    const avgdl = s.termStats().avgdl;
+    const views = [v1];
+    const changes: [string, () => Promise<unknown>, number][] = [
+      ['a new doc', () => s.upsert(same(400, 1, 'new')), 401],
+      ['a replaced memtable doc', () => s.upsert(same(399, 1, 'replaced')), 401],
+      ['a replaced segment doc', () => s.upsert(same(5, 1, 'replaced')), 401],
+      ['a deleted segment doc', () => s.delete(['d0006']), 400],
+      ['a deleted memtable doc', () => s.delete(['d0398']), 399],
+      ['a seal', seal, 399],
+      ['a merge', () => s.optimize(), 399],
+    ];
+    for (const [what, change, count] of changes) {
+      await change();
+      expect(s.termStats().avgdl, what).toBe(avgdl);
+      const v = s.snapshot();
+      expect(views.includes(v), what).toBe(false);
+      expect(s.snapshot(), what).toBe(v);
+      expect(v.count(), what).toBe(count);
+      views.push(v);
+    }
+    // Each view still answers as of its own moment.
+    expect(ids(v1.search(q, exact(1000)))).toEqual(hits1);
+    expect(views.map((v) => v.count())).toEqual([400, 401, 401, 401, 400, 399, 399, 399]);
+  });
+
   it('pages gated by after concatenate to one larger search (exact and approximate), in every source', async () => {
     const s = await open();
     const rng = rngOf(11);

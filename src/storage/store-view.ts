@@ -56,6 +56,24 @@ export class StoreView implements StoreSnapshot {
     this.segDeleted = parts.segments.map(() => undefined);
   }
 
+  /**
+   * Whether a view taken now of `parts` would read exactly as this one: the same config, memtables and segment
+   * list, none of them grown or deleted from since (their cuts and delete counts), and the same avgdl. Then the
+   * store hands this view out again instead of a new one (collection-store.ts `snapshot`): every full search page
+   * pins a view for its cursor, and while nothing is written they are all the same moment, so up to
+   * SPLADEX_MAX_CURSORS cursors share one view instead of each keeping its own.
+   */
+  sameAs(parts: StoreViewParts): boolean {
+    const p = this.parts;
+    if (p.config !== parts.config || p.memtable !== parts.memtable || p.frozen !== parts.frozen) return false;
+    if (p.segments !== parts.segments || p.segTop !== parts.segTop || !Object.is(p.avgdl, parts.avgdl)) return false;
+    if (!sameCut(this.memCut, parts.memtable.cut())) return false;
+    if (parts.frozen !== null && !sameCut(this.frozenCut as MemtableCut, parts.frozen.cut())) return false;
+    const segs = parts.segments;
+    for (let i = 0; i < segs.length; i++) if (segs[i].deleteCount !== this.segCounts[i]) return false;
+    return true;
+  }
+
   /** The deleted state of every source as of the view (stable parts cached; see the file comment). */
   private pointInTime(): PointInTime {
     const { memtable, frozen, segments } = this.parts;
@@ -202,6 +220,10 @@ export class StoreView implements StoreSnapshot {
     }
     return doc;
   }
+}
+
+function sameCut(a: MemtableCut, b: MemtableCut): boolean {
+  return a.slots === b.slots && a.deletes === b.deletes;
 }
 
 const EMPTY: SparseVector = Object.freeze({ indices: new Uint32Array(0), values: new Float32Array(0) });
