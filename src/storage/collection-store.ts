@@ -391,7 +391,7 @@ class SegmentedStore implements SealableCollectionStore {
     const { config, memtable, frozen, segments, segTop } = this;
     const parts = { config, memtable, frozen, segments, segTop, avgdl: this.avgdl() };
     // Nothing changed since the last view: the same moment, so the same view (store-view.ts `sameAs`).
-    if (this.lastView !== null && this.lastView.sameAs(parts)) return this.lastView;
+    if (this.lastView?.sameAs(parts)) return this.lastView;
     this.lastView = new StoreView(parts);
     return this.lastView;
   }
