@@ -245,6 +245,9 @@ export function summariesInWasmMemory<E extends WasmArray>(
   };
 }
 
+/** Components the summary kernel lists per pass (its scratch: 4 bytes each). */
+const SUMMARY_CHUNK = 1024;
+
 /**
  * The block-summary kernel (`summ16`/`summ32` in score-kernels.wat) bound to one index's summaries and a dense
  * query in the same memory, with its own scratch there: the per-block sums and `scores`, the summary scores of
@@ -256,9 +259,6 @@ export function summariesInWasmMemory<E extends WasmArray>(
  * A/B at 50k docs (hf 0.9, each query to the old and the new kernel in turn, 2,000 queries × 8): kernel 26.3 vs
  * 27.4 µs at qc 1, 49.3 vs 52.5 at qc 3, 67.6 vs 72.4 at qc 5.
  */
-/** Components the summary kernel lists per pass (its scratch: 4 bytes each). */
-const SUMMARY_CHUNK = 1024;
-
 export class WasmSummaries {
   readonly scores: Float32Array;
   private readonly run: (cs: number, ce: number, nb: number, g0: number) => number;

@@ -140,8 +140,11 @@ class SegmentedStore implements SealableCollectionStore {
   private closed = false;
   persistedDictSize = 0;
   private readonly segTop = new TopK(10);
-  /** The view `snapshot` last made, handed out again while the store is unchanged. */
-  private lastView: StoreView | null = null;
+  /**
+   * The view `snapshot` last made, handed out again while the store is unchanged. Weakly held: once no cursor
+   * keeps it, it goes, and with it the readers of segments merged away since (a view keeps them readable).
+   */
+  private lastView: WeakRef<StoreView> | null = null;
   readonly searchPool: SearchPool | null;
 
   constructor(opts: OpenCollectionStoreOptions, lock: DirLock) {
@@ -391,9 +394,11 @@ class SegmentedStore implements SealableCollectionStore {
     const { config, memtable, frozen, segments, segTop } = this;
     const parts = { config, memtable, frozen, segments, segTop, avgdl: this.avgdl() };
     // Nothing changed since the last view: the same moment, so the same view (store-view.ts `sameAs`).
-    if (this.lastView?.sameAs(parts)) return this.lastView;
-    this.lastView = new StoreView(parts);
-    return this.lastView;
+    const last = this.lastView?.deref();
+    if (last?.sameAs(parts)) return last;
+    const view = new StoreView(parts);
+    this.lastView = new WeakRef(view);
+    return view;
   }
 
   count(filter?: FilterInput | null): number {
