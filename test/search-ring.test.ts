@@ -61,6 +61,12 @@ describe('search rings', () => {
     opts.forEach((o, i) => {
       expect(writeRequest(r, 40 + i, 2 ** 40 + i, q, o, [{ seg: 5 }, { seg: 9 }])).toBe(true);
       expect(nextRequestSeq(r, tail)).toBe(40 + i);
+      // Into fresh arrays, and into a scratch that grows from one entry (the worker's way): the same request.
+      const scratch = { ids: new Uint32Array(1), vals: new Float32Array(1) };
+      const viaScratch = readRequest(r, tail, scratch);
+      expect(viaScratch.query.indices.buffer).toBe(scratch.ids.buffer);
+      expect(Array.from(viaScratch.query.indices)).toEqual(Array.from(q.indices));
+      expect(Array.from(viaScratch.query.values)).toEqual(Array.from(q.values));
       const got = readRequest(r, tail);
       tail++;
       releaseRequest(r, tail);

@@ -22,6 +22,7 @@
  */
 import type { SparseVector } from '../core/sparse-vector.js';
 import type { SegmentPartResult, SegmentSearchOptions } from './segment-search.js';
+import type { LocalQueryScratch } from './term-remap.js';
 
 /** A segment of a search, with its new delete bitset (null: nothing deleted) when it changed since the last query to that worker. */
 export interface SearchPart {
@@ -162,14 +163,31 @@ export interface RingRequest {
   parts: SearchPart[];
 }
 
+/** The query of a slot whose terms start at word `ti` (see `readRequest`). */
+function copyQuery(r: SearchRing, ti: number, nnz: number, scratch: LocalQueryScratch | null): SparseVector {
+  if (scratch === null) return { indices: r.u32.slice(ti, ti + nnz), values: r.f32.slice(ti + nnz, ti + 2 * nnz) };
+  if (scratch.ids.length < nnz) {
+    scratch.ids = new Uint32Array(nnz);
+    scratch.vals = new Float32Array(nnz);
+  }
+  scratch.ids.set(r.u32.subarray(ti, ti + nnz));
+  scratch.vals.set(r.f32.subarray(ti + nnz, ti + 2 * nnz));
+  return { indices: scratch.ids.subarray(0, nnz), values: scratch.vals.subarray(0, nnz) };
+}
+
 /** The sequence number of the next unread request slot, or null when every written slot was read. */
 export function nextRequestSeq(r: SearchRing, tail: number): number | null {
   if (Atomics.load(r.ctl, REQ_HEAD) === tail) return null;
   return r.i32[(CTL_BYTES + (tail & (r.slots - 1)) * REQ_SLOT_BYTES) >> 2];
 }
 
-/** Reads request slot `tail` (the worker then stores `tail + 1` with `releaseRequest`). */
-export function readRequest(r: SearchRing, tail: number): RingRequest {
+/**
+ * Reads request slot `tail` (the worker then stores `tail + 1` with `releaseRequest`). The query is copied out of
+ * the slot (released before the search runs): into `scratch` when given (grown to the longest query seen; the
+ * query is then views of it, valid until the next read with it: a worker reads one request at a time), else into
+ * fresh arrays.
+ */
+export function readRequest(r: SearchRing, tail: number, scratch: LocalQueryScratch | null = null): RingRequest {
   const at = CTL_BYTES + (tail & (r.slots - 1)) * REQ_SLOT_BYTES;
   const i = at >> 2;
   const f = (at + Q_F64) >> 3;
@@ -182,7 +200,7 @@ export function readRequest(r: SearchRing, tail: number): RingRequest {
   for (let j = 0; j < nParts; j++) parts.push({ seg: r.i32[pi + j] });
   return {
     job: r.f64[f],
-    query: { indices: r.u32.slice(ti, ti + nnz), values: r.f32.slice(ti + nnz, ti + 2 * nnz) },
+    query: copyQuery(r, ti, nnz, scratch),
     options: {
       k: r.f64[f + 1],
       exact: (flags & FLAG_EXACT) !== 0,

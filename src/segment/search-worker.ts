@@ -101,11 +101,14 @@ function search(job: number, query: SparseVector, options: SegmentSearchOptions,
   }
 }
 
+/** Where ring requests' queries are copied (search-ring.ts `readRequest`): one search at a time on this thread. */
+const queryScratch = { ids: new Uint32Array(64), vals: new Float32Array(64) };
+
 /** Handles request number `handled`: the next ring slot or a message, whichever carries it. */
 function handleNext(): void {
   let m = early.get(handled);
   if (m === undefined && nextRequestSeq(ring, ringTail) === handled) {
-    const r = readRequest(ring, ringTail);
+    const r = readRequest(ring, ringTail, queryScratch);
     ringTail = (ringTail + 1) | 0;
     releaseRequest(ring, ringTail);
     search(r.job, r.query, r.options, r.parts);
