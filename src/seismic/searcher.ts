@@ -4,7 +4,7 @@
  * and is not re-entrant. The index and forward index are shared read-only.
  *
  * Per query: fill the dense query; keep the `queryCut` largest query terms (ties: smaller id), in decreasing weight,
- * and read ahead the ends of their lists' summary arrays (`touchLists`);
+ * and read ahead the ends of their lists' summary arrays;
  * for each, score every block summary of its list against the full query in one pass over the transposed summaries
  * (over the list's components against the dense query when there are few of them, in wasm when the summaries and
  * the dense query share seismic.bin's memory (`WasmSummaries`, the same f32 scores), else one binary search per
@@ -155,7 +155,7 @@ export class SeismicSearcher {
   lastSummaryEntries = 0;
   /** Docs of the last query that passed the quantised bound and were scored exactly. */
   lastExactScored = 0;
-  /** Fold of `touchLists`' reads, kept so that the compiler keeps the reads. */
+  /** Fold of the read-ahead of the cut lists' arrays (`search`), kept so that the compiler keeps the reads. */
   touchSink = 0;
   private readonly rows: QuantisedRows | null;
   private readonly half: HalfRows | null;
@@ -312,7 +312,28 @@ export class SeismicSearcher {
     let rowsOn = false;
     const rowsFrom = this.rowsFrom ?? ROWS_FROM_PER_K * k;
 
-    this.touchLists(nCut);
+    // Read one entry at each end of every cut list's pieces of the summary and block arrays (its term ids, entry
+    // ranges, entries, block quantisation and block offsets: six arrays, each piece on pages of its own) before the
+    // first list is scored, so that the cache misses and address translations of all the lists are on their way
+    // together instead of list after list. The scoring is unchanged. Same-process A/B at 50k docs (bench-kernel-ab,
+    // 2,000 queries × 8): qc 8 / hf 0.7 84.8 vs 91.2 µs, qc 5 / hf 0.8 58.8 vs 62.3 and 59.7 vs 64.1, qc 3 40.8 vs
+    // 42.8, qc 2 / hf 1 31.7 vs 33.4, qc 1 21.6 vs 21.8. Also reading every line of the lists' term ids, or the
+    // first postings of each list's best 8 blocks once they are sorted, gained nothing more.
+    let touched = 0;
+    for (let ci = 0; ci < nCut; ci++) {
+      const t = this.cutTerms[ci];
+      const g0 = listBlockOffsets[t];
+      const g1 = listBlockOffsets[t + 1];
+      const c0 = listCompOffsets[t];
+      const c1 = listCompOffsets[t + 1];
+      if (g1 === g0 || c1 === c0) continue;
+      const e0 = compEntryOffsets[c0];
+      const e1 = compEntryOffsets[c1] - 1;
+      touched += compTerms[c0] + summaryMin[g0] + summaryStep[g0] + blockOffsets[g0] + entryBlocks[e0] + entryCodes[e0];
+      touched += compTerms[c1 - 1] + summaryMin[g1 - 1] + summaryStep[g1 - 1] + blockOffsets[g1] + entryBlocks[e1] + entryCodes[e1];
+    }
+    this.touchSink = touched;
+
     for (let ci = 0; ci < nCut; ci++) {
       const t = this.cutTerms[ci];
       const bBase = listBlockOffsets[t];
@@ -549,44 +570,6 @@ export class SeismicSearcher {
       scored += nc;
     }
     return scored;
-  }
-
-  /**
-   * Reads one entry at each end of every cut list's pieces of the summary and block arrays (its term ids, entry
-   * ranges, entries, block quantisation and block offsets: six arrays, each piece on pages of its own) before the
-   * first list is scored, so that the cache misses and address translations of all the lists are on their way
-   * together instead of list after list. The scoring is unchanged. Same-process A/B at 50k docs (bench-kernel-ab,
-   * 2,000 queries × 8): qc 8 / hf 0.7 84.8 vs 91.2 µs, qc 5 / hf 0.8 58.8 vs 62.3 and 59.7 vs 64.1, qc 3 40.8 vs
-   * 42.8, qc 2 / hf 1 31.7 vs 33.4, qc 1 21.6 vs 21.8. Also reading every line of the lists' term ids, or the first
-   * postings of each list's best 8 blocks once they are sorted, gained nothing more.
-   */
-  private touchLists(nCut: number): void {
-    const ix = this.index;
-    const {
-      listBlockOffsets,
-      listCompOffsets,
-      compTerms,
-      compEntryOffsets,
-      entryBlocks,
-      entryCodes,
-      summaryMin,
-      summaryStep,
-      blockOffsets,
-    } = ix;
-    let x = 0;
-    for (let ci = 0; ci < nCut; ci++) {
-      const t = this.cutTerms[ci];
-      const g0 = listBlockOffsets[t];
-      const g1 = listBlockOffsets[t + 1];
-      const c0 = listCompOffsets[t];
-      const c1 = listCompOffsets[t + 1];
-      if (g1 === g0 || c1 === c0) continue;
-      const e0 = compEntryOffsets[c0];
-      const e1 = compEntryOffsets[c1] - 1;
-      x += compTerms[c0] + summaryMin[g0] + summaryStep[g0] + blockOffsets[g0] + entryBlocks[e0] + entryCodes[e0];
-      x += compTerms[c1 - 1] + summaryMin[g1 - 1] + summaryStep[g1 - 1] + blockOffsets[g1] + entryBlocks[e1] + entryCodes[e1];
-    }
-    this.touchSink = x;
   }
 
   /** Writes the `cut` largest query terms (ties: smaller id) into cutTerms, largest first; returns the count. */
