@@ -5,7 +5,7 @@
  * the int32 counters keep working through their wrap.
  */
 import { describe, expect, it } from 'vitest';
-import type { SparseVector } from '../src/core/sparse-vector.js';
+import { vectorScratch, type SparseVector } from '../src/core/sparse-vector.js';
 import {
   createSearchRing,
   nextRequestSeq,
@@ -62,7 +62,7 @@ describe('search rings', () => {
       expect(writeRequest(r, 40 + i, 2 ** 40 + i, q, o, [{ seg: 5 }, { seg: 9 }])).toBe(true);
       expect(nextRequestSeq(r, tail)).toBe(40 + i);
       // Into fresh arrays, and into a scratch that grows from one entry (the worker's way): the same request.
-      const scratch = { ids: new Uint32Array(1), vals: new Float32Array(1) };
+      const scratch = vectorScratch(1);
       const viaScratch = readRequest(r, tail, scratch);
       expect(viaScratch.query.indices.buffer).toBe(scratch.ids.buffer);
       expect(Array.from(viaScratch.query.indices)).toEqual(Array.from(q.indices));

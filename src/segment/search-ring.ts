@@ -20,9 +20,8 @@
  * its queue bound, so they do not fill) and otherwise falls back to `postMessage`. Counters are int32 and wrap;
  * ring sizes are powers of two, so `counter & (slots - 1)` stays the slot through the wrap.
  */
-import type { SparseVector } from '../core/sparse-vector.js';
+import { fitScratch, type SparseVector, type VectorScratch } from '../core/sparse-vector.js';
 import type { SegmentPartResult, SegmentSearchOptions } from './segment-search.js';
-import type { LocalQueryScratch } from './term-remap.js';
 
 /** A segment of a search, with its new delete bitset (null: nothing deleted) when it changed since the last query to that worker. */
 export interface SearchPart {
@@ -164,12 +163,9 @@ export interface RingRequest {
 }
 
 /** The query of a slot whose terms start at word `ti` (see `readRequest`). */
-function copyQuery(r: SearchRing, ti: number, nnz: number, scratch: LocalQueryScratch | null): SparseVector {
+function copyQuery(r: SearchRing, ti: number, nnz: number, scratch: VectorScratch | null): SparseVector {
   if (scratch === null) return { indices: r.u32.slice(ti, ti + nnz), values: r.f32.slice(ti + nnz, ti + 2 * nnz) };
-  if (scratch.ids.length < nnz) {
-    scratch.ids = new Uint32Array(nnz);
-    scratch.vals = new Float32Array(nnz);
-  }
+  fitScratch(scratch, nnz);
   scratch.ids.set(r.u32.subarray(ti, ti + nnz));
   scratch.vals.set(r.f32.subarray(ti + nnz, ti + 2 * nnz));
   return { indices: scratch.ids.subarray(0, nnz), values: scratch.vals.subarray(0, nnz) };
@@ -187,7 +183,7 @@ export function nextRequestSeq(r: SearchRing, tail: number): number | null {
  * query is then views of it, valid until the next read with it: a worker reads one request at a time), else into
  * fresh arrays.
  */
-export function readRequest(r: SearchRing, tail: number, scratch: LocalQueryScratch | null = null): RingRequest {
+export function readRequest(r: SearchRing, tail: number, scratch: VectorScratch | null = null): RingRequest {
   const at = CTL_BYTES + (tail & (r.slots - 1)) * REQ_SLOT_BYTES;
   const i = at >> 2;
   const f = (at + Q_F64) >> 3;

@@ -18,7 +18,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { TopK } from '../core/top-k.js';
-import type { SparseVector } from '../core/sparse-vector.js';
+import { vectorScratch, type SparseVector } from '../core/sparse-vector.js';
 import { toWireError } from '../core/worker-thread.js';
 import { segmentKernelsFromFiles, type KernelFiles } from './segment-reader.js';
 import { searchSegment, type SegmentPartResult, type SegmentSearchOptions, type SegmentSearchState } from './segment-search.js';
@@ -102,7 +102,7 @@ function search(job: number, query: SparseVector, options: SegmentSearchOptions,
 }
 
 /** Where ring requests' queries are copied (search-ring.ts `readRequest`): one search at a time on this thread. */
-const queryScratch = { ids: new Uint32Array(64), vals: new Float32Array(64) };
+const queryScratch = vectorScratch();
 
 /** Handles request number `handled`: the next ring slot or a message, whichever carries it. */
 function handleNext(): void {

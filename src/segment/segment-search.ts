@@ -14,12 +14,12 @@
  * deletes the main thread saw when it dispatched the query.
  */
 import type { FilterInput } from '../config/request-schemas.js';
-import type { SparseVector } from '../core/sparse-vector.js';
+import { vectorScratch, type SparseVector, type VectorScratch } from '../core/sparse-vector.js';
 import type { TopK } from '../core/top-k.js';
 import { clearOrds, countBits, evaluateFilter } from '../filter/metadata-index.js';
 import { filteredExactSearch, SELECTIVE_FILTER_MAX_DOCS } from '../filter/filtered-search.js';
 import { createExactScratch, taatSearch, taatSearchBm25, type Bm25Params, type ExactScratch } from '../index/exact-search.js';
-import { buildLocalMap, toLocalQuery, type LocalQueryScratch } from './term-remap.js';
+import { buildLocalMap, toLocalQuery } from './term-remap.js';
 import type { SegmentKernels } from './segment-reader.js';
 
 /** Per-query knobs of a segment search (the store's search options minus what only the merge needs). */
@@ -58,7 +58,7 @@ export interface SegmentSearchState {
   /** Collection → local term id table (term-remap.ts `buildLocalMap`; null: binary search), built on first use. */
   localMap?: Int32Array | null;
   /** Where the query's remap is written (term-remap.ts), made on first use: the local query lives one search. */
-  localQuery?: LocalQueryScratch;
+  localQuery?: VectorScratch;
 }
 
 /**
@@ -75,7 +75,7 @@ export function searchSegment(
   const { kernels } = state;
   const n = kernels.forward.numDocs;
   if (state.localMap === undefined) state.localMap = kernels.terms === null ? null : buildLocalMap(kernels.terms);
-  if (state.localQuery === undefined) state.localQuery = { ids: new Uint32Array(64), vals: new Float32Array(64) };
+  if (state.localQuery === undefined) state.localQuery = vectorScratch();
   const local = toLocalQuery(kernels.terms, query, state.localMap, state.localQuery);
   if (local.indices.length === 0) return null;
   const { filter, k } = options;

@@ -1,13 +1,13 @@
 /** toLocalQuery with the dense table (buildLocalMap) gives what the binary search gives; huge dims get no table. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildLocalMap, toLocalQuery, type LocalQueryScratch } from './term-remap.js';
-import { fromIndicesValues } from '../core/sparse-vector.js';
+import { buildLocalMap, toLocalQuery } from './term-remap.js';
+import { fromIndicesValues, vectorScratch } from '../core/sparse-vector.js';
 
 describe('toLocalQuery', () => {
   it('maps a query the same with and without the dense table and into a reused scratch, dropping terms the segment lacks', () => {
     // One scratch for every run, from one entry: it grows, and a longer query before never leaks into a shorter one.
-    const scratch: LocalQueryScratch = { ids: new Uint32Array(1), vals: new Float32Array(1) };
+    const scratch = vectorScratch(1);
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 300 }),

@@ -8,7 +8,7 @@
  * Segments written before the remap (forward.bin layout 1) have `terms === null`: local ids are the term ids.
  * Callers: segment-writer.ts (build), segment-reader.ts and live-segment.ts (queries in, vectors and df out).
  */
-import type { SparseVector } from '../core/sparse-vector.js';
+import { fitScratch, type SparseVector, type VectorScratch } from '../core/sparse-vector.js';
 
 /**
  * Rewrites `termIds` (collection ids, all <= maxTerm) in place to local ids; returns the ascending distinct ids.
@@ -64,34 +64,22 @@ export function buildLocalMap(terms: Uint32Array): Int32Array | null {
 }
 
 /**
- * Where `toLocalQuery` may write its output (one per thread and segment, segment-search.ts): grown to the longest
- * query seen, so a search allocates no arrays for its remap. A fresh pair of typed arrays of a 43-term query cost
- * ~0.6 µs (their backing stores live off the V8 heap past 64 bytes), two views of the scratch ~0.05 µs.
- */
-export interface LocalQueryScratch {
-  ids: Uint32Array;
-  vals: Float32Array;
-}
-
-/**
  * The query in the segment's local ids, keeping only the terms the segment has (others match no doc of it);
  * ascending like the input. `terms === null` (layout 1): the query itself. With `map` (buildLocalMap) one table
  * read per query term; without, one binary search per term (≤ 1,024 × ~17 steps). The table took the remap of a
  * 43-term query from ~5 µs to ~1 µs on a 50k-doc segment (bench/bench-fixed-cost.ts). With `scratch` the result
- * is a pair of views of it, valid until the next call with the same scratch; without, fresh arrays.
+ * is a pair of views of it (core/sparse-vector.ts `VectorScratch`), valid until the next call with the same
+ * scratch; without, fresh arrays.
  */
 export function toLocalQuery(
   terms: Uint32Array | null,
   q: SparseVector,
   map: Int32Array | null = null,
-  scratch: LocalQueryScratch | null = null,
+  scratch: VectorScratch | null = null,
 ): SparseVector {
   if (terms === null) return q;
   const n = q.indices.length;
-  if (scratch !== null && scratch.ids.length < n) {
-    scratch.ids = new Uint32Array(n);
-    scratch.vals = new Float32Array(n);
-  }
+  if (scratch !== null) fitScratch(scratch, n);
   const ids = scratch !== null ? scratch.ids : new Uint32Array(n);
   const vals = scratch !== null ? scratch.vals : new Float32Array(n);
   const qi = q.indices;
