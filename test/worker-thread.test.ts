@@ -3,6 +3,7 @@
  * (tsx bootstrap), workerData and messages pass through, and errors cross the thread boundary with their
  * SpladexError code; the LSA fit runner's failure is a SpladexError (it used to be a plain Error, a code-less 500).
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SpladexError } from '../src/core/errors.js';
@@ -46,6 +47,28 @@ describe('worker-thread', () => {
     expect([odd.code, odd.message]).toEqual(['INTERNAL', 'from a library']);
     expect(fromWireError(undefined, 'segment build failed').message).toBe('segment build failed');
   });
+
+  it('starts a worker when node runs with V8 flags a worker refuses (--max-old-space-size, --expose-gc: ERR_WORKER_INVALID_EXEC_ARGV)', () => {
+    // `node --max-old-space-size=… dist/main.js`, a usual production start, failed every search-pool, encoder-pool
+    // and seal worker with "Initiated Worker with invalid execArgv flags" (a 500 on every pooled search).
+    const script = [
+      `import { once } from 'node:events';`,
+      `import { startWorker } from ${JSON.stringify(new URL('../src/core/worker-thread.ts', import.meta.url).href)};`,
+      `const w = startWorker(new URL(${JSON.stringify(new URL('./fixtures/workers/throwing-worker.ts', import.meta.url).href)}), { workerData: 1 });`,
+      `w.postMessage({ echo: 'up' });`,
+      `const [a] = await once(w, 'message');`,
+      `console.log(JSON.stringify({ echo: a.echo, gc: typeof globalThis.gc }));`,
+      `await w.terminate();`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--max-old-space-size=512', '--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).not.toMatch(/invalid execArgv/);
+    expect(r.status).toBe(0);
+    // The flags still hold for the process (V8 flags are process-wide): the parent has gc, the worker answered.
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '')).toEqual({ echo: 'up', gc: 'function' });
+  }, 60_000);
 
   it('rejects a failed LSA fit in a worker with a SpladexError (not a plain Error)', async () => {
     const err = await fitAndProjectLsa(['alpha beta', 'beta gamma'], { dim: 2 ** 40 }, 'worker').catch((e: unknown) => e);

@@ -33,12 +33,38 @@ export function workerUrl(callerUrl: string, name: string): URL {
 }
 
 /**
+ * The parent's flags a worker refuses: V8 and per-process options (`--max-old-space-size=…`, `--expose-gc`,
+ * `--trace-gc`), which `new Worker` rejects with ERR_WORKER_INVALID_EXEC_ARGV. They hold for the whole process
+ * anyway. Learnt from the first refusal, whose message lists every refused flag.
+ */
+const refusedFlags = new Set<string>();
+
+/** The parent's flags for a worker: minus `--input-type` and the refused ones (see `refusedFlags`). */
+function inheritedExecArgv(): string[] {
+  return process.execArgv.filter((a) => !a.startsWith('--input-type') && !refusedFlags.has(a));
+}
+
+/**
  * Starts a worker on `entry` (from `workerUrl`). `execArgv` defaults to the parent's, minus `--input-type`
- * (set by `node --input-type=module -e …` parents, it makes a file entry fail). A `.ts` entry goes through the
- * tsx bootstrap (see the file comment).
+ * (set by `node --input-type=module -e …` parents, it makes a file entry fail) and minus the flags a worker refuses
+ * (`node --max-old-space-size=8192 dist/main.js` failed every worker start). A `.ts` entry goes through the tsx
+ * bootstrap (see the file comment).
  */
 export function startWorker(entry: URL, options: WorkerOptions = {}): Worker {
-  const execArgv = options.execArgv ?? process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  if (options.execArgv !== undefined) return newWorker(entry, options, options.execArgv);
+  try {
+    return newWorker(entry, options, inheritedExecArgv());
+  } catch (e) {
+    // "Initiated Worker with invalid execArgv flags: --a=1, --b": drop those, once, and start it again.
+    const listed = (e as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? /flags: (.+)$/.exec((e as Error).message) : null;
+    const refused = listed === null ? [] : listed[1].split(', ').filter((f) => process.execArgv.includes(f) && !refusedFlags.has(f));
+    if (refused.length === 0) throw e;
+    for (const f of refused) refusedFlags.add(f);
+    return newWorker(entry, options, inheritedExecArgv());
+  }
+}
+
+function newWorker(entry: URL, options: WorkerOptions, execArgv: string[]): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { ...options, execArgv });
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
