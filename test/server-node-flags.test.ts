@@ -37,7 +37,11 @@ describe('node --max-old-space-size with search threads', () => {
   });
 
   it('optimizes and answers batch searches from its search workers (each was a 500)', async () => {
-    const put = await httpJson(server.base, 'PUT', '/v1/collections/v', { encoder: 'none', dim: 500, index: { approximateThreshold: 200 } });
+    const put = await httpJson(server.base, 'PUT', '/v1/collections/v', {
+      encoder: 'none',
+      dim: 500,
+      index: { approximateThreshold: 200 },
+    });
     expect(put.status).toBe(201);
     const rng = new Rng(5);
     const documents = Array.from({ length: 1000 }, (_, i) => ({ id: `d${i}`, vector: vector(rng) }));

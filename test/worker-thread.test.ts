@@ -60,10 +60,14 @@ describe('worker-thread', () => {
       `console.log(JSON.stringify({ echo: a.echo, gc: typeof globalThis.gc }));`,
       `await w.terminate();`,
     ].join('\n');
-    const r = spawnSync(process.execPath, ['--max-old-space-size=512', '--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=512', '--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(r.stderr).not.toMatch(/invalid execArgv/);
     expect(r.status).toBe(0);
     // The flags still hold for the process (V8 flags are process-wide): the parent has gc, the worker answered.
