@@ -157,6 +157,29 @@ describe('POST /v1/collections/:name/search/batch, bodies read search by search'
     expect((await s.call('POST', '/v1/collections/ghost/search/batch', `{"searches": [${fish}]}`)).statusCode).toBe(404);
   });
 
+  it('answers UTF-8 JSON bytes of its own length: non-ASCII titles come back whole, as from single searches', async () => {
+    await s.call('PUT', '/v1/collections/utf', {});
+    const documents = [
+      { id: 'é1', title: 'Café ☕ 東京', text: 'coffee in tokyo' },
+      { id: 'e2', title: 'Emoji 🐟 fish', text: 'fish emoji coffee' },
+    ];
+    expect((await s.call('POST', '/v1/collections/utf/documents', { documents })).json().indexed).toBe(2);
+    const searches = [{ query: 'coffee', k: 5 }, { query: 'fish' }, { query: 'nothing here' }];
+    const res = await s.call('POST', '/v1/collections/utf/search/batch', { searches });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
+    expect(res.rawPayload.toString('utf8')).toBe(res.body);
+    const results = res.json().results;
+    expect(results[0].hits.map((h: { title: string }) => h.title).sort()).toEqual(['Café ☕ 東京', 'Emoji 🐟 fish']);
+    const singles = [];
+    for (const q of searches) singles.push(noTook((await s.call('POST', '/v1/collections/utf/search', q)).json()));
+    expect(results.map(noTook)).toEqual(singles);
+    // The library's bytes are the JSON of its results, as the route sends them.
+    const bytes = await s.service.searchBatchJson('utf', searches);
+    expect(JSON.parse(bytes.toString('utf8')).results.map(noTook)).toEqual(singles);
+  });
+
   it('the service starts on a body whose last search is invalid: the searches are read lazily, the answer is the 400', async () => {
     // The same service behind a second app that notes what the route passes to searchBatchJson.
     const seen: unknown[] = [];

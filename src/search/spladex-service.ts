@@ -97,6 +97,10 @@ const GROWABLE_DIM = 0x7fffffff;
 /** Default of SPLADEX_MEMTABLE_MAX_BYTES (env.ts), for services built without the environment. */
 const MEMTABLE_MAX_BYTES_DEFAULT = 256 * 1024 * 1024;
 const BUILTIN_ENCODERS = new Set(['lexical', 'none']);
+/** The fixed bytes of a batch answer around and between its results (`searchBatchJson`). */
+const RESULTS_HEAD = Buffer.from('{"results":[');
+const RESULTS_COMMA = Buffer.from(',');
+const RESULTS_TAIL = Buffer.from(']}');
 
 export class SpladexService {
   readonly limits: Limits;
@@ -592,17 +596,24 @@ export class SpladexService {
   }
 
   /**
-   * `searchBatch` as the JSON text of its answer, `{"results": [...]}`, equal to `JSON.stringify({results})`.
-   * Each result is serialised as soon as it is answered, while the batch's other searches are still in the
-   * search workers, instead of all at the end with every worker idle (the server's batch route; issue 14: ~14 µs
-   * a query of a 256-search batch, measured).
+   * `searchBatch` as the UTF-8 bytes of its answer's JSON, `{"results": [...]}`, equal to
+   * `JSON.stringify({results})`. Each result is serialised and encoded as soon as it is answered, while the
+   * batch's other searches are still in the search workers, instead of all at the end with every worker idle (the
+   * server's batch route; issue 14: ~14 µs a query of a 256-search batch, measured). Bytes, not one string: the
+   * join of 256 results into a string, then its UTF-8 length and encoding for the socket, took ~1 ms between two
+   * batches at 2 threads (the gap between one batch's last search and the next batch's first: mean 3.6–4.5 ms with
+   * a string, 2.8–2.9 ms with bytes, measured with one client on 200k docs).
    */
-  async searchBatchJson(name: string, reqs: SearchBatch): Promise<string> {
-    const parts: string[] = new Array(reqs.length);
+  async searchBatchJson(name: string, reqs: SearchBatch): Promise<Buffer> {
+    // [head, result 0, ',', result 1, …, tail]: the separators are shared, the results filled in as answered.
+    const parts: Buffer[] = new Array(2 * reqs.length + 1);
+    parts[0] = RESULTS_HEAD;
+    for (let i = 1; i < reqs.length; i++) parts[2 * i] = RESULTS_COMMA;
+    parts[2 * reqs.length] = RESULTS_TAIL;
     await this.runBatch(name, reqs, (i, r) => {
-      parts[i] = JSON.stringify(r);
+      parts[2 * i + 1] = Buffer.from(JSON.stringify(r));
     });
-    return `{"results":[${parts.join(',')}]}`;
+    return Buffer.concat(parts);
   }
 
   /** Runs the searches of a batch (see the comment inside), handing each answer to `done`. */

@@ -96,10 +96,10 @@ export function registerSearchRoutes(fastify: FastifyInstance, service: ServerSe
       const body = request.body as unknown as LazySearchBatch | { searches: SearchRequest[] };
       const lazy = body instanceof LazySearchBatch ? body : null;
       if (service.searchBatchJson !== undefined) {
-        let json: string;
+        let json: Buffer;
         try {
-          // Serialised result by result while the batch runs (spladex-service.ts); Fastify sends a string with
-          // a JSON content type as it is.
+          // Serialised result by result while the batch runs (spladex-service.ts); Fastify sends the bytes as
+          // they are.
           json = await withDeadline(
             service.searchBatchJson(name, lazy ?? (body as { searches: SearchRequest[] }).searches),
             requestTimeoutMs,

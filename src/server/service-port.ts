@@ -47,11 +47,11 @@ export interface ServerService {
   search(name: string, req: SearchRequest): Promise<unknown>;
   searchBatch(name: string, reqs: SearchRequest[]): Promise<unknown[]>;
   /**
-   * `searchBatch`'s answer as JSON text, `{"results": [...]}` (what `JSON.stringify({results})` gives), built while
-   * the batch runs; the batch route uses it when the service has it (the single-process service does). `reqs` is
-   * read in order, each search once (the route's LazySearchBatch parses a search when it is read).
+   * `searchBatch`'s answer as the UTF-8 bytes of its JSON, `{"results": [...]}` (what `JSON.stringify({results})`
+   * gives), built while the batch runs; the batch route uses it when the service has it (the single-process service
+   * does). `reqs` is read in order, each search once (the route's LazySearchBatch parses a search when it is read).
    */
-  searchBatchJson?(name: string, reqs: SearchBatch): Promise<string>;
+  searchBatchJson?(name: string, reqs: SearchBatch): Promise<Buffer>;
   encode(req: EncodeRequest): Promise<unknown>;
   createSnapshot(name: string): Promise<{ id: string; tookMs: number }>;
   listSnapshots(name: string): Promise<{ snapshots: unknown[] }>;
