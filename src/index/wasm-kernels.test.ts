@@ -224,6 +224,11 @@ describe('wasm scoring kernels', () => {
       pairs.push([allWasm, viaJs]);
     }
     const queries = randomSparseVectors(8, 50, 5000, 30, (rng) => rng.next());
+    // Queries of 1–30 terms: the wasm summary pass reads every component of a list, the JavaScript one searches
+    // each query term among them once a list has more than 32 per query term; both must score alike.
+    const lco = withRows.listCompOffsets;
+    const longest = Math.max(...Array.from({ length: withRows.dim }, (_, t) => lco[t + 1] - lco[t]));
+    expect(queries.some((q) => longest > 32 * q.indices.length)).toBe(true);
     for (const [viaWasm, viaJs] of pairs) {
       for (const q of queries) {
         for (const [queryCut, heapFactor] of [

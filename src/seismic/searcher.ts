@@ -74,7 +74,10 @@ export interface SeismicSearchResult {
 // Sort keys pack (float32 bits of a non-negative summary score, block index) into one exactly representable f64:
 // bits·2^21 + block < 2^52. Native Float64Array#sort (no comparator) was the cheapest ordering here.
 const BLOCK_BITS = 2097152; // 2^21
-/** A list with at most MERGE_RATIO × (query terms) components is scored in one pass over its components. */
+/**
+ * Without the wasm kernel, a list with at most MERGE_RATIO × (query terms) components is scored in one pass over
+ * its components, a longer one by a search of each query term among them.
+ */
 const MERGE_RATIO = 32;
 /** Docs the wasm rescorer takes per call (larger top-k lists go in chunks). */
 const RESCORE_CHUNK = 256;
@@ -344,16 +347,17 @@ export class SeismicSearcher {
       // (`wSum`, `wCode`) so an entry costs one multiply-add and no read of the block's quantisation.
       const cs = listCompOffsets[t];
       const ce = listCompOffsets[t + 1];
-      const linear = ce - cs <= MERGE_RATIO * nq;
       let scores = blockScores;
-      if (summ !== null && linear) {
-        // The same pass in wasm (wasm-kernels.ts `WasmSummaries`): the same f32 scores.
+      if (summ !== null) {
+        // The one pass in wasm (wasm-kernels.ts `WasmSummaries`): the same f32 scores. At every list length: with
+        // queries of 20 or 30 terms, lists past MERGE_RATIO × terms took the JavaScript search below, and the
+        // kernel alone was 14–15% faster per query at qc 5 and 8 (bench-kernel-ab --query-terms, 50k docs).
         summaryEntries += summ.score(cs, ce, nb, bBase);
         scores = summ.scores;
       } else {
         wSum.fill(0, 0, nb);
         wCode.fill(0, 0, nb);
-        if (linear) {
+        if (ce - cs <= MERGE_RATIO * nq) {
           // One pass over the list's components against the dense query (the common case: a list has ~500
           // components and a query ~40 terms; a binary search per query term cost ~3× more, bench-fixed-cost).
           for (let c = cs; c < ce; c++) {
