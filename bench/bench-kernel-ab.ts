@@ -70,6 +70,9 @@ process.stdout.write(
 /** `q` with only its `n` largest weights, ids ascending (all of it when it has no more than `n`). */
 function topTerms(q: SparseVector, n: number): SparseVector {
   if (q.indices.length <= n) return q;
-  const order = Array.from(q.indices.keys()).sort((x, y) => q.values[y] - q.values[x]).slice(0, n).sort((x, y) => q.indices[x] - q.indices[y]);
+  const order = Array.from(q.indices.keys())
+    .sort((x, y) => q.values[y] - q.values[x])
+    .slice(0, n)
+    .sort((x, y) => q.indices[x] - q.indices[y]);
   return { indices: Uint32Array.from(order, (j) => q.indices[j]), values: Float32Array.from(order, (j) => q.values[j]) };
 }
