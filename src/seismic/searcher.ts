@@ -6,9 +6,9 @@
  * Per query: fill the dense query; keep the `queryCut` largest query terms (ties: smaller id), in decreasing weight,
  * and read ahead the ends of their lists' summary arrays;
  * for each, score every block summary of its list against the full query in one pass over the transposed summaries
- * (over the list's components against the dense query when there are few of them, in wasm when the summaries and
- * the dense query share seismic.bin's memory (`WasmSummaries`, the same f32 scores), else one binary search per
- * query term);
+ * (in wasm over the list's components against the dense query when the summaries and the dense query share
+ * seismic.bin's memory (`WasmSummaries`, the same f32 scores), whatever the list's length; in JavaScript the same
+ * pass when the list has few components, else one binary search per query term);
  * visit blocks in decreasing summary score, stopping at the first block with
  * `summaryScore < heapFactor · kth` once the heap is full (every later block scores lower, so it is skipped too);
  * score the block's not-yet-visited, not-excluded docs against the dense query (gathered first, then scored four
