@@ -26,6 +26,7 @@ import { runCliCaptured, type CliResult } from './support/cli.js';
 import { openSpladexService } from '../src/search/spladex-service.js';
 import { buildApp } from '../src/server/app.js';
 import { readLockHolder } from '../src/storage/lock.js';
+import { reapLater } from './support/child-reaper.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'spladex-owner-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -51,7 +52,7 @@ interface Exit {
 async function runServerToExit(dataDir: string, launcher: string[] = []): Promise<Exit> {
   const argv = [...launcher, process.execPath, '--import', 'tsx', 'src/main.ts'];
   const env = { ...process.env, SPLADEX_DATA_DIR: dataDir, SPLADEX_PORT: '0', SPLADEX_HOST: '127.0.0.1', SPLADEX_LOG_LEVEL: 'info' };
-  const child = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = reapLater(spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   let listened = false;
   const onData = (c: Buffer) => {

@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer } from '../src/server/start-server.js';
 import { openSpladexService } from '../src/search/spladex-service.js';
+import { reapLater } from './support/child-reaper.js';
 
 let dataDir: string;
 beforeAll(async () => {
@@ -117,11 +118,13 @@ async function sigtermWhileLoading(entry: string[]): Promise<void> {
       SPLADEX_LOG_LEVEL: 'info',
     };
     delete env.SPLADEX_API_KEY;
-    const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
-      cwd: path.resolve(import.meta.dirname, '..'),
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = reapLater(
+      spawn(process.execPath, ['--import', 'tsx', ...entry], {
+        cwd: path.resolve(import.meta.dirname, '..'),
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     let out = '';
     const loading = new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { reapLater } from './support/child-reaper.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 let dataDir: string;
@@ -30,7 +31,9 @@ function spawnMain(overrides: Record<string, string> = {}): ChildProcess {
     ...overrides,
   };
   delete env.SPLADEX_API_KEY;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = reapLater(
+    spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   children.push(child);
   return child;
 }

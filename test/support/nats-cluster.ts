@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { reapLater } from './child-reaper.js';
 import { pollUntil } from './server-process.js';
 
 /** Whether a nats-server binary is installed (tests skip with a message otherwise). */
@@ -97,12 +98,7 @@ export async function startNatsCluster(size = 3, timeoutMs = 30_000): Promise<Na
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
-    n.child = child;
-    const reap = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    process.on('exit', reap);
-    child.once('exit', () => process.off('exit', reap));
+    n.child = reapLater(child);
   };
   const running = () => nodes.filter((n) => n.child !== null && n.child.exitCode === null && n.child.signalCode === null);
   const urls = nodes.map((n) => `nats://127.0.0.1:${n.port}`);

@@ -5,6 +5,7 @@
  * deadline; nothing sleeps for synchronisation. Callers own the process: `kill(signal)` and `exited`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reapLater } from './child-reaper.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,12 +83,9 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<ServerProce
     if (out.length > 2 * maxOut) out = out.slice(out.length - maxOut);
   };
   child.stderr?.on('data', append);
-  // A script that exits (or is interrupted through process.exit) must not leave a server behind.
-  const reap = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.on('exit', reap);
-  child.once('exit', () => process.off('exit', reap));
+  // A script that exits (or is interrupted through process.exit), or a test that times out, must not leave a
+  // server behind.
+  reapLater(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
