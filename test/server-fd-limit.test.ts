@@ -3,27 +3,18 @@
  * /health and upserts got connection resets until collections were deleted. Out of descriptors, only the request
  * that hit it may fail (503 BUSY with Retry-After); everything else keeps answering.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { httpJson } from './support/http.js';
-import { spawnServer, type ServerProcess } from './support/server-process.js';
+import { serverForTests } from './support/server-for-tests.js';
 
 describe('file descriptors under ulimit -n 200', () => {
-  let dataDir: string;
-  let server: ServerProcess;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-fd-'));
-    server = await spawnServer({ dataDir, maxOpenFiles: 200, env: { SPLADEX_LOG_LEVEL: 'info', SPLADEX_MAX_COLLECTIONS: '1000' } });
-  }, 120_000);
-  afterAll(async () => {
-    server.kill('SIGTERM');
-    await server.exited;
-    await rm(dataDir, { recursive: true, force: true });
+  const running = serverForTests('spladex-fd-', {
+    maxOpenFiles: 200,
+    env: { SPLADEX_LOG_LEVEL: 'info', SPLADEX_MAX_COLLECTIONS: '1000' },
   });
 
   it('creating collections until descriptors run out: 503 BUSY for that create only, /health and upserts keep answering', async () => {
+    const server = running();
     const statuses: number[] = [];
     let busy: { status: number; retryAfter: string | null } | null = null;
     for (let i = 0; i < 400 && busy === null; i++) {

@@ -4,13 +4,10 @@
  * with 500 "Initiated Worker with invalid execArgv flags: --max-old-space-size=…", because workers were started
  * with the parent's flags and V8 flags are refused there (src/core/worker-thread.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/core/rng.js';
 import { httpJson } from './support/http.js';
-import { spawnServer, type ServerProcess } from './support/server-process.js';
+import { serverForTests } from './support/server-for-tests.js';
 
 function vector(rng: Rng): { indices: number[]; values: number[] } {
   const m = new Map<number, number>();
@@ -20,23 +17,13 @@ function vector(rng: Rng): { indices: number[]; values: number[] } {
 }
 
 describe('node --max-old-space-size with search threads', () => {
-  let dataDir: string;
-  let server: ServerProcess;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'spladex-flags-'));
-    server = await spawnServer({
-      dataDir,
-      entry: ['--max-old-space-size=2048', '--import', 'tsx', 'src/main.ts'],
-      env: { SPLADEX_SEARCH_THREADS: '2', SPLADEX_LOG_LEVEL: 'info' },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    server.kill('SIGTERM');
-    await server.exited;
-    await rm(dataDir, { recursive: true, force: true });
+  const running = serverForTests('spladex-flags-', {
+    entry: ['--max-old-space-size=2048', '--import', 'tsx', 'src/main.ts'],
+    env: { SPLADEX_SEARCH_THREADS: '2', SPLADEX_LOG_LEVEL: 'info' },
   });
 
   it('optimizes and answers batch searches from its search workers (each was a 500)', async () => {
+    const server = running();
     const put = await httpJson(server.base, 'PUT', '/v1/collections/v', {
       encoder: 'none',
       dim: 500,
