@@ -2,8 +2,13 @@
  * A real server process started as production starts it, `node --max-old-space-size=… main`, with 2 search
  * threads: it answered every search that reached a search worker (and every optimize, whose seal runs in a worker)
  * with 500 "Initiated Worker with invalid execArgv flags: --max-old-space-size=…", because workers were started
- * with the parent's flags and V8 flags are refused there (src/core/worker-thread.ts).
+ * with the parent's flags and V8 flags are refused there (src/core/worker-thread.ts). The CLI's bulk index with
+ * `--optimize` seals in the same workers.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/core/rng.js';
 import { httpJson } from './support/http.js';
@@ -49,4 +54,29 @@ describe('node --max-old-space-size with search threads', () => {
     expect(results.every((r) => r.hits.length === 5)).toBe(true);
     expect(server.output()).not.toMatch(/invalid execArgv/);
   }, 120_000);
+});
+
+describe('node --max-old-space-size with the CLI', () => {
+  it('spladex index --optimize seals in its worker (it failed to start one)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'spladex-flags-cli-'));
+    try {
+      const input = path.join(dir, 'docs.jsonl');
+      const rng = new Rng(9);
+      writeFileSync(input, Array.from({ length: 300 }, (_, i) => JSON.stringify({ _id: `d${i}`, vector: vector(rng) })).join('\n'));
+      const args = ['--max-old-space-size=1024', '--import', 'tsx', 'src/cli/main.ts', 'index', 'v', '--input', input, '--optimize'];
+      const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          args,
+          { env: { ...process.env, SPLADEX_DATA_DIR: path.join(dir, 'data') }, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+      expect(r.stderr).not.toMatch(/invalid execArgv/);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/indexed 300 documents/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
